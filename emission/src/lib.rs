@@ -1,0 +1,19 @@
+//! Emission mathematics shared by the on-chain contract (`no_std` + `alloc`, integer
+//! arithmetic) and the off-chain simulator.
+//!
+//! - [`fixed`]: the fixed-point units consensus uses (weights in parts per million).
+//! - [`edges`]: edge-set validation, the typed errors every bad edge set maps to.
+//! - [`accrual`]: a node's stake-proportional emission since its last emit.
+//! - [`residual_push`]: the O(degree) distributed step the contract runs.
+#![no_std]
+
+extern crate alloc;
+
+pub mod accrual;
+pub mod edges;
+pub mod error;
+pub mod fixed;
+pub mod residual_push;
+
+pub use edges::Edge;
+pub use error::EdgeError;
