@@ -1,1 +1,2 @@
+//! `bittensor-worker` entry point (placeholder).
 fn main() {}

@@ -1,0 +1,13 @@
+//! The BitTensor worker: a node that trains skip-gram word embeddings on its corpus, using the
+//! embeddings its upstream peers serve as extra inputs, serves its own output embedding to
+//! downstream peers, and posts per-peer attributions to the chain as `emit` edge sets.
+//!
+//! - [`corpus`]: text8-style corpora (file, zip, or generated) and (word, next word) batches.
+//! - [`model`]: the tch skip-gram model with peer inputs and per-input importance.
+//! - [`peer`]: the HTTP/2 peer protocol (forward/backward) and its binary tensor codec.
+//! - [`chain`]: subscribe/emit/unsubscribe and metagraph reads through `chain-client`.
+
+pub mod chain;
+pub mod corpus;
+pub mod model;
+pub mod peer;
