@@ -1,0 +1,2 @@
+//! `bittensor-viewer` entry point (placeholder).
+fn main() {}
