@@ -5,6 +5,9 @@
 //! - [`edges`]: edge-set validation, the typed errors every bad edge set maps to.
 //! - [`accrual`]: a node's stake-proportional emission since its last emit.
 //! - [`residual_push`]: the O(degree) distributed step the contract runs.
+//! - [`ledger`]: the exact integer mirror of the contract's state transitions.
+//! - [`graph`], [`schedule`], [`models`], [`seed`]: the off-chain models (matrix reference, recursive,
+//!   residual push on the ledger) the simulator compares; the contract never calls them.
 #![no_std]
 
 extern crate alloc;
@@ -13,7 +16,12 @@ pub mod accrual;
 pub mod edges;
 pub mod error;
 pub mod fixed;
+pub mod graph;
+pub mod ledger;
+pub mod models;
 pub mod residual_push;
+pub mod schedule;
+pub mod seed;
 
 pub use edges::Edge;
 pub use error::EdgeError;

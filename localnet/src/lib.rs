@@ -1,1 +1,26 @@
-//! Placeholder.
+//! A throw-away local EOS chain for tests and scripts.
+//!
+//! [`Localnet::start`] runs `nodeos -e -p eosio` on a free loopback port and a `keosd` on a
+//! unix socket, both in a temporary directory, with the development key imported; the
+//! other methods drive it through `cleos`. Dropping the [`Localnet`] stops both processes
+//! and removes the directory. [`paths`] locates the contract build and reference contracts.
+
+mod accounts;
+mod cleos;
+mod error;
+mod http;
+mod node;
+pub mod paths;
+mod process;
+mod tools;
+
+pub use error::LocalnetError;
+pub use node::Localnet;
+pub use paths::{contract_abi, contract_wasm, reference_contract, repo_root};
+
+/// Public half of the well-known EOSIO development key: the `eosio` key of a fresh
+/// `nodeos -e -p eosio` chain, also used for every account the tests create.
+pub const DEV_PUBLIC_KEY: &str = "EOS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
+
+/// Private half of the development key (local test chains only).
+pub const DEV_PRIVATE_KEY: &str = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3";

@@ -6,8 +6,14 @@
 //! - [`model`]: the tch skip-gram model with peer inputs and per-input importance.
 //! - [`peer`]: the HTTP/2 peer protocol (forward/backward) and its binary tensor codec.
 //! - [`chain`]: subscribe/emit/unsubscribe and metagraph reads through `chain-client`.
+//! - [`attribution`]: EMA of per-input importance turned into `emit` edge sets.
+//! - [`config`]: the TOML configuration and its defaults.
+//! - [`node`]: a running node: training loop, chain loop and peer server together.
 
+pub mod attribution;
 pub mod chain;
+pub mod config;
 pub mod corpus;
 pub mod model;
+pub mod node;
 pub mod peer;

@@ -1,2 +1,274 @@
-//! `bittensor-worker` entry point (placeholder).
-fn main() {}
+//! `bittensor-worker`: run a node (`run`), measure embedding quality (`eval`) and
+//! training throughput (`bench`), or write a generated corpus (`gen-corpus`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use bittensor_worker::chain::eos::EosChain;
+use bittensor_worker::config::Config;
+use bittensor_worker::corpus::Corpus;
+use bittensor_worker::model::{self, ExperimentConfig, ModelConfig};
+
+/// Command line of the worker.
+#[derive(Parser)]
+#[command(name = "bittensor-worker", version, about = "BitTensor worker node")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The worker's subcommands.
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node: train with peers, serve embeddings, post attributions on chain.
+    Run(RunArgs),
+    /// Quality experiment: nodes on corpus shards, alone vs. with peers.
+    Eval(EvalArgs),
+    /// Training throughput: plain skip-gram, model alone, model with peers.
+    Bench(BenchArgs),
+    /// Write a generated corpus (text8 format) to a file.
+    GenCorpus(GenArgs),
+}
+
+/// `run` flags; each overrides the config file.
+#[derive(Args)]
+struct RunArgs {
+    /// TOML config file (see worker.example.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Chain account of this node.
+    #[arg(long)]
+    account: Option<String>,
+    /// WIF private key of the account.
+    #[arg(long)]
+    key: Option<String>,
+    /// nodeos HTTP endpoint.
+    #[arg(long)]
+    chain_url: Option<String>,
+    /// Account holding the bittensor contract.
+    #[arg(long)]
+    contract: Option<String>,
+    /// Peer server listen address (port 0 = any free port).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Corpus file (text or text8 zip).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Upstream peer slots k.
+    #[arg(long)]
+    peers: Option<usize>,
+    /// Seed of the model, batch order and peer choice.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Steps to train (0 = until stopped).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Seconds between emits.
+    #[arg(long)]
+    emit_interval: Option<f64>,
+    /// Stake moved in at subscribe, e.g. "10.0000 BIT".
+    #[arg(long)]
+    stake: Option<String>,
+    /// This node's corpus shard, as INDEX/COUNT (e.g. 0/3).
+    #[arg(long)]
+    shard: Option<String>,
+    /// File written with {"listen": ADDR} once the server listens.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+}
+
+/// `eval` flags.
+#[derive(Args)]
+struct EvalArgs {
+    /// Experiment seed.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Training steps per node.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Generated corpus length.
+    #[arg(long)]
+    tokens: Option<usize>,
+    /// Nodes (corpus shards).
+    #[arg(long)]
+    shards: Option<usize>,
+}
+
+/// `bench` flags.
+#[derive(Args)]
+struct BenchArgs {
+    /// Timed steps per configuration.
+    #[arg(long, default_value_t = 200)]
+    steps: usize,
+    /// Pairs per batch.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Peer inputs for the "with peers" row.
+    #[arg(long, default_value_t = 3)]
+    peers: usize,
+    /// Vocabulary size.
+    #[arg(long, default_value_t = 501)]
+    vocab: i64,
+}
+
+/// `gen-corpus` arguments.
+#[derive(Args)]
+struct GenArgs {
+    /// Output file.
+    out: PathBuf,
+    /// Generator seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Tokens to generate.
+    #[arg(long, default_value_t = 200_000)]
+    tokens: usize,
+}
+
+fn apply_flags(cfg: &mut Config, a: RunArgs) -> anyhow::Result<()> {
+    if let Some(v) = a.account {
+        cfg.node.account = v;
+    }
+    if let Some(v) = a.key {
+        cfg.node.key = v;
+    }
+    if let Some(v) = a.chain_url {
+        cfg.chain.url = v;
+    }
+    if let Some(v) = a.contract {
+        cfg.chain.contract = v;
+    }
+    if let Some(v) = a.listen {
+        cfg.node.listen = v;
+    }
+    if let Some(v) = a.corpus {
+        cfg.model.corpus = Some(v);
+    }
+    if let Some(v) = a.peers {
+        cfg.model.peers = v;
+    }
+    if let Some(v) = a.seed {
+        cfg.node.seed = v;
+    }
+    if let Some(v) = a.steps {
+        cfg.node.steps = v;
+    }
+    if let Some(v) = a.emit_interval {
+        cfg.chain.emit_interval_secs = v;
+    }
+    if let Some(v) = a.stake {
+        cfg.chain.stake = v;
+    }
+    if let Some(v) = a.ready_file {
+        cfg.node.ready_file = Some(v);
+    }
+    if let Some(v) = a.shard {
+        let (i, n) = v
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.parse().ok()?, n.parse().ok()?)))
+            .with_context(|| format!("--shard {v:?} is not INDEX/COUNT"))?;
+        cfg.model.shard = i;
+        cfg.model.shards = n;
+    }
+    Ok(())
+}
+
+async fn run(a: RunArgs) -> anyhow::Result<()> {
+    let mut cfg = match &a.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    apply_flags(&mut cfg, a)?;
+    cfg.validate()?;
+    let chain = EosChain::new(
+        &cfg.chain.url,
+        &cfg.chain.contract,
+        &cfg.node.account,
+        &cfg.node.key,
+    )
+    .map_err(anyhow::Error::msg)?;
+    bittensor_worker::node::run(cfg, Arc::new(chain)).await
+}
+
+fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    let mut cfg = ExperimentConfig {
+        seed: a.seed,
+        ..ExperimentConfig::default()
+    };
+    if let Some(v) = a.steps {
+        cfg.steps = v;
+    }
+    if let Some(v) = a.tokens {
+        cfg.corpus_tokens = v;
+    }
+    if let Some(v) = a.shards {
+        cfg.shards = v;
+    }
+    tracing::info!(?cfg, "running quality experiment");
+    let r = model::quality_experiment(&cfg)?;
+    println!("quality experiment (same-class neighbour fraction; higher is better)");
+    println!("  shards: {}, tokens per shard: {}", cfg.shards, r.shard_tokens);
+    println!("  chance:     {:.4}", r.chance);
+    println!("  alone:      {:.4}", r.alone);
+    println!("  with peers: {:.4}", r.with_peers);
+    println!("  final loss (alone, with peers): {:.4}, {:.4}", r.final_loss.0, r.final_loss.1);
+    println!("  peers help: {}", r.peers_help());
+    Ok(())
+}
+
+fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    let cfg = ModelConfig {
+        vocab: a.vocab,
+        peers: a.peers,
+        ..ModelConfig::default()
+    };
+    tracing::info!(steps = a.steps, batch = a.batch, "measuring throughput");
+    let r = model::eval::throughput_report(&cfg, a.steps, a.batch)?;
+    println!("{r}");
+    Ok(())
+}
+
+fn gen_corpus(a: GenArgs) -> anyhow::Result<()> {
+    let corpus = Corpus::generate(a.seed, a.tokens);
+    corpus
+        .write_text(&a.out)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    println!(
+        "wrote {} tokens ({} words in the vocabulary) to {}",
+        corpus.ids.len(),
+        corpus.vocab.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting tokio")
+            .and_then(|rt| rt.block_on(run(a))),
+        Command::Eval(a) => eval(a),
+        Command::Bench(a) => bench(a),
+        Command::GenCorpus(a) => gen_corpus(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,16 @@
-//! Placeholder: filled in by its owner.
+//! The worker's view of the chain: a small trait over what the node needs (subscribe,
+//! emit, unsubscribe, metagraph reads), its implementation over `chain-client`, upstream
+//! peer selection from the metagraph, and the retrying emit/subscribe logic.
+
+pub mod api;
+pub mod backoff;
+pub mod eos;
+pub mod lifecycle;
+pub mod peers;
+
+#[cfg(test)]
+pub mod fake;
+
+pub use api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
+pub use backoff::Backoff;
+pub use peers::PeerSlots;

@@ -1,1 +1,107 @@
-//! Placeholder: filled in by its owner.
+//! Training text: text8-style corpora (plain file or zip) or a generated synthetic language with
+//! known word classes, turned into word ids and shuffled (word, next word) batches.
+//!
+//! All nodes of a network must use the same corpus file (or generator seed) so that their
+//! vocabularies, hence word ids exchanged between peers, agree; each node then trains on its
+//! own [`Corpus::shard`].
+
+mod batch;
+mod error;
+mod read;
+mod synthetic;
+mod vocab;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+pub use batch::{Batch, Batches};
+pub use error::CorpusError;
+pub use synthetic::{class_of_word, generate_words, word_name, SyntheticSpec};
+pub use vocab::{Vocab, NO_CLASS};
+
+/// A tokenised corpus: its vocabulary and the word id of every token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corpus {
+    /// Word <-> id mapping.
+    pub vocab: Vocab,
+    /// Token ids, in text order.
+    pub ids: Vec<i64>,
+}
+
+impl Corpus {
+    /// Loads a text8-format corpus (whitespace-separated words, lower-cased here) from a plain
+    /// file or the first entry of a zip, keeping the `max_vocab - 1` most frequent words.
+    pub fn load(path: &Path, max_vocab: usize) -> Result<Corpus, CorpusError> {
+        if max_vocab < 2 {
+            return Err(CorpusError::VocabTooSmall(max_vocab));
+        }
+        let text = read::read_text(path)?.to_lowercase();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if words.is_empty() {
+            return Err(CorpusError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(Self::from_words(&words, max_vocab))
+    }
+
+    /// Tokenises words with a vocabulary built from them.
+    pub fn from_words<S: AsRef<str>>(words: &[S], max_vocab: usize) -> Corpus {
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for w in words {
+            *counts.entry(w.as_ref().to_string()).or_insert(0) += 1;
+        }
+        let vocab = Vocab::from_counts(counts, max_vocab);
+        let ids = words.iter().map(|w| vocab.id(w.as_ref())).collect();
+        Corpus { vocab, ids }
+    }
+
+    /// A synthetic corpus of the default [`SyntheticSpec`] (20 classes x 25 words), deterministic
+    /// per seed; its vocabulary knows every word's class.
+    pub fn generate(seed: u64, n_tokens: usize) -> Corpus {
+        Self::generate_with(&SyntheticSpec::default(), seed, n_tokens)
+    }
+
+    /// A synthetic corpus of the given shape, deterministic per seed.
+    pub fn generate_with(spec: &SyntheticSpec, seed: u64, n_tokens: usize) -> Corpus {
+        let words = generate_words(spec, seed, n_tokens);
+        Self::from_words(&words, usize::MAX)
+    }
+
+    /// One epoch of shuffled (word, following word within `window`) batches of `batch` pairs.
+    pub fn batches(&self, batch: usize, window: usize, seed: u64) -> Batches<'_> {
+        Batches::new(self, batch, window, seed)
+    }
+
+    /// The `index`-th of `count` contiguous slices of the tokens, with the full vocabulary (so
+    /// ids agree across shards). `count` 0 is treated as 1 and `index` wraps modulo `count`.
+    pub fn shard(&self, index: usize, count: usize) -> Corpus {
+        let count = count.max(1);
+        let index = index % count;
+        let n = self.ids.len();
+        let (start, end) = (index * n / count, (index + 1) * n / count);
+        Corpus {
+            vocab: self.vocab.clone(),
+            ids: self.ids[start..end].to_vec(),
+        }
+    }
+
+    /// Ground-truth latent class per word id (synthetic corpora only), for evaluation.
+    pub fn word_classes(&self) -> Option<&[usize]> {
+        self.vocab.classes()
+    }
+
+    /// Writes the tokens as text (16 words a line), loadable again with [`Corpus::load`].
+    pub fn write_text(&self, path: &Path) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        for line in self.ids.chunks(16) {
+            let words: Vec<&str> = line
+                .iter()
+                .map(|&id| self.vocab.word(id).unwrap_or(Vocab::UNK_WORD))
+                .collect();
+            writeln!(out, "{}", words.join(" "))?;
+        }
+        out.flush()
+    }
+}

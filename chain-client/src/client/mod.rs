@@ -1,0 +1,3 @@
+//! The HTTP client: chain info, signed transaction push, table reads.
+
+pub mod time;

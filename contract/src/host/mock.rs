@@ -1,0 +1,137 @@
+//! An in-memory chain for host unit tests: tables, accounts, authorizations, a clock, and
+//! transaction rollback (a failed action leaves no trace, as on chain).
+
+use alloc::collections::BTreeMap;
+use alloc::collections::BTreeSet;
+use alloc::format;
+use alloc::vec::Vec;
+
+use crate::error::{ContractError, Result};
+use crate::host::Host;
+use crate::name::Name;
+
+/// One row with the account billed for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRow {
+    /// Serialized row.
+    pub data: Vec<u8>,
+    /// RAM payer.
+    pub payer: Name,
+}
+
+/// The whole mock chain state.
+#[derive(Debug, Clone, Default)]
+pub struct MockChain {
+    /// The contract account.
+    pub receiver: Name,
+    /// Existing accounts.
+    pub accounts: BTreeSet<Name>,
+    /// Accounts that signed the current action.
+    pub auths: BTreeSet<Name>,
+    /// Accounts notified by the current action.
+    pub recipients: Vec<Name>,
+    /// Clock in microseconds.
+    pub now_us: u64,
+    /// Rows keyed by (scope, table, pk).
+    pub rows: BTreeMap<(u64, Name, u64), StoredRow>,
+}
+
+impl MockChain {
+    /// A chain holding the contract account and `accounts`, at block `block`.
+    pub fn new(receiver: &str, accounts: &[&str], block: u64) -> Self {
+        let mut chain = MockChain {
+            receiver: Name::new(receiver),
+            now_us: block * 500_000,
+            ..Default::default()
+        };
+        chain.accounts.insert(chain.receiver);
+        chain.accounts.extend(accounts.iter().map(|a| Name::new(a)));
+        chain
+    }
+
+    /// Runs one action signed by `signer`; on failure restores the state, as a failed transaction.
+    pub fn run(&mut self, signer: &str, action: &str, data: &[u8]) -> Result<()> {
+        let saved = self.clone();
+        self.auths = [Name::new(signer)].into_iter().collect();
+        self.recipients.clear();
+        let receiver = self.receiver;
+        let result = crate::dispatch::dispatch(self, receiver, receiver, Name::new(action), data);
+        if result.is_err() {
+            *self = saved;
+        }
+        result
+    }
+}
+
+impl Host for MockChain {
+    fn receiver(&self) -> Name {
+        self.receiver
+    }
+    fn require_auth(&mut self, account: Name) -> Result<()> {
+        if self.auths.contains(&account) {
+            Ok(())
+        } else {
+            Err(ContractError::owned(format!(
+                "missing authority of {account}"
+            )))
+        }
+    }
+    fn has_auth(&self, account: Name) -> bool {
+        self.auths.contains(&account)
+    }
+    fn is_account(&self, account: Name) -> bool {
+        self.accounts.contains(&account)
+    }
+    fn require_recipient(&mut self, account: Name) {
+        if !self.recipients.contains(&account) {
+            self.recipients.push(account);
+        }
+    }
+    fn current_time_us(&self) -> u64 {
+        self.now_us
+    }
+    fn db_get(&self, scope: u64, table: Name, pk: u64) -> Option<Vec<u8>> {
+        self.rows.get(&(scope, table, pk)).map(|r| r.data.clone())
+    }
+    fn db_store(
+        &mut self,
+        scope: u64,
+        table: Name,
+        payer: Name,
+        pk: u64,
+        data: &[u8],
+    ) -> Result<()> {
+        let row = StoredRow {
+            data: data.to_vec(),
+            payer,
+        };
+        match self.rows.insert((scope, table, pk), row) {
+            None => Ok(()),
+            Some(_) => Err(ContractError::new("mock: row already exists")),
+        }
+    }
+    fn db_update(
+        &mut self,
+        scope: u64,
+        table: Name,
+        payer: Name,
+        pk: u64,
+        data: &[u8],
+    ) -> Result<()> {
+        let row = self
+            .rows
+            .get_mut(&(scope, table, pk))
+            .ok_or(ContractError::new("mock: updated row does not exist"))?;
+        row.data = data.to_vec();
+        if payer != Name(0) {
+            row.payer = payer;
+        }
+        Ok(())
+    }
+    fn db_remove(&mut self, scope: u64, table: Name, pk: u64) -> Result<()> {
+        self.rows
+            .remove(&(scope, table, pk))
+            .map(|_| ())
+            .ok_or(ContractError::new("mock: removed row does not exist"))
+    }
+}

@@ -1,0 +1,40 @@
+//! Typed tables over the host's key-value rows: one row type per table, keyed by primary key.
+//! Every access is a point lookup; the contract never iterates a table.
+
+use crate::codec::{from_bytes, to_bytes, Pack};
+use crate::error::Result;
+use crate::host::Host;
+use crate::name::Name;
+
+/// A row type stored in one table.
+pub trait Row: Pack {
+    /// The table's name.
+    const TABLE: Name;
+    /// The table's name as text (for the ABI).
+    const TABLE_NAME: &'static str;
+    /// The row's primary key.
+    fn primary_key(&self) -> u64;
+}
+
+/// Reads row `pk` of `T`'s table in `scope`, if present.
+pub fn find<T: Row>(host: &impl Host, scope: u64, pk: u64) -> Result<Option<T>> {
+    match host.db_get(scope, T::TABLE, pk) {
+        Some(bytes) => from_bytes(&bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Creates `row` in `scope`, billed to `payer`.
+pub fn store<T: Row>(host: &mut impl Host, scope: u64, payer: Name, row: &T) -> Result<()> {
+    host.db_store(scope, T::TABLE, payer, row.primary_key(), &to_bytes(row))
+}
+
+/// Rewrites the existing `row` in `scope`; `payer == Name(0)` keeps the payer.
+pub fn update<T: Row>(host: &mut impl Host, scope: u64, payer: Name, row: &T) -> Result<()> {
+    host.db_update(scope, T::TABLE, payer, row.primary_key(), &to_bytes(row))
+}
+
+/// Erases row `pk` of `T`'s table in `scope`.
+pub fn remove<T: Row>(host: &mut impl Host, scope: u64, pk: u64) -> Result<()> {
+    host.db_remove(scope, T::TABLE, pk)
+}

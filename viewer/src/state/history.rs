@@ -1,0 +1,137 @@
+//! Bounded history kept across polls: stake fractions over blocks, and each worker's loss
+//! when the worker does not report its own history.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::snapshot::{HistoryPoint, NodeView};
+use crate::workers::WorkerReport;
+
+/// The history, each series capped at `capacity` points (oldest dropped first).
+#[derive(Debug, Clone)]
+pub struct History {
+    capacity: usize,
+    fractions: VecDeque<HistoryPoint>,
+    losses: BTreeMap<String, VecDeque<(f64, f64)>>,
+}
+
+impl History {
+    /// An empty history keeping at most `capacity` points per series (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            fractions: VecDeque::new(),
+            losses: BTreeMap::new(),
+        }
+    }
+
+    /// Records the fractions at `block`; a second reading of the same block replaces the first.
+    pub fn record_fractions(&mut self, block: u64, nodes: &[NodeView]) {
+        let point = HistoryPoint {
+            block,
+            fractions: nodes.iter().map(|n| (n.name.clone(), n.fraction)).collect(),
+        };
+        match self.fractions.back_mut() {
+            Some(last) if last.block == block => *last = point,
+            Some(last) if last.block > block => {
+                // The chain restarted: an older block means a new run, start over.
+                self.fractions.clear();
+                self.fractions.push_back(point);
+            }
+            _ => self.fractions.push_back(point),
+        }
+        while self.fractions.len() > self.capacity {
+            self.fractions.pop_front();
+        }
+    }
+
+    /// The fraction series recorded so far.
+    pub fn fractions(&self) -> Vec<HistoryPoint> {
+        self.fractions.iter().cloned().collect()
+    }
+
+    /// The loss series to draw for a worker: its own history when it reports one (last
+    /// `capacity` points), else the viewer's recording of its latest loss at each `x`
+    /// (its step when known, else `fallback_x`). Workers no longer listed are forgotten.
+    pub fn loss_series(&mut self, report: &WorkerReport, fallback_x: f64) -> Vec<(f64, f64)> {
+        let own = &report.status.loss_history;
+        if !own.is_empty() {
+            self.losses.remove(&report.name);
+            let skip = own.len().saturating_sub(self.capacity);
+            return own[skip..].to_vec();
+        }
+        let series = self.losses.entry(report.name.clone()).or_default();
+        if let Some(loss) = report.status.loss {
+            let x = report.status.step.map_or(fallback_x, |s| s as f64);
+            match series.back_mut() {
+                Some(last) if last.0 == x => last.1 = loss,
+                _ => series.push_back((x, loss)),
+            }
+            while series.len() > self.capacity {
+                series.pop_front();
+            }
+        }
+        series.iter().copied().collect()
+    }
+
+    /// Drops recorded losses of workers not in `names`.
+    pub fn retain_workers(&mut self, names: &[&str]) {
+        self.losses.retain(|k, _| names.contains(&k.as_str()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workers::WorkerStatus;
+
+    fn view(name: &str, fraction: f64) -> NodeView {
+        NodeView {
+            name: name.into(),
+            address: String::new(),
+            port: 0,
+            stake: 0,
+            fraction,
+            predicted: None,
+            residual: 0,
+            last_emit: 0,
+            self_weight: 1.0,
+            up: false,
+        }
+    }
+
+    #[test]
+    fn fraction_history_is_bounded_and_deduplicated_by_block() {
+        let mut h = History::new(3);
+        for block in [1, 2, 2, 3, 4] {
+            h.record_fractions(block, &[view("a", block as f64 / 10.0)]);
+        }
+        let blocks: Vec<u64> = h.fractions().iter().map(|p| p.block).collect();
+        assert_eq!(blocks, vec![2, 3, 4]);
+        h.record_fractions(1, &[view("a", 0.5)]);
+        assert_eq!(h.fractions().len(), 1, "an older block restarts the history");
+    }
+
+    #[test]
+    fn loss_series_prefers_the_workers_own_history() {
+        let mut h = History::new(2);
+        let mut report = WorkerReport {
+            name: "a".into(),
+            url: String::new(),
+            up: true,
+            error: None,
+            status: WorkerStatus {
+                loss: Some(3.0),
+                step: Some(10),
+                ..WorkerStatus::default()
+            },
+        };
+        assert_eq!(h.loss_series(&report, 0.0), vec![(10.0, 3.0)]);
+        report.status.step = Some(20);
+        report.status.loss = Some(2.0);
+        h.loss_series(&report, 0.0);
+        report.status.step = Some(30);
+        assert_eq!(h.loss_series(&report, 0.0), vec![(20.0, 2.0), (30.0, 2.0)]);
+        report.status.loss_history = vec![(1.0, 9.0), (2.0, 8.0), (3.0, 7.0)];
+        assert_eq!(h.loss_series(&report, 0.0), vec![(2.0, 8.0), (3.0, 7.0)]);
+    }
+}

@@ -1,0 +1,133 @@
+//! The JSON the page draws from; field names are the page's contract (`assets/app.js`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::conservation::Conservation;
+use crate::chain::GlobalRow;
+use crate::workers::{Attribution, WorkerReport};
+
+/// One subscribed node as shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeView {
+    /// Account name.
+    pub name: String,
+    /// Worker host.
+    pub address: String,
+    /// Worker port.
+    pub port: u16,
+    /// Stake in base units.
+    pub stake: u64,
+    /// On-chain stake fraction `stake / total stake`.
+    pub fraction: f64,
+    /// The matrix model's share of emission for this node, when it could be computed.
+    pub predicted: Option<f64>,
+    /// Pending residual in base units.
+    pub residual: u64,
+    /// Block of the last emit.
+    pub last_emit: u64,
+    /// Self weight as a fraction of one.
+    pub self_weight: f64,
+    /// Whether its worker answered `/status`.
+    pub up: bool,
+}
+
+/// One attribution edge of the on-chain graph (self edges are shown on the node instead).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EdgeView {
+    /// The emitting node.
+    pub from: String,
+    /// The attributed node.
+    pub to: String,
+    /// Weight as a fraction of one.
+    pub weight: f64,
+}
+
+/// Stake fractions of every node at one block.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    /// Head block when read.
+    pub block: u64,
+    /// Node name to stake fraction.
+    pub fractions: BTreeMap<String, f64>,
+}
+
+/// One worker as shown: its report plus the loss series drawn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkerView {
+    /// Account name.
+    pub name: String,
+    /// The status URL asked.
+    pub url: String,
+    /// Whether it answered.
+    pub up: bool,
+    /// Why it is down.
+    pub error: Option<String>,
+    /// The identity it reports.
+    pub identity: Option<String>,
+    /// Training steps.
+    pub step: Option<u64>,
+    /// Latest loss.
+    pub loss: Option<f64>,
+    /// `(step, loss)` points: the worker's own history, or what the viewer recorded.
+    pub loss_series: Vec<(f64, f64)>,
+    /// Attributions per peer.
+    pub attributions: Vec<Attribution>,
+    /// Emits accepted by the chain.
+    pub emits_pushed: Option<u64>,
+    /// Emits that failed.
+    pub emits_failed: Option<u64>,
+}
+
+impl WorkerView {
+    /// Combines a fresh report with the loss series to draw.
+    pub fn new(report: WorkerReport, loss_series: Vec<(f64, f64)>) -> Self {
+        let s = report.status;
+        Self {
+            name: report.name,
+            url: report.url,
+            up: report.up,
+            error: report.error,
+            identity: s.identity,
+            step: s.step,
+            loss: s.loss,
+            loss_series,
+            attributions: s.attributions,
+            emits_pushed: s.emits_pushed,
+            emits_failed: s.emits_failed,
+        }
+    }
+}
+
+/// Everything `/api/state` returns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// Contract account viewed.
+    pub contract: String,
+    /// Chain endpoint read.
+    pub chain_url: String,
+    /// Polls done so far (successful or not).
+    pub polls: u64,
+    /// Unix time of the last successful poll, in milliseconds.
+    pub updated_unix_ms: Option<u64>,
+    /// Head block of the last successful poll.
+    pub head_block: Option<u64>,
+    /// Why the last poll failed, when it did (the rest is then the previous poll's data).
+    pub error: Option<String>,
+    /// Why the prediction is missing, when it is.
+    pub prediction_error: Option<String>,
+    /// The `global` row.
+    pub global: Option<GlobalRow>,
+    /// Subscribed nodes, by name.
+    pub nodes: Vec<NodeView>,
+    /// Attribution edges between distinct nodes.
+    pub edges: Vec<EdgeView>,
+    /// Stake fractions over blocks (bounded).
+    pub history: Vec<HistoryPoint>,
+    /// Workers, by name.
+    pub workers: Vec<WorkerView>,
+    /// Token conservation check, when supply and balances could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conservation: Option<Conservation>,
+}

@@ -1,0 +1,47 @@
+//! The chain operations the node uses, as an object-safe trait so the node logic can be
+//! unit-tested against an in-process fake while the binary talks to a real nodeos.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use emission::Edge;
+
+/// A boxed future returned by [`ChainApi`] methods (object safe, `Send` for tokio tasks).
+pub type ChainFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ChainFailure>> + Send + 'a>>;
+
+/// One subscribed user as the node needs it for choosing upstream peers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PeerRow {
+    /// Account name of the subscribed user.
+    pub user: String,
+    /// Host or IP address its peer server listens on.
+    pub address: String,
+    /// Port its peer server listens on.
+    pub port: u16,
+    /// Its stake in base units.
+    pub stake: u64,
+    /// Its current on-chain edge set (target, weight ppm), self first.
+    pub edges: Vec<(String, u32)>,
+}
+
+/// A failed chain operation: whether retrying may help, and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ChainFailure {
+    /// True for network errors, timeouts and similar; false when the chain rejected the action.
+    pub transient: bool,
+    /// Human-readable cause (the chain's assertion message when it rejected the action).
+    pub message: String,
+}
+
+/// What the node does on chain, always as its own account.
+pub trait ChainApi: Send + Sync {
+    /// Registers (or updates) this node's address/port and moves `stake` base units in.
+    fn subscribe(&self, address: String, port: u16, stake: u64) -> ChainFuture<'_, ()>;
+    /// Removes this node from the metagraph, settling its emission and returning its stake.
+    fn unsubscribe(&self) -> ChainFuture<'_, ()>;
+    /// Posts this node's attribution edge set (self first, sum `WEIGHT_ONE`).
+    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, ()>;
+    /// Reads the whole metagraph table.
+    fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>>;
+}

@@ -1,0 +1,118 @@
+//! [`ChainApi`] over a real nodeos through `chain-client`: signs and pushes the
+//! contract's `subscribe`/`emit`/`unsubscribe` as the node's account and reads the
+//! `metagraph` table.
+
+use std::str::FromStr;
+
+use chain_client::client::Client;
+use chain_client::{contract, Asset, ChainError, Name, PrivateKey, Symbol};
+use emission::Edge;
+
+use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
+
+/// Precision of the BIT token (docs/contract-interface.md).
+const BIT_PRECISION: u8 = 4;
+
+/// The node's chain identity: endpoint, contract, account and key.
+pub struct EosChain {
+    client: Client,
+    contract: Name,
+    account: Name,
+    key: PrivateKey,
+    symbol: Symbol,
+}
+
+fn failure(e: ChainError) -> ChainFailure {
+    ChainFailure {
+        transient: e.is_transient(),
+        message: e.to_string(),
+    }
+}
+
+impl EosChain {
+    /// Connects (lazily) to `url` as `account` signing with the WIF `key`.
+    pub fn new(url: &str, contract: &str, account: &str, key: &str) -> Result<Self, String> {
+        let contract = Name::from_str(contract).map_err(|e| format!("contract name: {e}"))?;
+        let account = Name::from_str(account).map_err(|e| format!("account name: {e}"))?;
+        let key = PrivateKey::from_wif(key).map_err(|e| format!("private key: {e}"))?;
+        let symbol = Symbol::new(BIT_PRECISION, "BIT").map_err(|e| format!("symbol: {e}"))?;
+        let client = Client::new(url).map_err(|e| format!("chain client: {e}"))?;
+        Ok(EosChain {
+            client,
+            contract,
+            account,
+            key,
+            symbol,
+        })
+    }
+
+    async fn push(&self, action: chain_client::Action) -> Result<(), ChainFailure> {
+        self.client
+            .push(vec![action], std::slice::from_ref(&self.key))
+            .await
+            .map(|_| ())
+            .map_err(failure)
+    }
+}
+
+impl ChainApi for EosChain {
+    fn subscribe(&self, address: String, port: u16, stake: u64) -> ChainFuture<'_, ()> {
+        Box::pin(async move {
+            let stake = Asset::new(stake as i64, self.symbol);
+            self.push(contract::subscribe(
+                self.contract,
+                self.account,
+                &address,
+                port,
+                stake,
+            ))
+            .await
+        })
+    }
+
+    fn unsubscribe(&self) -> ChainFuture<'_, ()> {
+        Box::pin(async move {
+            self.push(contract::unsubscribe(self.contract, self.account))
+                .await
+        })
+    }
+
+    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, ()> {
+        Box::pin(async move {
+            let edges = edges
+                .iter()
+                .map(|e| Ok((Name::from_str(&e.to)?, e.weight)))
+                .collect::<Result<Vec<_>, chain_client::NameError>>()
+                .map_err(|e| ChainFailure {
+                    transient: false,
+                    message: format!("edge target name: {e}"),
+                })?;
+            self.push(contract::emit(self.contract, self.account, &edges))
+                .await
+        })
+    }
+
+    fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>> {
+        Box::pin(async move {
+            let rows = self
+                .client
+                .metagraph(self.contract)
+                .await
+                .map_err(failure)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| PeerRow {
+                    user: r.user.to_string(),
+                    address: r.address,
+                    port: r.port,
+                    stake: r.stake,
+                    edges: r
+                        .edges
+                        .into_iter()
+                        .map(|e| (e.to.to_string(), e.weight))
+                        .collect(),
+                })
+                .collect())
+        })
+    }
+}

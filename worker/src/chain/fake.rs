@@ -1,0 +1,128 @@
+//! In-process fake chain for unit tests of the node's chain logic (never used by the
+//! binary or the end-to-end test, which run against a real nodeos).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use emission::Edge;
+
+use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
+
+/// Metagraph rows, pushed emits and scripted failures.
+#[derive(Default)]
+struct State {
+    rows: BTreeMap<String, PeerRow>,
+    emits: Vec<Vec<Edge<String>>>,
+    fail: Vec<bool>,
+}
+
+/// A fake chain acting as user `me`; `fail_next` scripts the next calls to fail.
+pub struct FakeChain {
+    me: String,
+    state: Mutex<State>,
+}
+
+impl FakeChain {
+    /// An empty metagraph seen by `me`.
+    pub fn new(me: &str) -> Self {
+        FakeChain {
+            me: me.into(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Makes the next `n` calls fail (transiently or as a chain rejection).
+    pub fn fail_next(&self, n: usize, transient: bool) {
+        self.lock().fail.extend(std::iter::repeat_n(transient, n));
+    }
+
+    /// Adds another subscribed user.
+    pub fn add_user(&self, user: &str) {
+        self.lock().rows.insert(
+            user.into(),
+            PeerRow {
+                user: user.into(),
+                address: "127.0.0.1".into(),
+                port: 1,
+                stake: 1,
+                edges: vec![],
+            },
+        );
+    }
+
+    /// Whether `user` is in the metagraph.
+    pub fn is_subscribed(&self, user: &str) -> bool {
+        self.lock().rows.contains_key(user)
+    }
+
+    /// Every successful emit so far.
+    pub fn emits(&self) -> Vec<Vec<Edge<String>>> {
+        self.lock().emits.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn scripted(&self) -> Result<(), ChainFailure> {
+        let mut s = self.lock();
+        if s.fail.is_empty() {
+            return Ok(());
+        }
+        let transient = s.fail.remove(0);
+        Err(ChainFailure {
+            transient,
+            message: "scripted failure".into(),
+        })
+    }
+}
+
+impl ChainApi for FakeChain {
+    fn subscribe(&self, address: String, port: u16, stake: u64) -> ChainFuture<'_, ()> {
+        Box::pin(async move {
+            self.scripted()?;
+            let me = self.me.clone();
+            self.lock().rows.insert(
+                me.clone(),
+                PeerRow {
+                    user: me,
+                    address,
+                    port,
+                    stake,
+                    edges: vec![],
+                },
+            );
+            Ok(())
+        })
+    }
+
+    fn unsubscribe(&self) -> ChainFuture<'_, ()> {
+        Box::pin(async move {
+            self.scripted()?;
+            self.lock().rows.remove(&self.me);
+            Ok(())
+        })
+    }
+
+    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, ()> {
+        Box::pin(async move {
+            self.scripted()?;
+            let mut s = self.lock();
+            if let Some(bad) = edges.iter().find(|e| !s.rows.contains_key(&e.to)) {
+                return Err(ChainFailure {
+                    transient: false,
+                    message: format!("edge target not subscribed: {}", bad.to),
+                });
+            }
+            s.emits.push(edges);
+            Ok(())
+        })
+    }
+
+    fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>> {
+        Box::pin(async move {
+            self.scripted()?;
+            Ok(self.lock().rows.values().cloned().collect())
+        })
+    }
+}

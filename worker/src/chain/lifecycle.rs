@@ -1,0 +1,177 @@
+//! The node's chain lifecycle steps: subscribe with retries at start, emit the latest
+//! attribution (dropping targets that are no longer subscribed), unsubscribe at shutdown.
+//! Each step only logs and reports failures: the node never crashes on a chain error.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use emission::Edge;
+
+use super::api::{ChainApi, ChainFailure, PeerRow};
+use super::backoff::Backoff;
+use crate::attribution::Attribution;
+
+/// Subscribes, retrying transient failures with backoff up to `attempts` times; a
+/// rejection by the chain (e.g. not enough balance) is returned at once.
+pub async fn subscribe_with_retry(
+    chain: &dyn ChainApi,
+    address: &str,
+    port: u16,
+    stake: u64,
+    attempts: u32,
+    mut backoff: Backoff,
+) -> Result<(), ChainFailure> {
+    let mut last = None;
+    for attempt in 1..=attempts.max(1) {
+        match chain.subscribe(address.to_string(), port, stake).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.transient => {
+                let delay = backoff.next_delay();
+                tracing::warn!(attempt, error = %e, ?delay, "subscribe failed, retrying");
+                last = Some(e);
+                tokio::time::sleep(delay).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or(ChainFailure {
+        transient: true,
+        message: "subscribe: no attempt made".into(),
+    }))
+}
+
+/// Reads the metagraph, builds the edge set from the current attribution with only
+/// subscribed targets, and pushes `emit`. Returns the rows read (for peer refresh) and
+/// the edges pushed.
+pub async fn emit_latest(
+    chain: &dyn ChainApi,
+    me: &str,
+    attribution: &Attribution,
+    slot_names: &[Option<String>],
+) -> Result<(Vec<PeerRow>, Vec<Edge<String>>), ChainFailure> {
+    let rows = chain.metagraph().await?;
+    let subscribed: HashSet<&str> = rows.iter().map(|r| r.user.as_str()).collect();
+    if !subscribed.contains(me) {
+        return Err(ChainFailure {
+            transient: false,
+            message: format!("{me} is not subscribed"),
+        });
+    }
+    let me_owned = me.to_string();
+    let edges = attribution
+        .edges(&me_owned, slot_names, |id| subscribed.contains(id.as_str()))
+        .map_err(|e| ChainFailure {
+            transient: false,
+            message: format!("cannot build edge set: {e:?}"),
+        })?;
+    chain.emit(edges.clone()).await?;
+    Ok((rows, edges))
+}
+
+/// Unsubscribes at shutdown, retrying transient failures a few times.
+pub async fn unsubscribe_with_retry(
+    chain: &dyn ChainApi,
+    attempts: u32,
+    mut backoff: Backoff,
+) -> Result<(), ChainFailure> {
+    let mut result = Ok(());
+    for attempt in 1..=attempts.max(1) {
+        result = chain.unsubscribe().await;
+        match &result {
+            Ok(()) => return Ok(()),
+            Err(e) if e.transient => {
+                tracing::warn!(attempt, error = %e, "unsubscribe failed, retrying");
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+            Err(_) => return result,
+        }
+    }
+    result
+}
+
+/// Delay before the next emit: the interval after a success, a growing (but never longer
+/// than the interval) backoff after a failure, so a fresh attribution goes out soon.
+pub fn next_emit_delay(ok: bool, interval: Duration, backoff: &mut Backoff) -> Duration {
+    if ok {
+        backoff.reset();
+        interval
+    } else {
+        backoff.next_delay().min(interval)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::FakeChain;
+    use super::*;
+    use emission::fixed::WEIGHT_ONE;
+
+    fn backoff() -> Backoff {
+        Backoff::new(Duration::from_millis(1), Duration::from_millis(4))
+    }
+
+    #[tokio::test]
+    async fn subscribe_retries_transient_failures_only() {
+        let chain = FakeChain::new("me");
+        chain.fail_next(2, true);
+        subscribe_with_retry(&chain, "127.0.0.1", 9, 5, 5, backoff())
+            .await
+            .unwrap();
+        assert!(chain.is_subscribed("me"));
+        let chain = FakeChain::new("me");
+        chain.fail_next(1, false);
+        let err = subscribe_with_retry(&chain, "127.0.0.1", 9, 5, 5, backoff())
+            .await
+            .unwrap_err();
+        assert!(!err.transient);
+        assert!(!chain.is_subscribed("me"));
+    }
+
+    #[tokio::test]
+    async fn emit_drops_unsubscribed_targets_and_carries_the_latest_ema() {
+        let chain = FakeChain::new("me");
+        chain.add_user("a");
+        subscribe_with_retry(&chain, "h", 1, 1, 1, backoff())
+            .await
+            .unwrap();
+        let mut attr = Attribution::new(2, 0.0);
+        attr.update(&[0.5, 0.25, 0.25]);
+        let names = vec![Some("a".to_string()), Some("gone".to_string())];
+        chain.fail_next(1, true);
+        assert!(emit_latest(&chain, "me", &attr, &names).await.is_err());
+        attr.update(&[0.2, 0.8, 0.0]);
+        let (_, edges) = emit_latest(&chain, "me", &attr, &names).await.unwrap();
+        assert_eq!(edges.len(), 2);
+        assert_eq!(edges[1].to, "a");
+        assert_eq!(edges[1].weight, 800_000);
+        let pushed = chain.emits();
+        assert_eq!(pushed.len(), 1);
+        assert_eq!(pushed[0].iter().map(|e| e.weight).sum::<u32>(), WEIGHT_ONE);
+    }
+
+    #[tokio::test]
+    async fn emit_and_unsubscribe_lifecycle() {
+        let chain = FakeChain::new("me");
+        let attr = Attribution::new(1, 0.5);
+        let err = emit_latest(&chain, "me", &attr, &[None]).await.unwrap_err();
+        assert!(err.message.contains("not subscribed"));
+        subscribe_with_retry(&chain, "h", 1, 1, 1, backoff())
+            .await
+            .unwrap();
+        emit_latest(&chain, "me", &attr, &[None]).await.unwrap();
+        chain.fail_next(1, true);
+        unsubscribe_with_retry(&chain, 3, backoff()).await.unwrap();
+        assert!(!chain.is_subscribed("me"));
+    }
+
+    #[test]
+    fn emit_delay_backs_off_below_the_interval() {
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+        let i = Duration::from_secs(3);
+        assert_eq!(next_emit_delay(false, i, &mut b), Duration::from_secs(1));
+        assert_eq!(next_emit_delay(false, i, &mut b), Duration::from_secs(2));
+        assert_eq!(next_emit_delay(false, i, &mut b), i);
+        assert_eq!(next_emit_delay(true, i, &mut b), i);
+        assert_eq!(next_emit_delay(false, i, &mut b), Duration::from_secs(1));
+    }
+}

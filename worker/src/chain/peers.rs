@@ -1,0 +1,148 @@
+//! Choice of upstream peers from the metagraph: up to k other subscribed users with an
+//! address, kept in stable slots (a slot keeps its peer while it stays subscribed) and
+//! filled in a seed-determined order, so the same seed and metagraph give the same peers.
+
+use super::api::PeerRow;
+
+/// The node's k upstream peer slots; slot i feeds the model's peer input i.
+#[derive(Debug, Clone)]
+pub struct PeerSlots {
+    slots: Vec<Option<PeerRow>>,
+    seed: u64,
+}
+
+/// FNV-1a over the seed and the name: a stable, seed-dependent ranking of candidates.
+fn rank(seed: u64, user: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.to_le_bytes().iter().chain(user.as_bytes()) {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl PeerSlots {
+    /// `k` empty slots whose filling order is determined by `seed`.
+    pub fn new(k: usize, seed: u64) -> Self {
+        PeerSlots {
+            slots: vec![None; k],
+            seed,
+        }
+    }
+
+    /// The current slots (None = no peer: the model gets zeros there).
+    pub fn slots(&self) -> &[Option<PeerRow>] {
+        &self.slots
+    }
+
+    /// The user names in slot order, for building edge sets.
+    pub fn names(&self) -> Vec<Option<String>> {
+        self.slots
+            .iter()
+            .map(|s| s.as_ref().map(|p| p.user.clone()))
+            .collect()
+    }
+
+    /// Updates the slots from a fresh metagraph read; returns the slots whose peer changed
+    /// (their attribution history must be forgotten).
+    pub fn refresh(&mut self, me: &str, rows: &[PeerRow]) -> Vec<usize> {
+        let usable = |r: &&PeerRow| r.user != me && !r.address.is_empty() && r.port != 0;
+        let mut changed = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(cur) = slot {
+                match rows.iter().filter(usable).find(|r| r.user == cur.user) {
+                    Some(row) => *cur = row.clone(),
+                    None => {
+                        *slot = None;
+                        changed.push(i);
+                    }
+                }
+            }
+        }
+        let mut candidates: Vec<&PeerRow> = rows
+            .iter()
+            .filter(usable)
+            .filter(|r| !self.slots.iter().flatten().any(|s| s.user == r.user))
+            .collect();
+        candidates.sort_by_key(|r| (rank(self.seed, &r.user), r.user.clone()));
+        let mut next = candidates.into_iter();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.is_none() {
+                if let Some(row) = next.next() {
+                    *slot = Some(row.clone());
+                    if !changed.contains(&i) {
+                        changed.push(i);
+                    }
+                }
+            }
+        }
+        changed.sort_unstable();
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(user: &str, port: u16) -> PeerRow {
+        PeerRow {
+            user: user.into(),
+            address: "127.0.0.1".into(),
+            port,
+            stake: 1,
+            edges: vec![],
+        }
+    }
+
+    #[test]
+    fn picks_up_to_k_others_deterministically() {
+        let rows: Vec<_> = ["me", "a", "b", "c", "d"]
+            .iter()
+            .enumerate()
+            .map(|(i, u)| row(u, 1000 + i as u16))
+            .collect();
+        let mut s1 = PeerSlots::new(2, 7);
+        let mut s2 = PeerSlots::new(2, 7);
+        assert_eq!(s1.refresh("me", &rows), vec![0, 1]);
+        s2.refresh("me", &rows);
+        assert_eq!(s1.names(), s2.names());
+        assert!(s1.names().iter().flatten().all(|n| n != "me"));
+        // Some seed picks a different pair: the choice depends on the seed.
+        let differs = (0..50).any(|seed| {
+            let mut s = PeerSlots::new(2, seed);
+            s.refresh("me", &rows);
+            s.names() != s1.names()
+        });
+        assert!(differs);
+    }
+
+    #[test]
+    fn slots_are_stable_and_refilled() {
+        let mut rows = vec![row("me", 1), row("a", 2), row("b", 3)];
+        let mut s = PeerSlots::new(3, 1);
+        s.refresh("me", &rows);
+        let before = s.names();
+        assert_eq!(before.iter().flatten().count(), 2);
+        rows.push(row("c", 4));
+        let changed = s.refresh("me", &rows);
+        assert_eq!(changed.len(), 1);
+        assert_eq!(s.names()[..2], before[..2]);
+        // A peer leaves: its slot is emptied, others keep their place.
+        let gone = s.names()[0].clone().unwrap();
+        rows.retain(|r| r.user != gone);
+        let changed = s.refresh("me", &rows);
+        assert_eq!(changed, vec![0]);
+        assert_eq!(s.names()[0], None);
+        assert_eq!(s.names()[1], before[1]);
+    }
+
+    #[test]
+    fn users_without_address_are_skipped() {
+        let mut r = row("a", 5);
+        r.address.clear();
+        let mut s = PeerSlots::new(2, 0);
+        s.refresh("me", &[r, row("b", 0)]);
+        assert_eq!(s.names(), vec![None, None]);
+    }
+}

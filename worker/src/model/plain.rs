@@ -1,0 +1,67 @@
+//! A plain local skip-gram (word2vec-style: input table, context table, negative sampling, no
+//! hidden layer, no peer slots): the baseline the peer-aware model's throughput is compared to.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::{Kind, Tensor};
+
+use super::adam::Adam;
+use super::{loss, validate, ModelConfig, ModelError};
+use crate::corpus::Batch;
+
+/// Word2vec skip-gram with `out_dim`-wide embeddings, trained with the same loss and optimiser.
+pub struct PlainSkipGram {
+    cfg: ModelConfig,
+    emb: Tensor,
+    context: Tensor,
+    adam: Adam,
+    rng: ChaCha8Rng,
+}
+
+impl PlainSkipGram {
+    /// A freshly initialised baseline (uses `vocab`, `out_dim`, `negatives`, `lr`, `seed`).
+    pub fn new(cfg: &ModelConfig) -> Result<PlainSkipGram, ModelError> {
+        cfg.validate()?;
+        tch::manual_seed(cfg.seed as i64);
+        let opts = (Kind::Float, tch::Device::Cpu);
+        let emb = Tensor::f_randn([cfg.vocab, cfg.out_dim], opts)?
+            .f_mul_scalar(0.5)?
+            .f_set_requires_grad(true)?;
+        let context = Tensor::f_randn([cfg.vocab, cfg.out_dim], opts)?
+            .f_mul_scalar(0.1)?
+            .f_set_requires_grad(true)?;
+        let adam = Adam::new(&[&emb, &context])?;
+        Ok(PlainSkipGram {
+            cfg: cfg.clone(),
+            emb,
+            context,
+            adam,
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x9e37_79b9_7f4a_7c15),
+        })
+    }
+
+    /// One Adam step on the batch's skip-gram loss; returns the loss before the update.
+    pub fn train_step(&mut self, batch: &Batch) -> Result<f64, ModelError> {
+        validate::batch(batch, self.cfg.vocab)?;
+        let words = Tensor::from_slice(&batch.words);
+        let targets = Tensor::from_slice(&batch.targets);
+        let hidden = self.emb.f_index_select(0, &words)?;
+        let negs =
+            loss::sample_negatives(&mut self.rng, batch.len(), self.cfg.negatives, self.cfg.vocab);
+        let loss = loss::skipgram_loss(&hidden, &self.context, &targets, &negs, self.cfg.negatives)?;
+        let value = loss.f_double_value(&[])?;
+        if !value.is_finite() {
+            return Err(ModelError::NotFinite {
+                what: "training loss".into(),
+            });
+        }
+        let grads = Tensor::f_run_backward(&[&loss], &[&self.emb, &self.context], false, false)?;
+        self.adam.step(&mut [&mut self.emb, &mut self.context], &grads, self.cfg.lr)?;
+        Ok(value)
+    }
+
+    /// The embedding table `[vocab, out_dim]`, for evaluation.
+    pub fn embeddings(&self) -> Tensor {
+        self.emb.detach().copy()
+    }
+}

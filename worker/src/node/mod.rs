@@ -1,0 +1,17 @@
+//! A running node: the shared state, the training loop, the chain loop and the peer
+//! server, started and stopped together by [`run`].
+//!
+//! - [`state`]: what the loops share (model, attribution, peers, counters) and `/status`.
+//! - [`tensors`]: conversions between wire tensors and tch tensors.
+//! - [`trainer`]: the training loop (peer features in, gradients back out).
+//! - [`chain_loop`]: peer discovery and periodic emits.
+//! - [`runner`]: start-up (corpus, model, listener, subscribe) and clean shutdown.
+
+pub mod chain_loop;
+pub mod runner;
+pub mod state;
+pub mod tensors;
+pub mod trainer;
+
+pub use runner::run;
+pub use state::Shared;

@@ -1,0 +1,193 @@
+//! Start-up and shutdown of a node: corpus and model, peer server, subscribe (with
+//! retries), then the training and chain loops until the step budget is spent or
+//! SIGINT/SIGTERM arrives; then a last emit with the latest attribution and `unsubscribe`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::chain_loop::{emit_now, run_chain_loop, ChainSettings};
+use super::state::{lock, NodeEndpoint, PeerTable, Shared, Stats};
+use super::trainer::{train, TrainSettings};
+use crate::attribution::Attribution;
+use crate::chain::lifecycle::{subscribe_with_retry, unsubscribe_with_retry};
+use crate::chain::{Backoff, ChainApi};
+use crate::config::{Config, ModelSection};
+use crate::corpus::Corpus;
+use crate::model::{Model, ModelConfig};
+use crate::peer::client::PeerClient;
+use crate::peer::ratelimit::RateLimiter;
+use crate::peer::server::{serve, ServerContext};
+use crate::peer::Limits;
+
+/// Loads the configured corpus (or generates the shared synthetic one) and takes this
+/// node's shard.
+pub fn load_corpus(m: &ModelSection) -> anyhow::Result<Corpus> {
+    let corpus = match &m.corpus {
+        Some(path) => Corpus::load(path, m.max_vocab)
+            .with_context(|| format!("loading corpus {}", path.display()))?,
+        None => Corpus::generate(m.corpus_seed, m.corpus_tokens),
+    };
+    Ok(corpus.shard(m.shard, m.shards))
+}
+
+/// The model configuration for a corpus and the config's model section.
+pub fn model_config(m: &ModelSection, vocab: usize, seed: u64) -> ModelConfig {
+    ModelConfig {
+        vocab: vocab as i64,
+        embed_dim: m.embed_dim,
+        out_dim: m.out_dim,
+        peers: m.peers,
+        negatives: m.negatives,
+        lr: m.lr,
+        seed,
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn write_ready_file(cfg: &Config, listen: SocketAddr) {
+    if let Some(path) = &cfg.node.ready_file {
+        let doc = serde_json::json!({ "listen": listen.to_string(), "account": cfg.node.account });
+        if let Err(e) = std::fs::write(path, doc.to_string()) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write ready file");
+        }
+    }
+}
+
+/// Runs a node with `chain` until done or signalled; errors only for start-up failures.
+pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
+    let stake = cfg.validate()?;
+    let m = &cfg.model;
+    let corpus = load_corpus(m)?;
+    tracing::info!(tokens = corpus.ids.len(), vocab = corpus.vocab.len(), shard = m.shard, shards = m.shards, "corpus ready");
+    let model = Model::new(&model_config(m, corpus.vocab.len(), cfg.node.seed))?;
+
+    let listener = TcpListener::bind(cfg.node.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.node.listen))?;
+    let listen = listener.local_addr()?;
+    let advertise = cfg
+        .node
+        .advertise
+        .clone()
+        .unwrap_or_else(|| listen.ip().to_string());
+    let peer_backoff = Backoff::new(
+        Duration::from_millis(cfg.peer.backoff_initial_ms),
+        Duration::from_millis(cfg.peer.backoff_max_ms),
+    );
+    let shared = Arc::new(Shared {
+        identity: cfg.node.account.clone(),
+        listen,
+        model: Mutex::new(model),
+        out_dim: m.out_dim as usize,
+        remote_scale: 1.0,
+        attribution: Mutex::new(Attribution::new(m.peers, m.attribution_decay)),
+        peers: Mutex::new(PeerTable::new(m.peers, cfg.node.seed, peer_backoff)),
+        stats: Mutex::new(Stats::default()),
+        loss_tail: cfg.node.loss_tail,
+        started: Instant::now(),
+    });
+    let limits = Limits {
+        max_bytes: cfg.peer.max_body_bytes,
+        ..Limits::default()
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ctx = Arc::new(ServerContext {
+        endpoint: Arc::new(NodeEndpoint(shared.clone())),
+        limits,
+        max_body: cfg.peer.max_body_bytes,
+        limiter: RateLimiter::new(cfg.peer.backward_rate, cfg.peer.backward_burst),
+        counters: Default::default(),
+    });
+    let server = tokio::spawn(serve(listener, ctx, stop_rx.clone()));
+    tracing::info!(%listen, account = %cfg.node.account, "peer server listening");
+    write_ready_file(&cfg, listen);
+
+    let chain_backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+    if let Err(e) = subscribe_with_retry(
+        chain.as_ref(),
+        &advertise,
+        listen.port(),
+        stake,
+        cfg.chain.subscribe_attempts,
+        chain_backoff.clone(),
+    )
+    .await
+    {
+        let _ = stop_tx.send(true);
+        let _ = server.await;
+        anyhow::bail!("subscribe failed: {e}");
+    }
+    tracing::info!(%advertise, port = listen.port(), stake, "subscribed");
+    match chain.metagraph().await {
+        Ok(rows) => shared.refresh_peers(&rows),
+        Err(e) => tracing::warn!(error = %e, "first metagraph read failed"),
+    }
+
+    let client = PeerClient::new(Duration::from_millis(cfg.peer.timeout_ms), limits);
+    let settings = TrainSettings {
+        batch: m.batch,
+        window: m.window,
+        seed: cfg.node.seed,
+        steps: cfg.node.steps,
+        log_every: cfg.node.log_every,
+    };
+    let mut trainer = tokio::spawn(train(shared.clone(), corpus, settings, client, stop_rx.clone()));
+    let chain_loop = tokio::spawn(run_chain_loop(
+        shared.clone(),
+        chain.clone(),
+        ChainSettings {
+            emit_interval: cfg.emit_interval(),
+            refresh_interval: cfg.refresh_interval(),
+        },
+        stop_rx.clone(),
+    ));
+
+    let finished = tokio::select! {
+        _ = stop_signal() => { tracing::info!("stop signal received"); false }
+        _ = &mut trainer => { tracing::info!("training finished"); true }
+    };
+    lock(&shared.stats).stopping = true;
+    let _ = stop_tx.send(true);
+    if !finished {
+        let _ = trainer.await;
+    }
+    let _ = chain_loop.await;
+    if lock(&shared.stats).step > 0 {
+        emit_now(&shared, chain.as_ref()).await;
+    }
+    match unsubscribe_with_retry(chain.as_ref(), 5, chain_backoff).await {
+        Ok(()) => tracing::info!("unsubscribed"),
+        Err(e) => tracing::warn!(error = %e, "unsubscribe failed"),
+    }
+    let _ = server.await;
+    let s = lock(&shared.stats).clone();
+    tracing::info!(steps = s.step, emits_pushed = s.emits_pushed, emits_failed = s.emits_failed, peer_failures = s.peer_failures, "node stopped");
+    Ok(())
+}

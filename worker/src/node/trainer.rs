@@ -1,0 +1,200 @@
+//! The training loop: for each batch, ask the upstream peers for their embeddings of the
+//! batch's words (zeros for an absent, backing-off or failing peer), take a model step on
+//! the blocking pool, fold the step's importance into the attribution, and send each
+//! answering peer the gradient of the loss with respect to what it served.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use super::state::{lock, Shared};
+use super::tensors::{from_tch, to_tch};
+use crate::corpus::{Batch, Corpus};
+use crate::peer::client::PeerClient;
+use crate::peer::codec::BackwardRequest;
+use crate::peer::upstream::{fetch_all, send_backward, zeros, Fetched};
+use crate::peer::WireTensor;
+
+/// Training loop settings.
+#[derive(Debug, Clone)]
+pub struct TrainSettings {
+    /// Pairs per batch.
+    pub batch: usize,
+    /// Context window.
+    pub window: usize,
+    /// Seed of the batch order (epoch e uses `seed + e`).
+    pub seed: u64,
+    /// Steps to run (0 = until shutdown).
+    pub steps: u64,
+    /// Progress log period.
+    pub log_every: u64,
+}
+
+/// Result of one model step, moved back from the blocking pool.
+struct StepResult {
+    loss: f64,
+    importance: Vec<f64>,
+    grads: Vec<WireTensor>,
+}
+
+/// Runs the model step with the peers' features on the blocking pool.
+async fn model_step(
+    shared: &Arc<Shared>,
+    batch: Batch,
+    features: Vec<WireTensor>,
+) -> Result<StepResult, String> {
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let peers: Vec<tch::Tensor> = features.iter().map(to_tch).collect();
+        let out = lock(&shared.model)
+            .train_step(&batch, &peers)
+            .map_err(|e| e.to_string())?;
+        let grads = out
+            .peer_grads
+            .iter()
+            .map(from_tch)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        Ok(StepResult {
+            loss: out.loss,
+            importance: out.importance,
+            grads,
+        })
+    })
+    .await
+    .map_err(|e| format!("model task: {e}"))?
+}
+
+/// Asks the upstream peers for the batch's features; records health; returns the
+/// features (zeros where missing) and which slots answered (with their base URL).
+async fn gather(
+    shared: &Arc<Shared>,
+    client: &PeerClient,
+    words: &[i64],
+) -> (Vec<WireTensor>, Vec<Option<String>>) {
+    let now = Instant::now();
+    let targets: Vec<Option<(String, bool)>> = {
+        let mut table = lock(&shared.peers);
+        (0..table.health.len())
+            .map(|i| {
+                let slot = table.slot(i)?;
+                let usable = slot.health.usable(now);
+                if !usable {
+                    table.health[i].skipped += 1;
+                }
+                Some((slot.base_url(), usable))
+            })
+            .collect()
+    };
+    let fetched = fetch_all(client, &targets, words, shared.out_dim).await;
+    let mut features = Vec::with_capacity(fetched.len());
+    let mut answered = Vec::with_capacity(fetched.len());
+    let mut failures = 0;
+    {
+        let mut table = lock(&shared.peers);
+        for (i, (f, target)) in fetched.into_iter().zip(&targets).enumerate() {
+            match f {
+                Fetched::Ok(t) => {
+                    table.health[i].record_success();
+                    features.push(t);
+                    answered.push(target.as_ref().map(|(base, _)| base.clone()));
+                }
+                Fetched::Skipped => {
+                    features.push(zeros(words.len(), shared.out_dim));
+                    answered.push(None);
+                }
+                Fetched::Failed(e) => {
+                    failures += 1;
+                    let delay = table.health[i].record_failure(Instant::now(), &e);
+                    let user = table.slot(i).map(|s| s.peer.user).unwrap_or_default();
+                    tracing::warn!(slot = i, peer = %user, error = %e, retry_in = ?delay, "upstream peer failed; using zeros");
+                    features.push(zeros(words.len(), shared.out_dim));
+                    answered.push(None);
+                }
+            }
+        }
+    }
+    if failures > 0 {
+        lock(&shared.stats).peer_failures += failures;
+    }
+    (features, answered)
+}
+
+/// Sends each answering peer its gradient in the background, counting failures.
+fn scatter(
+    shared: &Arc<Shared>,
+    client: &PeerClient,
+    words: &[i64],
+    answered: Vec<Option<String>>,
+    grads: Vec<WireTensor>,
+) {
+    for (slot, (base, grad)) in answered.into_iter().zip(grads).enumerate() {
+        let Some(base) = base else { continue };
+        let req = BackwardRequest {
+            ids: words.to_vec(),
+            grad,
+        };
+        let handle = send_backward(client, base, req);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            if let Ok(Err(e)) = handle.await {
+                tracing::debug!(slot, error = %e, "backward to upstream peer failed");
+                lock(&shared.stats).backward_failures += 1;
+                if let Some(h) = lock(&shared.peers).health.get_mut(slot) {
+                    h.backward_failures += 1;
+                }
+            }
+        });
+    }
+}
+
+/// Trains until `settings.steps` steps are done or `shutdown` turns true.
+pub async fn train(
+    shared: Arc<Shared>,
+    corpus: Corpus,
+    settings: TrainSettings,
+    client: PeerClient,
+    shutdown: watch::Receiver<bool>,
+) {
+    let mut window_start = Instant::now();
+    let mut window_examples = 0u64;
+    for epoch in 0u64.. {
+        let mut any = false;
+        for batch in corpus.batches(settings.batch, settings.window, settings.seed.wrapping_add(epoch)) {
+            any = true;
+            let step = lock(&shared.stats).step;
+            if *shutdown.borrow() || (settings.steps > 0 && step >= settings.steps) {
+                return;
+            }
+            let words = batch.words.clone();
+            let n = batch.len();
+            let (features, answered) = gather(&shared, &client, &words).await;
+            match model_step(&shared, batch, features).await {
+                Ok(out) => {
+                    lock(&shared.attribution).update(&out.importance);
+                    scatter(&shared, &client, &words, answered, out.grads);
+                    shared.record_step(out.loss, n);
+                    window_examples += n as u64;
+                    let step = step + 1;
+                    if settings.log_every > 0 && step % settings.log_every == 0 {
+                        let rate = window_examples as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
+                        window_start = Instant::now();
+                        window_examples = 0;
+                        lock(&shared.stats).examples_per_sec = rate;
+                        let attr = lock(&shared.attribution).values().to_vec();
+                        tracing::info!(step, epoch, loss = format!("{:.4}", out.loss), examples_per_sec = format!("{rate:.0}"), attribution = ?attr.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>(), "training");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "training step failed; skipping batch");
+                    lock(&shared.stats).failed_steps += 1;
+                }
+            }
+        }
+        if !any {
+            tracing::error!("corpus shard yields no training pairs; training stops");
+            return;
+        }
+    }
+}

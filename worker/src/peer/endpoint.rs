@@ -1,0 +1,25 @@
+//! The node-side operations the peer server exposes, as a trait so the server is tested
+//! with a tiny in-process endpoint and run with the real model.
+
+use super::codec::WireTensor;
+
+/// Why an endpoint call failed: the caller's fault (400) or ours (500).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// The request was well-formed but unusable (e.g. word id outside the vocabulary).
+    #[error("bad request: {0}")]
+    BadInput(String),
+    /// The node could not answer (e.g. model error).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What the server calls; implementations must be cheap to share between connections.
+pub trait Endpoint: Send + Sync + 'static {
+    /// Embeddings this node serves for `ids`, shape `[ids.len(), d]`.
+    fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError>;
+    /// Applies a downstream gradient for the embeddings of `ids`.
+    fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError>;
+    /// The JSON document `GET /status` returns.
+    fn status(&self) -> serde_json::Value;
+}

@@ -1,0 +1,176 @@
+//! Upstream peers as the training loop sees them: one entry per slot with its health.
+//! A slow, dead or garbage-answering peer gives zeros of the right shape for that step,
+//! is counted, and is not asked again until its backoff has passed.
+
+use std::time::{Duration, Instant};
+
+use super::client::{PeerClient, PeerError};
+use super::codec::{BackwardRequest, WireTensor};
+use crate::chain::{Backoff, PeerRow};
+
+/// Health and counters of one upstream peer.
+#[derive(Debug, Clone)]
+pub struct PeerHealth {
+    retry_at: Option<Instant>,
+    backoff: Backoff,
+    /// Successful forward calls.
+    pub successes: u64,
+    /// Failed forward calls (timeouts, errors, garbage).
+    pub failures: u64,
+    /// Steps this peer was skipped because it was marked unhealthy.
+    pub skipped: u64,
+    /// Backward calls that failed.
+    pub backward_failures: u64,
+    /// Last failure message.
+    pub last_error: Option<String>,
+}
+
+impl PeerHealth {
+    /// A healthy peer whose retry delays follow `backoff`.
+    pub fn new(backoff: Backoff) -> Self {
+        PeerHealth {
+            retry_at: None,
+            backoff,
+            successes: 0,
+            failures: 0,
+            skipped: 0,
+            backward_failures: 0,
+            last_error: None,
+        }
+    }
+
+    /// Whether the peer may be called at `now`.
+    pub fn usable(&self, now: Instant) -> bool {
+        self.retry_at.is_none_or(|t| now >= t)
+    }
+
+    /// Whether the peer is currently marked unhealthy.
+    pub fn healthy(&self) -> bool {
+        self.retry_at.is_none()
+    }
+
+    /// Records a success: healthy again, backoff reset.
+    pub fn record_success(&mut self) {
+        self.successes += 1;
+        self.retry_at = None;
+        self.backoff.reset();
+    }
+
+    /// Records a failure: unhealthy until the next backoff delay has passed.
+    pub fn record_failure(&mut self, now: Instant, error: &PeerError) -> Duration {
+        self.failures += 1;
+        self.last_error = Some(error.to_string());
+        let delay = self.backoff.next_delay();
+        self.retry_at = Some(now + delay);
+        delay
+    }
+}
+
+/// One slot: the peer in it (if any) and its health.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    /// The metagraph row of the peer.
+    pub peer: PeerRow,
+    /// Its health.
+    pub health: PeerHealth,
+}
+
+impl Slot {
+    /// Base URL of the peer's server.
+    pub fn base_url(&self) -> String {
+        format!("http://{}:{}", self.peer.address, self.peer.port)
+    }
+}
+
+/// Zeros of shape `[rows, dim]`: what an absent or failing peer contributes.
+pub fn zeros(rows: usize, dim: usize) -> WireTensor {
+    WireTensor {
+        shape: vec![rows, dim],
+        data: vec![0.0; rows * dim],
+    }
+}
+
+/// Outcome of asking one slot for features.
+pub enum Fetched {
+    /// The slot is empty or its peer is backing off.
+    Skipped,
+    /// The peer answered.
+    Ok(WireTensor),
+    /// The peer failed this time.
+    Failed(PeerError),
+}
+
+/// Asks every usable slot for the embeddings of `ids` concurrently.
+pub async fn fetch_all(
+    client: &PeerClient,
+    slots: &[Option<(String, bool)>],
+    ids: &[i64],
+    dim: usize,
+) -> Vec<Fetched> {
+    let mut tasks = Vec::with_capacity(slots.len());
+    for slot in slots {
+        tasks.push(match slot {
+            Some((base, true)) => {
+                let client = client.clone();
+                let base = base.clone();
+                let ids = ids.to_vec();
+                Some(tokio::spawn(
+                    async move { client.forward(&base, &ids, dim).await },
+                ))
+            }
+            _ => None,
+        });
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(match task {
+            None => Fetched::Skipped,
+            Some(handle) => match handle.await {
+                Ok(Ok(t)) => Fetched::Ok(t),
+                Ok(Err(e)) => Fetched::Failed(e),
+                Err(e) => Fetched::Failed(PeerError::Transport(e.to_string())),
+            },
+        });
+    }
+    out
+}
+
+/// Sends a gradient to a peer in the background; failures are only logged and counted
+/// through the returned handle.
+pub fn send_backward(
+    client: &PeerClient,
+    base: String,
+    req: BackwardRequest,
+) -> tokio::task::JoinHandle<Result<(), PeerError>> {
+    let client = client.clone();
+    tokio::spawn(async move { client.backward(&base, &req).await })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_back_off_and_success_resets() {
+        let ms = Duration::from_millis;
+        let mut h = PeerHealth::new(Backoff::new(ms(100), ms(400)));
+        let t0 = Instant::now();
+        assert!(h.usable(t0) && h.healthy());
+        let err = PeerError::Timeout(ms(5));
+        assert_eq!(h.record_failure(t0, &err), ms(100));
+        assert!(!h.usable(t0 + ms(99)));
+        assert!(h.usable(t0 + ms(100)));
+        assert_eq!(h.record_failure(t0, &err), ms(200));
+        assert_eq!(h.failures, 2);
+        h.record_success();
+        assert!(h.healthy());
+        assert_eq!(h.record_failure(t0, &err), ms(100));
+    }
+
+    #[test]
+    fn zeros_have_the_right_shape() {
+        let z = zeros(3, 4);
+        assert_eq!(z.shape, vec![3, 4]);
+        assert!(z.data.iter().all(|x| *x == 0.0));
+    }
+}
