@@ -28,6 +28,8 @@ pub mod names {
     pub const UNSUBSCRIBE: Name = Name::constant("unsubscribe");
     /// `emit(user, edges)`.
     pub const EMIT: Name = Name::constant("emit");
+    /// `setparams(emission_rate, min_stake)`.
+    pub const SETPARAMS: Name = Name::constant("setparams");
     /// Table `metagraph`.
     pub const METAGRAPH: Name = Name::constant("metagraph");
     /// Table `residuals`.
@@ -62,6 +64,15 @@ pub fn emit(contract: Name, user: Name, edges: &[(Name, u32)]) -> Action {
     user.pack(&mut data);
     edges.pack(&mut data);
     raw(contract, names::EMIT, user, data)
+}
+
+/// `setparams`: the contract account sets the emission rate (base units per block) and
+/// the minimum first stake.
+pub fn setparams(contract: Name, emission_rate: u64, min_stake: u64) -> Action {
+    let mut data = Vec::new();
+    emission_rate.pack(&mut data);
+    min_stake.pack(&mut data);
+    raw(contract, names::SETPARAMS, contract, data)
 }
 
 /// `transfer`, authorized by `from`.

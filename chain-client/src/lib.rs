@@ -13,6 +13,9 @@ pub mod error;
 pub mod retry;
 pub mod types;
 
+pub use client::{
+    ChainInfo, Client, Edge, GlobalRow, MetagraphRow, PushReceipt, ResidualRow, StatRow,
+};
 pub use crypto::{KeyError, PrivateKey, PublicKey, Signature};
 pub use error::ChainError;
 pub use types::action::{Action, PermissionLevel};

@@ -2,7 +2,7 @@
 
 use chain_client::types::pack::Pack;
 use chain_client::{Action, Name, PrivateKey, PublicKey, Transaction};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::error::LocalnetError;
 use crate::http;
@@ -78,8 +78,23 @@ impl Localnet {
         Ok(())
     }
 
+    /// Whether `name` is an existing account.
+    pub fn account_exists(&self, name: &str) -> Result<bool, LocalnetError> {
+        let body = json!({ "account_name": name }).to_string();
+        Ok(http::post(&self.url, "/v1/chain/get_account", &body)?.status == 200)
+    }
+
+    /// Pushes `actions` as one transaction signed with the development key (which owns
+    /// every account the harness creates): many actions per transaction, no cleos call.
+    /// Returns the `processed` trace.
+    pub fn push_actions(&self, actions: Vec<Action>) -> Result<Value, LocalnetError> {
+        let key = PrivateKey::from_wif(crate::DEV_PRIVATE_KEY)
+            .map_err(|e| LocalnetError::Decode(e.to_string()))?;
+        self.push_signed(actions, &key)
+    }
+
     /// Signs `actions` with `key` and pushes them as one transaction over HTTP.
-    fn push_signed(&self, actions: Vec<Action>, key: &PrivateKey) -> Result<(), LocalnetError> {
+    fn push_signed(&self, actions: Vec<Action>, key: &PrivateKey) -> Result<Value, LocalnetError> {
         let info = get_info(&self.url)?;
         let field = |k: &str| -> Result<[u8; 32], LocalnetError> {
             let text = info[k].as_str().unwrap_or_default();
@@ -106,13 +121,15 @@ impl Localnet {
         });
         let r = http::post(&self.url, "/v1/chain/push_transaction", &body.to_string())?;
         if r.status >= 300 {
-            return Err(match crate::cleos::assertion_message(&r.body) {
-                Some(message) => LocalnetError::Rejected { message },
-                None => LocalnetError::Rejected {
-                    message: format!("HTTP {}: {}", r.status, r.body),
-                },
-            });
+            let message = match chain_client::client::rejection_from_body(&r.body) {
+                Some(chain_client::ChainError::Rejected { message }) => message,
+                Some(other) => other.to_string(),
+                None => format!("HTTP {}: {}", r.status, r.body),
+            };
+            return Err(LocalnetError::Rejected { message });
         }
-        Ok(())
+        let response: Value = serde_json::from_str(&r.body)
+            .map_err(|e| LocalnetError::Decode(format!("push_transaction: {e}")))?;
+        Ok(response["processed"].clone())
     }
 }

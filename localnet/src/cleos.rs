@@ -219,7 +219,7 @@ fn render_format(format: &str, data: &Value) -> String {
 
 /// The text after `assertion failure with message:` in cleos/nodeos error output (plain or
 /// JSON), skipping unformatted templates such as `${s}`.
-pub(crate) fn assertion_message(text: &str) -> Option<String> {
+fn assertion_message(text: &str) -> Option<String> {
     const MARK: &str = "assertion failure with message:";
     text.match_indices(MARK).find_map(|(i, _)| {
         let rest = &text[i + MARK.len()..];

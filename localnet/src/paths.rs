@@ -36,7 +36,9 @@ pub fn contract_wasm() -> Result<PathBuf, LocalnetError> {
         ])
         .args(["--profile", "contract", "--target-dir"])
         .arg(&target_dir)
-        .env("RUSTFLAGS", "-C link-arg=-zstack-size=8192")
+        // The stack-size link flag comes from .cargo/config.toml; an inherited RUSTFLAGS
+        // would replace it.
+        .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .map_err(|e| LocalnetError::io("running cargo for the contract", e))?;

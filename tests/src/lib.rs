@@ -1,1 +1,7 @@
-//! Placeholder.
+//! Shared fixtures for the integration tests: a fresh local chain with the `bittensor`
+//! contract deployed, and funded user accounts.
+
+mod fixtures;
+
+pub use fixtures::{bit, deployed, funded, CONTRACT_ACCOUNT, MAX_SUPPLY};
+pub use localnet::{Localnet, LocalnetError};

@@ -10,7 +10,11 @@ fn contract_wasm_imports_only_allowed_intrinsics_and_fits_eos_vm_limits() {
     let bytes = std::fs::read(&path).expect("read the wasm");
     let module = summarize(&bytes).expect("the contract is a readable wasm 1.0 module");
     let names: Vec<&str> = module.imports.iter().map(|i| i.name.as_str()).collect();
-    eprintln!("contract wasm: {} bytes, imports: {}", bytes.len(), names.join(", "));
+    eprintln!(
+        "contract wasm: {} bytes, imports: {}",
+        bytes.len(),
+        names.join(", ")
+    );
     eprintln!(
         "memory: {:?} pages, data end: {} bytes, exports: {:?}",
         module.memory,
@@ -18,7 +22,11 @@ fn contract_wasm_imports_only_allowed_intrinsics_and_fits_eos_vm_limits() {
         module.exports
     );
     for import in &module.imports {
-        assert_eq!(import.module, "env", "import {} from a non-env module", import.name);
+        assert_eq!(
+            import.module, "env",
+            "import {} from a non-env module",
+            import.name
+        );
         assert_eq!(import.kind, 0, "import {} is not a function", import.name);
         assert!(
             ALLOWED_IMPORTS.contains(&import.name.as_str()),
@@ -26,11 +34,19 @@ fn contract_wasm_imports_only_allowed_intrinsics_and_fits_eos_vm_limits() {
             import.name
         );
     }
-    for needed in ["read_action_data", "eosio_assert_message", "db_find_i64", "require_auth"] {
+    for needed in [
+        "read_action_data",
+        "eosio_assert_message",
+        "db_find_i64",
+        "require_auth",
+    ] {
         assert!(names.contains(&needed), "the contract must import {needed}");
     }
     assert!(
-        module.exports.iter().any(|(n, kind)| n == "apply" && *kind == 0),
+        module
+            .exports
+            .iter()
+            .any(|(n, kind)| n == "apply" && *kind == 0),
         "the contract must export the function apply"
     );
     assert!(

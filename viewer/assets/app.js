@@ -30,8 +30,12 @@ function precision(state) {
   return { p: isFinite(p) ? p : 4, code: sym && String(sym).includes(",") ? String(sym).split(",")[1] : "BIT" };
 }
 function amount(units, state) {
-  const { p, code } = precision(state);
-  return (Number(units) / Math.pow(10, p)).toFixed(Math.min(p, 4)) + " " + code;
+  const { code } = precision(state);
+  return number(units, state) + " " + code;
+}
+function number(units, state) {
+  const { p } = precision(state);
+  return (Number(units) / Math.pow(10, p)).toFixed(Math.min(p, 4));
 }
 function niceTicks(lo, hi, count) {
   if (!(hi > lo)) { hi = lo + 1; }
@@ -99,7 +103,7 @@ function drawGraph(state, color) {
     el("text", { x: 240, y: 200, "text-anchor": "middle", class: "tick", text: "no subscribed node" }, svg);
     return;
   }
-  const cx = 240, cy = 195, R = nodes.length === 1 ? 0 : 135;
+  const cx = 240, cy = 205, R = nodes.length === 1 ? 0 : 125;
   const pos = {};
   const radius = n => 12 + 34 * Math.sqrt(Math.max(0, n.fraction || 0));
   nodes.forEach((n, i) => {
@@ -123,7 +127,7 @@ function drawGraph(state, color) {
     const path = el("path", {
       d: `M${start.x.toFixed(1)} ${start.y.toFixed(1)} Q${mx.toFixed(1)} ${my.toFixed(1)} ${end.x.toFixed(1)} ${end.y.toFixed(1)}`,
       fill: "none", stroke: c, "stroke-opacity": 0.75, "stroke-width": (1 + 9 * e.weight).toFixed(2),
-      "marker-end": `url(#${id})`, "data-edge": e.from + "->" + e.to,
+      "marker-end": `url(#${id})`, "data-edge": e.from + ":" + e.to,
     }, edgeLayer);
     el("title", { text: `${e.from} → ${e.to}: ${pct(e.weight)}` }, path);
   });
@@ -164,6 +168,9 @@ function drawHistory(state, color) {
 }
 
 function drawTable(state, color) {
+  const code = precision(state).code;
+  document.getElementById("stake-head").textContent = "stake " + code;
+  document.getElementById("residual-head").textContent = "residual " + code;
   const body = document.querySelector("#fractions tbody");
   clear(body);
   for (const n of state.nodes || []) {
@@ -171,12 +178,12 @@ function drawTable(state, color) {
     const name = html("td", {}, tr);
     html("span", { class: "swatch", style: "background:" + color(n.name) }, name);
     name.appendChild(document.createTextNode(n.name));
-    html("td", { text: amount(n.stake, state) }, tr);
+    html("td", { text: number(n.stake, state) }, tr);
     html("td", { class: "fraction", text: pct(n.fraction) }, tr);
     html("td", { class: "predicted", text: pct(n.predicted) }, tr);
     const diff = n.predicted == null ? null : n.predicted - n.fraction;
     html("td", { text: diff == null ? "–" : (diff >= 0 ? "+" : "") + (100 * diff).toFixed(2) + " pt" }, tr);
-    html("td", { text: amount(n.residual, state) }, tr);
+    html("td", { text: number(n.residual, state) }, tr);
     html("td", { text: pct(n.self_weight) }, tr);
     html("td", { class: n.up ? "up" : "down", text: n.up ? "up" : "down" }, tr);
   }
@@ -216,22 +223,35 @@ function drawWorkers(state, color) {
     if (w.loss != null) meta.push("loss " + Number(w.loss).toFixed(3));
     if (w.emits_pushed != null || w.emits_failed != null) meta.push(`emits ${w.emits_pushed ?? 0} ok / ${w.emits_failed ?? 0} failed`);
     html("div", { class: "meta", text: meta.join(" · ") || (w.up ? "no figures reported" : "") }, card);
-    if (w.error) html("div", { class: "err", text: w.error }, card);
-    const chart = el("svg", { viewBox: "0 0 300 110", class: "loss", "data-loss": w.name }, card);
-    lineChart(chart, [{ name: w.name, color: color(w.name), points: w.loss_series || [] }],
-      { margin: { l: 40, r: 8, t: 6, b: 20 }, yTicks: 3, xTicks: 4, width: 2, empty: "no loss reported" });
+    if (w.error) html("div", { class: "err", title: w.error, text: shortError(w.error) }, card);
+    const series = w.loss_series || [];
+    if (series.length > 0) {
+      const chart = el("svg", { viewBox: "0 0 220 90", class: "loss", "data-loss": w.name }, card);
+      lineChart(chart, [{ name: w.name, color: color(w.name), points: series }],
+        { margin: { l: 30, r: 14, t: 6, b: 18 }, yTicks: 3, xTicks: 3, width: 2 });
+    } else if (w.up) {
+      html("div", { class: "empty", text: "no loss reported" }, card);
+    }
     const attrs = (w.attributions || []).slice().sort((a, b) => b.value - a.value);
     const max = Math.max(1e-12, ...attrs.map(a => Math.abs(a.value)));
     const list = html("div", { class: "attributions" }, card);
-    if (attrs.length === 0) html("div", { class: "empty", text: "no attributions" }, list);
+    if (attrs.length === 0 && w.up) html("div", { class: "empty", text: "no attributions" }, list);
     for (const a of attrs.slice(0, 12)) {
-      const row = html("div", { class: "bar-row", "data-attribution": w.name + "->" + a.peer }, list);
+      const row = html("div", { class: "bar-row", "data-attribution": w.name + ":" + a.peer }, list);
       html("span", { text: a.peer }, row);
       const track = html("div", { class: "bar-track" }, row);
       html("div", { class: "bar", style: `width:${(100 * Math.abs(a.value) / max).toFixed(1)}%;background:${color(a.peer)}` }, track);
       html("span", { text: Number(a.value).toPrecision(3) }, row);
     }
   }
+}
+
+// The gist of a transport error (full text stays in the tooltip).
+function shortError(text) {
+  const known = ["Connection refused", "no answer within", "HTTP ", "bad JSON", "not a JSON object"];
+  const hit = known.find(k => text.includes(k));
+  const gist = hit ? text.slice(text.indexOf(hit)) : text;
+  return "unreachable: " + (gist.length > 80 ? gist.slice(0, 80) + "…" : gist);
 }
 
 function render(state) {

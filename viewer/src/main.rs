@@ -22,7 +22,9 @@ fn seconds(name: &str, value: f64) -> Result<Duration, String> {
     if value.is_finite() && value > 0.0 && value < 1e6 {
         Ok(Duration::from_secs_f64(value))
     } else {
-        Err(format!("--{name} must be a positive number of seconds, got {value}"))
+        Err(format!(
+            "--{name} must be a positive number of seconds, got {value}"
+        ))
     }
 }
 

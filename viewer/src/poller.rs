@@ -58,7 +58,7 @@ impl Poller {
                 snapshot.contract = self.source.contract().to_string();
                 snapshot.chain_url = self.chain_url.clone();
                 snapshot.polls = polls;
-                if polls == 1 || polls % 30 == 0 {
+                if polls == 1 || polls.is_multiple_of(30) {
                     info!(
                         block = tables.head_block,
                         nodes = snapshot.nodes.len(),
@@ -96,4 +96,35 @@ fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_chain_is_reported_in_the_snapshot() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let client = JsonClient::new(Duration::from_secs(2));
+        let mut poller = Poller {
+            source: ChainSource::new(client.clone(), &url, "bittensor"),
+            client,
+            chain_url: url.clone(),
+            history: History::new(4),
+        };
+        let shared: SharedSnapshot = Arc::new(RwLock::new(Snapshot::default()));
+        poller.poll_once(&shared).await;
+        poller.poll_once(&shared).await;
+        let s = read(&shared);
+        assert_eq!(s.polls, 2);
+        assert_eq!(s.chain_url, url);
+        let error = s.error.unwrap_or_default();
+        assert!(error.contains("get_info") && error.contains("failed"), "{error}");
+        assert!(s.nodes.is_empty() && s.head_block.is_none());
+    }
 }

@@ -261,7 +261,9 @@ pub fn parse_stake(text: &str) -> Result<u64, String> {
             "stake {text:?} is not an amount like \"10.0000 BIT\""
         ));
     }
-    let int: u64 = int.parse().map_err(|_| format!("stake {text:?} too large"))?;
+    let int: u64 = int
+        .parse()
+        .map_err(|_| format!("stake {text:?} too large"))?;
     let frac: u64 = format!("{frac:0<4}").parse().unwrap_or(0);
     int.checked_mul(10_000)
         .and_then(|v| v.checked_add(frac))

@@ -209,11 +209,17 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
     tracing::info!(?cfg, "running quality experiment");
     let r = model::quality_experiment(&cfg)?;
     println!("quality experiment (same-class neighbour fraction; higher is better)");
-    println!("  shards: {}, tokens per shard: {}", cfg.shards, r.shard_tokens);
+    println!(
+        "  shards: {}, tokens per shard: {}",
+        cfg.shards, r.shard_tokens
+    );
     println!("  chance:     {:.4}", r.chance);
     println!("  alone:      {:.4}", r.alone);
     println!("  with peers: {:.4}", r.with_peers);
-    println!("  final loss (alone, with peers): {:.4}, {:.4}", r.final_loss.0, r.final_loss.1);
+    println!(
+        "  final loss (alone, with peers): {:.4}, {:.4}",
+        r.final_loss.0, r.final_loss.1
+    );
     println!("  peers help: {}", r.peers_help());
     Ok(())
 }

@@ -1,3 +1,74 @@
 //! The HTTP client: chain info, signed transaction push, table reads.
 
+mod http;
+mod push;
+mod rejection;
+mod rows;
+mod tables;
 pub mod time;
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use push::PushReceipt;
+pub use rejection::rejection_from_body;
+pub use rows::{Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};
+
+/// Default per-request timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A nodeos HTTP API endpoint. Cheap to clone (the connection pool is shared).
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    url: String,
+}
+
+/// The parts of `/v1/chain/get_info` needed to build transactions and watch progress.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct ChainInfo {
+    /// Hex chain id, part of every signing digest.
+    pub chain_id: String,
+    /// Current head block number.
+    pub head_block_num: u32,
+    /// Current head block id (hex).
+    pub head_block_id: String,
+    /// Last irreversible block number.
+    pub last_irreversible_block_num: u32,
+    /// Last irreversible block id (hex): the TaPoS reference of pushed transactions.
+    pub last_irreversible_block_id: String,
+    /// Head block timestamp (`YYYY-MM-DDTHH:MM:SS.mmm`, UTC).
+    pub head_block_time: String,
+}
+
+impl Client {
+    /// A client for the node at `url` (e.g. `http://127.0.0.1:8888`) with a 10 s timeout.
+    pub fn new(url: &str) -> Client {
+        Client::with_timeout(url, DEFAULT_TIMEOUT)
+    }
+
+    /// A client with an explicit per-request timeout.
+    pub fn with_timeout(url: &str, timeout: Duration) -> Client {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
+            .build()
+            .unwrap_or_default();
+        Client {
+            http,
+            url: url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// The node's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `/v1/chain/get_info`.
+    pub async fn get_info(&self) -> Result<ChainInfo, crate::ChainError> {
+        self.post_json("/v1/chain/get_info", &serde_json::json!({}))
+            .await
+    }
+}

@@ -31,3 +31,6 @@ pub enum KeyError {
     #[error("could not produce a canonical signature")]
     NonCanonical,
 }
+
+#[cfg(test)]
+mod tests;

@@ -41,6 +41,22 @@ impl PrivateKey {
         Ok(PrivateKey { key })
     }
 
+    /// A key from its 32-byte secret (e.g. derived from a seed for test accounts).
+    pub fn from_bytes(secret: &[u8; 32]) -> Result<PrivateKey, KeyError> {
+        let key = SigningKey::from_slice(secret)
+            .map_err(|_| KeyError::Curve("32-byte secret out of range".into()))?;
+        Ok(PrivateKey { key })
+    }
+
+    /// The legacy WIF text form (`5...`), as cleos and wallets import it.
+    pub fn to_wif(&self) -> String {
+        let mut raw = vec![0x80];
+        raw.extend_from_slice(&self.key.to_bytes());
+        let check = double_sha_check(&raw);
+        raw.extend_from_slice(&check);
+        bs58::encode(raw).into_string()
+    }
+
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
         PublicKey::from_verifying_key(self.key.verifying_key())

@@ -215,7 +215,7 @@ mod tests {
     fn symbol_encoding_matches_eosio() {
         // symbol("4,EOS") == 0x534f4504 in the EOSIO reference.
         let eos = Symbol::new(4, "EOS").unwrap();
-        assert_eq!(eos.raw(), 0x0053_4f45_04);
+        assert_eq!(eos.raw(), 0x0000_534f_4504);
         assert_eq!(eos.code_raw(), 0x0053_4f45);
         assert_eq!("4,BIT".parse::<Symbol>().unwrap().to_string(), "4,BIT");
     }

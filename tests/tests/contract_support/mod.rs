@@ -21,7 +21,8 @@ impl Chain {
     /// Starts a chain, creates `accounts` and the contract account, and deploys the contract.
     pub fn start(contract: &str, accounts: &[&str]) -> Chain {
         let net = Localnet::start().expect("start local chain");
-        net.create_account(contract).expect("create contract account");
+        net.create_account(contract)
+            .expect("create contract account");
         let names: Vec<String> = accounts.iter().map(|a| a.to_string()).collect();
         net.create_accounts(&names).expect("create accounts");
         let wasm = localnet::contract_wasm().expect("build contract wasm");
@@ -34,8 +35,17 @@ impl Chain {
     }
 
     /// Pushes an action of `contract`; `Err` carries the chain's rejection message.
-    pub fn push_to(&self, contract: &str, action: &str, args: Value, actor: &str) -> Result<Value, String> {
-        match self.net.push_action(contract, action, &args.to_string(), actor) {
+    pub fn push_to(
+        &self,
+        contract: &str,
+        action: &str,
+        args: Value,
+        actor: &str,
+    ) -> Result<Value, String> {
+        match self
+            .net
+            .push_action(contract, action, &args.to_string(), actor)
+        {
             Ok(trace) => Ok(trace),
             Err(LocalnetError::Rejected { message }) => Err(message),
             Err(other) => panic!("{action} by {actor}: harness failure: {other}"),
@@ -175,7 +185,8 @@ pub fn block_slot(trace: &Value) -> u64 {
 
 /// Milliseconds since the epoch of `YYYY-MM-DDTHH:MM:SS.mmm` (UTC).
 fn timestamp_ms(text: &str) -> u64 {
-    let num = |range: std::ops::Range<usize>| -> i64 { text[range].parse().expect("timestamp digit") };
+    let num =
+        |range: std::ops::Range<usize>| -> i64 { text[range].parse().expect("timestamp digit") };
     let (y, m, d) = (num(0..4), num(5..7), num(8..10));
     let (hh, mm, ss, ms) = (num(11..13), num(14..16), num(17..19), num(20..23));
     // Days from civil (proleptic Gregorian), Howard Hinnant's algorithm.

@@ -49,7 +49,10 @@ impl Asset {
 
     /// The symbol code of a `symbol` as printed in tables (`"4,BIT"`), or of a bare code.
     pub fn symbol_code(symbol: &str) -> &str {
-        symbol.split_once(',').map_or(symbol, |(_, code)| code).trim()
+        symbol
+            .split_once(',')
+            .map_or(symbol, |(_, code)| code)
+            .trim()
     }
 }
 
@@ -79,17 +82,33 @@ mod tests {
 
     #[test]
     fn parses_and_prints_back() {
-        for text in ["1.0000 BIT", "0.0001 BIT", "-3.5000 BIT", "42 EOS", "100000000.0000 BIT"] {
+        for text in [
+            "1.0000 BIT",
+            "0.0001 BIT",
+            "-3.5000 BIT",
+            "42 EOS",
+            "100000000.0000 BIT",
+        ] {
             let asset = Asset::parse(text).unwrap();
             assert_eq!(asset.to_string(), text);
         }
         let a = Asset::parse("12.3456 BIT").unwrap();
-        assert_eq!((a.amount, a.precision, a.code.as_str()), (123_456, 4, "BIT"));
+        assert_eq!(
+            (a.amount, a.precision, a.code.as_str()),
+            (123_456, 4, "BIT")
+        );
     }
 
     #[test]
     fn rejects_malformed_amounts_with_a_reason() {
-        for text in ["", "1.0000", "1.0000 bit", "x.00 BIT", "1..0 BIT", "1.0 TOOLONGSYM"] {
+        for text in [
+            "",
+            "1.0000",
+            "1.0000 bit",
+            "x.00 BIT",
+            "1..0 BIT",
+            "1.0 TOOLONGSYM",
+        ] {
             let err = Asset::parse(text).unwrap_err();
             assert!(err.contains("bad asset"), "{text}: {err}");
         }

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 /// Reads a required object field; the error names the field.
 pub fn field<'a>(row: &'a Map<String, Value>, name: &str) -> Result<&'a Value, String> {
-    row.get(name).ok_or_else(|| format!("missing field `{name}`"))
+    row.get(name)
+        .ok_or_else(|| format!("missing field `{name}`"))
 }
 
 /// Reads an unsigned integer given as a JSON number or a decimal string.
@@ -80,10 +81,7 @@ mod tests {
     #[test]
     fn integers_come_as_numbers_or_strings() {
         assert_eq!(as_u64(&json!(7), "x"), Ok(7));
-        assert_eq!(
-            as_u64(&json!("18446744073709551615"), "x"),
-            Ok(u64::MAX)
-        );
+        assert_eq!(as_u64(&json!("18446744073709551615"), "x"), Ok(u64::MAX));
         assert!(as_u64(&json!(-1), "x").unwrap_err().contains("`x`"));
         assert!(as_u64(&json!("1.5"), "x").is_err());
         assert!(as_u64(&json!(null), "x").unwrap_err().contains("null"));

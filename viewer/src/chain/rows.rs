@@ -117,7 +117,9 @@ pub fn parse_metagraph(rows: &[Value]) -> Result<Vec<MetagraphRow>, ViewError> {
                 .map(|(i, edge)| {
                     let edge = as_object(edge).map_err(|e| format!("edge {i}: {e}"))?;
                     Ok(EdgeRow {
-                        to: str_field(edge, "to").map_err(|e| format!("edge {i}: {e}"))?.into(),
+                        to: str_field(edge, "to")
+                            .map_err(|e| format!("edge {i}: {e}"))?
+                            .into(),
                         weight: u32_field(edge, "weight").map_err(|e| format!("edge {i}: {e}"))?,
                     })
                 })
@@ -244,9 +246,14 @@ mod tests {
         let err = parse_metagraph(&[node("alice", json!(1)), missing])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("metagraph") && err.contains("row 1") && err.contains("`port`"), "{err}");
+        assert!(
+            err.contains("metagraph") && err.contains("row 1") && err.contains("`port`"),
+            "{err}"
+        );
 
-        let err = parse_metagraph(&[node("a", json!(-4))]).unwrap_err().to_string();
+        let err = parse_metagraph(&[node("a", json!(-4))])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`stake`"), "{err}");
 
         let mut bad_edge = node("a", json!(1));
@@ -262,25 +269,38 @@ mod tests {
     fn global_needs_exactly_one_row() {
         let row = json!({"total_stake": 3, "outstanding": 0, "minted": 0,
                          "emission_rate": 10000, "min_stake": 1, "symbol": "4,BIT"});
-        assert_eq!(parse_global(&[row.clone()]).unwrap().emission_rate, 10_000);
+        assert_eq!(
+            parse_global(std::slice::from_ref(&row))
+                .unwrap()
+                .emission_rate,
+            10_000
+        );
         let err = parse_global(&[]).unwrap_err().to_string();
         assert!(err.contains("global") && err.contains("no row"), "{err}");
         assert!(parse_global(&[row.clone(), row]).is_err());
-        let err = parse_global(&[json!({"total_stake": 1})]).unwrap_err().to_string();
+        let err = parse_global(&[json!({"total_stake": 1})])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`outstanding`"), "{err}");
     }
 
     #[test]
     fn stat_and_balances_read_assets() {
-        let stat = parse_stat(&[json!({"supply": "10.0000 BIT", "max_supply": "1000000.0000 BIT",
-                                       "issuer": "bittensor"})])
+        let stat = parse_stat(&[
+            json!({"supply": "10.0000 BIT", "max_supply": "1000000.0000 BIT",
+                                       "issuer": "bittensor"}),
+        ])
         .unwrap();
         assert_eq!(stat.supply.amount, 100_000);
-        let err = parse_stat(&[json!({"supply": "ten", "max_supply": "1.0000 BIT", "issuer": "x"})])
-            .unwrap_err()
-            .to_string();
+        let err =
+            parse_stat(&[json!({"supply": "ten", "max_supply": "1.0000 BIT", "issuer": "x"})])
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("bad asset"), "{err}");
-        let rows = [json!({"balance": "1.5000 BIT"}), json!({"balance": "9.0000 EOS"})];
+        let rows = [
+            json!({"balance": "1.5000 BIT"}),
+            json!({"balance": "9.0000 EOS"}),
+        ];
         assert_eq!(parse_balance(&rows, "BIT").unwrap(), 15_000);
         assert!(parse_balance(&[json!({"balance": "-1.0000 BIT"})], "BIT").is_err());
     }
@@ -289,7 +309,9 @@ mod tests {
     fn residual_rows_parse_or_fail_clearly() {
         let parsed = parse_residuals(&[json!({"user": "bob", "residual": 12})]).unwrap();
         assert_eq!(parsed[0].residual, 12);
-        let err = parse_residuals(&[json!({"user": 5, "residual": 12})]).unwrap_err().to_string();
+        let err = parse_residuals(&[json!({"user": 5, "residual": 12})])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`user`") && err.contains("string"), "{err}");
     }
 }

@@ -35,17 +35,29 @@ pub fn predict_shares(nodes: &[MetagraphRow]) -> Result<Vec<f64>, String> {
             return Err(format!("node `{}` has an empty edge set", node.user));
         };
         if first.to != node.user {
-            return Err(format!("node `{}`: edge set must start with the node", node.user));
+            return Err(format!(
+                "node `{}`: edge set must start with the node",
+                node.user
+            ));
         }
         let mut self_weight = first.weight;
         let mut set = Vec::with_capacity(node.edges.len());
         for edge in &node.edges[1..] {
             match index.get(edge.to.as_str()) {
-                Some(&to) => set.push(Edge { to, weight: edge.weight }),
+                Some(&to) => set.push(Edge {
+                    to,
+                    weight: edge.weight,
+                }),
                 None => self_weight = self_weight.saturating_add(edge.weight),
             }
         }
-        set.insert(0, Edge { to: i, weight: self_weight });
+        set.insert(
+            0,
+            Edge {
+                to: i,
+                weight: self_weight,
+            },
+        );
         sets.push(set);
     }
     let graph = Graph::from_fixed(sets)
@@ -54,7 +66,9 @@ pub fn predict_shares(nodes: &[MetagraphRow]) -> Result<Vec<f64>, String> {
     let method = if nodes.len() <= MAX_SOLVE_NODES {
         Method::Solve
     } else {
-        Method::Series { terms: SERIES_TERMS }
+        Method::Series {
+            terms: SERIES_TERMS,
+        }
     };
     attribution(&graph, &stake, method).map_err(|e| format!("matrix model failed: {e:?}"))
 }
@@ -73,7 +87,10 @@ mod tests {
             last_emit: 0,
             edges: edges
                 .iter()
-                .map(|(to, weight)| EdgeRow { to: (*to).into(), weight: *weight })
+                .map(|(to, weight)| EdgeRow {
+                    to: (*to).into(),
+                    weight: *weight,
+                })
                 .collect(),
         }
     }
@@ -104,7 +121,10 @@ mod tests {
 
     #[test]
     fn self_only_graph_predicts_stake_fractions() {
-        let nodes = [node("a", 1, &[("a", 1_000_000)]), node("b", 3, &[("b", 1_000_000)])];
+        let nodes = [
+            node("a", 1, &[("a", 1_000_000)]),
+            node("b", 3, &[("b", 1_000_000)]),
+        ];
         let p = predict_shares(&nodes).unwrap();
         assert!((p[0] - 0.25).abs() < 1e-12 && (p[1] - 0.75).abs() < 1e-12);
     }
@@ -128,12 +148,18 @@ mod tests {
     fn impossible_edge_sets_are_named_not_panicked() {
         let err = predict_shares(&[node("a", 1, &[])]).unwrap_err();
         assert!(err.contains("`a`") && err.contains("empty"), "{err}");
-        let err = predict_shares(&[node("a", 1, &[("b", 1_000_000)]), node("b", 1, &[("b", 1_000_000)])])
-            .unwrap_err();
+        let err = predict_shares(&[
+            node("a", 1, &[("b", 1_000_000)]),
+            node("b", 1, &[("b", 1_000_000)]),
+        ])
+        .unwrap_err();
         assert!(err.contains("start with"), "{err}");
         let err = predict_shares(&[node("a", 1, &[("a", 600_000)])]).unwrap_err();
         assert!(err.contains("`a`") && err.contains("sum"), "{err}");
-        let twice = [node("a", 1, &[("a", 1_000_000)]), node("a", 1, &[("a", 1_000_000)])];
+        let twice = [
+            node("a", 1, &[("a", 1_000_000)]),
+            node("a", 1, &[("a", 1_000_000)]),
+        ];
         assert!(predict_shares(&twice).unwrap_err().contains("twice"));
     }
 }

@@ -28,7 +28,10 @@ mod tests {
             let fetched = text
                 .replace("http://www.w3.org/2000/svg", "")
                 .contains("http");
-            assert!(!fetched, "the page must not fetch anything from outside this server");
+            assert!(
+                !fetched,
+                "the page must not fetch anything from outside this server"
+            );
         }
         assert!(INDEX_HTML.contains("/app.js") && INDEX_HTML.contains("/style.css"));
         assert!(lookup("/").is_some() && lookup("/nope").is_none());

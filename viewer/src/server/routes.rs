@@ -98,7 +98,10 @@ mod tests {
         assert_eq!(state.status(), StatusCode::OK);
         let json: serde_json::Value = serde_json::from_str(&body(state).await).unwrap();
         assert_eq!(json["contract"], "bittensor");
-        assert_eq!(respond(&shared, &Method::GET, "/x").status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            respond(&shared, &Method::GET, "/x").status(),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(
             respond(&shared, &Method::POST, "/api/state").status(),
             StatusCode::METHOD_NOT_ALLOWED

@@ -115,8 +115,10 @@ mod tests {
             head_block: 42,
             metagraph,
             residuals,
-            global: parse_global(&[json!({"total_stake": total_stake, "outstanding": outstanding,
-                "minted": 0, "emission_rate": 10000, "min_stake": 1, "symbol": "4,BIT"})])
+            global: parse_global(&[
+                json!({"total_stake": total_stake, "outstanding": outstanding,
+                "minted": 0, "emission_rate": 10000, "min_stake": 1, "symbol": "4,BIT"}),
+            ])
             .unwrap(),
             stat: Some(
                 parse_stat(&[json!({"supply": supply, "max_supply": "1000000.0000 BIT",
@@ -162,7 +164,12 @@ mod tests {
         // supply = balances 1000 + stakes 50000 + outstanding 700
         let t = tables(m, r, "5.1700 BIT", 1_000);
         let mut h = History::new(10);
-        let s = build_snapshot(&t, vec![report("bob", true), report("alice", false)], &mut h, 5);
+        let s = build_snapshot(
+            &t,
+            vec![report("bob", true), report("alice", false)],
+            &mut h,
+            5,
+        );
         let names: Vec<&str> = s.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["alice", "bob", "carol"]);
         let fractions: Vec<f64> = s.nodes.iter().map(|n| n.fraction).collect();
@@ -173,9 +180,15 @@ mod tests {
         assert_eq!(s.nodes[1].residual, 700);
         assert_eq!(s.nodes[0].residual, 0);
         assert!((s.nodes[0].self_weight - 0.6).abs() < 1e-12);
-        assert_eq!((s.nodes[0].up, s.nodes[1].up, s.nodes[2].up), (false, true, false));
+        assert_eq!(
+            (s.nodes[0].up, s.nodes[1].up, s.nodes[2].up),
+            (false, true, false)
+        );
         assert_eq!(s.edges.len(), 1);
-        assert_eq!((s.edges[0].from.as_str(), s.edges[0].to.as_str()), ("alice", "bob"));
+        assert_eq!(
+            (s.edges[0].from.as_str(), s.edges[0].to.as_str()),
+            ("alice", "bob")
+        );
         assert!((s.edges[0].weight - 0.4).abs() < 1e-12);
         // The prediction is the emission crate's, aligned with the sorted nodes.
         let sorted: Vec<_> = {
@@ -187,7 +200,10 @@ mod tests {
         for (n, p) in s.nodes.iter().zip(&expected) {
             assert_eq!(n.predicted, Some(*p));
         }
-        assert!(s.nodes[1].predicted.unwrap() > s.nodes[1].fraction, "bob gains alice's edge");
+        assert!(
+            s.nodes[1].predicted.unwrap() > s.nodes[1].fraction,
+            "bob gains alice's edge"
+        );
         let c = s.conservation.clone().unwrap();
         assert!(c.supply_holds && c.sums_hold, "{c:?}");
         assert_eq!(s.history.len(), 1);
@@ -196,7 +212,13 @@ mod tests {
         assert_eq!(s.workers[0].error.as_deref(), Some("refused"));
         // The JSON the page reads carries the names the page keys on.
         let text = serde_json::to_string(&s).unwrap();
-        for key in ["\"nodes\"", "\"predicted\"", "\"fraction\"", "\"loss_series\"", "\"conservation\""] {
+        for key in [
+            "\"nodes\"",
+            "\"predicted\"",
+            "\"fraction\"",
+            "\"loss_series\"",
+            "\"conservation\"",
+        ] {
             assert!(text.contains(key), "{key} missing");
         }
     }

@@ -49,26 +49,30 @@ impl History {
         self.fractions.iter().cloned().collect()
     }
 
-    /// The loss series to draw for a worker: its own history when it reports one (last
-    /// `capacity` points), else the viewer's recording of its latest loss at each `x`
-    /// (its step when known, else `fallback_x`). Workers no longer listed are forgotten.
+    /// The loss series to draw for a worker, recorded across polls (last `capacity` points):
+    /// the points of its own history newer than those recorded, or else its latest loss at
+    /// its step (or `fallback_x` when it reports no step). A history that goes back in
+    /// steps means the worker restarted: the recording starts over from it.
     pub fn loss_series(&mut self, report: &WorkerReport, fallback_x: f64) -> Vec<(f64, f64)> {
         let own = &report.status.loss_history;
-        if !own.is_empty() {
-            self.losses.remove(&report.name);
-            let skip = own.len().saturating_sub(self.capacity);
-            return own[skip..].to_vec();
-        }
         let series = self.losses.entry(report.name.clone()).or_default();
-        if let Some(loss) = report.status.loss {
+        if let (Some(theirs), Some(ours)) = (own.last(), series.back()) {
+            if theirs.0 < ours.0 {
+                series.clear();
+            }
+        }
+        if !own.is_empty() {
+            let newest = series.back().map(|p| p.0);
+            series.extend(own.iter().filter(|p| newest.is_none_or(|x| p.0 > x)));
+        } else if let Some(loss) = report.status.loss {
             let x = report.status.step.map_or(fallback_x, |s| s as f64);
             match series.back_mut() {
                 Some(last) if last.0 == x => last.1 = loss,
                 _ => series.push_back((x, loss)),
             }
-            while series.len() > self.capacity {
-                series.pop_front();
-            }
+        }
+        while series.len() > self.capacity {
+            series.pop_front();
         }
         series.iter().copied().collect()
     }
@@ -108,7 +112,11 @@ mod tests {
         let blocks: Vec<u64> = h.fractions().iter().map(|p| p.block).collect();
         assert_eq!(blocks, vec![2, 3, 4]);
         h.record_fractions(1, &[view("a", 0.5)]);
-        assert_eq!(h.fractions().len(), 1, "an older block restarts the history");
+        assert_eq!(
+            h.fractions().len(),
+            1,
+            "an older block restarts the history"
+        );
     }
 
     #[test]
@@ -131,7 +139,29 @@ mod tests {
         h.loss_series(&report, 0.0);
         report.status.step = Some(30);
         assert_eq!(h.loss_series(&report, 0.0), vec![(20.0, 2.0), (30.0, 2.0)]);
+        // A history ending before the recorded steps: the worker restarted.
         report.status.loss_history = vec![(1.0, 9.0), (2.0, 8.0), (3.0, 7.0)];
         assert_eq!(h.loss_series(&report, 0.0), vec![(2.0, 8.0), (3.0, 7.0)]);
+    }
+
+    #[test]
+    fn overlapping_worker_histories_are_merged_beyond_the_workers_own_tail() {
+        let mut h = History::new(5);
+        let mut report = WorkerReport {
+            name: "a".into(),
+            url: String::new(),
+            up: true,
+            error: None,
+            status: WorkerStatus {
+                loss_history: vec![(1.0, 9.0), (2.0, 8.0)],
+                ..WorkerStatus::default()
+            },
+        };
+        h.loss_series(&report, 0.0);
+        report.status.loss_history = vec![(2.0, 8.0), (3.0, 7.0)];
+        assert_eq!(
+            h.loss_series(&report, 0.0),
+            vec![(1.0, 9.0), (2.0, 8.0), (3.0, 7.0)]
+        );
     }
 }

@@ -34,7 +34,10 @@ pub fn status_url(address: &str, port: u16) -> String {
 }
 
 /// Fetches `(name, address, port)` workers concurrently; order of the answer follows the input.
-pub async fn fetch_all(client: &JsonClient, workers: &[(String, String, u16)]) -> Vec<WorkerReport> {
+pub async fn fetch_all(
+    client: &JsonClient,
+    workers: &[(String, String, u16)],
+) -> Vec<WorkerReport> {
     let tasks: Vec<_> = workers
         .iter()
         .map(|(name, address, port)| {
@@ -48,7 +51,13 @@ pub async fn fetch_all(client: &JsonClient, workers: &[(String, String, u16)]) -
                     .map_err(|e| e.to_string())
                     .and_then(|v| parse_status(&v));
                 match outcome {
-                    Ok(status) => WorkerReport { name, url, up: true, error: None, status },
+                    Ok(status) => WorkerReport {
+                        name,
+                        url,
+                        up: true,
+                        error: None,
+                        status,
+                    },
                     Err(error) => WorkerReport {
                         name,
                         url,
@@ -79,7 +88,10 @@ mod tests {
 
     #[test]
     fn builds_status_urls() {
-        assert_eq!(status_url("127.0.0.1", 9001), "http://127.0.0.1:9001/status");
+        assert_eq!(
+            status_url("127.0.0.1", 9001),
+            "http://127.0.0.1:9001/status"
+        );
         assert_eq!(status_url("http://host/", 80), "http://host:80/status");
         assert_eq!(status_url("::1", 5), "http://[::1]:5/status");
     }
@@ -93,8 +105,7 @@ mod tests {
             .unwrap()
             .port();
         let client = JsonClient::new(std::time::Duration::from_secs(2));
-        let reports =
-            fetch_all(&client, &[("alice".into(), "127.0.0.1".into(), port)]).await;
+        let reports = fetch_all(&client, &[("alice".into(), "127.0.0.1".into(), port)]).await;
         assert_eq!(reports.len(), 1);
         assert!(!reports[0].up);
         assert!(reports[0].error.as_deref().unwrap_or("").contains("failed"));

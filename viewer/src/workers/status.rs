@@ -39,15 +39,20 @@ pub fn parse_status(value: &Value) -> Result<WorkerStatus, String> {
         .ok_or_else(|| "worker status is not a JSON object".to_string())?;
     let identity = first(obj, &["identity", "name", "account", "user"]).and_then(name_of);
     let step = first(obj, &["step", "steps", "batches"]).and_then(number_u64);
-    let history = first(obj, &["loss_history", "losses", "loss"])
-        .map(loss_points)
-        .unwrap_or_default();
+    let history = match (
+        first(obj, &["loss_history", "losses"]),
+        obj.get("loss_tail"),
+    ) {
+        (Some(v), _) => loss_points(v),
+        (None, Some(tail)) => on_steps(loss_points(tail), step),
+        (None, None) => obj.get("loss").map(loss_points).unwrap_or_default(),
+    };
     let loss = first(obj, &["loss", "last_loss"])
         .and_then(Value::as_f64)
         .filter(|l| l.is_finite())
         .or_else(|| history.last().map(|p| p.1));
-    let attributions = first(obj, &["attributions", "attribution"])
-        .map(attributions_of)
+    let attributions = peer_attributions(obj, identity.as_deref())
+        .or_else(|| first(obj, &["attributions", "attribution"]).map(attributions_of))
         .unwrap_or_default();
     let emits = first(obj, &["emits", "emit"]).and_then(Value::as_object);
     let count = |nested: &str, flat: &[&str]| {
@@ -69,7 +74,8 @@ pub fn parse_status(value: &Value) -> Result<WorkerStatus, String> {
 
 /// The first of several spellings present in `obj`.
 fn first<'a>(obj: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter().find_map(|k| obj.get(*k).filter(|v| !v.is_null()))
+    keys.iter()
+        .find_map(|k| obj.get(*k).filter(|v| !v.is_null()))
 }
 
 /// A name given as a string or as an object with a name-like field.
@@ -127,10 +133,49 @@ fn loss_points(value: &Value) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A bare tail of the latest losses ends at the current step: places it on the step axis.
+fn on_steps(points: Vec<(f64, f64)>, step: Option<u64>) -> Vec<(f64, f64)> {
+    let Some(step) = step else {
+        return points;
+    };
+    let first = step as f64 + 1.0 - points.len() as f64;
+    points
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, loss))| (first + i as f64, loss))
+        .collect()
+}
+
+/// Attributions from the worker's per-peer slots (`peers: [{user, attribution}]`) plus its
+/// `self_attribution`; `None` when it reports no such slots.
+fn peer_attributions(obj: &Map<String, Value>, identity: Option<&str>) -> Option<Vec<Attribution>> {
+    let Value::Array(peers) = obj.get("peers")? else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(peers.len() + 1);
+    if let (Some(me), Some(value)) = (identity, obj.get("self_attribution").and_then(number_f64)) {
+        out.push(Attribution {
+            peer: me.to_string(),
+            value,
+        });
+    }
+    out.extend(peers.iter().filter_map(|p| {
+        let p = p.as_object()?;
+        Some(Attribution {
+            peer: first(p, &PEER_KEYS).and_then(name_of)?,
+            value: first(p, &VALUE_KEYS).and_then(number_f64)?,
+        })
+    }));
+    (!out.is_empty()).then_some(out)
+}
+
+/// Field names a peer's attribution value may go by.
+const VALUE_KEYS: [&str; 5] = ["attribution", "value", "weight", "score", "fisher"];
+/// Field names a peer's account may go by.
+const PEER_KEYS: [&str; 6] = ["peer", "user", "name", "to", "account", "id"];
+
 /// Attributions from `{peer: value}`, `{peer: {value..}}` or `[{peer, value}, ..]`.
 fn attributions_of(value: &Value) -> Vec<Attribution> {
-    const VALUE_KEYS: [&str; 5] = ["attribution", "value", "weight", "score", "fisher"];
-    const PEER_KEYS: [&str; 5] = ["peer", "name", "to", "account", "id"];
     let scalar = |v: &Value| match v {
         Value::Object(o) => first(o, &VALUE_KEYS).and_then(number_f64),
         other => number_f64(other),
@@ -203,11 +248,39 @@ mod tests {
         assert_eq!(
             s.attributions,
             vec![
-                Attribution { peer: "alice".into(), value: 0.7 },
-                Attribution { peer: "carol".into(), value: 0.3 }
+                Attribution {
+                    peer: "alice".into(),
+                    value: 0.7
+                },
+                Attribution {
+                    peer: "carol".into(),
+                    value: 0.3
+                }
             ]
         );
         assert_eq!((s.emits_pushed, s.emits_failed), (Some(2), None));
+    }
+
+    #[test]
+    fn reads_the_worker_crates_status_shape() {
+        // As `bittensor-worker` serves it: a bare loss tail, per-slot peers, flat counters.
+        let s = parse_status(&json!({
+            "identity": "alice", "step": 12, "loss": 4.0, "loss_tail": [5.0, 4.5, 4.0],
+            "self_attribution": 0.5, "attributions": [0.5, 0.3, 0.2],
+            "peers": [{"slot": 0, "user": "bob", "attribution": 0.3, "healthy": true},
+                      {"slot": 1, "user": null, "attribution": 0.0},
+                      {"slot": 2, "user": "carol", "attribution": 0.2}],
+            "emits_pushed": 5, "emits_failed": 0
+        }))
+        .unwrap();
+        assert_eq!(s.loss_history, vec![(10.0, 5.0), (11.0, 4.5), (12.0, 4.0)]);
+        let peers: Vec<(&str, f64)> = s
+            .attributions
+            .iter()
+            .map(|a| (a.peer.as_str(), a.value))
+            .collect();
+        assert_eq!(peers, vec![("alice", 0.5), ("bob", 0.3), ("carol", 0.2)]);
+        assert_eq!((s.emits_pushed, s.emits_failed), (Some(5), Some(0)));
     }
 
     #[test]
@@ -215,6 +288,8 @@ mod tests {
         assert_eq!(parse_status(&json!({})).unwrap(), WorkerStatus::default());
         let s = parse_status(&json!({"step": -3, "loss": "high", "attributions": 5})).unwrap();
         assert_eq!(s, WorkerStatus::default());
-        assert!(parse_status(&json!([1, 2])).unwrap_err().contains("not a JSON object"));
+        assert!(parse_status(&json!([1, 2]))
+            .unwrap_err()
+            .contains("not a JSON object"));
     }
 }

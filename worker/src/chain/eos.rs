@@ -36,7 +36,7 @@ impl EosChain {
         let account = Name::from_str(account).map_err(|e| format!("account name: {e}"))?;
         let key = PrivateKey::from_wif(key).map_err(|e| format!("private key: {e}"))?;
         let symbol = Symbol::new(BIT_PRECISION, "BIT").map_err(|e| format!("symbol: {e}"))?;
-        let client = Client::new(url).map_err(|e| format!("chain client: {e}"))?;
+        let client = Client::new(url);
         Ok(EosChain {
             client,
             contract,

@@ -85,7 +85,13 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
     let stake = cfg.validate()?;
     let m = &cfg.model;
     let corpus = load_corpus(m)?;
-    tracing::info!(tokens = corpus.ids.len(), vocab = corpus.vocab.len(), shard = m.shard, shards = m.shards, "corpus ready");
+    tracing::info!(
+        tokens = corpus.ids.len(),
+        vocab = corpus.vocab.len(),
+        shard = m.shard,
+        shards = m.shards,
+        "corpus ready"
+    );
     let model = Model::new(&model_config(m, corpus.vocab.len(), cfg.node.seed))?;
 
     let listener = TcpListener::bind(cfg.node.listen)
@@ -158,7 +164,13 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         steps: cfg.node.steps,
         log_every: cfg.node.log_every,
     };
-    let mut trainer = tokio::spawn(train(shared.clone(), corpus, settings, client, stop_rx.clone()));
+    let mut trainer = tokio::spawn(train(
+        shared.clone(),
+        corpus,
+        settings,
+        client,
+        stop_rx.clone(),
+    ));
     let chain_loop = tokio::spawn(run_chain_loop(
         shared.clone(),
         chain.clone(),
@@ -188,6 +200,12 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
     }
     let _ = server.await;
     let s = lock(&shared.stats).clone();
-    tracing::info!(steps = s.step, emits_pushed = s.emits_pushed, emits_failed = s.emits_failed, peer_failures = s.peer_failures, "node stopped");
+    tracing::info!(
+        steps = s.step,
+        emits_pushed = s.emits_pushed,
+        emits_failed = s.emits_failed,
+        peer_failures = s.peer_failures,
+        "node stopped"
+    );
     Ok(())
 }

@@ -119,7 +119,9 @@ impl Shared {
             for &i in &changed {
                 table.health[i] = PeerHealth::new(table.backoff.clone());
                 match table.slots.slots()[i].as_ref() {
-                    Some(p) => tracing::info!(slot = i, peer = %p.user, address = %p.address, port = p.port, "upstream peer assigned"),
+                    Some(p) => {
+                        tracing::info!(slot = i, peer = %p.user, address = %p.address, port = p.port, "upstream peer assigned")
+                    }
                     None => tracing::info!(slot = i, "upstream peer left"),
                 }
             }

@@ -161,7 +161,11 @@ pub async fn train(
     let mut window_examples = 0u64;
     for epoch in 0u64.. {
         let mut any = false;
-        for batch in corpus.batches(settings.batch, settings.window, settings.seed.wrapping_add(epoch)) {
+        for batch in corpus.batches(
+            settings.batch,
+            settings.window,
+            settings.seed.wrapping_add(epoch),
+        ) {
             any = true;
             let step = lock(&shared.stats).step;
             if *shutdown.borrow() || (settings.steps > 0 && step >= settings.steps) {
@@ -177,8 +181,9 @@ pub async fn train(
                     shared.record_step(out.loss, n);
                     window_examples += n as u64;
                     let step = step + 1;
-                    if settings.log_every > 0 && step % settings.log_every == 0 {
-                        let rate = window_examples as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
+                    if settings.log_every > 0 && step.is_multiple_of(settings.log_every) {
+                        let rate =
+                            window_examples as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
                         window_start = Instant::now();
                         window_examples = 0;
                         lock(&shared.stats).examples_per_sec = rate;

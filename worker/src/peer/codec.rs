@@ -46,7 +46,10 @@ pub enum CodecError {
     },
     /// The tensor shape does not match what the request requires.
     #[error("shape mismatch: expected {expected:?}, got {got:?}")]
-    ShapeMismatch { expected: Vec<usize>, got: Vec<usize> },
+    ShapeMismatch {
+        expected: Vec<usize>,
+        got: Vec<usize>,
+    },
     /// A tensor element is NaN or infinite.
     #[error("tensor element {index} is not finite")]
     NotFinite { index: usize },
@@ -431,7 +434,10 @@ mod tests {
         assert_eq!(decode_tensor(&bad, &l), Err(CodecError::BadVersion(9)));
         let mut bad = good.clone();
         bad[4] = 1;
-        assert_eq!(decode_tensor(&bad, &l), Err(CodecError::UnsupportedDtype(1)));
+        assert_eq!(
+            decode_tensor(&bad, &l),
+            Err(CodecError::UnsupportedDtype(1))
+        );
     }
 
     #[test]
@@ -444,12 +450,18 @@ mod tests {
         };
         assert!(matches!(
             encode_tensor(&tensor(3, 4), &l),
-            Err(CodecError::Oversize { what: "elements", .. })
+            Err(CodecError::Oversize {
+                what: "elements",
+                ..
+            })
         ));
         let big = encode_tensor(&tensor(3, 4), &Limits::default()).unwrap();
         assert!(matches!(
             decode_tensor(&big, &l),
-            Err(CodecError::Oversize { what: "elements", .. })
+            Err(CodecError::Oversize {
+                what: "elements",
+                ..
+            })
         ));
         let rank3 = WireTensor {
             shape: vec![1, 1, 1],
@@ -490,7 +502,10 @@ mod tests {
         let l = Limits::default();
         let mut t = tensor(1, 3);
         t.data[2] = f32::NAN;
-        assert_eq!(encode_tensor(&t, &l), Err(CodecError::NotFinite { index: 2 }));
+        assert_eq!(
+            encode_tensor(&t, &l),
+            Err(CodecError::NotFinite { index: 2 })
+        );
         let mut bytes = encode_tensor(&tensor(1, 3), &l).unwrap();
         let n = bytes.len();
         bytes[n - 4..].copy_from_slice(&f32::INFINITY.to_le_bytes());

@@ -82,7 +82,9 @@ impl ServerContext {
         match e {
             EndpointError::BadInput(m) => self.bad(StatusCode::BAD_REQUEST, m),
             EndpointError::Internal(m) => {
-                self.counters.internal_errors.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .internal_errors
+                    .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %m, "peer request failed inside the node");
                 text(StatusCode::INTERNAL_SERVER_ERROR, m)
             }
@@ -127,7 +129,10 @@ impl ServerContext {
     async fn backward(self: Arc<Self>, remote: SocketAddr, req: Request<Incoming>) -> Resp {
         if !self.limiter.allow(remote.ip(), Instant::now()) {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            return text(StatusCode::TOO_MANY_REQUESTS, "backward rate limit exceeded");
+            return text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "backward rate limit exceeded",
+            );
         }
         let body = match self.body(req).await {
             Ok(b) => b,
@@ -138,10 +143,13 @@ impl ServerContext {
             Err(e) => return self.bad(StatusCode::BAD_REQUEST, format!("backward: {e}")),
         };
         let endpoint = self.endpoint.clone();
-        let result = tokio::task::spawn_blocking(move || endpoint.backward(&req.ids, &req.grad)).await;
+        let result =
+            tokio::task::spawn_blocking(move || endpoint.backward(&req.ids, &req.grad)).await;
         match result {
             Ok(Ok(())) => {
-                self.counters.backward_applied.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .backward_applied
+                    .fetch_add(1, Ordering::Relaxed);
                 text(StatusCode::OK, "applied")
             }
             Ok(Err(e)) => self.endpoint_error(e),

@@ -114,9 +114,9 @@ pub async fn fetch_all(
                 let client = client.clone();
                 let base = base.clone();
                 let ids = ids.to_vec();
-                Some(tokio::spawn(
-                    async move { client.forward(&base, &ids, dim).await },
-                ))
+                Some(tokio::spawn(async move {
+                    client.forward(&base, &ids, dim).await
+                }))
             }
             _ => None,
         });

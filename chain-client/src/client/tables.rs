@@ -1,0 +1,106 @@
+//! Table reads: raw rows with paging, and the contract's typed tables.
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use super::rows::{AccountRow, GlobalRow, MetagraphRow, ResidualRow, StatRow};
+use super::Client;
+use crate::contract::names;
+use crate::error::ChainError;
+use crate::types::name::Name;
+
+/// Rows per `get_table_rows` request.
+const PAGE: u32 = 500;
+/// The token symbol code of the contract.
+const TOKEN_CODE: &str = "BIT";
+
+impl Client {
+    /// Every row of `code`'s `table` in `scope` (a name or a symbol code), following `more`.
+    pub async fn table_rows(
+        &self,
+        code: Name,
+        scope: &str,
+        table: Name,
+    ) -> Result<Vec<Value>, ChainError> {
+        let mut rows = Vec::new();
+        let mut lower = String::new();
+        loop {
+            let request = json!({
+                "code": code.to_string(), "scope": scope, "table": table.to_string(),
+                "json": true, "limit": PAGE, "lower_bound": lower,
+            });
+            let page: Value = self.post_json("/v1/chain/get_table_rows", &request).await?;
+            if let Some(items) = page["rows"].as_array() {
+                rows.extend(items.iter().cloned());
+            }
+            let next = page["next_key"].as_str().unwrap_or("");
+            if page["more"].as_bool() != Some(true) || next.is_empty() {
+                return Ok(rows);
+            }
+            lower = next.to_string();
+        }
+    }
+
+    async fn typed_rows<T: DeserializeOwned>(
+        &self,
+        code: Name,
+        scope: &str,
+        table: Name,
+    ) -> Result<Vec<T>, ChainError> {
+        self.table_rows(code, scope, table)
+            .await?
+            .into_iter()
+            .map(|row| {
+                serde_json::from_value(row)
+                    .map_err(|e| ChainError::Decode(format!("{table} row: {e}")))
+            })
+            .collect()
+    }
+
+    /// All subscribed nodes.
+    pub async fn metagraph(&self, contract: Name) -> Result<Vec<MetagraphRow>, ChainError> {
+        let scope = contract.to_string();
+        self.typed_rows(contract, &scope, names::METAGRAPH).await
+    }
+
+    /// All pending residuals.
+    pub async fn residuals(&self, contract: Name) -> Result<Vec<ResidualRow>, ChainError> {
+        let scope = contract.to_string();
+        self.typed_rows(contract, &scope, names::RESIDUALS).await
+    }
+
+    /// The `global` singleton, `None` before the token is created.
+    pub async fn global(&self, contract: Name) -> Result<Option<GlobalRow>, ChainError> {
+        let scope = contract.to_string();
+        let rows: Vec<GlobalRow> = self.typed_rows(contract, &scope, names::GLOBAL).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// The `BIT` token statistics, `None` before `create`.
+    pub async fn stat(&self, contract: Name) -> Result<Option<StatRow>, ChainError> {
+        let rows: Vec<StatRow> = self.typed_rows(contract, TOKEN_CODE, names::STAT).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// `owner`'s `BIT` balance in base units (0 without a balance row).
+    pub async fn balance(&self, contract: Name, owner: Name) -> Result<u64, ChainError> {
+        self.token_balance(contract, owner, TOKEN_CODE).await
+    }
+
+    /// `owner`'s balance of the token `code` held by `contract`, in base units.
+    pub async fn token_balance(
+        &self,
+        contract: Name,
+        owner: Name,
+        code: &str,
+    ) -> Result<u64, ChainError> {
+        let rows: Vec<AccountRow> = self
+            .typed_rows(contract, &owner.to_string(), names::ACCOUNTS)
+            .await?;
+        let amount = rows
+            .iter()
+            .find(|r| r.balance.symbol.code() == code)
+            .map_or(0, |r| r.balance.amount);
+        u64::try_from(amount).map_err(|_| ChainError::Decode(format!("negative balance {amount}")))
+    }
+}

@@ -1,0 +1,89 @@
+//! The simulator's runs: all three models on one schedule, reports, plots and the bench.
+
+use emission::fixed::MAX_EDGES;
+use simulator::random::RandomGraph;
+use simulator::run::run;
+use simulator::scenario::Scenario;
+use simulator::{bench, plot, report, seed_example};
+
+fn random_scenario(nodes: usize, blocks: u64, rate: f64) -> Scenario {
+    let (graph, stake) = RandomGraph {
+        nodes,
+        max_degree: 4,
+        seed: 9,
+    }
+    .build()
+    .unwrap();
+    let names = (0..nodes).map(|i| format!("n{i}")).collect();
+    let mut s = Scenario::new(names, graph, stake);
+    s.blocks = blocks;
+    s.rate = rate;
+    s
+}
+
+#[test]
+fn with_a_small_rate_the_distributed_models_track_the_matrix_model() {
+    // Emission per block is tiny next to the stake: order effects vanish and the residual
+    // pending is small, so both distributed models stay close to the reference.
+    let s = random_scenario(20, 200, 0.2);
+    let o = run(&s, 5).unwrap();
+    for m in 0..3 {
+        let sum: f64 = o.fractions[m].iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9);
+    }
+    assert!(
+        o.distance(0, 2) < 1e-3,
+        "matrix-residual {}",
+        o.distance(0, 2)
+    );
+    assert!(
+        o.distance(0, 1) < 1e-3,
+        "matrix-recursive {}",
+        o.distance(0, 1)
+    );
+    assert_eq!(o.emits, 20 * 200);
+    assert!(o.residual_work.edge_visits <= o.emits * MAX_EDGES as u64);
+    assert!(o.recursive_work.queue_pushes >= o.emits);
+}
+
+#[test]
+fn runs_are_deterministic_given_the_seed() {
+    let s = random_scenario(15, 30, 50.0);
+    let a = run(&s, 3).unwrap();
+    let b = run(&s, 3).unwrap();
+    assert_eq!(a.fractions, b.fractions);
+    let mut other = s.clone();
+    other.seed = 1;
+    assert_ne!(run(&other, 3).unwrap().fractions[2], a.fractions[2]);
+}
+
+#[test]
+fn seed_example_prints_both_runs_and_the_notebook_check() {
+    let (outcomes, text) = seed_example::run_all(0).unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert!(text.contains("run 1") && text.contains("run 2"));
+    let notebook = seed_example::notebook_attribution(10_000, 50.0).unwrap();
+    assert!(text.contains(&report::line(&notebook)));
+    for (_, o) in &outcomes {
+        assert!(text.contains(&report::line(&o.fractions[0])));
+    }
+}
+
+#[test]
+fn plot_writes_a_png() {
+    let s = random_scenario(6, 20, 5.0);
+    let o = run(&s, 6).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plot.png");
+    plot::draw(&path, "test", &s.names, &o).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+}
+
+#[test]
+fn bench_measures_work_per_emit() {
+    let row = bench::measure(50, 6, 1, 200).unwrap();
+    assert!(row.residual_visits >= 1.0 && row.residual_visits <= 7.0);
+    assert!(row.recursive_pushes >= 1.0);
+    assert!(bench::render(&[row]).contains("ratio"));
+}

@@ -1,0 +1,199 @@
+//! The page against a real local chain: nodeos from `localnet`, the real contract deployed,
+//! three of four funded accounts subscribed (alice's worker status served on loopback, bob's
+//! and carol's ports closed), and one emit so the graph has an edge. Checks the viewer's
+//! snapshot against the chain's own tables and the `emission` matrix model, then renders
+//! the page in headless Chromium, checks the DOM and saves `artefacts/viewer.png`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::browser::{dump_dom, require_chromium, screenshot};
+use common::responder::Responder;
+use common::viewer::Viewer;
+use emission::graph::Graph;
+use emission::models::matrix::{attribution, Method};
+use emission::Edge;
+use localnet::{contract_abi, contract_wasm, Localnet};
+use serde_json::{json, Value};
+
+const CONTRACT: &str = "bittensor";
+
+fn push(net: &Localnet, action: &str, args: Value, actor: &str) {
+    net.push_action(CONTRACT, action, &args.to_string(), actor)
+        .unwrap_or_else(|e| panic!("{action} by {actor} failed: {e}"));
+}
+
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn as_u64(v: &Value) -> u64 {
+    match v {
+        Value::String(s) => s.parse().unwrap(),
+        v => v.as_u64().unwrap(),
+    }
+}
+
+/// The matrix model's shares of the chain's own metagraph rows, by the `emission` crate.
+fn expected_shares(rows: &[Value]) -> Vec<f64> {
+    let names: Vec<&str> = rows.iter().map(|r| r["user"].as_str().unwrap()).collect();
+    let sets = rows
+        .iter()
+        .map(|r| {
+            r["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| Edge {
+                    to: names.iter().position(|n| *n == e["to"]).unwrap(),
+                    weight: as_u64(&e["weight"]) as u32,
+                })
+                .collect()
+        })
+        .collect();
+    let graph = Graph::from_fixed(sets).unwrap();
+    let stake: Vec<f64> = rows.iter().map(|r| as_u64(&r["stake"]) as f64).collect();
+    attribution(&graph, &stake, Method::Solve).unwrap()
+}
+
+#[test]
+fn page_shows_the_subscribed_nodes_of_a_real_chain() {
+    require_chromium();
+    let net = Localnet::start().expect("starting the local chain (run scripts/setup first)");
+    for name in [CONTRACT, "alice", "bob", "carol", "dave"] {
+        net.create_account(name)
+            .unwrap_or_else(|e| panic!("creating {name}: {e}"));
+    }
+    let wasm = contract_wasm().expect("building the contract");
+    net.deploy_contract(CONTRACT, &wasm, &contract_abi())
+        .expect("deploying the contract");
+    push(
+        &net,
+        "create",
+        json!({"issuer": CONTRACT, "maximum_supply": "1000000.0000 BIT"}),
+        CONTRACT,
+    );
+    push(
+        &net,
+        "issue",
+        json!({"to": CONTRACT, "quantity": "1000.0000 BIT", "memo": ""}),
+        CONTRACT,
+    );
+    for name in ["alice", "bob", "carol", "dave"] {
+        push(
+            &net,
+            "transfer",
+            json!({"from": CONTRACT, "to": name, "quantity": "100.0000 BIT", "memo": "fund"}),
+            CONTRACT,
+        );
+    }
+    let alice_status = Responder::start(Arc::new(|_: &str, _: &str, _: &str| {
+        (200, json!({"identity": "alice", "step": 50, "loss_history": [[0, 6.5], [25, 5.9], [50, 5.2]],
+                      "attributions": {"alice": 0.6, "bob": 0.4}, "emits": {"pushed": 1, "failed": 0}})
+        .to_string())
+    }));
+    for (name, port, stake) in [
+        ("alice", alice_status.port, "30.0000 BIT"),
+        ("bob", closed_port(), "20.0000 BIT"),
+        ("carol", closed_port(), "10.0000 BIT"),
+    ] {
+        push(
+            &net,
+            "subscribe",
+            json!({"user": name, "address": "127.0.0.1", "port": port, "stake": stake}),
+            name,
+        );
+    }
+    push(
+        &net,
+        "emit",
+        json!({"user": "alice", "edges": [{"to": "alice", "weight": 600000},
+                                          {"to": "bob", "weight": 400000}]}),
+        "alice",
+    );
+
+    let viewer = Viewer::start(&net.url, CONTRACT, "0.5");
+    let state = viewer.wait_for(Duration::from_secs(90), |s| {
+        s["nodes"].as_array().map_or(0, Vec::len) == 3 && !s["conservation"].is_null()
+    });
+
+    // The snapshot against the chain's own tables (nothing changes them after the emit).
+    assert!(state["error"].is_null(), "poll error: {}", state["error"]);
+    let mut rows = net
+        .table(CONTRACT, CONTRACT, "metagraph")
+        .expect("metagraph");
+    rows.sort_by(|a, b| a["user"].as_str().cmp(&b["user"].as_str()));
+    let nodes = state["nodes"].as_array().unwrap();
+    let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["alice", "bob", "carol"]);
+    for (node, row) in nodes.iter().zip(&rows) {
+        assert_eq!(
+            node["stake"].as_u64().unwrap(),
+            as_u64(&row["stake"]),
+            "{node}"
+        );
+    }
+    let expected = expected_shares(&rows);
+    for (node, want) in nodes.iter().zip(&expected) {
+        let got = node["predicted"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 1e-12,
+            "{}: {got} vs {want}",
+            node["name"]
+        );
+    }
+    let residuals = net
+        .table(CONTRACT, CONTRACT, "residuals")
+        .expect("residuals");
+    let bob_residual = residuals
+        .iter()
+        .find(|r| r["user"] == "bob")
+        .map_or(0, |r| as_u64(&r["residual"]));
+    assert_eq!(nodes[1]["residual"].as_u64(), Some(bob_residual));
+    let c = &state["conservation"];
+    assert_eq!(
+        c["supply"].as_u64().map(|s| s > 10_000_000),
+        Some(true),
+        "{c}"
+    );
+    assert_eq!(c["supply_holds"], true, "{c}");
+    assert_eq!(c["sums_hold"], true, "{c}");
+    let ups: Vec<bool> = nodes.iter().map(|n| n["up"].as_bool().unwrap()).collect();
+    assert_eq!(ups, [true, false, false]);
+
+    // The rendered page.
+    let dom = dump_dom(&viewer.url());
+    for name in ["alice", "bob", "carol"] {
+        for attr in ["data-node", "data-row", "data-worker"] {
+            let needle = format!("{attr}=\"{name}\"");
+            assert!(
+                dom.contains(&needle),
+                "{needle} missing from the rendered page"
+            );
+        }
+    }
+    for needle in [
+        "data-edge=\"alice:bob\"",
+        "data-attribution=\"alice:bob\"",
+        "holds",
+    ] {
+        assert!(
+            dom.contains(needle),
+            "{needle} missing from the rendered page"
+        );
+    }
+    assert!(
+        !dom.contains("data-node=\"dave\""),
+        "dave is funded but not subscribed"
+    );
+
+    let png = common::artefact_dir().join("viewer.png");
+    screenshot(&viewer.url(), &png);
+    println!("screenshot: {}", png.display());
+}
