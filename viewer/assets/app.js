@@ -157,7 +157,8 @@ function drawHistory(state, color) {
     points: (state.history || []).filter(h => name in h.fractions).map(h => [h.block, h.fractions[name]]),
   }));
   lineChart(document.getElementById("history"), series,
-    { y0: 0, yFmt: v => (100 * v).toFixed(0) + "%", xLabel: "block", empty: "waiting for the first poll" });
+    { y0: 0, yFmt: v => (100 * v).toFixed(0) + "%", xLabel: "block", empty: "waiting for the first poll",
+      margin: { l: 48, r: 16, t: 10, b: 36 } });
   const legend = document.getElementById("history-legend");
   clear(legend);
   for (const s of series) {
@@ -180,9 +181,8 @@ function drawTable(state, color) {
     name.appendChild(document.createTextNode(n.name));
     html("td", { text: number(n.stake, state) }, tr);
     html("td", { class: "fraction", text: pct(n.fraction) }, tr);
+    html("td", { class: "credited", text: pct(n.credited) }, tr);
     html("td", { class: "predicted", text: pct(n.predicted) }, tr);
-    const diff = n.predicted == null ? null : n.predicted - n.fraction;
-    html("td", { text: diff == null ? "–" : (diff >= 0 ? "+" : "") + (100 * diff).toFixed(2) + " pt" }, tr);
     html("td", { text: number(n.residual, state) }, tr);
     html("td", { text: pct(n.self_weight) }, tr);
     html("td", { class: n.up ? "up" : "down", text: n.up ? "up" : "down" }, tr);

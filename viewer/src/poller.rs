@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(s.polls, 2);
         assert_eq!(s.chain_url, url);
         let error = s.error.unwrap_or_default();
-        assert!(error.contains("get_info") && error.contains("failed"), "{error}");
+        assert!(
+            error.contains("get_info") && error.contains("failed"),
+            "{error}"
+        );
         assert!(s.nodes.is_empty() && s.head_block.is_none());
     }
 }

@@ -138,6 +138,10 @@ fn expected_shares(rows: &[Value]) -> Vec<f64> {
     attribution(&graph, &stake, Method::Solve).unwrap()
 }
 
+fn history_first_block(state: &Value) -> u64 {
+    state["history"][0]["block"].as_u64().unwrap()
+}
+
 #[test]
 fn page_draws_fixture_chain_and_workers() {
     require_chromium();
@@ -215,6 +219,20 @@ fn page_draws_fixture_chain_and_workers() {
         (nodes[1]["fraction"].as_f64().unwrap() - stakes[1] as f64 / total as f64).abs() < 1e-12
     );
     assert_eq!(nodes[2]["residual"].as_u64(), Some(500 + k));
+    // Credited shares: growth of stake + residual between the first and last recorded block.
+    let first_k = (history_first_block(&state) - 1_000) / 4;
+    let span = (k - first_k) as f64;
+    assert!(span > 0.0);
+    let gains = [3_000.0 * span, 5_000.0 * span, 2_001.0 * span];
+    let total_gain: f64 = gains.iter().sum();
+    for (node, gain) in nodes.iter().zip(gains) {
+        let got = node["credited"].as_f64().unwrap();
+        assert!(
+            (got - gain / total_gain).abs() < 1e-12,
+            "{}: {got}",
+            node["name"]
+        );
+    }
     let c = &state["conservation"];
     assert_eq!(
         c["balances"].as_u64(),

@@ -35,7 +35,7 @@ pub fn build_snapshot(
         Ok(p) => (p.into_iter().map(Some).collect(), None),
         Err(e) => (vec![None; sorted.len()], Some(e)),
     };
-    let nodes: Vec<NodeView> = sorted
+    let mut nodes: Vec<NodeView> = sorted
         .iter()
         .zip(predicted)
         .map(|(n, predicted)| NodeView {
@@ -49,6 +49,7 @@ pub fn build_snapshot(
                 n.stake as f64 / total as f64
             },
             predicted,
+            credited: None,
             residual: residuals.get(n.user.as_str()).copied().unwrap_or(0),
             last_emit: n.last_emit,
             self_weight: n
@@ -73,6 +74,10 @@ pub fn build_snapshot(
         })
         .collect();
     history.record_fractions(tables.head_block, &nodes);
+    let credited = history.credited_shares();
+    for node in &mut nodes {
+        node.credited = credited.get(&node.name).copied();
+    }
     let mut reports = reports;
     reports.sort_by(|a, b| a.name.cmp(&b.name));
     let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();

@@ -6,11 +6,19 @@ use std::collections::{BTreeMap, VecDeque};
 use super::snapshot::{HistoryPoint, NodeView};
 use crate::workers::WorkerReport;
 
+/// One recorded block: the fractions shown, and what each node holds (stake + residual),
+/// from which the share of emission credited over the window is measured.
+#[derive(Debug, Clone)]
+struct Point {
+    shown: HistoryPoint,
+    held: BTreeMap<String, u64>,
+}
+
 /// The history, each series capped at `capacity` points (oldest dropped first).
 #[derive(Debug, Clone)]
 pub struct History {
     capacity: usize,
-    fractions: VecDeque<HistoryPoint>,
+    fractions: VecDeque<Point>,
     losses: BTreeMap<String, VecDeque<(f64, f64)>>,
 }
 
@@ -26,13 +34,19 @@ impl History {
 
     /// Records the fractions at `block`; a second reading of the same block replaces the first.
     pub fn record_fractions(&mut self, block: u64, nodes: &[NodeView]) {
-        let point = HistoryPoint {
-            block,
-            fractions: nodes.iter().map(|n| (n.name.clone(), n.fraction)).collect(),
+        let point = Point {
+            shown: HistoryPoint {
+                block,
+                fractions: nodes.iter().map(|n| (n.name.clone(), n.fraction)).collect(),
+            },
+            held: nodes
+                .iter()
+                .map(|n| (n.name.clone(), n.stake.saturating_add(n.residual)))
+                .collect(),
         };
         match self.fractions.back_mut() {
-            Some(last) if last.block == block => *last = point,
-            Some(last) if last.block > block => {
+            Some(last) if last.shown.block == block => *last = point,
+            Some(last) if last.shown.block > block => {
                 // The chain restarted: an older block means a new run, start over.
                 self.fractions.clear();
                 self.fractions.push_back(point);
@@ -46,7 +60,29 @@ impl History {
 
     /// The fraction series recorded so far.
     pub fn fractions(&self) -> Vec<HistoryPoint> {
-        self.fractions.iter().cloned().collect()
+        self.fractions.iter().map(|p| p.shown.clone()).collect()
+    }
+
+    /// Each node's share of what was credited (stake + residual growth) between the oldest
+    /// and newest recorded blocks: the on-chain counterpart of the matrix model's emission
+    /// share. Empty when nothing was credited yet; nodes absent at either end are left out.
+    pub fn credited_shares(&self) -> BTreeMap<String, f64> {
+        let (Some(first), Some(last)) = (self.fractions.front(), self.fractions.back()) else {
+            return BTreeMap::new();
+        };
+        let gains: BTreeMap<&String, u64> = last
+            .held
+            .iter()
+            .filter_map(|(name, now)| Some((name, now.saturating_sub(*first.held.get(name)?))))
+            .collect();
+        let total: u128 = gains.values().map(|g| *g as u128).sum();
+        if total == 0 {
+            return BTreeMap::new();
+        }
+        gains
+            .into_iter()
+            .map(|(name, g)| (name.clone(), g as f64 / total as f64))
+            .collect()
     }
 
     /// The loss series to draw for a worker, recorded across polls (last `capacity` points):
@@ -89,13 +125,18 @@ mod tests {
     use crate::workers::WorkerStatus;
 
     fn view(name: &str, fraction: f64) -> NodeView {
+        held(name, fraction, 0)
+    }
+
+    fn held(name: &str, fraction: f64, stake: u64) -> NodeView {
         NodeView {
             name: name.into(),
             address: String::new(),
             port: 0,
-            stake: 0,
+            stake,
             fraction,
             predicted: None,
+            credited: None,
             residual: 0,
             last_emit: 0,
             self_weight: 1.0,
@@ -117,6 +158,21 @@ mod tests {
             1,
             "an older block restarts the history"
         );
+    }
+
+    #[test]
+    fn credited_shares_measure_growth_over_the_window() {
+        let mut h = History::new(3);
+        assert!(h.credited_shares().is_empty());
+        h.record_fractions(1, &[held("a", 0.5, 100), held("b", 0.5, 100)]);
+        assert!(h.credited_shares().is_empty(), "nothing credited yet");
+        h.record_fractions(
+            2,
+            &[held("a", 0.5, 130), held("b", 0.5, 110), held("c", 0.0, 9)],
+        );
+        let shares = h.credited_shares();
+        assert_eq!(shares.len(), 2, "c joined inside the window: {shares:?}");
+        assert!((shares["a"] - 0.75).abs() < 1e-12 && (shares["b"] - 0.25).abs() < 1e-12);
     }
 
     #[test]

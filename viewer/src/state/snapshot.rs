@@ -23,6 +23,8 @@ pub struct NodeView {
     pub fraction: f64,
     /// The matrix model's share of emission for this node, when it could be computed.
     pub predicted: Option<f64>,
+    /// Its share of the stake and residual credited over the history window, when any was.
+    pub credited: Option<f64>,
     /// Pending residual in base units.
     pub residual: u64,
     /// Block of the last emit.
