@@ -54,7 +54,7 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         max_degree: usize,
         /// Emits timed per model and size.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 20_000)]
         emits: u64,
         /// Graph seed.
         #[arg(long, default_value_t = 1)]

@@ -119,6 +119,7 @@ fn ten_node_emission_matches_the_ledger_exactly() {
     let mut rng = Rng(0x5eed_2026_b17e_u64);
     let mut deposited = vec![0i64; NODES.len()];
     let mut returned = vec![0i64; NODES.len()];
+    let mut cpu = Vec::new();
 
     for (i, user) in NODES.iter().enumerate() {
         let stake = (10 + 10 * i as i64) * UNIT;
@@ -187,6 +188,10 @@ fn ten_node_emission_matches_the_ledger_exactly() {
                 json!({"user": user, "edges": edges_json(&set)}),
                 user,
             );
+            cpu.push((
+                set.len(),
+                trace["processed"]["receipt"]["cpu_usage_us"].clone(),
+            ));
             let report = ledger
                 .emit(&id, &set, block_slot(&trace))
                 .expect("ledger accepts what the chain accepted");
@@ -203,6 +208,7 @@ fn ten_node_emission_matches_the_ledger_exactly() {
             "balance of {user}"
         );
     }
+    eprintln!("emit (edges, billed cpu_usage_us): {cpu:?}");
     assert!(ledger.minted() > 0, "emission happened");
     assert!(returned[3] > 40 * UNIT, "the leaver got its stake back");
 }

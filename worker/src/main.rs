@@ -11,6 +11,7 @@ use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::config::Config;
 use bittensor_worker::corpus::Corpus;
 use bittensor_worker::model::{self, ExperimentConfig, ModelConfig};
+use bittensor_worker::node::bench::live_throughput;
 
 /// Command line of the worker.
 #[derive(Parser)]
@@ -233,6 +234,25 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     tracing::info!(steps = a.steps, batch = a.batch, "measuring throughput");
     let r = model::eval::throughput_report(&cfg, a.steps, a.batch)?;
     println!("{r}");
+    if a.peers > 0 {
+        tracing::info!(
+            peers = a.peers,
+            "measuring the training loop with live HTTP/2 peers"
+        );
+        let live = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting tokio")?
+            .block_on(live_throughput(&cfg, a.steps as u64, a.batch))?;
+        println!(
+            "  node loop, {} live HTTP/2 loopback peers: {:>10.0} pairs/s  ({:.2}x plain, {:.2}x in-process peers; {} peer failures)",
+            a.peers,
+            live.pairs_per_sec,
+            live.pairs_per_sec / r.plain.max(1e-9),
+            live.pairs_per_sec / r.with_peers.max(1e-9),
+            live.peer_failures
+        );
+    }
     Ok(())
 }
 

@@ -5,8 +5,10 @@
 //! - [`tensors`]: conversions between wire tensors and tch tensors.
 //! - [`trainer`]: the training loop (peer features in, gradients back out).
 //! - [`chain_loop`]: peer discovery and periodic emits.
+//! - [`bench`]: throughput of the training loop with live loopback peers.
 //! - [`runner`]: start-up (corpus, model, listener, subscribe) and clean shutdown.
 
+pub mod bench;
 pub mod chain_loop;
 pub mod runner;
 pub mod state;

@@ -209,3 +209,54 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::fake::FakeChain;
+
+    fn config() -> Config {
+        let mut cfg = Config::default();
+        cfg.node.account = "me".into();
+        cfg.node.key = "unused by the fake chain".into();
+        cfg.node.steps = 40;
+        cfg.node.log_every = 0;
+        cfg.chain.emit_interval_secs = 0.01;
+        cfg.chain.refresh_interval_secs = 0.01;
+        cfg.model.corpus_tokens = 3_000;
+        cfg.model.embed_dim = 8;
+        cfg.model.out_dim = 4;
+        cfg.model.peers = 1;
+        cfg.model.batch = 16;
+        cfg
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_node_subscribes_trains_emits_and_unsubscribes() {
+        let chain = Arc::new(FakeChain::new("me"));
+        run(config(), chain.clone()).await.unwrap();
+        let emits = chain.emits();
+        assert!(!emits.is_empty(), "the final emit at least");
+        assert!(emits.iter().all(|e| e[0].to == "me"));
+        assert!(!chain.is_subscribed("me"), "unsubscribed at the end");
+    }
+
+    #[tokio::test]
+    async fn a_chain_rejection_at_subscribe_stops_the_node() {
+        let chain = Arc::new(FakeChain::new("me"));
+        chain.fail_next(1, false);
+        let err = run(config(), chain.clone()).await.unwrap_err();
+        assert!(err.to_string().contains("subscribe failed"), "{err}");
+        assert!(chain.emits().is_empty());
+    }
+
+    #[test]
+    fn invalid_config_is_refused_before_anything_starts() {
+        let mut cfg = config();
+        cfg.model.shard = 3;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let chain = Arc::new(FakeChain::new("me"));
+        assert!(rt.block_on(run(cfg, chain.clone())).is_err());
+        assert!(!chain.is_subscribed("me"));
+    }
+}
