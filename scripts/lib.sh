@@ -77,3 +77,10 @@ bt_unlock_wallet() {
   [ -f "$pw_file" ] || bt_die "$pw_file missing: run scripts/chain-start"
   bt_cleos wallet unlock --password "$(cat "$pw_file")" >/dev/null 2>&1 || true
 }
+
+# bt_chain_data_users: pids of live processes using .chain/data (detection only), so a
+# second nodeos is never started on a database another one holds.
+bt_chain_data_users() {
+  ps -e -o pid=,stat=,args= | awk -v d="--data-dir $BT_CHAIN_DIR/data" \
+    'index($0, d) && $2 !~ /^Z/ { print $1 }'
+}

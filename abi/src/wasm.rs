@@ -53,6 +53,22 @@ pub struct ModuleSummary {
     pub data: Vec<DataSegment>,
     /// Section ids in order (custom sections included).
     pub sections: Vec<u8>,
+    /// Instruction statistics of the code section.
+    pub code: CodeStats,
+}
+
+/// What the function bodies contain, by instruction class.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeStats {
+    /// Function bodies.
+    pub functions: usize,
+    /// Instructions decoded.
+    pub instructions: usize,
+    /// Floating-point instructions (EOS VM runs them in softfloat; consensus code avoids them).
+    pub float_ops: usize,
+    /// Instructions outside WebAssembly 1.0 MVP (sign extension, `0xfc` prefix, SIMD, ...),
+    /// which EOS VM rejects.
+    pub post_mvp_ops: usize,
 }
 
 impl ModuleSummary {
@@ -161,6 +177,7 @@ pub fn summarize(bytes: &[u8]) -> Result<ModuleSummary, WasmError> {
                     out.exports.push((name, kind));
                 }
             }
+            10 => out.code = read_code(&mut s)?,
             11 => read_data(&mut s, &mut out)?,
             _ => {}
         }
@@ -211,6 +228,112 @@ fn read_data(s: &mut Cursor<'_>, out: &mut ModuleSummary) -> Result<(), WasmErro
         let len = s.u32()?;
         s.bytes(len as usize)?;
         out.data.push(DataSegment { offset, len });
+    }
+    Ok(())
+}
+
+fn read_code(s: &mut Cursor<'_>) -> Result<CodeStats, WasmError> {
+    let mut stats = CodeStats::default();
+    for _ in 0..s.u32()? {
+        let size = s.u32()? as usize;
+        let end = s.pos.checked_add(size).ok_or(WasmError::Truncated(s.pos))?;
+        if end > s.bytes.len() {
+            return Err(WasmError::Truncated(s.pos));
+        }
+        for _ in 0..s.u32()? {
+            s.u32()?; // count
+            s.byte()?; // value type
+        }
+        while s.pos < end {
+            read_instruction(s, &mut stats)?;
+        }
+        if s.pos != end {
+            return Err(s.unsupported("instruction crosses the function end"));
+        }
+        stats.functions += 1;
+    }
+    Ok(stats)
+}
+
+/// Signed LEB128 of at most `max_bytes` bytes (the value itself is not needed).
+fn skip_sleb(s: &mut Cursor<'_>, max_bytes: usize) -> Result<(), WasmError> {
+    for _ in 0..max_bytes {
+        if s.byte()? & 0x80 == 0 {
+            return Ok(());
+        }
+    }
+    Err(s.unsupported("LEB128 too long"))
+}
+
+/// Decodes one instruction (MVP encoding) and classifies it.
+fn read_instruction(s: &mut Cursor<'_>, stats: &mut CodeStats) -> Result<(), WasmError> {
+    let op = s.byte()?;
+    stats.instructions += 1;
+    match op {
+        0x02..=0x04 => {
+            let block_type = s.byte()?;
+            if !matches!(block_type, 0x40 | 0x7f | 0x7e | 0x7d | 0x7c) {
+                stats.post_mvp_ops += 1; // multi-value block types
+            }
+        }
+        0x0c | 0x0d | 0x10 | 0x20..=0x24 => {
+            s.u32()?;
+        }
+        0x0e => {
+            for _ in 0..s.u32()? {
+                s.u32()?;
+            }
+            s.u32()?;
+        }
+        0x11 => {
+            s.u32()?;
+            s.byte()?;
+        }
+        0x28..=0x3e => {
+            if matches!(op, 0x2a | 0x2b | 0x38 | 0x39) {
+                stats.float_ops += 1;
+            }
+            s.u32()?;
+            s.u32()?;
+        }
+        0x3f | 0x40 => {
+            s.byte()?;
+        }
+        0x41 => skip_sleb(s, 5)?,
+        0x42 => skip_sleb(s, 10)?,
+        0x43 => {
+            stats.float_ops += 1;
+            s.bytes(4)?;
+        }
+        0x44 => {
+            stats.float_ops += 1;
+            s.bytes(8)?;
+        }
+        0x00 | 0x01 | 0x05 | 0x0b | 0x0f | 0x1a | 0x1b | 0x45..=0x5a | 0x67..=0x8a | 0xa7 => {}
+        0x5b..=0x66 | 0x8b..=0xa6 | 0xa8..=0xbf => {
+            // Float comparisons, arithmetic, conversions and reinterpretations, except the
+            // integer-only wrap/extend (0xa7, 0xac, 0xad) counted below.
+            if !matches!(op, 0xac | 0xad) {
+                stats.float_ops += 1;
+            }
+        }
+        0xc0..=0xc4 => stats.post_mvp_ops += 1,
+        0xfc => {
+            stats.post_mvp_ops += 1;
+            let sub = s.u32()?;
+            // Saturating truncations (0..=7) have no immediates; bulk memory ops do.
+            match sub {
+                0..=7 => {}
+                8 | 10 | 12 | 14 => {
+                    s.u32()?;
+                    s.u32()?;
+                }
+                _ => {
+                    s.u32()?;
+                }
+            }
+        }
+        _ => return Err(s.unsupported(&format!("opcode 0x{op:02x}"))),
     }
     Ok(())
 }
@@ -284,6 +407,35 @@ mod tests {
         );
         assert_eq!(s.data_end(), 1027);
         assert_eq!(s.sections, vec![1, 2, 5, 7, 11]);
+    }
+
+    #[test]
+    fn classifies_float_and_post_mvp_instructions() {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend([1, 4, 1, 0x60, 0, 0]); // type: () -> ()
+        m.extend([3, 2, 1, 0]); // one function of type 0
+                                // Body: no locals; f64.const 1.0; drop; i32.const -1; i32.extend8_s; drop;
+                                // i64.const 5; i32.wrap_i64; drop; end.
+        let mut body = vec![
+            0, 0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x1a, 0x41, 0x7f, 0xc0, 0x1a,
+        ];
+        body.extend([0x42, 5, 0xa7, 0x1a, 0x0b]);
+        m.extend([10, body.len() as u8 + 2, 1, body.len() as u8]);
+        m.extend(&body);
+        let stats = summarize(&m).unwrap().code;
+        assert_eq!(
+            stats,
+            CodeStats {
+                functions: 1,
+                instructions: 9,
+                float_ops: 1,
+                post_mvp_ops: 1
+            }
+        );
+        // A body whose last instruction runs past its declared size is refused.
+        let cut = m.len() - 1;
+        m[cut - body.len()] -= 1;
+        assert!(summarize(&m[..cut]).is_err());
     }
 
     #[test]

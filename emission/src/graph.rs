@@ -99,3 +99,35 @@ impl Graph {
         self.edges.iter().map(Vec::len).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn errors_name_the_offending_node() {
+        let lists = vec![vec![(0, 1.0)], vec![(1, 0.5), (7, 0.5)]];
+        assert_eq!(
+            Graph::from_float(&lists, 1e-9),
+            Err(GraphError {
+                node: 1,
+                error: EdgeError::UnknownTarget { index: 1 }
+            })
+        );
+        let fixed = vec![vec![Edge { to: 1, weight: 1 }]];
+        assert_eq!(
+            Graph::from_fixed(fixed).unwrap_err().error,
+            EdgeError::SelfNotFirst
+        );
+    }
+
+    #[test]
+    fn forward_moves_mass_along_out_edges_only() {
+        let g = Graph::from_float(&[vec![(0, 0.25), (1, 0.75)], vec![(1, 1.0)]], 1e-9).unwrap();
+        assert_eq!(g.forward(&[4.0, 100.0]), vec![0.0, 3.0]);
+        assert_eq!(g.self_weight(0), 0.25);
+        assert_eq!(g.min_self_weight(), 0.25);
+        assert_eq!(g.edge_count(), 3);
+    }
+}

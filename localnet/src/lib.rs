@@ -12,6 +12,8 @@ mod http;
 mod node;
 pub mod paths;
 mod process;
+mod restart;
+mod scopes;
 mod tools;
 
 pub use error::LocalnetError;

@@ -25,8 +25,10 @@ pub struct Localnet {
     pub url: String,
     pub(crate) wallet_url: String,
     pub(crate) unique: AtomicU64,
+    /// nodeos' data/config directory, reused by [`Localnet::restart_node`].
+    pub(crate) node_dir: PathBuf,
     // Field order matters: processes stop before the directory is removed.
-    nodeos: ProcessGroup,
+    pub(crate) nodeos: ProcessGroup,
     keosd: ProcessGroup,
     dir: tempfile::TempDir,
 }
@@ -50,6 +52,7 @@ impl Localnet {
                         url: format!("http://127.0.0.1:{port}"),
                         wallet_url,
                         unique: AtomicU64::new(0),
+                        node_dir,
                         nodeos,
                         keosd,
                         dir,
@@ -92,7 +95,7 @@ impl Localnet {
     }
 }
 
-fn free_port() -> Result<u16, LocalnetError> {
+pub(crate) fn free_port() -> Result<u16, LocalnetError> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .map_err(|e| LocalnetError::io("probing a free loopback port", e))?;
     listener
@@ -156,7 +159,7 @@ fn nodeos_args(node_dir: &Path, port: u16, p2p_port: u16) -> Vec<String> {
     ]
 }
 
-fn start_nodeos(node_dir: &Path, port: u16) -> Result<ProcessGroup, LocalnetError> {
+pub(crate) fn start_nodeos(node_dir: &Path, port: u16) -> Result<ProcessGroup, LocalnetError> {
     std::fs::create_dir_all(node_dir).map_err(|e| LocalnetError::io("creating node dir", e))?;
     let mut cmd = tools::command("nodeos")?;
     cmd.args(nodeos_args(node_dir, port, free_port()?));

@@ -20,7 +20,7 @@ fn balance(net: &Localnet, owner: &str) -> String {
 
 #[test]
 fn token_lifecycle_on_a_fresh_chain() {
-    let net = Localnet::start().expect("localnet starts");
+    let mut net = Localnet::start().expect("localnet starts");
     let dir = net.dir().to_path_buf();
     assert!(net.get_info().unwrap()["head_block_num"].as_u64().unwrap() >= 2);
 
@@ -91,6 +91,24 @@ fn token_lifecycle_on_a_fresh_chain() {
         Err(LocalnetError::Rejected { message }) => assert!(message.contains("bob"), "{message}"),
         other => panic!("expected missing-auth rejection, got {other:?}"),
     }
+
+    let mut holders = net.table_scopes("eosio.token", "accounts").unwrap();
+    holders.sort();
+    assert_eq!(holders, ["alice", "bob"]);
+
+    // Restarting nodeos keeps state, URL and wallet.
+    let url = net.url.clone();
+    net.restart_node().expect("restart");
+    assert_eq!(net.url, url);
+    assert_eq!(balance(&net, "bob"), "51.0000 SYS");
+    net.push_action(
+        "eosio.token",
+        "transfer",
+        r#"["bob","alice","1.0000 SYS",""]"#,
+        "bob",
+    )
+    .expect("transfer after restart");
+    assert_eq!(balance(&net, "alice"), "50.0000 SYS");
 
     let (nodeos, keosd) = net.pgids();
     drop(net);

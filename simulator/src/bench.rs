@@ -44,29 +44,30 @@ impl BenchRow {
     }
 }
 
-/// Emits round-robin (node `k % n` at block `k / n + 1`): `min(n, emits)` untimed warm-up
-/// emits, then `emits` timed ones.
-fn time_emits(model: &mut dyn Distributed, n: usize, emits: u64) -> (f64, Work) {
-    let warm = emits.min(n as u64);
+/// Emits round-robin (node `k % n` at block `(k / n + 1) * delta`, so each emit accrues
+/// `delta` blocks): `min(n, emits)` untimed warm-up emits, then `emits` timed ones.
+fn time_emits(model: &mut dyn Distributed, n: usize, emits: u64, delta: u64) -> (f64, Work) {
+    let n64 = n as u64;
+    let warm = emits.min(n64);
     for k in 0..warm {
-        model.emit((k % n as u64) as usize, k / n as u64 + 1);
+        model.emit((k % n64) as usize, (k / n64 + 1) * delta);
     }
     let mut work = Work::default();
     let start = Instant::now();
     for k in warm..warm + emits {
-        let node = (k % n as u64) as usize;
-        work.add(model.emit(node, k / n as u64 + 1));
+        work.add(model.emit((k % n64) as usize, (k / n64 + 1) * delta));
     }
     (start.elapsed().as_nanos() as f64 / emits as f64, work)
 }
 
-/// Measures one size: a random graph with `max_degree`, rate `n` units per block (about one
-/// unit per emit), threshold 1e-5.
+/// Measures one size: a random graph with `max_degree`, rate `n` units per block (about
+/// `delta` units per emit), threshold 1e-5.
 pub fn measure(
     nodes: usize,
     max_degree: usize,
     seed: u64,
     emits: u64,
+    delta: u64,
 ) -> Result<BenchRow, BenchError> {
     let (graph, stake) = RandomGraph {
         nodes,
@@ -78,8 +79,8 @@ pub fn measure(
     let rate = nodes as f64;
     let mut recursive = RecursiveModel::new(&graph, stake.clone(), rate, DEFAULT_MIN_INCREMENT);
     let mut residual = LedgerNetwork::new(&graph, &stake, rate, 1e9).map_err(BenchError::Ledger)?;
-    let (recursive_ns, rw) = time_emits(&mut recursive, nodes, emits);
-    let (residual_ns, pw) = time_emits(&mut residual, nodes, emits);
+    let (recursive_ns, rw) = time_emits(&mut recursive, nodes, emits, delta);
+    let (residual_ns, pw) = time_emits(&mut residual, nodes, emits, delta);
     Ok(BenchRow {
         nodes,
         recursive_ns,

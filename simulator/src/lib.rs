@@ -3,10 +3,10 @@
 //! same graph and block schedule, and reports how far apart they end up and what each emit costs.
 //!
 //! - [`scenario`]: one graph + stakes + schedule parameters, the unit every command runs.
-//! - [`file`], [`random`], [`seed_example`]: where scenarios come from.
+//! - [`file`](mod@file), [`random`], [`seed_example`]: where scenarios come from.
 //! - [`run`]: drives the three models block by block.
 //! - [`report`], [`plot`]: text and PNG output.
-//! - [`bench`]: one-emit cost of each distributed model by graph size.
+//! - [`bench`](mod@bench): one-emit cost of each distributed model by graph size.
 
 pub mod bench;
 pub mod file;

@@ -23,7 +23,7 @@ enum Command {
         /// Emit-order seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Write a stake-fraction plot per run (FILE-run1.png, FILE-run2.png).
+        /// Write a stake-fraction plot per run (FILE-run1.png, FILE-run2.png, FILE-run2-low-rate.png).
         #[arg(long)]
         plot: Option<PathBuf>,
     },
@@ -38,7 +38,12 @@ enum Command {
         #[command(flatten)]
         options: RunOptions,
     },
-    /// A scenario from a JSON file (schema: see `simulator::file`).
+    /// A scenario from a JSON file.
+    ///
+    /// Schema: {"nodes": [{"name": "a", "stake": 1.0, "edges": [{"to": "a", "weight": 0.6},
+    /// {"to": "b", "weight": 0.4}]}, ...], optional "rate", "blocks", "seed",
+    /// "emit_probability", "threshold", "tolerance"}. Each edge list starts with the node
+    /// itself. Example: simulator/scenarios/seed-run2.json; details in `simulator::file`.
     File {
         /// The scenario file.
         path: PathBuf,
@@ -59,6 +64,9 @@ enum Command {
         /// Graph seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Blocks between two emits of a node: each emit distributes about `delta` units.
+        #[arg(long, default_value_t = 1)]
+        delta: u64,
     },
 }
 
@@ -154,14 +162,13 @@ fn execute(cli: Cli) -> Result<(), String> {
             if let Some(base) = plot_path {
                 for (i, (s, outcome)) in outcomes.iter().enumerate() {
                     let stem = base.with_extension("");
-                    let path = PathBuf::from(format!("{}-run{}.png", stem.display(), i + 1));
-                    plot::draw(
-                        &path,
-                        &format!("seed example run {}", i + 1),
-                        &s.names,
-                        outcome,
-                    )
-                    .map_err(|e| e.to_string())?;
+                    let label = ["run1", "run2", "run2-low-rate"]
+                        .get(i)
+                        .copied()
+                        .unwrap_or("run");
+                    let path = PathBuf::from(format!("{}-{label}.png", stem.display()));
+                    plot::draw(&path, &format!("seed example {label}"), &s.names, outcome)
+                        .map_err(|e| e.to_string())?;
                     println!("plot written to {}", path.display());
                 }
             }
@@ -200,6 +207,7 @@ fn execute(cli: Cli) -> Result<(), String> {
             max_degree,
             emits,
             seed,
+            delta,
         } => {
             let mut rows = Vec::new();
             for n in sizes {
@@ -208,7 +216,8 @@ fn execute(cli: Cli) -> Result<(), String> {
                 }
                 tracing::info!(nodes = n, emits, "bench");
                 rows.push(
-                    bench::measure(n, max_degree, seed, emits.max(1)).map_err(|e| e.to_string())?,
+                    bench::measure(n, max_degree, seed, emits.max(1), delta.max(1))
+                        .map_err(|e| e.to_string())?,
                 );
             }
             print!("{}", bench::render(&rows));

@@ -106,7 +106,7 @@ pub fn draw(
             .first()
             .map(|s| s.fractions[m].len())
             .unwrap_or(0);
-        for node in 0..plotted {
+        for (node, name) in names.iter().enumerate().take(plotted) {
             let color = Palette99::pick(node).to_rgba();
             let series = chart
                 .draw_series(LineSeries::new(
@@ -119,7 +119,7 @@ pub fn draw(
                 .map_err(|e| fail(&e))?;
             if text && m == 0 {
                 series
-                    .label(names[node].clone())
+                    .label(name.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color));
             }
         }

@@ -89,3 +89,74 @@ pub fn funded(net: &Localnet, contract: &str, users: &[&str], amount: u64) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use localnet::reference_contract;
+
+    fn balance(net: &Localnet, contract: &str, owner: &str) -> Option<String> {
+        let rows = net.table(contract, owner, "accounts").unwrap();
+        rows.first()
+            .and_then(|r| r["balance"].as_str())
+            .map(str::to_string)
+    }
+
+    #[test]
+    fn bit_formats_base_units() {
+        assert_eq!(bit(12_345), "1.2345 BIT");
+        assert_eq!(bit(0), "0.0000 BIT");
+    }
+
+    /// `funded` against the reference eosio.token (same token semantics as the contract).
+    #[test]
+    fn funded_with_reference_token() {
+        let net = Localnet::start().unwrap();
+        net.create_account(CONTRACT_ACCOUNT).unwrap();
+        let dir = reference_contract("eosio.token");
+        net.deploy_contract(
+            CONTRACT_ACCOUNT,
+            &dir.join("eosio.token.wasm"),
+            &dir.join("eosio.token.abi"),
+        )
+        .unwrap();
+        let users: Vec<String> = (1..=5).map(|i| format!("user{i}")).collect();
+        let refs: Vec<&str> = users.iter().map(String::as_str).collect();
+        funded(&net, CONTRACT_ACCOUNT, &refs, 123_456).unwrap();
+        for u in &refs {
+            assert_eq!(
+                balance(&net, CONTRACT_ACCOUNT, u).as_deref(),
+                Some("12.3456 BIT")
+            );
+        }
+        // Idempotent on accounts and token; funds add up.
+        funded(&net, CONTRACT_ACCOUNT, &refs[..2], 1).unwrap();
+        assert_eq!(
+            balance(&net, CONTRACT_ACCOUNT, "user1").as_deref(),
+            Some("12.3457 BIT")
+        );
+        let stat = net.table(CONTRACT_ACCOUNT, "BIT", "stat").unwrap();
+        assert_eq!(stat[0]["supply"], bit(5 * 123_456 + 2));
+        assert_eq!(stat[0]["max_supply"], MAX_SUPPLY);
+        assert_eq!(stat[0]["issuer"], CONTRACT_ACCOUNT);
+        // The issuer keeps nothing: everything issued went to users.
+        assert_eq!(
+            balance(&net, CONTRACT_ACCOUNT, CONTRACT_ACCOUNT).as_deref(),
+            Some("0.0000 BIT")
+        );
+    }
+
+    /// `deployed` + `funded` with the real contract: the token and global row exist.
+    #[test]
+    fn deployed_contract_can_be_funded() {
+        let (net, contract) = deployed().unwrap();
+        funded(&net, &contract, &["alice"], 50_000).unwrap();
+        assert_eq!(
+            balance(&net, &contract, "alice").as_deref(),
+            Some("5.0000 BIT")
+        );
+        let global = net.table(&contract, &contract, "global").unwrap();
+        assert_eq!(global.len(), 1, "{global:?}");
+        assert_eq!(global[0]["symbol"], "4,BIT");
+    }
+}

@@ -72,6 +72,18 @@ async fn signed_token_flow_and_rejections() {
         client.token_balance(token, bob, "SYS").await.unwrap(),
         305_000
     );
+    // The same action pushed twice in a row is two transactions, not a duplicate.
+    for _ in 0..2 {
+        let same = actions::transfer(token, alice, bob, sys("0.0001 SYS"), "same");
+        client
+            .push(vec![same], &keys)
+            .await
+            .expect("identical transfer");
+    }
+    assert_eq!(
+        client.token_balance(token, bob, "SYS").await.unwrap(),
+        305_002
+    );
     let rows = client.table_rows(token, "SYS", n("stat")).await.unwrap();
     assert_eq!(rows[0]["supply"], "100.0000 SYS");
     assert_eq!(rows[0]["issuer"], "alice");
@@ -102,7 +114,7 @@ async fn signed_token_flow_and_rejections() {
     assert!(matches!(err, ChainError::Rejected { .. }), "{err:?}");
     assert_eq!(
         client.token_balance(token, bob, "SYS").await.unwrap(),
-        305_000
+        305_002
     );
 
     // Open/close via the typed builders.

@@ -12,7 +12,7 @@ use emission::ledger::Ledger;
 use emission::Edge;
 use serde_json::{json, Value};
 
-const CONTRACT: &str = "bittensor";
+const CONTRACT: &str = bittensor_tests::CONTRACT_ACCOUNT;
 const NODES: [&str; 10] = [
     "nodea", "nodeb", "nodec", "noded", "nodee", "nodef", "nodeg", "nodeh", "nodei", "nodej",
 ];
@@ -111,7 +111,7 @@ fn assert_matches(chain: &Chain, ledger: &Ledger<String>, step: &str) {
 
 #[test]
 fn ten_node_emission_matches_the_ledger_exactly() {
-    let chain = Chain::start(CONTRACT, &NODES);
+    let chain = Chain::start(&NODES);
     chain.create_and_fund(&NODES, FUNDS);
     let g = chain.global();
     let mut ledger: Ledger<String> =

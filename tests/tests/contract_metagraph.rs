@@ -4,10 +4,15 @@
 
 mod contract_support;
 
+use bittensor_contract::asset::Asset;
+use bittensor_contract::codec::to_bytes;
+use bittensor_contract::metagraph::{Emit, SetParams, Subscribe, Unsubscribe};
+use bittensor_contract::name::Name;
+use bittensor_contract::symbol::Symbol;
 use contract_support::{as_u64, asset, Chain, UNIT};
 use serde_json::{json, Value};
 
-const CONTRACT: &str = "bittensor";
+const CONTRACT: &str = bittensor_tests::CONTRACT_ACCOUNT;
 const USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
 
 fn edges(list: &[(&str, u32)]) -> Value {
@@ -58,9 +63,82 @@ fn emit_many(chain: &Chain, user: &str, n: usize) -> String {
     }
 }
 
+/// `cleos convert pack_action_data` (nodeos' ABI serializer with the deployed ABI) as hex.
+fn pack_with_cleos(chain: &Chain, action: &str, args: &Value) -> String {
+    let out = chain
+        .net
+        .cleos(&[
+            "convert",
+            "pack_action_data",
+            CONTRACT,
+            action,
+            &args.to_string(),
+        ])
+        .expect("cleos convert pack_action_data");
+    out.lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The deployed ABI and the contract's codec produce the same bytes for the metagraph actions.
+fn assert_cleos_packs_like_the_codec(chain: &Chain) {
+    let bit = |amount| Asset {
+        amount,
+        symbol: Symbol::new(4, "BIT"),
+    };
+    let subscribe = Subscribe {
+        user: Name::new("alice"),
+        address: "10.0.0.1".into(),
+        port: 9100,
+        stake: bit(123_456),
+    };
+    let json = json!(["alice", "10.0.0.1", 9100, "12.3456 BIT"]);
+    assert_eq!(
+        pack_with_cleos(chain, "subscribe", &json),
+        hex(&to_bytes(&subscribe))
+    );
+    let emit = Emit {
+        user: Name::new("alice"),
+        edges: vec![
+            emission::Edge {
+                to: Name::new("alice"),
+                weight: 600_000,
+            },
+            emission::Edge {
+                to: Name::new("bob"),
+                weight: 400_000,
+            },
+        ],
+    };
+    let json = json!({"user": "alice", "edges": edges(&[("alice", 600_000), ("bob", 400_000)])});
+    assert_eq!(pack_with_cleos(chain, "emit", &json), hex(&to_bytes(&emit)));
+    let unsubscribe = Unsubscribe {
+        user: Name::new("carol"),
+    };
+    assert_eq!(
+        pack_with_cleos(chain, "unsubscribe", &json!(["carol"])),
+        hex(&to_bytes(&unsubscribe))
+    );
+    let params = SetParams {
+        emission_rate: 20_000,
+        min_stake: 50_000,
+    };
+    assert_eq!(
+        pack_with_cleos(chain, "setparams", &json!([20_000, 50_000])),
+        hex(&to_bytes(&params))
+    );
+}
+
 #[test]
 fn metagraph_actions_succeed_and_fail_as_specified() {
-    let chain = Chain::start(CONTRACT, &USERS);
+    let chain = Chain::start(&USERS);
+    assert_cleos_packs_like_the_codec(&chain);
     let everyone: Vec<&str> = USERS.to_vec();
     chain.fails(
         "subscribe",

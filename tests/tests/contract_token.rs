@@ -7,7 +7,7 @@ mod contract_support;
 use contract_support::Chain;
 use serde_json::{json, Value};
 
-const OURS: &str = "bittensor";
+const OURS: &str = bittensor_tests::CONTRACT_ACCOUNT;
 const REFERENCE: &str = "reftoken";
 const USERS: [&str; 4] = ["issuer", "alice", "bob", "carol"];
 
@@ -129,7 +129,7 @@ fn snapshot(chain: &Chain, contract: &str) -> Vec<Value> {
 
 #[test]
 fn token_actions_match_the_reference_eosio_token() {
-    let chain = Chain::start(OURS, &USERS);
+    let chain = Chain::start(&USERS);
     let reference = localnet::reference_contract("eosio.token");
     chain
         .net

@@ -1,5 +1,6 @@
 //! The built contract WASM, inspected without a chain: only allowed `env` function imports,
-//! an `apply` export, initialized data inside EOS VM's first 64 KiB, MVP-only data segments.
+//! an `apply` export, initialized data inside EOS VM's first 64 KiB, MVP-only instructions
+//! and data segments.
 //! Prints the size and import list (the figures the report quotes).
 
 use bittensor_abi::wasm::{summarize, ALLOWED_IMPORTS, MAX_DATA_END};
@@ -53,6 +54,12 @@ fn contract_wasm_imports_only_allowed_intrinsics_and_fits_eos_vm_limits() {
         module.data_end() <= MAX_DATA_END,
         "initialized data ends at {} > 64 KiB",
         module.data_end()
+    );
+    eprintln!("code: {:?}", module.code);
+    assert!(module.code.functions > 0, "the code section was read");
+    assert_eq!(
+        module.code.post_mvp_ops, 0,
+        "post-MVP instructions (EOS VM rejects them)"
     );
     let (initial_pages, _) = module.memory.expect("the contract defines its memory");
     assert!(initial_pages as u64 * 65_536 <= 33 * 1024 * 1024);

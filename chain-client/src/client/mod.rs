@@ -7,6 +7,8 @@ mod rows;
 mod tables;
 pub mod time;
 
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -23,6 +25,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Client {
     http: reqwest::Client,
     url: String,
+    /// Per-client push counter, folded into expirations so that identical actions pushed
+    /// within one block are distinct transactions rather than refused duplicates.
+    pushes: Arc<AtomicU32>,
 }
 
 /// The parts of `/v1/chain/get_info` needed to build transactions and watch progress.
@@ -58,6 +63,7 @@ impl Client {
         Client {
             http,
             url: url.trim_end_matches('/').to_string(),
+            pushes: Arc::new(AtomicU32::new(0)),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Building, signing and pushing transactions.
 
+use std::sync::atomic::Ordering;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -11,8 +13,11 @@ use crate::types::action::Action;
 use crate::types::pack::Pack;
 use crate::types::transaction::Transaction;
 
-/// Seconds a pushed transaction stays valid, counted from the head block time.
+/// Seconds a pushed transaction stays valid, counted from the head block time (plus up to
+/// [`EXPIRATION_SPREAD`] seconds that make repeated identical pushes distinct).
 const EXPIRATION_SECS: u32 = 60;
+/// Range of the per-push expiration offset.
+const EXPIRATION_SPREAD: u32 = 600;
 
 /// What nodeos reports for an executed transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +49,7 @@ fn hex32(field: &str, text: &str) -> Result<[u8; 32], ChainError> {
 
 impl Client {
     /// Builds a transaction of `actions` (TaPoS on the last irreversible block, expiring
-    /// 60 s after the head block time), signs it with every key and pushes it.
+    /// 60 s or a little more after the head block time), signs it with every key and pushes it.
     pub async fn push(
         &self,
         actions: Vec<Action>,
@@ -57,7 +62,8 @@ impl Client {
             &info.last_irreversible_block_id,
         )?;
         let now = parse_block_time(&info.head_block_time)?;
-        let trx = Transaction::new(now + EXPIRATION_SECS, &ref_block, actions);
+        let spread = self.pushes.fetch_add(1, Ordering::Relaxed) % EXPIRATION_SPREAD;
+        let trx = Transaction::new(now + EXPIRATION_SECS + spread, &ref_block, actions);
         self.push_transaction(&trx, &chain_id, keys).await
     }
 

@@ -371,3 +371,46 @@ fn random_sequences_match_the_ledger_exactly() {
         ledger.check().unwrap();
     }
 }
+
+#[test]
+fn emission_stops_at_max_supply() {
+    let mut chain = MockChain::new("bittensor", &USERS, 100);
+    let me = Name::new("bittensor");
+    let create = Create {
+        issuer: me,
+        maximum_supply: bit(1_000_000),
+    };
+    run(&mut chain, "bittensor", "create", create).unwrap();
+    let issue = Issue {
+        to: me,
+        quantity: bit(1_000_000 - 25_000),
+        memo: String::new(),
+    };
+    run(&mut chain, "bittensor", "issue", issue).unwrap();
+    let transfer = Transfer {
+        from: me,
+        to: Name::new("alice"),
+        quantity: bit(100_000),
+        memo: String::new(),
+    };
+    run(&mut chain, "bittensor", "transfer", transfer).unwrap();
+    run(&mut chain, "alice", "subscribe", subscribe("alice", 50_000)).unwrap();
+    let stay = emit("alice", &[("alice", WEIGHT_ONE)]);
+    // 2 blocks at 10 000 per block: 20 000 minted, 5 000 of room left.
+    chain.now_us += 2 * 500_000;
+    run(&mut chain, "alice", "emit", stay.clone()).unwrap();
+    assert_eq!(global(&chain).minted, 20_000);
+    // 3 more blocks would mint 30 000: only the 5 000 left under the cap are.
+    chain.now_us += 3 * 500_000;
+    run(&mut chain, "alice", "emit", stay.clone()).unwrap();
+    assert_eq!(global(&chain).minted, 25_000);
+    let stats = rows::<CurrencyStats>(&chain).remove(0);
+    assert_eq!(stats.supply, stats.max_supply);
+    // At the cap, emit still works and mints nothing.
+    chain.now_us += 10 * 500_000;
+    run(&mut chain, "alice", "emit", stay).unwrap();
+    assert_eq!(global(&chain).minted, 25_000);
+    let node = rows::<Node>(&chain).remove(0);
+    assert_eq!(node.stake, 50_000 + 25_000);
+    assert_conserved(&chain);
+}

@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use localnet::{Localnet, LocalnetError};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Base units per whole `BIT` (precision 4).
 pub const UNIT: i64 = 10_000;
@@ -18,20 +18,14 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Starts a chain, creates `accounts` and the contract account, and deploys the contract.
-    pub fn start(contract: &str, accounts: &[&str]) -> Chain {
-        let net = Localnet::start().expect("start local chain");
-        net.create_account(contract)
-            .expect("create contract account");
+    /// Starts a chain with the contract deployed (the shared `deployed()` fixture) and creates
+    /// `accounts`.
+    pub fn start(accounts: &[&str]) -> Chain {
+        let (net, contract) =
+            bittensor_tests::deployed().expect("chain with the contract deployed");
         let names: Vec<String> = accounts.iter().map(|a| a.to_string()).collect();
         net.create_accounts(&names).expect("create accounts");
-        let wasm = localnet::contract_wasm().expect("build contract wasm");
-        net.deploy_contract(contract, &wasm, &localnet::contract_abi())
-            .expect("cleos set contract accepts the contract");
-        Chain {
-            net,
-            contract: contract.to_string(),
-        }
+        Chain { net, contract }
     }
 
     /// Pushes an action of `contract`; `Err` carries the chain's rejection message.
@@ -86,15 +80,11 @@ impl Chain {
         self.rows_of(&self.contract, scope, table)
     }
 
-    /// Creates `BIT` (issuer: the contract) with a large cap and gives each user `amount` base units.
+    /// Creates `BIT` (issuer: the contract, cap 10^9 BIT) and gives each user `amount` base
+    /// units (the shared `funded()` fixture).
     pub fn create_and_fund(&self, users: &[&str], amount: i64) {
-        let me = self.contract.as_str();
-        self.ok("create", json!([me, asset(1_000_000_000 * UNIT)]), me);
-        let total = amount * users.len() as i64 + UNIT;
-        self.ok("issue", json!([me, asset(total), "fund"]), me);
-        for user in users {
-            self.ok("transfer", json!([me, user, asset(amount), "fund"]), me);
-        }
+        bittensor_tests::funded(&self.net, &self.contract, users, amount as u64)
+            .expect("create and fund BIT");
     }
 
     /// `owner`'s `BIT` balance in base units (0 when no row).

@@ -11,6 +11,9 @@ mod read;
 mod synthetic;
 mod vocab;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -19,6 +22,11 @@ pub use batch::{Batch, Batches};
 pub use error::CorpusError;
 pub use synthetic::{class_of_word, generate_words, word_name, SyntheticSpec};
 pub use vocab::{Vocab, NO_CLASS};
+
+/// Generator seed of the shipped `worker/data/synthetic.txt`.
+pub const SHIPPED_SEED: u64 = 2026;
+/// Token count of the shipped `worker/data/synthetic.txt`.
+pub const SHIPPED_TOKENS: usize = 40_000;
 
 /// A tokenised corpus: its vocabulary and the word id of every token.
 #[derive(Debug, Clone, PartialEq, Eq)]

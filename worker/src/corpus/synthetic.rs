@@ -1,7 +1,8 @@
 //! A synthetic language with latent word classes, so embedding quality can be measured: words of
 //! one class share their context distribution, hence a good embedding puts them close together.
 //!
-//! Generation: a Markov chain over classes (each class has a few weighted successor classes);
+//! Generation: a Markov chain over classes (each class has a few weighted successor classes,
+//! one of them the next class in a cycle through all classes, so all are reachable);
 //! every token is a word drawn from the current class with a Zipf-like law, so some words are
 //! frequent and some rare (rare words are where peers' knowledge helps). Words are spelled
 //! `c07w12` (class 7, word 12) so a corpus written to a file keeps its ground-truth classes.
@@ -77,10 +78,12 @@ pub fn generate_words(spec: &SyntheticSpec, seed: u64, n_tokens: usize) -> Vec<S
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // Successor classes and their cumulative weights, per class.
     let chain: Vec<(Vec<usize>, Vec<f64>)> = (0..classes)
-        .map(|_| {
-            let mut pool: Vec<usize> = (0..classes).collect();
-            let mut next = Vec::with_capacity(succ);
-            for _ in 0..succ {
+        .map(|c| {
+            // The first successor closes a cycle through all classes, so every class is reachable.
+            let first = (c + 1) % classes;
+            let mut pool: Vec<usize> = (0..classes).filter(|&x| x != first).collect();
+            let mut next = vec![first];
+            for _ in 1..succ {
                 let i = rng.gen_range(0..pool.len());
                 next.push(pool.swap_remove(i));
             }

@@ -16,6 +16,9 @@ use crate::peer::codec::BackwardRequest;
 use crate::peer::upstream::{fetch_all, send_backward, zeros, Fetched};
 use crate::peer::WireTensor;
 
+/// Steps over which the reported examples/s is measured.
+const RATE_WINDOW_STEPS: u64 = 20;
+
 /// Training loop settings.
 #[derive(Debug, Clone)]
 pub struct TrainSettings {
@@ -66,13 +69,13 @@ async fn model_step(
     .map_err(|e| format!("model task: {e}"))?
 }
 
+/// Peer features for one batch (zeros where missing) and which slots answered (base URL).
+type Gathered = (Vec<WireTensor>, Vec<Option<String>>);
+
 /// Asks the upstream peers for the batch's features; records health; returns the
 /// features (zeros where missing) and which slots answered (with their base URL).
-async fn gather(
-    shared: &Arc<Shared>,
-    client: &PeerClient,
-    words: &[i64],
-) -> (Vec<WireTensor>, Vec<Option<String>>) {
+async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gathered {
+    let words = words.as_slice();
     let now = Instant::now();
     let targets: Vec<Option<(String, bool)>> = {
         let mut table = lock(&shared.peers);
@@ -87,7 +90,7 @@ async fn gather(
             })
             .collect()
     };
-    let fetched = fetch_all(client, &targets, words, shared.out_dim).await;
+    let fetched = fetch_all(&client, &targets, words, shared.out_dim).await;
     let mut features = Vec::with_capacity(fetched.len());
     let mut answered = Vec::with_capacity(fetched.len());
     let mut failures = 0;
@@ -149,6 +152,16 @@ fn scatter(
     }
 }
 
+/// Starts fetching the peers' features for `batch` in the background, so the network
+/// round trip overlaps the previous model step.
+fn prefetch(
+    shared: &Arc<Shared>,
+    client: &PeerClient,
+    batch: Option<&Batch>,
+) -> Option<tokio::task::JoinHandle<Gathered>> {
+    batch.map(|b| tokio::spawn(gather(shared.clone(), client.clone(), b.words.clone())))
+}
+
 /// Trains until `settings.steps` steps are done or `shutdown` turns true.
 pub async fn train(
     shared: Arc<Shared>,
@@ -157,49 +170,74 @@ pub async fn train(
     client: PeerClient,
     shutdown: watch::Receiver<bool>,
 ) {
-    let mut window_start = Instant::now();
-    let mut window_examples = 0u64;
-    for epoch in 0u64.. {
-        let mut any = false;
-        for batch in corpus.batches(
+    let epoch_batches = |epoch: u64| {
+        corpus.batches(
             settings.batch,
             settings.window,
             settings.seed.wrapping_add(epoch),
-        ) {
-            any = true;
-            let step = lock(&shared.stats).step;
-            if *shutdown.borrow() || (settings.steps > 0 && step >= settings.steps) {
-                return;
-            }
-            let words = batch.words.clone();
-            let n = batch.len();
-            let (features, answered) = gather(&shared, &client, &words).await;
-            match model_step(&shared, batch, features).await {
-                Ok(out) => {
-                    lock(&shared.attribution).update(&out.importance);
-                    scatter(&shared, &client, &words, answered, out.grads);
-                    shared.record_step(out.loss, n);
-                    window_examples += n as u64;
-                    let step = step + 1;
-                    if settings.log_every > 0 && step.is_multiple_of(settings.log_every) {
-                        let rate =
-                            window_examples as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
-                        window_start = Instant::now();
-                        window_examples = 0;
-                        lock(&shared.stats).examples_per_sec = rate;
-                        let attr = lock(&shared.attribution).values().to_vec();
-                        tracing::info!(step, epoch, loss = format!("{:.4}", out.loss), examples_per_sec = format!("{rate:.0}"), attribution = ?attr.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>(), "training");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "training step failed; skipping batch");
-                    lock(&shared.stats).failed_steps += 1;
-                }
-            }
-        }
-        if !any {
-            tracing::error!("corpus shard yields no training pairs; training stops");
+        )
+    };
+    if epoch_batches(0).next().is_none() {
+        tracing::error!("corpus shard yields no training pairs; training stops");
+        return;
+    }
+    let mut stream = (0u64..).flat_map(epoch_batches);
+    let mut window_start = Instant::now();
+    let mut window_examples = 0u64;
+    let mut next = stream.next();
+    let mut pending = prefetch(&shared, &client, next.as_ref());
+    while let (Some(batch), Some(features)) = (next.take(), pending.take()) {
+        let step = lock(&shared.stats).step;
+        if *shutdown.borrow() || (settings.steps > 0 && step >= settings.steps) {
+            features.abort();
             return;
+        }
+        let (features, answered) = match features.await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "peer fetch task failed; using zeros");
+                let n = batch.len();
+                let k = lock(&shared.peers).health.len();
+                (
+                    (0..k).map(|_| zeros(n, shared.out_dim)).collect(),
+                    vec![None; k],
+                )
+            }
+        };
+        next = stream.next();
+        pending = prefetch(&shared, &client, next.as_ref());
+        let words = batch.words.clone();
+        let n = batch.len();
+        match model_step(&shared, batch, features).await {
+            Ok(out) => {
+                lock(&shared.attribution).update(&out.importance);
+                scatter(&shared, &client, &words, answered, out.grads);
+                shared.record_step(out.loss, n);
+                window_examples += n as u64;
+                let step = step + 1;
+                if step.is_multiple_of(RATE_WINDOW_STEPS) {
+                    let rate =
+                        window_examples as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
+                    window_start = Instant::now();
+                    window_examples = 0;
+                    lock(&shared.stats).examples_per_sec = rate;
+                }
+                if settings.log_every > 0 && step.is_multiple_of(settings.log_every) {
+                    let rate = lock(&shared.stats).examples_per_sec;
+                    let attr = lock(&shared.attribution).values().to_vec();
+                    tracing::info!(
+                        step,
+                        loss = format!("{:.4}", out.loss),
+                        examples_per_sec = format!("{rate:.0}"),
+                        attribution = ?attr.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>(),
+                        "training"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "training step failed; skipping batch");
+                lock(&shared.stats).failed_steps += 1;
+            }
         }
     }
 }

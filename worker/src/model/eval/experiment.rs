@@ -12,7 +12,7 @@ use std::fmt;
 use tch::{Kind, Tensor};
 
 use super::neighbour_score;
-use crate::corpus::{Corpus, SyntheticSpec};
+use crate::corpus::{Corpus, SyntheticSpec, NO_CLASS};
 use crate::model::{Model, ModelConfig, ModelError};
 
 /// Settings of [`quality_experiment`].
@@ -142,6 +142,21 @@ fn train(
     Ok(tail_loss / tail.min(cfg.steps).max(1) as f64)
 }
 
+/// Expected neighbour score of random embeddings: the mean, over classed words, of the share
+/// of the other classed words that are in the same class.
+pub fn chance_score(classes: &[usize]) -> f64 {
+    let mut sizes = std::collections::HashMap::new();
+    for &c in classes.iter().filter(|&&c| c != NO_CLASS) {
+        *sizes.entry(c).or_insert(0usize) += 1;
+    }
+    let total: usize = sizes.values().sum();
+    if total < 2 {
+        return 0.0;
+    }
+    let same: usize = sizes.values().map(|&s| s * (s - 1)).sum();
+    same as f64 / (total * (total - 1)) as f64
+}
+
 /// Runs the experiment (see the module docs) and reports both scores.
 pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, ModelError> {
     if cfg.shards < 2 || cfg.steps == 0 || cfg.batch == 0 {
@@ -196,11 +211,10 @@ pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, Mo
 
     let alone_emb = alone.embed_with(&all, &zeros(&all)?)?;
     let helped_emb = helped.embed_with(&all, &from_peers(&all)?)?;
-    let classed = classes.len().saturating_sub(1).max(2) as f64;
     Ok(ExperimentReport {
         config: cfg.clone(),
         shard_tokens: shard.ids.len(),
-        chance: (spec.words_per_class as f64 - 1.0) / (classed - 1.0),
+        chance: chance_score(&classes),
         alone: neighbour_score(&alone_emb, &classes, cfg.neighbours),
         with_peers: neighbour_score(&helped_emb, &classes, cfg.neighbours),
         peers: peer_scores,

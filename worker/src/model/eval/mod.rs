@@ -5,6 +5,6 @@ mod experiment;
 mod neighbours;
 mod throughput;
 
-pub use experiment::{quality_experiment, ExperimentConfig, ExperimentReport};
+pub use experiment::{chance_score, quality_experiment, ExperimentConfig, ExperimentReport};
 pub use neighbours::{neighbour_score, try_neighbour_score};
 pub use throughput::{throughput, throughput_plain, throughput_report, ThroughputReport};
