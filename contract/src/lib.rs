@@ -2,7 +2,7 @@
 //! (`subscribe`, `unsubscribe`, `emit`) whose emission arithmetic is the `emission` crate's.
 //!
 //! The contract logic runs against the [`host::Host`] trait, so every action is unit-tested on
-//! the host against an in-memory chain; only [`wasm`] (compiled for `wasm32` alone) touches the
+//! the host against an in-memory chain; only the `wasm` module (compiled for `wasm32` alone) touches the
 //! EOSIO intrinsics. Architecture:
 //! - primitives: [`name`], [`symbol`], [`asset`], [`codec`] (EOSIO binary serialization);
 //! - storage: [`host`] (chain services), [`table`] (typed rows keyed by primary key);

@@ -1,5 +1,5 @@
 //! The chain services the contract logic needs, as a trait: the EOSIO intrinsics on chain
-//! (`wasm` module), an in-memory chain in host unit tests ([`mock`]).
+//! (`wasm` module), an in-memory chain in host unit tests (`mock`).
 
 #[cfg(test)]
 pub mod mock;
