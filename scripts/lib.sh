@@ -82,5 +82,5 @@ bt_unlock_wallet() {
 # second nodeos is never started on a database another one holds.
 bt_chain_data_users() {
   ps -e -o pid=,stat=,args= | awk -v d="--data-dir $BT_CHAIN_DIR/data" \
-    'index($0, d) && $2 !~ /^Z/ { print $1 }'
+    'index($0, d) && $2 !~ /^Z/ && $3 !~ /awk$/ { print $1 }'
 }

@@ -284,3 +284,87 @@ async fn unreachable_node_fails_fast_and_backoff_gives_up() {
     assert!(matches!(result, Err(ChainError::Unreachable { .. })));
     assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
+
+#[tokio::test]
+async fn silent_node_times_out() {
+    // Accepts connections but never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let client = Client::with_timeout(
+        &format!("http://127.0.0.1:{port}"),
+        Duration::from_millis(300),
+    );
+    let err = client.get_info().await.unwrap_err();
+    assert!(matches!(err, ChainError::Timeout), "{err:?}");
+    assert!(err.is_transient());
+    server.abort();
+}
+
+/// Typed reads (`metagraph`, `global`, `balance`, `stat`, `residuals`) decode the real
+/// contract's rows, for transactions signed and pushed by the client.
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_reads_against_the_contract() {
+    let (net, contract) =
+        tokio::task::block_in_place(bittensor_tests::deployed).expect("deployed contract");
+    tokio::task::block_in_place(|| {
+        bittensor_tests::funded(&net, &contract, &["alice", "bob"], 200_000)
+    })
+    .expect("funded");
+    let client = Client::new(&net.url);
+    let keys = [PrivateKey::from_wif(DEV_PRIVATE_KEY).unwrap()];
+    let c = n(&contract);
+    let (alice, bob) = (n("alice"), n("bob"));
+
+    assert_eq!(client.balance(c, alice).await.unwrap(), 200_000);
+    let global = client.global(c).await.unwrap().expect("global row");
+    assert_eq!(global.symbol.to_string(), "4,BIT");
+    assert_eq!(global.total_stake, 0);
+
+    client
+        .push(
+            vec![
+                actions::subscribe(c, alice, "10.0.0.1", 7001, sys("5.0000 BIT")),
+                actions::subscribe(c, bob, "10.0.0.2", 7002, sys("7.0000 BIT")),
+            ],
+            &keys,
+        )
+        .await
+        .expect("subscribe both");
+    client
+        .push(
+            vec![actions::emit(c, alice, &[(alice, 700_000), (bob, 300_000)])],
+            &keys,
+        )
+        .await
+        .expect("emit");
+
+    let mut rows = client.metagraph(c).await.unwrap();
+    rows.sort_by_key(|r| r.user);
+    assert_eq!(rows.len(), 2);
+    let a = rows.iter().find(|r| r.user == alice).unwrap();
+    assert_eq!((a.address.as_str(), a.port), ("10.0.0.1", 7001));
+    assert!(a.stake >= 50_000);
+    let edges: Vec<(Name, u32)> = a.edges.iter().map(|e| (e.to, e.weight)).collect();
+    assert_eq!(edges, vec![(alice, 700_000), (bob, 300_000)]);
+    assert_eq!(client.balance(c, alice).await.unwrap(), 150_000);
+    assert_eq!(client.balance(c, bob).await.unwrap(), 130_000);
+
+    let global = client.global(c).await.unwrap().unwrap();
+    assert_eq!(
+        global.total_stake,
+        rows.iter().map(|r| r.stake).sum::<u64>()
+    );
+    let residuals = client.residuals(c).await.unwrap();
+    assert_eq!(
+        global.outstanding,
+        residuals.iter().map(|r| r.residual).sum::<u64>()
+    );
+    let stat = client.stat(c).await.unwrap().expect("stat row");
+    assert_eq!(stat.issuer, c);
+}

@@ -11,8 +11,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/synthetic.txt"));
-    let seed = args.next().map(|s| s.parse()).transpose()?.unwrap_or(SHIPPED_SEED);
-    let tokens = args.next().map(|s| s.parse()).transpose()?.unwrap_or(SHIPPED_TOKENS);
+    let seed = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(SHIPPED_SEED);
+    let tokens = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(SHIPPED_TOKENS);
     let corpus = Corpus::generate(seed, tokens);
     corpus.write_text(&path)?;
     println!(

@@ -37,7 +37,13 @@ fn run_refuses_bad_configs_with_a_message() {
 
     // Missing key: refused before touching the network.
     let out = bin()
-        .args(["run", "--account", "alice", "--chain-url", "http://127.0.0.1:1"])
+        .args([
+            "run",
+            "--account",
+            "alice",
+            "--chain-url",
+            "http://127.0.0.1:1",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -46,7 +52,15 @@ fn run_refuses_bad_configs_with_a_message() {
 
     // A malformed key is a clear error too.
     let out = bin()
-        .args(["run", "--account", "alice", "--key", "notakey", "--shard", "0/1"])
+        .args([
+            "run",
+            "--account",
+            "alice",
+            "--key",
+            "notakey",
+            "--shard",
+            "0/1",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -222,7 +222,11 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
             doc["emits_pushed"],
             doc["attributions"]
         );
-        assert!(last < first, "{}: loss did not fall: {first} -> {last}", w.name);
+        assert!(
+            last < first,
+            "{}: loss did not fall: {first} -> {last}",
+            w.name
+        );
         assert_eq!(u(doc, "failed_steps"), 0, "{}", w.name);
     }
 
@@ -231,15 +235,34 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
     assert_eq!(rows.len(), 3);
     for row in &rows {
         assert_eq!(row.address, "127.0.0.1");
-        assert!(row.edges.len() > 1, "{} edges still initial: {:?}", row.user, row.edges);
+        assert!(
+            row.edges.len() > 1,
+            "{} edges still initial: {:?}",
+            row.user,
+            row.edges
+        );
         assert_eq!(row.edges[0].to, row.user);
-        assert_eq!(row.edges.iter().map(|e| e.weight as u64).sum::<u64>(), 1_000_000);
-        assert!(row.stake > STAKE, "{} stake did not grow: {}", row.user, row.stake);
-        println!("on chain: {} stake {} edges {:?}", row.user, row.stake, row.edges);
+        assert_eq!(
+            row.edges.iter().map(|e| e.weight as u64).sum::<u64>(),
+            1_000_000
+        );
+        assert!(
+            row.stake > STAKE,
+            "{} stake did not grow: {}",
+            row.user,
+            row.stake
+        );
+        println!(
+            "on chain: {} stake {} edges {:?}",
+            row.user, row.stake, row.edges
+        );
     }
 
     // Kill carol without a chance to unsubscribe: the others keep training and count her.
-    let before: Vec<Value> = workers[..2].iter().map(|w| env.status(w).unwrap()).collect();
+    let before: Vec<Value> = workers[..2]
+        .iter()
+        .map(|w| env.status(w).unwrap())
+        .collect();
     workers[2].child.kill().unwrap();
     workers[2].child.wait().unwrap();
     let live: Vec<&Worker> = workers[..2].iter().collect();
@@ -273,7 +296,12 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
             .unwrap();
         assert!(status.success());
         let exit = w.child.wait().unwrap();
-        assert!(exit.success(), "{} exited with {exit}\n{}", w.name, log_tail(w));
+        assert!(
+            exit.success(),
+            "{} exited with {exit}\n{}",
+            w.name,
+            log_tail(w)
+        );
     }
     let rows = env.metagraph();
     let users: Vec<String> = rows.iter().map(|r| r.user.to_string()).collect();
@@ -281,6 +309,9 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
     for user in ["alice", "bob"] {
         let balance = env.balance(user);
         println!("{user} balance after unsubscribe: {balance}");
-        assert!(balance > FUNDS, "{user} got back less than it had: {balance}");
+        assert!(
+            balance > FUNDS,
+            "{user} got back less than it had: {balance}"
+        );
     }
 }

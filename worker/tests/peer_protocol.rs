@@ -120,14 +120,25 @@ async fn backward_changes_the_served_embeddings() {
         data: vec![0.5; 2 * OUT],
     };
     client()
-        .backward(&s.base, &BackwardRequest { ids: ids.clone(), grad })
+        .backward(
+            &s.base,
+            &BackwardRequest {
+                ids: ids.clone(),
+                grad,
+            },
+        )
         .await
         .unwrap();
     let after = served(&s.shared, &ids);
     assert_ne!(before, after);
     // Descending the gradient of sum(0.5 * out) lowers the served values on the whole.
     let sum = |t: &WireTensor| t.data.iter().sum::<f32>();
-    assert!(sum(&after) < sum(&before), "{} !< {}", sum(&after), sum(&before));
+    assert!(
+        sum(&after) < sum(&before),
+        "{} !< {}",
+        sum(&after),
+        sum(&before)
+    );
     let (status, body) = raw("GET", format!("{}/status", s.base), vec![]).await;
     assert_eq!(status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -140,12 +151,18 @@ async fn bad_requests_get_clear_4xx_answers() {
     let s = start(100.0, 100.0, 1024).await;
     let (status, body) = raw("POST", format!("{}/forward", s.base), b"hello".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(String::from_utf8_lossy(&body).contains("bad magic"), "{body:?}");
+    assert!(
+        String::from_utf8_lossy(&body).contains("bad magic"),
+        "{body:?}"
+    );
 
     let out_of_vocab = codec::encode_forward(&[VOCAB], &Limits::default()).unwrap();
     let (status, body) = raw("POST", format!("{}/forward", s.base), out_of_vocab).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(String::from_utf8_lossy(&body).contains("vocabulary"), "{body:?}");
+    assert!(
+        String::from_utf8_lossy(&body).contains("vocabulary"),
+        "{body:?}"
+    );
 
     let wrong_dim = BackwardRequest {
         ids: vec![1],
@@ -203,8 +220,14 @@ async fn client_reports_dead_slow_and_garbage_peers() {
     let dead_addr = dead.local_addr().unwrap();
     drop(dead);
     let c = PeerClient::new(Duration::from_millis(300), Limits::default());
-    let err = c.forward(&format!("http://{dead_addr}"), &[1], OUT).await.unwrap_err();
-    assert!(matches!(err, PeerError::Transport(_) | PeerError::Timeout(_)), "{err:?}");
+    let err = c
+        .forward(&format!("http://{dead_addr}"), &[1], OUT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PeerError::Transport(_) | PeerError::Timeout(_)),
+        "{err:?}"
+    );
 
     // Slow: accepts the connection and never answers.
     let slow = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -215,7 +238,10 @@ async fn client_reports_dead_slow_and_garbage_peers() {
             held.push(sock);
         }
     });
-    let err = c.forward(&format!("http://{slow_addr}"), &[1], OUT).await.unwrap_err();
+    let err = c
+        .forward(&format!("http://{slow_addr}"), &[1], OUT)
+        .await
+        .unwrap_err();
     assert!(matches!(err, PeerError::Timeout(_)), "{err:?}");
     hold.abort();
 
@@ -235,6 +261,6 @@ fn wire_tensors_feed_the_model() {
     s.model
         .lock()
         .unwrap()
-        .apply_remote_grad(&[4], &to_tch(&grad), 1.0)
+        .apply_remote_grad(&[4], &to_tch(&grad).unwrap(), 1.0)
         .unwrap();
 }

@@ -23,8 +23,7 @@ pub fn read_text(path: &Path) -> Result<String, CorpusError> {
     let named_zip = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    let bytes = if named_zip || bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(EMPTY_ZIP_MAGIC)
-    {
+    let bytes = if named_zip || bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(EMPTY_ZIP_MAGIC) {
         first_zip_entry(path, bytes)?
     } else {
         bytes

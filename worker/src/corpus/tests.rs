@@ -42,7 +42,11 @@ fn next_word_class_follows_the_markov_chain() {
     for pair in corpus.ids.windows(2) {
         seen[classes[pair[0] as usize]].insert(classes[pair[1] as usize]);
     }
-    assert!(seen.iter().all(|s| !s.is_empty() && s.len() <= spec.successors));
+    assert!(
+        seen.iter()
+            .all(|s| !s.is_empty() && s.len() <= spec.successors),
+        "{seen:?}"
+    );
 }
 
 #[test]
@@ -88,21 +92,42 @@ fn zip_corpus_loads_first_entry() {
 fn load_errors_are_typed() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.txt");
-    assert!(matches!(Corpus::load(&missing, 10), Err(CorpusError::Missing { .. })));
+    assert!(matches!(
+        Corpus::load(&missing, 10),
+        Err(CorpusError::Missing { .. })
+    ));
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, " \n\t ").unwrap();
-    assert!(matches!(Corpus::load(&empty, 10), Err(CorpusError::Empty { .. })));
+    assert!(matches!(
+        Corpus::load(&empty, 10),
+        Err(CorpusError::Empty { .. })
+    ));
     let bad_zip = dir.path().join("bad.zip");
     std::fs::write(&bad_zip, b"this is not a zip archive").unwrap();
-    assert!(matches!(Corpus::load(&bad_zip, 10), Err(CorpusError::BadZip { .. })));
+    assert!(matches!(
+        Corpus::load(&bad_zip, 10),
+        Err(CorpusError::BadZip { .. })
+    ));
     let truncated = dir.path().join("truncated.txt");
     std::fs::write(&truncated, b"PK\x03\x04garbage").unwrap();
-    assert!(matches!(Corpus::load(&truncated, 10), Err(CorpusError::BadZip { .. })));
+    assert!(matches!(
+        Corpus::load(&truncated, 10),
+        Err(CorpusError::BadZip { .. })
+    ));
     let binary = dir.path().join("binary.txt");
     std::fs::write(&binary, [0xffu8, 0xfe, 0x20, 0x41]).unwrap();
-    assert!(matches!(Corpus::load(&binary, 10), Err(CorpusError::NotUtf8 { .. })));
-    assert!(matches!(Corpus::load(dir.path(), 10), Err(CorpusError::Io { .. })));
-    assert!(matches!(Corpus::load(&empty, 1), Err(CorpusError::VocabTooSmall(1))));
+    assert!(matches!(
+        Corpus::load(&binary, 10),
+        Err(CorpusError::NotUtf8 { .. })
+    ));
+    assert!(matches!(
+        Corpus::load(dir.path(), 10),
+        Err(CorpusError::Io { .. })
+    ));
+    assert!(matches!(
+        Corpus::load(&empty, 1),
+        Err(CorpusError::VocabTooSmall(1))
+    ));
 }
 
 #[test]

@@ -28,7 +28,12 @@ impl Adam {
     }
 
     /// One bias-corrected Adam update of each parameter by its gradient.
-    pub fn step(&mut self, params: &mut [&mut Tensor], grads: &[Tensor], lr: f64) -> Result<(), ModelError> {
+    pub fn step(
+        &mut self,
+        params: &mut [&mut Tensor],
+        grads: &[Tensor],
+        lr: f64,
+    ) -> Result<(), ModelError> {
         let _guard = tch::no_grad_guard();
         self.t = self.t.saturating_add(1);
         let bc1 = 1.0 - BETA1.powi(self.t);

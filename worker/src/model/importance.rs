@@ -19,5 +19,9 @@ pub fn fisher(activation: &Tensor, grad: &Tensor) -> Result<f64, ModelError> {
         .f_sum_dim_intlist(1, false, None)?
         .f_mul_scalar(n)?;
     let value = per_example.f_square()?.f_mean(None)?.f_double_value(&[])?;
-    Ok(if value.is_finite() { value.max(0.0) } else { 0.0 })
+    Ok(if value.is_finite() {
+        value.max(0.0)
+    } else {
+        0.0
+    })
 }

@@ -30,9 +30,7 @@ pub fn skipgram_loss(
     let n = hidden.size()[0];
     let e = hidden.size()[1];
     let pos = context.f_index_select(0, targets)?;
-    let neg = context
-        .f_index_select(0, negs)?
-        .f_view([n, negatives, e])?;
+    let neg = context.f_index_select(0, negs)?.f_view([n, negatives, e])?;
     let pos_logit = hidden.f_mul(&pos)?.f_sum_dim_intlist(1, false, None)?;
     let neg_logit = neg.f_bmm(&hidden.f_unsqueeze(2)?)?.f_squeeze_dim(2)?;
     let pos_term = pos_logit.f_log_sigmoid()?;

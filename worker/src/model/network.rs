@@ -77,7 +77,9 @@ impl Model {
         parts.push(local);
         parts.extend(peers.iter());
         let x = Tensor::f_cat(&parts, 1)?;
-        Ok(x.f_matmul(&self.weight.f_transpose(0, 1)?)?.f_add(&self.bias)?.f_tanh()?)
+        Ok(x.f_matmul(&self.weight.f_transpose(0, 1)?)?
+            .f_add(&self.bias)?
+            .f_tanh()?)
     }
 
     /// The cached peer inputs for `words`: one `[n, out_dim]` tensor per peer.
@@ -112,7 +114,10 @@ impl Model {
     pub fn embeddings(&self) -> Tensor {
         let ids: Vec<i64> = (0..self.cfg.vocab).collect();
         self.serve(&ids).unwrap_or_else(|_| {
-            Tensor::zeros([self.cfg.vocab, self.cfg.out_dim], (Kind::Float, tch::Device::Cpu))
+            Tensor::zeros(
+                [self.cfg.vocab, self.cfg.out_dim],
+                (Kind::Float, tch::Device::Cpu),
+            )
         })
     }
 

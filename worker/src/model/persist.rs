@@ -70,7 +70,9 @@ impl Model {
                 .get(name)
                 .ok_or_else(|| ModelError::Incompatible(format!("missing tensor {name}")))?;
             if value.size() != current.size() {
-                return Err(ModelError::Incompatible(format!("tensor {name} has the wrong shape")));
+                return Err(ModelError::Incompatible(format!(
+                    "tensor {name} has the wrong shape"
+                )));
             }
         }
         let _guard = tch::no_grad_guard();

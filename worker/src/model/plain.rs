@@ -46,9 +46,14 @@ impl PlainSkipGram {
         let words = Tensor::from_slice(&batch.words);
         let targets = Tensor::from_slice(&batch.targets);
         let hidden = self.emb.f_index_select(0, &words)?;
-        let negs =
-            loss::sample_negatives(&mut self.rng, batch.len(), self.cfg.negatives, self.cfg.vocab);
-        let loss = loss::skipgram_loss(&hidden, &self.context, &targets, &negs, self.cfg.negatives)?;
+        let negs = loss::sample_negatives(
+            &mut self.rng,
+            batch.len(),
+            self.cfg.negatives,
+            self.cfg.vocab,
+        );
+        let loss =
+            loss::skipgram_loss(&hidden, &self.context, &targets, &negs, self.cfg.negatives)?;
         let value = loss.f_double_value(&[])?;
         if !value.is_finite() {
             return Err(ModelError::NotFinite {
@@ -56,7 +61,8 @@ impl PlainSkipGram {
             });
         }
         let grads = Tensor::f_run_backward(&[&loss], &[&self.emb, &self.context], false, false)?;
-        self.adam.step(&mut [&mut self.emb, &mut self.context], &grads, self.cfg.lr)?;
+        self.adam
+            .step(&mut [&mut self.emb, &mut self.context], &grads, self.cfg.lr)?;
         Ok(value)
     }
 

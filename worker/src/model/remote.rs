@@ -20,7 +20,11 @@ impl Model {
         scale: f64,
     ) -> Result<(), ModelError> {
         validate::ids(words, self.cfg.vocab)?;
-        validate::tensor(grad, "remote gradient", &[words.len() as i64, self.cfg.out_dim])?;
+        validate::tensor(
+            grad,
+            "remote gradient",
+            &[words.len() as i64, self.cfg.out_dim],
+        )?;
         if !(scale.is_finite() && scale >= 0.0) {
             return Err(ModelError::NotFinite {
                 what: format!("remote gradient scale {scale}"),

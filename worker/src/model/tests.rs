@@ -76,14 +76,35 @@ fn bad_inputs_are_typed_errors() {
     };
     let ok = zeros(3, 8, 2);
     let err = model.train_step(&batch, &ok[..1]).unwrap_err();
-    assert!(matches!(err, ModelError::PeerCount { expected: 2, got: 1 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ModelError::PeerCount {
+                expected: 2,
+                got: 1
+            }
+        ),
+        "{err}"
+    );
     let wrong = vec![ok[0].shallow_clone(), Tensor::zeros([3, 7], OPTS)];
     let err = model.train_step(&batch, &wrong).unwrap_err();
-    assert!(matches!(err, ModelError::Shape { ref got, .. } if got == &vec![3, 7]), "{err}");
-    let wrong = vec![ok[0].shallow_clone(), Tensor::zeros([3, 8], (Kind::Double, tch::Device::Cpu))];
-    assert!(matches!(model.train_step(&batch, &wrong), Err(ModelError::Kind { .. })));
+    assert!(
+        matches!(err, ModelError::Shape { ref got, .. } if got == &vec![3, 7]),
+        "{err}"
+    );
+    let wrong = vec![
+        ok[0].shallow_clone(),
+        Tensor::zeros([3, 8], (Kind::Double, tch::Device::Cpu)),
+    ];
+    assert!(matches!(
+        model.train_step(&batch, &wrong),
+        Err(ModelError::Kind { .. })
+    ));
     let nan = vec![ok[0].shallow_clone(), Tensor::full([3, 8], f64::NAN, OPTS)];
-    assert!(matches!(model.train_step(&batch, &nan), Err(ModelError::NotFinite { .. })));
+    assert!(matches!(
+        model.train_step(&batch, &nan),
+        Err(ModelError::NotFinite { .. })
+    ));
     let oov = Batch {
         words: vec![1, 10, 3],
         targets: vec![2, 3, 4],
@@ -96,9 +117,18 @@ fn bad_inputs_are_typed_errors() {
         words: vec![1, 2],
         targets: vec![2],
     };
-    assert!(matches!(model.train_step(&uneven, &ok), Err(ModelError::Batch(_))));
-    assert!(matches!(model.train_step(&Batch::default(), &[]), Err(ModelError::Batch(_))));
-    assert!(matches!(model.serve(&[-1]), Err(ModelError::OutOfVocab { id: -1, .. })));
+    assert!(matches!(
+        model.train_step(&uneven, &ok),
+        Err(ModelError::Batch(_))
+    ));
+    assert!(matches!(
+        model.train_step(&Batch::default(), &[]),
+        Err(ModelError::Batch(_))
+    ));
+    assert!(matches!(
+        model.serve(&[-1]),
+        Err(ModelError::OutOfVocab { id: -1, .. })
+    ));
     let grad = Tensor::zeros([2, 8], OPTS);
     assert!(matches!(
         model.apply_remote_grad(&[1, 2, 3], &grad, 1.0),
@@ -110,8 +140,13 @@ fn bad_inputs_are_typed_errors() {
         Err(ModelError::NotFinite { .. })
     ));
     let grad = Tensor::zeros([3, 8], OPTS);
-    assert!(model.apply_remote_grad(&[1, 2, 3], &grad, f64::NAN).is_err());
-    let bad = ModelConfig { out_dim: 0, ..cfg(10, 2) };
+    assert!(model
+        .apply_remote_grad(&[1, 2, 3], &grad, f64::NAN)
+        .is_err());
+    let bad = ModelConfig {
+        out_dim: 0,
+        ..cfg(10, 2)
+    };
     assert!(matches!(Model::new(&bad), Err(ModelError::Config(_))));
 }
 
@@ -163,7 +198,10 @@ fn informative_peer_outranks_noise_and_dead_peers() {
         }
     }
     let [_, informative, noise, dead] = totals;
-    assert!(informative > 2.0 * noise, "informative {informative} vs noise {noise}");
+    assert!(
+        informative > 2.0 * noise,
+        "informative {informative} vs noise {noise}"
+    );
     assert!(noise > dead, "noise {noise} vs dead {dead}");
     assert_eq!(dead, 0.0);
 }
@@ -196,19 +234,34 @@ fn save_load_round_trip_gives_identical_outputs() {
     let vocab = corpus.vocab.len() as i64;
     let mut model = Model::new(&cfg(vocab, 2)).unwrap();
     for b in batches(&corpus, 10, 32) {
-        let peers: Vec<Tensor> = (0..2).map(|_| Tensor::randn([b.len() as i64, 8], OPTS)).collect();
+        let peers: Vec<Tensor> = (0..2)
+            .map(|_| Tensor::randn([b.len() as i64, 8], OPTS))
+            .collect();
         model.train_step(&b, &peers).unwrap();
     }
     model.save(&path).unwrap();
-    let mut other = Model::new(&ModelConfig { seed: 99, ..cfg(vocab, 2) }).unwrap();
+    let mut other = Model::new(&ModelConfig {
+        seed: 99,
+        ..cfg(vocab, 2)
+    })
+    .unwrap();
     let all: Vec<i64> = (0..vocab).collect();
-    assert!(!other.serve(&all).unwrap().equal(&model.serve(&all).unwrap()));
+    assert!(!other
+        .serve(&all)
+        .unwrap()
+        .equal(&model.serve(&all).unwrap()));
     other.load(&path).unwrap();
-    assert!(other.serve(&all).unwrap().equal(&model.serve(&all).unwrap()));
+    assert!(other
+        .serve(&all)
+        .unwrap()
+        .equal(&model.serve(&all).unwrap()));
     assert!(other.embeddings().equal(&model.embeddings()));
 
     let mut wrong = Model::new(&cfg(vocab, 3)).unwrap();
-    assert!(matches!(wrong.load(&path), Err(ModelError::Incompatible(_))));
+    assert!(matches!(
+        wrong.load(&path),
+        Err(ModelError::Incompatible(_))
+    ));
     let missing = dir.path().join("missing.pt");
     assert!(matches!(other.load(&missing), Err(ModelError::Io { .. })));
     std::fs::write(dir.path().join("junk.pt"), b"not a model").unwrap();
@@ -236,18 +289,18 @@ fn neighbour_score_sees_class_structure() {
 fn peers_improve_embeddings() {
     tch::set_num_threads(1);
     let cfg = ExperimentConfig {
-        corpus_tokens: 24_000,
+        corpus_tokens: 40_000,
         steps: 300,
         batch: 128,
         embed_dim: 16,
         out_dim: 16,
-        lr: 0.03,
+        lr: 0.05,
         ..ExperimentConfig::default()
     };
     let report = quality_experiment(&cfg).unwrap();
     println!("{report}");
     assert!(report.alone > report.chance, "{report}");
-    assert!(report.with_peers > report.alone + 0.05, "{report}");
+    assert!(report.with_peers > report.alone + 0.1, "{report}");
 }
 
 #[test]

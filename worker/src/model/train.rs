@@ -21,7 +21,11 @@ pub struct StepOutput {
 impl Model {
     /// Trains on `batch` with `peers` (k tensors `[n, out_dim]`, zeros for a dead peer) as the
     /// upstream inputs; refuses bad shapes or non-finite peer data with a typed error.
-    pub fn train_step(&mut self, batch: &Batch, peers: &[Tensor]) -> Result<StepOutput, ModelError> {
+    pub fn train_step(
+        &mut self,
+        batch: &Batch,
+        peers: &[Tensor],
+    ) -> Result<StepOutput, ModelError> {
         validate::batch(batch, self.cfg.vocab)?;
         let n = batch.words.len() as i64;
         validate::peers(peers, self.cfg.peers, n, self.cfg.out_dim)?;
@@ -40,9 +44,14 @@ impl Model {
             .collect::<Result<Vec<_>, _>>()?;
 
         let hidden = self.hidden(&local, &peer_in)?;
-        let negs =
-            loss::sample_negatives(&mut self.rng, batch.len(), self.cfg.negatives, self.cfg.vocab);
-        let loss = loss::skipgram_loss(&hidden, &self.context, &targets, &negs, self.cfg.negatives)?;
+        let negs = loss::sample_negatives(
+            &mut self.rng,
+            batch.len(),
+            self.cfg.negatives,
+            self.cfg.vocab,
+        );
+        let loss =
+            loss::skipgram_loss(&hidden, &self.context, &targets, &negs, self.cfg.negatives)?;
         let loss_value = loss.f_double_value(&[])?;
         if !loss_value.is_finite() {
             return Err(ModelError::NotFinite {
@@ -53,7 +62,11 @@ impl Model {
         let mut inputs: Vec<&Tensor> = vec![&self.weight, &self.bias, &self.context, &local];
         inputs.extend(peer_in.iter());
         let mut grads = Tensor::f_run_backward(&[&loss], &inputs, false, false)?.into_iter();
-        let mut next = || grads.next().ok_or_else(|| ModelError::Tch("missing gradient".into()));
+        let mut next = || {
+            grads
+                .next()
+                .ok_or_else(|| ModelError::Tch("missing gradient".into()))
+        };
         let (g_weight, g_bias, g_context, g_local) = (next()?, next()?, next()?, next()?);
         let peer_grads: Vec<Tensor> = (0..peers.len()).map(|_| next()).collect::<Result<_, _>>()?;
 
@@ -67,7 +80,12 @@ impl Model {
             self.emb.f_zeros_like()?.f_index_add(0, &words, &g_local)?
         };
         self.adam.step(
-            &mut [&mut self.emb, &mut self.weight, &mut self.bias, &mut self.context],
+            &mut [
+                &mut self.emb,
+                &mut self.weight,
+                &mut self.bias,
+                &mut self.context,
+            ],
             &[g_emb, g_weight, g_bias, g_context],
             self.cfg.lr,
         )?;

@@ -217,7 +217,7 @@ impl Endpoint for NodeEndpoint {
     }
 
     fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError> {
-        let grad = to_tch(grad);
+        let grad = to_tch(grad).map_err(|e| EndpointError::BadInput(e.to_string()))?;
         lock(&self.0.model)
             .apply_remote_grad(ids, &grad, self.0.remote_scale)
             .map_err(endpoint_error)

@@ -4,10 +4,11 @@ use tch::{Kind, Tensor};
 
 use crate::peer::WireTensor;
 
-/// Builds a tch f32 tensor from a decoded wire tensor.
-pub fn to_tch(t: &WireTensor) -> Tensor {
+/// Builds a tch f32 tensor from a wire tensor (an error, not a panic, if the shape and
+/// the data length disagree).
+pub fn to_tch(t: &WireTensor) -> Result<Tensor, tch::TchError> {
     let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
-    Tensor::from_slice(&t.data).reshape(shape.as_slice())
+    Tensor::from_slice(&t.data).f_reshape(shape.as_slice())
 }
 
 /// Copies a tch tensor into a wire tensor (converted to f32, contiguous).
@@ -30,8 +31,13 @@ mod tests {
             shape: vec![2, 3],
             data: vec![1.0, -2.0, 3.5, 0.0, 4.25, -1.5],
         };
-        let t = to_tch(&w);
+        let t = to_tch(&w).unwrap();
         assert_eq!(t.size(), vec![2, 3]);
         assert_eq!(from_tch(&t).unwrap(), w);
+        let bad = WireTensor {
+            shape: vec![4, 4],
+            data: vec![0.0; 3],
+        };
+        assert!(to_tch(&bad).is_err());
     }
 }

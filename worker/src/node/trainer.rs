@@ -49,7 +49,11 @@ async fn model_step(
 ) -> Result<StepResult, String> {
     let shared = shared.clone();
     tokio::task::spawn_blocking(move || {
-        let peers: Vec<tch::Tensor> = features.iter().map(to_tch).collect();
+        let peers = features
+            .iter()
+            .map(to_tch)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
         let out = lock(&shared.model)
             .train_step(&batch, &peers)
             .map_err(|e| e.to_string())?;

@@ -46,15 +46,15 @@ impl Default for ExperimentConfig {
     fn default() -> Self {
         ExperimentConfig {
             seed: 7,
-            corpus_tokens: 32_000,
+            corpus_tokens: 40_000,
             shards: 4,
             steps: 400,
             batch: 256,
-            window: 2,
+            window: 1,
             embed_dim: 32,
             out_dim: 32,
             negatives: 5,
-            lr: 0.01,
+            lr: 0.02,
             neighbours: 5,
         }
     }
@@ -99,15 +99,29 @@ impl fmt::Display for ExperimentReport {
             "neighbour score (same-class fraction of {} nearest, chance {:.3}):",
             c.neighbours, self.chance
         )?;
-        writeln!(f, "  alone (peer inputs zero): {:.3}  final loss {:.3}", self.alone, self.final_loss.0)?;
-        writeln!(f, "  with {} peers:            {:.3}  final loss {:.3}", self.peers.len(), self.with_peers, self.final_loss.1)?;
+        writeln!(
+            f,
+            "  alone (peer inputs zero): {:.3}  final loss {:.3}",
+            self.alone, self.final_loss.0
+        )?;
+        writeln!(
+            f,
+            "  with {} peers:            {:.3}  final loss {:.3}",
+            self.peers.len(),
+            self.with_peers,
+            self.final_loss.1
+        )?;
         let peers: Vec<String> = self.peers.iter().map(|s| format!("{s:.3}")).collect();
         writeln!(f, "  peers alone on their shards: {}", peers.join(", "))?;
         write!(
             f,
             "  with peers / alone = {:.2}x ({})",
             self.with_peers / self.alone.max(1e-12),
-            if self.peers_help() { "peers help" } else { "peers do NOT help" }
+            if self.peers_help() {
+                "peers help"
+            } else {
+                "peers do NOT help"
+            }
         )
     }
 }
@@ -135,7 +149,9 @@ fn train(
             done += 1;
         }
         if done == before {
-            return Err(ModelError::Batch("the shard yields no training pairs".into()));
+            return Err(ModelError::Batch(
+                "the shard yields no training pairs".into(),
+            ));
         }
         epoch += 1;
     }
@@ -160,7 +176,9 @@ pub fn chance_score(classes: &[usize]) -> f64 {
 /// Runs the experiment (see the module docs) and reports both scores.
 pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, ModelError> {
     if cfg.shards < 2 || cfg.steps == 0 || cfg.batch == 0 {
-        return Err(ModelError::Config("need shards >= 2, steps >= 1, batch >= 1".into()));
+        return Err(ModelError::Config(
+            "need shards >= 2, steps >= 1, batch >= 1".into(),
+        ));
     }
     let spec = SyntheticSpec::default();
     let corpus = Corpus::generate_with(&spec, cfg.seed, cfg.corpus_tokens);
@@ -194,7 +212,10 @@ pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, Mo
 
     let shard = corpus.shard(0, cfg.shards);
     let zeros = |words: &[i64]| -> Result<Vec<Tensor>, ModelError> {
-        let z = Tensor::f_zeros([words.len() as i64, cfg.out_dim], (Kind::Float, tch::Device::Cpu))?;
+        let z = Tensor::f_zeros(
+            [words.len() as i64, cfg.out_dim],
+            (Kind::Float, tch::Device::Cpu),
+        )?;
         Ok((0..k).map(|_| z.shallow_clone()).collect())
     };
     let from_peers = |words: &[i64]| -> Result<Vec<Tensor>, ModelError> {

@@ -36,7 +36,9 @@ pub fn try_neighbour_score(emb: &Tensor, classes: &[usize], k: usize) -> Result<
     let x = emb
         .f_to_kind(Kind::Double)?
         .f_index_select(0, &Tensor::from_slice(&keep))?;
-    let norms = x.f_norm_scalaropt_dim(2.0, [1i64].as_slice(), true)?.f_clamp_min(1e-12)?;
+    let norms = x
+        .f_norm_scalaropt_dim(2.0, [1i64].as_slice(), true)?
+        .f_clamp_min(1e-12)?;
     let unit = x.f_div(&norms)?;
     let n = keep.len() as i64;
     let sim = unit

@@ -23,14 +23,21 @@ fn random_batch(rng: &mut ChaCha8Rng, vocab: i64, n: usize) -> Batch {
 
 fn check(steps: usize, batch: usize) -> Result<(), ModelError> {
     if steps == 0 || batch == 0 {
-        return Err(ModelError::Config("steps and batch must be positive".into()));
+        return Err(ModelError::Config(
+            "steps and batch must be positive".into(),
+        ));
     }
     Ok(())
 }
 
 /// Pairs per second of `Model::train_step` with `with_peers` peer inputs (random tanh-range
 /// tensors standing in for peers' embeddings), over `steps` steps of `batch` pairs.
-pub fn throughput(cfg: &ModelConfig, with_peers: usize, steps: usize, batch: usize) -> Result<f64, ModelError> {
+pub fn throughput(
+    cfg: &ModelConfig,
+    with_peers: usize,
+    steps: usize,
+    batch: usize,
+) -> Result<f64, ModelError> {
     check(steps, batch)?;
     let cfg = ModelConfig {
         peers: with_peers,
@@ -39,7 +46,12 @@ pub fn throughput(cfg: &ModelConfig, with_peers: usize, steps: usize, batch: usi
     let mut model = Model::new(&cfg)?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let peers: Vec<Tensor> = (0..with_peers)
-        .map(|_| Ok(Tensor::f_randn([batch as i64, cfg.out_dim], (Kind::Float, tch::Device::Cpu))?.f_tanh()?))
+        .map(|_| {
+            Ok(
+                Tensor::f_randn([batch as i64, cfg.out_dim], (Kind::Float, tch::Device::Cpu))?
+                    .f_tanh()?,
+            )
+        })
         .collect::<Result<_, ModelError>>()?;
     let batches: Vec<Batch> = (0..steps + WARMUP_STEPS)
         .map(|_| random_batch(&mut rng, cfg.vocab, batch))
@@ -97,7 +109,11 @@ impl fmt::Display for ThroughputReport {
             "train_step throughput (vocab {}, embed {}, out {}, {} negatives, batch {}, {} steps):",
             c.vocab, c.embed_dim, c.out_dim, c.negatives, self.batch, self.steps
         )?;
-        writeln!(f, "  plain skip-gram:      {:>10.0} pairs/s  (1.00x)", self.plain)?;
+        writeln!(
+            f,
+            "  plain skip-gram:      {:>10.0} pairs/s  (1.00x)",
+            self.plain
+        )?;
         writeln!(
             f,
             "  model, no peers:      {:>10.0} pairs/s  ({:.2}x plain)",
@@ -116,7 +132,11 @@ impl fmt::Display for ThroughputReport {
 }
 
 /// Measures the plain baseline, the model without peers and with `cfg.peers` peers.
-pub fn throughput_report(cfg: &ModelConfig, steps: usize, batch: usize) -> Result<ThroughputReport, ModelError> {
+pub fn throughput_report(
+    cfg: &ModelConfig,
+    steps: usize,
+    batch: usize,
+) -> Result<ThroughputReport, ModelError> {
     Ok(ThroughputReport {
         config: cfg.clone(),
         steps,
