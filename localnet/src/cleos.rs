@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use serde_json::{json, Value};
+use chain_client::client::paging;
+use serde_json::Value;
 
 use crate::error::LocalnetError;
 use crate::http;
@@ -121,27 +122,24 @@ impl Localnet {
         let mut rows = Vec::new();
         let mut lower = String::new();
         loop {
-            let request = json!({
-                "code": contract, "scope": scope, "table": table, "json": true,
-                "limit": page_size, "lower_bound": lower,
-            });
-            let r = http::post(&self.url, "/v1/chain/get_table_rows", &request.to_string())?;
+            let request = paging::rows_request(contract, scope, table, page_size, &lower);
+            let r = http::post(&self.url, paging::TABLE_ROWS_PATH, &request.to_string())?;
+            let what = format!("get_table_rows {contract}/{scope}/{table}");
             if r.status != 200 {
                 return Err(LocalnetError::Decode(format!(
-                    "get_table_rows {contract}/{scope}/{table}: HTTP {}: {}",
+                    "{what}: HTTP {}: {}",
                     r.status, r.body
                 )));
             }
-            let page: Value = serde_json::from_str(&r.body)
-                .map_err(|e| LocalnetError::Decode(format!("get_table_rows: {e}")))?;
-            if let Some(items) = page["rows"].as_array() {
-                rows.extend(items.iter().cloned());
+            let page = serde_json::from_str(&r.body)
+                .map_err(|e| e.to_string())
+                .and_then(|answer| paging::rows_page(&answer, &lower).map_err(|e| e.to_string()))
+                .map_err(|e| LocalnetError::Decode(format!("{what}: {e}")))?;
+            rows.extend(page.items);
+            match page.next {
+                Some(next) => lower = next,
+                None => return Ok(rows),
             }
-            let next = page["next_key"].as_str().unwrap_or("");
-            if page["more"].as_bool() != Some(true) || next.is_empty() {
-                return Ok(rows);
-            }
-            lower = next.to_string();
         }
     }
 }

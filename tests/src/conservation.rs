@@ -156,10 +156,18 @@ mod tests {
         assert!(c.verify().unwrap_err().to_string().contains("stat.supply"));
         let mut c = figures();
         c.residuals -= 1;
-        assert!(c.verify().unwrap_err().to_string().contains("sum(residuals)"));
+        assert!(c
+            .verify()
+            .unwrap_err()
+            .to_string()
+            .contains("sum(residuals)"));
         let mut c = figures();
         c.stakes += 1;
-        assert!(c.verify().unwrap_err().to_string().contains("sum(metagraph.stake)"));
+        assert!(c
+            .verify()
+            .unwrap_err()
+            .to_string()
+            .contains("sum(metagraph.stake)"));
     }
 
     #[test]
@@ -170,7 +178,10 @@ mod tests {
         assert!(asset_units("1.000 BIT").is_err());
         assert!(asset_units("1.0000 EOS").is_err());
         assert_eq!(json_u64(&Value::from(7u64)).unwrap(), 7);
-        assert_eq!(json_u64(&Value::from("18446744073709551615")).unwrap(), u64::MAX);
+        assert_eq!(
+            json_u64(&Value::from("18446744073709551615")).unwrap(),
+            u64::MAX
+        );
         assert!(json_u64(&Value::from(-1)).is_err());
     }
 }

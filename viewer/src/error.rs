@@ -31,15 +31,13 @@ pub enum ViewError {
         /// What was wrong with it.
         reason: String,
     },
-    /// A table row lacked a field or held a value of the wrong shape.
-    #[error("table `{table}` row {index}: {reason}")]
-    BadRow {
-        /// The table the row came from.
-        table: String,
-        /// The row's position in the answer.
-        index: usize,
-        /// What was wrong with it.
-        reason: String,
+    /// A chain read failed (transport, HTTP status or a row of the wrong shape).
+    #[error("chain read `{what}` failed: {source}")]
+    Chain {
+        /// The read that failed (`get_info`, a table name).
+        what: &'static str,
+        /// `chain-client`'s error.
+        source: chain_client::ChainError,
     },
     /// A table the viewer needs was absent or empty (e.g. the `global` singleton).
     #[error("table `{table}` is missing: {reason}")]

@@ -1,5 +1,6 @@
-//! A small JSON-over-HTTP client (plain `http://` only: the chain and the workers are local
-//! services), with a timeout and a body-size cap so one bad peer cannot stall or flood the poller.
+//! A small JSON-over-HTTP client for the workers' `/status` (plain `http://` only: workers are
+//! local services), with a timeout and a body-size cap so one bad worker cannot stall or flood
+//! the poller. The chain is read through `chain-client`.
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use serde_json::Value;
 
 use crate::error::ViewError;
 
-/// Largest answer body accepted: table pages and worker statuses are far smaller.
+/// Largest answer body accepted: worker statuses are far smaller.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Shared HTTP client; cheap to clone (connection pool inside).
@@ -31,25 +32,14 @@ impl JsonClient {
 
     /// `GET url`, parsed as JSON.
     pub async fn get(&self, url: &str) -> Result<Value, ViewError> {
-        self.send(Method::GET, url, Bytes::new()).await
-    }
-
-    /// `POST url` with a JSON body, answer parsed as JSON.
-    pub async fn post(&self, url: &str, body: &Value) -> Result<Value, ViewError> {
-        self.send(Method::POST, url, Bytes::from(body.to_string()))
-            .await
-    }
-
-    async fn send(&self, method: Method, url: &str, body: Bytes) -> Result<Value, ViewError> {
         let transport = |reason: String| ViewError::Transport {
             url: url.to_string(),
             reason,
         };
         let request = Request::builder()
-            .method(method)
+            .method(Method::GET)
             .uri(url)
-            .header("content-type", "application/json")
-            .body(Full::new(body))
+            .body(Full::new(Bytes::new()))
             .map_err(|e| transport(e.to_string()))?;
         let exchange = async {
             let response = self

@@ -4,7 +4,7 @@
 //! history, compares the on-chain stakes with the matrix model's prediction, and serves a
 //! self-contained page plus a JSON snapshot over HTTP.
 //!
-//! - [`chain`]: reading the contract's tables (`get_table_rows`) into typed rows.
+//! - [`chain`]: reading the contract's tables through `chain-client` into one poll's rows.
 //! - [`workers`]: reading workers' `/status` leniently.
 //! - [`model`]: the matrix-model prediction of where emission goes.
 //! - [`state`]: the snapshot served at `/api/state`, its history and conservation check.

@@ -13,6 +13,7 @@ use bittensor_viewer::http_client::JsonClient;
 use bittensor_viewer::poller::{Poller, SharedSnapshot};
 use bittensor_viewer::server::serve;
 use bittensor_viewer::state::{History, Snapshot};
+use chain_client::{Client, Name};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing::{error, info};
@@ -47,6 +48,10 @@ async fn run(args: Args) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     info!(%addr, chain = %args.chain_url, contract = %args.contract, "viewer started");
 
+    let contract: Name = args
+        .contract
+        .parse()
+        .map_err(|e| format!("--contract {:?}: {e}", args.contract))?;
     let client = JsonClient::new(timeout);
     let shared: SharedSnapshot = Arc::new(RwLock::new(Snapshot {
         contract: args.contract.clone(),
@@ -54,7 +59,7 @@ async fn run(args: Args) -> Result<(), String> {
         ..Snapshot::default()
     }));
     let poller = Poller {
-        source: ChainSource::new(client.clone(), &args.chain_url, &args.contract),
+        source: ChainSource::new(Client::with_timeout(&args.chain_url, timeout), contract),
         client,
         chain_url: args.chain_url.clone(),
         history: History::new(args.history),

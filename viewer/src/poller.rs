@@ -50,7 +50,7 @@ impl Poller {
                 let workers: Vec<(String, String, u16)> = tables
                     .metagraph
                     .iter()
-                    .map(|n| (n.user.clone(), n.address.clone(), n.port))
+                    .map(|n| (n.user.to_string(), n.address.clone(), n.port))
                     .collect();
                 let reports = fetch_all(&self.client, &workers).await;
                 let up = reports.iter().filter(|r| r.up).count();
@@ -101,6 +101,7 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chain_client::{Client, Name};
 
     #[tokio::test]
     async fn an_unreachable_chain_is_reported_in_the_snapshot() {
@@ -110,10 +111,10 @@ mod tests {
             .unwrap()
             .port();
         let url = format!("http://127.0.0.1:{port}");
-        let client = JsonClient::new(Duration::from_secs(2));
+        let chain = Client::with_timeout(&url, Duration::from_secs(2));
         let mut poller = Poller {
-            source: ChainSource::new(client.clone(), &url, "bittensor"),
-            client,
+            source: ChainSource::new(chain, Name::constant("bittensor")),
+            client: JsonClient::new(Duration::from_secs(2)),
             chain_url: url.clone(),
             history: History::new(4),
         };

@@ -9,12 +9,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::browser::{dump_dom, require_chromium, screenshot};
-use common::responder::Responder;
+use common::browser::{assert_dom_shows, dump_dom, require_chromium, save_screenshot};
+use common::expected::{as_u64, expected_shares};
+use common::responder::{closed_port, Responder};
 use common::viewer::Viewer;
-use emission::graph::Graph;
-use emission::models::matrix::{attribution, Method};
-use emission::Edge;
 use localnet::{contract_abi, contract_wasm, Localnet};
 use serde_json::{json, Value};
 
@@ -23,43 +21,6 @@ const CONTRACT: &str = "bittensor";
 fn push(net: &Localnet, action: &str, args: Value, actor: &str) {
     net.push_action(CONTRACT, action, &args.to_string(), actor)
         .unwrap_or_else(|e| panic!("{action} by {actor} failed: {e}"));
-}
-
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn as_u64(v: &Value) -> u64 {
-    match v {
-        Value::String(s) => s.parse().unwrap(),
-        v => v.as_u64().unwrap(),
-    }
-}
-
-/// The matrix model's shares of the chain's own metagraph rows, by the `emission` crate.
-fn expected_shares(rows: &[Value]) -> Vec<f64> {
-    let names: Vec<&str> = rows.iter().map(|r| r["user"].as_str().unwrap()).collect();
-    let sets = rows
-        .iter()
-        .map(|r| {
-            r["edges"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| Edge {
-                    to: names.iter().position(|n| *n == e["to"]).unwrap(),
-                    weight: as_u64(&e["weight"]) as u32,
-                })
-                .collect()
-        })
-        .collect();
-    let graph = Graph::from_fixed(sets).unwrap();
-    let stake: Vec<f64> = rows.iter().map(|r| as_u64(&r["stake"]) as f64).collect();
-    attribution(&graph, &stake, Method::Solve).unwrap()
 }
 
 #[test]
@@ -169,31 +130,20 @@ fn page_shows_the_subscribed_nodes_of_a_real_chain() {
 
     // The rendered page.
     let dom = dump_dom(&viewer.url());
-    for name in ["alice", "bob", "carol"] {
-        for attr in ["data-node", "data-row", "data-worker"] {
-            let needle = format!("{attr}=\"{name}\"");
-            assert!(
-                dom.contains(&needle),
-                "{needle} missing from the rendered page"
-            );
-        }
-    }
-    for needle in [
-        "data-edge=\"alice:bob\"",
-        "data-attribution=\"alice:bob\"",
-        "holds",
-    ] {
-        assert!(
-            dom.contains(needle),
-            "{needle} missing from the rendered page"
-        );
-    }
+    assert_dom_shows(
+        &dom,
+        &["alice", "bob", "carol"],
+        &["data-node", "data-row", "data-worker"],
+        &[
+            "data-edge=\"alice:bob\"",
+            "data-attribution=\"alice:bob\"",
+            "holds",
+        ],
+    );
     assert!(
         !dom.contains("data-node=\"dave\""),
         "dave is funded but not subscribed"
     );
 
-    let png = common::artefact_dir().join("viewer.png");
-    screenshot(&viewer.url(), &png);
-    println!("screenshot: {}", png.display());
+    save_screenshot(&viewer.url(), "viewer.png");
 }

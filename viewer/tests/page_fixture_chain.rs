@@ -12,12 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::browser::{dump_dom, require_chromium, screenshot};
-use common::responder::Responder;
+use common::browser::{assert_dom_shows, dump_dom, require_chromium, save_screenshot};
+use common::expected::expected_shares;
+use common::responder::{closed_port, Responder};
 use common::viewer::Viewer;
-use emission::graph::Graph;
-use emission::models::matrix::{attribution, Method};
-use emission::Edge;
 use serde_json::{json, Value};
 
 /// The canned chain: poll `k` sees stakes grown by `k` blocks of emission.
@@ -66,11 +64,17 @@ impl Chain {
         match path {
             "/v1/chain/get_info" => {
                 let k = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
-                (200, json!({"head_block_num": 1_000 + 4 * k}).to_string())
+                let head = 1_000 + 4 * k;
+                let info = json!({"chain_id": "00".repeat(32), "head_block_num": head,
+                    "head_block_id": "00".repeat(32), "last_irreversible_block_num": head - 1,
+                    "last_irreversible_block_id": "00".repeat(32),
+                    "head_block_time": "2026-11-25T16:00:00.000"});
+                (200, info.to_string())
             }
             "/v1/chain/get_table_by_scope" => (
                 200,
-                json!({"rows": [{"scope": "alice"}, {"scope": "bob"}, {"scope": "dave"}],
+                json!({"rows": ["alice", "bob", "dave"].map(|owner| json!({"code": "bittensor",
+                           "scope": owner, "table": "accounts", "payer": owner, "count": 1})),
                        "more": ""})
                 .to_string(),
             ),
@@ -110,34 +114,6 @@ impl Chain {
     }
 }
 
-/// The matrix model's shares computed here from the served rows, by the `emission` crate.
-fn expected_shares(rows: &[Value]) -> Vec<f64> {
-    let names: Vec<&str> = rows.iter().map(|r| r["user"].as_str().unwrap()).collect();
-    let sets = rows
-        .iter()
-        .map(|r| {
-            r["edges"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| Edge {
-                    to: names.iter().position(|n| *n == e["to"]).unwrap(),
-                    weight: e["weight"].as_u64().unwrap() as u32,
-                })
-                .collect()
-        })
-        .collect();
-    let graph = Graph::from_fixed(sets).unwrap();
-    let stake: Vec<f64> = rows
-        .iter()
-        .map(|r| match &r["stake"] {
-            Value::String(s) => s.parse().unwrap(),
-            v => v.as_f64().unwrap(),
-        })
-        .collect();
-    attribution(&graph, &stake, Method::Solve).unwrap()
-}
-
 fn history_first_block(state: &Value) -> u64 {
     state["history"][0]["block"].as_u64().unwrap()
 }
@@ -174,11 +150,7 @@ fn page_draws_fixture_chain_and_workers() {
         )
     }));
     // carol's worker: a port nobody listens on.
-    let carol_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let carol_port = closed_port();
     let chain = Arc::new(Chain {
         polls: AtomicU64::new(0),
         alice_port: alice.port,
@@ -259,35 +231,24 @@ fn page_draws_fixture_chain_and_workers() {
 
     // The rendered page.
     let dom = dump_dom(&viewer.url());
-    for name in ["alice", "bob", "carol"] {
-        for attr in ["data-node", "data-row", "data-worker", "data-series"] {
-            let needle = format!("{attr}=\"{name}\"");
-            assert!(
-                dom.contains(&needle),
-                "{needle} missing from the rendered page"
-            );
-        }
-    }
-    for needle in [
-        "data-edge=\"alice:bob\"",
-        "data-edge=\"bob:alice\"",
-        "data-attribution=\"alice:bob\"",
-        "data-attribution=\"bob:alice\"",
-        "data-loss=\"alice\"",
-        "holds",
-    ] {
-        assert!(
-            dom.contains(needle),
-            "{needle} missing from the rendered page"
-        );
-    }
+    assert_dom_shows(
+        &dom,
+        &["alice", "bob", "carol"],
+        &["data-node", "data-row", "data-worker", "data-series"],
+        &[
+            "data-edge=\"alice:bob\"",
+            "data-edge=\"bob:alice\"",
+            "data-attribution=\"alice:bob\"",
+            "data-attribution=\"bob:alice\"",
+            "data-loss=\"alice\"",
+            "holds",
+        ],
+    );
     assert!(
         !dom.contains("data-node=\"dave\""),
         "dave holds tokens but is not subscribed"
     );
     assert!(!dom.contains("viewer unreachable"));
 
-    let png = common::artefact_dir().join("viewer-fixture.png");
-    screenshot(&viewer.url(), &png);
-    println!("screenshot: {}", png.display());
+    save_screenshot(&viewer.url(), "viewer-fixture.png");
 }

@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a node: train with peers, serve embeddings, post attributions on chain.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Quality experiment: nodes on corpus shards, alone vs. with peers.
     Eval(EvalArgs),
     /// Training throughput: plain skip-gram, model alone, model with peers.
@@ -284,7 +284,7 @@ fn main() -> std::process::ExitCode {
             .enable_all()
             .build()
             .context("starting tokio")
-            .and_then(|rt| rt.block_on(run(a))),
+            .and_then(|rt| rt.block_on(run(*a))),
         Command::Eval(a) => eval(a),
         Command::Bench(a) => bench(a),
         Command::GenCorpus(a) => gen_corpus(a),

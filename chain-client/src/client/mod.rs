@@ -1,9 +1,11 @@
-//! The HTTP client: chain info, signed transaction push, table reads.
+//! The HTTP client: chain info, signed transaction push, table and scope reads.
 
 mod http;
+pub mod paging;
 mod push;
 mod rejection;
 mod rows;
+mod scopes;
 mod tables;
 pub mod time;
 

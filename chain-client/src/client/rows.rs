@@ -1,7 +1,7 @@
 //! Typed rows of the contract's tables (docs/contract-interface.md), lenient about how
 //! nodeos renders 64-bit integers (number or string).
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::types::asset::{Asset, Symbol};
 use crate::types::name::Name;
@@ -46,8 +46,8 @@ pub struct ResidualRow {
     pub residual: u64,
 }
 
-/// The `global` singleton.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+/// The `global` singleton (serializable: viewers show it as read).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub struct GlobalRow {
     /// Sum of all stakes.
     #[serde(deserialize_with = "lenient_u64")]

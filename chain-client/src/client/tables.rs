@@ -1,8 +1,9 @@
 //! Table reads: raw rows with paging, and the contract's typed tables.
 
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::paging;
 use super::rows::{AccountRow, GlobalRow, MetagraphRow, ResidualRow, StatRow};
 use super::Client;
 use crate::contract::names;
@@ -22,22 +23,18 @@ impl Client {
         scope: &str,
         table: Name,
     ) -> Result<Vec<Value>, ChainError> {
+        let (code, table) = (code.to_string(), table.to_string());
         let mut rows = Vec::new();
         let mut lower = String::new();
         loop {
-            let request = json!({
-                "code": code.to_string(), "scope": scope, "table": table.to_string(),
-                "json": true, "limit": PAGE, "lower_bound": lower,
-            });
-            let page: Value = self.post_json("/v1/chain/get_table_rows", &request).await?;
-            if let Some(items) = page["rows"].as_array() {
-                rows.extend(items.iter().cloned());
+            let request = paging::rows_request(&code, scope, &table, PAGE, &lower);
+            let answer: Value = self.post_json(paging::TABLE_ROWS_PATH, &request).await?;
+            let page = paging::rows_page(&answer, &lower)?;
+            rows.extend(page.items);
+            match page.next {
+                Some(next) => lower = next,
+                None => return Ok(rows),
             }
-            let next = page["next_key"].as_str().unwrap_or("");
-            if page["more"].as_bool() != Some(true) || next.is_empty() {
-                return Ok(rows);
-            }
-            lower = next.to_string();
         }
     }
 
@@ -50,9 +47,10 @@ impl Client {
         self.table_rows(code, scope, table)
             .await?
             .into_iter()
-            .map(|row| {
+            .enumerate()
+            .map(|(index, row)| {
                 serde_json::from_value(row)
-                    .map_err(|e| ChainError::Decode(format!("{table} row: {e}")))
+                    .map_err(|e| ChainError::Decode(format!("table `{table}` row {index}: {e}")))
             })
             .collect()
     }
@@ -78,7 +76,16 @@ impl Client {
 
     /// The `BIT` token statistics, `None` before `create`.
     pub async fn stat(&self, contract: Name) -> Result<Option<StatRow>, ChainError> {
-        let rows: Vec<StatRow> = self.typed_rows(contract, TOKEN_CODE, names::STAT).await?;
+        self.token_stat(contract, TOKEN_CODE).await
+    }
+
+    /// The statistics of the token `code` held by `contract`, `None` before its `create`.
+    pub async fn token_stat(
+        &self,
+        contract: Name,
+        code: &str,
+    ) -> Result<Option<StatRow>, ChainError> {
+        let rows: Vec<StatRow> = self.typed_rows(contract, code, names::STAT).await?;
         Ok(rows.into_iter().next())
     }
 

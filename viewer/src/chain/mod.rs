@@ -1,11 +1,9 @@
-//! Reading the contract's tables: the raw HTTP calls ([`source`]), lenient JSON field readers
-//! ([`fields`]), token amounts ([`asset`]) and the typed rows the viewer works on ([`rows`]).
+//! Reading the contract's tables through the workspace's `chain-client` ([`source`]) into the
+//! one-poll bundle the viewer works on ([`tables`]). The typed rows are `chain-client`'s.
 
-pub mod asset;
-pub mod fields;
-pub mod rows;
 pub mod source;
+pub mod tables;
 
-pub use asset::Asset;
-pub use rows::{ChainTables, EdgeRow, GlobalRow, MetagraphRow, ResidualRow, StatRow};
+pub use chain_client::{Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};
 pub use source::ChainSource;
+pub use tables::ChainTables;

@@ -8,6 +8,7 @@ use emission::models::matrix::{attribution, Method, MAX_SOLVE_NODES};
 use emission::Edge;
 
 use crate::chain::MetagraphRow;
+use chain_client::Name;
 
 /// Series terms used when the graph is too large for the dense solve.
 const SERIES_TERMS: usize = 2_000;
@@ -21,11 +22,7 @@ pub fn predict_shares(nodes: &[MetagraphRow]) -> Result<Vec<f64>, String> {
     if nodes.is_empty() {
         return Ok(Vec::new());
     }
-    let index: HashMap<&str, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.user.as_str(), i))
-        .collect();
+    let index: HashMap<Name, usize> = nodes.iter().enumerate().map(|(i, n)| (n.user, i)).collect();
     if index.len() != nodes.len() {
         return Err("metagraph lists a user twice".into());
     }
@@ -43,7 +40,7 @@ pub fn predict_shares(nodes: &[MetagraphRow]) -> Result<Vec<f64>, String> {
         let mut self_weight = first.weight;
         let mut set = Vec::with_capacity(node.edges.len());
         for edge in &node.edges[1..] {
-            match index.get(edge.to.as_str()) {
+            match index.get(&edge.to) {
                 Some(&to) => set.push(Edge {
                     to,
                     weight: edge.weight,
@@ -76,19 +73,19 @@ pub fn predict_shares(nodes: &[MetagraphRow]) -> Result<Vec<f64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::EdgeRow;
+    use crate::chain::Edge;
 
     fn node(user: &str, stake: u64, edges: &[(&str, u32)]) -> MetagraphRow {
         MetagraphRow {
-            user: user.into(),
+            user: user.parse().unwrap(),
             address: "127.0.0.1".into(),
             port: 1,
             stake,
             last_emit: 0,
             edges: edges
                 .iter()
-                .map(|(to, weight)| EdgeRow {
-                    to: (*to).into(),
+                .map(|(to, weight)| Edge {
+                    to: to.parse().unwrap(),
                     weight: *weight,
                 })
                 .collect(),
@@ -98,7 +95,7 @@ mod tests {
     /// Independent check: push float residuals around until none is left (the distributed
     /// form), crediting each node its self share of what passes through it.
     fn push_until_settled(nodes: &[MetagraphRow]) -> Vec<f64> {
-        let at = |name: &str| nodes.iter().position(|n| n.user == name);
+        let at = |name: Name| nodes.iter().position(|n| n.user == name);
         let mut residual: Vec<f64> = nodes.iter().map(|n| n.stake as f64).collect();
         let mut credit = vec![0.0; nodes.len()];
         for _ in 0..10_000 {
@@ -107,7 +104,7 @@ mod tests {
                 let r = residual[i];
                 credit[i] += r * n.edges[0].weight as f64 / 1e6;
                 for e in &n.edges[1..] {
-                    match at(&e.to) {
+                    match at(e.to) {
                         Some(j) => next[j] += r * e.weight as f64 / 1e6,
                         None => credit[i] += r * e.weight as f64 / 1e6,
                     }

@@ -10,6 +10,7 @@ use super::snapshot::{EdgeView, NodeView, Snapshot, WorkerView};
 use crate::chain::ChainTables;
 use crate::model::predict_shares;
 use crate::workers::WorkerReport;
+use chain_client::Name;
 
 /// Builds the snapshot of one successful poll and records it in `history`.
 ///
@@ -21,14 +22,14 @@ pub fn build_snapshot(
     history: &mut History,
     now_ms: u64,
 ) -> Snapshot {
-    let mut rows: Vec<_> = tables.metagraph.iter().collect();
-    rows.sort_by(|a, b| a.user.cmp(&b.user));
-    let sorted: Vec<_> = rows.iter().map(|r| (*r).clone()).collect();
+    // Name order is the names' text order (EOSIO's encoding preserves it).
+    let mut sorted = tables.metagraph.clone();
+    sorted.sort_by_key(|n| n.user);
     let total: u128 = sorted.iter().map(|n| n.stake as u128).sum();
-    let residuals: HashMap<&str, u64> = tables
+    let residuals: HashMap<Name, u64> = tables
         .residuals
         .iter()
-        .map(|r| (r.user.as_str(), r.residual))
+        .map(|r| (r.user, r.residual))
         .collect();
     let up: HashMap<&str, bool> = reports.iter().map(|r| (r.name.as_str(), r.up)).collect();
     let (predicted, prediction_error) = match predict_shares(&sorted) {
@@ -39,7 +40,7 @@ pub fn build_snapshot(
         .iter()
         .zip(predicted)
         .map(|(n, predicted)| NodeView {
-            name: n.user.clone(),
+            name: n.user.to_string(),
             address: n.address.clone(),
             port: n.port,
             stake: n.stake,
@@ -50,14 +51,17 @@ pub fn build_snapshot(
             },
             predicted,
             credited: None,
-            residual: residuals.get(n.user.as_str()).copied().unwrap_or(0),
+            residual: residuals.get(&n.user).copied().unwrap_or(0),
             last_emit: n.last_emit,
             self_weight: n
                 .edges
                 .first()
                 .filter(|e| e.to == n.user)
                 .map_or(0.0, |e| weight_to_f64(e.weight)),
-            up: up.get(n.user.as_str()).copied().unwrap_or(false),
+            up: up
+                .get(n.user.to_string().as_str())
+                .copied()
+                .unwrap_or(false),
         })
         .collect();
     let edges = sorted
@@ -67,8 +71,8 @@ pub fn build_snapshot(
                 .iter()
                 .filter(move |e| e.to != n.user)
                 .map(move |e| EdgeView {
-                    from: n.user.clone(),
-                    to: e.to.clone(),
+                    from: n.user.to_string(),
+                    to: e.to.to_string(),
                     weight: weight_to_f64(e.weight),
                 })
         })
@@ -106,28 +110,27 @@ pub fn build_snapshot(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::rows::{parse_global, parse_metagraph, parse_residuals, parse_stat};
+    use crate::chain::{MetagraphRow, ResidualRow};
     use crate::workers::WorkerStatus;
     use serde_json::{json, Value};
 
     fn tables(metagraph: Value, residuals: Value, supply: &str, balances: u64) -> ChainTables {
-        let as_rows = |v: Value| v.as_array().cloned().unwrap_or_default();
-        let metagraph = parse_metagraph(&as_rows(metagraph)).unwrap();
-        let residuals = parse_residuals(&as_rows(residuals)).unwrap();
+        let metagraph: Vec<MetagraphRow> = serde_json::from_value(metagraph).unwrap();
+        let residuals: Vec<ResidualRow> = serde_json::from_value(residuals).unwrap();
         let total_stake: u64 = metagraph.iter().map(|n| n.stake).sum();
         let outstanding: u64 = residuals.iter().map(|r| r.residual).sum();
         ChainTables {
             head_block: 42,
             metagraph,
             residuals,
-            global: parse_global(&[
+            global: serde_json::from_value(
                 json!({"total_stake": total_stake, "outstanding": outstanding,
                 "minted": 0, "emission_rate": 10000, "min_stake": 1, "symbol": "4,BIT"}),
-            ])
+            )
             .unwrap(),
             stat: Some(
-                parse_stat(&[json!({"supply": supply, "max_supply": "1000000.0000 BIT",
-                                    "issuer": "bittensor"})])
+                serde_json::from_value(json!({"supply": supply, "max_supply": "1000000.0000 BIT",
+                                    "issuer": "bittensor"}))
                 .unwrap(),
             ),
             balances: Some(balances),
@@ -198,7 +201,7 @@ mod tests {
         // The prediction is the emission crate's, aligned with the sorted nodes.
         let sorted: Vec<_> = {
             let mut v = t.metagraph.clone();
-            v.sort_by(|a, b| a.user.cmp(&b.user));
+            v.sort_by_key(|n| n.user);
             v
         };
         let expected = predict_shares(&sorted).unwrap();

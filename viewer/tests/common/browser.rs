@@ -83,3 +83,24 @@ pub fn screenshot(url: &str, path: &Path) {
         path.display()
     );
 }
+
+/// Asserts the rendered `dom` carries `attr="name"` for every name and attribute, and every
+/// extra needle.
+pub fn assert_dom_shows(dom: &str, names: &[&str], attrs: &[&str], needles: &[&str]) {
+    let tagged = names
+        .iter()
+        .flat_map(|name| attrs.iter().map(move |attr| format!("{attr}=\"{name}\"")));
+    for needle in tagged.chain(needles.iter().map(|n| n.to_string())) {
+        assert!(
+            dom.contains(&needle),
+            "{needle} missing from the rendered page"
+        );
+    }
+}
+
+/// Screenshots `url` into the artefact directory as `file` and prints where.
+pub fn save_screenshot(url: &str, file: &str) {
+    let png = super::artefact_dir().join(file);
+    screenshot(url, &png);
+    println!("screenshot: {}", png.display());
+}

@@ -1,9 +1,10 @@
 //! Shared pieces of the viewer's page tests: a tiny HTTP responder (for status endpoints and
-//! table fixtures), the viewer process, and headless Chromium.
+//! table fixtures), the viewer process, headless Chromium, and the expected model figures.
 
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod expected;
 pub mod responder;
 pub mod viewer;
 

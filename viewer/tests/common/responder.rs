@@ -117,3 +117,11 @@ pub fn http_get(port: u16, path: &str) -> Result<String, String> {
     }
     Ok(body.to_string())
 }
+
+/// A loopback port nobody listens on (bound, then released): a worker that is down.
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding a free loopback port")
+}

@@ -126,13 +126,16 @@ impl fmt::Display for ExperimentReport {
     }
 }
 
+/// Peer inputs for a batch's words.
+type PeerInputs<'a> = dyn Fn(&[i64]) -> Result<Vec<Tensor>, ModelError> + 'a;
+
 /// Trains `model` for `steps` batches of `shard` (cycling epochs), feeding `inputs(words)` as
 /// peer inputs; returns the mean loss of the last tenth of the steps.
 fn train(
     model: &mut Model,
     shard: &Corpus,
     cfg: &ExperimentConfig,
-    inputs: &dyn Fn(&[i64]) -> Result<Vec<Tensor>, ModelError>,
+    inputs: &PeerInputs<'_>,
 ) -> Result<f64, ModelError> {
     let tail = (cfg.steps / 10).max(1);
     let (mut done, mut epoch, mut tail_loss) = (0usize, 0u64, 0.0);

@@ -1,0 +1,224 @@
+//! Shared harness of the worker fault tests: a funded local chain, `bittensor-worker`
+//! processes started from a generated TOML config, `/status` polling and log tails.
+//! Waits have generous deadlines only so that a broken run fails instead of hanging.
+
+#![allow(dead_code)] // each fault test uses a different subset
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bittensor_worker::peer::client::PeerClient;
+use bittensor_worker::peer::Limits;
+use serde_json::Value;
+
+/// Longest wait for any condition before the test fails with the workers' logs.
+pub const DEADLINE: Duration = Duration::from_secs(150);
+
+/// What differs between the workers of the fault tests.
+#[derive(Clone, Debug)]
+pub struct WorkerOpts {
+    /// Chain account (also names the files under the test directory).
+    pub account: String,
+    /// nodeos URL.
+    pub url: String,
+    /// Contract account.
+    pub contract: String,
+    /// Upstream peer slots.
+    pub peers: usize,
+    /// Model seed.
+    pub seed: u64,
+    /// Seconds between emits.
+    pub emit_interval: f64,
+    /// Per-request peer timeout (ms).
+    pub peer_timeout_ms: u64,
+    /// Extra `[node]` lines (e.g. checkpoint settings).
+    pub node_extra: String,
+}
+
+impl WorkerOpts {
+    /// Defaults for a small, fast model.
+    pub fn new(account: &str, url: &str, contract: &str) -> Self {
+        WorkerOpts {
+            account: account.to_string(),
+            url: url.to_string(),
+            contract: contract.to_string(),
+            peers: 1,
+            seed: 1,
+            emit_interval: 1.0,
+            peer_timeout_ms: 300,
+            node_extra: String::new(),
+        }
+    }
+
+    fn toml(&self, ready: &Path) -> String {
+        format!(
+            r#"
+[node]
+account = "{account}"
+key = "{key}"
+listen = "127.0.0.1:0"
+seed = {seed}
+log_every = 50
+loss_tail = 50
+ready_file = "{ready}"
+{node_extra}
+
+[chain]
+url = "{url}"
+contract = "{contract}"
+stake = "10.0000 BIT"
+emit_interval_secs = {emit}
+refresh_interval_secs = 1.0
+subscribe_attempts = 40
+
+[model]
+corpus_seed = 11
+corpus_tokens = 12000
+embed_dim = 8
+out_dim = 4
+peers = {peers}
+negatives = 2
+lr = 0.02
+batch = 32
+window = 1
+
+[peer]
+timeout_ms = {timeout}
+backoff_initial_ms = 100
+backoff_max_ms = 500
+"#,
+            account = self.account,
+            key = localnet::DEV_PRIVATE_KEY,
+            seed = self.seed,
+            ready = ready.display(),
+            node_extra = self.node_extra,
+            url = self.url,
+            contract = self.contract,
+            emit = self.emit_interval,
+            peers = self.peers,
+            timeout = self.peer_timeout_ms,
+        )
+    }
+}
+
+/// A running `bittensor-worker run` process (killed on drop if still running).
+pub struct WorkerProc {
+    /// Account it runs as.
+    pub name: String,
+    /// The process.
+    pub child: Child,
+    /// Its log (stderr, tracing output).
+    pub log: PathBuf,
+    /// `http://ADDR` of its peer server once ready.
+    pub base: String,
+}
+
+impl Drop for WorkerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a worker in `dir` and waits for its ready file; `run` distinguishes restarts.
+pub fn spawn(dir: &Path, opts: &WorkerOpts, run: usize) -> WorkerProc {
+    let stem = format!("{}-{run}", opts.account);
+    let ready = dir.join(format!("{stem}.ready"));
+    let _ = fs::remove_file(&ready);
+    let cfg = dir.join(format!("{stem}.toml"));
+    fs::write(&cfg, opts.toml(&ready)).expect("write worker config");
+    let log = dir.join(format!("{stem}.log"));
+    let child = Command::new(env!("CARGO_BIN_EXE_bittensor-worker"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .env("RUST_LOG", "info")
+        .env("OMP_NUM_THREADS", "1")
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).expect("worker log"))
+        .spawn()
+        .expect("spawn bittensor-worker");
+    let mut w = WorkerProc {
+        name: opts.account.clone(),
+        child,
+        log,
+        base: String::new(),
+    };
+    let doc: Value = wait_for("ready file", &[&w], || {
+        serde_json::from_str(&fs::read_to_string(&ready).ok()?).ok()
+    });
+    w.base = format!("http://{}", doc["listen"].as_str().expect("listen address"));
+    w
+}
+
+/// The last 40 lines of a worker's log.
+pub fn log_tail(w: &WorkerProc) -> String {
+    let text = fs::read_to_string(&w.log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// Polls `check` every 200 ms until it returns Some; fails with the logs at [`DEADLINE`].
+pub fn wait_for<T>(what: &str, workers: &[&WorkerProc], mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        if start.elapsed() > DEADLINE {
+            let logs: Vec<String> = workers
+                .iter()
+                .map(|w| format!("--- {} ---\n{}", w.name, log_tail(w)))
+                .collect();
+            panic!("timed out waiting for {what}\n{}", logs.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Fetches `/status` documents over the worker's own h2c client.
+pub struct StatusReader {
+    rt: tokio::runtime::Runtime,
+    client: PeerClient,
+}
+
+impl StatusReader {
+    /// A reader with a 5 s timeout.
+    pub fn new() -> Self {
+        StatusReader {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime"),
+            client: PeerClient::new(Duration::from_secs(5), Limits::default()),
+        }
+    }
+
+    /// The worker's `/status`, None while it does not answer.
+    pub fn status(&self, w: &WorkerProc) -> Option<Value> {
+        self.rt.block_on(self.client.status(&w.base)).ok()
+    }
+}
+
+/// A counter of a `/status` document (0 when absent).
+pub fn num(doc: &Value, key: &str) -> u64 {
+    doc[key].as_u64().unwrap_or(0)
+}
+
+/// Sends SIGTERM and waits for a clean exit.
+pub fn stop(w: &mut WorkerProc) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &w.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    w.child.wait().expect("wait worker")
+}
+
+/// Panics with the log if the worker process has exited.
+pub fn assert_alive(w: &mut WorkerProc) {
+    if let Ok(Some(status)) = w.child.try_wait() {
+        panic!("{} exited with {status}\n{}", w.name, log_tail(w));
+    }
+}
