@@ -154,14 +154,23 @@ impl<Id: Ord + Clone> Ledger<Id> {
         }
     }
 
-    /// Stakes `stake` for `id` (new node: self-only edge set, clock at `block`).
+    /// Stakes `stake` for `id` (new node: self-only edge set, clock at `block`; a subscribed
+    /// node is settled along its stored edges first, so a top-up never earns for past blocks).
     pub fn subscribe(&mut self, id: Id, stake: u64, block: u64) -> Result<(), LedgerError> {
         self.deposited
             .checked_add(self.minted)
             .and_then(|v| v.checked_add(stake))
             .ok_or(LedgerError::Overflow)?;
-        match self.nodes.get_mut(&id) {
-            Some(node) => node.stake += stake,
+        let stored = self.nodes.get(&id).map(|node| node.edges.clone());
+        match stored {
+            Some(edges) => {
+                // A top-up first settles what accrued at the old stake, as an emit with the
+                // stored edges would, so added stake never earns for blocks before it arrived.
+                self.settle(&id, &edges, block)?;
+                if let Some(node) = self.nodes.get_mut(&id) {
+                    node.stake += stake;
+                }
+            }
             None => {
                 if stake < self.min_stake {
                     return Err(LedgerError::StakeBelowMinimum {

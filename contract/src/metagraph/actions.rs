@@ -25,7 +25,7 @@ const MAX_ADDRESS: usize = 128;
 const NOT_SUBSCRIBED: ContractError = ContractError::new("user not subscribed");
 
 /// `subscribe`: stakes `stake` from the user's balance; a new node starts with a self-only
-/// edge set and its clock at the current block.
+/// edge set and its clock at the current block; a top-up settles first.
 pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
     host.require_auth(args.user)?;
     check(
@@ -43,6 +43,10 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
     let me = host.receiver();
     match table::find::<Node>(host, me.0, args.user.0)? {
         Some(mut node) => {
+            // A top-up first settles what accrued at the old stake (as an emit with the
+            // stored edges), so added stake never earns for blocks before it arrived.
+            let edges = node.edges.clone();
+            settle(host, &mut global, &mut node, &edges, current_block(host))?;
             node.address = args.address;
             node.port = args.port;
             node.stake = node

@@ -28,12 +28,15 @@ fn subscribe_sets_self_edge_and_clock_and_enforces_min_stake() {
     l.subscribe(1, 100, 5).unwrap();
     assert_eq!(l.edges(&1), Some(&[e(1, WEIGHT_ONE)][..]));
     assert_eq!(l.last_emit(&1), Some(5));
-    // Re-subscribing adds stake (0 allowed) and keeps the clock.
+    // Re-subscribing settles at the old stake first (self-only edges keep it all), moves the
+    // clock, then adds stake (0 allowed); a second top-up in the same block accrues nothing.
     l.subscribe(1, 0, 9).unwrap();
+    let settled = 100 + accrue(10_000, 4, 100, 100);
+    assert_eq!(l.stake(&1), Some(settled));
+    assert_eq!(l.last_emit(&1), Some(9));
     l.subscribe(1, 50, 9).unwrap();
-    assert_eq!(l.stake(&1), Some(150));
-    assert_eq!(l.last_emit(&1), Some(5));
-    assert_eq!(l.total_stake(), 150);
+    assert_eq!(l.stake(&1), Some(settled + 50));
+    assert_eq!(l.total_stake(), settled + 50);
     assert_eq!(l.deposited(), 150);
     l.check().unwrap();
 }
@@ -88,10 +91,10 @@ fn emit_rejects_bad_callers_and_edge_sets_without_changing_state() {
         l.emit(&1, &[e(2, WEIGHT_ONE)], 3),
         Err(LedgerError::Edge(EdgeError::SelfNotFirst))
     );
-    assert!(matches!(
+    assert_eq!(
         l.emit(&1, &[e(1, 500_000)], 3),
-        Err(LedgerError::Edge(EdgeError::SumOff { .. }))
-    ));
+        Err(LedgerError::Edge(EdgeError::FixedSumOff { sum: 500_000 }))
+    );
     assert_eq!(l, snapshot);
 }
 
