@@ -30,9 +30,7 @@ pub fn validate_fixed<Id: PartialEq>(
         sum += edge.weight as u64;
     }
     if sum != WEIGHT_ONE as u64 {
-        return Err(EdgeError::SumOff {
-            sum: sum as f64 / WEIGHT_ONE as f64,
-        });
+        return Err(EdgeError::FixedSumOff { sum });
     }
     if edges[0].weight < MIN_SELF_WEIGHT {
         return Err(EdgeError::SelfWeightTooSmall {
@@ -137,7 +135,7 @@ mod tests {
         );
         assert_eq!(
             validate_fixed(&1, &[e(1, 500_000), e(2, 400_000)], known),
-            Err(EdgeError::SumOff { sum: 0.9 })
+            Err(EdgeError::FixedSumOff { sum: 900_000 })
         );
         assert_eq!(
             validate_fixed(&1, &[e(1, 500_000), e(2, 250_000), e(2, 250_000)], known),
@@ -171,10 +169,12 @@ mod tests {
     #[test]
     fn weights_that_would_overflow_u32_sum_are_rejected_not_wrapped() {
         let set = vec![e(1, u32::MAX), e(2, u32::MAX), e(3, 2)];
-        assert!(matches!(
+        assert_eq!(
             validate_fixed(&1, &set, known),
-            Err(EdgeError::SumOff { .. })
-        ));
+            Err(EdgeError::FixedSumOff {
+                sum: 2 * u32::MAX as u64 + 2
+            })
+        );
     }
 
     #[test]

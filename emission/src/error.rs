@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::fixed::WEIGHT_ONE;
+
 /// Why an edge set was rejected; `index` is the position in the submitted set.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EdgeError {
@@ -15,8 +17,11 @@ pub enum EdgeError {
     NegativeWeight { index: usize },
     /// A float weight that is NaN or infinite.
     NotFinite { index: usize },
-    /// The weights do not add up to one (fixed: exactly `WEIGHT_ONE`; float: within tolerance).
+    /// Float weights do not add up to one within the tolerance (the float input path only).
     SumOff { sum: f64 },
+    /// Fixed-point weights do not add up to exactly `WEIGHT_ONE`: an integer (parts per
+    /// million) so the contract's validation path carries no float at all.
+    FixedSumOff { sum: u64 },
     /// The same target appears twice (or the caller appears again after the first entry).
     Duplicate { index: usize },
     /// A target that is not a known (subscribed) node.
@@ -36,6 +41,9 @@ impl fmt::Display for EdgeError {
             EdgeError::NegativeWeight { index } => write!(f, "negative weight at edge {index}"),
             EdgeError::NotFinite { index } => write!(f, "weight at edge {index} is not finite"),
             EdgeError::SumOff { sum } => write!(f, "weights must sum to 1 (got {sum})"),
+            EdgeError::FixedSumOff { sum } => {
+                write!(f, "weights must sum to {WEIGHT_ONE}, got {sum}")
+            }
             EdgeError::Duplicate { index } => write!(f, "duplicate edge target at edge {index}"),
             EdgeError::UnknownTarget { index } => {
                 write!(f, "edge target not subscribed at edge {index}")

@@ -17,9 +17,10 @@ pub const RATE: f64 = 500.0;
 /// Which variant of node `b` the run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
-    /// Run 1, the published attributions: `b` holds only its self edge (weight 1).
+    /// Run 1: `b` holds only its self edge (weight 1); its last-step matrix attribution is
+    /// the README's printed "Attributions" line.
     BSelfOnly,
-    /// Run 2, the README's matrix: `b` self 0.9 and `b -> a` 0.1.
+    /// Run 2, the README's printed matrix: `b` self 0.9 and `b -> a` 0.1.
     BLinksA,
 }
 

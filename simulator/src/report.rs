@@ -21,6 +21,7 @@ pub fn render(title: &str, names: &[String], outcome: &Outcome) -> String {
     let mut out = String::new();
     let listed = names.len().min(MAX_LISTED);
     let _ = writeln!(out, "== {title} ==");
+    let _ = writeln!(out, "stake fractions S / sum(S) per model:");
     let _ = writeln!(
         out,
         "{:<10} {}",
@@ -66,5 +67,17 @@ pub fn render(title: &str, names: &[String], outcome: &Outcome) -> String {
         "residual pending on the ledger: {:.5} units; recursive dropped below threshold: {:.5} units",
         outcome.outstanding, outcome.dropped
     );
+    if !outcome.matrix_attribution.is_empty() {
+        let _ = writeln!(
+            out,
+            "matrix attribution A of the last block (the notebook's printed line):"
+        );
+        let _ = writeln!(
+            out,
+            "{:<10} {}",
+            "matrix A",
+            line(&outcome.matrix_attribution[..listed])
+        );
+    }
     out
 }

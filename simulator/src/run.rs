@@ -38,6 +38,9 @@ pub struct Sample {
 pub struct Outcome {
     /// Final stake fractions per model, in [`MODELS`] order.
     pub fractions: [Vec<f64>; 3],
+    /// The matrix model's L1-normalised attribution of the last block: the line the original
+    /// notebook prints (empty when the run has no block).
+    pub matrix_attribution: Vec<f64>,
     /// Total work of the recursive model's emits.
     pub recursive_work: Work,
     /// Total work of the residual-push emits.
@@ -115,6 +118,7 @@ pub fn run(scenario: &Scenario, plotted: usize) -> Result<Outcome, RunError> {
             normalise(&recursive.stakes()),
             normalise(&residual.stakes()),
         ],
+        matrix_attribution: matrix.last_attribution,
         recursive_work,
         residual_work,
         emits,

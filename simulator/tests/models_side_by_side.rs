@@ -79,7 +79,23 @@ fn seed_example_prints_both_runs_and_the_notebook_check() {
     assert!(text.contains(&report::line(&notebook)));
     for (_, o) in &outcomes {
         assert!(text.contains(&report::line(&o.fractions[0])));
+        assert!(text.contains(&report::line(&o.matrix_attribution)));
     }
+}
+
+#[test]
+fn seed_example_reproduces_the_published_attribution_lines() {
+    let (outcomes, text) = seed_example::run_all(0).unwrap();
+    // The published lines are the matrix model's last-step attribution, to 5 decimals.
+    let run1 = report::line(&outcomes[0].1.matrix_attribution);
+    let run2 = report::line(&outcomes[1].1.matrix_attribution);
+    assert_eq!(run1, report::line(&seed_example::README_RUN1));
+    assert_eq!(run2, report::line(&seed_example::QUOTED_RUN2));
+    // ... and not the stake fractions, which the report prints beside them.
+    assert_ne!(report::line(&outcomes[0].1.fractions[0]), run1);
+    assert!(text.contains(&format!("matrix A   {run1}")));
+    assert!(text.contains(&format!("published  {run1}")));
+    assert!(text.contains(&format!("published  {run2}")));
 }
 
 #[test]

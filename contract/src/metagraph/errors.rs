@@ -10,7 +10,7 @@ pub fn edge_error_message(error: &EdgeError) -> &'static str {
         EdgeError::TooMany { .. } => "too many edges: at most 64",
         EdgeError::Duplicate { .. } => "duplicate edge target",
         EdgeError::UnknownTarget { .. } => "edge target not subscribed",
-        EdgeError::SumOff { .. } => "weights must sum to 1000000",
+        EdgeError::FixedSumOff { .. } | EdgeError::SumOff { .. } => "weights must sum to 1000000",
         EdgeError::SelfWeightTooSmall { .. } => "self weight below minimum 10000",
         EdgeError::NegativeWeight { .. } | EdgeError::NotFinite { .. } => "invalid weight",
     }

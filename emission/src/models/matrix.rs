@@ -123,21 +123,29 @@ fn solve(graph: &Graph, x: &[f64]) -> Result<Vec<f64>, SolveError> {
 pub struct MatrixModel {
     /// Every node's stake in units.
     pub stake: Vec<f64>,
+    /// The L1-normalised attribution `A` of the last step (empty before the first step):
+    /// what the original notebook returns and prints as its "Matrix Attributions".
+    pub last_attribution: Vec<f64>,
     method: Method,
 }
 
 impl MatrixModel {
     /// A model starting from `stake`, evaluating the series with `method`.
     pub fn new(stake: Vec<f64>, method: Method) -> Self {
-        MatrixModel { stake, method }
+        MatrixModel {
+            stake,
+            last_attribution: Vec::new(),
+            method,
+        }
     }
 
-    /// One block: `S += rate * attribution(S)`.
+    /// One block: `A = attribution(S)`, `S += rate * A`; `A` is kept as [`Self::last_attribution`].
     pub fn step(&mut self, graph: &Graph, rate: f64) -> Result<(), SolveError> {
         let a = attribution(graph, &self.stake, self.method)?;
-        for (s, v) in self.stake.iter_mut().zip(a) {
+        for (s, v) in self.stake.iter_mut().zip(&a) {
             *s += v * rate;
         }
+        self.last_attribution = a;
         Ok(())
     }
 }
@@ -171,5 +179,20 @@ mod tests {
         let short = propagate(&g, &x, Method::Series { terms: 5 }).unwrap();
         let gap = crate::models::l1(&exact, &short);
         assert!(gap > 0.0 && gap <= truncation_bound(&g, 6.0, 5));
+    }
+
+    #[test]
+    fn step_keeps_the_attribution_it_applied() {
+        let g = ring();
+        let mut m = MatrixModel::new(vec![1.0, 2.0, 3.0], Method::Solve);
+        assert!(m.last_attribution.is_empty());
+        let before = m.stake.clone();
+        let expected = attribution(&g, &before, Method::Solve).unwrap();
+        m.step(&g, 10.0).unwrap();
+        assert_eq!(m.last_attribution, expected);
+        assert!((m.last_attribution.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        for ((s, b), a) in m.stake.iter().zip(&before).zip(&expected) {
+            assert!((s - b - 10.0 * a).abs() < 1e-12);
+        }
     }
 }
