@@ -27,5 +27,8 @@ pub mod symbol;
 pub mod table;
 pub mod token;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -3,7 +3,7 @@
 
 use crate::codec::{from_bytes, to_bytes, Pack};
 use crate::error::Result;
-use crate::host::Host;
+use crate::host::{Host, RowId};
 use crate::name::Name;
 
 /// A row type stored in one table.
@@ -18,7 +18,7 @@ pub trait Row: Pack {
 
 /// Reads row `pk` of `T`'s table in `scope`, if present.
 pub fn find<T: Row>(host: &impl Host, scope: u64, pk: u64) -> Result<Option<T>> {
-    match host.db_get(scope, T::TABLE, pk) {
+    match host.db_get(row_id::<T>(scope, pk)) {
         Some(bytes) => from_bytes(&bytes).map(Some),
         None => Ok(None),
     }
@@ -26,15 +26,24 @@ pub fn find<T: Row>(host: &impl Host, scope: u64, pk: u64) -> Result<Option<T>> 
 
 /// Creates `row` in `scope`, billed to `payer`.
 pub fn store<T: Row>(host: &mut impl Host, scope: u64, payer: Name, row: &T) -> Result<()> {
-    host.db_store(scope, T::TABLE, payer, row.primary_key(), &to_bytes(row))
+    host.db_store(row_id::<T>(scope, row.primary_key()), payer, &to_bytes(row))
 }
 
 /// Rewrites the existing `row` in `scope`; `payer == Name(0)` keeps the payer.
 pub fn update<T: Row>(host: &mut impl Host, scope: u64, payer: Name, row: &T) -> Result<()> {
-    host.db_update(scope, T::TABLE, payer, row.primary_key(), &to_bytes(row))
+    host.db_update(row_id::<T>(scope, row.primary_key()), payer, &to_bytes(row))
 }
 
 /// Erases row `pk` of `T`'s table in `scope`.
 pub fn remove<T: Row>(host: &mut impl Host, scope: u64, pk: u64) -> Result<()> {
-    host.db_remove(scope, T::TABLE, pk)
+    host.db_remove(row_id::<T>(scope, pk))
+}
+
+/// The address of row `pk` of `T`'s table in `scope`.
+fn row_id<T: Row>(scope: u64, pk: u64) -> RowId {
+    RowId {
+        scope,
+        table: T::TABLE,
+        pk,
+    }
 }

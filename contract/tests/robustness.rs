@@ -15,15 +15,15 @@ use proptest::prelude::*;
 mod chain {
     //! A minimal in-memory host (the crate's own mock is test-private).
     use bittensor_contract::error::{ContractError, Result};
-    use bittensor_contract::host::Host;
+    use bittensor_contract::host::{Host, RowId};
     use bittensor_contract::name::Name;
     use std::collections::BTreeMap;
 
     /// Rows in memory; every authorization and account check passes.
     #[derive(Default)]
     pub struct Memory {
-        /// Rows keyed by (scope, table, primary key).
-        pub rows: BTreeMap<(u64, u64, u64), Vec<u8>>,
+        /// Rows by address.
+        pub rows: BTreeMap<RowId, Vec<u8>>,
     }
 
     impl Host for Memory {
@@ -43,38 +43,24 @@ mod chain {
         fn current_time_us(&self) -> u64 {
             1_000_000_000
         }
-        fn db_get(&self, scope: u64, table: Name, pk: u64) -> Option<Vec<u8>> {
-            self.rows.get(&(scope, table.0, pk)).cloned()
+        fn db_get(&self, row: RowId) -> Option<Vec<u8>> {
+            self.rows.get(&row).cloned()
         }
-        fn db_store(
-            &mut self,
-            scope: u64,
-            table: Name,
-            _: Name,
-            pk: u64,
-            data: &[u8],
-        ) -> Result<()> {
-            self.rows.insert((scope, table.0, pk), data.to_vec());
+        fn db_store(&mut self, row: RowId, _: Name, data: &[u8]) -> Result<()> {
+            self.rows.insert(row, data.to_vec());
             Ok(())
         }
-        fn db_update(
-            &mut self,
-            scope: u64,
-            table: Name,
-            _: Name,
-            pk: u64,
-            data: &[u8],
-        ) -> Result<()> {
-            let row = self
+        fn db_update(&mut self, row: RowId, _: Name, data: &[u8]) -> Result<()> {
+            let stored = self
                 .rows
-                .get_mut(&(scope, table.0, pk))
+                .get_mut(&row)
                 .ok_or(ContractError::new("no row"))?;
-            *row = data.to_vec();
+            *stored = data.to_vec();
             Ok(())
         }
-        fn db_remove(&mut self, scope: u64, table: Name, pk: u64) -> Result<()> {
+        fn db_remove(&mut self, row: RowId) -> Result<()> {
             self.rows
-                .remove(&(scope, table.0, pk))
+                .remove(&row)
                 .map(|_| ())
                 .ok_or(ContractError::new("no row"))
         }

@@ -109,6 +109,25 @@ fn assert_matches(chain: &Chain, ledger: &Ledger<String>, step: &str) {
     chain.assert_conserved(&NODES);
 }
 
+/// Subscribes (or tops up) `user` with `stake` at `(address, port)`, on chain and in the
+/// ledger at the block slot the chain used.
+fn subscribe(
+    chain: &Chain,
+    ledger: &mut Ledger<String>,
+    user: &str,
+    (address, port): (&str, usize),
+    stake: i64,
+) {
+    let trace = chain.ok(
+        "subscribe",
+        json!([user, address, port, asset(stake)]),
+        user,
+    );
+    ledger
+        .subscribe(user.to_string(), stake as u64, block_slot(&trace))
+        .unwrap_or_else(|e| panic!("ledger refused {user}'s subscribe the chain accepted: {e:?}"));
+}
+
 #[test]
 fn ten_node_emission_matches_the_ledger_exactly() {
     let chain = Chain::start(&NODES);
@@ -123,14 +142,7 @@ fn ten_node_emission_matches_the_ledger_exactly() {
 
     for (i, user) in NODES.iter().enumerate() {
         let stake = (10 + 10 * i as i64) * UNIT;
-        let trace = chain.ok(
-            "subscribe",
-            json!([user, "127.0.0.1", 9000 + i, asset(stake)]),
-            user,
-        );
-        ledger
-            .subscribe(user.to_string(), stake as u64, block_slot(&trace))
-            .expect("ledger accepts what the chain accepted");
+        subscribe(&chain, &mut ledger, user, ("127.0.0.1", 9000 + i), stake);
         deposited[i] += stake;
         assert_matches(&chain, &ledger, &format!("subscribe {user}"));
     }
@@ -151,14 +163,7 @@ fn ten_node_emission_matches_the_ledger_exactly() {
                 continue;
             }
             if round == 3 && i == 3 {
-                let trace = chain.ok(
-                    "subscribe",
-                    json!([user, "10.0.0.4", 9003, asset(50 * UNIT)]),
-                    user,
-                );
-                ledger
-                    .subscribe(id.clone(), 50 * UNIT as u64, block_slot(&trace))
-                    .expect("ledger resubscribe");
+                subscribe(&chain, &mut ledger, user, ("10.0.0.4", 9003), 50 * UNIT);
                 deposited[i] += 50 * UNIT;
                 assert_matches(
                     &chain,
@@ -168,14 +173,8 @@ fn ten_node_emission_matches_the_ledger_exactly() {
                 continue;
             }
             if round == 1 && i == 6 {
-                let trace = chain.ok(
-                    "subscribe",
-                    json!([user, "10.0.0.7", 9006, asset(7 * UNIT)]),
-                    user,
-                );
-                ledger
-                    .subscribe(id.clone(), 7 * UNIT as u64, block_slot(&trace))
-                    .expect("ledger top-up");
+                // Subscribing again tops the stake up.
+                subscribe(&chain, &mut ledger, user, ("10.0.0.7", 9006), 7 * UNIT);
                 deposited[i] += 7 * UNIT;
             }
             if !ledger.is_subscribed(&id) {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::browser::{assert_dom_shows, dump_dom, require_chromium, save_screenshot};
-use common::expected::{as_u64, expected_shares};
+use common::expected::{as_u64, assert_predictions};
 use common::responder::{closed_port, Responder};
 use common::viewer::Viewer;
 use localnet::{contract_abi, contract_wasm, Localnet};
@@ -100,15 +100,7 @@ fn page_shows_the_subscribed_nodes_of_a_real_chain() {
             "{node}"
         );
     }
-    let expected = expected_shares(&rows);
-    for (node, want) in nodes.iter().zip(&expected) {
-        let got = node["predicted"].as_f64().unwrap();
-        assert!(
-            (got - want).abs() < 1e-12,
-            "{}: {got} vs {want}",
-            node["name"]
-        );
-    }
+    assert_predictions(nodes, &rows);
     let residuals = net
         .table(CONTRACT, CONTRACT, "residuals")
         .expect("residuals");

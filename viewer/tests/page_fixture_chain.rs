@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::browser::{assert_dom_shows, dump_dom, require_chromium, save_screenshot};
-use common::expected::expected_shares;
+use common::expected::assert_predictions;
 use common::responder::{closed_port, Responder};
 use common::viewer::Viewer;
 use serde_json::{json, Value};
@@ -71,13 +71,16 @@ impl Chain {
                     "head_block_time": "2026-11-25T16:00:00.000"});
                 (200, info.to_string())
             }
-            "/v1/chain/get_table_by_scope" => (
-                200,
-                json!({"rows": ["alice", "bob", "dave"].map(|owner| json!({"code": "bittensor",
-                           "scope": owner, "table": "accounts", "payer": owner, "count": 1})),
-                       "more": ""})
-                .to_string(),
-            ),
+            "/v1/chain/get_table_by_scope" => {
+                let holders: Vec<Value> = ["alice", "bob", "dave"]
+                    .iter()
+                    .map(|owner| {
+                        json!({"code": "bittensor", "scope": owner, "table": "accounts",
+                               "payer": owner, "count": 1})
+                    })
+                    .collect();
+                (200, json!({"rows": holders, "more": ""}).to_string())
+            }
             "/v1/chain/get_table_rows" => {
                 let table = request["table"].as_str().unwrap_or("");
                 let scope = request["scope"].as_str().unwrap_or("");
@@ -176,15 +179,7 @@ fn page_draws_fixture_chain_and_workers() {
     let nodes = state["nodes"].as_array().unwrap();
     let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["alice", "bob", "carol"], "all pages read");
-    let expected = expected_shares(&rows);
-    for (node, want) in nodes.iter().zip(&expected) {
-        let got = node["predicted"].as_f64().unwrap();
-        assert!(
-            (got - want).abs() < 1e-12,
-            "{}: {got} vs {want}",
-            node["name"]
-        );
-    }
+    assert_predictions(nodes, &rows);
     let stakes: Vec<u64> = nodes.iter().map(|n| n["stake"].as_u64().unwrap()).collect();
     let total: u64 = stakes.iter().sum();
     assert!(

@@ -43,6 +43,10 @@ pub struct NodeConfig {
     pub loss_tail: usize,
     /// Where to write a small JSON file with the bound address once listening (for scripts).
     pub ready_file: Option<PathBuf>,
+    /// Directory of the node's checkpoint (model and step); none = no checkpoints.
+    pub data_dir: Option<PathBuf>,
+    /// Seconds between periodic checkpoints (one is also written at shutdown).
+    pub checkpoint_secs: f64,
 }
 
 impl Default for NodeConfig {
@@ -57,6 +61,8 @@ impl Default for NodeConfig {
             log_every: 50,
             loss_tail: 200,
             ready_file: None,
+            data_dir: None,
+            checkpoint_secs: 30.0,
         }
     }
 }
@@ -125,6 +131,9 @@ pub struct ModelSection {
     pub window: usize,
     /// EMA decay of the attribution (closer to 1 = slower).
     pub attribution_decay: f64,
+    /// libtorch intra-op threads (0 = libtorch's default); 1 is fastest for small models
+    /// and when several workers share a machine.
+    pub threads: i32,
 }
 
 impl Default for ModelSection {
@@ -144,6 +153,7 @@ impl Default for ModelSection {
             batch: 128,
             window: 1,
             attribution_decay: 0.95,
+            threads: 1,
         }
     }
 }
@@ -233,6 +243,9 @@ impl Config {
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !positive(self.chain.emit_interval_secs) || !positive(self.chain.refresh_interval_secs) {
             return bad("chain intervals must be positive".into());
+        }
+        if !positive(self.node.checkpoint_secs) {
+            return bad("node.checkpoint_secs must be positive".into());
         }
         if !positive(self.peer.backward_rate) || !positive(self.peer.backward_burst - 0.5) {
             return bad("peer.backward_rate must be > 0 and backward_burst >= 1".into());

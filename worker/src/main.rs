@@ -113,6 +113,9 @@ struct BenchArgs {
     /// Vocabulary size.
     #[arg(long, default_value_t = 501)]
     vocab: i64,
+    /// libtorch intra-op threads (0 = libtorch default).
+    #[arg(long, default_value_t = 1)]
+    threads: i32,
 }
 
 /// `gen-corpus` arguments.
@@ -226,6 +229,9 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
 }
 
 fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    if a.threads > 0 {
+        tch::set_num_threads(a.threads);
+    }
     let cfg = ModelConfig {
         vocab: a.vocab,
         peers: a.peers,

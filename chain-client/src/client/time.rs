@@ -5,14 +5,21 @@ use crate::error::ChainError;
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]` (UTC) into whole seconds since the Unix epoch.
 pub fn parse_block_time(text: &str) -> Result<u32, ChainError> {
-    let bad = || ChainError::Decode(format!("bad block time `{text}`"));
+    u32::try_from(parse_block_time_ms(text)? / 1000).map_err(|_| bad_time(text))
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff]` (UTC) into milliseconds since the Unix epoch (block
+/// slots are half seconds, so callers mapping a trace's `block_time` to a slot need the
+/// fraction).
+pub fn parse_block_time_ms(text: &str) -> Result<u64, ChainError> {
+    let bad = || bad_time(text);
     let (date, time) = text.split_once('T').ok_or_else(bad)?;
     let mut d = date.split('-').map(|p| p.parse::<i64>());
     let (y, m, day) = match (d.next(), d.next(), d.next(), d.next()) {
         (Some(Ok(y)), Some(Ok(m)), Some(Ok(day)), None) => (y, m, day),
         _ => return Err(bad()),
     };
-    let time = time.split('.').next().unwrap_or("");
+    let (time, fraction) = time.split_once('.').unwrap_or((time, ""));
     let mut t = time.split(':').map(|p| p.parse::<i64>());
     let (h, min, s) = match (t.next(), t.next(), t.next(), t.next()) {
         (Some(Ok(h)), Some(Ok(min)), Some(Ok(s)), None) => (h, min, s),
@@ -21,8 +28,17 @@ pub fn parse_block_time(text: &str) -> Result<u32, ChainError> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
         return Err(bad());
     }
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    // "5" is 500 ms, "05" 50 ms: pad to three digits.
+    let ms: i64 = format!("{fraction:0<3}").parse().map_err(|_| bad())?;
     let secs = days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s;
-    u32::try_from(secs).map_err(|_| bad())
+    u64::try_from(secs * 1000 + ms).map_err(|_| bad())
+}
+
+fn bad_time(text: &str) -> ChainError {
+    ChainError::Decode(format!("bad block time `{text}`"))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -51,6 +67,12 @@ mod tests {
             parse_block_time("2026-11-25T16:23:52.500").unwrap(),
             1_795_623_832
         );
+        assert_eq!(
+            parse_block_time_ms("2000-03-01T00:00:00.500").unwrap(),
+            951_868_800_500
+        );
+        assert_eq!(parse_block_time_ms("1970-01-01T00:00:01.5").unwrap(), 1_500);
+        assert!(parse_block_time_ms("1970-01-01T00:00:01.5000").is_err());
         assert!(parse_block_time("2026-13-01T00:00:00").is_err());
         assert!(parse_block_time("yesterday").is_err());
     }

@@ -7,7 +7,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::error::{ContractError, Result};
-use crate::host::Host;
+use crate::host::{Host, RowId};
 use crate::name::Name;
 
 /// One row with the account billed for it.
@@ -32,8 +32,8 @@ pub struct MockChain {
     pub recipients: Vec<Name>,
     /// Clock in microseconds.
     pub now_us: u64,
-    /// Rows keyed by (scope, table, pk).
-    pub rows: BTreeMap<(u64, Name, u64), StoredRow>,
+    /// Rows by address.
+    pub rows: BTreeMap<RowId, StoredRow>,
 }
 
 impl MockChain {
@@ -90,47 +90,33 @@ impl Host for MockChain {
     fn current_time_us(&self) -> u64 {
         self.now_us
     }
-    fn db_get(&self, scope: u64, table: Name, pk: u64) -> Option<Vec<u8>> {
-        self.rows.get(&(scope, table, pk)).map(|r| r.data.clone())
+    fn db_get(&self, row: RowId) -> Option<Vec<u8>> {
+        self.rows.get(&row).map(|r| r.data.clone())
     }
-    fn db_store(
-        &mut self,
-        scope: u64,
-        table: Name,
-        payer: Name,
-        pk: u64,
-        data: &[u8],
-    ) -> Result<()> {
-        let row = StoredRow {
+    fn db_store(&mut self, row: RowId, payer: Name, data: &[u8]) -> Result<()> {
+        let stored = StoredRow {
             data: data.to_vec(),
             payer,
         };
-        match self.rows.insert((scope, table, pk), row) {
+        match self.rows.insert(row, stored) {
             None => Ok(()),
             Some(_) => Err(ContractError::new("mock: row already exists")),
         }
     }
-    fn db_update(
-        &mut self,
-        scope: u64,
-        table: Name,
-        payer: Name,
-        pk: u64,
-        data: &[u8],
-    ) -> Result<()> {
-        let row = self
+    fn db_update(&mut self, row: RowId, payer: Name, data: &[u8]) -> Result<()> {
+        let stored = self
             .rows
-            .get_mut(&(scope, table, pk))
+            .get_mut(&row)
             .ok_or(ContractError::new("mock: updated row does not exist"))?;
-        row.data = data.to_vec();
+        stored.data = data.to_vec();
         if payer != Name(0) {
-            row.payer = payer;
+            stored.payer = payer;
         }
         Ok(())
     }
-    fn db_remove(&mut self, scope: u64, table: Name, pk: u64) -> Result<()> {
+    fn db_remove(&mut self, row: RowId) -> Result<()> {
         self.rows
-            .remove(&(scope, table, pk))
+            .remove(&row)
             .map(|_| ())
             .ok_or(ContractError::new("mock: removed row does not exist"))
     }

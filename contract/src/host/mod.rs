@@ -9,6 +9,18 @@ use alloc::vec::Vec;
 use crate::error::Result;
 use crate::name::Name;
 
+/// Where one row lives: the receiver's `table` in `scope`, primary key `pk` (one value, so the
+/// four row intrinsics take one address instead of three loose integers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RowId {
+    /// The table's scope.
+    pub scope: u64,
+    /// The table.
+    pub table: Name,
+    /// The row's primary key.
+    pub pk: u64,
+}
+
 /// What an action may ask of the chain. Tables are always the receiver's own (`code == receiver`).
 pub trait Host {
     /// The account the contract runs as (`current_receiver`).
@@ -23,26 +35,12 @@ pub trait Host {
     fn require_recipient(&mut self, account: Name);
     /// Head block time in microseconds since the epoch (`current_time`).
     fn current_time_us(&self) -> u64;
-    /// The serialized row `pk` of `table` in `scope`, if any.
-    fn db_get(&self, scope: u64, table: Name, pk: u64) -> Option<Vec<u8>>;
-    /// Creates row `pk`, billing its RAM to `payer`.
-    fn db_store(
-        &mut self,
-        scope: u64,
-        table: Name,
-        payer: Name,
-        pk: u64,
-        data: &[u8],
-    ) -> Result<()>;
+    /// The serialized row at `row`, if any.
+    fn db_get(&self, row: RowId) -> Option<Vec<u8>>;
+    /// Creates `row`, billing its RAM to `payer`.
+    fn db_store(&mut self, row: RowId, payer: Name, data: &[u8]) -> Result<()>;
     /// Rewrites an existing row; `payer == Name(0)` keeps the current payer.
-    fn db_update(
-        &mut self,
-        scope: u64,
-        table: Name,
-        payer: Name,
-        pk: u64,
-        data: &[u8],
-    ) -> Result<()>;
+    fn db_update(&mut self, row: RowId, payer: Name, data: &[u8]) -> Result<()>;
     /// Erases an existing row.
-    fn db_remove(&mut self, scope: u64, table: Name, pk: u64) -> Result<()>;
+    fn db_remove(&mut self, row: RowId) -> Result<()>;
 }

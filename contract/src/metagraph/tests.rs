@@ -9,31 +9,17 @@ use emission::fixed::WEIGHT_ONE;
 use emission::ledger::Ledger;
 use emission::Edge;
 
-use crate::asset::Asset;
-use crate::codec::{from_bytes, to_bytes, Pack};
+use crate::codec::from_bytes;
 use crate::host::mock::MockChain;
 use crate::metagraph::state::GLOBAL_PK;
 use crate::metagraph::{Emit, Global, Node, Residual, SetParams, Subscribe, Unsubscribe};
 use crate::name::Name;
 use crate::symbol::Symbol;
 use crate::table::{self, Row};
+use crate::test_support::{bit, run, BIT};
 use crate::token::{Account, Create, CurrencyStats, Issue, Transfer};
 
-const BIT: Symbol = Symbol::new(4, "BIT");
 const USERS: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
-
-fn bit(amount: i64) -> Asset {
-    Asset {
-        amount,
-        symbol: BIT,
-    }
-}
-
-fn run<T: Pack>(chain: &mut MockChain, signer: &str, action: &str, args: T) -> Result<(), String> {
-    chain
-        .run(signer, action, &to_bytes(&args))
-        .map_err(|e| String::from(e.message))
-}
 
 /// A chain with the token created and each user holding 1000.0000 BIT.
 fn funded() -> MockChain {
@@ -94,7 +80,7 @@ fn rows<T: Row>(chain: &MockChain) -> Vec<T> {
     chain
         .rows
         .iter()
-        .filter(|((_, table, _), _)| *table == T::TABLE)
+        .filter(|(id, _)| id.table == T::TABLE)
         .map(|(_, row)| from_bytes(&row.data).unwrap())
         .collect()
 }

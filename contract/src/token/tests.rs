@@ -3,27 +3,13 @@
 use alloc::string::String;
 
 use crate::asset::Asset;
-use crate::codec::{to_bytes, Pack};
+use crate::codec::to_bytes;
 use crate::host::mock::MockChain;
 use crate::name::Name;
 use crate::symbol::Symbol;
 use crate::table;
+use crate::test_support::{bit, run, BIT};
 use crate::token::{Account, Close, Create, CurrencyStats, Issue, Open, Retire, Transfer};
-
-const BIT: Symbol = Symbol::new(4, "BIT");
-
-fn bit(amount: i64) -> Asset {
-    Asset {
-        amount,
-        symbol: BIT,
-    }
-}
-
-fn run<T: Pack>(chain: &mut MockChain, signer: &str, action: &str, args: T) -> Result<(), String> {
-    chain
-        .run(signer, action, &to_bytes(&args))
-        .map_err(|e| String::from(e.message))
-}
 
 fn balance(chain: &MockChain, owner: &str) -> Option<i64> {
     table::find::<Account>(chain, Name::new(owner).0, BIT.code().0)

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::ffi;
 use crate::error::{ContractError, Result};
-use crate::host::Host;
+use crate::host::{Host, RowId};
 use crate::name::Name;
 
 /// The running action's chain context.
@@ -21,15 +21,15 @@ impl Chain {
         Chain { receiver }
     }
 
-    /// Iterator of row `pk` in our table, negative when absent.
-    fn find(&self, scope: u64, table: Name, pk: u64) -> i32 {
+    /// Iterator of `row` in our table, negative when absent.
+    fn find(&self, row: RowId) -> i32 {
         // SAFETY: plain integer arguments.
-        unsafe { ffi::db_find_i64(self.receiver.0, scope, table.0, pk) }
+        unsafe { ffi::db_find_i64(self.receiver.0, row.scope, row.table.0, row.pk) }
     }
 
     /// Iterator of an existing row, or the error `missing`.
-    fn existing(&self, scope: u64, table: Name, pk: u64, missing: &'static str) -> Result<i32> {
-        let itr = self.find(scope, table, pk);
+    fn existing(&self, row: RowId, missing: &'static str) -> Result<i32> {
+        let itr = self.find(row);
         if itr < 0 {
             Err(ContractError::new(missing))
         } else {
@@ -73,8 +73,8 @@ impl Host for Chain {
         // SAFETY: intrinsic without arguments.
         unsafe { ffi::current_time() }
     }
-    fn db_get(&self, scope: u64, table: Name, pk: u64) -> Option<Vec<u8>> {
-        let itr = self.find(scope, table, pk);
+    fn db_get(&self, row: RowId) -> Option<Vec<u8>> {
+        let itr = self.find(row);
         if itr < 0 {
             return None;
         }
@@ -85,42 +85,20 @@ impl Host for Chain {
         unsafe { ffi::db_get_i64(itr, data.as_mut_ptr(), data.len() as u32) };
         Some(data)
     }
-    fn db_store(
-        &mut self,
-        scope: u64,
-        table: Name,
-        payer: Name,
-        pk: u64,
-        data: &[u8],
-    ) -> Result<()> {
-        // SAFETY: `data` is a readable slice of `data.len()` bytes.
-        unsafe {
-            ffi::db_store_i64(
-                scope,
-                table.0,
-                payer.0,
-                pk,
-                data.as_ptr(),
-                data.len() as u32,
-            )
-        };
+    fn db_store(&mut self, row: RowId, payer: Name, data: &[u8]) -> Result<()> {
+        let (ptr, len) = (data.as_ptr(), data.len() as u32);
+        // SAFETY: `ptr` points to a readable slice of `len` bytes.
+        unsafe { ffi::db_store_i64(row.scope, row.table.0, payer.0, row.pk, ptr, len) };
         Ok(())
     }
-    fn db_update(
-        &mut self,
-        scope: u64,
-        table: Name,
-        payer: Name,
-        pk: u64,
-        data: &[u8],
-    ) -> Result<()> {
-        let itr = self.existing(scope, table, pk, "updated row does not exist")?;
+    fn db_update(&mut self, row: RowId, payer: Name, data: &[u8]) -> Result<()> {
+        let itr = self.existing(row, "updated row does not exist")?;
         // SAFETY: `itr` is a valid iterator; `data` is a readable slice of `data.len()` bytes.
         unsafe { ffi::db_update_i64(itr, payer.0, data.as_ptr(), data.len() as u32) };
         Ok(())
     }
-    fn db_remove(&mut self, scope: u64, table: Name, pk: u64) -> Result<()> {
-        let itr = self.existing(scope, table, pk, "removed row does not exist")?;
+    fn db_remove(&mut self, row: RowId) -> Result<()> {
+        let itr = self.existing(row, "removed row does not exist")?;
         // SAFETY: `itr` is a valid iterator of an existing row.
         unsafe { ffi::db_remove_i64(itr) };
         Ok(())

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+use chain_client::client::time::parse_block_time_ms;
 use localnet::{Localnet, LocalnetError};
 use serde_json::Value;
 
@@ -175,19 +176,7 @@ pub fn block_slot(trace: &Value) -> u64 {
 
 /// Milliseconds since the epoch of `YYYY-MM-DDTHH:MM:SS.mmm` (UTC).
 fn timestamp_ms(text: &str) -> u64 {
-    let num =
-        |range: std::ops::Range<usize>| -> i64 { text[range].parse().expect("timestamp digit") };
-    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
-    let (hh, mm, ss, ms) = (num(11..13), num(14..16), num(17..19), num(20..23));
-    // Days from civil (proleptic Gregorian), Howard Hinnant's algorithm.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    (((days * 24 + hh) * 60 + mm) * 60 + ss) as u64 * 1000 + ms as u64
+    parse_block_time_ms(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

@@ -175,20 +175,25 @@ mod tests {
         assert!((shares["a"] - 0.75).abs() < 1e-12 && (shares["b"] - 0.25).abs() < 1e-12);
     }
 
-    #[test]
-    fn loss_series_prefers_the_workers_own_history() {
-        let mut h = History::new(2);
-        let mut report = WorkerReport {
+    /// Worker `a`, up, reporting `status`.
+    fn worker_a(status: WorkerStatus) -> WorkerReport {
+        WorkerReport {
             name: "a".into(),
             url: String::new(),
             up: true,
             error: None,
-            status: WorkerStatus {
-                loss: Some(3.0),
-                step: Some(10),
-                ..WorkerStatus::default()
-            },
-        };
+            status,
+        }
+    }
+
+    #[test]
+    fn loss_series_prefers_the_workers_own_history() {
+        let mut h = History::new(2);
+        let mut report = worker_a(WorkerStatus {
+            loss: Some(3.0),
+            step: Some(10),
+            ..WorkerStatus::default()
+        });
         assert_eq!(h.loss_series(&report, 0.0), vec![(10.0, 3.0)]);
         report.status.step = Some(20);
         report.status.loss = Some(2.0);
@@ -203,16 +208,10 @@ mod tests {
     #[test]
     fn overlapping_worker_histories_are_merged_beyond_the_workers_own_tail() {
         let mut h = History::new(5);
-        let mut report = WorkerReport {
-            name: "a".into(),
-            url: String::new(),
-            up: true,
-            error: None,
-            status: WorkerStatus {
-                loss_history: vec![(1.0, 9.0), (2.0, 8.0)],
-                ..WorkerStatus::default()
-            },
-        };
+        let mut report = worker_a(WorkerStatus {
+            loss_history: vec![(1.0, 9.0), (2.0, 8.0)],
+            ..WorkerStatus::default()
+        });
         h.loss_series(&report, 0.0);
         report.status.loss_history = vec![(2.0, 8.0), (3.0, 7.0)];
         assert_eq!(

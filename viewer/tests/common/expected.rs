@@ -35,3 +35,18 @@ pub fn expected_shares(rows: &[Value]) -> Vec<f64> {
     let stake: Vec<f64> = rows.iter().map(|r| as_u64(&r["stake"]) as f64).collect();
     attribution(&graph, &stake, Method::Solve).unwrap()
 }
+
+/// Asserts each snapshot node's `predicted` share is the model's share of its `metagraph` row
+/// (nodes and rows in the same order).
+pub fn assert_predictions(nodes: &[Value], rows: &[Value]) {
+    let expected = expected_shares(rows);
+    assert_eq!(nodes.len(), expected.len());
+    for (node, want) in nodes.iter().zip(&expected) {
+        let got = node["predicted"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 1e-12,
+            "{}: {got} vs {want}",
+            node["name"]
+        );
+    }
+}

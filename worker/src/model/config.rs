@@ -29,7 +29,7 @@ impl Default for ModelConfig {
             out_dim: 32,
             peers: 3,
             negatives: 5,
-            lr: 0.01,
+            lr: 0.05,
             seed: 1,
         }
     }

@@ -46,14 +46,11 @@ impl Model {
         let bias = Tensor::f_zeros([e], opts)?;
         let context = Tensor::f_randn([v, e], opts)?.f_mul_scalar(0.1)?;
         let cache = Tensor::f_zeros([k, v, e], opts)?;
-        let params = [emb, weight, bias, context]
-            .into_iter()
-            .map(|t| t.f_set_requires_grad(true))
-            .collect::<Result<Vec<_>, _>>()?;
-        let adam = Adam::new(&params.iter().collect::<Vec<_>>())?;
-        let [emb, weight, bias, context]: [Tensor; 4] = params
-            .try_into()
-            .map_err(|_| ModelError::Tch("parameter list".into()))?;
+        // Only the dense layer is differentiated in place; the tables are updated row-wise
+        // through leaf copies of the rows a batch uses.
+        let weight = weight.f_set_requires_grad(true)?;
+        let bias = bias.f_set_requires_grad(true)?;
+        let adam = Adam::new(&[&emb, &weight, &bias, &context])?;
         Ok(Model {
             cfg: cfg.clone(),
             emb,

@@ -5,7 +5,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tch::{Kind, Tensor};
 
-use super::adam::Adam;
+use super::adam::{Adam, Rows};
 use super::{loss, validate, ModelConfig, ModelError};
 use crate::corpus::Batch;
 
@@ -24,12 +24,8 @@ impl PlainSkipGram {
         cfg.validate()?;
         tch::manual_seed(cfg.seed as i64);
         let opts = (Kind::Float, tch::Device::Cpu);
-        let emb = Tensor::f_randn([cfg.vocab, cfg.out_dim], opts)?
-            .f_mul_scalar(0.5)?
-            .f_set_requires_grad(true)?;
-        let context = Tensor::f_randn([cfg.vocab, cfg.out_dim], opts)?
-            .f_mul_scalar(0.1)?
-            .f_set_requires_grad(true)?;
+        let emb = Tensor::f_randn([cfg.vocab, cfg.out_dim], opts)?.f_mul_scalar(0.5)?;
+        let context = Tensor::f_randn([cfg.vocab, cfg.out_dim], opts)?.f_mul_scalar(0.1)?;
         let adam = Adam::new(&[&emb, &context])?;
         Ok(PlainSkipGram {
             cfg: cfg.clone(),
@@ -44,25 +40,35 @@ impl PlainSkipGram {
     pub fn train_step(&mut self, batch: &Batch) -> Result<f64, ModelError> {
         validate::batch(batch, self.cfg.vocab)?;
         let words = Tensor::from_slice(&batch.words);
-        let targets = Tensor::from_slice(&batch.targets);
-        let hidden = self.emb.f_index_select(0, &words)?;
+        let hidden = loss::leaf_rows(&self.emb, &words)?;
         let negs = loss::sample_negatives(
             &mut self.rng,
             batch.len(),
             self.cfg.negatives,
             self.cfg.vocab,
         );
-        let loss =
-            loss::skipgram_loss(&hidden, &self.context, &targets, &negs, self.cfg.negatives)?;
+        let ctx_ids = loss::context_ids(&batch.targets, &negs);
+        let ctx = loss::leaf_rows(&self.context, &Tensor::from_slice(&ctx_ids))?;
+        let loss = loss::skipgram_loss(&hidden, &ctx, self.cfg.negatives)?;
         let value = loss.f_double_value(&[])?;
         if !value.is_finite() {
             return Err(ModelError::NotFinite {
                 what: "training loss".into(),
             });
         }
-        let grads = Tensor::f_run_backward(&[&loss], &[&self.emb, &self.context], false, false)?;
+        let grads = Tensor::f_run_backward(&[&loss], &[&hidden, &ctx], false, false)?;
+        let [g_emb, g_ctx]: [Tensor; 2] = grads
+            .try_into()
+            .map_err(|_| ModelError::Tch("missing gradient".into()))?;
+        let (lr, bc) = (self.cfg.lr, self.adam.begin());
+        let word_rows = Rows::of(&batch.words);
+        let ctx_rows = Rows::of(&ctx_ids);
+        let g_emb = word_rows.sum(&g_emb)?;
+        let g_ctx = ctx_rows.sum(&g_ctx)?;
         self.adam
-            .step(&mut [&mut self.emb, &mut self.context], &grads, self.cfg.lr)?;
+            .rows(0, &mut self.emb, &word_rows, &g_emb, lr, bc)?;
+        self.adam
+            .rows(1, &mut self.context, &ctx_rows, &g_ctx, lr, bc)?;
         Ok(value)
     }
 

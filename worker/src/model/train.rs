@@ -3,6 +3,7 @@
 
 use tch::Tensor;
 
+use super::adam::Rows;
 use super::{importance, loss, validate, Model, ModelError};
 use crate::corpus::Batch;
 
@@ -30,28 +31,25 @@ impl Model {
         let n = batch.words.len() as i64;
         validate::peers(peers, self.cfg.peers, n, self.cfg.out_dim)?;
         let words = Tensor::from_slice(&batch.words);
-        let targets = Tensor::from_slice(&batch.targets);
 
-        // Leaf copies of the inputs, so their gradients (for importance and upstream) are exposed.
-        let local = {
-            let _guard = tch::no_grad_guard();
-            self.emb.f_index_select(0, &words)?
-        }
-        .f_set_requires_grad(true)?;
+        // Leaf copies of the rows and inputs used, so their gradients are exposed: for the lazy
+        // row updates, the importance estimate and the gradients sent upstream.
+        let local = loss::leaf_rows(&self.emb, &words)?;
         let peer_in = peers
             .iter()
             .map(|p| p.f_detach()?.f_set_requires_grad(true))
             .collect::<Result<Vec<_>, _>>()?;
-
-        let hidden = self.hidden(&local, &peer_in)?;
         let negs = loss::sample_negatives(
             &mut self.rng,
             batch.len(),
             self.cfg.negatives,
             self.cfg.vocab,
         );
-        let loss =
-            loss::skipgram_loss(&hidden, &self.context, &targets, &negs, self.cfg.negatives)?;
+        let ctx_ids = loss::context_ids(&batch.targets, &negs);
+        let ctx = loss::leaf_rows(&self.context, &Tensor::from_slice(&ctx_ids))?;
+
+        let hidden = self.hidden(&local, &peer_in)?;
+        let loss = loss::skipgram_loss(&hidden, &ctx, self.cfg.negatives)?;
         let loss_value = loss.f_double_value(&[])?;
         if !loss_value.is_finite() {
             return Err(ModelError::NotFinite {
@@ -59,7 +57,7 @@ impl Model {
             });
         }
 
-        let mut inputs: Vec<&Tensor> = vec![&self.weight, &self.bias, &self.context, &local];
+        let mut inputs: Vec<&Tensor> = vec![&self.weight, &self.bias, &ctx, &local];
         inputs.extend(peer_in.iter());
         let mut grads = Tensor::f_run_backward(&[&loss], &inputs, false, false)?.into_iter();
         let mut next = || {
@@ -67,7 +65,7 @@ impl Model {
                 .next()
                 .ok_or_else(|| ModelError::Tch("missing gradient".into()))
         };
-        let (g_weight, g_bias, g_context, g_local) = (next()?, next()?, next()?, next()?);
+        let (g_weight, g_bias, g_ctx, g_local) = (next()?, next()?, next()?, next()?);
         let peer_grads: Vec<Tensor> = (0..peers.len()).map(|_| next()).collect::<Result<_, _>>()?;
 
         let mut importance = vec![importance::fisher(&local, &g_local)?];
@@ -75,20 +73,17 @@ impl Model {
             importance.push(importance::fisher(x, g)?);
         }
 
-        let g_emb = {
-            let _guard = tch::no_grad_guard();
-            self.emb.f_zeros_like()?.f_index_add(0, &words, &g_local)?
-        };
-        self.adam.step(
-            &mut [
-                &mut self.emb,
-                &mut self.weight,
-                &mut self.bias,
-                &mut self.context,
-            ],
-            &[g_emb, g_weight, g_bias, g_context],
-            self.cfg.lr,
-        )?;
+        let (lr, bc) = (self.cfg.lr, self.adam.begin());
+        let word_rows = Rows::of(&batch.words);
+        let ctx_rows = Rows::of(&ctx_ids);
+        let g_emb = word_rows.sum(&g_local)?;
+        let g_context = ctx_rows.sum(&g_ctx)?;
+        self.adam
+            .rows(0, &mut self.emb, &word_rows, &g_emb, lr, bc)?;
+        self.adam.dense(1, &mut self.weight, &g_weight, lr, bc)?;
+        self.adam.dense(2, &mut self.bias, &g_bias, lr, bc)?;
+        self.adam
+            .rows(3, &mut self.context, &ctx_rows, &g_context, lr, bc)?;
         self.remember_peers(&words, &peer_in)?;
         Ok(StepOutput {
             loss: loss_value,

@@ -121,11 +121,18 @@ pub async fn stake_to_add(chain: &dyn ChainApi, me: &str, stake: u64) -> u64 {
             Ok(rows) => {
                 return match rows.iter().find(|r| r.user == me) {
                     Some(row) => {
-                        tracing::info!(stake = row.stake, "already subscribed: keeping the stake, updating the address");
+                        tracing::info!(
+                            stake = row.stake,
+                            "already subscribed: keeping the stake, updating the address"
+                        );
                         0
                     }
                     None => stake,
                 };
+            }
+            Err(e) if !e.transient => {
+                tracing::warn!(error = %e, "metagraph read refused");
+                return stake;
             }
             Err(e) => {
                 tracing::warn!(attempt, error = %e, "metagraph read failed");
@@ -187,7 +194,10 @@ mod tests {
     async fn a_subscribed_node_adds_no_stake_on_restart() {
         let chain = FakeChain::new("me");
         assert_eq!(stake_to_add(&chain, "me", 7).await, 7);
-        chain.subscribe("127.0.0.1".into(), 1, 7).await.expect("subscribe");
+        chain
+            .subscribe("127.0.0.1".into(), 1, 7)
+            .await
+            .expect("subscribe");
         assert_eq!(stake_to_add(&chain, "me", 7).await, 0);
     }
 }

@@ -6,10 +6,12 @@
 //! - [`trainer`]: the training loop (peer features in, gradients back out).
 //! - [`chain_loop`]: peer discovery and periodic emits.
 //! - [`bench`]: throughput of the training loop with live loopback peers.
+//! - [`checkpoint`]: periodic and shutdown saves of the model, restored at start.
 //! - [`runner`]: start-up (corpus, model, listener, subscribe) and clean shutdown.
 
 pub mod bench;
 pub mod chain_loop;
+pub mod checkpoint;
 pub mod runner;
 pub mod state;
 pub mod tensors;

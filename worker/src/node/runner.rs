@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::chain_loop::{emit_now, run_chain_loop, ChainSettings};
+use super::checkpoint::{run_checkpoints, stake_to_add, Checkpoint};
 use super::state::{lock, NodeEndpoint, PeerTable, Shared, Stats};
 use super::trainer::{train, TrainSettings};
 use crate::attribution::Attribution;
@@ -84,6 +85,9 @@ fn write_ready_file(cfg: &Config, listen: SocketAddr) {
 pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
     let stake = cfg.validate()?;
     let m = &cfg.model;
+    if m.threads > 0 {
+        tch::set_num_threads(m.threads);
+    }
     let corpus = load_corpus(m)?;
     tracing::info!(
         tokens = corpus.ids.len(),
@@ -92,7 +96,15 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         shards = m.shards,
         "corpus ready"
     );
-    let model = Model::new(&model_config(m, corpus.vocab.len(), cfg.node.seed))?;
+    let mut model = Model::new(&model_config(m, corpus.vocab.len(), cfg.node.seed))?;
+    let checkpoint = match &cfg.node.data_dir {
+        Some(dir) => Some(
+            Checkpoint::new(dir, &cfg.node.account)
+                .with_context(|| format!("creating data dir {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let resumed_step = checkpoint.as_ref().and_then(|c| c.restore(&mut model));
 
     let listener = TcpListener::bind(cfg.node.listen)
         .await
@@ -119,6 +131,7 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         loss_tail: cfg.node.loss_tail,
         started: Instant::now(),
     });
+    lock(&shared.stats).step = resumed_step.unwrap_or(0);
     let limits = Limits {
         max_bytes: cfg.peer.max_body_bytes,
         ..Limits::default()
@@ -136,6 +149,7 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
     write_ready_file(&cfg, listen);
 
     let chain_backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+    let stake = stake_to_add(chain.as_ref(), &cfg.node.account, stake).await;
     if let Err(e) = subscribe_with_retry(
         chain.as_ref(),
         &advertise,
@@ -181,6 +195,11 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
 
+    let checkpoints = checkpoint.clone().map(|c| {
+        let every = Duration::from_secs_f64(cfg.node.checkpoint_secs);
+        tokio::spawn(run_checkpoints(shared.clone(), c, every, stop_rx.clone()))
+    });
+
     let finished = tokio::select! {
         _ = stop_signal() => { tracing::info!("stop signal received"); false }
         _ = &mut trainer => { tracing::info!("training finished"); true }
@@ -191,6 +210,12 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         let _ = trainer.await;
     }
     let _ = chain_loop.await;
+    if let Some(task) = checkpoints {
+        let _ = task.await;
+    }
+    if let Some(c) = &checkpoint {
+        c.save(&shared).await;
+    }
     if lock(&shared.stats).step > 0 {
         emit_now(&shared, chain.as_ref()).await;
     }
@@ -244,7 +269,8 @@ mod tests {
     #[tokio::test]
     async fn a_chain_rejection_at_subscribe_stops_the_node() {
         let chain = Arc::new(FakeChain::new("me"));
-        chain.fail_next(1, false);
+        // The first failure hits the membership read before subscribe, the second subscribe.
+        chain.fail_next(2, false);
         let err = run(config(), chain.clone()).await.unwrap_err();
         assert!(err.to_string().contains("subscribe failed"), "{err}");
         assert!(chain.emits().is_empty());

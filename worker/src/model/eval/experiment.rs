@@ -54,7 +54,7 @@ impl Default for ExperimentConfig {
             embed_dim: 32,
             out_dim: 32,
             negatives: 5,
-            lr: 0.02,
+            lr: 0.05,
             neighbours: 5,
         }
     }
@@ -210,6 +210,11 @@ pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, Mo
         train(&mut peer, &corpus.shard(i, cfg.shards), cfg, &none)?;
         let emb = peer.serve(&all)?;
         peer_scores.push(neighbour_score(&emb, &classes, cfg.neighbours));
+        tracing::info!(
+            peer = i,
+            score = peer_scores[i - 1],
+            "peer trained on its shard"
+        );
         served.push(emb);
     }
 
@@ -230,8 +235,10 @@ pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, Mo
     };
     let mut alone = Model::new(&model_cfg(k, cfg.seed))?;
     let alone_loss = train(&mut alone, &shard, cfg, &zeros)?;
+    tracing::info!(loss = alone_loss, "node trained alone");
     let mut helped = Model::new(&model_cfg(k, cfg.seed))?;
     let helped_loss = train(&mut helped, &shard, cfg, &from_peers)?;
+    tracing::info!(loss = helped_loss, "node trained with peers");
 
     let alone_emb = alone.embed_with(&all, &zeros(&all)?)?;
     let helped_emb = helped.embed_with(&all, &from_peers(&all)?)?;

@@ -1,0 +1,88 @@
+//! The load run: a local chain with the contract, N funded accounts, N `bittensor-worker`
+//! processes with small models training together for a bounded time, then a clean stop
+//! (SIGTERM: last emit and unsubscribe) and a report of each worker's counters (from its
+//! final log line and its failed-emit log lines) and the on-chain conservation check.
+//!
+//! - [`workers`]: names, configs, spawning and stopping the worker processes.
+//! - [`report`]: parsing the logs and printing the summary table.
+
+pub mod report;
+pub mod workers;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::{conservation, deployed, funded};
+use report::{LoadReport, WorkerFigures};
+use workers::{account_name, Fleet};
+
+/// 100.0000 BIT per worker account (each stakes 10.0000 BIT).
+const FUNDS: u64 = 1_000_000;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Number of workers.
+    pub workers: usize,
+    /// Seconds of training after every worker is ready.
+    pub seconds: u64,
+    /// The `bittensor-worker` executable.
+    pub worker_bin: PathBuf,
+    /// Seconds between each worker's emits.
+    pub emit_interval: f64,
+    /// Upstream peer slots per worker.
+    pub peers: usize,
+}
+
+/// Runs the whole load run and returns its report (the chain is gone afterwards).
+pub fn run(opts: &LoadOptions) -> Result<LoadReport> {
+    let started = Instant::now();
+    tracing::info!(
+        workers = opts.workers,
+        "starting chain and deploying the contract"
+    );
+    let (net, contract) = deployed()?;
+    let names: Vec<String> = (0..opts.workers).map(account_name).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    funded(&net, &contract, &refs, FUNDS).context("funding worker accounts")?;
+    let dir = tempfile::Builder::new()
+        .prefix("load-run-")
+        .tempdir()
+        .context("temp dir")?;
+    let mut fleet = Fleet::start(dir.path(), opts, &net.url, &contract, &names)?;
+    tracing::info!(workers = opts.workers, "all workers ready; training");
+    let run_start = Instant::now();
+    let deadline = run_start + Duration::from_secs(opts.seconds);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(1).min(deadline - Instant::now()));
+        let alive = fleet.alive();
+        let mid = conservation::read(&net, &contract)?;
+        tracing::info!(
+            elapsed_s = run_start.elapsed().as_secs(),
+            alive,
+            nodes = mid.nodes,
+            minted = mid.minted as u64,
+            "running"
+        );
+    }
+    let mid = conservation::check(&net, &contract, "the run (before stopping)")?;
+    tracing::info!("stopping workers (SIGTERM)");
+    let exits = fleet.stop_all(Duration::from_secs(120));
+    let end = conservation::read(&net, &contract)?;
+    let figures: Vec<WorkerFigures> = names
+        .iter()
+        .zip(exits)
+        .map(|(name, exit)| WorkerFigures::from_log(name, &fleet.log_path(name), exit))
+        .collect();
+    Ok(LoadReport {
+        workers: opts.workers,
+        seconds: run_start.elapsed().as_secs_f64(),
+        total_seconds: started.elapsed().as_secs_f64(),
+        figures,
+        before_stop: mid,
+        end,
+        end_ok: end.verify().map_err(|e| e.to_string()),
+    })
+}

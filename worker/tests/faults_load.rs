@@ -1,0 +1,31 @@
+//! A tiny load run (4 workers, 20 s) through `bittensor_tests::load`, the code behind
+//! `scripts/load-run`: every worker trains, emits, stops cleanly and unsubscribes, no emit
+//! fails on a healthy chain, and the chain balances at the end.
+
+use bittensor_tests::load::{run, LoadOptions};
+
+#[test]
+fn four_workers_run_twenty_seconds_and_stop_cleanly() {
+    let opts = LoadOptions {
+        workers: 4,
+        seconds: 20,
+        worker_bin: env!("CARGO_BIN_EXE_bittensor-worker").into(),
+        emit_interval: 2.0,
+        peers: 2,
+    };
+    let report = run(&opts).expect("load run");
+    print!("{}", report.table());
+    assert!(report.healthy(), "{}", report.table());
+    assert_eq!(report.end.nodes, 0);
+    assert!(report.end.minted > 0, "emission happened");
+    for f in &report.figures {
+        assert!(f.steps.unwrap_or(0) > 0, "{} trained", f.name);
+        assert!(f.emits_pushed.unwrap_or(0) >= 2, "{} emitted", f.name);
+        assert_eq!(
+            f.emits_failed,
+            Some(f.emit_failed_lines),
+            "{}: counter == log lines",
+            f.name
+        );
+    }
+}
