@@ -252,9 +252,16 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
             row.user,
             row.stake
         );
+        let edges: Vec<String> = row
+            .edges
+            .iter()
+            .map(|e| format!("{}:{}", e.to, e.weight))
+            .collect();
         println!(
-            "on chain: {} stake {} edges {:?}",
-            row.user, row.stake, row.edges
+            "on chain: {} stake {} edges {}",
+            row.user,
+            row.stake,
+            edges.join(" ")
         );
     }
 

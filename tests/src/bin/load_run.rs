@@ -70,6 +70,7 @@ fn main() -> Result<()> {
         worker_bin,
         emit_interval: 5.0,
         peers: 3,
+        log_dir: Some(localnet::repo_root().join("target/artefacts/load-run-logs")),
     };
     let report = run(&opts)?;
     let table = report.table();

@@ -5,8 +5,10 @@
 //!
 //! - [`workers`]: names, configs, spawning and stopping the worker processes.
 //! - [`report`]: parsing the logs and printing the summary table.
+//! - [`status`]: the workers' live `/status` counters, read just before the stop.
 
 pub mod report;
+pub mod status;
 pub mod workers;
 
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ pub struct LoadOptions {
     pub emit_interval: f64,
     /// Upstream peer slots per worker.
     pub peers: usize,
+    /// Where to keep the workers' configs and logs (None = a temporary directory).
+    pub log_dir: Option<PathBuf>,
 }
 
 /// Runs the whole load run and returns its report (the chain is gone afterwards).
@@ -47,11 +51,18 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport> {
     let names: Vec<String> = (0..opts.workers).map(account_name).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     funded(&net, &contract, &refs, FUNDS).context("funding worker accounts")?;
-    let dir = tempfile::Builder::new()
+    let temp = tempfile::Builder::new()
         .prefix("load-run-")
         .tempdir()
         .context("temp dir")?;
-    let mut fleet = Fleet::start(dir.path(), opts, &net.url, &contract, &names)?;
+    let dir = match &opts.log_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let mut fleet = Fleet::start(&dir, opts, &net.url, &contract, &names)?;
     tracing::info!(workers = opts.workers, "all workers ready; training");
     let run_start = Instant::now();
     let deadline = run_start + Duration::from_secs(opts.seconds);
@@ -68,13 +79,20 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport> {
         );
     }
     let mid = conservation::check(&net, &contract, "the run (before stopping)")?;
+    let live = status::statuses(fleet.bases());
     tracing::info!("stopping workers (SIGTERM)");
     let exits = fleet.stop_all(Duration::from_secs(120));
     let end = conservation::read(&net, &contract)?;
     let figures: Vec<WorkerFigures> = names
         .iter()
         .zip(exits)
-        .map(|(name, exit)| WorkerFigures::from_log(name, &fleet.log_path(name), exit))
+        .zip(&live)
+        .map(|((name, exit), doc)| {
+            let mut f = WorkerFigures::from_log(name, &fleet.log_path(name), exit);
+            f.live_emits_pushed = status::counter(doc, "emits_pushed");
+            f.live_emits_failed = status::counter(doc, "emits_failed");
+            f
+        })
         .collect();
     Ok(LoadReport {
         workers: opts.workers,

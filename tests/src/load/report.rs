@@ -26,6 +26,10 @@ pub struct WorkerFigures {
     pub unsubscribed: bool,
     /// How the process ended: `clean`, `exit ...` or `killed`.
     pub exit: String,
+    /// `/status` emits_pushed just before the stop (the final emit comes after).
+    pub live_emits_pushed: Option<u64>,
+    /// `/status` emits_failed just before the stop.
+    pub live_emits_failed: Option<u64>,
 }
 
 /// Removes ANSI colour sequences (in case the logger coloured its output).
@@ -133,12 +137,13 @@ impl LoadReport {
         );
         let _ = writeln!(
             s,
-            "{:<10} {:>8} {:>12} {:>12} {:>13} {:>14} {:>12} {:>8}",
+            "{:<10} {:>8} {:>12} {:>12} {:>13} {:>16} {:>14} {:>12} {:>8}",
             "worker",
             "steps",
             "emits_pushed",
             "emits_failed",
             "failed_lines",
+            "status_push/fail",
             "peer_failures",
             "unsubscribed",
             "exit"
@@ -146,12 +151,13 @@ impl LoadReport {
         for f in &self.figures {
             let _ = writeln!(
                 s,
-                "{:<10} {:>8} {:>12} {:>12} {:>13} {:>14} {:>12} {:>8}",
+                "{:<10} {:>8} {:>12} {:>12} {:>13} {:>16} {:>14} {:>12} {:>8}",
                 f.name,
                 opt(f.steps),
                 opt(f.emits_pushed),
                 opt(f.emits_failed),
                 f.emit_failed_lines,
+                format!("{}/{}", opt(f.live_emits_pushed), opt(f.live_emits_failed)),
                 opt(f.peer_failures),
                 f.unsubscribed,
                 f.exit
@@ -159,7 +165,7 @@ impl LoadReport {
         }
         let _ = writeln!(
             s,
-            "{:<10} {:>8} {:>12} {:>12} {:>13} {:>14}",
+            "{:<10} {:>8} {:>12} {:>12} {:>13} {:>16} {:>14}",
             "TOTAL",
             self.total(|f| f.steps),
             self.total(|f| f.emits_pushed),
@@ -168,6 +174,11 @@ impl LoadReport {
                 .iter()
                 .map(|f| f.emit_failed_lines)
                 .sum::<u64>(),
+            format!(
+                "{}/{}",
+                self.total(|f| f.live_emits_pushed),
+                self.total(|f| f.live_emits_failed)
+            ),
             self.total(|f| f.peer_failures),
         );
         let b = &self.before_stop;

@@ -84,6 +84,7 @@ backoff_max_ms = 5000
 pub struct Fleet {
     dir: PathBuf,
     children: Vec<(String, Child)>,
+    bases: Vec<String>,
 }
 
 impl Fleet {
@@ -104,6 +105,7 @@ impl Fleet {
         let mut fleet = Fleet {
             dir: dir.to_path_buf(),
             children: Vec::new(),
+            bases: Vec::new(),
         };
         for (i, name) in names.iter().enumerate() {
             let ready = dir.join(format!("{name}.ready"));
@@ -134,9 +136,18 @@ impl Fleet {
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
-            tracing::info!(worker = %name, "ready");
+            let doc: serde_json::Value =
+                serde_json::from_str(&fs::read_to_string(&ready)?).unwrap_or_default();
+            let listen = doc["listen"].as_str().unwrap_or_default();
+            fleet.bases.push(format!("http://{listen}"));
+            tracing::info!(worker = %name, %listen, "ready");
         }
         Ok(fleet)
+    }
+
+    /// `http://ADDR` of each worker's peer server, in start order.
+    pub fn bases(&self) -> &[String] {
+        &self.bases
     }
 
     /// Where `name`'s log is.

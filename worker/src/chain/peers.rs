@@ -46,6 +46,13 @@ impl PeerSlots {
     /// Updates the slots from a fresh metagraph read; returns the slots whose peer changed
     /// (their attribution history must be forgotten).
     pub fn refresh(&mut self, me: &str, rows: &[PeerRow]) -> Vec<usize> {
+        self.refresh_evicting(me, rows, &[])
+    }
+
+    /// As [`refresh`](Self::refresh), and also hands each slot in `evict` (peers that keep
+    /// failing) to an unused candidate when there is one; with no spare candidate the
+    /// failing peer keeps its slot (it may come back).
+    pub fn refresh_evicting(&mut self, me: &str, rows: &[PeerRow], evict: &[usize]) -> Vec<usize> {
         let usable = |r: &&PeerRow| r.user != me && !r.address.is_empty() && r.port != 0;
         let mut changed = Vec::new();
         for (i, slot) in self.slots.iter_mut().enumerate() {
@@ -66,6 +73,14 @@ impl PeerSlots {
             .collect();
         candidates.sort_by_key(|r| (rank(self.seed, &r.user), r.user.clone()));
         let mut next = candidates.into_iter();
+        for &i in evict {
+            if self.slots.get(i).is_some_and(Option::is_some) {
+                if let Some(row) = next.next() {
+                    self.slots[i] = Some(row.clone());
+                    changed.push(i);
+                }
+            }
+        }
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if slot.is_none() {
                 if let Some(row) = next.next() {
@@ -135,6 +150,23 @@ mod tests {
         assert_eq!(changed, vec![0]);
         assert_eq!(s.names()[0], None);
         assert_eq!(s.names()[1], before[1]);
+    }
+
+    #[test]
+    fn failing_peers_are_evicted_only_for_a_spare_candidate() {
+        let rows = vec![row("me", 1), row("a", 2), row("b", 3)];
+        let mut s = PeerSlots::new(1, 4);
+        s.refresh("me", &rows);
+        let first = s.names()[0].clone().unwrap();
+        assert_eq!(s.refresh_evicting("me", &rows, &[0]), vec![0]);
+        let second = s.names()[0].clone().unwrap();
+        assert_ne!(first, second);
+        // Both others in use: nothing to swap to, the slot is kept.
+        let mut s = PeerSlots::new(2, 4);
+        s.refresh("me", &rows);
+        let before = s.names();
+        assert!(s.refresh_evicting("me", &rows, &[0, 1, 7]).is_empty());
+        assert_eq!(s.names(), before);
     }
 
     #[test]

@@ -88,7 +88,12 @@ impl Model {
 
     /// What downstream peers receive: `[n, out_dim]` f32 output embeddings of `words`, computed
     /// without gradient from the local embeddings and the cached peer inputs.
+    /// An empty request gets an empty `[0, out_dim]` tensor.
     pub fn serve(&self, words: &[i64]) -> Result<Tensor, ModelError> {
+        if words.is_empty() {
+            let opts = (Kind::Float, tch::Device::Cpu);
+            return Ok(Tensor::f_zeros([0, self.cfg.out_dim], opts)?);
+        }
         validate::ids(words, self.cfg.vocab)?;
         let _guard = tch::no_grad_guard();
         let ids = Tensor::from_slice(words);

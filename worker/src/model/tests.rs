@@ -167,6 +167,7 @@ fn step_output_shapes() {
     assert_eq!(out.importance.len(), 4);
     assert!(out.importance.iter().all(|x| x.is_finite() && *x >= 0.0));
     assert_eq!(model.serve(&[1, 2]).unwrap().size(), vec![2, 8]);
+    assert_eq!(model.serve(&[]).unwrap().size(), vec![0, 8]);
     assert_eq!(model.embeddings().size(), vec![20, 8]);
 }
 
@@ -315,4 +316,22 @@ fn plain_baseline_learns() {
     assert!(mean(&losses[130..]) < mean(&losses[..20]));
     let emb = model.embeddings();
     assert_eq!(emb.size(), vec![corpus.vocab.len() as i64, 8]);
+}
+
+/// `serve` uses the last peer inputs seen for each word (zero before any).
+#[test]
+fn serve_uses_cached_peer_inputs() {
+    let mut model = Model::new(&cfg(20, 2)).unwrap();
+    let words = vec![3, 5, 7];
+    let before = model.serve(&words).unwrap();
+    assert!(before.equal(&model.embed_with(&words, &zeros(3, 8, 2)).unwrap()));
+    let batch = Batch {
+        words: words.clone(),
+        targets: vec![4, 6, 8],
+    };
+    let peers: Vec<Tensor> = (0..2).map(|_| Tensor::randn([3, 8], OPTS)).collect();
+    model.train_step(&batch, &peers).unwrap();
+    let served = model.serve(&words).unwrap();
+    assert!(served.equal(&model.embed_with(&words, &peers).unwrap()));
+    assert!(!served.equal(&model.embed_with(&words, &zeros(3, 8, 2)).unwrap()));
 }

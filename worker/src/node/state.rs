@@ -16,6 +16,9 @@ use crate::model::{Model, ModelError};
 use crate::peer::upstream::{PeerHealth, Slot};
 use crate::peer::{Endpoint, EndpointError, WireTensor};
 
+/// Consecutive failed calls after which a peer's slot goes to an unused candidate, if any.
+pub const EVICT_AFTER_FAILURES: u64 = 3;
+
 /// Locks a mutex, recovering the data if a thread panicked while holding it.
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -115,7 +118,10 @@ impl Shared {
     pub fn refresh_peers(&self, rows: &[PeerRow]) {
         let changed = {
             let mut table = lock(&self.peers);
-            let changed = table.slots.refresh(&self.identity, rows);
+            let evict: Vec<usize> = (0..table.health.len())
+                .filter(|&i| table.health[i].consecutive_failures >= EVICT_AFTER_FAILURES)
+                .collect();
+            let changed = table.slots.refresh_evicting(&self.identity, rows, &evict);
             for &i in &changed {
                 table.health[i] = PeerHealth::new(table.backoff.clone());
                 match table.slots.slots()[i].as_ref() {
@@ -162,6 +168,7 @@ impl Shared {
                     "healthy": h.healthy(),
                     "successes": h.successes,
                     "failures": h.failures,
+                    "consecutive_failures": h.consecutive_failures,
                     "skipped": h.skipped,
                     "backward_failures": h.backward_failures,
                     "last_error": h.last_error,

@@ -161,6 +161,20 @@ fn oversize(what: &'static str, got: usize, limit: usize) -> CodecError {
     }
 }
 
+/// Multiplies the running element count by one more dimension, refusing (with the
+/// announced count, saturated) anything above the limit.
+fn grow(elements: usize, dim: usize, limits: &Limits) -> Result<usize, CodecError> {
+    let product = (elements as u64).saturating_mul(dim as u64);
+    if product > limits.max_elements as u64 {
+        return Err(CodecError::Oversize {
+            what: "elements",
+            got: product,
+            limit: limits.max_elements as u64,
+        });
+    }
+    Ok(product as usize)
+}
+
 /// Checks shape and data agree and fit the limits (shared by encode and decode).
 fn check_tensor(shape: &[usize], data_len: usize, limits: &Limits) -> Result<(), CodecError> {
     if shape.len() > limits.max_rank {
@@ -171,10 +185,7 @@ fn check_tensor(shape: &[usize], data_len: usize, limits: &Limits) -> Result<(),
         if d > u32::MAX as usize {
             return Err(oversize("dimension", d, u32::MAX as usize));
         }
-        elements = elements
-            .checked_mul(d)
-            .filter(|&e| e <= limits.max_elements)
-            .ok_or_else(|| oversize("elements", usize::MAX, limits.max_elements))?;
+        elements = grow(elements, d, limits)?;
     }
     if elements != data_len {
         return Err(CodecError::ShapeMismatch {
@@ -220,10 +231,7 @@ fn read_tensor(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTensor, CodecE
     let mut elements: usize = 1;
     for _ in 0..rank {
         let d = r.u32()? as usize;
-        elements = elements
-            .checked_mul(d)
-            .filter(|&e| e <= limits.max_elements)
-            .ok_or_else(|| oversize("elements", usize::MAX, limits.max_elements))?;
+        elements = grow(elements, d, limits)?;
         shape.push(d);
     }
     let raw = r.take(elements * 4)?;

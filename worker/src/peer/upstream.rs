@@ -21,6 +21,8 @@ pub struct PeerHealth {
     pub skipped: u64,
     /// Backward calls that failed.
     pub backward_failures: u64,
+    /// Failed forward calls since the last success.
+    pub consecutive_failures: u64,
     /// Last failure message.
     pub last_error: Option<String>,
 }
@@ -35,6 +37,7 @@ impl PeerHealth {
             failures: 0,
             skipped: 0,
             backward_failures: 0,
+            consecutive_failures: 0,
             last_error: None,
         }
     }
@@ -52,6 +55,7 @@ impl PeerHealth {
     /// Records a success: healthy again, backoff reset.
     pub fn record_success(&mut self) {
         self.successes += 1;
+        self.consecutive_failures = 0;
         self.retry_at = None;
         self.backoff.reset();
     }
@@ -59,6 +63,7 @@ impl PeerHealth {
     /// Records a failure: unhealthy until the next backoff delay has passed.
     pub fn record_failure(&mut self, now: Instant, error: &PeerError) -> Duration {
         self.failures += 1;
+        self.consecutive_failures += 1;
         self.last_error = Some(error.to_string());
         let delay = self.backoff.next_delay();
         self.retry_at = Some(now + delay);
@@ -162,7 +167,9 @@ mod tests {
         assert!(h.usable(t0 + ms(100)));
         assert_eq!(h.record_failure(t0, &err), ms(200));
         assert_eq!(h.failures, 2);
+        assert_eq!(h.consecutive_failures, 2);
         h.record_success();
+        assert_eq!(h.consecutive_failures, 0);
         assert!(h.healthy());
         assert_eq!(h.record_failure(t0, &err), ms(100));
     }
