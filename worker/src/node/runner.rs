@@ -25,6 +25,9 @@ use crate::peer::ratelimit::RateLimiter;
 use crate::peer::server::{serve, ServerContext};
 use crate::peer::Limits;
 
+/// Tries of the last emit at shutdown.
+const FINAL_EMIT_ATTEMPTS: u32 = 3;
+
 /// Loads the configured corpus (or generates the shared synthetic one) and takes this
 /// node's shard.
 pub fn load_corpus(m: &ModelSection) -> anyhow::Result<Corpus> {
@@ -216,8 +219,14 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
     if let Some(c) = &checkpoint {
         c.save(&shared).await;
     }
+    // The last emit may race with peers leaving at the same moment ("edge target not
+    // subscribed"): each retry re-reads the metagraph and drops the departed targets.
     if lock(&shared.stats).step > 0 {
-        emit_now(&shared, chain.as_ref()).await;
+        for _ in 0..FINAL_EMIT_ATTEMPTS {
+            if emit_now(&shared, chain.as_ref()).await {
+                break;
+            }
+        }
     }
     match unsubscribe_with_retry(chain.as_ref(), 5, chain_backoff).await {
         Ok(()) => tracing::info!("unsubscribed"),
