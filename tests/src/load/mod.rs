@@ -11,12 +11,12 @@ pub mod report;
 pub mod status;
 pub mod workers;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::{conservation, deployed, funded};
+use crate::{conservation, deployed, funded, Localnet};
 use report::{LoadReport, WorkerFigures};
 use workers::{account_name, Fleet};
 
@@ -62,27 +62,58 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport> {
         }
         None => temp.path().to_path_buf(),
     };
-    let mut fleet = Fleet::start(&dir, opts, &net.url, &contract, &names)?;
+    let result = drive(opts, &net, &contract, &names, &dir, started);
+    keep_nodeos_log(&net, &dir);
+    result
+}
+
+/// Copies nodeos' log next to the workers' logs (the chain's directory is removed on drop).
+fn keep_nodeos_log(net: &Localnet, dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(net.dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let log = entry.path().join("nodeos.log");
+        if log.is_file() {
+            if let Err(e) = std::fs::copy(&log, dir.join("nodeos.log")) {
+                tracing::warn!(error = %e, "cannot keep the nodeos log");
+            }
+        }
+    }
+}
+
+/// Starts the workers, lets them run, stops them and gathers the figures.
+fn drive(
+    opts: &LoadOptions,
+    net: &Localnet,
+    contract: &str,
+    names: &[String],
+    dir: &Path,
+    started: Instant,
+) -> Result<LoadReport> {
+    let mut fleet = Fleet::start(dir, opts, &net.url, contract, names)?;
     tracing::info!(workers = opts.workers, "all workers ready; training");
     let run_start = Instant::now();
     let deadline = run_start + Duration::from_secs(opts.seconds);
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_secs(1).min(deadline - Instant::now()));
         let alive = fleet.alive();
-        let mid = conservation::read(&net, &contract)?;
-        tracing::info!(
-            elapsed_s = run_start.elapsed().as_secs(),
-            alive,
-            nodes = mid.nodes,
-            minted = mid.minted as u64,
-            "running"
-        );
+        match conservation::read(net, contract) {
+            Ok(mid) => tracing::info!(
+                elapsed_s = run_start.elapsed().as_secs(),
+                alive,
+                nodes = mid.nodes,
+                minted = mid.minted as u64,
+                "running"
+            ),
+            Err(e) => tracing::warn!(alive, error = %e, "chain read failed"),
+        }
     }
-    let mid = conservation::check(&net, &contract, "the run (before stopping)")?;
+    let mid = conservation::check(net, contract, "the run (before stopping)")?;
     let live = status::statuses(fleet.bases());
     tracing::info!("stopping workers (SIGTERM)");
     let exits = fleet.stop_all(Duration::from_secs(120));
-    let end = conservation::read(&net, &contract)?;
+    let end = conservation::read(net, contract)?;
     let figures: Vec<WorkerFigures> = names
         .iter()
         .zip(exits)

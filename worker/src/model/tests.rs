@@ -303,6 +303,11 @@ fn peers_improve_embeddings() {
     println!("{report}");
     assert!(report.alone > report.chance, "{report}");
     assert!(report.with_peers > report.alone + 0.05, "{report}");
+    assert_eq!(report.importance.len(), 4);
+    assert!(
+        report.importance.iter().all(|&x| x.is_finite() && x > 0.0),
+        "{report}"
+    );
 }
 
 #[test]

@@ -77,6 +77,9 @@ pub struct ExperimentReport {
     pub peers: Vec<f64>,
     /// Mean loss over the last tenth of training, alone and with peers.
     pub final_loss: (f64, f64),
+    /// Mean importance (self first, then each peer) over the last tenth of the with-peers run:
+    /// the attributions this node would post for its peers.
+    pub importance: Vec<f64>,
 }
 
 impl ExperimentReport {
@@ -113,6 +116,12 @@ impl fmt::Display for ExperimentReport {
         )?;
         let peers: Vec<String> = self.peers.iter().map(|s| format!("{s:.3}")).collect();
         writeln!(f, "  peers alone on their shards: {}", peers.join(", "))?;
+        let imp: Vec<String> = self.importance.iter().map(|s| format!("{s:.4}")).collect();
+        writeln!(
+            f,
+            "  importance with peers (self, peers...): {}",
+            imp.join(", ")
+        )?;
         write!(
             f,
             "  with peers / alone = {:.2}x ({})",
@@ -129,16 +138,26 @@ impl fmt::Display for ExperimentReport {
 /// Peer inputs for a batch's words.
 type PeerInputs<'a> = dyn Fn(&[i64]) -> Result<Vec<Tensor>, ModelError> + 'a;
 
+/// Mean loss and mean per-input importance over the last tenth of a training run.
+struct Tail {
+    loss: f64,
+    importance: Vec<f64>,
+}
+
 /// Trains `model` for `steps` batches of `shard` (cycling epochs), feeding `inputs(words)` as
-/// peer inputs; returns the mean loss of the last tenth of the steps.
+/// peer inputs; returns the loss and importance averaged over the last tenth of the steps.
 fn train(
     model: &mut Model,
     shard: &Corpus,
     cfg: &ExperimentConfig,
     inputs: &PeerInputs<'_>,
-) -> Result<f64, ModelError> {
-    let tail = (cfg.steps / 10).max(1);
-    let (mut done, mut epoch, mut tail_loss) = (0usize, 0u64, 0.0);
+) -> Result<Tail, ModelError> {
+    let tail = (cfg.steps / 10).max(1).min(cfg.steps);
+    let (mut done, mut epoch) = (0usize, 0u64);
+    let mut sum = Tail {
+        loss: 0.0,
+        importance: vec![0.0; model.config().peers + 1],
+    };
     while done < cfg.steps {
         let before = done;
         for batch in shard.batches(cfg.batch, cfg.window, cfg.seed.wrapping_add(epoch)) {
@@ -147,7 +166,10 @@ fn train(
             }
             let out = model.train_step(&batch, &inputs(&batch.words)?)?;
             if done + tail >= cfg.steps {
-                tail_loss += out.loss;
+                sum.loss += out.loss;
+                for (s, x) in sum.importance.iter_mut().zip(&out.importance) {
+                    *s += x;
+                }
             }
             done += 1;
         }
@@ -158,7 +180,11 @@ fn train(
         }
         epoch += 1;
     }
-    Ok(tail_loss / tail.min(cfg.steps).max(1) as f64)
+    let n = tail.max(1) as f64;
+    Ok(Tail {
+        loss: sum.loss / n,
+        importance: sum.importance.iter().map(|x| x / n).collect(),
+    })
 }
 
 /// Expected neighbour score of random embeddings: the mean, over classed words, of the share
@@ -234,11 +260,11 @@ pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, Mo
             .collect()
     };
     let mut alone = Model::new(&model_cfg(k, cfg.seed))?;
-    let alone_loss = train(&mut alone, &shard, cfg, &zeros)?;
-    tracing::info!(loss = alone_loss, "node trained alone");
+    let alone_run = train(&mut alone, &shard, cfg, &zeros)?;
+    tracing::info!(loss = alone_run.loss, "node trained alone");
     let mut helped = Model::new(&model_cfg(k, cfg.seed))?;
-    let helped_loss = train(&mut helped, &shard, cfg, &from_peers)?;
-    tracing::info!(loss = helped_loss, "node trained with peers");
+    let helped_run = train(&mut helped, &shard, cfg, &from_peers)?;
+    tracing::info!(loss = helped_run.loss, "node trained with peers");
 
     let alone_emb = alone.embed_with(&all, &zeros(&all)?)?;
     let helped_emb = helped.embed_with(&all, &from_peers(&all)?)?;
@@ -249,6 +275,7 @@ pub fn quality_experiment(cfg: &ExperimentConfig) -> Result<ExperimentReport, Mo
         alone: neighbour_score(&alone_emb, &classes, cfg.neighbours),
         with_peers: neighbour_score(&helped_emb, &classes, cfg.neighbours),
         peers: peer_scores,
-        final_loss: (alone_loss, helped_loss),
+        final_loss: (alone_run.loss, helped_run.loss),
+        importance: helped_run.importance,
     })
 }
