@@ -79,6 +79,9 @@ struct RunArgs {
     /// File written with {"listen": ADDR} once the server listens.
     #[arg(long)]
     ready_file: Option<PathBuf>,
+    /// Directory of the node's checkpoint (saved periodically and at shutdown, resumed at start).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 /// `eval` flags.
@@ -167,6 +170,9 @@ fn apply_flags(cfg: &mut Config, a: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(v) = a.ready_file {
         cfg.node.ready_file = Some(v);
+    }
+    if let Some(v) = a.data_dir {
+        cfg.node.data_dir = Some(v);
     }
     if let Some(v) = a.shard {
         let (i, n) = v

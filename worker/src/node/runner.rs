@@ -26,7 +26,10 @@ use crate::peer::server::{serve, ServerContext};
 use crate::peer::Limits;
 
 /// Tries of the last emit at shutdown.
-const FINAL_EMIT_ATTEMPTS: u32 = 3;
+const FINAL_EMIT_ATTEMPTS: u32 = 4;
+/// Wait before the second try of the last emit, doubled after each failure: a metagraph
+/// read shows the head block, which lags departures still pending by up to a block (0.5 s).
+const FINAL_EMIT_RETRY: Duration = Duration::from_millis(300);
 
 /// Loads the configured corpus (or generates the shared synthetic one) and takes this
 /// node's shard.
@@ -222,10 +225,13 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
     // The last emit may race with peers leaving at the same moment ("edge target not
     // subscribed"): each retry re-reads the metagraph and drops the departed targets.
     if lock(&shared.stats).step > 0 {
-        for _ in 0..FINAL_EMIT_ATTEMPTS {
-            if emit_now(&shared, chain.as_ref()).await {
+        let mut wait = FINAL_EMIT_RETRY;
+        for attempt in 1..=FINAL_EMIT_ATTEMPTS {
+            if emit_now(&shared, chain.as_ref()).await || attempt == FINAL_EMIT_ATTEMPTS {
                 break;
             }
+            tokio::time::sleep(wait).await;
+            wait *= 2;
         }
     }
     match unsubscribe_with_retry(chain.as_ref(), 5, chain_backoff).await {
