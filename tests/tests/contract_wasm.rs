@@ -61,6 +61,10 @@ fn contract_wasm_imports_only_allowed_intrinsics_and_fits_eos_vm_limits() {
         module.code.post_mvp_ops, 0,
         "post-MVP instructions (EOS VM rejects them)"
     );
+    assert_eq!(
+        module.code.float_ops, 0,
+        "float instructions in the contract (consensus state is integer only)"
+    );
     let (initial_pages, _) = module.memory.expect("the contract defines its memory");
     assert!(initial_pages as u64 * 65_536 <= 33 * 1024 * 1024);
 }
