@@ -71,6 +71,8 @@ fn page_shows_the_subscribed_nodes_of_a_real_chain() {
             name,
         );
     }
+    // Let blocks pass after alice's subscribe so her emit accrues a non-zero emission.
+    wait_blocks(&net, 2);
     push(
         &net,
         "emit",
@@ -138,4 +140,22 @@ fn page_shows_the_subscribed_nodes_of_a_real_chain() {
     );
 
     save_screenshot(&viewer.url(), "viewer.png");
+}
+
+/// Blocks until the chain's head has advanced by `count` blocks (bounded by a timeout).
+fn wait_blocks(net: &Localnet, count: u64) {
+    let head = || {
+        net.get_info().expect("get_info")["head_block_num"]
+            .as_u64()
+            .expect("head_block_num")
+    };
+    let target = head() + count;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while head() < target {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the chain stopped producing blocks"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
