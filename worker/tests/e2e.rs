@@ -7,17 +7,16 @@
 //!
 //! Waits use generous deadlines only to fail instead of hanging; nothing is timed.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
 
 use bittensor_tests::{deployed, funded};
-use bittensor_worker::peer::client::PeerClient;
-use bittensor_worker::peer::Limits;
 use chain_client::client::{Client, MetagraphRow};
 use chain_client::Name;
 use serde_json::Value;
+use support::{log_tail, num, spawn_with, stop, wait_within, StatusReader, WorkerProc};
 
 const USERS: [&str; 3] = ["alice", "bob", "carol"];
 /// 100.0000 BIT funded to each user; 10.0000 BIT staked at subscribe.
@@ -25,22 +24,7 @@ const FUNDS: u64 = 1_000_000;
 const STAKE: u64 = 100_000;
 const DEADLINE: Duration = Duration::from_secs(120);
 
-struct Worker {
-    name: &'static str,
-    child: Child,
-    ready: PathBuf,
-    log: PathBuf,
-    base: Option<String>,
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn config(dir: &Path, i: usize, url: &str, contract: &str) -> String {
+fn config(ready: &Path, i: usize, url: &str, contract: &str) -> String {
     format!(
         r#"
 [node]
@@ -80,67 +64,25 @@ backoff_max_ms = 2000
         user = USERS[i],
         key = localnet::DEV_PRIVATE_KEY,
         seed = i + 1,
-        ready = dir.join(format!("{}.ready", USERS[i])).display(),
+        ready = ready.display(),
     )
 }
 
-fn spawn(dir: &Path, i: usize, url: &str, contract: &str) -> Worker {
-    let cfg = dir.join(format!("{}.toml", USERS[i]));
-    fs::write(&cfg, config(dir, i, url, contract)).unwrap();
-    let log = dir.join(format!("{}.log", USERS[i]));
-    let child = Command::new(env!("CARGO_BIN_EXE_bittensor-worker"))
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .env("RUST_LOG", "info")
-        .env("OMP_NUM_THREADS", "1")
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    Worker {
-        name: USERS[i],
-        child,
-        ready: dir.join(format!("{}.ready", USERS[i])),
-        log,
-        base: None,
-    }
-}
-
-fn log_tail(w: &Worker) -> String {
-    let text = fs::read_to_string(&w.log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
-/// Polls `check` until it returns Some, failing with the workers' logs at the deadline.
-fn wait_for<T>(what: &str, workers: &[&Worker], mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        if start.elapsed() > DEADLINE {
-            let logs: Vec<String> = workers
-                .iter()
-                .map(|w| format!("--- {} ---\n{}", w.name, log_tail(w)))
-                .collect();
-            panic!("timed out waiting for {what}\n{}", logs.join("\n"));
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+/// Waits for `check` within this test's [`DEADLINE`], failing with the workers' logs.
+fn wait_for<T>(what: &str, workers: &[&WorkerProc], check: impl FnMut() -> Option<T>) -> T {
+    wait_within(DEADLINE, what, workers, check)
 }
 
 struct Net {
     rt: tokio::runtime::Runtime,
-    peers: PeerClient,
+    peers: StatusReader,
     chain: Client,
     contract: Name,
 }
 
 impl Net {
-    fn status(&self, w: &Worker) -> Option<Value> {
-        let base = w.base.as_ref()?;
-        self.rt.block_on(self.peers.status(base)).ok()
+    fn status(&self, w: &WorkerProc) -> Option<Value> {
+        self.peers.status(w)
     }
 
     fn metagraph(&self) -> Vec<MetagraphRow> {
@@ -167,10 +109,6 @@ fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len().max(1) as f64
 }
 
-fn u(doc: &Value, key: &str) -> u64 {
-    doc[key].as_u64().unwrap_or(0)
-}
-
 #[test]
 fn three_workers_train_attribute_and_survive_a_dead_peer() {
     let (net, contract) = deployed().expect("local chain with the contract");
@@ -178,22 +116,19 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
     let dir = tempfile::tempdir().unwrap();
     let env = Net {
         rt: tokio::runtime::Runtime::new().unwrap(),
-        peers: PeerClient::new(Duration::from_secs(5), Limits::default()),
+        peers: StatusReader::new(),
         chain: Client::new(&net.url),
         contract: contract.parse().unwrap(),
     };
 
-    let mut workers: Vec<Worker> = (0..3)
-        .map(|i| spawn(dir.path(), i, &net.url, &contract))
+    let mut workers: Vec<WorkerProc> = (0..3)
+        .map(|i| {
+            spawn_with(dir.path(), USERS[i], USERS[i], |ready| {
+                config(ready, i, &net.url, &contract)
+            })
+        })
         .collect();
-    for w in workers.iter_mut() {
-        let ready = w.ready.clone();
-        let doc: Value = wait_for("ready file", &[], || {
-            serde_json::from_str(&fs::read_to_string(&ready).ok()?).ok()
-        });
-        w.base = Some(format!("http://{}", doc["listen"].as_str().unwrap()));
-    }
-    let all: Vec<&Worker> = workers.iter().collect();
+    let all: Vec<&WorkerProc> = workers.iter().collect();
 
     // Everyone trains with both peers answering, and emits with peer edges.
     let docs: Vec<Value> = workers
@@ -206,7 +141,10 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
                     .iter()
                     .all(|p| p["successes"].as_u64().unwrap_or(0) > 0);
                 let edges = doc["last_edges"].as_array()?.len();
-                (u(&doc, "step") >= 300 && u(&doc, "emits_pushed") >= 3 && peers_ok && edges == 3)
+                (num(&doc, "step") >= 300
+                    && num(&doc, "emits_pushed") >= 3
+                    && peers_ok
+                    && edges == 3)
                     .then_some(doc)
             })
         })
@@ -227,7 +165,7 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
             "{}: loss did not fall: {first} -> {last}",
             w.name
         );
-        assert_eq!(u(doc, "failed_steps"), 0, "{}", w.name);
+        assert_eq!(num(doc, "failed_steps"), 0, "{}", w.name);
     }
 
     // On chain: every worker subscribed with its address, edge sets name the peers, stakes grew.
@@ -272,13 +210,13 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
         .collect();
     workers[2].child.kill().unwrap();
     workers[2].child.wait().unwrap();
-    let live: Vec<&Worker> = workers[..2].iter().collect();
+    let live: Vec<&WorkerProc> = workers[..2].iter().collect();
     for (w, b) in workers[..2].iter().zip(&before) {
         let doc = wait_for("training on after a peer died", &live, || {
             let doc = env.status(w)?;
-            (u(&doc, "step") >= u(b, "step") + 150
-                && u(&doc, "peer_failures") > u(b, "peer_failures")
-                && u(&doc, "emits_pushed") > u(b, "emits_pushed"))
+            (num(&doc, "step") >= num(b, "step") + 150
+                && num(&doc, "peer_failures") > num(b, "peer_failures")
+                && num(&doc, "emits_pushed") > num(b, "emits_pushed"))
             .then_some(doc)
         });
         let dead = doc["peers"]
@@ -288,7 +226,7 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
             .find(|p| p["user"] == "carol")
             .expect("carol still in a slot (still subscribed)")
             .clone();
-        assert!(u(&dead, "failures") > 0, "{}: {dead}", w.name);
+        assert!(num(&dead, "failures") > 0, "{}: {dead}", w.name);
         println!(
             "{} after carol died: steps {} -> {}, peer failures {}, carol slot {}",
             w.name, b["step"], doc["step"], doc["peer_failures"], dead
@@ -297,12 +235,7 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
 
     // Clean stop: SIGTERM makes alice and bob emit a last time and unsubscribe.
     for w in workers[..2].iter_mut() {
-        let status = Command::new("kill")
-            .args(["-TERM", &w.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = w.child.wait().unwrap();
+        let exit = stop(w);
         assert!(
             exit.success(),
             "{} exited with {exit}\n{}",

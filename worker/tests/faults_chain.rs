@@ -4,11 +4,11 @@
 //! worker's current edge set, and it accrues the whole interval since the last successful
 //! emit, outage included: no attribution and no emission is lost. Conservation holds.
 
-mod faults_support;
+mod support;
 
 use bittensor_tests::{conservation, deployed, funded, Localnet};
-use faults_support::{assert_alive, num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 use serde_json::Value;
+use support::{assert_alive, num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 
 const USERS: [&str; 2] = ["alice", "bob"];
 

@@ -6,7 +6,7 @@
 //! loss), count a failure on every hostile slot, keep emitting, and stop cleanly;
 //! token conservation holds on chain at the end.
 
-mod faults_support;
+mod support;
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +16,6 @@ use bittensor_tests::{conservation, deployed, funded};
 use bittensor_worker::peer::codec::{self, Limits, TENSOR_MAGIC, VERSION};
 use bytes::Bytes;
 use chain_client::{contract as actions, Asset, Name, Symbol};
-use faults_support::{assert_alive, num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http2;
@@ -24,9 +23,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
+use support::{assert_alive, num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 use tokio::net::TcpListener;
 
-/// The worker's served width in `faults_support` configs (`out_dim`).
+/// The worker's served width in `support` configs (`out_dim`).
 const OUT_DIM: usize = 4;
 
 /// How a hostile peer answers.
@@ -229,7 +229,7 @@ fn a_worker_survives_hostile_peers_and_counts_them() {
     assert!(
         exit.success(),
         "worker exit {exit}\n{}",
-        faults_support::log_tail(&worker)
+        support::log_tail(&worker)
     );
     let c = conservation::check(&net, &contract, "hostile peers run").expect("conserved");
     assert!(c.minted > 0, "{c:?}");

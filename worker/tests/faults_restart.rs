@@ -5,11 +5,11 @@
 //! second stake in: the balance is unchanged, one metagraph row, new port recorded), keeps
 //! emitting, and finally stops cleanly with conservation holding on chain.
 
-mod faults_support;
+mod support;
 
 use bittensor_tests::{conservation, deployed, funded, Localnet};
-use faults_support::{num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 use serde_json::Value;
+use support::{num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 
 const USER: &str = "alice";
 /// 100.0000 BIT funded; the worker stakes 10.0000 BIT.
@@ -122,7 +122,7 @@ fn a_killed_worker_resumes_from_its_checkpoint_and_keeps_its_stake() {
 
     // Clean stop: last emit, unsubscribe, stake and emission back; tokens conserved.
     let exit = stop(&mut w1);
-    assert!(exit.success(), "{exit}\n{}", faults_support::log_tail(&w1));
+    assert!(exit.success(), "{exit}\n{}", support::log_tail(&w1));
     assert!(node_row(&net, &contract).is_none(), "unsubscribed");
     assert!(
         balance(&net, &contract) > FUNDS as u128,

@@ -1,4 +1,4 @@
-//! Shared harness of the worker fault tests: a funded local chain, `bittensor-worker`
+//! Shared harness of the worker process tests (end to end and faults): `bittensor-worker`
 //! processes started from a generated TOML config, `/status` polling and log tails.
 //! Waits have generous deadlines only so that a broken run fails instead of hanging.
 
@@ -125,10 +125,21 @@ impl Drop for WorkerProc {
 /// Starts a worker in `dir` and waits for its ready file; `run` distinguishes restarts.
 pub fn spawn(dir: &Path, opts: &WorkerOpts, run: usize) -> WorkerProc {
     let stem = format!("{}-{run}", opts.account);
+    spawn_with(dir, &opts.account, &stem, |ready| opts.toml(ready))
+}
+
+/// Starts a worker named `name` from the config `toml(ready_file)` (files `dir/stem.*`)
+/// and waits for its ready file.
+pub fn spawn_with(
+    dir: &Path,
+    name: &str,
+    stem: &str,
+    toml: impl FnOnce(&Path) -> String,
+) -> WorkerProc {
     let ready = dir.join(format!("{stem}.ready"));
     let _ = fs::remove_file(&ready);
     let cfg = dir.join(format!("{stem}.toml"));
-    fs::write(&cfg, opts.toml(&ready)).expect("write worker config");
+    fs::write(&cfg, toml(&ready)).expect("write worker config");
     let log = dir.join(format!("{stem}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_bittensor-worker"))
         .args(["run", "--config"])
@@ -140,7 +151,7 @@ pub fn spawn(dir: &Path, opts: &WorkerOpts, run: usize) -> WorkerProc {
         .spawn()
         .expect("spawn bittensor-worker");
     let mut w = WorkerProc {
-        name: opts.account.clone(),
+        name: name.to_string(),
         child,
         log,
         base: String::new(),
@@ -160,13 +171,23 @@ pub fn log_tail(w: &WorkerProc) -> String {
 }
 
 /// Polls `check` every 200 ms until it returns Some; fails with the logs at [`DEADLINE`].
-pub fn wait_for<T>(what: &str, workers: &[&WorkerProc], mut check: impl FnMut() -> Option<T>) -> T {
+pub fn wait_for<T>(what: &str, workers: &[&WorkerProc], check: impl FnMut() -> Option<T>) -> T {
+    wait_within(DEADLINE, what, workers, check)
+}
+
+/// [`wait_for`] with its own deadline.
+pub fn wait_within<T>(
+    deadline: Duration,
+    what: &str,
+    workers: &[&WorkerProc],
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
     let start = Instant::now();
     loop {
         if let Some(v) = check() {
             return v;
         }
-        if start.elapsed() > DEADLINE {
+        if start.elapsed() > deadline {
             let logs: Vec<String> = workers
                 .iter()
                 .map(|w| format!("--- {} ---\n{}", w.name, log_tail(w)))
