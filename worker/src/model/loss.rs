@@ -8,7 +8,7 @@ use tch::Tensor;
 use super::ModelError;
 
 /// `n * negatives` ids drawn uniformly from the real words (never `<unk>` = 0 when possible).
-pub fn sample_negatives(rng: &mut ChaCha8Rng, n: usize, negatives: i64, vocab: i64) -> Vec<i64> {
+fn sample_negatives(rng: &mut ChaCha8Rng, n: usize, negatives: i64, vocab: i64) -> Vec<i64> {
     let lo = if vocab > 1 { 1 } else { 0 };
     (0..n * negatives as usize)
         .map(|_| rng.gen_range(lo..vocab))
@@ -16,11 +16,37 @@ pub fn sample_negatives(rng: &mut ChaCha8Rng, n: usize, negatives: i64, vocab: i
 }
 
 /// The context-table rows a batch reads: its targets, then its negatives.
-pub fn context_ids(targets: &[i64], negatives: &[i64]) -> Vec<i64> {
+fn context_ids(targets: &[i64], negatives: &[i64]) -> Vec<i64> {
     let mut ids = Vec::with_capacity(targets.len() + negatives.len());
     ids.extend_from_slice(targets);
     ids.extend_from_slice(negatives);
     ids
+}
+
+/// Draws the batch's negatives and gathers the context rows it reads (targets, then
+/// negatives) as a gradient leaf; the ids come back with the rows for the sparse update.
+pub fn sampled_context(
+    rng: &mut ChaCha8Rng,
+    context: &Tensor,
+    targets: &[i64],
+    negatives: i64,
+    vocab: i64,
+) -> Result<(Vec<i64>, Tensor), ModelError> {
+    let negs = sample_negatives(rng, targets.len(), negatives, vocab);
+    let ids = context_ids(targets, &negs);
+    let rows = leaf_rows(context, &Tensor::from_slice(&ids))?;
+    Ok((ids, rows))
+}
+
+/// The loss as a number, refusing a non-finite one (it would poison every later step).
+pub fn finite_value(loss: &Tensor) -> Result<f64, ModelError> {
+    let value = loss.f_double_value(&[])?;
+    if !value.is_finite() {
+        return Err(ModelError::NotFinite {
+            what: "training loss".into(),
+        });
+    }
+    Ok(value)
 }
 
 /// Mean over the batch of `-log σ(h·c_t) - Σ log σ(-h·c_neg)`.

@@ -41,21 +41,15 @@ impl PlainSkipGram {
         validate::batch(batch, self.cfg.vocab)?;
         let words = Tensor::from_slice(&batch.words);
         let hidden = loss::leaf_rows(&self.emb, &words)?;
-        let negs = loss::sample_negatives(
+        let (ctx_ids, ctx) = loss::sampled_context(
             &mut self.rng,
-            batch.len(),
+            &self.context,
+            &batch.targets,
             self.cfg.negatives,
             self.cfg.vocab,
-        );
-        let ctx_ids = loss::context_ids(&batch.targets, &negs);
-        let ctx = loss::leaf_rows(&self.context, &Tensor::from_slice(&ctx_ids))?;
+        )?;
         let loss = loss::skipgram_loss(&hidden, &ctx, self.cfg.negatives)?;
-        let value = loss.f_double_value(&[])?;
-        if !value.is_finite() {
-            return Err(ModelError::NotFinite {
-                what: "training loss".into(),
-            });
-        }
+        let value = loss::finite_value(&loss)?;
         let grads = Tensor::f_run_backward(&[&loss], &[&hidden, &ctx], false, false)?;
         let [g_emb, g_ctx]: [Tensor; 2] = grads
             .try_into()

@@ -39,23 +39,17 @@ impl Model {
             .iter()
             .map(|p| p.f_detach()?.f_set_requires_grad(true))
             .collect::<Result<Vec<_>, _>>()?;
-        let negs = loss::sample_negatives(
+        let (ctx_ids, ctx) = loss::sampled_context(
             &mut self.rng,
-            batch.len(),
+            &self.context,
+            &batch.targets,
             self.cfg.negatives,
             self.cfg.vocab,
-        );
-        let ctx_ids = loss::context_ids(&batch.targets, &negs);
-        let ctx = loss::leaf_rows(&self.context, &Tensor::from_slice(&ctx_ids))?;
+        )?;
 
         let hidden = self.hidden(&local, &peer_in)?;
         let loss = loss::skipgram_loss(&hidden, &ctx, self.cfg.negatives)?;
-        let loss_value = loss.f_double_value(&[])?;
-        if !loss_value.is_finite() {
-            return Err(ModelError::NotFinite {
-                what: "training loss".into(),
-            });
-        }
+        let loss_value = loss::finite_value(&loss)?;
 
         let mut inputs: Vec<&Tensor> = vec![&self.weight, &self.bias, &ctx, &local];
         inputs.extend(peer_in.iter());

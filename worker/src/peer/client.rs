@@ -58,6 +58,11 @@ impl PeerClient {
             .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| PeerError::Transport(e.to_string()))?;
+        self.send(req).await
+    }
+
+    /// Sends `req` within the timeout; a non-2xx answer is an error carrying its message.
+    async fn send(&self, req: Request<Full<Bytes>>) -> Result<Bytes, PeerError> {
         let call = async {
             let resp = self
                 .http
@@ -114,22 +119,7 @@ impl PeerClient {
         let req = Request::get(format!("{base}/status"))
             .body(Full::new(Bytes::new()))
             .map_err(|e| PeerError::Transport(e.to_string()))?;
-        let call = async {
-            let resp = self
-                .http
-                .request(req)
-                .await
-                .map_err(|e| PeerError::Transport(e.to_string()))?;
-            let body = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| PeerError::Transport(e.to_string()))?
-                .to_bytes();
-            serde_json::from_slice(&body).map_err(|e| PeerError::Transport(e.to_string()))
-        };
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| PeerError::Timeout(self.timeout))?
+        let body = self.send(req).await?;
+        serde_json::from_slice(&body).map_err(|e| PeerError::Transport(e.to_string()))
     }
 }
