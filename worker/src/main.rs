@@ -99,6 +99,9 @@ struct EvalArgs {
     /// Nodes (corpus shards).
     #[arg(long)]
     shards: Option<usize>,
+    /// libtorch intra-op threads (0 = libtorch default; 1 keeps reductions in one order).
+    #[arg(long, default_value_t = 1)]
+    threads: i32,
 }
 
 /// `bench` flags.
@@ -203,6 +206,9 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    if a.threads > 0 {
+        tch::set_num_threads(a.threads);
+    }
     let mut cfg = ExperimentConfig {
         seed: a.seed,
         ..ExperimentConfig::default()
