@@ -7,7 +7,8 @@ if [ ! -x "$_BT_VENV/bin/python" ]; then
   echo "error: $_BT_VENV is missing; run scripts/setup first" >&2
   return 1 2>/dev/null || exit 1
 fi
-_BT_SITE="$("$_BT_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+# Resolved, so that a worktree whose .venv links to another checkout's builds against the same paths.
+_BT_SITE="$(realpath "$("$_BT_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')")"
 export PATH="$_BT_VENV/bin:$PATH"
 export PYTHON_SHARED_LIB_PATH="$(python3 -c 'import sysconfig as s;print(s.get_config_var("LIBDIR")+"/"+s.get_config_var("LDLIBRARY"))')"
 export LIBTORCH="$_BT_SITE/torch"

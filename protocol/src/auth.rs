@@ -1,0 +1,1 @@
+//! Signed peer requests and answers: who sent a message, and that nobody replayed it.
