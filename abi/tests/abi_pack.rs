@@ -19,7 +19,7 @@ use bittensor_contract::token::{
 use emission::Edge;
 use serde_json::{json, Value};
 
-const BIT: Symbol = Symbol::new(4, "BIT");
+const BIT: Symbol = Symbol::constant(4, "BIT");
 
 fn bit(amount: i64) -> Asset {
     Asset {

@@ -19,7 +19,7 @@ pub use client::{
 pub use crypto::{KeyError, PrivateKey, PublicKey, Signature};
 pub use error::ChainError;
 pub use types::action::{Action, PermissionLevel};
-pub use types::asset::{Asset, AssetError, Symbol};
+pub use types::asset::{Asset, AssetError, Symbol, SymbolCode};
 pub use types::name::{Name, NameError};
-pub use types::pack::{Pack, VarUint32};
+pub use types::pack::{Pack, Unpack, VarUint32};
 pub use types::transaction::Transaction;

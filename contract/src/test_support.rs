@@ -8,7 +8,7 @@ use crate::host::mock::MockChain;
 use crate::symbol::Symbol;
 
 /// The contract's token symbol, `4,BIT`.
-pub const BIT: Symbol = Symbol::new(4, "BIT");
+pub const BIT: Symbol = Symbol::constant(4, "BIT");
 
 /// `amount` base units of BIT.
 pub fn bit(amount: i64) -> Asset {

@@ -95,7 +95,7 @@ fn seeded() -> chain::Memory {
     let alice = Name::new("alice");
     let bit = |amount| Asset {
         amount,
-        symbol: Symbol::new(4, "BIT"),
+        symbol: Symbol::constant(4, "BIT"),
     };
     let create = Create {
         issuer: me,

@@ -90,7 +90,7 @@ fn hex(bytes: &[u8]) -> String {
 fn assert_cleos_packs_like_the_codec(chain: &Chain) {
     let bit = |amount| Asset {
         amount,
-        symbol: Symbol::new(4, "BIT"),
+        symbol: Symbol::constant(4, "BIT"),
     };
     let subscribe = Subscribe {
         user: Name::new("alice"),

@@ -125,7 +125,10 @@ mod tests {
             r#"{"total_stake":1,"outstanding":"2","minted":3,"emission_rate":10000,"min_stake":0,"symbol":"4,BIT"}"#,
         )
         .unwrap();
-        assert_eq!((g.outstanding, g.symbol.code()), (2, "BIT"));
+        assert_eq!(
+            (g.outstanding, g.symbol.code().to_string()),
+            (2, "BIT".into())
+        );
         assert!(serde_json::from_str::<ResidualRow>(r#"{"user":"a","residual":-1}"#).is_err());
     }
 }

@@ -17,13 +17,13 @@ impl PermissionLevel {
     pub fn active(actor: Name) -> PermissionLevel {
         PermissionLevel {
             actor,
-            permission: Name::from_u64(ACTIVE),
+            permission: ACTIVE,
         }
     }
 }
 
-/// Raw encoding of the name `active`.
-const ACTIVE: u64 = 0x3232_EDA8_0000_0000;
+/// The usual permission of a user action.
+const ACTIVE: Name = Name::constant("active");
 
 impl Pack for PermissionLevel {
     fn pack(&self, out: &mut Vec<u8>) {

@@ -127,7 +127,7 @@ fn subscribe_moves_stake_and_rejects_bad_requests() {
     assert_eq!(global(&chain).total_stake, 20_000);
 
     let mut other = subscribe("bob", 20_000);
-    other.stake.symbol = Symbol::new(4, "XYZ");
+    other.stake.symbol = Symbol::constant(4, "XYZ");
     let failures = [
         (
             "alice",

@@ -65,7 +65,7 @@ fn create_checks_auth_symbol_supply_and_uniqueness() {
     );
     let bad_symbol = Asset {
         amount: 1,
-        symbol: Symbol::new(4, "bit"),
+        symbol: Symbol::unchecked(4, "bit"),
     };
     let cases = [
         (bad_symbol, "invalid symbol name"),
@@ -115,13 +115,13 @@ fn issue_only_to_issuer_within_supply() {
         "memo has more than 256 bytes"
     );
     let mut wrong = issue("issuer", 1);
-    wrong.quantity.symbol = Symbol::new(4, "XYZ");
+    wrong.quantity.symbol = Symbol::constant(4, "XYZ");
     assert_eq!(
         run(&mut chain, "issuer", "issue", wrong).unwrap_err(),
         "token with symbol does not exist, create token before issue"
     );
     let mut precision = issue("issuer", 1);
-    precision.quantity.symbol = Symbol::new(2, "BIT");
+    precision.quantity.symbol = Symbol::constant(2, "BIT");
     assert_eq!(
         run(&mut chain, "issuer", "issue", precision).unwrap_err(),
         "symbol precision mismatch"
@@ -183,7 +183,7 @@ fn transfer_moves_balances_and_notifies_both() {
         );
     }
     let mut unknown = transfer("alice", "bob", 1, "");
-    unknown.quantity.symbol = Symbol::new(4, "XYZ");
+    unknown.quantity.symbol = Symbol::constant(4, "XYZ");
     assert_eq!(
         run(&mut chain, "alice", "transfer", unknown).unwrap_err(),
         "unable to find key"
@@ -235,7 +235,7 @@ fn retire_open_close() {
             &mut chain,
             "alice",
             "open",
-            open("bob", Symbol::new(4, "XYZ"), "alice")
+            open("bob", Symbol::constant(4, "XYZ"), "alice")
         )
         .unwrap_err(),
         "symbol does not exist"
@@ -245,7 +245,7 @@ fn retire_open_close() {
             &mut chain,
             "alice",
             "open",
-            open("bob", Symbol::new(3, "BIT"), "alice")
+            open("bob", Symbol::constant(3, "BIT"), "alice")
         )
         .unwrap_err(),
         "symbol precision mismatch"
