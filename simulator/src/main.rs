@@ -232,14 +232,7 @@ fn execute(cli: Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    bittensor_logging::init();
     match execute(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -72,14 +72,7 @@ async fn run(args: Args) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    bittensor_logging::init();
     let args = Args::parse();
     if let Err(e) = run(args).await {
         error!("{e}");

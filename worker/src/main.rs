@@ -289,14 +289,7 @@ fn gen_corpus(a: GenArgs) -> anyhow::Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    bittensor_logging::init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => tokio::runtime::Builder::new_multi_thread()

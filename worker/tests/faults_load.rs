@@ -1,9 +1,9 @@
-//! A tiny load run (4 workers, 20 s) through `bittensor_tests::load`, the code behind
+//! A tiny load run (4 workers, 20 s) through `bittensor_ops::load`, the code behind
 //! `scripts/load-run`: every worker trains, emits, stops cleanly and unsubscribes, no emit
 //! failure goes unreported (the counter equals the log's `emit failed` lines), and the
 //! chain balances at the end.
 
-use bittensor_tests::load::{run, LoadOptions};
+use bittensor_ops::load::{run, LoadOptions};
 
 #[test]
 fn four_workers_run_twenty_seconds_and_stop_cleanly() {

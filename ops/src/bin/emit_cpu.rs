@@ -5,7 +5,7 @@
 //! pushes several `emit` transactions from one node at each size. Prints the median
 //! `cpu_usage_us` per graph size: `emit` is designed to be O(edges), so it should stay flat.
 //!
-//! `cargo run -p bittensor-tests --bin emit-cpu --release -- [--seed N] [--samples N]`
+//! `cargo run -p bittensor-ops --bin emit-cpu --release -- [--seed N] [--samples N]`
 
 use anyhow::{bail, Context, Result};
 use bittensor_tests::{deployed, funded};
@@ -111,12 +111,7 @@ fn median(values: &mut [u64]) -> u64 {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    bittensor_logging::init();
     let args = parse_args()?;
     tracing::info!("building the contract and starting a local chain");
     let (net, contract_account) = tokio::task::spawn_blocking(deployed).await??;

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::conservation::Conservation;
+use bittensor_tests::conservation::Conservation;
 
 /// One worker's counters at the end of the run.
 #[derive(Debug, Clone, Default)]

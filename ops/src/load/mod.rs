@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::{conservation, deployed, funded, Localnet};
+use bittensor_tests::{conservation, deployed, funded, Localnet};
 use report::{LoadReport, WorkerFigures};
 use workers::{account_name, Fleet};
 

@@ -2,13 +2,13 @@
 //! a summary (per-worker steps, emits pushed/failed, peer failures; on-chain conservation),
 //! printed and written to `target/artefacts/load-run.txt`.
 //!
-//! `cargo build --release -p bittensor-worker -p bittensor-tests`, then
+//! `cargo build --release -p bittensor-worker -p bittensor-ops`, then
 //! `target/release/load-run --workers 20 --seconds 60` (or `scripts/load-run 20 60`).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use bittensor_tests::load::{run, LoadOptions};
+use bittensor_ops::load::{run, LoadOptions};
 
 /// Command-line values with their defaults.
 struct Args {
@@ -49,14 +49,7 @@ fn parse_args() -> Result<Args> {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    bittensor_logging::init();
     let args = parse_args()?;
     let worker_bin = match args.worker_bin {
         Some(p) => p,
