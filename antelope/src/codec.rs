@@ -1,6 +1,6 @@
 //! The Antelope binary form (action data, table rows, transactions): little-endian integers,
-//! `varuint32` (LEB128) lengths before strings, byte strings and vectors. Names, symbols and
-//! assets implement [`Pack`] and [`Unpack`] beside their types.
+//! `varuint32` (LEB128) lengths before strings, byte strings and vectors; names and symbols
+//! as their `u64`, assets as amount then symbol.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -170,6 +170,25 @@ macro_rules! little_endian {
     )*};
 }
 little_endian!(u8, u16, u32, u64, i64);
+
+/// Newtypes whose binary form is their `u64`: names and symbols.
+macro_rules! u64_newtype {
+    ($($t:ty),*) => {$(
+        impl Pack for $t {
+            #[inline]
+            fn pack(&self, out: &mut Vec<u8>) {
+                self.0.pack(out);
+            }
+        }
+        impl Unpack for $t {
+            #[inline]
+            fn unpack(reader: &mut Reader<'_>) -> Result<Self, Error> {
+                u64::unpack(reader).map(Self)
+            }
+        }
+    )*};
+}
+u64_newtype!(crate::name::Name, crate::symbol::Symbol);
 
 impl Pack for bool {
     #[inline]

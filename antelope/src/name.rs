@@ -5,9 +5,6 @@ use alloc::string::{String, ToString};
 use core::fmt;
 use core::str::FromStr;
 
-use crate::codec::{Pack, Reader, Unpack};
-use crate::error::Error;
-
 /// The name alphabet in value order (`.` is 0).
 const CHARMAP: &[u8; 32] = b".12345abcdefghijklmnopqrstuvwxyz";
 
@@ -157,23 +154,10 @@ impl fmt::Display for Name {
     }
 }
 
-impl Pack for Name {
-    #[inline]
-    fn pack(&self, out: &mut alloc::vec::Vec<u8>) {
-        self.0.pack(out);
-    }
-}
-
-impl Unpack for Name {
-    #[inline]
-    fn unpack(reader: &mut Reader<'_>) -> Result<Self, Error> {
-        u64::unpack(reader).map(Name)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Pack;
     use alloc::string::ToString;
     use proptest::prelude::*;
 

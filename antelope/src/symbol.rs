@@ -7,8 +7,6 @@ use core::fmt;
 use core::str::FromStr;
 
 use crate::asset::AssetError;
-use crate::codec::{Pack, Reader, Unpack};
-use crate::error::Error;
 
 /// Most decimals a symbol may have (`eosio::asset::max_precision`): `10^18` fits an `i64`.
 pub const MAX_PRECISION: u8 = 18;
@@ -160,23 +158,10 @@ impl FromStr for Symbol {
     }
 }
 
-impl Pack for Symbol {
-    #[inline]
-    fn pack(&self, out: &mut alloc::vec::Vec<u8>) {
-        self.0.pack(out);
-    }
-}
-
-impl Unpack for Symbol {
-    #[inline]
-    fn unpack(reader: &mut Reader<'_>) -> Result<Self, Error> {
-        u64::unpack(reader).map(Symbol)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Pack;
     use alloc::string::ToString;
 
     #[test]
