@@ -23,6 +23,9 @@ pub use resources::{Limits, Resources};
 /// Most producers a cluster runs (one letter each: `proda` ... `produ`).
 pub const MAX_PRODUCERS: usize = 21;
 
+/// Each node's limit on one transaction's run time (the chain's own limit still applies).
+const MAX_TRANSACTION_MS: u32 = 1_000;
+
 /// Longest wait for the elected schedule to become active.
 const SCHEDULE_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -65,6 +68,7 @@ impl Cluster {
                 producers: vec!["eosio".into(), first.clone()],
                 genesis: true,
                 producer_api: true,
+                max_transaction_ms: Some(MAX_TRANSACTION_MS),
             })
         })?;
         let mut others = Vec::with_capacity(producers - 1);
@@ -76,6 +80,7 @@ impl Cluster {
                 producers: vec![names[i].clone()],
                 genesis: false,
                 producer_api: false,
+                max_transaction_ms: Some(MAX_TRANSACTION_MS),
             };
             others.push(ProducerNode::start(genesis.dir().join(&names[i]), spec)?);
         }
