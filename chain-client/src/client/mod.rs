@@ -1,5 +1,6 @@
 //! The HTTP client: chain info, signed transaction push, table and scope reads.
 
+mod finality;
 mod http;
 pub mod paging;
 mod push;
@@ -9,12 +10,13 @@ mod scopes;
 mod tables;
 pub mod time;
 
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use finality::Finality;
 pub use push::PushReceipt;
 pub use rejection::rejection_from_body;
 pub use rows::{Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};
@@ -22,11 +24,15 @@ pub use rows::{Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};
 /// Default per-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A nodeos HTTP API endpoint. Cheap to clone (the connection pool is shared).
+/// One chain reached through one or more nodeos HTTP API endpoints: a request that cannot
+/// reach the current endpoint is sent to the next (failover). Cheap to clone (the
+/// connection pool and the current endpoint are shared).
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
-    url: String,
+    urls: Arc<Vec<String>>,
+    /// Index into `urls` of the endpoint requests go to first.
+    current: Arc<AtomicUsize>,
     /// Per-client push counter, folded into expirations so that identical actions pushed
     /// within one block are distinct transactions rather than refused duplicates.
     pushes: Arc<AtomicU32>,
@@ -57,21 +63,40 @@ impl Client {
 
     /// A client with an explicit per-request timeout.
     pub fn with_timeout(url: &str, timeout: Duration) -> Client {
+        Client::with_endpoints(&[url.to_string()], timeout)
+    }
+
+    /// A client for several endpoints of one chain (e.g. every producer's API node), in
+    /// order of preference; an empty list behaves as one unreachable endpoint.
+    pub fn with_endpoints(urls: &[String], timeout: Duration) -> Client {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .build()
             .unwrap_or_default();
+        let mut urls: Vec<String> = urls
+            .iter()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .collect();
+        if urls.is_empty() {
+            urls.push(String::new());
+        }
         Client {
             http,
-            url: url.trim_end_matches('/').to_string(),
+            urls: Arc::new(urls),
+            current: Arc::new(AtomicUsize::new(0)),
             pushes: Arc::new(AtomicU32::new(0)),
         }
     }
 
-    /// The node's base URL.
+    /// The base URL requests go to first (the last one that answered).
     pub fn url(&self) -> &str {
-        &self.url
+        &self.urls[self.current.load(Ordering::Relaxed) % self.urls.len()]
+    }
+
+    /// Every endpoint, in order of preference.
+    pub fn urls(&self) -> &[String] {
+        &self.urls
     }
 
     /// `/v1/chain/get_info`.

@@ -26,6 +26,9 @@ pub struct PushReceipt {
     pub transaction_id: String,
     /// Block the transaction was (speculatively) executed in.
     pub block_num: u32,
+    /// The transaction's expiration (seconds since the Unix epoch): after it, a
+    /// transaction that is in no block can never be.
+    pub expiration: u32,
     /// Billed CPU in microseconds: the measure of the contract's cost.
     pub cpu_usage_us: u64,
     /// Billed NET in 8-byte words.
@@ -86,11 +89,11 @@ impl Client {
             "packed_trx": hex::encode(trx.packed()),
         });
         let response: PushResponse = self.post_json("/v1/chain/push_transaction", &body).await?;
-        receipt(response)
+        receipt(response, trx.expiration)
     }
 }
 
-fn receipt(response: PushResponse) -> Result<PushReceipt, ChainError> {
+fn receipt(response: PushResponse, expiration: u32) -> Result<PushReceipt, ChainError> {
     let p = &response.processed;
     if let Some(except) = p.get("except").filter(|e| !e.is_null()) {
         return Err(ChainError::Rejected {
@@ -115,6 +118,7 @@ fn receipt(response: PushResponse) -> Result<PushReceipt, ChainError> {
         block_num: number(&p["block_num"])
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| ChainError::Decode("push: no block_num".into()))?,
+        expiration,
         cpu_usage_us: number(&p["receipt"]["cpu_usage_us"])
             .ok_or_else(|| ChainError::Decode("push: no receipt.cpu_usage_us".into()))?,
         net_usage_words: number(&p["receipt"]["net_usage_words"]).unwrap_or(0),

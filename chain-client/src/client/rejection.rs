@@ -2,13 +2,21 @@
 
 use serde_json::Value;
 
-use crate::error::ChainError;
+use crate::error::{ChainError, Resource};
 
 /// nodeos exception names meaning "rebuild the transaction and try again".
 const EXPIRY_ERRORS: &[&str] = &[
     "expired_tx_exception",
     "invalid_ref_block_exception",
     "tx_exp_too_far_exception",
+];
+
+/// nodeos exception names meaning "this account ran out of a metered resource".
+const EXHAUSTION_ERRORS: &[(&str, Resource)] = &[
+    ("tx_cpu_usage_exceeded", Resource::Cpu),
+    ("leeway_deadline_exception", Resource::Cpu),
+    ("tx_net_usage_exceeded", Resource::Net),
+    ("ram_usage_exceeded", Resource::Ram),
 ];
 
 /// Reads a nodeos error body (`{"error": {"name", "what", "details": [{"message"}]}}`) into
@@ -34,6 +42,15 @@ pub fn rejection_from_body(body: &str) -> Option<ChainError> {
         _ if !what.is_empty() => what.to_string(),
         _ => name.to_string(),
     };
+    if let Some((_, resource)) = EXHAUSTION_ERRORS.iter().find(|(n, _)| *n == name) {
+        return Some(ChainError::Exhausted {
+            resource: *resource,
+            message: summary,
+        });
+    }
+    if name == "tx_duplicate" {
+        return Some(ChainError::Duplicate(summary));
+    }
     if EXPIRY_ERRORS.contains(&name) {
         return Some(ChainError::Expired(summary));
     }
@@ -70,6 +87,29 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        let ram = r#"{"error":{"name":"ram_usage_exceeded","what":"Account using more than allotted RAM usage",
+            "details":[{"message":"account alice has insufficient ram; needs 2996 bytes has 0 bytes"}]}}"#;
+        match rejection_from_body(ram) {
+            Some(e @ ChainError::Exhausted { .. }) => {
+                assert_eq!(e.exhausted(), Some(Resource::Ram));
+                assert!(!e.is_transient(), "RAM does not come back by waiting");
+                assert!(e.to_string().contains("insufficient ram"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let cpu = r#"{"error":{"name":"tx_cpu_usage_exceeded","what":"Transaction exceeded the current CPU usage limit imposed on the transaction","details":[]}}"#;
+        match rejection_from_body(cpu) {
+            Some(e) => {
+                assert_eq!(e.exhausted(), Some(Resource::Cpu));
+                assert!(e.is_transient(), "CPU comes back as the window passes");
+            }
+            None => panic!("cpu exhaustion not recognised"),
+        }
+        let dup = r#"{"error":{"name":"tx_duplicate","what":"Duplicate transaction","details":[{"message":"duplicate transaction 1234"}]}}"#;
+        assert!(matches!(
+            rejection_from_body(dup),
+            Some(ChainError::Duplicate(_))
+        ));
         assert!(rejection_from_body("<html>bad gateway</html>").is_none());
         assert!(rejection_from_body(r#"{"error":{}}"#).is_none());
     }

@@ -1,0 +1,45 @@
+//! One non-genesis producer node: started, stopped and restarted on its own data directory.
+
+use std::path::PathBuf;
+
+use crate::error::LocalnetError;
+use crate::node::{start_nodeos, NodeSpec};
+use crate::process::ProcessGroup;
+
+/// A producer's nodeos; `process` is `None` while stopped.
+pub(crate) struct ProducerNode {
+    dir: PathBuf,
+    spec: NodeSpec,
+    process: Option<ProcessGroup>,
+}
+
+impl ProducerNode {
+    /// Starts the node; returns once its API answers (it syncs at the network's pace).
+    pub(crate) fn start(dir: PathBuf, spec: NodeSpec) -> Result<ProducerNode, LocalnetError> {
+        let process = start_nodeos(&dir, &spec)?;
+        Ok(ProducerNode {
+            dir,
+            spec,
+            process: Some(process),
+        })
+    }
+
+    /// The node's HTTP API URL.
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.spec.http_port)
+    }
+
+    /// Stops the node abruptly for the network (its peers see the connection drop).
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.stop();
+        }
+    }
+
+    /// Starts the node again on the same directory and ports.
+    pub(crate) fn restart(&mut self) -> Result<(), LocalnetError> {
+        self.stop();
+        self.process = Some(start_nodeos(&self.dir, &self.spec)?);
+        Ok(())
+    }
+}
