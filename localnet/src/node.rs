@@ -15,6 +15,8 @@ use crate::tools;
 
 /// How long nodeos may take to answer and produce blocks.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time nodeos may spend serializing one ABI answer (its default is 15 ms).
+const ABI_SERIALIZER_MAX_MS: u32 = 2_000;
 /// Port collisions (another process grabbing the probed port) are retried this often.
 const START_ATTEMPTS: u32 = 3;
 
@@ -207,6 +209,15 @@ impl NodeSpec {
             "--config-dir".into(),
             path("config"),
             "--contracts-console".into(),
+            // The 15 ms default made nodeos's HTTP pool throw
+            // abi_serialization_deadline_exception under load, and nodeos exit.
+            "--abi-serializer-max-time-ms".into(),
+            ABI_SERIALIZER_MAX_MS.to_string(),
+            // A test chain holds a few MB, but nodeos shuts down once the (shared) disk is
+            // 90 % full by default: warn only.
+            "--resource-monitor-space-threshold".into(),
+            "99".into(),
+            "--resource-monitor-not-shutdown-on-threshold-exceeded".into(),
             // net_plugin is loaded implicitly; its default 0.0.0.0:9876 collides between chains.
             "--p2p-listen-endpoint".into(),
             format!("127.0.0.1:{}", self.p2p_port),
