@@ -65,15 +65,23 @@ impl History {
 
     /// Each node's share of what was credited (stake + residual growth) between the oldest
     /// and newest recorded blocks: the on-chain counterpart of the matrix model's emission
-    /// share. Empty when nothing was credited yet; nodes absent at either end are left out.
+    /// share. A node that joined inside the window counts from its first recorded block (its
+    /// subscription stake is not a credit); nodes gone at the newest block are left out.
+    /// Empty when nothing was credited yet.
     pub fn credited_shares(&self) -> BTreeMap<String, f64> {
-        let (Some(first), Some(last)) = (self.fractions.front(), self.fractions.back()) else {
+        let Some(last) = self.fractions.back() else {
             return BTreeMap::new();
         };
+        let mut base: BTreeMap<&String, u64> = BTreeMap::new();
+        for point in &self.fractions {
+            for (name, held) in &point.held {
+                base.entry(name).or_insert(*held);
+            }
+        }
         let gains: BTreeMap<&String, u64> = last
             .held
             .iter()
-            .filter_map(|(name, now)| Some((name, now.saturating_sub(*first.held.get(name)?))))
+            .filter_map(|(name, now)| Some((name, now.saturating_sub(*base.get(name)?))))
             .collect();
         let total: u128 = gains.values().map(|g| *g as u128).sum();
         if total == 0 {
@@ -172,8 +180,18 @@ mod tests {
             &[held("a", 0.5, 130), held("b", 0.5, 110), held("c", 0.0, 9)],
         );
         let shares = h.credited_shares();
-        assert_eq!(shares.len(), 2, "c joined inside the window: {shares:?}");
+        assert_eq!(
+            shares["c"], 0.0,
+            "c's subscription stake is not a credit: {shares:?}"
+        );
         assert!((shares["a"] - 0.75).abs() < 1e-12 && (shares["b"] - 0.25).abs() < 1e-12);
+        // Later gains of c count from its first block.
+        h.record_fractions(
+            3,
+            &[held("a", 0.5, 130), held("b", 0.5, 110), held("c", 0.0, 49)],
+        );
+        let shares = h.credited_shares();
+        assert!((shares["c"] - 0.5).abs() < 1e-12, "{shares:?}");
     }
 
     /// Worker `a`, up, at `step` with loss tail `tail`.
