@@ -179,9 +179,11 @@ impl WorkerStatus {
             }
         }
         if let Some(w) = &self.last_emit_interval {
-            if !(w.secs.is_finite() && w.secs >= 0.0 && unit(w.weight_in_posted))
-                || !w.mean_importance.iter().copied().all(unit)
-            {
+            let in_range = w.secs.is_finite()
+                && w.secs >= 0.0
+                && unit(w.weight_in_posted)
+                && w.mean_importance.iter().copied().all(unit);
+            if !in_range {
                 return bad("last_emit_interval has an out-of-range figure".into());
             }
         }
