@@ -103,7 +103,7 @@ impl Attribution {
         };
         for (i, v) in importance.iter().enumerate() {
             let share = v.max(0.0) / total;
-            self.ema[i] = (1.0 - alpha) * self.ema[i] + alpha * share;
+            self.ema[i] = ((1.0 - alpha) * self.ema[i] + alpha * share).clamp(0.0, 1.0);
             self.interval.share_sums[i] += share;
         }
         self.interval.steps += 1;
@@ -143,7 +143,7 @@ impl Attribution {
                 if p.steps == 0 {
                     0.0
                 } else {
-                    s / p.steps as f64
+                    (s / p.steps as f64).clamp(0.0, 1.0)
                 }
             })
             .collect();
