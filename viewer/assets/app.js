@@ -270,7 +270,11 @@ function shortError(text) {
   const known = ["not dialled", "answers as", "Connection refused", "no answer within", "HTTP ", "bad worker status", "bad JSON"];
   const hit = known.find(k => text.includes(k));
   const gist = hit ? text.slice(text.indexOf(hit)) : text;
-  return "unreachable: " + (gist.length > 80 ? gist.slice(0, 80) + "…" : gist);
+  const short = gist.length > 80 ? gist.slice(0, 80) + "…" : gist;
+  // A refused address or another node's answer is not a connectivity problem: say what it is.
+  if (hit === "not dialled") return short;
+  if (hit === "answers as") return "wrong node: " + short;
+  return "unreachable: " + short;
 }
 
 function render(state) {

@@ -138,6 +138,12 @@ fn page_shows_live_loss_and_attributions_of_three_real_workers() {
                 .all(|p| p[1].as_f64().is_some_and(|l| l.is_finite() && l > 0.0)),
             "{name}: {series:?}"
         );
+        // The interval the last posted edge set covers, as the worker reports it.
+        let interval = &w["last_emit_interval"];
+        assert!(interval["steps"].as_u64() > Some(0), "{name}: {interval}");
+        assert!(interval["secs"].as_f64() > Some(0.0), "{name}: {interval}");
+        let weight = interval["weight_in_posted"].as_f64().unwrap();
+        assert!(weight > 0.0 && weight <= 1.0, "{name}: {interval}");
         let attributed = attributions(w);
         assert_eq!(attributed[0].0, name, "self first");
         let total: f64 = attributed.iter().map(|(_, v)| v).sum();
