@@ -86,8 +86,11 @@ function lineChart(svg, series, opts) {
   if (opts.xLabel) el("text", { x: W - m.r, y: H - 2, "text-anchor": "end", class: "tick", text: opts.xLabel }, axis);
   for (const s of series) {
     if (s.points.length === 0) continue;
-    const d = s.points.map((p, i) => (i ? "L" : "M") + sx(p[0]).toFixed(1) + " " + sy(p[1]).toFixed(1)).join(" ");
-    el("path", { d, fill: "none", stroke: s.color, "stroke-width": opts.width || 2.5, "data-series": s.name }, svg);
+    // A jump in x wider than `maxGap` is missing data: the line breaks there.
+    const jump = (p, i) => i === 0 || (opts.maxGap != null && p[0] - s.points[i - 1][0] > opts.maxGap);
+    const d = s.points.map((p, i) => (jump(p, i) ? "M" : "L") + sx(p[0]).toFixed(1) + " " + sy(p[1]).toFixed(1)).join(" ");
+    el("path", { d, fill: "none", stroke: s.color, "stroke-width": s.width || opts.width || 2.5,
+      "stroke-opacity": s.opacity || 1, "data-series": s.name }, svg);
     if (s.points.length === 1) {
       el("circle", { cx: sx(s.points[0][0]), cy: sy(s.points[0][1]), r: 3, fill: s.color }, svg);
     }
@@ -221,14 +224,20 @@ function drawWorkers(state, color) {
     const meta = [];
     if (w.step != null) meta.push("step " + w.step);
     if (w.loss != null) meta.push("loss " + Number(w.loss).toFixed(3));
+    if (w.examples_per_sec != null) meta.push(Number(w.examples_per_sec).toFixed(0) + " pairs/s");
     if (w.emits_pushed != null || w.emits_failed != null) meta.push(`emits ${w.emits_pushed ?? 0} ok / ${w.emits_failed ?? 0} failed`);
+    const iv = w.last_emit_interval;
+    if (iv) meta.push(`last emit interval ${Number(iv.secs).toFixed(1)} s, ${iv.steps} steps`);
     html("div", { class: "meta", text: meta.join(" · ") || (w.up ? "no figures reported" : "") }, card);
     if (w.error) html("div", { class: "err", title: w.error, text: shortError(w.error) }, card);
     const series = w.loss_series || [];
     if (series.length > 0) {
       const chart = el("svg", { viewBox: "0 0 220 90", class: "loss", "data-loss": w.name }, card);
-      lineChart(chart, [{ name: w.name, color: color(w.name), points: series }],
-        { margin: { l: 30, r: 14, t: 6, b: 18 }, yTicks: 3, xTicks: 3, width: 2 });
+      // Each step's loss (one batch, noisy) faint, its running mean over 25 steps drawn over it.
+      lineChart(chart, [
+        { name: w.name, color: color(w.name), points: series, width: 1, opacity: 0.3 },
+        { name: w.name + " mean", color: color(w.name), points: runningMean(series, 25), width: 2 },
+      ], { margin: { l: 30, r: 14, t: 6, b: 18 }, yTicks: 3, xTicks: 3, maxGap: 1 });
     } else if (w.up) {
       html("div", { class: "empty", text: "no loss reported" }, card);
     }
@@ -246,12 +255,26 @@ function drawWorkers(state, color) {
   }
 }
 
+// Running mean of the last `k` y values at each point.
+function runningMean(points, k) {
+  let sum = 0;
+  return points.map((p, i) => {
+    sum += p[1];
+    if (i >= k) sum -= points[i - k][1];
+    return [p[0], sum / Math.min(i + 1, k)];
+  });
+}
+
 // The gist of a transport error (full text stays in the tooltip).
 function shortError(text) {
-  const known = ["Connection refused", "no answer within", "HTTP ", "bad JSON", "not a JSON object"];
+  const known = ["not dialled", "answers as", "Connection refused", "no answer within", "HTTP ", "bad worker status", "bad JSON"];
   const hit = known.find(k => text.includes(k));
   const gist = hit ? text.slice(text.indexOf(hit)) : text;
-  return "unreachable: " + (gist.length > 80 ? gist.slice(0, 80) + "…" : gist);
+  const short = gist.length > 80 ? gist.slice(0, 80) + "…" : gist;
+  // A refused address or another node's answer is not a connectivity problem: say what it is.
+  if (hit === "not dialled") return short;
+  if (hit === "answers as") return "wrong node: " + short;
+  return "unreachable: " + short;
 }
 
 function render(state) {

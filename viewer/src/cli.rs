@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use bittensor_protocol::policy::AddressPolicy;
 use clap::Parser;
 
 /// Serves a live view of a BitTensor network read from the chain and the workers.
@@ -26,4 +27,42 @@ pub struct Args {
     /// Seconds before a chain or worker request is given up.
     #[arg(long, default_value_t = 2.0)]
     pub timeout_secs: f64,
+    /// Also dial workers whose chain row gives a loopback address (a testnet on this host).
+    /// By default only public unicast addresses are dialled.
+    #[arg(long)]
+    pub allow_loopback: bool,
+    /// Also dial workers whose chain row gives a private-range address (a private testnet).
+    #[arg(long)]
+    pub allow_private: bool,
+}
+
+impl Args {
+    /// Which chain-row addresses the viewer may dial.
+    pub fn policy(&self) -> AddressPolicy {
+        AddressPolicy {
+            allow_loopback: self.allow_loopback,
+            allow_private: self.allow_private,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_is_public_only_unless_flagged() {
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["bittensor-viewer", "--chain-url", "http://127.0.0.1:8888"];
+            argv.extend_from_slice(extra);
+            Args::parse_from(argv).policy()
+        };
+        assert_eq!(args(&[]), AddressPolicy::PUBLIC_ONLY);
+        let local = args(&["--allow-loopback"]);
+        assert!(local.allow_loopback && !local.allow_private);
+        assert_eq!(
+            args(&["--allow-loopback", "--allow-private"]),
+            AddressPolicy::LOCAL_TESTNET
+        );
+    }
 }

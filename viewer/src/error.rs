@@ -23,6 +23,14 @@ pub enum ViewError {
         /// The start of the answer's body, for the message.
         body: String,
     },
+    /// The address policy does not allow dialling this chain row's address.
+    #[error("not dialled: {address}: {reason}")]
+    Refused {
+        /// The `address:port` the chain row gives.
+        address: String,
+        /// The policy's reason.
+        reason: String,
+    },
     /// The answer was not the JSON expected.
     #[error("bad JSON from {url}: {reason}")]
     Json {

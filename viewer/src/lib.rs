@@ -5,7 +5,7 @@
 //! self-contained page plus a JSON snapshot over HTTP.
 //!
 //! - [`chain`]: reading the contract's tables through `chain-client` into one poll's rows.
-//! - [`workers`]: reading workers' `/status` leniently.
+//! - [`workers`]: reading workers' `/status` over h2c, strictly, from allowed addresses only.
 //! - [`model`]: the matrix-model prediction of where emission goes.
 //! - [`state`]: the snapshot served at `/api/state`, its history and conservation check.
 //! - [`poller`]: the background task that refreshes the snapshot.
@@ -14,7 +14,6 @@
 pub mod chain;
 pub mod cli;
 pub mod error;
-pub mod http_client;
 pub mod model;
 pub mod poller;
 pub mod server;

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use bittensor_viewer::chain::ChainSource;
 use bittensor_viewer::cli::Args;
-use bittensor_viewer::http_client::JsonClient;
 use bittensor_viewer::poller::{Poller, SharedSnapshot};
 use bittensor_viewer::server::serve;
 use bittensor_viewer::state::{History, Snapshot};
+use bittensor_viewer::workers::StatusClient;
 use chain_client::{Client, Name};
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -46,13 +46,16 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
-    info!(%addr, chain = %args.chain_url, contract = %args.contract, "viewer started");
+    let policy = args.policy();
+    info!(%addr, chain = %args.chain_url, contract = %args.contract,
+        allow_loopback = policy.allow_loopback, allow_private = policy.allow_private,
+        "viewer started");
 
     let contract: Name = args
         .contract
         .parse()
         .map_err(|e| format!("--contract {:?}: {e}", args.contract))?;
-    let client = JsonClient::new(timeout);
+    let client = StatusClient::new(timeout, policy);
     let shared: SharedSnapshot = Arc::new(RwLock::new(Snapshot {
         contract: args.contract.clone(),
         chain_url: args.chain_url.clone(),

@@ -7,9 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
 
 use crate::chain::ChainSource;
-use crate::http_client::JsonClient;
 use crate::state::{build_snapshot, History, Snapshot};
-use crate::workers::fetch_all;
+use crate::workers::{fetch_all, StatusClient};
 
 /// The latest snapshot, shared between the poller (writer) and the HTTP routes (readers).
 pub type SharedSnapshot = Arc<RwLock<Snapshot>>;
@@ -33,8 +32,8 @@ fn write(shared: &SharedSnapshot, update: impl FnOnce(&mut Snapshot)) {
 pub struct Poller {
     /// Where the tables come from.
     pub source: ChainSource,
-    /// Client for the workers' `/status`.
-    pub client: JsonClient,
+    /// Client for the workers' `/status` (with the address policy).
+    pub client: StatusClient,
     /// The chain URL, shown on the page.
     pub chain_url: String,
     /// History kept across polls.
@@ -114,7 +113,7 @@ mod tests {
         let chain = Client::with_timeout(&url, Duration::from_secs(2));
         let mut poller = Poller {
             source: ChainSource::new(chain, Name::constant("bittensor")),
-            client: JsonClient::new(Duration::from_secs(2)),
+            client: StatusClient::new(Duration::from_secs(2), Default::default()),
             chain_url: url.clone(),
             history: History::new(4),
         };

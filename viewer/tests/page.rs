@@ -1,161 +1,284 @@
-//! The page against a real local chain: nodeos from `localnet`, the real contract deployed,
-//! three of four funded accounts subscribed (alice's worker status served on loopback, bob's
-//! and carol's ports closed), and one emit so the graph has an edge. Checks the viewer's
-//! snapshot against the chain's own tables and the `emission` matrix model, then renders
-//! the page in headless Chromium, checks the DOM and saves `artefacts/viewer.png`.
+//! The live view of a real network: a local nodeos with the real contract, three funded
+//! accounts and three real `bittensor-worker` processes training together on loopback (the
+//! worker crate's process harness), and the real viewer reading the chain and the workers'
+//! `/status` over the HTTP/2 they serve (loopback allowed by `--allow-loopback`).
+//!
+//! Checks that every worker panel shows a live loss series and attributions naming both of
+//! its peers, and that they follow the running workers; renders the page in headless Chromium
+//! and saves `target/artefacts/viewer.png`. Then tries two attacks on the view: an account
+//! whose chain row advertises another node's address (shown down, "answers as"), and, with
+//! the workers killed and the tables quiet, checks the snapshot against the chain's own
+//! tables and the `emission` matrix model.
+//!
+//! Waits have generous deadlines only so that a broken run fails instead of hanging.
+
+#[path = "../../worker/tests/support/mod.rs"]
+mod support;
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use bittensor_tests::{deployed, funded};
 use common::browser::{assert_dom_shows, dump_dom, require_chromium, save_screenshot};
 use common::expected::{as_u64, assert_predictions};
-use common::responder::{closed_port, Responder};
 use common::viewer::Viewer;
-use localnet::{contract_abi, contract_wasm, Localnet};
 use serde_json::{json, Value};
+use support::{spawn, wait_within, StatusReader, WorkerOpts, WorkerProc};
 
-const CONTRACT: &str = "bittensor";
+const USERS: [&str; 3] = ["alice", "bob", "carol"];
+/// An account that subscribes with alice's worker address as its own.
+const IMPOSTOR: &str = "dave";
+/// 100.0000 BIT each; workers stake 10.0000 BIT.
+const FUNDS: u64 = 1_000_000;
+const DEADLINE: Duration = Duration::from_secs(120);
 
-fn push(net: &Localnet, action: &str, args: Value, actor: &str) {
-    net.push_action(CONTRACT, action, &args.to_string(), actor)
-        .unwrap_or_else(|e| panic!("{action} by {actor} failed: {e}"));
+fn workers_of(state: &Value) -> Vec<Value> {
+    state["workers"].as_array().cloned().unwrap_or_default()
+}
+
+fn worker<'a>(state: &'a Value, name: &str) -> &'a Value {
+    state["workers"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
+/// The accounts a worker panel attributes, with their values.
+fn attributions(w: &Value) -> Vec<(String, f64)> {
+    w["attributions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|a| Some((a["peer"].as_str()?.to_string(), a["value"].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The last x (training step) of a worker's loss series.
+fn last_step(w: &Value) -> f64 {
+    w["loss_series"]
+        .as_array()
+        .and_then(|s| s.last())
+        .and_then(|p| p[0].as_f64())
+        .unwrap_or(-1.0)
+}
+
+/// Every worker up, with a loss series over several steps and a positive attribution to each
+/// of its two peers, and an on-chain edge from every worker to a peer.
+fn live(state: &Value) -> bool {
+    let workers = workers_of(state);
+    let panels_live = workers.len() == USERS.len()
+        && workers.iter().all(|w| {
+            let series = w["loss_series"].as_array().map_or(0, Vec::len);
+            let attributed = attributions(w);
+            let me = w["name"].as_str().unwrap_or_default();
+            w["up"] == true
+                && series >= 20
+                && USERS
+                    .iter()
+                    .filter(|u| **u != me)
+                    .all(|u| attributed.iter().any(|(p, v)| p == u && *v > 0.0))
+        });
+    let edges = state["edges"].as_array().cloned().unwrap_or_default();
+    let every_worker_emitted_a_peer_edge =
+        USERS.iter().all(|u| edges.iter().any(|e| e["from"] == *u));
+    panels_live && every_worker_emitted_a_peer_edge && !state["conservation"].is_null()
 }
 
 #[test]
-fn page_shows_the_subscribed_nodes_of_a_real_chain() {
+fn page_shows_live_loss_and_attributions_of_three_real_workers() {
     require_chromium();
-    let net = Localnet::start().expect("starting the local chain (run scripts/setup first)");
-    for name in [CONTRACT, "alice", "bob", "carol", "dave"] {
-        net.create_account(name)
-            .unwrap_or_else(|e| panic!("creating {name}: {e}"));
-    }
-    let wasm = contract_wasm().expect("building the contract");
-    net.deploy_contract(CONTRACT, &wasm, &contract_abi())
-        .expect("deploying the contract");
-    push(
-        &net,
-        "create",
-        json!({"issuer": CONTRACT, "maximum_supply": "1000000.0000 BIT"}),
-        CONTRACT,
+    let (net, contract) = deployed().expect("local chain with the contract");
+    let mut accounts = USERS.to_vec();
+    accounts.push(IMPOSTOR);
+    funded(&net, &contract, &accounts, FUNDS).expect("funded accounts");
+    // Started first, the viewer records every worker's loss from its first steps.
+    let viewer = Viewer::start(
+        &net.url,
+        &contract,
+        "0.5",
+        &["--allow-loopback", "--timeout-secs", "5"],
     );
-    push(
-        &net,
-        "issue",
-        json!({"to": CONTRACT, "quantity": "1000.0000 BIT", "memo": ""}),
-        CONTRACT,
-    );
-    for name in ["alice", "bob", "carol", "dave"] {
-        push(
-            &net,
-            "transfer",
-            json!({"from": CONTRACT, "to": name, "quantity": "100.0000 BIT", "memo": "fund"}),
-            CONTRACT,
-        );
-    }
-    let alice_status = Responder::start(Arc::new(|_: &str, _: &str, _: &str| {
-        (200, json!({"identity": "alice", "step": 50, "loss_history": [[0, 6.5], [25, 5.9], [50, 5.2]],
-                      "attributions": {"alice": 0.6, "bob": 0.4}, "emits": {"pushed": 1, "failed": 0}})
-        .to_string())
-    }));
-    for (name, port, stake) in [
-        ("alice", alice_status.port, "30.0000 BIT"),
-        ("bob", closed_port(), "20.0000 BIT"),
-        ("carol", closed_port(), "10.0000 BIT"),
-    ] {
-        push(
-            &net,
-            "subscribe",
-            json!({"user": name, "address": "127.0.0.1", "port": port, "stake": stake}),
-            name,
-        );
-    }
-    // Let blocks pass after alice's subscribe so her emit accrues a non-zero emission.
-    wait_blocks(&net, 2);
-    push(
-        &net,
-        "emit",
-        json!({"user": "alice", "edges": [{"to": "alice", "weight": 600000},
-                                          {"to": "bob", "weight": 400000}]}),
-        "alice",
-    );
+    let dir = tempfile::tempdir().expect("test directory");
+    let mut workers: Vec<WorkerProc> = USERS
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let mut opts = WorkerOpts::new(user, &net.url, &contract);
+            opts.peers = 2;
+            opts.seed = i as u64 + 1;
+            spawn(dir.path(), &opts, 0)
+        })
+        .collect();
+    let all: Vec<&WorkerProc> = workers.iter().collect();
 
-    let viewer = Viewer::start(&net.url, CONTRACT, "0.5");
-    let state = viewer.wait_for(Duration::from_secs(90), |s| {
-        s["nodes"].as_array().map_or(0, Vec::len) == 3 && !s["conservation"].is_null()
+    let first = wait_within(DEADLINE, "live worker panels", &all, || {
+        let state = viewer.state();
+        live(&state).then_some(state)
     });
+    assert!(first["error"].is_null(), "poll error: {}", first["error"]);
+    let reader = StatusReader::new();
+    for (w, proc) in workers_of(&first).iter().zip(&workers) {
+        let name = w["name"].as_str().unwrap();
+        assert_eq!(name, proc.name);
+        // What the panel shows is what this worker process serves, a moment earlier.
+        let own = reader.status(proc).expect("the worker answers /status");
+        assert_eq!(own["identity"], name);
+        assert_eq!(w["identity"], name);
+        assert!(w["step"].as_u64().unwrap() <= own["step"].as_u64().unwrap());
+        assert_eq!(w["url"], format!("{}/status", proc.base));
+        let series = w["loss_series"].as_array().unwrap();
+        let steps: Vec<f64> = series.iter().map(|p| p[0].as_f64().unwrap()).collect();
+        assert!(steps.windows(2).all(|s| s[0] < s[1]), "{name}: {steps:?}");
+        assert!(
+            series
+                .iter()
+                .all(|p| p[1].as_f64().is_some_and(|l| l.is_finite() && l > 0.0)),
+            "{name}: {series:?}"
+        );
+        // The interval the last posted edge set covers, as the worker reports it.
+        let interval = &w["last_emit_interval"];
+        assert!(interval["steps"].as_u64() > Some(0), "{name}: {interval}");
+        assert!(interval["secs"].as_f64() > Some(0.0), "{name}: {interval}");
+        let weight = interval["weight_in_posted"].as_f64().unwrap();
+        assert!(weight > 0.0 && weight <= 1.0, "{name}: {interval}");
+        let attributed = attributions(w);
+        assert_eq!(attributed[0].0, name, "self first");
+        let total: f64 = attributed.iter().map(|(_, v)| v).sum();
+        assert!(
+            attributed.iter().all(|(_, v)| (0.0..=1.0).contains(v)) && total <= 1.0 + 1e-9,
+            "{name}: {attributed:?}"
+        );
+        println!(
+            "{name}: step {} loss {:.4} ({} points), attributions {attributed:?}",
+            w["step"],
+            w["loss"].as_f64().unwrap(),
+            series.len()
+        );
+    }
 
-    // The snapshot against the chain's own tables (nothing changes them after the emit).
-    assert!(state["error"].is_null(), "poll error: {}", state["error"]);
+    // Live: the panels follow the running workers.
+    let later = wait_within(DEADLINE, "the panels to advance", &all, || {
+        let state = viewer.state();
+        USERS
+            .iter()
+            .all(|u| {
+                let (now, then) = (worker(&state, u), worker(&first, u));
+                now["up"] == true
+                    && now["step"].as_u64() > then["step"].as_u64()
+                    && last_step(now) > last_step(then)
+            })
+            .then_some(state)
+    });
+    assert!(later["history"].as_array().map_or(0, Vec::len) >= 2);
+
+    let mut needles: Vec<String> = USERS
+        .iter()
+        .flat_map(|a| {
+            USERS
+                .iter()
+                .filter(move |b| *b != a)
+                .map(move |b| format!("data-attribution=\"{a}:{b}\""))
+        })
+        .collect();
+    needles.extend(
+        later["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["weight"].as_f64().unwrap_or(0.0) >= 0.01)
+            .map(|e| {
+                format!(
+                    "data-edge=\"{}:{}\"",
+                    e["from"].as_str().unwrap(),
+                    e["to"].as_str().unwrap()
+                )
+            }),
+    );
+    needles.push("holds".into());
+    let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+    // The page is live: a worker slow to answer one poll shows as down in that render, so
+    // the rendered page gets three tries to show every panel.
+    let mut tries = 0;
+    let dom = loop {
+        tries += 1;
+        let dom = dump_dom(&viewer.url());
+        if tries == 3 || !dom.contains("unreachable") {
+            break dom;
+        }
+    };
+    assert_dom_shows(
+        &dom,
+        &USERS,
+        &["data-node", "data-row", "data-worker", "data-loss"],
+        &needles,
+    );
+    save_screenshot(&viewer.url(), "viewer.png");
+
+    // An account advertising alice's address is shown down, not credited with her status.
+    let alice = worker(&later, "alice")["url"].as_str().unwrap().to_string();
+    let port: u16 = alice
+        .trim_end_matches("/status")
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("alice's status port");
+    net.push_action(
+        &contract,
+        "subscribe",
+        &json!({"user": IMPOSTOR, "address": "127.0.0.1", "port": port, "stake": "10.0000 BIT"})
+            .to_string(),
+        IMPOSTOR,
+    )
+    .expect("dave subscribes with alice's address");
+    let impostor = wait_within(DEADLINE, "the impostor's panel", &all, || {
+        let state = viewer.state();
+        let w = worker(&state, IMPOSTOR).clone();
+        (!w.is_null() && w["error"].is_string()).then_some(w)
+    });
+    assert_eq!(impostor["up"], false);
+    let error = impostor["error"].as_str().unwrap();
+    assert!(error.contains("answers as `alice`"), "{error}");
+    assert!(attributions(&impostor).is_empty());
+
+    // Workers killed: nothing changes the tables any more. The snapshot against them.
+    for w in &mut workers {
+        let _ = w.child.kill();
+        let _ = w.child.wait();
+    }
+    let quiet_from = net.get_info().expect("get_info")["head_block_num"]
+        .as_u64()
+        .unwrap();
+    let state = wait_within(DEADLINE, "a poll after the workers stopped", &[], || {
+        let state = viewer.state();
+        (state["head_block"].as_u64() > Some(quiet_from + 1)
+            && workers_of(&state).iter().all(|w| w["up"] == false))
+        .then_some(state)
+    });
     let mut rows = net
-        .table(CONTRACT, CONTRACT, "metagraph")
+        .table(&contract, &contract, "metagraph")
         .expect("metagraph");
     rows.sort_by(|a, b| a["user"].as_str().cmp(&b["user"].as_str()));
     let nodes = state["nodes"].as_array().unwrap();
     let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["alice", "bob", "carol"]);
+    assert_eq!(names, ["alice", "bob", "carol", IMPOSTOR]);
     for (node, row) in nodes.iter().zip(&rows) {
-        assert_eq!(
-            node["stake"].as_u64().unwrap(),
-            as_u64(&row["stake"]),
-            "{node}"
-        );
+        assert_eq!(node["stake"].as_u64().unwrap(), as_u64(&row["stake"]));
     }
     assert_predictions(nodes, &rows);
     let residuals = net
-        .table(CONTRACT, CONTRACT, "residuals")
+        .table(&contract, &contract, "residuals")
         .expect("residuals");
-    let bob_residual = residuals
-        .iter()
-        .find(|r| r["user"] == "bob")
-        .map_or(0, |r| as_u64(&r["residual"]));
-    assert_eq!(nodes[1]["residual"].as_u64(), Some(bob_residual));
+    for node in nodes {
+        let on_chain = residuals
+            .iter()
+            .find(|r| r["user"] == node["name"])
+            .map_or(0, |r| as_u64(&r["residual"]));
+        assert_eq!(node["residual"].as_u64(), Some(on_chain), "{node}");
+    }
     let c = &state["conservation"];
-    assert_eq!(
-        c["supply"].as_u64().map(|s| s > 10_000_000),
-        Some(true),
-        "{c}"
-    );
     assert_eq!(c["supply_holds"], true, "{c}");
     assert_eq!(c["sums_hold"], true, "{c}");
-    let ups: Vec<bool> = nodes.iter().map(|n| n["up"].as_bool().unwrap()).collect();
-    assert_eq!(ups, [true, false, false]);
-
-    // The rendered page.
-    let dom = dump_dom(&viewer.url());
-    assert_dom_shows(
-        &dom,
-        &["alice", "bob", "carol"],
-        &["data-node", "data-row", "data-worker"],
-        &[
-            "data-edge=\"alice:bob\"",
-            "data-attribution=\"alice:bob\"",
-            "holds",
-        ],
-    );
-    assert!(
-        !dom.contains("data-node=\"dave\""),
-        "dave is funded but not subscribed"
-    );
-
-    save_screenshot(&viewer.url(), "viewer.png");
-}
-
-/// Blocks until the chain's head has advanced by `count` blocks (bounded by a timeout).
-fn wait_blocks(net: &Localnet, count: u64) {
-    let head = || {
-        net.get_info().expect("get_info")["head_block_num"]
-            .as_u64()
-            .expect("head_block_num")
-    };
-    let target = head() + count;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while head() < target {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the chain stopped producing blocks"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

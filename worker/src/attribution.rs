@@ -1,7 +1,13 @@
-//! Attribution: an exponential moving average of the model's per-input importance (self
-//! first, then one value per upstream peer slot), turned into the fixed-point edge set
-//! the contract's `emit` accepts.
+//! Attribution: an exponential moving average over time (a half-life in seconds, not a
+//! number of steps) of the model's per-input importance (self first, then one value per
+//! upstream peer slot), turned into the fixed-point edge set the contract's `emit` accepts.
+//! It also keeps the emit interval under way, so that `/status` can say what the last posted
+//! edge set covers: how long, how many steps, the interval's own mean importance, and how
+//! much of the posted EMA came from it.
 
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bittensor_protocol::status::EmitInterval;
 use emission::edges::to_fixed;
 use emission::fixed::{MIN_SELF_WEIGHT, WEIGHT_ONE};
 use emission::{Edge, EdgeError};
@@ -10,28 +16,80 @@ use emission::{Edge, EdgeError};
 /// parts per million can never push the self edge below the minimum.
 const SELF_MARGIN_PPM: f64 = 64.0;
 
+/// The steps folded in since the last accepted emit.
+#[derive(Debug, Clone)]
+struct Interval {
+    started: Instant,
+    steps: u64,
+    share_sums: Vec<f64>,
+    /// What the EMA kept of its value from before the interval: the product of `1 - alpha`.
+    carry: f64,
+}
+
 /// Running EMA of importance per input: index 0 is the node itself, 1..=k the peer slots.
 #[derive(Debug, Clone)]
 pub struct Attribution {
     ema: Vec<f64>,
-    decay: f64,
-    seen: bool,
+    half_life_secs: f64,
+    last_update: Option<Instant>,
+    interval: Interval,
+    last_interval: Option<EmitInterval>,
+}
+
+/// The share of an EMA with half-life `half_life` that an update `dt` later carries:
+/// `1 - 2^(-dt / half_life)`; a half-life of zero keeps only the latest update.
+pub fn weight_of(dt: Duration, half_life_secs: f64) -> f64 {
+    if half_life_secs <= 0.0 {
+        return 1.0;
+    }
+    1.0 - (-dt.as_secs_f64() / half_life_secs).exp2()
 }
 
 impl Attribution {
-    /// Starts with all weight on self (the contract's initial edge set) for `peers` slots.
-    pub fn new(peers: usize, decay: f64) -> Self {
+    /// Starts with all weight on self (the contract's initial edge set) for `peers` slots;
+    /// importance half-life `half_life_secs` (0 = the latest step only; negative or
+    /// non-finite values count as 0).
+    pub fn new(peers: usize, half_life_secs: f64) -> Self {
+        Self::new_at(peers, half_life_secs, Instant::now())
+    }
+
+    /// [`Attribution::new`] with the first emit interval starting at `now`.
+    pub fn new_at(peers: usize, half_life_secs: f64, now: Instant) -> Self {
         let mut ema = vec![0.0; peers + 1];
         ema[0] = 1.0;
         Attribution {
             ema,
-            decay: decay.clamp(0.0, 1.0),
-            seen: false,
+            half_life_secs: if half_life_secs.is_finite() {
+                half_life_secs.max(0.0)
+            } else {
+                0.0
+            },
+            last_update: None,
+            interval: Interval {
+                started: now,
+                steps: 0,
+                share_sums: vec![0.0; peers + 1],
+                carry: 1.0,
+            },
+            last_interval: None,
         }
     }
 
-    /// Folds one step's importance in; bad values (negative, NaN, wrong length) are ignored.
+    /// The EMA's half-life in seconds.
+    pub fn half_life_secs(&self) -> f64 {
+        self.half_life_secs
+    }
+
+    /// Folds one step's importance in now; see [`Attribution::update_at`].
     pub fn update(&mut self, importance: &[f64]) {
+        self.update_at(importance, Instant::now());
+    }
+
+    /// Folds one step's importance in at time `now`: its shares move the EMA by the weight the
+    /// time since the previous step carries, so a burst of fast steps counts no more than one
+    /// slow step over the same seconds. Bad values (non-finite, wrong length, all zero) are
+    /// ignored; negative ones count as zero.
+    pub fn update_at(&mut self, importance: &[f64], now: Instant) {
         if importance.len() != self.ema.len() || importance.iter().any(|v| !v.is_finite()) {
             return;
         }
@@ -39,27 +97,76 @@ impl Attribution {
         if total <= 0.0 {
             return;
         }
-        for (e, v) in self.ema.iter_mut().zip(importance) {
+        let alpha = match self.last_update {
+            Some(last) => weight_of(now.saturating_duration_since(last), self.half_life_secs),
+            None => 1.0,
+        };
+        for (i, v) in importance.iter().enumerate() {
             let share = v.max(0.0) / total;
-            *e = if self.seen {
-                self.decay * *e + (1.0 - self.decay) * share
-            } else {
-                share
-            };
+            self.ema[i] = ((1.0 - alpha) * self.ema[i] + alpha * share).clamp(0.0, 1.0);
+            self.interval.share_sums[i] += share;
         }
-        self.seen = true;
+        self.interval.steps += 1;
+        self.interval.carry *= 1.0 - alpha;
+        self.last_update = Some(now);
     }
 
     /// Forgets a slot's history when a different peer takes it over.
     pub fn reset_slot(&mut self, slot: usize) {
         if let Some(e) = self.ema.get_mut(slot + 1) {
             *e = 0.0;
+            self.interval.share_sums[slot + 1] = 0.0;
         }
     }
 
     /// The current EMA values, self first (for status reports).
     pub fn values(&self) -> &[f64] {
         &self.ema
+    }
+
+    /// The interval the last accepted emit covered, once there was one.
+    pub fn last_interval(&self) -> Option<&EmitInterval> {
+        self.last_interval.as_ref()
+    }
+
+    /// Records that the edge set built from `posted` (a clone taken at `taken`) was accepted:
+    /// the steps it covered close the interval, and later steps start the next one. A failed
+    /// emit calls nothing, so its steps stay in the interval of the next successful one.
+    pub fn emitted(&mut self, posted: &Attribution, taken: Instant) {
+        let p = &posted.interval;
+        let secs = taken.saturating_duration_since(p.started).as_secs_f64();
+        let steps = p.steps.min(self.interval.steps);
+        let mean_importance = p
+            .share_sums
+            .iter()
+            .map(|s| {
+                if p.steps == 0 {
+                    0.0
+                } else {
+                    (s / p.steps as f64).clamp(0.0, 1.0)
+                }
+            })
+            .collect();
+        for (mine, theirs) in self.interval.share_sums.iter_mut().zip(&p.share_sums) {
+            *mine = (*mine - theirs).max(0.0);
+        }
+        self.interval.steps -= steps;
+        self.interval.started = taken;
+        // The steps folded in after `taken` (one chain round trip) start the next interval.
+        self.interval.carry = if p.carry > 0.0 {
+            (self.interval.carry / p.carry).min(1.0)
+        } else {
+            1.0
+        };
+        self.last_interval = Some(EmitInterval {
+            ended_unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            secs,
+            steps: p.steps,
+            mean_importance,
+            weight_in_posted: (1.0 - p.carry).clamp(0.0, 1.0),
+        });
     }
 
     /// Builds the edge set for `emit`: self first, then each slot's peer that `is_subscribed`
@@ -137,14 +244,98 @@ mod tests {
 
     #[test]
     fn ema_moves_towards_importance() {
-        let mut a = Attribution::new(2, 0.5);
-        a.update(&[1.0, 1.0, 2.0]);
+        let t0 = Instant::now();
+        let mut a = Attribution::new_at(2, 1.0, t0);
+        a.update_at(&[1.0, 1.0, 2.0], t0);
         assert_eq!(a.values(), &[0.25, 0.25, 0.5]);
-        a.update(&[1.0, 0.0, 0.0]);
+        // One half-life later the EMA has moved half way.
+        a.update_at(&[1.0, 0.0, 0.0], t0 + Duration::from_secs(1));
         assert_eq!(a.values(), &[0.625, 0.125, 0.25]);
-        a.update(&[f64::NAN, 1.0, 1.0]);
-        a.update(&[1.0, 1.0]);
+        a.update_at(&[f64::NAN, 1.0, 1.0], t0 + Duration::from_secs(2));
+        a.update_at(&[1.0, 1.0], t0 + Duration::from_secs(2));
+        a.update_at(&[0.0, -1.0, 0.0], t0 + Duration::from_secs(2));
         assert_eq!(a.values(), &[0.625, 0.125, 0.25]);
+    }
+
+    fn close(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12)
+    }
+
+    #[test]
+    fn the_ema_is_over_seconds_not_steps() {
+        let t0 = Instant::now();
+        let ms = |m: u64| t0 + Duration::from_millis(m);
+        let (mut slow, mut fast) = (
+            Attribution::new_at(1, 2.0, t0),
+            Attribution::new_at(1, 2.0, t0),
+        );
+        slow.update_at(&[0.0, 1.0], t0);
+        fast.update_at(&[0.0, 1.0], t0);
+        // One step after a second, or ten steps over the same second: the same EMA.
+        slow.update_at(&[1.0, 0.0], ms(1000));
+        for i in 1..=10 {
+            fast.update_at(&[1.0, 0.0], ms(100 * i));
+        }
+        assert!(
+            close(slow.values(), fast.values()),
+            "{:?} vs {:?}",
+            slow.values(),
+            fast.values()
+        );
+        let kept = 1.0 - weight_of(Duration::from_secs(1), 2.0);
+        assert!(close(slow.values(), &[1.0 - kept, kept]));
+        // A zero half-life keeps only the latest step.
+        let mut now = Attribution::new_at(1, 0.0, t0);
+        now.update_at(&[0.0, 1.0], t0);
+        now.update_at(&[3.0, 1.0], ms(1));
+        assert_eq!(now.values(), &[0.75, 0.25]);
+    }
+
+    #[test]
+    fn an_emit_reports_the_interval_it_covers_and_a_failed_one_extends_it() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut a = Attribution::new_at(1, 1.0, t0);
+        assert!(a.last_interval().is_none());
+        a.update_at(&[1.0, 1.0], at(500));
+        a.update_at(&[1.0, 3.0], at(1000));
+        let posted = a.clone();
+        a.emitted(&posted, at(1000));
+        let w = a.last_interval().unwrap().clone();
+        assert_eq!((w.steps, w.secs), (2, 1.0));
+        assert!(close(&w.mean_importance, &[0.375, 0.625]));
+        assert_eq!(
+            w.weight_in_posted, 1.0,
+            "the first step replaces the initial all-self"
+        );
+
+        // Two steps, a failed emit (nothing recorded), two more steps, an accepted emit.
+        for ms in [1500, 2000] {
+            a.update_at(&[1.0, 0.0], at(ms));
+        }
+        let _failed = a.clone();
+        for ms in [2500, 3000] {
+            a.update_at(&[1.0, 0.0], at(ms));
+        }
+        let posted = a.clone();
+        a.emitted(&posted, at(3000));
+        let w = a.last_interval().unwrap().clone();
+        assert_eq!((w.steps, w.secs), (4, 2.0));
+        assert!(close(&w.mean_importance, &[1.0, 0.0]));
+        assert!((w.weight_in_posted - 0.75).abs() < 1e-12, "{w:?}");
+
+        // A step that lands while the emit is on its way belongs to the next interval.
+        a.update_at(&[0.0, 1.0], at(3500));
+        let posted = a.clone();
+        a.update_at(&[0.0, 1.0], at(4500));
+        a.emitted(&posted, at(4000));
+        assert_eq!(a.last_interval().unwrap().steps, 1);
+        let posted = a.clone();
+        a.emitted(&posted, at(5000));
+        let w = a.last_interval().unwrap();
+        assert_eq!((w.steps, w.secs), (1, 1.0));
+        assert!(close(&w.mean_importance, &[0.0, 1.0]));
+        assert!((w.weight_in_posted - weight_of(Duration::from_secs(1), 1.0)).abs() < 1e-12);
     }
 
     #[test]

@@ -129,8 +129,9 @@ pub struct ModelSection {
     pub batch: usize,
     /// Context window.
     pub window: usize,
-    /// EMA decay of the attribution (closer to 1 = slower).
-    pub attribution_decay: f64,
+    /// Half-life, in seconds, of the attribution's importance EMA (0 = the latest step only);
+    /// time-based so that the posted edge sets mean the same on fast and slow machines.
+    pub attribution_half_life_secs: f64,
     /// libtorch intra-op threads (0 = libtorch's default); 1 is fastest for small models
     /// and when several workers share a machine.
     pub threads: i32,
@@ -152,7 +153,7 @@ impl Default for ModelSection {
             lr: 0.05,
             batch: 128,
             window: 1,
-            attribution_decay: 0.95,
+            attribution_half_life_secs: 2.0,
             threads: 1,
         }
     }
@@ -243,6 +244,12 @@ impl Config {
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !positive(self.chain.emit_interval_secs) || !positive(self.chain.refresh_interval_secs) {
             return bad("chain intervals must be positive".into());
+        }
+        let h = self.model.attribution_half_life_secs;
+        if !(h.is_finite() && h >= 0.0) {
+            return bad(format!(
+                "model.attribution_half_life_secs must be a number of seconds >= 0, got {h}"
+            ));
         }
         if !positive(self.node.checkpoint_secs) {
             return bad("node.checkpoint_secs must be positive".into());

@@ -153,12 +153,12 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
         let l = losses(doc);
         let (first, last) = (mean(&l[..20]), mean(&l[l.len() - 20..]));
         println!(
-            "{}: steps {} loss {first:.4} -> {last:.4}, {:.0} examples/s, emits {}, attributions {}",
+            "{}: steps {} loss {first:.4} -> {last:.4}, {:.0} examples/s, emits {}, edges {}",
             w.name,
             doc["step"],
             doc["examples_per_sec"].as_f64().unwrap_or(0.0),
             doc["emits_pushed"],
-            doc["attributions"]
+            doc["last_edges"]
         );
         assert!(
             last < first,

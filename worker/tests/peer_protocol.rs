@@ -144,6 +144,9 @@ async fn backward_changes_the_served_embeddings() {
     let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(doc["identity"], "alice");
     assert_eq!(doc["server"]["backward_applied"], 1);
+    let typed = bittensor_protocol::status::WorkerStatus::parse(&body)
+        .expect("the served status parses strictly as the protocol's type");
+    assert_eq!(typed.server["backward_applied"], 1);
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use chain_client::Name;
 /// Builds the snapshot of one successful poll and records it in `history`.
 ///
 /// `reports` may be in any order; nodes and workers come out sorted by name. `now_ms` is the
-/// poll's Unix time, used as the loss chart's x for workers reporting neither step nor history.
+/// poll's Unix time.
 pub fn build_snapshot(
     tables: &ChainTables,
     reports: Vec<WorkerReport>,
@@ -89,7 +89,7 @@ pub fn build_snapshot(
     let workers = reports
         .into_iter()
         .map(|report| {
-            let series = history.loss_series(&report, now_ms as f64);
+            let series = history.loss_series(&report);
             WorkerView::new(report, series)
         })
         .collect();
@@ -111,7 +111,7 @@ pub fn build_snapshot(
 mod tests {
     use super::*;
     use crate::chain::{MetagraphRow, ResidualRow};
-    use crate::workers::WorkerStatus;
+    use crate::workers::status_for_tests;
     use serde_json::{json, Value};
 
     fn tables(metagraph: Value, residuals: Value, supply: &str, balances: u64) -> ChainTables {
@@ -158,11 +158,7 @@ mod tests {
             url: format!("http://127.0.0.1/{name}"),
             up,
             error: (!up).then(|| "refused".to_string()),
-            status: WorkerStatus {
-                loss: up.then_some(2.5),
-                step: up.then_some(7),
-                ..WorkerStatus::default()
-            },
+            status: up.then(|| status_for_tests(name, 7, &[2.5])),
         }
     }
 

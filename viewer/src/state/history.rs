@@ -1,5 +1,5 @@
 //! Bounded history kept across polls: stake fractions over blocks, and each worker's loss
-//! when the worker does not report its own history.
+//! series, longer than the tail a worker reports.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -65,15 +65,23 @@ impl History {
 
     /// Each node's share of what was credited (stake + residual growth) between the oldest
     /// and newest recorded blocks: the on-chain counterpart of the matrix model's emission
-    /// share. Empty when nothing was credited yet; nodes absent at either end are left out.
+    /// share. A node that joined inside the window counts from its first recorded block (its
+    /// subscription stake is not a credit); nodes gone at the newest block are left out.
+    /// Empty when nothing was credited yet.
     pub fn credited_shares(&self) -> BTreeMap<String, f64> {
-        let (Some(first), Some(last)) = (self.fractions.front(), self.fractions.back()) else {
+        let Some(last) = self.fractions.back() else {
             return BTreeMap::new();
         };
+        let mut base: BTreeMap<&String, u64> = BTreeMap::new();
+        for point in &self.fractions {
+            for (name, held) in &point.held {
+                base.entry(name).or_insert(*held);
+            }
+        }
         let gains: BTreeMap<&String, u64> = last
             .held
             .iter()
-            .filter_map(|(name, now)| Some((name, now.saturating_sub(*first.held.get(name)?))))
+            .filter_map(|(name, now)| Some((name, now.saturating_sub(*base.get(name)?))))
             .collect();
         let total: u128 = gains.values().map(|g| *g as u128).sum();
         if total == 0 {
@@ -86,27 +94,28 @@ impl History {
     }
 
     /// The loss series to draw for a worker, recorded across polls (last `capacity` points):
-    /// the points of its own history newer than those recorded, or else its latest loss at
-    /// its step (or `fallback_x` when it reports no step). A history that goes back in
-    /// steps means the worker restarted: the recording starts over from it.
-    pub fn loss_series(&mut self, report: &WorkerReport, fallback_x: f64) -> Vec<(f64, f64)> {
-        let own = &report.status.loss_history;
+    /// the points of its reported loss tail newer than those recorded. A tail that goes back
+    /// in steps means the worker restarted: the recording starts over from it. A worker that
+    /// is down keeps the series recorded so far.
+    pub fn loss_series(&mut self, report: &WorkerReport) -> Vec<(f64, f64)> {
+        let own: Vec<(f64, f64)> = report
+            .status
+            .as_ref()
+            .map(|s| {
+                s.loss_points()
+                    .into_iter()
+                    .map(|(step, loss)| (step as f64, loss))
+                    .collect()
+            })
+            .unwrap_or_default();
         let series = self.losses.entry(report.name.clone()).or_default();
         if let (Some(theirs), Some(ours)) = (own.last(), series.back()) {
             if theirs.0 < ours.0 {
                 series.clear();
             }
         }
-        if !own.is_empty() {
-            let newest = series.back().map(|p| p.0);
-            series.extend(own.iter().filter(|p| newest.is_none_or(|x| p.0 > x)));
-        } else if let Some(loss) = report.status.loss {
-            let x = report.status.step.map_or(fallback_x, |s| s as f64);
-            match series.back_mut() {
-                Some(last) if last.0 == x => last.1 = loss,
-                _ => series.push_back((x, loss)),
-            }
-        }
+        let newest = series.back().map(|p| p.0);
+        series.extend(own.iter().filter(|p| newest.is_none_or(|x| p.0 > x)));
         while series.len() > self.capacity {
             series.pop_front();
         }
@@ -122,7 +131,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workers::WorkerStatus;
+    use crate::workers::status_for_tests;
 
     fn view(name: &str, fraction: f64) -> NodeView {
         held(name, fraction, 0)
@@ -171,52 +180,56 @@ mod tests {
             &[held("a", 0.5, 130), held("b", 0.5, 110), held("c", 0.0, 9)],
         );
         let shares = h.credited_shares();
-        assert_eq!(shares.len(), 2, "c joined inside the window: {shares:?}");
+        assert_eq!(
+            shares["c"], 0.0,
+            "c's subscription stake is not a credit: {shares:?}"
+        );
         assert!((shares["a"] - 0.75).abs() < 1e-12 && (shares["b"] - 0.25).abs() < 1e-12);
+        // Later gains of c count from its first block.
+        h.record_fractions(
+            3,
+            &[held("a", 0.5, 130), held("b", 0.5, 110), held("c", 0.0, 49)],
+        );
+        let shares = h.credited_shares();
+        assert!((shares["c"] - 0.5).abs() < 1e-12, "{shares:?}");
     }
 
-    /// Worker `a`, up, reporting `status`.
-    fn worker_a(status: WorkerStatus) -> WorkerReport {
+    /// Worker `a`, up, at `step` with loss tail `tail`.
+    fn worker_a(step: u64, tail: &[f64]) -> WorkerReport {
         WorkerReport {
             name: "a".into(),
             url: String::new(),
             up: true,
             error: None,
-            status,
+            status: Some(status_for_tests("a", step, tail)),
         }
     }
 
     #[test]
-    fn loss_series_prefers_the_workers_own_history() {
-        let mut h = History::new(2);
-        let mut report = worker_a(WorkerStatus {
-            loss: Some(3.0),
-            step: Some(10),
-            ..WorkerStatus::default()
-        });
-        assert_eq!(h.loss_series(&report, 0.0), vec![(10.0, 3.0)]);
-        report.status.step = Some(20);
-        report.status.loss = Some(2.0);
-        h.loss_series(&report, 0.0);
-        report.status.step = Some(30);
-        assert_eq!(h.loss_series(&report, 0.0), vec![(20.0, 2.0), (30.0, 2.0)]);
-        // A history ending before the recorded steps: the worker restarted.
-        report.status.loss_history = vec![(1.0, 9.0), (2.0, 8.0), (3.0, 7.0)];
-        assert_eq!(h.loss_series(&report, 0.0), vec![(2.0, 8.0), (3.0, 7.0)]);
-    }
-
-    #[test]
-    fn overlapping_worker_histories_are_merged_beyond_the_workers_own_tail() {
-        let mut h = History::new(5);
-        let mut report = worker_a(WorkerStatus {
-            loss_history: vec![(1.0, 9.0), (2.0, 8.0)],
-            ..WorkerStatus::default()
-        });
-        h.loss_series(&report, 0.0);
-        report.status.loss_history = vec![(2.0, 8.0), (3.0, 7.0)];
+    fn loss_series_records_the_tails_across_polls() {
+        let mut h = History::new(4);
         assert_eq!(
-            h.loss_series(&report, 0.0),
-            vec![(1.0, 9.0), (2.0, 8.0), (3.0, 7.0)]
+            h.loss_series(&worker_a(2, &[3.0, 2.5])),
+            vec![(1.0, 3.0), (2.0, 2.5)]
+        );
+        // Overlapping tails are merged; the window keeps the newest points.
+        assert_eq!(
+            h.loss_series(&worker_a(4, &[2.5, 2.2, 2.0])),
+            vec![(1.0, 3.0), (2.0, 2.5), (3.0, 2.2), (4.0, 2.0)]
+        );
+        assert_eq!(
+            h.loss_series(&worker_a(5, &[1.9])),
+            vec![(2.0, 2.5), (3.0, 2.2), (4.0, 2.0), (5.0, 1.9)]
+        );
+        // Down: the recorded series stays.
+        let mut down = worker_a(0, &[]);
+        down.up = false;
+        down.status = None;
+        assert_eq!(h.loss_series(&down).len(), 4);
+        // A tail ending before the recorded steps: the worker restarted.
+        assert_eq!(
+            h.loss_series(&worker_a(2, &[9.0, 8.0])),
+            vec![(1.0, 9.0), (2.0, 8.0)]
         );
     }
 }

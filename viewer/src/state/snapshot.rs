@@ -6,7 +6,27 @@ use serde::Serialize;
 
 use super::conservation::Conservation;
 use crate::chain::GlobalRow;
-use crate::workers::{Attribution, WorkerReport};
+use crate::workers::WorkerReport;
+
+/// How much a worker values one account (itself or an upstream peer).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attribution {
+    /// The account attributed.
+    pub peer: String,
+    /// The worker's current attribution, in `[0, 1]`.
+    pub value: f64,
+}
+
+/// The emit interval a worker's last accepted edge set covers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalView {
+    /// Seconds covered.
+    pub secs: f64,
+    /// Training steps inside it.
+    pub steps: u64,
+    /// Share of the posted attribution that comes from this interval.
+    pub weight_in_posted: f64,
+}
 
 /// One subscribed node as shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,32 +92,49 @@ pub struct WorkerView {
     pub step: Option<u64>,
     /// Latest loss.
     pub loss: Option<f64>,
-    /// `(step, loss)` points: the worker's own history, or what the viewer recorded.
+    /// Training pairs per second.
+    pub examples_per_sec: Option<f64>,
+    /// `(step, loss)` points recorded across polls.
     pub loss_series: Vec<(f64, f64)>,
-    /// Attributions per peer.
+    /// Attributions: the worker itself first, then each upstream peer.
     pub attributions: Vec<Attribution>,
     /// Emits accepted by the chain.
     pub emits_pushed: Option<u64>,
     /// Emits that failed.
     pub emits_failed: Option<u64>,
+    /// The interval the last accepted emit covered.
+    pub last_emit_interval: Option<IntervalView>,
 }
 
 impl WorkerView {
     /// Combines a fresh report with the loss series to draw.
     pub fn new(report: WorkerReport, loss_series: Vec<(f64, f64)>) -> Self {
-        let s = report.status;
+        let s = report.status.as_ref();
         Self {
+            identity: s.map(|s| s.identity.clone()),
+            step: s.map(|s| s.step),
+            loss: s.and_then(|s| s.loss),
+            examples_per_sec: s.map(|s| s.examples_per_sec),
+            loss_series,
+            attributions: s.map_or_else(Vec::new, |s| {
+                s.attributions()
+                    .into_iter()
+                    .map(|(peer, value)| Attribution { peer, value })
+                    .collect()
+            }),
+            emits_pushed: s.map(|s| s.emits_pushed),
+            emits_failed: s.map(|s| s.emits_failed),
+            last_emit_interval: s.and_then(|s| s.last_emit_interval.as_ref()).map(|w| {
+                IntervalView {
+                    secs: w.secs,
+                    steps: w.steps,
+                    weight_in_posted: w.weight_in_posted,
+                }
+            }),
             name: report.name,
             url: report.url,
             up: report.up,
             error: report.error,
-            identity: s.identity,
-            step: s.step,
-            loss: s.loss,
-            loss_series,
-            attributions: s.attributions,
-            emits_pushed: s.emits_pushed,
-            emits_failed: s.emits_failed,
         }
     }
 }

@@ -68,12 +68,12 @@ pub fn dump_dom(url: &str) -> String {
     run(&["--dump-dom".to_string(), url.to_string()])
 }
 
-/// Saves a 1280x900 screenshot of `url` to `path`.
+/// Saves a 1280x1180 screenshot of `url` to `path` (the whole page with three worker panels).
 pub fn screenshot(url: &str, path: &Path) {
     let _ = std::fs::remove_file(path);
     run(&[
         format!("--screenshot={}", path.display()),
-        "--window-size=1280,900".to_string(),
+        "--window-size=1280,1180".to_string(),
         url.to_string(),
     ]);
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);

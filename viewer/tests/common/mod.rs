@@ -1,11 +1,10 @@
-//! Shared pieces of the viewer's page tests: a tiny HTTP responder (for status endpoints and
-//! table fixtures), the viewer process, headless Chromium, and the expected model figures.
+//! Shared pieces of the viewer's page test: the viewer process, headless Chromium, and the
+//! expected model figures. (The worker processes come from `worker/tests/support`.)
 
 #![allow(dead_code)]
 
 pub mod browser;
 pub mod expected;
-pub mod responder;
 pub mod viewer;
 
 use std::path::PathBuf;

@@ -1,12 +1,11 @@
 //! Starts the real `bittensor-viewer` binary on a free port and waits for its snapshot.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-use super::responder::http_get;
 
 /// A running viewer process, killed on drop.
 pub struct Viewer {
@@ -18,11 +17,13 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// Runs the viewer against `chain_url`/`contract`, polling every `poll_secs`.
-    pub fn start(chain_url: &str, contract: &str, poll_secs: &str) -> Viewer {
+    /// Runs the viewer against `chain_url`/`contract`, polling every `poll_secs`, with
+    /// `extra` flags (e.g. `--allow-loopback`).
+    pub fn start(chain_url: &str, contract: &str, poll_secs: &str, extra: &[&str]) -> Viewer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bittensor-viewer"))
             .args(["--chain-url", chain_url, "--contract", contract])
             .args(["--listen", "127.0.0.1:0", "--poll-secs", poll_secs])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -78,4 +79,29 @@ impl Drop for Viewer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A blocking `GET http://127.0.0.1:port/path` returning the body (the viewer serves HTTP/1.1).
+fn http_get(port: u16, path: &str) -> Result<String, String> {
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("write: {e}"))?;
+    let mut text = String::new();
+    stream
+        .read_to_string(&mut text)
+        .map_err(|e| format!("read: {e}"))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no header end in {text:?}"))?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!(
+            "status line: {}",
+            head.lines().next().unwrap_or("")
+        ));
+    }
+    Ok(body.to_string())
 }

@@ -23,12 +23,14 @@ pub struct ChainSettings {
 
 /// Pushes one emit with the current attribution and records the outcome; true on success.
 pub async fn emit_now(shared: &Arc<Shared>, chain: &dyn ChainApi) -> bool {
+    let taken = std::time::Instant::now();
     let attribution = lock(&shared.attribution).clone();
     let names = lock(&shared.peers).slots.names();
     match emit_latest(chain, &shared.identity, &attribution, &names).await {
         Ok((rows, edges)) => {
             let edges: Vec<(String, u32)> = edges.into_iter().map(|e| (e.to, e.weight)).collect();
             tracing::info!(edges = ?edges, "emit pushed");
+            lock(&shared.attribution).emitted(&attribution, taken);
             {
                 let mut s = lock(&shared.stats);
                 s.emits_pushed += 1;

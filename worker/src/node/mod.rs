@@ -1,7 +1,8 @@
 //! A running node: the shared state, the training loop, the chain loop and the peer
 //! server, started and stopped together by [`run`].
 //!
-//! - [`state`]: what the loops share (model, attribution, peers, counters) and `/status`.
+//! - [`state`]: what the loops share (model, attribution, peers, counters).
+//! - [`status`]: the `/status` document built from that state.
 //! - [`tensors`]: conversions between wire tensors and tch tensors.
 //! - [`trainer`]: the training loop (peer features in, gradients back out).
 //! - [`chain_loop`]: peer discovery and periodic emits.
@@ -14,6 +15,7 @@ pub mod chain_loop;
 pub mod checkpoint;
 pub mod runner;
 pub mod state;
+pub mod status;
 pub mod tensors;
 pub mod trainer;
 

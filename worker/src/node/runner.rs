@@ -131,7 +131,7 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         model: Mutex::new(model),
         out_dim: m.out_dim as usize,
         remote_scale: 1.0,
-        attribution: Mutex::new(Attribution::new(m.peers, m.attribution_decay)),
+        attribution: Mutex::new(Attribution::new(m.peers, m.attribution_half_life_secs)),
         peers: Mutex::new(PeerTable::new(m.peers, cfg.node.seed, peer_backoff)),
         stats: Mutex::new(Stats::default()),
         loss_tail: cfg.node.loss_tail,

@@ -1,5 +1,5 @@
-//! State shared by the training loop, the chain loop and the peer server, and the
-//! `/status` document built from it. Locks are std mutexes held only for short,
+//! State shared by the training loop, the chain loop and the peer server (the `/status`
+//! document built from it is in `status.rs`). Locks are std mutexes held only for short,
 //! await-free sections (model calls run on the blocking pool).
 
 use std::collections::VecDeque;
@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use serde_json::json;
+use bittensor_protocol::status::WorkerStatus;
 
 use super::tensors::{from_tch, to_tch};
 use crate::attribution::Attribution;
@@ -151,57 +151,6 @@ impl Shared {
             s.loss_tail.pop_front();
         }
     }
-
-    /// The `/status` JSON document.
-    pub fn status_json(&self) -> serde_json::Value {
-        let stats = lock(&self.stats).clone();
-        let attr = lock(&self.attribution).values().to_vec();
-        let table = lock(&self.peers).clone();
-        let peers: Vec<_> = (0..table.health.len())
-            .map(|i| {
-                let h = &table.health[i];
-                let p = table.slots.slots()[i].as_ref();
-                json!({
-                    "slot": i,
-                    "user": p.map(|p| p.user.clone()),
-                    "address": p.map(|p| format!("{}:{}", p.address, p.port)),
-                    "healthy": h.healthy(),
-                    "successes": h.successes,
-                    "failures": h.failures,
-                    "consecutive_failures": h.consecutive_failures,
-                    "skipped": h.skipped,
-                    "backward_failures": h.backward_failures,
-                    "last_error": h.last_error,
-                    "attribution": attr.get(i + 1).copied().unwrap_or(0.0),
-                })
-            })
-            .collect();
-        let me = stats.metagraph.iter().find(|r| r.user == self.identity);
-        json!({
-            "identity": self.identity,
-            "listen": self.listen.to_string(),
-            "uptime_secs": self.started.elapsed().as_secs_f64(),
-            "step": stats.step,
-            "examples": stats.examples,
-            "examples_per_sec": stats.examples_per_sec,
-            "first_loss": stats.first_loss,
-            "loss": stats.loss_tail.back(),
-            "loss_tail": stats.loss_tail,
-            "failed_steps": stats.failed_steps,
-            "self_attribution": attr.first().copied().unwrap_or(0.0),
-            "attributions": attr,
-            "peers": peers,
-            "peer_failures": stats.peer_failures,
-            "backward_failures": stats.backward_failures,
-            "emits_pushed": stats.emits_pushed,
-            "emits_failed": stats.emits_failed,
-            "last_emit_error": stats.last_emit_error,
-            "last_edges": stats.last_edges,
-            "stake": me.map(|r| r.stake),
-            "metagraph": stats.metagraph,
-            "stopping": stats.stopping,
-        })
-    }
 }
 
 fn endpoint_error(e: ModelError) -> EndpointError {
@@ -230,7 +179,7 @@ impl Endpoint for NodeEndpoint {
             .map_err(endpoint_error)
     }
 
-    fn status(&self) -> serde_json::Value {
-        self.0.status_json()
+    fn status(&self) -> WorkerStatus {
+        self.0.status()
     }
 }

@@ -20,6 +20,6 @@ pub trait Endpoint: Send + Sync + 'static {
     fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError>;
     /// Applies a downstream gradient for the embeddings of `ids`.
     fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError>;
-    /// The JSON document `GET /status` returns.
-    fn status(&self) -> serde_json::Value;
+    /// What `GET /status` returns (the server adds its counters).
+    fn status(&self) -> bittensor_protocol::status::WorkerStatus;
 }

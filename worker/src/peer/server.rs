@@ -159,13 +159,20 @@ impl ServerContext {
 
     fn status(&self) -> Resp {
         let mut doc = self.endpoint.status();
-        if let (Some(obj), Ok(counters)) = (
-            doc.as_object_mut(),
-            serde_json::to_value(self.counters.as_ref()),
-        ) {
-            obj.insert("server".into(), counters);
+        // The counters are an open name-to-count map, so a new one needs no protocol change.
+        if let Ok(serde_json::Value::Object(counters)) =
+            serde_json::to_value(self.counters.as_ref())
+        {
+            doc.server = counters
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v.as_u64()?)))
+                .collect();
         }
-        let mut r = Response::new(Full::new(Bytes::from(doc.to_string())));
+        let body = match serde_json::to_vec(&doc) {
+            Ok(body) => body,
+            Err(e) => return self.endpoint_error(EndpointError::Internal(format!("status: {e}"))),
+        };
+        let mut r = Response::new(Full::new(Bytes::from(body)));
         r.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
             hyper::header::HeaderValue::from_static("application/json"),

@@ -141,7 +141,7 @@ pub fn spawn_with(
     let cfg = dir.join(format!("{stem}.toml"));
     fs::write(&cfg, toml(&ready)).expect("write worker config");
     let log = dir.join(format!("{stem}.log"));
-    let child = Command::new(env!("CARGO_BIN_EXE_bittensor-worker"))
+    let child = Command::new(worker_bin())
         .args(["run", "--config"])
         .arg(&cfg)
         .env("RUST_LOG", "info")
@@ -161,6 +161,55 @@ pub fn spawn_with(
     });
     w.base = format!("http://{}", doc["listen"].as_str().expect("listen address"));
     w
+}
+
+/// The `bittensor-worker` executable: cargo's own path in this crate's tests; from another
+/// crate's tests (the viewer's page test includes this file), the one built next to the test
+/// binary, which `cargo test --workspace` builds (else: `cargo build -p bittensor-worker`).
+pub fn worker_bin() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_bittensor-worker") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/bittensor-worker
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("bittensor-worker"))
+        .expect("target directory of the test executable");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p bittensor-worker` (or run `cargo test --workspace`)",
+        bin.display()
+    );
+    let built = fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let newest = ["worker/src", "protocol/src"]
+        .iter()
+        .filter_map(|dir| newest_change(&root.join(dir)))
+        .max();
+    assert!(
+        built >= newest,
+        "{} is older than the worker's sources: rebuild it with `cargo build -p bittensor-worker`",
+        bin.display()
+    );
+    bin
+}
+
+/// The latest modification time of any file under `dir`.
+fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
+    fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                newest_change(&path)
+            } else {
+                entry.metadata().and_then(|m| m.modified()).ok()
+            }
+        })
+        .max()
 }
 
 /// The last 40 lines of a worker's log.

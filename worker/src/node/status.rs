@@ -1,0 +1,77 @@
+//! The `/status` document: the protocol crate's [`WorkerStatus`], built from the node's shared
+//! state (the peer server adds its own request counters).
+
+use bittensor_protocol::status::{PeerSlot, WorkerStatus};
+
+use super::state::{lock, Shared};
+
+impl Shared {
+    /// What `GET /status` reports now; the server's counters are left for the server to fill.
+    pub fn status(&self) -> WorkerStatus {
+        let stats = lock(&self.stats).clone();
+        let (attr, half_life, last_interval) = {
+            let a = lock(&self.attribution);
+            (
+                a.values().to_vec(),
+                a.half_life_secs(),
+                a.last_interval().cloned(),
+            )
+        };
+        let table = lock(&self.peers).clone();
+        let peers = (0..table.health.len())
+            .map(|i| {
+                let h = &table.health[i];
+                let p = table.slots.slots()[i].as_ref();
+                PeerSlot {
+                    slot: i,
+                    user: p.map(|p| p.user.clone()),
+                    address: p.map(|p| format!("{}:{}", p.address, p.port)),
+                    healthy: h.healthy(),
+                    successes: h.successes,
+                    failures: h.failures,
+                    consecutive_failures: h.consecutive_failures,
+                    skipped: h.skipped,
+                    backward_failures: h.backward_failures,
+                    last_error: h.last_error.clone(),
+                    attribution: attr.get(i + 1).copied().unwrap_or(0.0),
+                }
+            })
+            .collect();
+        let stake = stats
+            .metagraph
+            .iter()
+            .find(|r| r.user == self.identity)
+            .map(|r| r.stake);
+        WorkerStatus {
+            identity: self.identity.clone(),
+            listen: self.listen.to_string(),
+            uptime_secs: self.started.elapsed().as_secs_f64(),
+            step: stats.step,
+            examples: stats.examples,
+            examples_per_sec: stats.examples_per_sec,
+            failed_steps: stats.failed_steps,
+            first_loss: stats.first_loss,
+            loss: stats.loss_tail.back().copied(),
+            // A resumed node's tail starts at its restored step, never before step 0.
+            loss_tail: stats
+                .loss_tail
+                .iter()
+                .copied()
+                .skip(stats.loss_tail.len().saturating_sub(stats.step as usize))
+                .collect(),
+            self_attribution: attr.first().copied().unwrap_or(0.0),
+            attribution_half_life_secs: half_life,
+            peers,
+            peer_failures: stats.peer_failures,
+            backward_failures: stats.backward_failures,
+            emits_pushed: stats.emits_pushed,
+            emits_failed: stats.emits_failed,
+            last_emit_error: stats.last_emit_error,
+            last_edges: stats.last_edges,
+            last_emit_interval: last_interval,
+            stake,
+            stopping: stats.stopping,
+            server: Default::default(),
+        }
+    }
+}
