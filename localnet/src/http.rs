@@ -41,6 +41,23 @@ pub(crate) fn post(base: &str, path: &str, body: &str) -> Result<Response, Local
     parse_response(&raw)
 }
 
+/// POSTs `body` and decodes a 2xx answer as JSON; any other answer is an error that
+/// quotes the body.
+pub(crate) fn post_value(
+    base: &str,
+    path: &str,
+    body: &str,
+) -> Result<serde_json::Value, LocalnetError> {
+    let r = post(base, path, body)?;
+    if !(200..300).contains(&r.status) {
+        return Err(LocalnetError::Decode(format!(
+            "{path}: HTTP {}: {}",
+            r.status, r.body
+        )));
+    }
+    serde_json::from_str(&r.body).map_err(|e| LocalnetError::Decode(format!("{path}: {e}")))
+}
+
 fn parse_response(raw: &[u8]) -> Result<Response, LocalnetError> {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text

@@ -281,14 +281,7 @@ fn wait_advancing(
 }
 
 pub(crate) fn get_info(url: &str) -> Result<Value, LocalnetError> {
-    let r = http::post(url, "/v1/chain/get_info", "{}")?;
-    if r.status != 200 {
-        return Err(LocalnetError::Decode(format!(
-            "get_info HTTP {}: {}",
-            r.status, r.body
-        )));
-    }
-    serde_json::from_str(&r.body).map_err(|e| LocalnetError::Decode(format!("get_info: {e}")))
+    http::post_value(url, "/v1/chain/get_info", "{}")
 }
 
 pub(crate) fn start_failed(what: &str, detail: String, log: &Path) -> LocalnetError {

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::error::LocalnetError;
 use crate::http;
@@ -63,17 +63,11 @@ pub(crate) fn boot_system(net: &Localnet, producers: &[String]) -> Result<(), Lo
 
 fn activate_features(net: &Localnet) -> Result<(), LocalnetError> {
     let body = json!({ "protocol_features_to_activate": [PREACTIVATE_FEATURE] }).to_string();
-    let r = http::post(
+    http::post_value(
         &net.url,
         "/v1/producer/schedule_protocol_feature_activations",
         &body,
     )?;
-    if !(200..300).contains(&r.status) {
-        return Err(LocalnetError::Decode(format!(
-            "scheduling PREACTIVATE_FEATURE: HTTP {}: {}",
-            r.status, r.body
-        )));
-    }
     wait_active(net, &[PREACTIVATE_FEATURE.to_string()])?;
     let accounts: Vec<String> = SYSTEM_ACCOUNTS.iter().map(|s| s.to_string()).collect();
     net.create_accounts(&accounts)?;
@@ -106,16 +100,14 @@ fn activate_features(net: &Localnet) -> Result<(), LocalnetError> {
 
 /// `(digest, dependencies)` of every protocol feature this nodeos supports.
 fn supported_features(net: &Localnet) -> Result<Vec<(String, Vec<String>)>, LocalnetError> {
-    let r = http::post(
+    let v = http::post_value(
         &net.url,
         "/v1/producer/get_supported_protocol_features",
         "{}",
     )?;
-    let v: Value = serde_json::from_str(&r.body)
-        .map_err(|e| LocalnetError::Decode(format!("supported features: {e}: {}", r.body)))?;
     let list = v
         .as_array()
-        .ok_or_else(|| LocalnetError::Decode(format!("supported features: {}", r.body)))?;
+        .ok_or_else(|| LocalnetError::Decode(format!("supported features: {v}")))?;
     Ok(list
         .iter()
         .filter_map(|f| {
@@ -134,13 +126,11 @@ fn supported_features(net: &Localnet) -> Result<Vec<(String, Vec<String>)>, Loca
 }
 
 fn activated(net: &Localnet) -> Result<BTreeSet<String>, LocalnetError> {
-    let r = http::post(
+    let v = http::post_value(
         &net.url,
         "/v1/chain/get_activated_protocol_features",
         r#"{"limit":1000}"#,
     )?;
-    let v: Value = serde_json::from_str(&r.body)
-        .map_err(|e| LocalnetError::Decode(format!("activated features: {e}")))?;
     Ok(v["activated_protocol_features"]
         .as_array()
         .map(|fs| {

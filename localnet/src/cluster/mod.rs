@@ -156,9 +156,7 @@ impl Cluster {
 impl Localnet {
     /// The producer names of the active schedule (`get_producer_schedule`).
     pub fn active_producers(&self) -> Result<Vec<String>, LocalnetError> {
-        let r = crate::http::post(&self.url, "/v1/chain/get_producer_schedule", "{}")?;
-        let v: Value = serde_json::from_str(&r.body)
-            .map_err(|e| LocalnetError::Decode(format!("get_producer_schedule: {e}")))?;
+        let v = crate::http::post_value(&self.url, "/v1/chain/get_producer_schedule", "{}")?;
         Ok(v["active"]["producers"]
             .as_array()
             .map(|ps| {

@@ -99,13 +99,12 @@ impl Localnet {
     /// The RAM, CPU and NET limits the chain meters for `name`.
     pub fn limits(&self, name: &str) -> Result<Limits, LocalnetError> {
         let body = json!({ "account_name": name }).to_string();
-        let r = http::post(&self.url, "/v1/chain/get_account", &body)?;
-        let v: Value = serde_json::from_str(&r.body)
-            .map_err(|e| LocalnetError::Decode(format!("get_account {name}: {e}")))?;
-        let int = |v: &Value| {
-            v.as_i64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .ok_or_else(|| LocalnetError::Decode(format!("get_account {name}: {}", r.body)))
+        let v = http::post_value(&self.url, "/v1/chain/get_account", &body)?;
+        let int = |field: &Value| {
+            field
+                .as_i64()
+                .or_else(|| field.as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| LocalnetError::Decode(format!("get_account {name}: {v}")))
         };
         Ok(Limits {
             ram_quota: int(&v["ram_quota"])?,
