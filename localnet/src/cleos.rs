@@ -71,6 +71,16 @@ impl Localnet {
         Ok(())
     }
 
+    /// Deploys the wheel's reference contract `name` (e.g. `eosio.token`) on `account`.
+    pub fn deploy_reference(&self, account: &str, name: &str) -> Result<(), LocalnetError> {
+        let dir = crate::paths::reference_contract(name);
+        self.deploy_contract(
+            account,
+            &dir.join(format!("{name}.wasm")),
+            &dir.join(format!("{name}.abi")),
+        )
+    }
+
     /// Pushes one action (arguments as JSON, packed by cleos through the contract's ABI)
     /// authorized by `actor@active`; returns the transaction trace JSON.
     pub fn push_action(

@@ -21,7 +21,6 @@ use serde_json::json;
 use crate::error::LocalnetError;
 use crate::http;
 use crate::node::Localnet;
-use crate::paths::reference_contract;
 
 /// The feature every other one depends on; scheduled through the producer API.
 const PREACTIVATE_FEATURE: &str =
@@ -71,12 +70,7 @@ fn activate_features(net: &Localnet) -> Result<(), LocalnetError> {
     wait_active(net, &[PREACTIVATE_FEATURE.to_string()])?;
     let accounts: Vec<String> = SYSTEM_ACCOUNTS.iter().map(|s| s.to_string()).collect();
     net.create_accounts(&accounts)?;
-    let bios = reference_contract("eosio.bios");
-    net.deploy_contract(
-        "eosio",
-        &bios.join("eosio.bios.wasm"),
-        &bios.join("eosio.bios.abi"),
-    )?;
+    net.deploy_reference("eosio", "eosio.bios")?;
     let supported = supported_features(net)?;
     let mut active: BTreeSet<String> = activated(net)?;
     let mut wanted = Vec::new();
@@ -159,22 +153,12 @@ fn wait_active(net: &Localnet, digests: &[String]) -> Result<(), LocalnetError> 
 }
 
 fn deploy_system(net: &Localnet) -> Result<(), LocalnetError> {
-    let token = reference_contract("eosio.token");
-    net.deploy_contract(
-        "eosio.token",
-        &token.join("eosio.token.wasm"),
-        &token.join("eosio.token.abi"),
-    )?;
+    net.deploy_reference("eosio.token", "eosio.token")?;
     let create = json!(["eosio", MAX_SUPPLY]).to_string();
     net.push_action("eosio.token", "create", &create, "eosio.token")?;
     let issue = json!(["eosio", ISSUED, "boot"]).to_string();
     net.push_action("eosio.token", "issue", &issue, "eosio")?;
-    let system = reference_contract("eosio.system");
-    net.deploy_contract(
-        "eosio",
-        &system.join("eosio.system.wasm"),
-        &system.join("eosio.system.abi"),
-    )?;
+    net.deploy_reference("eosio", "eosio.system")?;
     net.push_action("eosio", "init", r#"[0,"4,SYS"]"#, "eosio")?;
     Ok(())
 }
