@@ -43,9 +43,10 @@ struct RunArgs {
     /// Chain account of this node.
     #[arg(long)]
     account: Option<String>,
-    /// WIF private key of the account.
+    /// File holding the WIF private key (the key itself never goes on the command line;
+    /// BITTENSOR_WORKER_KEY may hold it instead).
     #[arg(long)]
-    key: Option<String>,
+    key_file: Option<PathBuf>,
     /// nodeos HTTP endpoint.
     #[arg(long)]
     chain_url: Option<String>,
@@ -141,8 +142,8 @@ fn apply_flags(cfg: &mut Config, a: RunArgs) -> anyhow::Result<()> {
     if let Some(v) = a.account {
         cfg.node.account = v;
     }
-    if let Some(v) = a.key {
-        cfg.node.key = v;
+    if let Some(v) = a.key_file {
+        cfg.node.key_file = Some(v);
     }
     if let Some(v) = a.chain_url {
         cfg.chain.url = v;
@@ -195,14 +196,15 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
     };
     apply_flags(&mut cfg, a)?;
     cfg.validate()?;
+    let key = cfg.signing_key()?;
     let chain = EosChain::new(
         &cfg.chain.url,
         &cfg.chain.contract,
         &cfg.node.account,
-        &cfg.node.key,
+        key.clone(),
     )
     .map_err(anyhow::Error::msg)?;
-    bittensor_worker::node::run(cfg, Arc::new(chain)).await
+    bittensor_worker::node::run(cfg, key, Arc::new(chain)).await
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<()> {

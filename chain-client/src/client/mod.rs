@@ -1,5 +1,6 @@
 //! The HTTP client: chain info, signed transaction push, table and scope reads.
 
+mod account;
 mod http;
 pub mod paging;
 mod push;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use account::permission_keys;
 pub use push::PushReceipt;
 pub use rejection::rejection_from_body;
 pub use rows::{Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};

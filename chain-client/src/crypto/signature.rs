@@ -1,11 +1,12 @@
 //! K1 signatures in EOSIO's compact form (`SIG_K1_...`).
 
 use std::fmt;
+use std::str::FromStr;
 
 use k256::ecdsa::{RecoveryId, VerifyingKey};
 
-use super::checksum::encode_ripemd;
-use super::PublicKey;
+use super::checksum::{decode_ripemd, encode_ripemd};
+use super::{KeyError, PublicKey};
 use crate::types::pack::Pack;
 
 /// A compact recoverable signature: byte 0 = 27 + 4 + recovery id, then r and s.
@@ -48,6 +49,24 @@ impl Signature {
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&encode_ripemd("SIG_K1_", &self.data, b"K1"))
+    }
+}
+
+impl FromStr for Signature {
+    type Err = KeyError;
+
+    /// Parses the `SIG_K1_...` text form (checksum checked, recovery byte in 31..=34).
+    fn from_str(s: &str) -> Result<Signature, KeyError> {
+        let body = s
+            .strip_prefix("SIG_K1_")
+            .ok_or_else(|| KeyError::Format(s.to_string()))?;
+        let raw = decode_ripemd(s, body, 65, b"K1")?;
+        let mut data = [0u8; 65];
+        data.copy_from_slice(&raw);
+        if !(31..=34).contains(&data[0]) {
+            return Err(KeyError::Curve(s.to_string()));
+        }
+        Ok(Signature { data })
     }
 }
 

@@ -55,6 +55,22 @@ fn signature_text_form_has_k1_checksum() {
     assert_eq!(key.sign(&[7u8; 32]).unwrap(), sig);
 }
 
+#[test]
+fn signature_text_round_trips_and_rejects_tampering() {
+    let key = PrivateKey::from_wif(DEV_WIF).unwrap();
+    let sig = key.sign(&[9u8; 32]).unwrap();
+    let text = sig.to_string();
+    assert_eq!(text.parse::<Signature>().unwrap(), sig);
+    let mut bad = text.clone();
+    let i = text.len() - 3;
+    bad.replace_range(i..i + 1, if &text[i..i + 1] == "a" { "b" } else { "a" });
+    assert!(matches!(bad.parse::<Signature>(), Err(KeyError::Checksum(_))));
+    assert!(matches!("SIG_R1_abc".parse::<Signature>(), Err(KeyError::Format(_))));
+    assert!("SIG_K1_".parse::<Signature>().is_err());
+    // A signature over another digest recovers another key.
+    assert_ne!(sig.recover(&[8u8; 32]), Some(key.public_key()));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
