@@ -272,6 +272,36 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             live.pairs_per_sec / r.with_peers.max(1e-9),
             live.peer_failures
         );
+        print_auth_cost(&cfg, a.batch, Some(live.pairs_per_sec))?;
+    } else {
+        print_auth_cost(&cfg, a.batch, None)?;
+    }
+    Ok(())
+}
+
+/// Signing and verification of peer traffic: time per operation and the share of a step.
+fn print_auth_cost(cfg: &ModelConfig, batch: usize, live_pairs_per_sec: Option<f64>) -> anyhow::Result<()> {
+    use bittensor_worker::peer::cost::auth_cost;
+    let c = auth_cost(2_000, batch, cfg.out_dim as usize).context("measuring signing")?;
+    println!("  peer authentication (K1, {batch} ids per request, [{batch}, {}] answers):", cfg.out_dim);
+    println!(
+        "    sign request {:.1} us, verify request {:.1} us, sign answer {:.1} us, verify answer {:.1} us",
+        c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us
+    );
+    println!(
+        "    per peer per step (forward + backward, both sides): {:.0} us = {:.0} signed requests/s per core",
+        c.per_peer_step_us(),
+        2e6 / c.per_peer_step_us().max(1e-9)
+    );
+    if let Some(rate) = live_pairs_per_sec {
+        let step_us = batch as f64 / rate.max(1e-9) * 1e6;
+        println!(
+            "    with {} peers: {:.0} us of crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
+            cfg.peers,
+            c.per_peer_step_us() * cfg.peers as f64,
+            step_us,
+            100.0 * c.per_peer_step_us() * cfg.peers as f64 / step_us
+        );
     }
     Ok(())
 }

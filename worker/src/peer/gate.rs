@@ -113,9 +113,6 @@ impl Gate {
         let auth = RequestAuth::from_headers(|name| headers.get(name)?.to_str().ok())?;
         auth.check_time(now_ms())?;
         let signer = auth.signer(method, path, body)?;
-        if auth.account == self.identity.account {
-            return Err(AuthError::WrongKey(format!("{} (this node itself)", auth.account)).into());
-        }
         if !subscribed(&auth.account) {
             return Err(AuthError::NotSubscribed(auth.account.clone()).into());
         }

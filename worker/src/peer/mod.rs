@@ -9,6 +9,7 @@
 //! - [`gate`]: the server's checks: signature, caller, freshness, replay, vocabulary, rate.
 //! - [`ratelimit`]: per-account token buckets in a bounded map.
 //! - [`served`]: what was served to whom, so gradients answer real forwards only.
+//! - [`cost`]: the measured time of signing and verifying.
 //! - [`range`]: the range of values accepted on the wire.
 //! - [`server`]: the h2c server.
 //! - [`client`]: the signing h2c client with deadlines and answer checks.
@@ -16,6 +17,7 @@
 
 pub mod client;
 pub mod codec;
+pub mod cost;
 pub mod endpoint;
 pub mod gate;
 pub mod identity;
