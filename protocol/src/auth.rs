@@ -263,12 +263,26 @@ impl RequestAuth {
         Ok(())
     }
 
+    /// Accepts the request only if one of `keys` (the account's on-chain keys) signed it.
+    pub fn verify(&self, method: &str, path: &str, body: &[u8], keys: &[PublicKey]) -> Result<(), AuthError> {
+        if made_by_any(&self.signature, &self.digest(method, path, body), keys) {
+            Ok(())
+        } else {
+            Err(AuthError::WrongKey(self.account.clone()))
+        }
+    }
+
     /// The key that signed `method path body` with these fields.
     pub fn signer(&self, method: &str, path: &str, body: &[u8]) -> Result<PublicKey, AuthError> {
         self.signature
             .recover(&self.digest(method, path, body))
             .ok_or(AuthError::BadSignature)
     }
+}
+
+/// Whether `signature` over `digest` was made by one of `keys`.
+fn made_by_any(signature: &Signature, digest: &[u8; 32], keys: &[PublicKey]) -> bool {
+    keys.iter().any(|k| signature.verify(digest, k))
 }
 
 /// Accepts `signer` only if it is one of the keys the chain lists for `account`.
@@ -352,6 +366,12 @@ impl AnswerAuth {
             vocab: bounded(HEADER_VOCAB, header(&get, HEADER_VOCAB)?, MAX_VOCAB_LEN)?,
             signature: signature(&get)?,
         })
+    }
+
+    /// Whether one of `keys` signed this answer to `request`.
+    pub fn made_by(&self, request: &[u8; 32], status: u16, body: &[u8], keys: &[PublicKey]) -> bool {
+        let digest = answer_digest(request, status, body, &self.account, &self.vocab);
+        made_by_any(&self.signature, &digest, keys)
     }
 
     /// The key that signed this answer to `request`.
@@ -448,6 +468,13 @@ mod tests {
         assert_eq!(back, a);
         assert_eq!(back.signer("POST", "/forward", b"body").unwrap(), k.public_key());
         check_signer(&k.public_key(), &[key(3).public_key(), k.public_key()], "alice").unwrap();
+        back.verify("POST", "/forward", b"body", &[key(3).public_key(), k.public_key()])
+            .unwrap();
+        assert_eq!(
+            back.verify("POST", "/forward", b"bodY", &[k.public_key()]),
+            Err(AuthError::WrongKey("alice".into()))
+        );
+        assert!(back.verify("POST", "/forward", b"body", &[key(3).public_key()]).is_err());
     }
 
     #[test]
@@ -551,6 +578,9 @@ mod tests {
         let back = AnswerAuth::from_headers(|n| h.get(n).map(String::as_str)).unwrap();
         assert_eq!(back, ans);
         assert_eq!(back.signer(&req, 200, b"tensor").unwrap(), server.public_key());
+        assert!(back.made_by(&req, 200, b"tensor", &[server.public_key()]));
+        assert!(!back.made_by(&req, 201, b"tensor", &[server.public_key()]));
+        assert!(!back.made_by(&req, 200, b"tensor", &[key(0).public_key()]));
         let other_req = [0u8; 32];
         assert_ne!(back.signer(&other_req, 200, b"tensor").ok(), Some(server.public_key()));
         assert_ne!(back.signer(&req, 200, b"tensoR").ok(), Some(server.public_key()));

@@ -289,9 +289,9 @@ fn print_auth_cost(cfg: &ModelConfig, batch: usize, live_pairs_per_sec: Option<f
         c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us
     );
     println!(
-        "    per peer per step (forward + backward, both sides): {:.0} us = {:.0} signed requests/s per core",
+        "    per peer per step (signed forward and answer, signed backward; both sides): {:.0} us, i.e. {:.0} peer steps/s per core",
         c.per_peer_step_us(),
-        2e6 / c.per_peer_step_us().max(1e-9)
+        1e6 / c.per_peer_step_us().max(1e-9)
     );
     if let Some(rate) = live_pairs_per_sec {
         let step_us = batch as f64 / rate.max(1e-9) * 1e6;

@@ -327,3 +327,81 @@ fn wire_tensors_feed_the_model() {
         .apply_remote_grad(&[4], &to_tch(&grad).unwrap(), 1.0)
         .unwrap();
 }
+
+#[test]
+fn the_default_policy_never_slots_private_loopback_or_own_addresses() {
+    // Rows as a metagraph read would give them (in process only: never written on chain,
+    // and nothing here dials).
+    let s = shared("127.0.0.1:7001".parse().unwrap());
+    let at = |user: &str, address: &str, port: u16| PeerRow {
+        address: address.into(),
+        port,
+        ..row(user)
+    };
+    s.refresh_peers(&[
+        row("alice"),
+        row("bob"),
+        at("priv", "10.1.2.3", 7001),
+        at("cgnat", "100.64.0.9", 7001),
+        at("linklocal", "169.254.0.1", 7001),
+        at("ula", "fd00::1", 7001),
+        at("named", "localhost", 7001),
+        at("unspec", "0.0.0.0", 7001),
+        at("public", "8.8.8.8", 7001),
+    ]);
+    let table = s.peers.lock().unwrap().clone();
+    assert_eq!(table.slots.names(), vec![Some("public".to_string())]);
+    let doc = s.status_json();
+    let refused: Vec<(String, String)> = doc["refused_peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["user"].as_str().unwrap().into(), r["reason"].as_str().unwrap().into()))
+        .collect();
+    for user in ["bob", "priv", "cgnat", "linklocal", "ula", "named", "unspec"] {
+        assert!(refused.iter().any(|(u, _)| u == user), "{user} not refused: {refused:?}");
+    }
+    let why = |u: &str| refused.iter().find(|(x, _)| x == u).unwrap().1.clone();
+    assert!(why("priv").contains("allow_private"), "{}", why("priv"));
+    assert!(why("bob").contains("allow_loopback"), "{}", why("bob"));
+    assert!(why("named").contains("not an IP"), "{}", why("named"));
+
+    // With loopback allowed, a row publishing this node's own address is still refused.
+    let own = Shared::new(NodeParams {
+        identity: identity("alice", 1),
+        listen: "127.0.0.1:7001".parse().unwrap(),
+        advertised: None,
+        model: Model::new(&ModelConfig {
+            vocab: VOCAB,
+            embed_dim: 8,
+            out_dim: OUT as i64,
+            peers: 2,
+            negatives: 2,
+            lr: 0.1,
+            seed: 3,
+        })
+        .unwrap(),
+        remote_scale: 1.0,
+        attribution_decay: 0.9,
+        seed: 1,
+        backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),
+        loss_tail: 10,
+        policy: AddressPolicy::LOCAL_TESTNET,
+        deadline: DeadlinePolicy {
+            steps: 1.0,
+            min: WAIT,
+            max: WAIT,
+        },
+    });
+    own.refresh_peers(&[
+        row("alice"),
+        at("mirror", "127.0.0.1", 7001),
+        at("mapped", "::ffff:127.0.0.1", 7001),
+        at("bob", "127.0.0.1", 7002),
+    ]);
+    let names = own.peers.lock().unwrap().slots.names();
+    assert_eq!(names.iter().flatten().collect::<Vec<_>>(), vec!["bob"], "{names:?}");
+    let doc = own.status_json();
+    let text = doc["refused_peers"].to_string();
+    assert!(text.contains("mirror") && text.contains("mapped") && text.contains("own address"), "{text}");
+}

@@ -37,6 +37,22 @@ impl Signature {
             && !(c[33] == 0 && (c[34] & 0x80) == 0)
     }
 
+    /// Whether this is a valid signature of `digest` by `key`: cheaper than [`recover`]
+    /// (which verifies after recovering) when the expected signer is known.
+    ///
+    /// [`recover`]: Signature::recover
+    pub fn verify(&self, digest: &[u8; 32], key: &PublicKey) -> bool {
+        use k256::ecdsa::signature::hazmat::PrehashVerifier;
+        let Ok(sig) = k256::ecdsa::Signature::from_slice(&self.data[1..]) else {
+            return false;
+        };
+        let sig = sig.normalize_s().unwrap_or(sig);
+        let Ok(vk) = VerifyingKey::from_sec1_bytes(key.compressed()) else {
+            return false;
+        };
+        vk.verify_prehash(digest, &sig).is_ok()
+    }
+
     /// Recovers the signer's public key from a digest (what nodeos does to check auth).
     pub fn recover(&self, digest: &[u8; 32]) -> Option<PublicKey> {
         let recid = RecoveryId::from_byte(self.data[0].checked_sub(31)?)?;

@@ -67,8 +67,12 @@ fn signature_text_round_trips_and_rejects_tampering() {
     assert!(matches!(bad.parse::<Signature>(), Err(KeyError::Checksum(_))));
     assert!(matches!("SIG_R1_abc".parse::<Signature>(), Err(KeyError::Format(_))));
     assert!("SIG_K1_".parse::<Signature>().is_err());
-    // A signature over another digest recovers another key.
+    // A signature over another digest recovers another key, and does not verify.
     assert_ne!(sig.recover(&[8u8; 32]), Some(key.public_key()));
+    assert!(sig.verify(&[9u8; 32], &key.public_key()));
+    assert!(!sig.verify(&[8u8; 32], &key.public_key()));
+    let other = PrivateKey::from_bytes(&[5u8; 32]).unwrap().public_key();
+    assert!(!sig.verify(&[9u8; 32], &other));
 }
 
 proptest! {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use bittensor_protocol::auth::{check_signer, ReplayGuard, RequestAuth};
+use bittensor_protocol::auth::{ReplayGuard, RequestAuth};
 use chain_client::{KeyError, PrivateKey};
 
 use super::codec::{encode_forward, encode_tensor, Limits, WireTensor};
@@ -14,7 +14,8 @@ use super::identity::{now_ms, Identity};
 pub struct AuthCost {
     /// Signing one `/forward` request (body hash, digest, K1 signature).
     pub sign_request_us: f64,
-    /// Verifying one request: header parse, key recovery, key check, replay memory.
+    /// Verifying one request: header parse, signature check against the account's key,
+    /// replay memory.
     pub verify_request_us: f64,
     /// Signing one answer carrying a `[batch, dim]` tensor.
     pub sign_answer_us: f64,
@@ -24,12 +25,11 @@ pub struct AuthCost {
 
 impl AuthCost {
     /// Crypto time one upstream peer adds to one training step, both sides together: a
-    /// forward and a backward, each signed and verified as request and as answer.
+    /// forward (request and answer signed and verified) and a backward (request only).
     pub fn per_peer_step_us(&self) -> f64 {
-        2.0 * (self.sign_request_us
-            + self.verify_request_us
+        2.0 * (self.sign_request_us + self.verify_request_us)
             + self.sign_answer_us
-            + self.verify_answer_us)
+            + self.verify_answer_us
     }
 }
 
@@ -70,10 +70,8 @@ pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost
             h.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str())
         })
         .map_err(|_| KeyError::NonCanonical)?;
-        let signer = auth
-            .signer("POST", "/forward", &body)
+        auth.verify("POST", "/forward", &body, &keys)
             .map_err(|_| KeyError::NonCanonical)?;
-        check_signer(&signer, &keys, &auth.account).map_err(|_| KeyError::NonCanonical)?;
         guard.admit(&auth, now_ms()).map_err(|_| KeyError::NonCanonical)?;
         Ok(())
     })?;
@@ -85,10 +83,7 @@ pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost
     })?;
     let server_key = server.public_key();
     let verify_answer_us = time_us(iterations, |i| {
-        let key = answers[i]
-            .signer(&digest, 200, &answer)
-            .map_err(|_| KeyError::NonCanonical)?;
-        if key != server_key {
+        if !answers[i].made_by(&digest, 200, &answer, &[server_key]) {
             return Err(KeyError::NonCanonical);
         }
         Ok(())

@@ -112,11 +112,11 @@ impl Gate {
     ) -> Result<Caller, Refused> {
         let auth = RequestAuth::from_headers(|name| headers.get(name)?.to_str().ok())?;
         auth.check_time(now_ms())?;
-        let signer = auth.signer(method, path, body)?;
         if !subscribed(&auth.account) {
             return Err(AuthError::NotSubscribed(auth.account.clone()).into());
         }
-        match self.keys.holds(&auth.account, &signer).await {
+        let signed = |keys: &[chain_client::PublicKey]| auth.verify(method, path, body, keys).is_ok();
+        match self.keys.accepts(&auth.account, signed).await {
             Ok(true) => {}
             Ok(false) => return Err(AuthError::WrongKey(auth.account.clone()).into()),
             Err(why) => return Err(AuthError::UnknownAccount(auth.account.clone(), why).into()),

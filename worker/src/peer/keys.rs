@@ -109,16 +109,19 @@ impl KeyCache {
         self.keys_within(account, KEY_TTL).await
     }
 
-    /// Whether `key` is one of `account`'s keys; a mismatch against a cached read is checked
-    /// once more against a fresh read (the account may have changed its key).
-    pub async fn holds(&self, account: &str, key: &PublicKey) -> Result<bool, String> {
-        if self.keys(account).await?.contains(key) {
+    /// Whether `test` accepts `account`'s keys (e.g. one of them made a signature); a
+    /// refusal against a cached read is tried once more against a read at most a second
+    /// old (the account may have changed its key).
+    pub async fn accepts(&self, account: &str, test: impl Fn(&[PublicKey]) -> bool) -> Result<bool, String> {
+        if test(&self.keys(account).await?) {
             return Ok(true);
         }
-        Ok(self
-            .keys_within(account, Duration::from_secs(1))
-            .await?
-            .contains(key))
+        Ok(test(&self.keys_within(account, Duration::from_secs(1)).await?))
+    }
+
+    /// Whether `key` is one of `account`'s keys (see [`accepts`](Self::accepts)).
+    pub async fn holds(&self, account: &str, key: &PublicKey) -> Result<bool, String> {
+        self.accepts(account, |keys| keys.contains(key)).await
     }
 
     /// Accounts currently cached.

@@ -1,6 +1,6 @@
 //! The h2c (HTTP/2 prior knowledge) peer server: `POST /forward`, `POST /backward` (both
 //! signed, see [`gate`](super::gate)), `GET /status` (public). Bad input is answered with a
-//! 4xx and a one-line message; answers are signed by this node's account; the model work
+//! 4xx and a one-line message; embeddings are signed by this node's account; the model work
 //! runs on the blocking pool, never under an await.
 
 use std::convert::Infallible;
@@ -224,7 +224,8 @@ impl ServerContext {
                 self.counters
                     .backward_applied
                     .fetch_add(1, Ordering::Relaxed);
-                self.signed(&caller, "text/plain; charset=utf-8", b"applied\n".to_vec())
+                // The acknowledgement carries no data a downstream pays for: unsigned.
+                text(StatusCode::OK, "applied")
             }
             Ok(Err(e)) => self.endpoint_error(e),
             Err(e) => self.endpoint_error(EndpointError::Internal(format!("task: {e}"))),
