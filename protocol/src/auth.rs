@@ -240,7 +240,10 @@ impl RequestAuth {
             .map_err(|_| AuthError::Malformed(HEADER_TIME, "expected Unix milliseconds".into()))?;
         let nonce_text = header(&get, HEADER_NONCE)?;
         if nonce_text.len() != 16 {
-            return Err(AuthError::Malformed(HEADER_NONCE, "expected 16 hex digits".into()));
+            return Err(AuthError::Malformed(
+                HEADER_NONCE,
+                "expected 16 hex digits".into(),
+            ));
         }
         let nonce = u64::from_str_radix(nonce_text, 16)
             .map_err(|_| AuthError::Malformed(HEADER_NONCE, "expected 16 hex digits".into()))?;
@@ -264,7 +267,13 @@ impl RequestAuth {
     }
 
     /// Accepts the request only if one of `keys` (the account's on-chain keys) signed it.
-    pub fn verify(&self, method: &str, path: &str, body: &[u8], keys: &[PublicKey]) -> Result<(), AuthError> {
+    pub fn verify(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        keys: &[PublicKey],
+    ) -> Result<(), AuthError> {
         if made_by_any(&self.signature, &self.digest(method, path, body), keys) {
             Ok(())
         } else {
@@ -286,7 +295,11 @@ fn made_by_any(signature: &Signature, digest: &[u8; 32], keys: &[PublicKey]) -> 
 }
 
 /// Accepts `signer` only if it is one of the keys the chain lists for `account`.
-pub fn check_signer(signer: &PublicKey, keys: &[PublicKey], account: &str) -> Result<(), AuthError> {
+pub fn check_signer(
+    signer: &PublicKey,
+    keys: &[PublicKey],
+    account: &str,
+) -> Result<(), AuthError> {
     if keys.contains(signer) {
         Ok(())
     } else {
@@ -369,15 +382,32 @@ impl AnswerAuth {
     }
 
     /// Whether one of `keys` signed this answer to `request`.
-    pub fn made_by(&self, request: &[u8; 32], status: u16, body: &[u8], keys: &[PublicKey]) -> bool {
+    pub fn made_by(
+        &self,
+        request: &[u8; 32],
+        status: u16,
+        body: &[u8],
+        keys: &[PublicKey],
+    ) -> bool {
         let digest = answer_digest(request, status, body, &self.account, &self.vocab);
         made_by_any(&self.signature, &digest, keys)
     }
 
     /// The key that signed this answer to `request`.
-    pub fn signer(&self, request: &[u8; 32], status: u16, body: &[u8]) -> Result<PublicKey, AuthError> {
+    pub fn signer(
+        &self,
+        request: &[u8; 32],
+        status: u16,
+        body: &[u8],
+    ) -> Result<PublicKey, AuthError> {
         self.signature
-            .recover(&answer_digest(request, status, body, &self.account, &self.vocab))
+            .recover(&answer_digest(
+                request,
+                status,
+                body,
+                &self.account,
+                &self.vocab,
+            ))
             .ok_or(AuthError::BadSignature)
     }
 }
@@ -452,7 +482,10 @@ mod tests {
     }
 
     fn signed(k: &PrivateKey, account: &str, time_ms: u64, nonce: u64) -> RequestAuth {
-        RequestAuth::sign(k, account, "v0", "POST", "/forward", b"body", time_ms, nonce).unwrap()
+        RequestAuth::sign(
+            k, account, "v0", "POST", "/forward", b"body", time_ms, nonce,
+        )
+        .unwrap()
     }
 
     fn roundtrip(a: &RequestAuth) -> Result<RequestAuth, AuthError> {
@@ -466,15 +499,30 @@ mod tests {
         let a = signed(&k, "alice", 1_000_000, 7);
         let back = roundtrip(&a).unwrap();
         assert_eq!(back, a);
-        assert_eq!(back.signer("POST", "/forward", b"body").unwrap(), k.public_key());
-        check_signer(&k.public_key(), &[key(3).public_key(), k.public_key()], "alice").unwrap();
-        back.verify("POST", "/forward", b"body", &[key(3).public_key(), k.public_key()])
-            .unwrap();
+        assert_eq!(
+            back.signer("POST", "/forward", b"body").unwrap(),
+            k.public_key()
+        );
+        check_signer(
+            &k.public_key(),
+            &[key(3).public_key(), k.public_key()],
+            "alice",
+        )
+        .unwrap();
+        back.verify(
+            "POST",
+            "/forward",
+            b"body",
+            &[key(3).public_key(), k.public_key()],
+        )
+        .unwrap();
         assert_eq!(
             back.verify("POST", "/forward", b"bodY", &[k.public_key()]),
             Err(AuthError::WrongKey("alice".into()))
         );
-        assert!(back.verify("POST", "/forward", b"body", &[key(3).public_key()]).is_err());
+        assert!(back
+            .verify("POST", "/forward", b"body", &[key(3).public_key()])
+            .is_err());
     }
 
     #[test]
@@ -483,10 +531,17 @@ mod tests {
         let a = signed(&k, "alice", 1_000_000, 7);
         let keys = [k.public_key()];
         let changed = |m: &str, p: &str, b: &[u8], a: &RequestAuth| {
-            a.signer(m, p, b).map(|s| check_signer(&s, &keys, &a.account))
+            a.signer(m, p, b)
+                .map(|s| check_signer(&s, &keys, &a.account))
         };
-        assert!(matches!(changed("POST", "/backward", b"body", &a), Ok(Err(_)) | Err(_)));
-        assert!(matches!(changed("POST", "/forward", b"bodY", &a), Ok(Err(_)) | Err(_)));
+        assert!(matches!(
+            changed("POST", "/backward", b"body", &a),
+            Ok(Err(_)) | Err(_)
+        ));
+        assert!(matches!(
+            changed("POST", "/forward", b"bodY", &a),
+            Ok(Err(_)) | Err(_)
+        ));
         for edit in [
             |a: &mut RequestAuth| a.account = "bob".into(),
             |a: &mut RequestAuth| a.time_ms += 1,
@@ -495,7 +550,10 @@ mod tests {
         ] {
             let mut b = a.clone();
             edit(&mut b);
-            assert!(matches!(changed("POST", "/forward", b"body", &b), Ok(Err(_)) | Err(_)));
+            assert!(matches!(
+                changed("POST", "/forward", b"body", &b),
+                Ok(Err(_)) | Err(_)
+            ));
         }
     }
 
@@ -511,21 +569,32 @@ mod tests {
 
     #[test]
     fn missing_and_malformed_headers_are_named() {
-        assert_eq!(RequestAuth::from_headers(|_| None), Err(AuthError::Unsigned));
+        assert_eq!(
+            RequestAuth::from_headers(|_| None),
+            Err(AuthError::Unsigned)
+        );
         let a = signed(&key(0), "alice", 1, 1);
         let mut h: HashMap<&str, String> = a.headers().into_iter().collect();
         h.remove(HEADER_NONCE);
-        let get = |h: &HashMap<&str, String>| {
-            RequestAuth::from_headers(|n| h.get(n).map(String::as_str))
-        };
+        let get =
+            |h: &HashMap<&str, String>| RequestAuth::from_headers(|n| h.get(n).map(String::as_str));
         assert_eq!(get(&h), Err(AuthError::Missing(HEADER_NONCE)));
         h.insert(HEADER_NONCE, "xyz".into());
-        assert!(matches!(get(&h), Err(AuthError::Malformed(HEADER_NONCE, _))));
+        assert!(matches!(
+            get(&h),
+            Err(AuthError::Malformed(HEADER_NONCE, _))
+        ));
         h.insert(HEADER_NONCE, "0000000000000001".into());
         h.insert(HEADER_SIGNATURE, "SIG_K1_nope".into());
-        assert!(matches!(get(&h), Err(AuthError::Malformed(HEADER_SIGNATURE, _))));
+        assert!(matches!(
+            get(&h),
+            Err(AuthError::Malformed(HEADER_SIGNATURE, _))
+        ));
         h.insert(HEADER_ACCOUNT, "a-very-long-account-name".into());
-        assert!(matches!(get(&h), Err(AuthError::Malformed(HEADER_ACCOUNT, _))));
+        assert!(matches!(
+            get(&h),
+            Err(AuthError::Malformed(HEADER_ACCOUNT, _))
+        ));
     }
 
     #[test]
@@ -577,13 +646,22 @@ mod tests {
         let h: HashMap<&str, String> = ans.headers().into_iter().collect();
         let back = AnswerAuth::from_headers(|n| h.get(n).map(String::as_str)).unwrap();
         assert_eq!(back, ans);
-        assert_eq!(back.signer(&req, 200, b"tensor").unwrap(), server.public_key());
+        assert_eq!(
+            back.signer(&req, 200, b"tensor").unwrap(),
+            server.public_key()
+        );
         assert!(back.made_by(&req, 200, b"tensor", &[server.public_key()]));
         assert!(!back.made_by(&req, 201, b"tensor", &[server.public_key()]));
         assert!(!back.made_by(&req, 200, b"tensor", &[key(0).public_key()]));
         let other_req = [0u8; 32];
-        assert_ne!(back.signer(&other_req, 200, b"tensor").ok(), Some(server.public_key()));
-        assert_ne!(back.signer(&req, 200, b"tensoR").ok(), Some(server.public_key()));
+        assert_ne!(
+            back.signer(&other_req, 200, b"tensor").ok(),
+            Some(server.public_key())
+        );
+        assert_ne!(
+            back.signer(&req, 200, b"tensoR").ok(),
+            Some(server.public_key())
+        );
         assert_eq!(AnswerAuth::from_headers(|_| None), Err(AuthError::Unsigned));
     }
 }

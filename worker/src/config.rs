@@ -411,7 +411,11 @@ mod tests {
     fn the_key_comes_from_the_file_and_an_inline_key_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
-        std::fs::write(&path, "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3\n").unwrap();
+        std::fs::write(
+            &path,
+            "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3\n",
+        )
+        .unwrap();
         let mut cfg = Config::default();
         cfg.node.key_file = Some(path.clone());
         if std::env::var_os(KEY_ENV).is_none() {

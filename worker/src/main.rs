@@ -280,10 +280,17 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
 }
 
 /// Signing and verification of peer traffic: time per operation and the share of a step.
-fn print_auth_cost(cfg: &ModelConfig, batch: usize, live_pairs_per_sec: Option<f64>) -> anyhow::Result<()> {
+fn print_auth_cost(
+    cfg: &ModelConfig,
+    batch: usize,
+    live_pairs_per_sec: Option<f64>,
+) -> anyhow::Result<()> {
     use bittensor_worker::peer::cost::auth_cost;
     let c = auth_cost(2_000, batch, cfg.out_dim as usize).context("measuring signing")?;
-    println!("  peer authentication (K1, {batch} ids per request, [{batch}, {}] answers):", cfg.out_dim);
+    println!(
+        "  peer authentication (K1, {batch} ids per request, [{batch}, {}] answers):",
+        cfg.out_dim
+    );
     println!(
         "    sign request {:.1} us, verify request {:.1} us, sign answer {:.1} us, verify answer {:.1} us",
         c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us

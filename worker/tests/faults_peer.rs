@@ -273,9 +273,14 @@ async fn inflating_server(account: &'static str) -> (u16, Arc<AtomicU64>) {
                     async move {
                         counter.fetch_add(1, Ordering::Relaxed);
                         let (parts, body) = req.into_parts();
-                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         let path = parts.uri.path().to_string();
-                        let auth = RequestAuth::from_headers(|n| parts.headers.get(n)?.to_str().ok());
+                        let auth =
+                            RequestAuth::from_headers(|n| parts.headers.get(n)?.to_str().ok());
                         let n = request_len(&body);
                         let answer = if path == "/forward" {
                             let t = WireTensor {
@@ -357,24 +362,47 @@ fn a_worker_dials_only_what_its_policy_allows_and_evicts_inflating_peers() {
     opts.peers = 2;
     opts.allow_loopback = false;
     let mut guarded = spawn(dir.path(), &opts, 0);
-    let doc = wait_for("the guarded worker to refuse both peers", &[&guarded], || {
-        let doc = reader.status(&guarded)?;
-        (refused(&doc, "lurker").is_some()
-            && refused(&doc, "inflator").is_some()
-            && num(&doc, "step") >= 100)
-            .then_some(doc)
-    });
+    let doc = wait_for(
+        "the guarded worker to refuse both peers",
+        &[&guarded],
+        || {
+            let doc = reader.status(&guarded)?;
+            (refused(&doc, "lurker").is_some()
+                && refused(&doc, "inflator").is_some()
+                && num(&doc, "step") >= 100)
+                .then_some(doc)
+        },
+    );
     let why = refused(&doc, "lurker").unwrap_or_default();
-    assert!(why.contains("loopback") && why.contains("allow_loopback"), "{why}");
     assert!(
-        doc["peers"].as_array().expect("peers").iter().all(|p| p["user"].is_null()),
+        why.contains("loopback") && why.contains("allow_loopback"),
+        "{why}"
+    );
+    assert!(
+        doc["peers"]
+            .as_array()
+            .expect("peers")
+            .iter()
+            .all(|p| p["user"].is_null()),
         "{doc}"
     );
     assert_eq!(num(&doc, "peer_failures"), 0, "{doc}");
     assert_alive(&mut guarded);
-    assert!(stop(&mut guarded).success(), "{}", support::log_tail(&guarded));
-    assert_eq!(lurker_hits.load(Ordering::Relaxed), 0, "the lurker was dialled");
-    assert_eq!(inflator_hits.load(Ordering::Relaxed), 0, "the inflator was dialled");
+    assert!(
+        stop(&mut guarded).success(),
+        "{}",
+        support::log_tail(&guarded)
+    );
+    assert_eq!(
+        lurker_hits.load(Ordering::Relaxed),
+        0,
+        "the lurker was dialled"
+    );
+    assert_eq!(
+        inflator_hits.load(Ordering::Relaxed),
+        0,
+        "the inflator was dialled"
+    );
 
     // Loopback allowed: another account publishes this worker's own address, and the
     // inflator answers with signed 1e30 values.
@@ -388,19 +416,26 @@ fn a_worker_dials_only_what_its_policy_allows_and_evicts_inflating_peers() {
         .and_then(|p| p.parse().ok())
         .expect("port");
     subscribe("mirror", own_port);
-    let doc = wait_for("the inflator evicted and the mirror refused", &[&open], || {
-        let doc = reader.status(&open)?;
-        let banned = doc["banned_peers"]
-            .as_array()?
-            .iter()
-            .find(|b| b["user"] == "inflator")?
-            .clone();
-        refused(&doc, "mirror")?;
-        Some((doc, banned))
-    });
+    let doc = wait_for(
+        "the inflator evicted and the mirror refused",
+        &[&open],
+        || {
+            let doc = reader.status(&open)?;
+            let banned = doc["banned_peers"]
+                .as_array()?
+                .iter()
+                .find(|b| b["user"] == "inflator")?
+                .clone();
+            refused(&doc, "mirror")?;
+            Some((doc, banned))
+        },
+    );
     let (doc, banned) = doc;
     let why = banned["reason"].as_str().unwrap_or_default();
-    assert!(why.contains("out-of-range") && why.contains("1e30"), "{why}");
+    assert!(
+        why.contains("out-of-range") && why.contains("1e30"),
+        "{why}"
+    );
     let why = refused(&doc, "mirror").unwrap_or_default();
     assert!(why.contains("own address"), "{why}");
     assert!(inflator_hits.load(Ordering::Relaxed) >= 3);
@@ -410,7 +445,10 @@ fn a_worker_dials_only_what_its_policy_allows_and_evicts_inflating_peers() {
         (num(&d, "step") >= num(&doc, "step") + 50).then_some(d)
     });
     assert_eq!(num(&later, "failed_steps"), 0, "{later}");
-    assert!(later["loss"].as_f64().is_some_and(f64::is_finite), "{later}");
+    assert!(
+        later["loss"].as_f64().is_some_and(f64::is_finite),
+        "{later}"
+    );
     assert!(
         later["peers"]
             .as_array()

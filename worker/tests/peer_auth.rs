@@ -49,7 +49,11 @@ fn dev_key() -> PrivateKey {
 }
 
 /// Sends a raw h2c POST with `headers`; returns status and body text.
-async fn post(url: &str, body: Vec<u8>, headers: &[(&'static str, String)]) -> (StatusCode, String) {
+async fn post(
+    url: &str,
+    body: Vec<u8>,
+    headers: &[(&'static str, String)],
+) -> (StatusCode, String) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http();
@@ -83,9 +87,7 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         .enable_all()
         .build()
         .expect("tokio");
-    let listener = rt
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
 
     // alice serves; bob and mallory subscribe too (callers); carol stays out.
@@ -201,7 +203,11 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         assert!(text.contains("bob's on-chain active permission"), "{text}");
         // ... and so is one claiming bob signed with the development key (bob's owner key,
         // but no longer his active key).
-        let h = signed_headers(&Identity::new("bob", dev_key(), FP), "/forward", &forward_body);
+        let h = signed_headers(
+            &Identity::new("bob", dev_key(), FP),
+            "/forward",
+            &forward_body,
+        );
         let (status, _) = post(&fwd, forward_body.clone(), &h).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
 
@@ -219,8 +225,17 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         assert!(text.contains("not subscribed"), "{text}");
 
         // A request signed a minute ago is stale.
-        let old = RequestAuth::sign(&bob_key, "bob", FP, "POST", "/forward", &forward_body, now_ms() - 60_000, 5)
-            .expect("sign");
+        let old = RequestAuth::sign(
+            &bob_key,
+            "bob",
+            FP,
+            "POST",
+            "/forward",
+            &forward_body,
+            now_ms() - 60_000,
+            5,
+        )
+        .expect("sign");
         let (status, text) = post(&fwd, forward_body.clone(), &old.headers()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
         assert!(text.contains("stale"), "{text}");
@@ -240,24 +255,55 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
 
         // /backward is accepted only for ids recently served to that caller, once.
-        let (status, text) = post(&bwd, backward_body(0.1), &signed_headers(&bob, "/backward", &backward_body(0.1))).await;
-        assert_eq!(status, StatusCode::OK, "the forward above served these ids to bob: {text}");
-        let (status, text) = post(&bwd, backward_body(0.1), &signed_headers(&bob, "/backward", &backward_body(0.1))).await;
+        let (status, text) = post(
+            &bwd,
+            backward_body(0.1),
+            &signed_headers(&bob, "/backward", &backward_body(0.1)),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the forward above served these ids to bob: {text}"
+        );
+        let (status, text) = post(
+            &bwd,
+            backward_body(0.1),
+            &signed_headers(&bob, "/backward", &backward_body(0.1)),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
         assert!(text.contains("not recently served"), "{text}");
         let mallory = Identity::new("mallory", mallory_key.clone(), FP);
-        let (status, _) = post(&bwd, backward_body(0.1), &signed_headers(&mallory, "/backward", &backward_body(0.1))).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "served to bob, not to mallory");
+        let (status, _) = post(
+            &bwd,
+            backward_body(0.1),
+            &signed_headers(&mallory, "/backward", &backward_body(0.1)),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "served to bob, not to mallory"
+        );
 
         // 1e30 gradients are rejected even for served ids.
         let h = signed_headers(&bob, "/forward", &forward_body);
         assert_eq!(post(&fwd, forward_body.clone(), &h).await.0, StatusCode::OK);
-        let (status, text) = post(&bwd, backward_body(1e30), &signed_headers(&bob, "/backward", &backward_body(1e30))).await;
+        let (status, text) = post(
+            &bwd,
+            backward_body(1e30),
+            &signed_headers(&bob, "/backward", &backward_body(1e30)),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
         assert!(text.contains("outside"), "{text}");
 
         // The downstream side: bob's client accepts alice's signed answers for alice ...
-        let signer = Signer { identity: Arc::new(Identity::new("bob", bob_key.clone(), FP)), keys: keys.clone() };
+        let signer = Signer {
+            identity: Arc::new(Identity::new("bob", bob_key.clone(), FP)),
+            keys: keys.clone(),
+        };
         let client = PeerClient::signed(Duration::from_secs(5), lim, signer);
         let t = client
             .forward(&base, "alice", &ids, OUT, Duration::from_secs(5))
@@ -270,7 +316,10 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
             .expect("gradient for served ids, answer signed by alice");
         // ... but if mallory advertised alice's server as hers, the answer is caught: it is
         // signed by alice, not by the account the downstream would attribute and pay.
-        match client.forward(&base, "mallory", &ids, OUT, Duration::from_secs(5)).await {
+        match client
+            .forward(&base, "mallory", &ids, OUT, Duration::from_secs(5))
+            .await
+        {
             Err(e @ PeerError::Impostor { .. }) => {
                 assert!(e.disqualifies());
                 assert!(e.to_string().contains("not by mallory"), "{e}");
@@ -281,7 +330,10 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         let own = PeerClient::signed(
             Duration::from_secs(5),
             lim,
-            Signer { identity: alice.clone(), keys: keys.clone() },
+            Signer {
+                identity: alice.clone(),
+                keys: keys.clone(),
+            },
         );
         let err = own
             .forward(&base, "bob", &ids, OUT, Duration::from_secs(5))
@@ -291,15 +343,22 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
     });
 
     let doc = ctx.endpoint.status();
-    println!("alice's server: {:?}", serde_json::to_value(ctx.counters.as_ref()).ok());
+    println!(
+        "alice's server: {:?}",
+        serde_json::to_value(ctx.counters.as_ref()).ok()
+    );
     let counters: HashMap<String, u64> =
-        serde_json::from_value(serde_json::to_value(ctx.counters.as_ref()).expect("json")).expect("counters");
+        serde_json::from_value(serde_json::to_value(ctx.counters.as_ref()).expect("json"))
+            .expect("counters");
     assert!(counters["unauthorized"] >= 8, "{counters:?}");
     assert_eq!(counters["vocab_mismatch"], 1, "{counters:?}");
     assert_eq!(counters["not_served"], 2, "{counters:?}");
     assert_eq!(counters["out_of_range"], 1, "{counters:?}");
     assert_eq!(counters["backward_applied"], 2, "{counters:?}");
     assert_eq!(doc["identity"], "alice");
-    assert!(keys.len() >= 3, "bob, alice, carol, mallory keys were read from the chain");
+    assert!(
+        keys.len() >= 3,
+        "bob, alice, carol, mallory keys were read from the chain"
+    );
     drop(rt);
 }

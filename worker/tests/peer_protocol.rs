@@ -35,7 +35,11 @@ const FP: &str = "vocab-of-the-test";
 const WAIT: Duration = Duration::from_secs(5);
 
 fn identity(name: &str, seed: u8) -> Arc<Identity> {
-    Arc::new(Identity::new(name, PrivateKey::from_bytes(&[seed; 32]).unwrap(), FP))
+    Arc::new(Identity::new(
+        name,
+        PrivateKey::from_bytes(&[seed; 32]).unwrap(),
+        FP,
+    ))
 }
 
 fn keys() -> Arc<KeyCache> {
@@ -126,7 +130,9 @@ async fn raw(method: &str, url: String, body: Vec<u8>) -> (StatusCode, Bytes) {
     let mut req = Request::builder().method(method).uri(&url);
     if method == "POST" {
         let path = url.rsplit_once('/').map(|(_, p)| format!("/{p}")).unwrap();
-        let auth = identity("bob", 2).sign_request("POST", &path, &body).unwrap();
+        let auth = identity("bob", 2)
+            .sign_request("POST", &path, &body)
+            .unwrap();
         for (k, v) in auth.headers() {
             req = req.header(k, v);
         }
@@ -157,7 +163,10 @@ fn served(s: &Shared, ids: &[i64]) -> WireTensor {
 async fn forward_returns_what_the_model_serves() {
     let s = start(100.0, 100.0, 1 << 20).await;
     let ids = vec![1, 5, 5, 39];
-    let got = client().forward(&s.base, "alice", &ids, OUT, WAIT).await.unwrap();
+    let got = client()
+        .forward(&s.base, "alice", &ids, OUT, WAIT)
+        .await
+        .unwrap();
     assert_eq!(got.shape, vec![4, OUT]);
     assert_eq!(got, served(&s.shared, &ids));
 }
@@ -173,17 +182,16 @@ async fn backward_changes_the_served_embeddings() {
     };
     let c = client();
     c.forward(&s.base, "alice", &ids, OUT, WAIT).await.unwrap();
-    c
-        .backward(
-            &s.base,
-            "alice",
-            &BackwardRequest {
-                ids: ids.clone(),
-                grad,
-            },
-        )
-        .await
-        .unwrap();
+    c.backward(
+        &s.base,
+        "alice",
+        &BackwardRequest {
+            ids: ids.clone(),
+            grad,
+        },
+    )
+    .await
+    .unwrap();
     let after = served(&s.shared, &ids);
     assert_ne!(before, after);
     // Descending the gradient of sum(0.5 * out) lowers the served values on the whole.
@@ -238,7 +246,10 @@ async fn bad_requests_get_clear_4xx_answers() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The server is still fine after all that.
-    let got = client().forward(&s.base, "alice", &[0, 1], OUT, WAIT).await.unwrap();
+    let got = client()
+        .forward(&s.base, "alice", &[0, 1], OUT, WAIT)
+        .await
+        .unwrap();
     assert_eq!(got.shape, vec![2, OUT]);
     let doc = client().status(&s.base).await.unwrap();
     assert_eq!(doc["server"]["bad_requests"], 5);
@@ -356,10 +367,26 @@ fn the_default_policy_never_slots_private_loopback_or_own_addresses() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["user"].as_str().unwrap().into(), r["reason"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["user"].as_str().unwrap().into(),
+                r["reason"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    for user in ["bob", "priv", "cgnat", "linklocal", "ula", "named", "unspec"] {
-        assert!(refused.iter().any(|(u, _)| u == user), "{user} not refused: {refused:?}");
+    for user in [
+        "bob",
+        "priv",
+        "cgnat",
+        "linklocal",
+        "ula",
+        "named",
+        "unspec",
+    ] {
+        assert!(
+            refused.iter().any(|(u, _)| u == user),
+            "{user} not refused: {refused:?}"
+        );
     }
     let why = |u: &str| refused.iter().find(|(x, _)| x == u).unwrap().1.clone();
     assert!(why("priv").contains("allow_private"), "{}", why("priv"));
@@ -400,8 +427,15 @@ fn the_default_policy_never_slots_private_loopback_or_own_addresses() {
         at("bob", "127.0.0.1", 7002),
     ]);
     let names = own.peers.lock().unwrap().slots.names();
-    assert_eq!(names.iter().flatten().collect::<Vec<_>>(), vec!["bob"], "{names:?}");
+    assert_eq!(
+        names.iter().flatten().collect::<Vec<_>>(),
+        vec!["bob"],
+        "{names:?}"
+    );
     let doc = own.status_json();
     let text = doc["refused_peers"].to_string();
-    assert!(text.contains("mirror") && text.contains("mapped") && text.contains("own address"), "{text}");
+    assert!(
+        text.contains("mirror") && text.contains("mapped") && text.contains("own address"),
+        "{text}"
+    );
 }

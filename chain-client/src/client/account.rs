@@ -34,7 +34,10 @@ struct AccountDoc {
 
 /// The keys that alone satisfy `permission` in a `get_account` answer (weight at least the
 /// threshold); keys that need a co-signer do not count, since a peer request has one signature.
-pub fn permission_keys(doc: &serde_json::Value, permission: &str) -> Result<Vec<PublicKey>, ChainError> {
+pub fn permission_keys(
+    doc: &serde_json::Value,
+    permission: &str,
+) -> Result<Vec<PublicKey>, ChainError> {
     let doc: AccountDoc = serde_json::from_value(doc.clone())
         .map_err(|e| ChainError::Decode(format!("get_account: {e}")))?;
     let perm = doc
@@ -92,13 +95,21 @@ mod tests {
     #[test]
     fn reads_the_active_keys_in_either_text_form() {
         let k1 = DEV_PUB.parse::<PublicKey>().unwrap().to_k1_string();
-        let keys = permission_keys(&doc(serde_json::json!([{"key": k1, "weight": 1}]), 1), "active").unwrap();
+        let keys = permission_keys(
+            &doc(serde_json::json!([{"key": k1, "weight": 1}]), 1),
+            "active",
+        )
+        .unwrap();
         assert_eq!(keys, vec![DEV_PUB.parse::<PublicKey>().unwrap()]);
     }
 
     #[test]
     fn keys_below_the_threshold_do_not_count() {
-        let keys = permission_keys(&doc(serde_json::json!([{"key": DEV_PUB, "weight": 1}]), 2), "active").unwrap();
+        let keys = permission_keys(
+            &doc(serde_json::json!([{"key": DEV_PUB, "weight": 1}]), 2),
+            "active",
+        )
+        .unwrap();
         assert!(keys.is_empty());
     }
 

@@ -64,8 +64,14 @@ fn signature_text_round_trips_and_rejects_tampering() {
     let mut bad = text.clone();
     let i = text.len() - 3;
     bad.replace_range(i..i + 1, if &text[i..i + 1] == "a" { "b" } else { "a" });
-    assert!(matches!(bad.parse::<Signature>(), Err(KeyError::Checksum(_))));
-    assert!(matches!("SIG_R1_abc".parse::<Signature>(), Err(KeyError::Format(_))));
+    assert!(matches!(
+        bad.parse::<Signature>(),
+        Err(KeyError::Checksum(_))
+    ));
+    assert!(matches!(
+        "SIG_R1_abc".parse::<Signature>(),
+        Err(KeyError::Format(_))
+    ));
     assert!("SIG_K1_".parse::<Signature>().is_err());
     // A signature over another digest recovers another key, and does not verify.
     assert_ne!(sig.recover(&[8u8; 32]), Some(key.public_key()));

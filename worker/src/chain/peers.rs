@@ -242,7 +242,10 @@ mod tests {
         };
         let fresh = |seed| PeerSlots::new(1, seed);
         let rich = picks(&rows, &fresh);
-        assert!(rich > 150, "the high-stake peer is drawn most often: {rich}/200");
+        assert!(
+            rich > 150,
+            "the high-stake peer is drawn most often: {rich}/200"
+        );
         // Equal stakes: the draw is spread, and a peer found useless is drawn rarely.
         rows[0].stake = 1;
         let even = picks(&rows, &fresh);

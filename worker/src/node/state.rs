@@ -221,7 +221,11 @@ impl Shared {
 
     /// Why `row` is not used as a peer, if it is not: banned, refused by the address
     /// policy, or one of our own addresses.
-    fn refusal(&self, row: &PeerRow, banned: &HashMap<String, (Instant, String)>) -> Option<String> {
+    fn refusal(
+        &self,
+        row: &PeerRow,
+        banned: &HashMap<String, (Instant, String)>,
+    ) -> Option<String> {
         if row.user == self.identity {
             return None;
         }
@@ -435,7 +439,10 @@ impl Endpoint for NodeEndpoint {
     }
 
     fn is_subscribed(&self, account: &str) -> bool {
-        lock(&self.0.stats).metagraph.iter().any(|r| r.user == account)
+        lock(&self.0.stats)
+            .metagraph
+            .iter()
+            .any(|r| r.user == account)
     }
 
     fn status(&self) -> serde_json::Value {

@@ -134,12 +134,21 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gat
                 Fetched::Failed(e) => {
                     failures += 1;
                     let delay = table.health[i].record_failure(Instant::now(), &e);
-                    let user = target.as_ref().map(|t| t.account.clone()).unwrap_or_default();
+                    let user = target
+                        .as_ref()
+                        .map(|t| t.account.clone())
+                        .unwrap_or_default();
                     tracing::warn!(slot = i, peer = %user, error = %e, retry_in = ?delay, "upstream peer failed; using zeros");
                     if e.disqualifies() {
                         evict.push((i, e.to_string()));
                     } else if table.health[i].out_of_range >= EVICT_AFTER_OUT_OF_RANGE {
-                        evict.push((i, format!("{} out-of-range answers, last: {e}", table.health[i].out_of_range)));
+                        evict.push((
+                            i,
+                            format!(
+                                "{} out-of-range answers, last: {e}",
+                                table.health[i].out_of_range
+                            ),
+                        ));
                     }
                     features.push(zeros(words.len(), shared.out_dim));
                     answered.push(None);

@@ -39,7 +39,9 @@ pub enum PeerError {
     Unauthenticated(String),
     /// The answer is signed by another account than the one in the slot (or with a key the
     /// chain does not list for it): somebody advertised a server that is not theirs.
-    #[error("answer signed by {signer}, not by {expected}: the address is not {expected}'s server")]
+    #[error(
+        "answer signed by {signer}, not by {expected}: the address is not {expected}'s server"
+    )]
     Impostor { expected: String, signer: String },
     /// The answer is signed by this node itself: the peer's address is our own server.
     #[error("answer signed by this node itself: the peer's address is our own server")]
@@ -180,7 +182,9 @@ impl PeerClient {
             .map_err(|e| PeerError::Unauthenticated(e.to_string()))?;
         let me = &signer.identity;
         let status = status.as_u16();
-        if answer.account == me.account && answer.made_by(&digest, status, &body, &[me.public_key()]) {
+        if answer.account == me.account
+            && answer.made_by(&digest, status, &body, &[me.public_key()])
+        {
             return Err(PeerError::OwnServer);
         }
         if answer.account != account {
@@ -189,7 +193,8 @@ impl PeerClient {
                 signer: answer.account,
             });
         }
-        let signed = |keys: &[chain_client::PublicKey]| answer.made_by(&digest, status, &body, keys);
+        let signed =
+            |keys: &[chain_client::PublicKey]| answer.made_by(&digest, status, &body, keys);
         match signer.keys.accepts(account, signed).await {
             Ok(true) => {}
             Ok(false) => {

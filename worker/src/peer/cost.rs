@@ -33,7 +33,10 @@ impl AuthCost {
     }
 }
 
-fn time_us(iterations: usize, mut f: impl FnMut(usize) -> Result<(), KeyError>) -> Result<f64, KeyError> {
+fn time_us(
+    iterations: usize,
+    mut f: impl FnMut(usize) -> Result<(), KeyError>,
+) -> Result<f64, KeyError> {
     let start = Instant::now();
     for i in 0..iterations {
         f(i)?;
@@ -66,13 +69,14 @@ pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost
     let headers: Vec<_> = requests.iter().map(|r| r.headers()).collect();
     let verify_request_us = time_us(iterations, |i| {
         let h = &headers[i];
-        let auth = RequestAuth::from_headers(|n| {
-            h.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str())
-        })
-        .map_err(|_| KeyError::NonCanonical)?;
+        let auth =
+            RequestAuth::from_headers(|n| h.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str()))
+                .map_err(|_| KeyError::NonCanonical)?;
         auth.verify("POST", "/forward", &body, &keys)
             .map_err(|_| KeyError::NonCanonical)?;
-        guard.admit(&auth, now_ms()).map_err(|_| KeyError::NonCanonical)?;
+        guard
+            .admit(&auth, now_ms())
+            .map_err(|_| KeyError::NonCanonical)?;
         Ok(())
     })?;
     let digest = requests[0].digest("POST", "/forward", &body);
@@ -103,7 +107,12 @@ mod tests {
     #[test]
     fn every_operation_is_measured() {
         let c = auth_cost(3, 8, 4).unwrap();
-        for v in [c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us] {
+        for v in [
+            c.sign_request_us,
+            c.verify_request_us,
+            c.sign_answer_us,
+            c.verify_answer_us,
+        ] {
             assert!(v > 0.0 && v.is_finite(), "{c:?}");
         }
         assert!(c.per_peer_step_us() > c.sign_request_us);

@@ -115,7 +115,8 @@ impl Gate {
         if !subscribed(&auth.account) {
             return Err(AuthError::NotSubscribed(auth.account.clone()).into());
         }
-        let signed = |keys: &[chain_client::PublicKey]| auth.verify(method, path, body, keys).is_ok();
+        let signed =
+            |keys: &[chain_client::PublicKey]| auth.verify(method, path, body, keys).is_ok();
         match self.keys.accepts(&auth.account, signed).await {
             Ok(true) => {}
             Ok(false) => return Err(AuthError::WrongKey(auth.account.clone()).into()),

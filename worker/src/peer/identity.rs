@@ -39,13 +39,32 @@ impl Identity {
     }
 
     /// Signs a request to `path` with `body`, stamped now with a random nonce.
-    pub fn sign_request(&self, method: &str, path: &str, body: &[u8]) -> Result<RequestAuth, KeyError> {
+    pub fn sign_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<RequestAuth, KeyError> {
         let nonce = rand::thread_rng().gen::<u64>();
-        RequestAuth::sign(&self.key, &self.account, &self.vocab, method, path, body, now_ms(), nonce)
+        RequestAuth::sign(
+            &self.key,
+            &self.account,
+            &self.vocab,
+            method,
+            path,
+            body,
+            now_ms(),
+            nonce,
+        )
     }
 
     /// Signs an answer to the request whose digest is `request`.
-    pub fn sign_answer(&self, request: &[u8; 32], status: u16, body: &[u8]) -> Result<AnswerAuth, KeyError> {
+    pub fn sign_answer(
+        &self,
+        request: &[u8; 32],
+        status: u16,
+        body: &[u8],
+    ) -> Result<AnswerAuth, KeyError> {
         AnswerAuth::sign(&self.key, &self.account, &self.vocab, request, status, body)
     }
 }

@@ -75,7 +75,11 @@ impl KeyCache {
     }
 
     /// The keys of `account`, from the cache when younger than `max_age` (and its TTL).
-    pub async fn keys_within(&self, account: &str, max_age: Duration) -> Result<Vec<PublicKey>, String> {
+    pub async fn keys_within(
+        &self,
+        account: &str,
+        max_age: Duration,
+    ) -> Result<Vec<PublicKey>, String> {
         if let Some(e) = self.cached(account, max_age) {
             return e.keys;
         }
@@ -112,11 +116,17 @@ impl KeyCache {
     /// Whether `test` accepts `account`'s keys (e.g. one of them made a signature); a
     /// refusal against a cached read is tried once more against a read at most a second
     /// old (the account may have changed its key).
-    pub async fn accepts(&self, account: &str, test: impl Fn(&[PublicKey]) -> bool) -> Result<bool, String> {
+    pub async fn accepts(
+        &self,
+        account: &str,
+        test: impl Fn(&[PublicKey]) -> bool,
+    ) -> Result<bool, String> {
         if test(&self.keys(account).await?) {
             return Ok(true);
         }
-        Ok(test(&self.keys_within(account, Duration::from_secs(1)).await?))
+        Ok(test(
+            &self.keys_within(account, Duration::from_secs(1)).await?,
+        ))
     }
 
     /// Whether `key` is one of `account`'s keys (see [`accepts`](Self::accepts)).
@@ -161,8 +171,12 @@ mod tests {
 
     #[tokio::test]
     async fn reads_are_cached_and_failures_remembered() {
-        let key = chain_client::PrivateKey::from_bytes(&[3; 32]).unwrap().public_key();
-        let other = chain_client::PrivateKey::from_bytes(&[4; 32]).unwrap().public_key();
+        let key = chain_client::PrivateKey::from_bytes(&[3; 32])
+            .unwrap()
+            .public_key();
+        let other = chain_client::PrivateKey::from_bytes(&[4; 32])
+            .unwrap()
+            .public_key();
         let src = Arc::new(Counting(AtomicU64::new(0), key));
         let cache = KeyCache::new(src.clone());
         assert_eq!(cache.keys("alice").await.unwrap(), vec![key]);

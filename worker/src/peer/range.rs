@@ -23,7 +23,10 @@ mod tests {
 
     #[test]
     fn huge_values_are_found_and_the_bound_itself_passes() {
-        assert_eq!(out_of_range(&[0.5, -1.0, MAX_ABS_VALUE, -MAX_ABS_VALUE]), None);
+        assert_eq!(
+            out_of_range(&[0.5, -1.0, MAX_ABS_VALUE, -MAX_ABS_VALUE]),
+            None
+        );
         assert_eq!(out_of_range(&[0.0, 1e30, 2.0]), Some((1, 1e30)));
         assert_eq!(out_of_range(&[-1e30]), Some((0, -1e30)));
     }

@@ -151,7 +151,12 @@ impl ServerContext {
     }
 
     /// Reads the body and verifies the request; `Err` is the answer to send.
-    async fn admitted(&self, path: &str, headers: &HeaderMap, body: Incoming) -> Result<(Caller, Bytes), Resp> {
+    async fn admitted(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        body: Incoming,
+    ) -> Result<(Caller, Bytes), Resp> {
         let body = self.body(body).await?;
         let endpoint = self.endpoint.clone();
         match self

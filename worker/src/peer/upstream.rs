@@ -141,7 +141,9 @@ pub async fn fetch_all(
                 let t = t.clone();
                 let ids = ids.to_vec();
                 Some(tokio::spawn(async move {
-                    client.forward(&t.base, &t.account, &ids, dim, deadline).await
+                    client
+                        .forward(&t.base, &t.account, &ids, dim, deadline)
+                        .await
                 }))
             }
             _ => None,
