@@ -190,7 +190,7 @@ impl RequestAuth {
             time_ms,
             nonce,
             vocab: vocab.to_string(),
-            signature: key.sign(&digest)?,
+            signature: key.sign_offchain(&digest)?,
         })
     }
 
@@ -349,7 +349,7 @@ impl AnswerAuth {
         Ok(AnswerAuth {
             account: account.to_string(),
             vocab: vocab.to_string(),
-            signature: key.sign(&digest)?,
+            signature: key.sign_offchain(&digest)?,
         })
     }
 

@@ -95,5 +95,9 @@ proptest! {
         prop_assert!(sig.is_canonical());
         prop_assert!(sig.as_bytes()[0] >= 31 && sig.as_bytes()[0] <= 34);
         prop_assert_eq!(sig.recover(&digest), Some(key.public_key()));
+        let off = key.sign_offchain(&digest).unwrap();
+        prop_assert!(off.verify(&digest, &key.public_key()));
+        prop_assert_eq!(off.recover(&digest), Some(key.public_key()));
+        prop_assert_eq!(off.to_string().parse::<Signature>().unwrap(), off);
     }
 }
