@@ -449,3 +449,112 @@ impl Endpoint for NodeEndpoint {
         self.0.status_json()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelConfig;
+
+    fn node(peers: usize) -> Arc<Shared> {
+        let cfg = ModelConfig {
+            vocab: 20,
+            embed_dim: 4,
+            out_dim: 2,
+            peers,
+            negatives: 1,
+            lr: 0.1,
+            seed: 1,
+        };
+        let key = chain_client::PrivateKey::from_bytes(&[9; 32]).unwrap();
+        Shared::new(NodeParams {
+            identity: Arc::new(Identity::new("me", key, "v")),
+            listen: "127.0.0.1:7000".parse().unwrap(),
+            advertised: None,
+            model: Model::new(&cfg).unwrap(),
+            remote_scale: 1.0,
+            attribution_decay: 0.5,
+            seed: 3,
+            backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(10)),
+            loss_tail: 4,
+            policy: AddressPolicy::LOCAL_TESTNET,
+            deadline: DeadlinePolicy {
+                steps: 2.0,
+                min: Duration::from_millis(20),
+                max: Duration::from_millis(500),
+            },
+        })
+    }
+
+    fn row(user: &str, port: u16) -> PeerRow {
+        PeerRow {
+            user: user.into(),
+            address: "127.0.0.1".into(),
+            port,
+            stake: 1,
+            edges: vec![],
+        }
+    }
+
+    #[test]
+    fn a_useless_peer_is_rotated_out_for_a_free_candidate() {
+        let s = node(1);
+        let rows = [row("me", 7000), row("a", 7001), row("b", 7002)];
+        s.refresh_peers(&rows);
+        let first = lock(&s.peers).slots.names()[0].clone().unwrap();
+        // Many answers, but the model gives it nothing.
+        lock(&s.peers).health[0].successes = USELESS_MIN_ANSWERS;
+        for _ in 0..20 {
+            lock(&s.attribution).update(&[1.0, 0.0]);
+        }
+        s.refresh_peers(&rows);
+        let second = lock(&s.peers).slots.names()[0].clone().unwrap();
+        assert_ne!(first, second, "the useless peer kept its slot");
+        // A useful one stays.
+        lock(&s.peers).health[0].successes = USELESS_MIN_ANSWERS;
+        for _ in 0..20 {
+            lock(&s.attribution).update(&[1.0, 1.0]);
+        }
+        s.refresh_peers(&rows);
+        assert_eq!(
+            lock(&s.peers).slots.names()[0].as_deref(),
+            Some(second.as_str())
+        );
+    }
+
+    #[test]
+    fn the_peer_deadline_follows_the_step_time_within_bounds() {
+        let s = node(1);
+        assert_eq!(
+            s.peer_deadline(),
+            Duration::from_millis(500),
+            "unknown step time"
+        );
+        s.record_step_time(Duration::from_millis(50));
+        assert_eq!(s.peer_deadline(), Duration::from_millis(100));
+        for _ in 0..200 {
+            s.record_step_time(Duration::from_millis(1));
+        }
+        assert_eq!(s.peer_deadline(), Duration::from_millis(20), "floor");
+        for _ in 0..200 {
+            s.record_step_time(Duration::from_secs(2));
+        }
+        assert_eq!(s.peer_deadline(), Duration::from_millis(500), "cap");
+    }
+
+    #[test]
+    fn a_banned_peer_leaves_its_slot_and_is_not_picked_again() {
+        let s = node(1);
+        let rows = [row("me", 7000), row("a", 7001)];
+        s.refresh_peers(&rows);
+        assert_eq!(lock(&s.peers).slots.names(), vec![Some("a".to_string())]);
+        s.ban(0, "impostor");
+        assert_eq!(lock(&s.peers).slots.names(), vec![None]);
+        s.refresh_peers(&rows);
+        assert_eq!(lock(&s.peers).slots.names(), vec![None]);
+        let doc = s.status_json();
+        assert_eq!(doc["banned_peers"][0]["user"], "a");
+        assert!(doc["refused_peers"]
+            .to_string()
+            .contains("evicted: impostor"));
+    }
+}
