@@ -404,12 +404,14 @@ impl Shared {
     }
 }
 
-/// Whether two socket addresses are the same endpoint (IPv4-mapped IPv6 equals its IPv4, and
-/// an unspecified bind address matches any address on its port).
+/// Whether `other` is one of our endpoints `own` (IPv4-mapped IPv6 equals its IPv4; a bind
+/// to the unspecified address is also reached through loopback on its port). Other local
+/// interface addresses are caught by the answer's signature (`OwnServer`).
 fn same_endpoint(own: SocketAddr, other: SocketAddr) -> bool {
     let canon = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
     let (own, other) = (canon(own), canon(other));
-    own == other || (own.ip().is_unspecified() && own.port() == other.port())
+    own == other
+        || (own.ip().is_unspecified() && other.ip().is_loopback() && own.port() == other.port())
 }
 
 fn endpoint_error(e: ModelError) -> EndpointError {
@@ -539,6 +541,19 @@ mod tests {
             s.record_step_time(Duration::from_secs(2));
         }
         assert_eq!(s.peer_deadline(), Duration::from_millis(500), "cap");
+    }
+
+    #[test]
+    fn own_endpoints_are_matched_without_refusing_other_hosts_on_the_same_port() {
+        let any: SocketAddr = "0.0.0.0:7001".parse().unwrap();
+        let lo: SocketAddr = "127.0.0.1:7001".parse().unwrap();
+        assert!(same_endpoint(
+            lo,
+            "[::ffff:127.0.0.1]:7001".parse().unwrap()
+        ));
+        assert!(same_endpoint(any, lo));
+        assert!(!same_endpoint(any, "8.8.8.8:7001".parse().unwrap()));
+        assert!(!same_endpoint(lo, "127.0.0.1:7002".parse().unwrap()));
     }
 
     #[test]
