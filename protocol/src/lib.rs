@@ -4,3 +4,4 @@
 pub mod auth;
 pub mod policy;
 pub mod status;
+pub mod vocab;

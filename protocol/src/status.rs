@@ -42,6 +42,15 @@ pub struct WorkerStatus {
     pub attribution_half_life_secs: f64,
     /// The upstream peer slots, in slot order.
     pub peers: Vec<PeerSlot>,
+    /// Peers evicted for a while (impostor answers, out-of-range values, another vocabulary).
+    pub banned_peers: Vec<BannedPeer>,
+    /// Metagraph rows not used as peers at the last refresh, with the reason (address
+    /// policy, own address, banned).
+    pub refused_peers: Vec<RefusedPeer>,
+    /// Fingerprint of the worker's vocabulary: peers must have the same one.
+    pub vocab: String,
+    /// How long a step currently waits for its peers, in milliseconds.
+    pub peer_deadline_ms: f64,
     /// Forward calls to upstream peers that failed.
     pub peer_failures: u64,
     /// Backward calls to upstream peers that failed.
@@ -87,10 +96,34 @@ pub struct PeerSlot {
     pub skipped: u64,
     /// Backward calls that failed.
     pub backward_failures: u64,
+    /// Answers refused for values outside the served range.
+    pub out_of_range: u64,
     /// Last failure message.
     pub last_error: Option<String>,
     /// The node's current attribution to this slot's peer.
     pub attribution: f64,
+}
+
+/// A peer not picked again until its ban runs out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BannedPeer {
+    /// The peer's account.
+    pub user: String,
+    /// Why it was evicted.
+    pub reason: String,
+    /// Seconds until it may be picked again.
+    pub secs_left: u64,
+}
+
+/// A metagraph row the worker does not dial.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedPeer {
+    /// The row's account.
+    pub user: String,
+    /// Why it is not used.
+    pub reason: String,
 }
 
 /// The stretch of training one posted edge set covers: from the previous accepted emit to this one.
@@ -144,6 +177,7 @@ impl WorkerStatus {
             self.uptime_secs,
             self.examples_per_sec,
             self.attribution_half_life_secs,
+            self.peer_deadline_ms,
         ]
         .into_iter()
         .chain(self.loss)
@@ -243,6 +277,7 @@ mod tests {
                     consecutive_failures: 0,
                     skipped: 0,
                     backward_failures: 0,
+                    out_of_range: 0,
                     last_error: None,
                     attribution: 0.5,
                 },
@@ -256,10 +291,22 @@ mod tests {
                     consecutive_failures: 0,
                     skipped: 0,
                     backward_failures: 0,
+                    out_of_range: 0,
                     last_error: None,
                     attribution: 0.0,
                 },
             ],
+            banned_peers: vec![BannedPeer {
+                user: "mallory".into(),
+                reason: "answer signed by alice, not by mallory".into(),
+                secs_left: 60,
+            }],
+            refused_peers: vec![RefusedPeer {
+                user: "carol".into(),
+                reason: "10.0.0.1 is a private-range address".into(),
+            }],
+            vocab: "00112233445566778899aabbccddeeff".into(),
+            peer_deadline_ms: 25.0,
             peer_failures: 0,
             backward_failures: 0,
             emits_pushed: 2,

@@ -5,7 +5,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use bittensor_protocol::policy::AddressPolicy;
+use chain_client::PrivateKey;
 use serde::Deserialize;
+
+/// Environment variable holding the node's private key (takes precedence over `node.key_file`).
+pub const KEY_ENV: &str = "BITTENSOR_WORKER_KEY";
 
 /// Everything a running node needs; built from the file, then flags.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -27,8 +32,9 @@ pub struct Config {
 pub struct NodeConfig {
     /// Chain account this node acts as.
     pub account: String,
-    /// WIF private key of that account (active permission).
-    pub key: String,
+    /// File holding the WIF private key of that account's active permission (the key never
+    /// goes in the config or on the command line; `BITTENSOR_WORKER_KEY` overrides the file).
+    pub key_file: Option<PathBuf>,
     /// Where the peer server listens (port 0 = any free port).
     pub listen: SocketAddr,
     /// Host advertised on chain; defaults to the listen IP.
@@ -53,7 +59,7 @@ impl Default for NodeConfig {
     fn default() -> Self {
         NodeConfig {
             account: String::new(),
-            key: String::new(),
+            key_file: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             advertise: None,
             seed: 1,
@@ -169,12 +175,34 @@ pub struct PeerConfig {
     pub backoff_initial_ms: u64,
     /// Longest wait before retrying an unhealthy peer, in milliseconds.
     pub backoff_max_ms: u64,
-    /// Backward requests per second allowed per remote IP.
+    /// Backward requests per second allowed per calling account.
     pub backward_rate: f64,
     /// Burst size of the backward token bucket.
     pub backward_burst: f64,
+    /// Forward requests per second allowed per calling account.
+    pub forward_rate: f64,
+    /// Burst size of the forward token bucket.
+    pub forward_burst: f64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// A step waits for its peers this many model-step times (between the bounds below).
+    pub deadline_steps: f64,
+    /// Shortest wait for peers in a step, in milliseconds (`timeout_ms` is the longest).
+    pub min_deadline_ms: u64,
+    /// Dial loopback peer addresses (local testnets only).
+    pub allow_loopback: bool,
+    /// Dial private-range peer addresses (testnets on a private network only).
+    pub allow_private: bool,
+}
+
+impl PeerConfig {
+    /// The address policy these settings describe.
+    pub fn policy(&self) -> AddressPolicy {
+        AddressPolicy {
+            allow_loopback: self.allow_loopback,
+            allow_private: self.allow_private,
+        }
+    }
 }
 
 impl Default for PeerConfig {
@@ -185,7 +213,13 @@ impl Default for PeerConfig {
             backoff_max_ms: 10_000,
             backward_rate: 200.0,
             backward_burst: 400.0,
+            forward_rate: 400.0,
+            forward_burst: 800.0,
             max_body_bytes: 8 << 20,
+            deadline_steps: 1.0,
+            min_deadline_ms: 25,
+            allow_loopback: false,
+            allow_private: false,
         }
     }
 }
@@ -229,9 +263,12 @@ impl Config {
         if self.node.account.is_empty() {
             return bad("node.account is required".into());
         }
-        if self.node.key.is_empty() {
-            return bad("node.key is required".into());
+        if self.node.key_file.is_none() && std::env::var_os(KEY_ENV).is_none() {
+            return bad(format!(
+                "a key is required: set node.key_file to a file holding the WIF key, or {KEY_ENV}"
+            ));
         }
+        self.advertised_host()?;
         if self.model.shards == 0 || self.model.shard >= self.model.shards {
             return bad(format!(
                 "model.shard {} must be < model.shards {}",
@@ -257,7 +294,54 @@ impl Config {
         if !positive(self.peer.backward_rate) || !positive(self.peer.backward_burst - 0.5) {
             return bad("peer.backward_rate must be > 0 and backward_burst >= 1".into());
         }
+        if !positive(self.peer.forward_rate) || !positive(self.peer.forward_burst - 0.5) {
+            return bad("peer.forward_rate must be > 0 and forward_burst >= 1".into());
+        }
+        if !positive(self.peer.deadline_steps) || self.peer.timeout_ms == 0 {
+            return bad("peer.deadline_steps and peer.timeout_ms must be positive".into());
+        }
         parse_stake(&self.chain.stake).map_err(ConfigError::Invalid)
+    }
+
+    /// The IP published on chain: `node.advertise`, else the listen IP; it must be an IP
+    /// literal other nodes can dial (not unspecified, not a host name).
+    pub fn advertised_host(&self) -> Result<std::net::IpAddr, ConfigError> {
+        let text = match &self.node.advertise {
+            Some(a) => a.clone(),
+            None => self.node.listen.ip().to_string(),
+        };
+        let ip: std::net::IpAddr = text.trim_matches(['[', ']']).parse().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "node.advertise {text:?} is not an IP address (peers dial IP literals only)"
+            ))
+        })?;
+        if ip.is_unspecified() {
+            return Err(ConfigError::Invalid(format!(
+                "node.listen is {} and node.advertise is not set: set node.advertise to the address other nodes dial",
+                self.node.listen
+            )));
+        }
+        Ok(ip)
+    }
+
+    /// The node's private key: from `BITTENSOR_WORKER_KEY` if set, else from `node.key_file`.
+    pub fn signing_key(&self) -> Result<PrivateKey, ConfigError> {
+        let (text, from) = match std::env::var(KEY_ENV) {
+            Ok(v) if !v.trim().is_empty() => (v, KEY_ENV.to_string()),
+            _ => {
+                let path = self.node.key_file.as_ref().ok_or_else(|| {
+                    ConfigError::Invalid(format!("no key: set node.key_file or {KEY_ENV}"))
+                })?;
+                warn_if_readable_by_others(path);
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                (text, path.display().to_string())
+            }
+        };
+        PrivateKey::from_wif(text.trim())
+            .map_err(|e| ConfigError::Invalid(format!("key from {from}: {e}")))
     }
 
     /// Seconds between emits as a Duration.
@@ -268,6 +352,19 @@ impl Config {
     /// Seconds between metagraph refreshes as a Duration.
     pub fn refresh_interval(&self) -> Duration {
         Duration::from_secs_f64(self.chain.refresh_interval_secs)
+    }
+}
+
+/// Warns when a key file can be read by other users of the machine.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "key file is readable by other users; chmod 600 it");
+            }
+        }
     }
 }
 
@@ -310,6 +407,35 @@ mod tests {
         let cfg = Config::load(&path).unwrap();
         assert!(cfg.validate().is_ok());
         assert_eq!(cfg.model.peers, 3);
+        // Two nodes started from the example never share a listening port, and it dials
+        // public addresses only.
+        assert!(cfg.node.listen.ip().is_unspecified() && cfg.node.advertise.is_some());
+        assert_eq!(cfg.peer.policy(), AddressPolicy::PUBLIC_ONLY);
+        assert!(cfg.node.key_file.is_some());
+    }
+
+    #[test]
+    fn the_key_comes_from_the_file_and_an_inline_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(
+            &path,
+            "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3\n",
+        )
+        .unwrap();
+        let mut cfg = Config::default();
+        cfg.node.key_file = Some(path.clone());
+        if std::env::var_os(KEY_ENV).is_none() {
+            let key = cfg.signing_key().unwrap();
+            assert_eq!(
+                key.public_key().to_string(),
+                "EOS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV"
+            );
+            std::fs::write(&path, "not a key").unwrap();
+            let err = cfg.signing_key().unwrap_err().to_string();
+            assert!(err.contains("key from"), "{err}");
+        }
+        assert!(toml::from_str::<Config>("[node]\nkey = \"5K...\"").is_err());
     }
 
     #[test]

@@ -43,9 +43,10 @@ struct RunArgs {
     /// Chain account of this node.
     #[arg(long)]
     account: Option<String>,
-    /// WIF private key of the account.
+    /// File holding the WIF private key (the key itself never goes on the command line;
+    /// BITTENSOR_WORKER_KEY may hold it instead).
     #[arg(long)]
-    key: Option<String>,
+    key_file: Option<PathBuf>,
     /// nodeos HTTP endpoint.
     #[arg(long)]
     chain_url: Option<String>,
@@ -141,8 +142,8 @@ fn apply_flags(cfg: &mut Config, a: RunArgs) -> anyhow::Result<()> {
     if let Some(v) = a.account {
         cfg.node.account = v;
     }
-    if let Some(v) = a.key {
-        cfg.node.key = v;
+    if let Some(v) = a.key_file {
+        cfg.node.key_file = Some(v);
     }
     if let Some(v) = a.chain_url {
         cfg.chain.url = v;
@@ -195,14 +196,15 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
     };
     apply_flags(&mut cfg, a)?;
     cfg.validate()?;
+    let key = cfg.signing_key()?;
     let chain = EosChain::new(
         &cfg.chain.url,
         &cfg.chain.contract,
         &cfg.node.account,
-        &cfg.node.key,
+        key.clone(),
     )
     .map_err(anyhow::Error::msg)?;
-    bittensor_worker::node::run(cfg, Arc::new(chain)).await
+    bittensor_worker::node::run(cfg, key, Arc::new(chain)).await
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<()> {
@@ -269,6 +271,43 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             live.pairs_per_sec / r.plain.max(1e-9),
             live.pairs_per_sec / r.with_peers.max(1e-9),
             live.peer_failures
+        );
+        print_auth_cost(&cfg, a.batch, Some(live.pairs_per_sec))?;
+    } else {
+        print_auth_cost(&cfg, a.batch, None)?;
+    }
+    Ok(())
+}
+
+/// Signing and verification of peer traffic: time per operation and the share of a step.
+fn print_auth_cost(
+    cfg: &ModelConfig,
+    batch: usize,
+    live_pairs_per_sec: Option<f64>,
+) -> anyhow::Result<()> {
+    use bittensor_worker::peer::cost::auth_cost;
+    let c = auth_cost(2_000, batch, cfg.out_dim as usize).context("measuring signing")?;
+    println!(
+        "  peer authentication (K1, {batch} ids per request, [{batch}, {}] answers):",
+        cfg.out_dim
+    );
+    println!(
+        "    sign request {:.1} us, verify request {:.1} us, sign answer {:.1} us, verify answer {:.1} us",
+        c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us
+    );
+    println!(
+        "    per peer per step (signed forward and answer, signed backward; both sides): {:.0} us, i.e. {:.0} peer steps/s per core",
+        c.per_peer_step_us(),
+        1e6 / c.per_peer_step_us().max(1e-9)
+    );
+    if let Some(rate) = live_pairs_per_sec {
+        let step_us = batch as f64 / rate.max(1e-9) * 1e6;
+        println!(
+            "    with {} peers: {:.0} us of crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
+            cfg.peers,
+            c.per_peer_step_us() * cfg.peers as f64,
+            step_us,
+            100.0 * c.per_peer_step_us() * cfg.peers as f64 / step_us
         );
     }
     Ok(())

@@ -44,26 +44,42 @@ fn run_refuses_bad_configs_with_a_message() {
             "--chain-url",
             "http://127.0.0.1:1",
         ])
+        .env_remove("BITTENSOR_WORKER_KEY")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("node.key is required"), "{stderr}");
+    assert!(stderr.contains("a key is required"), "{stderr}");
 
-    // A malformed key is a clear error too.
+    // The key is never accepted on the command line.
     let out = bin()
-        .args([
-            "run",
-            "--account",
-            "alice",
-            "--key",
-            "notakey",
-            "--shard",
-            "0/1",
-        ])
+        .args(["run", "--account", "alice", "--key", "5K..."])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("private key"), "{stderr}");
+    assert!(stderr.contains("--key"), "{stderr}");
+
+    // A malformed key file is a clear error too, naming the file.
+    let key = dir.path().join("bad.key");
+    std::fs::write(&key, "notakey").unwrap();
+    let out = bin()
+        .args(["run", "--account", "alice", "--key-file"])
+        .arg(&key)
+        .args(["--shard", "0/1"])
+        .env_remove("BITTENSOR_WORKER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.key"), "{stderr}");
+    // ... and so is a malformed key in the environment.
+    let out = bin()
+        .args(["run", "--account", "alice", "--shard", "0/1"])
+        .env("BITTENSOR_WORKER_KEY", "notakey")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("BITTENSOR_WORKER_KEY"), "{stderr}");
 }

@@ -29,7 +29,7 @@ fn config(ready: &Path, i: usize, url: &str, contract: &str) -> String {
         r#"
 [node]
 account = "{user}"
-key = "{key}"
+key_file = "{key_file}"
 listen = "127.0.0.1:0"
 seed = {seed}
 log_every = 25
@@ -60,9 +60,10 @@ window = 2
 timeout_ms = 500
 backoff_initial_ms = 200
 backoff_max_ms = 2000
+allow_loopback = true
 "#,
         user = USERS[i],
-        key = localnet::DEV_PRIVATE_KEY,
+        key_file = support::write_key_file(ready).display(),
         seed = i + 1,
         ready = ready.display(),
     )

@@ -251,3 +251,215 @@ async fn futures_join(modes: Vec<Mode>) -> Vec<(u16, Arc<AtomicU64>)> {
     }
     out
 }
+
+/// An h2c server that answers every `/forward` correctly signed as `account` (all test
+/// accounts hold the development key), with the caller's vocabulary, in the right shape, but
+/// with every value 1e30; returns its port and a request counter.
+async fn inflating_server(account: &'static str) -> (u16, Arc<AtomicU64>) {
+    use bittensor_protocol::auth::RequestAuth;
+    use bittensor_worker::peer::codec::WireTensor;
+    use bittensor_worker::peer::identity::Identity;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hits = Arc::new(AtomicU64::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: Request<Incoming>| {
+                    let counter = counter.clone();
+                    async move {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let path = parts.uri.path().to_string();
+                        let auth =
+                            RequestAuth::from_headers(|n| parts.headers.get(n)?.to_str().ok());
+                        let n = request_len(&body);
+                        let answer = if path == "/forward" {
+                            let t = WireTensor {
+                                shape: vec![n, OUT_DIM],
+                                data: vec![1e30; n * OUT_DIM],
+                            };
+                            codec::encode_tensor(&t, &Limits::default()).unwrap_or_default()
+                        } else {
+                            b"applied\n".to_vec()
+                        };
+                        let mut resp = Response::new(Full::new(Bytes::from(answer.clone())));
+                        if let Ok(auth) = auth {
+                            let key = chain_client::PrivateKey::from_wif(localnet::DEV_PRIVATE_KEY)
+                                .expect("dev key");
+                            let me = Identity::new(account, key, &auth.vocab);
+                            let digest = auth.digest("POST", &path, &body);
+                            if let Ok(signed) = me.sign_answer(&digest, 200, &answer) {
+                                for (k, v) in signed.headers() {
+                                    if let Ok(v) = hyper::header::HeaderValue::from_str(&v) {
+                                        resp.headers_mut().insert(k, v);
+                                    }
+                                }
+                            }
+                        }
+                        Ok::<_, Infallible>(resp)
+                    }
+                });
+                let _ = http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (port, hits)
+}
+
+/// Under the default policy a real worker never dials a loopback peer (nor, by the same
+/// rule, a private-range one: unit-tested in the protocol crate, since a test must never
+/// write such an address on chain); with loopback allowed it never dials its own address
+/// published by another account, and it evicts a peer whose signed answers hold 1e30.
+#[test]
+fn a_worker_dials_only_what_its_policy_allows_and_evicts_inflating_peers() {
+    let (net, contract) = deployed().expect("chain with the contract");
+    let users = ["lurker", "inflator", "mirror", "guarded", "open"];
+    funded(&net, &contract, &users, 1_000_000).expect("funded accounts");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let (lurker_port, lurker_hits) = rt.block_on(hostile_server(Mode::Garbage));
+    let (inflator_port, inflator_hits) = rt.block_on(inflating_server("inflator"));
+    let code: Name = contract.parse().expect("contract name");
+    let symbol = Symbol::new(4, "BIT").expect("symbol");
+    let subscribe = |user: &str, port: u16| {
+        net.push_actions(vec![actions::subscribe(
+            code,
+            user.parse().expect("name"),
+            "127.0.0.1",
+            port,
+            Asset::new(100_000, symbol),
+        )])
+        .expect("subscribe");
+    };
+    subscribe("lurker", lurker_port);
+    subscribe("inflator", inflator_port);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let reader = StatusReader::new();
+    let refused = |doc: &Value, user: &str| -> Option<String> {
+        doc["refused_peers"]
+            .as_array()?
+            .iter()
+            .find(|r| r["user"] == user)
+            .and_then(|r| r["reason"].as_str().map(str::to_string))
+    };
+
+    // The default policy: loopback peers are listed as refused and never dialled.
+    let mut opts = WorkerOpts::new("guarded", &net.url, &contract);
+    opts.peers = 2;
+    opts.allow_loopback = false;
+    let mut guarded = spawn(dir.path(), &opts, 0);
+    let doc = wait_for(
+        "the guarded worker to refuse both peers",
+        &[&guarded],
+        || {
+            let doc = reader.status(&guarded)?;
+            (refused(&doc, "lurker").is_some()
+                && refused(&doc, "inflator").is_some()
+                && num(&doc, "step") >= 100)
+                .then_some(doc)
+        },
+    );
+    let why = refused(&doc, "lurker").unwrap_or_default();
+    assert!(
+        why.contains("loopback") && why.contains("allow_loopback"),
+        "{why}"
+    );
+    assert!(
+        doc["peers"]
+            .as_array()
+            .expect("peers")
+            .iter()
+            .all(|p| p["user"].is_null()),
+        "{doc}"
+    );
+    assert_eq!(num(&doc, "peer_failures"), 0, "{doc}");
+    assert_alive(&mut guarded);
+    assert!(
+        stop(&mut guarded).success(),
+        "{}",
+        support::log_tail(&guarded)
+    );
+    assert_eq!(
+        lurker_hits.load(Ordering::Relaxed),
+        0,
+        "the lurker was dialled"
+    );
+    assert_eq!(
+        inflator_hits.load(Ordering::Relaxed),
+        0,
+        "the inflator was dialled"
+    );
+
+    // Loopback allowed: another account publishes this worker's own address, and the
+    // inflator answers with signed 1e30 values.
+    let mut opts = WorkerOpts::new("open", &net.url, &contract);
+    opts.peers = 2;
+    let mut open = spawn(dir.path(), &opts, 0);
+    let own_port: u16 = open
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    subscribe("mirror", own_port);
+    let doc = wait_for(
+        "the inflator evicted and the mirror refused",
+        &[&open],
+        || {
+            let doc = reader.status(&open)?;
+            let banned = doc["banned_peers"]
+                .as_array()?
+                .iter()
+                .find(|b| b["user"] == "inflator")?
+                .clone();
+            refused(&doc, "mirror")?;
+            Some((doc, banned))
+        },
+    );
+    let (doc, banned) = doc;
+    let why = banned["reason"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("out-of-range") && why.contains("1e30"),
+        "{why}"
+    );
+    let why = refused(&doc, "mirror").unwrap_or_default();
+    assert!(why.contains("own address"), "{why}");
+    assert!(inflator_hits.load(Ordering::Relaxed) >= 3);
+    // Training went on with finite loss; the inflated values never reached the model.
+    let later = wait_for("training on after the eviction", &[&open], || {
+        let d = reader.status(&open)?;
+        (num(&d, "step") >= num(&doc, "step") + 50).then_some(d)
+    });
+    assert_eq!(num(&later, "failed_steps"), 0, "{later}");
+    assert!(
+        later["loss"].as_f64().is_some_and(f64::is_finite),
+        "{later}"
+    );
+    assert!(
+        later["peers"]
+            .as_array()
+            .expect("peers")
+            .iter()
+            .all(|p| p["user"] != "inflator" && p["user"] != "mirror"),
+        "{later}"
+    );
+    // Nobody called this worker's server: the mirror row was never dialled.
+    assert_eq!(later["server"]["forward_served"], 0, "{later}");
+    assert_alive(&mut open);
+    assert!(stop(&mut open).success(), "{}", support::log_tail(&open));
+    drop(rt);
+}

@@ -1,9 +1,10 @@
 //! The peer protocol end to end on loopback: the h2c server in front of a real (tiny)
 //! model, raw requests for the error paths, and the peer client's failure handling.
+//! Accounts and keys come from a fixed table here (the chain's part is `peer_auth.rs`).
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -13,19 +14,51 @@ use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use bittensor_worker::attribution::Attribution;
-use bittensor_worker::chain::Backoff;
+use bittensor_protocol::policy::AddressPolicy;
+use bittensor_worker::chain::{Backoff, PeerRow};
 use bittensor_worker::model::{Model, ModelConfig};
-use bittensor_worker::node::state::{NodeEndpoint, PeerTable, Stats};
+use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::tensors::to_tch;
 use bittensor_worker::node::Shared;
-use bittensor_worker::peer::client::{PeerClient, PeerError};
+use bittensor_worker::peer::client::{PeerClient, PeerError, Signer};
 use bittensor_worker::peer::codec::{self, BackwardRequest, Limits, WireTensor};
-use bittensor_worker::peer::ratelimit::RateLimiter;
+use bittensor_worker::peer::gate::{Gate, GateLimits};
+use bittensor_worker::peer::identity::Identity;
+use bittensor_worker::peer::keys::{KeyCache, StaticKeys};
 use bittensor_worker::peer::server::{serve, ServerContext};
+use chain_client::PrivateKey;
 
 const VOCAB: i64 = 40;
 const OUT: usize = 6;
+const FP: &str = "vocab-of-the-test";
+/// A generous step deadline: these tests are about answers, not speed.
+const WAIT: Duration = Duration::from_secs(5);
+
+fn identity(name: &str, seed: u8) -> Arc<Identity> {
+    Arc::new(Identity::new(
+        name,
+        PrivateKey::from_bytes(&[seed; 32]).unwrap(),
+        FP,
+    ))
+}
+
+fn keys() -> Arc<KeyCache> {
+    let table = [("alice", 1), ("bob", 2)]
+        .iter()
+        .map(|(n, s)| (n.to_string(), vec![identity(n, *s).public_key()]))
+        .collect();
+    Arc::new(KeyCache::new(Arc::new(StaticKeys(table))))
+}
+
+fn row(user: &str) -> PeerRow {
+    PeerRow {
+        user: user.into(),
+        address: "127.0.0.1".into(),
+        port: 9,
+        stake: 1,
+        edges: vec![],
+    }
+}
 
 fn shared(listen: SocketAddr) -> Arc<Shared> {
     let cfg = ModelConfig {
@@ -37,19 +70,25 @@ fn shared(listen: SocketAddr) -> Arc<Shared> {
         lr: 0.1,
         seed: 3,
     };
-    let backoff = Backoff::new(Duration::from_millis(10), Duration::from_millis(100));
-    Arc::new(Shared {
-        identity: "alice".into(),
+    let s = Shared::new(NodeParams {
+        identity: identity("alice", 1),
         listen,
-        model: Mutex::new(Model::new(&cfg).unwrap()),
-        out_dim: OUT,
+        advertised: None,
+        model: Model::new(&cfg).unwrap(),
         remote_scale: 1.0,
-        attribution: Mutex::new(Attribution::new(1, 0.9)),
-        peers: Mutex::new(PeerTable::new(1, 1, backoff)),
-        stats: Mutex::new(Stats::default()),
+        attribution_half_life_secs: 2.0,
+        seed: 1,
+        backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),
         loss_tail: 10,
-        started: Instant::now(),
-    })
+        policy: AddressPolicy::PUBLIC_ONLY,
+        deadline: DeadlinePolicy {
+            steps: 1.0,
+            min: WAIT,
+            max: WAIT,
+        },
+    });
+    s.refresh_peers(&[row("alice"), row("bob")]);
+    s
 }
 
 struct Server {
@@ -62,13 +101,18 @@ async fn start(rate: f64, burst: f64, max_body: usize) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let shared = shared(addr);
-    let ctx = Arc::new(ServerContext {
-        endpoint: Arc::new(NodeEndpoint(shared.clone())),
-        limits: Limits::default(),
+    let limits = GateLimits {
+        forward_rate: 1000.0,
+        forward_burst: 1000.0,
+        backward_rate: rate,
+        backward_burst: burst,
+    };
+    let ctx = Arc::new(ServerContext::new(
+        Arc::new(NodeEndpoint(shared.clone())),
+        Limits::default(),
         max_body,
-        limiter: RateLimiter::new(rate, burst),
-        counters: Default::default(),
-    });
+        Gate::new(shared.me.clone(), keys(), limits),
+    ));
     let (stop, rx) = watch::channel(false);
     tokio::spawn(serve(listener, ctx, rx));
     Server {
@@ -78,22 +122,36 @@ async fn start(rate: f64, burst: f64, max_body: usize) -> Server {
     }
 }
 
+/// A raw request, signed by bob when it is a POST.
 async fn raw(method: &str, url: String, body: Vec<u8>) -> (StatusCode, Bytes) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http();
-    let req = Request::builder()
-        .method(method)
-        .uri(url)
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
+    let mut req = Request::builder().method(method).uri(&url);
+    if method == "POST" {
+        let path = url.rsplit_once('/').map(|(_, p)| format!("/{p}")).unwrap();
+        let auth = identity("bob", 2)
+            .sign_request("POST", &path, &body)
+            .unwrap();
+        for (k, v) in auth.headers() {
+            req = req.header(k, v);
+        }
+    }
+    let req = req.body(Full::new(Bytes::from(body))).unwrap();
     let resp = client.request(req).await.unwrap();
     let status = resp.status();
     (status, resp.into_body().collect().await.unwrap().to_bytes())
 }
 
 fn client() -> PeerClient {
-    PeerClient::new(Duration::from_secs(5), Limits::default())
+    PeerClient::signed(
+        WAIT,
+        Limits::default(),
+        Signer {
+            identity: identity("bob", 2),
+            keys: keys(),
+        },
+    )
 }
 
 fn served(s: &Shared, ids: &[i64]) -> WireTensor {
@@ -105,7 +163,10 @@ fn served(s: &Shared, ids: &[i64]) -> WireTensor {
 async fn forward_returns_what_the_model_serves() {
     let s = start(100.0, 100.0, 1 << 20).await;
     let ids = vec![1, 5, 5, 39];
-    let got = client().forward(&s.base, &ids, OUT).await.unwrap();
+    let got = client()
+        .forward(&s.base, "alice", &ids, OUT, WAIT)
+        .await
+        .unwrap();
     assert_eq!(got.shape, vec![4, OUT]);
     assert_eq!(got, served(&s.shared, &ids));
 }
@@ -119,16 +180,18 @@ async fn backward_changes_the_served_embeddings() {
         shape: vec![2, OUT],
         data: vec![0.5; 2 * OUT],
     };
-    client()
-        .backward(
-            &s.base,
-            &BackwardRequest {
-                ids: ids.clone(),
-                grad,
-            },
-        )
-        .await
-        .unwrap();
+    let c = client();
+    c.forward(&s.base, "alice", &ids, OUT, WAIT).await.unwrap();
+    c.backward(
+        &s.base,
+        "alice",
+        &BackwardRequest {
+            ids: ids.clone(),
+            grad,
+        },
+    )
+    .await
+    .unwrap();
     let after = served(&s.shared, &ids);
     assert_ne!(before, after);
     // Descending the gradient of sum(0.5 * out) lowers the served values on the whole.
@@ -175,8 +238,8 @@ async fn bad_requests_get_clear_4xx_answers() {
         },
     };
     let body = codec::encode_backward(&wrong_dim, &Limits::default()).unwrap();
-    let (status, _) = raw("POST", format!("{}/backward", s.base), body).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = raw("POST", format!("{}/backward", s.base), body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body:?}");
 
     let (status, _) = raw("POST", format!("{}/forward", s.base), vec![0; 4096]).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -186,14 +249,18 @@ async fn bad_requests_get_clear_4xx_answers() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The server is still fine after all that.
-    let got = client().forward(&s.base, &[0, 1], OUT).await.unwrap();
+    let got = client()
+        .forward(&s.base, "alice", &[0, 1], OUT, WAIT)
+        .await
+        .unwrap();
     assert_eq!(got.shape, vec![2, OUT]);
     let doc = client().status(&s.base).await.unwrap();
-    assert_eq!(doc["server"]["bad_requests"], 6);
+    assert_eq!(doc["server"]["bad_requests"], 5);
+    assert_eq!(doc["server"]["not_served"], 1);
 }
 
 #[tokio::test]
-async fn backward_is_rate_limited_per_remote() {
+async fn backward_is_rate_limited_per_account() {
     let s = start(0.001, 2.0, 1 << 20).await;
     let req = BackwardRequest {
         ids: vec![1],
@@ -203,14 +270,17 @@ async fn backward_is_rate_limited_per_remote() {
         },
     };
     let c = client();
-    c.backward(&s.base, &req).await.unwrap();
-    c.backward(&s.base, &req).await.unwrap();
-    match c.backward(&s.base, &req).await {
+    for _ in 0..3 {
+        c.forward(&s.base, "alice", &[1], OUT, WAIT).await.unwrap();
+    }
+    c.backward(&s.base, "alice", &req).await.unwrap();
+    c.backward(&s.base, "alice", &req).await.unwrap();
+    match c.backward(&s.base, "alice", &req).await {
         Err(PeerError::Status { status, .. }) => assert_eq!(status, StatusCode::TOO_MANY_REQUESTS),
         other => panic!("expected 429, got {other:?}"),
     }
-    // Forward is not limited.
-    c.forward(&s.base, &[1], OUT).await.unwrap();
+    // Forward has its own (here generous) limit.
+    c.forward(&s.base, "alice", &[1], OUT, WAIT).await.unwrap();
     let doc = c.status(&s.base).await.unwrap();
     assert_eq!(doc["server"]["rate_limited"], 1);
     assert_eq!(doc["server"]["backward_applied"], 2);
@@ -222,9 +292,10 @@ async fn client_reports_dead_slow_and_garbage_peers() {
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dead_addr = dead.local_addr().unwrap();
     drop(dead);
-    let c = PeerClient::new(Duration::from_millis(300), Limits::default());
+    let c = client();
+    let short = Duration::from_millis(300);
     let err = c
-        .forward(&format!("http://{dead_addr}"), &[1], OUT)
+        .forward(&format!("http://{dead_addr}"), "alice", &[1], OUT, short)
         .await
         .unwrap_err();
     assert!(
@@ -242,7 +313,7 @@ async fn client_reports_dead_slow_and_garbage_peers() {
         }
     });
     let err = c
-        .forward(&format!("http://{slow_addr}"), &[1], OUT)
+        .forward(&format!("http://{slow_addr}"), "alice", &[1], OUT, short)
         .await
         .unwrap_err();
     assert!(matches!(err, PeerError::Timeout(_)), "{err:?}");
@@ -250,7 +321,10 @@ async fn client_reports_dead_slow_and_garbage_peers() {
 
     // Garbage: a real peer, but we expect another width than it serves.
     let s = start(100.0, 100.0, 1 << 20).await;
-    let err = c.forward(&s.base, &[1, 2], OUT + 2).await.unwrap_err();
+    let err = c
+        .forward(&s.base, "alice", &[1, 2], OUT + 2, WAIT)
+        .await
+        .unwrap_err();
     assert!(matches!(err, PeerError::Garbage(_)), "{err:?}");
 }
 
@@ -266,4 +340,98 @@ fn wire_tensors_feed_the_model() {
         .unwrap()
         .apply_remote_grad(&[4], &to_tch(&grad).unwrap(), 1.0)
         .unwrap();
+}
+
+#[test]
+fn the_default_policy_never_slots_private_loopback_or_own_addresses() {
+    // Rows as a metagraph read would give them (in process only: never written on chain,
+    // and nothing here dials).
+    let s = shared("127.0.0.1:7001".parse().unwrap());
+    let at = |user: &str, address: &str, port: u16| PeerRow {
+        address: address.into(),
+        port,
+        ..row(user)
+    };
+    s.refresh_peers(&[
+        row("alice"),
+        row("bob"),
+        at("priv", "10.1.2.3", 7001),
+        at("cgnat", "100.64.0.9", 7001),
+        at("linklocal", "169.254.0.1", 7001),
+        at("ula", "fd00::1", 7001),
+        at("named", "localhost", 7001),
+        at("unspec", "0.0.0.0", 7001),
+        at("public", "8.8.8.8", 7001),
+    ]);
+    let table = s.peers.lock().unwrap().clone();
+    assert_eq!(table.slots.names(), vec![Some("public".to_string())]);
+    let refused: Vec<(String, String)> = s
+        .status()
+        .refused_peers
+        .into_iter()
+        .map(|r| (r.user, r.reason))
+        .collect();
+    for user in [
+        "bob",
+        "priv",
+        "cgnat",
+        "linklocal",
+        "ula",
+        "named",
+        "unspec",
+    ] {
+        assert!(
+            refused.iter().any(|(u, _)| u == user),
+            "{user} not refused: {refused:?}"
+        );
+    }
+    let why = |u: &str| refused.iter().find(|(x, _)| x == u).unwrap().1.clone();
+    assert!(why("priv").contains("allow_private"), "{}", why("priv"));
+    assert!(why("bob").contains("allow_loopback"), "{}", why("bob"));
+    assert!(why("named").contains("not an IP"), "{}", why("named"));
+
+    // With loopback allowed, a row publishing this node's own address is still refused.
+    let own = Shared::new(NodeParams {
+        identity: identity("alice", 1),
+        listen: "127.0.0.1:7001".parse().unwrap(),
+        advertised: None,
+        model: Model::new(&ModelConfig {
+            vocab: VOCAB,
+            embed_dim: 8,
+            out_dim: OUT as i64,
+            peers: 2,
+            negatives: 2,
+            lr: 0.1,
+            seed: 3,
+        })
+        .unwrap(),
+        remote_scale: 1.0,
+        attribution_half_life_secs: 2.0,
+        seed: 1,
+        backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),
+        loss_tail: 10,
+        policy: AddressPolicy::LOCAL_TESTNET,
+        deadline: DeadlinePolicy {
+            steps: 1.0,
+            min: WAIT,
+            max: WAIT,
+        },
+    });
+    own.refresh_peers(&[
+        row("alice"),
+        at("mirror", "127.0.0.1", 7001),
+        at("mapped", "::ffff:127.0.0.1", 7001),
+        at("bob", "127.0.0.1", 7002),
+    ]);
+    let names = own.peers.lock().unwrap().slots.names();
+    assert_eq!(
+        names.iter().flatten().collect::<Vec<_>>(),
+        vec!["bob"],
+        "{names:?}"
+    );
+    let text = format!("{:?}", own.status().refused_peers);
+    assert!(
+        text.contains("mirror") && text.contains("mapped") && text.contains("own address"),
+        "{text}"
+    );
 }

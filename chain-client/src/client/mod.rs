@@ -1,5 +1,6 @@
 //! The HTTP client: chain info, signed transaction push, table and scope reads.
 
+mod account;
 mod finality;
 mod http;
 pub mod paging;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use account::permission_keys;
 pub use finality::Finality;
 pub use push::PushReceipt;
 pub use rejection::rejection_from_body;

@@ -55,6 +55,32 @@ fn signature_text_form_has_k1_checksum() {
     assert_eq!(key.sign(&[7u8; 32]).unwrap(), sig);
 }
 
+#[test]
+fn signature_text_round_trips_and_rejects_tampering() {
+    let key = PrivateKey::from_wif(DEV_WIF).unwrap();
+    let sig = key.sign(&[9u8; 32]).unwrap();
+    let text = sig.to_string();
+    assert_eq!(text.parse::<Signature>().unwrap(), sig);
+    let mut bad = text.clone();
+    let i = text.len() - 3;
+    bad.replace_range(i..i + 1, if &text[i..i + 1] == "a" { "b" } else { "a" });
+    assert!(matches!(
+        bad.parse::<Signature>(),
+        Err(KeyError::Checksum(_))
+    ));
+    assert!(matches!(
+        "SIG_R1_abc".parse::<Signature>(),
+        Err(KeyError::Format(_))
+    ));
+    assert!("SIG_K1_".parse::<Signature>().is_err());
+    // A signature over another digest recovers another key, and does not verify.
+    assert_ne!(sig.recover(&[8u8; 32]), Some(key.public_key()));
+    assert!(sig.verify(&[9u8; 32], &key.public_key()));
+    assert!(!sig.verify(&[8u8; 32], &key.public_key()));
+    let other = PrivateKey::from_bytes(&[5u8; 32]).unwrap().public_key();
+    assert!(!sig.verify(&[9u8; 32], &other));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -69,5 +95,9 @@ proptest! {
         prop_assert!(sig.is_canonical());
         prop_assert!(sig.as_bytes()[0] >= 31 && sig.as_bytes()[0] <= 34);
         prop_assert_eq!(sig.recover(&digest), Some(key.public_key()));
+        let off = key.sign_offchain(&digest).unwrap();
+        prop_assert!(off.verify(&digest, &key.public_key()));
+        prop_assert_eq!(off.recover(&digest), Some(key.public_key()));
+        prop_assert_eq!(off.to_string().parse::<Signature>().unwrap(), off);
     }
 }

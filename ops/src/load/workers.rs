@@ -27,6 +27,18 @@ pub fn account_name(i: usize) -> String {
 }
 
 /// The config of one load-run worker: a small model on a shard of the shared corpus.
+/// Writes the development key to a file next to `ready` (owner-only) for `node.key_file`.
+fn write_key_file(ready: &Path) -> PathBuf {
+    let path = ready.with_extension("key");
+    let _ = std::fs::write(&path, localnet::DEV_PRIVATE_KEY);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    path
+}
+
 fn config(
     opts: &LoadOptions,
     i: usize,
@@ -39,7 +51,7 @@ fn config(
         r#"
 [node]
 account = "{name}"
-key = "{key}"
+key_file = "{key_file}"
 listen = "127.0.0.1:0"
 seed = {seed}
 log_every = 200
@@ -70,8 +82,9 @@ batch = 32
 timeout_ms = 1000
 backoff_initial_ms = 200
 backoff_max_ms = 5000
+allow_loopback = true
 "#,
-        key = localnet::DEV_PRIVATE_KEY,
+        key_file = write_key_file(ready).display(),
         seed = i + 1,
         ready = ready.display(),
         emit = opts.emit_interval,

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use chain_client::PublicKey;
 use emission::Edge;
 
 /// A boxed future returned by [`ChainApi`] methods (object safe, `Send` for tokio tasks).
@@ -44,4 +45,6 @@ pub trait ChainApi: Send + Sync {
     fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, ()>;
     /// Reads the whole metagraph table.
     fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>>;
+    /// The keys of `account`'s active permission (what its peer requests must be signed with).
+    fn account_keys<'a>(&'a self, account: &'a str) -> ChainFuture<'a, Vec<PublicKey>>;
 }

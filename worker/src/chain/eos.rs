@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use chain_client::client::Client;
-use chain_client::{contract, Asset, ChainError, Name, PrivateKey, Symbol};
+use chain_client::{contract, Asset, ChainError, Name, PrivateKey, PublicKey, Symbol};
 use emission::Edge;
 
 use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
@@ -30,11 +30,10 @@ fn failure(e: ChainError) -> ChainFailure {
 }
 
 impl EosChain {
-    /// Connects (lazily) to `url` as `account` signing with the WIF `key`.
-    pub fn new(url: &str, contract: &str, account: &str, key: &str) -> Result<Self, String> {
+    /// Connects (lazily) to `url` as `account` signing with `key`.
+    pub fn new(url: &str, contract: &str, account: &str, key: PrivateKey) -> Result<Self, String> {
         let contract = Name::from_str(contract).map_err(|e| format!("contract name: {e}"))?;
         let account = Name::from_str(account).map_err(|e| format!("account name: {e}"))?;
-        let key = PrivateKey::from_wif(key).map_err(|e| format!("private key: {e}"))?;
         let symbol = Symbol::new(BIT_PRECISION, "BIT").map_err(|e| format!("symbol: {e}"))?;
         let client = Client::new(url);
         Ok(EosChain {
@@ -113,6 +112,19 @@ impl ChainApi for EosChain {
                         .collect(),
                 })
                 .collect())
+        })
+    }
+
+    fn account_keys<'a>(&'a self, account: &'a str) -> ChainFuture<'a, Vec<PublicKey>> {
+        Box::pin(async move {
+            let name = Name::from_str(account).map_err(|e| ChainFailure {
+                transient: false,
+                message: format!("account name {account:?}: {e}"),
+            })?;
+            self.client
+                .permission_keys(name, "active")
+                .await
+                .map_err(failure)
         })
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use chain_client::PublicKey;
 use emission::Edge;
 
 use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
@@ -12,6 +13,7 @@ use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
 #[derive(Default)]
 struct State {
     rows: BTreeMap<String, PeerRow>,
+    keys: BTreeMap<String, Vec<PublicKey>>,
     emits: Vec<Vec<Edge<String>>>,
     fail: Vec<bool>,
 }
@@ -48,6 +50,11 @@ impl FakeChain {
                 edges: vec![],
             },
         );
+    }
+
+    /// Sets the active keys the fake chain lists for `user`.
+    pub fn set_keys(&self, user: &str, keys: Vec<PublicKey>) {
+        self.lock().keys.insert(user.into(), keys);
     }
 
     /// Whether `user` is in the metagraph.
@@ -123,6 +130,19 @@ impl ChainApi for FakeChain {
         Box::pin(async move {
             self.scripted()?;
             Ok(self.lock().rows.values().cloned().collect())
+        })
+    }
+
+    fn account_keys<'a>(&'a self, account: &'a str) -> ChainFuture<'a, Vec<PublicKey>> {
+        Box::pin(async move {
+            self.lock()
+                .keys
+                .get(account)
+                .cloned()
+                .ok_or_else(|| ChainFailure {
+                    transient: false,
+                    message: format!("unknown account {account}"),
+                })
         })
     }
 }

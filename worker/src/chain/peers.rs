@@ -1,14 +1,24 @@
 //! Choice of upstream peers from the metagraph: up to k other subscribed users with an
-//! address, kept in stable slots (a slot keeps its peer while it stays subscribed) and
-//! filled in a seed-determined order, so the same seed and metagraph give the same peers.
+//! address, kept in stable slots (a slot keeps its peer while it stays subscribed). Free
+//! slots are filled by a seeded weighted draw without replacement: the weight is the
+//! candidate's stake share, scaled by what this node's own attribution said of it when it
+//! last held a slot (a peer found useless is drawn rarely, a valued one often), so the same
+//! seed and metagraph give the same peers while different nodes spread over the network.
+
+use std::collections::HashMap;
 
 use super::api::PeerRow;
+
+/// Bounds of the factor a past attribution applies to a candidate's weight.
+const MERIT_RANGE: (f64, f64) = (0.1, 4.0);
 
 /// The node's k upstream peer slots; slot i feeds the model's peer input i.
 #[derive(Debug, Clone)]
 pub struct PeerSlots {
     slots: Vec<Option<PeerRow>>,
     seed: u64,
+    /// Weight factor per user from this node's own past attribution of it.
+    merit: HashMap<String, f64>,
 }
 
 /// FNV-1a over the seed and the name: a stable, seed-dependent ranking of candidates.
@@ -18,7 +28,10 @@ fn rank(seed: u64, user: &str) -> u64 {
         h ^= *b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    h
+    // splitmix64 finaliser: names differing in one letter get unrelated ranks.
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 impl PeerSlots {
@@ -27,12 +40,46 @@ impl PeerSlots {
         PeerSlots {
             slots: vec![None; k],
             seed,
+            merit: HashMap::new(),
+        }
+    }
+
+    /// Remembers how useful `user` was: `share` of the attribution against an equal share
+    /// `equal`; it scales the user's weight in later draws.
+    pub fn remember(&mut self, user: &str, share: f64, equal: f64) {
+        if equal > 0.0 && share.is_finite() {
+            let factor = (share / equal).clamp(MERIT_RANGE.0, MERIT_RANGE.1);
+            self.merit.insert(user.to_string(), factor);
+        }
+    }
+
+    /// The draw key of a candidate: larger is drawn first (Efraimidis-Spirakis, `u^(1/w)`).
+    fn draw_key(&self, row: &PeerRow, total_stake: f64) -> f64 {
+        let share = if total_stake > 0.0 {
+            row.stake as f64 / total_stake
+        } else {
+            1.0
+        };
+        let w = share * self.merit.get(&row.user).copied().unwrap_or(1.0);
+        // u in (0, 1) from the seeded hash.
+        let u = ((rank(self.seed, &row.user) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        if w > 0.0 {
+            u.ln() / w
+        } else {
+            f64::NEG_INFINITY
         }
     }
 
     /// The current slots (None = no peer: the model gets zeros there).
     pub fn slots(&self) -> &[Option<PeerRow>] {
         &self.slots
+    }
+
+    /// Empties slot `i` (its peer was evicted); the next refresh may fill it.
+    pub fn clear(&mut self, i: usize) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = None;
+        }
     }
 
     /// The user names in slot order, for building edge sets.
@@ -66,12 +113,19 @@ impl PeerSlots {
                 }
             }
         }
-        let mut candidates: Vec<&PeerRow> = rows
+        let candidates: Vec<&PeerRow> = rows
             .iter()
             .filter(usable)
             .filter(|r| !self.slots.iter().flatten().any(|s| s.user == r.user))
             .collect();
-        candidates.sort_by_key(|r| (rank(self.seed, &r.user), r.user.clone()));
+        let total_stake: f64 = candidates.iter().map(|r| r.stake as f64).sum();
+        let mut keyed: Vec<(f64, &PeerRow)> = candidates
+            .into_iter()
+            .map(|r| (self.draw_key(r, total_stake), r))
+            .collect();
+        keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.user.cmp(&b.1.user)));
+        let candidates: Vec<&PeerRow> = keyed.into_iter().map(|(_, r)| r).collect();
+        self.merit.retain(|u, _| rows.iter().any(|r| &r.user == u));
         let mut next = candidates.into_iter();
         for &i in evict {
             if self.slots.get(i).is_some_and(Option::is_some) {
@@ -167,6 +221,41 @@ mod tests {
         let before = s.names();
         assert!(s.refresh_evicting("me", &rows, &[0, 1, 7]).is_empty());
         assert_eq!(s.names(), before);
+    }
+
+    #[test]
+    fn stake_and_past_attribution_weigh_the_draw() {
+        let mut rows: Vec<PeerRow> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .enumerate()
+            .map(|(i, u)| row(u, 10 + i as u16))
+            .collect();
+        rows[0].stake = 100;
+        let picks = |rows: &[PeerRow], slots: &dyn Fn(u64) -> PeerSlots| {
+            (0..200)
+                .filter(|&seed| {
+                    let mut s = slots(seed);
+                    s.refresh("me", rows);
+                    s.names()[0].as_deref() == Some("a")
+                })
+                .count()
+        };
+        let fresh = |seed| PeerSlots::new(1, seed);
+        let rich = picks(&rows, &fresh);
+        assert!(
+            rich > 150,
+            "the high-stake peer is drawn most often: {rich}/200"
+        );
+        // Equal stakes: the draw is spread, and a peer found useless is drawn rarely.
+        rows[0].stake = 1;
+        let even = picks(&rows, &fresh);
+        assert!((10..=90).contains(&even), "{even}/200");
+        let useless = picks(&rows, &|seed| {
+            let mut s = PeerSlots::new(1, seed);
+            s.remember("a", 0.0, 0.25);
+            s
+        });
+        assert!(useless < even / 2, "{useless} vs {even}");
     }
 
     #[test]

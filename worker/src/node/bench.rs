@@ -3,21 +3,26 @@
 //! encoding, the network stack and the backward traffic (the in-process model benchmark
 //! feeds peer tensors directly).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bittensor_protocol::policy::AddressPolicy;
+use chain_client::PrivateKey;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::state::{lock, NodeEndpoint, PeerTable, Shared, Stats};
+use super::runner::vocab_fingerprint;
+use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
 use super::trainer::{train, TrainSettings};
-use crate::attribution::Attribution;
 use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
 use crate::model::{Model, ModelConfig};
-use crate::peer::client::PeerClient;
-use crate::peer::ratelimit::RateLimiter;
+use crate::peer::client::{PeerClient, Signer};
+use crate::peer::gate::{Gate, GateLimits};
+use crate::peer::identity::Identity;
+use crate::peer::keys::{KeyCache, StaticKeys};
 use crate::peer::server::{serve, ServerContext};
 use crate::peer::Limits;
 
@@ -33,30 +38,52 @@ pub struct LiveReport {
     pub peer_failures: u64,
 }
 
-fn node(name: &str, listen: SocketAddr, cfg: &ModelConfig) -> anyhow::Result<Arc<Shared>> {
-    let backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
-    Ok(Arc::new(Shared {
-        identity: name.into(),
+/// Rates no bench run reaches.
+const UNLIMITED: GateLimits = GateLimits {
+    forward_rate: 1e9,
+    forward_burst: 1e9,
+    backward_rate: 1e9,
+    backward_burst: 1e9,
+};
+
+/// A bench node's state: loopback policy, the bench's own deadline (none shorter than 5 s).
+fn node(
+    identity: Arc<Identity>,
+    listen: SocketAddr,
+    cfg: &ModelConfig,
+) -> anyhow::Result<Arc<Shared>> {
+    Ok(Shared::new(NodeParams {
+        identity,
         listen,
-        model: Mutex::new(Model::new(cfg)?),
-        out_dim: cfg.out_dim as usize,
+        advertised: None,
+        model: Model::new(cfg)?,
         remote_scale: 1.0,
-        attribution: Mutex::new(Attribution::new(cfg.peers, 0.95)),
-        peers: Mutex::new(PeerTable::new(cfg.peers, cfg.seed, backoff)),
-        stats: Mutex::new(Stats::default()),
+        attribution_half_life_secs: 2.0,
+        seed: cfg.seed,
+        backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
         loss_tail: 16,
-        started: Instant::now(),
+        policy: AddressPolicy::LOCAL_TESTNET,
+        deadline: DeadlinePolicy {
+            steps: 1e6,
+            min: Duration::from_secs(5),
+            max: Duration::from_secs(5),
+        },
     }))
 }
 
-async fn start_server(shared: Arc<Shared>, listener: TcpListener, stop: watch::Receiver<bool>) {
-    let ctx = Arc::new(ServerContext {
-        endpoint: Arc::new(NodeEndpoint(shared)),
-        limits: Limits::default(),
-        max_body: 8 << 20,
-        limiter: RateLimiter::new(1e9, 1e9),
-        counters: Default::default(),
-    });
+async fn start_server(
+    shared: Arc<Shared>,
+    keys: Arc<KeyCache>,
+    listener: TcpListener,
+    stop: watch::Receiver<bool>,
+) {
+    let gate = Gate::new(shared.me.clone(), keys, UNLIMITED);
+    let ctx = Arc::new(ServerContext::new(
+        Arc::new(NodeEndpoint(shared)),
+        Limits::default(),
+        8 << 20,
+        gate,
+    ));
     tokio::spawn(serve(listener, ctx, stop));
 }
 
@@ -73,7 +100,24 @@ pub async fn live_throughput(
         ..cfg.clone()
     };
     let (stop_tx, stop) = watch::channel(false);
+    let vocab = vocab_fingerprint(&corpus.vocab);
+    // Every bench account gets its own key; the table stands in for the chain's get_account.
+    let names: Vec<String> = (0..cfg.peers)
+        .map(|i| format!("peer{i}"))
+        .chain(["bench".to_string()])
+        .collect();
+    let mut identities = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let key = PrivateKey::from_bytes(&[i as u8 + 1; 32])?;
+        identities.insert(name.clone(), Arc::new(Identity::new(name, key, &vocab)));
+    }
+    let table = identities
+        .iter()
+        .map(|(n, id)| (n.clone(), vec![id.public_key()]))
+        .collect();
+    let keys = Arc::new(KeyCache::new(Arc::new(StaticKeys(table))));
     let mut rows = Vec::new();
+    let mut upstreams = Vec::new();
     for i in 0..cfg.peers {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -82,8 +126,9 @@ pub async fn live_throughput(
             seed: cfg.seed + 1 + i as u64,
             ..cfg.clone()
         };
-        let shared = node(&format!("peer{i}"), addr, &upstream_cfg)?;
-        start_server(shared, listener, stop.clone()).await;
+        let shared = node(identities[&names[i]].clone(), addr, &upstream_cfg)?;
+        start_server(shared.clone(), keys.clone(), listener, stop.clone()).await;
+        upstreams.push(shared);
         rows.push(PeerRow {
             user: format!("peer{i}"),
             address: addr.ip().to_string(),
@@ -92,9 +137,28 @@ pub async fn live_throughput(
             edges: vec![],
         });
     }
-    let me = node("bench", SocketAddr::from(([127, 0, 0, 1], 0)), &cfg)?;
+    let bench_row = PeerRow {
+        user: "bench".into(),
+        address: "127.0.0.1".into(),
+        port: 1,
+        stake: 1,
+        edges: vec![],
+    };
+    rows.push(bench_row);
+    let me_id = identities["bench"].clone();
+    let me = node(me_id.clone(), SocketAddr::from(([127, 0, 0, 1], 0)), &cfg)?;
     me.refresh_peers(&rows);
-    let client = PeerClient::new(Duration::from_secs(5), Limits::default());
+    for u in &upstreams {
+        u.refresh_peers(&rows);
+    }
+    let client = PeerClient::signed(
+        Duration::from_secs(5),
+        Limits::default(),
+        Signer {
+            identity: me_id,
+            keys,
+        },
+    );
     let settings = |steps| TrainSettings {
         batch,
         window: 2,

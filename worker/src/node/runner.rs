@@ -3,8 +3,8 @@
 //! SIGINT/SIGTERM arrives; then a last emit with the latest attribution and `unsubscribe`.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -12,16 +12,17 @@ use tokio::sync::watch;
 
 use super::chain_loop::{emit_now, run_chain_loop, ChainSettings};
 use super::checkpoint::{run_checkpoints, stake_to_add, Checkpoint};
-use super::state::{lock, NodeEndpoint, PeerTable, Shared, Stats};
+use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
 use super::trainer::{train, TrainSettings};
-use crate::attribution::Attribution;
 use crate::chain::lifecycle::{subscribe_with_retry, unsubscribe_with_retry};
 use crate::chain::{Backoff, ChainApi};
-use crate::config::{Config, ModelSection};
-use crate::corpus::Corpus;
+use crate::config::{Config, ModelSection, PeerConfig};
+use crate::corpus::{Corpus, Vocab};
 use crate::model::{Model, ModelConfig};
-use crate::peer::client::PeerClient;
-use crate::peer::ratelimit::RateLimiter;
+use crate::peer::client::{PeerClient, Signer};
+use crate::peer::gate::{Gate, GateLimits};
+use crate::peer::identity::Identity;
+use crate::peer::keys::{ChainKeys, KeyCache};
 use crate::peer::server::{serve, ServerContext};
 use crate::peer::Limits;
 
@@ -52,6 +53,32 @@ pub fn model_config(m: &ModelSection, vocab: usize, seed: u64) -> ModelConfig {
         negatives: m.negatives,
         lr: m.lr,
         seed,
+    }
+}
+
+/// The fingerprint of a vocabulary (words in id order), exchanged with every peer.
+pub fn vocab_fingerprint(vocab: &Vocab) -> String {
+    bittensor_protocol::vocab::vocab_fingerprint(
+        (0..vocab.len() as i64).map(|id| vocab.word(id).unwrap_or_default()),
+    )
+}
+
+/// The per-account rates of a config's peer section.
+pub fn gate_limits(p: &PeerConfig) -> GateLimits {
+    GateLimits {
+        forward_rate: p.forward_rate,
+        forward_burst: p.forward_burst,
+        backward_rate: p.backward_rate,
+        backward_burst: p.backward_burst,
+    }
+}
+
+/// The step deadline of a config's peer section.
+pub fn deadline_policy(p: &PeerConfig) -> DeadlinePolicy {
+    DeadlinePolicy {
+        steps: p.deadline_steps,
+        min: Duration::from_millis(p.min_deadline_ms),
+        max: Duration::from_millis(p.timeout_ms),
     }
 }
 
@@ -87,9 +114,15 @@ fn write_ready_file(cfg: &Config, listen: SocketAddr) {
     }
 }
 
-/// Runs a node with `chain` until done or signalled; errors only for start-up failures.
-pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
+/// Runs a node with `chain`, signing peer traffic with `key` (the account's active key),
+/// until done or signalled; errors only for start-up failures.
+pub async fn run(
+    cfg: Config,
+    key: chain_client::PrivateKey,
+    chain: Arc<dyn ChainApi>,
+) -> anyhow::Result<()> {
     let stake = cfg.validate()?;
+    let advertised_ip = cfg.advertised_host()?;
     let m = &cfg.model;
     if m.threads > 0 {
         tch::set_num_threads(m.threads);
@@ -102,6 +135,12 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         shards = m.shards,
         "corpus ready"
     );
+    let identity = Arc::new(Identity::new(
+        &cfg.node.account,
+        key,
+        &vocab_fingerprint(&corpus.vocab),
+    ));
+    tracing::info!(vocab = %identity.vocab, "vocabulary fingerprint");
     let mut model = Model::new(&model_config(m, corpus.vocab.len(), cfg.node.seed))?;
     let checkpoint = match &cfg.node.data_dir {
         Some(dir) => Some(
@@ -116,42 +155,39 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", cfg.node.listen))?;
     let listen = listener.local_addr()?;
-    let advertise = cfg
-        .node
-        .advertise
-        .clone()
-        .unwrap_or_else(|| listen.ip().to_string());
+    let advertise = advertised_ip.to_string();
     let peer_backoff = Backoff::new(
         Duration::from_millis(cfg.peer.backoff_initial_ms),
         Duration::from_millis(cfg.peer.backoff_max_ms),
     );
-    let shared = Arc::new(Shared {
-        identity: cfg.node.account.clone(),
+    let shared = Shared::new(NodeParams {
+        identity: identity.clone(),
         listen,
-        model: Mutex::new(model),
-        out_dim: m.out_dim as usize,
+        advertised: Some(SocketAddr::new(advertised_ip, listen.port())),
+        model,
         remote_scale: 1.0,
-        attribution: Mutex::new(Attribution::new(m.peers, m.attribution_half_life_secs)),
-        peers: Mutex::new(PeerTable::new(m.peers, cfg.node.seed, peer_backoff)),
-        stats: Mutex::new(Stats::default()),
+        attribution_half_life_secs: m.attribution_half_life_secs,
+        seed: cfg.node.seed,
+        backoff: peer_backoff,
         loss_tail: cfg.node.loss_tail,
-        started: Instant::now(),
+        policy: cfg.peer.policy(),
+        deadline: deadline_policy(&cfg.peer),
     });
     lock(&shared.stats).step = resumed_step.unwrap_or(0);
     let limits = Limits {
         max_bytes: cfg.peer.max_body_bytes,
         ..Limits::default()
     };
+    let keys = Arc::new(KeyCache::new(Arc::new(ChainKeys(chain.clone()))));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let ctx = Arc::new(ServerContext {
-        endpoint: Arc::new(NodeEndpoint(shared.clone())),
+    let ctx = Arc::new(ServerContext::new(
+        Arc::new(NodeEndpoint(shared.clone())),
         limits,
-        max_body: cfg.peer.max_body_bytes,
-        limiter: RateLimiter::new(cfg.peer.backward_rate, cfg.peer.backward_burst),
-        counters: Default::default(),
-    });
+        cfg.peer.max_body_bytes,
+        Gate::new(identity.clone(), keys.clone(), gate_limits(&cfg.peer)),
+    ));
     let server = tokio::spawn(serve(listener, ctx, stop_rx.clone()));
-    tracing::info!(%listen, account = %cfg.node.account, "peer server listening");
+    tracing::info!(%listen, account = %cfg.node.account, policy = ?cfg.peer.policy(), "peer server listening");
     write_ready_file(&cfg, listen);
 
     let chain_backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
@@ -176,7 +212,11 @@ pub async fn run(cfg: Config, chain: Arc<dyn ChainApi>) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "first metagraph read failed"),
     }
 
-    let client = PeerClient::new(Duration::from_millis(cfg.peer.timeout_ms), limits);
+    let client = PeerClient::signed(
+        Duration::from_millis(cfg.peer.timeout_ms),
+        limits,
+        Signer { identity, keys },
+    );
     let settings = TrainSettings {
         batch: m.batch,
         window: m.window,
@@ -258,7 +298,7 @@ mod tests {
     fn config() -> Config {
         let mut cfg = Config::default();
         cfg.node.account = "me".into();
-        cfg.node.key = "unused by the fake chain".into();
+        cfg.node.key_file = Some("unused by the fake chain".into());
         cfg.node.steps = 40;
         cfg.node.log_every = 0;
         cfg.chain.emit_interval_secs = 0.01;
@@ -271,10 +311,14 @@ mod tests {
         cfg
     }
 
+    fn key() -> chain_client::PrivateKey {
+        chain_client::PrivateKey::from_bytes(&[7; 32]).unwrap()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_node_subscribes_trains_emits_and_unsubscribes() {
         let chain = Arc::new(FakeChain::new("me"));
-        run(config(), chain.clone()).await.unwrap();
+        run(config(), key(), chain.clone()).await.unwrap();
         let emits = chain.emits();
         assert!(!emits.is_empty(), "the final emit at least");
         assert!(emits.iter().all(|e| e[0].to == "me"));
@@ -286,7 +330,7 @@ mod tests {
         let chain = Arc::new(FakeChain::new("me"));
         // The first failure hits the membership read before subscribe, the second subscribe.
         chain.fail_next(2, false);
-        let err = run(config(), chain.clone()).await.unwrap_err();
+        let err = run(config(), key(), chain.clone()).await.unwrap_err();
         assert!(err.to_string().contains("subscribe failed"), "{err}");
         assert!(chain.emits().is_empty());
     }
@@ -297,7 +341,7 @@ mod tests {
         cfg.model.shard = 3;
         let rt = tokio::runtime::Runtime::new().unwrap();
         let chain = Arc::new(FakeChain::new("me"));
-        assert!(rt.block_on(run(cfg, chain.clone())).is_err());
+        assert!(rt.block_on(run(cfg, key(), chain.clone())).is_err());
         assert!(!chain.is_subscribed("me"));
     }
 }

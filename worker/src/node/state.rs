@@ -2,22 +2,33 @@
 //! document built from it is in `status.rs`). Locks are std mutexes held only for short,
 //! await-free sections (model calls run on the blocking pool).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use bittensor_protocol::policy::AddressPolicy;
 use bittensor_protocol::status::WorkerStatus;
 
 use super::tensors::{from_tch, to_tch};
 use crate::attribution::Attribution;
 use crate::chain::{Backoff, PeerRow, PeerSlots};
 use crate::model::{Model, ModelError};
+use crate::peer::identity::Identity;
 use crate::peer::upstream::{PeerHealth, Slot};
 use crate::peer::{Endpoint, EndpointError, WireTensor};
 
 /// Consecutive failed calls after which a peer's slot goes to an unused candidate, if any.
 pub const EVICT_AFTER_FAILURES: u64 = 3;
+/// How long an evicted (impostor, out-of-range, other-vocabulary) peer is not picked again.
+pub const BAN_DURATION: Duration = Duration::from_secs(600);
+/// Answers a peer gives before its usefulness is judged.
+pub const USELESS_MIN_ANSWERS: u64 = 200;
+/// A peer whose attribution stays below this fraction of an equal share is rotated out
+/// when another candidate is free.
+pub const USELESS_FRACTION: f64 = 0.25;
+/// Weight of the newest model-step time in its moving average.
+const STEP_TIME_EMA: f64 = 0.1;
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it.
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -53,6 +64,9 @@ pub struct Stats {
     pub peer_failures: u64,
     /// Backward calls to upstream peers that failed.
     pub backward_failures: u64,
+    /// Metagraph rows not used as peers at the last refresh, and why (address policy, our own
+    /// address, banned).
+    pub refused: Vec<(String, String)>,
     /// Whether the node is shutting down.
     pub stopping: bool,
 }
@@ -66,6 +80,8 @@ pub struct PeerTable {
     pub health: Vec<PeerHealth>,
     /// Backoff policy for new slots.
     pub backoff: Backoff,
+    /// Evicted peers: until when, and why.
+    pub banned: HashMap<String, (Instant, String)>,
 }
 
 impl PeerTable {
@@ -75,6 +91,7 @@ impl PeerTable {
             slots: PeerSlots::new(k, seed),
             health: vec![PeerHealth::new(backoff.clone()); k],
             backoff,
+            banned: HashMap::new(),
         }
     }
 
@@ -88,12 +105,54 @@ impl PeerTable {
     }
 }
 
+/// How long a step waits for its upstream peers: a multiple of the model-step time
+/// (the peers' round trip overlaps the previous step), within bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadlinePolicy {
+    /// Model-step times a peer may take.
+    pub steps: f64,
+    /// Shortest deadline (loopback round trips and signing need a little).
+    pub min: Duration,
+    /// Longest deadline, and the deadline before the step time is known.
+    pub max: Duration,
+}
+
+/// What a node's state is built from.
+pub struct NodeParams {
+    /// Account, signing key, vocabulary.
+    pub identity: Arc<Identity>,
+    /// The address the peer server is bound to.
+    pub listen: SocketAddr,
+    /// The address published on chain, when it is an IP literal.
+    pub advertised: Option<SocketAddr>,
+    /// The model.
+    pub model: Model,
+    /// Scale of remote-gradient steps.
+    pub remote_scale: f64,
+    /// Half-life, in seconds, of the attribution EMA.
+    pub attribution_half_life_secs: f64,
+    /// Seed of the peer draw.
+    pub seed: u64,
+    /// Retry delays for unhealthy peers.
+    pub backoff: Backoff,
+    /// Losses kept for `/status`.
+    pub loss_tail: usize,
+    /// Which peer addresses may be dialled.
+    pub policy: AddressPolicy,
+    /// How long a step waits for peers.
+    pub deadline: DeadlinePolicy,
+}
+
 /// Everything the node's tasks share.
 pub struct Shared {
     /// The chain account this node acts as.
     pub identity: String,
+    /// Account, signing key and vocabulary fingerprint.
+    pub me: Arc<Identity>,
     /// The address the peer server is bound to.
     pub listen: SocketAddr,
+    /// Our own addresses (bound, advertised): never dialled as a peer.
+    pub own: Vec<SocketAddr>,
     /// The model (training loop and server take turns).
     pub model: Mutex<Model>,
     /// Served embedding width.
@@ -110,23 +169,126 @@ pub struct Shared {
     pub loss_tail: usize,
     /// Start time, for uptime.
     pub started: Instant,
+    /// Which peer addresses may be dialled.
+    pub policy: AddressPolicy,
+    /// How long a step waits for peers.
+    pub deadline: DeadlinePolicy,
+    /// Moving average of the model-step time, seconds.
+    step_time: Mutex<Option<f64>>,
 }
 
 impl Shared {
-    /// Applies a fresh metagraph read to the peer slots; slots whose peer changed get a
-    /// fresh health record and a forgotten attribution.
+    /// The one constructor of a node's state.
+    pub fn new(p: NodeParams) -> Arc<Shared> {
+        let cfg = p.model.config().clone();
+        let k = cfg.peers;
+        let mut own = vec![p.listen];
+        own.extend(p.advertised);
+        Arc::new(Shared {
+            identity: p.identity.account.clone(),
+            me: p.identity,
+            listen: p.listen,
+            own,
+            model: Mutex::new(p.model),
+            out_dim: cfg.out_dim as usize,
+            remote_scale: p.remote_scale,
+            attribution: Mutex::new(Attribution::new(k, p.attribution_half_life_secs)),
+            peers: Mutex::new(PeerTable::new(k, p.seed, p.backoff)),
+            stats: Mutex::new(Stats::default()),
+            loss_tail: p.loss_tail,
+            started: Instant::now(),
+            policy: p.policy,
+            deadline: p.deadline,
+            step_time: Mutex::new(None),
+        })
+    }
+
+    /// Folds one model step's duration into the moving average.
+    pub fn record_step_time(&self, d: Duration) {
+        let mut t = lock(&self.step_time);
+        let x = d.as_secs_f64();
+        *t = Some(t.map_or(x, |avg| avg + STEP_TIME_EMA * (x - avg)));
+    }
+
+    /// The deadline of this step's peer requests.
+    pub fn peer_deadline(&self) -> Duration {
+        let d = self.deadline;
+        match *lock(&self.step_time) {
+            Some(avg) => Duration::from_secs_f64(avg * d.steps).clamp(d.min, d.max.max(d.min)),
+            None => d.max,
+        }
+    }
+
+    /// Why `row` is not used as a peer, if it is not: banned, refused by the address
+    /// policy, or one of our own addresses.
+    fn refusal(
+        &self,
+        row: &PeerRow,
+        banned: &HashMap<String, (Instant, String)>,
+    ) -> Option<String> {
+        if row.user == self.identity {
+            return None;
+        }
+        if let Some((_, why)) = banned.get(&row.user) {
+            return Some(format!("evicted: {why}"));
+        }
+        if row.address.is_empty() || row.port == 0 {
+            return Some("no address".into());
+        }
+        match self.policy.resolve(&row.address, row.port) {
+            Err(e) => Some(e.to_string()),
+            Ok(addr) if self.own.iter().any(|o| same_endpoint(*o, addr)) => {
+                Some(format!("{addr} is this node's own address"))
+            }
+            Ok(_) => None,
+        }
+    }
+
+    /// Applies a fresh metagraph read to the peer slots: rows the policy refuses, our own
+    /// addresses and banned peers are left out; failing and useless peers give their slot
+    /// to a free candidate; slots whose peer changed get a fresh health record and a
+    /// forgotten attribution.
     pub fn refresh_peers(&self, rows: &[PeerRow]) {
+        let attr = lock(&self.attribution).values().to_vec();
+        let mut refused = Vec::new();
         let changed = {
             let mut table = lock(&self.peers);
-            let evict: Vec<usize> = (0..table.health.len())
-                .filter(|&i| table.health[i].consecutive_failures >= EVICT_AFTER_FAILURES)
+            let now = Instant::now();
+            table.banned.retain(|_, (until, _)| *until > now);
+            let usable: Vec<PeerRow> = rows
+                .iter()
+                .filter(|r| match self.refusal(r, &table.banned) {
+                    Some(why) => {
+                        refused.push((r.user.clone(), why));
+                        false
+                    }
+                    None => true,
+                })
+                .cloned()
                 .collect();
-            let changed = table.slots.refresh_evicting(&self.identity, rows, &evict);
+            let k = table.health.len();
+            let equal = 1.0 / (k as f64 + 1.0);
+            let share = |i: usize| attr.get(i + 1).copied().unwrap_or(0.0);
+            let evict: Vec<usize> = (0..k)
+                .filter(|&i| {
+                    let h = &table.health[i];
+                    h.consecutive_failures >= EVICT_AFTER_FAILURES
+                        || (h.successes >= USELESS_MIN_ANSWERS
+                            && share(i) < USELESS_FRACTION * equal)
+                })
+                .collect();
+            let before = table.slots.names();
+            let changed = table
+                .slots
+                .refresh_evicting(&self.identity, &usable, &evict);
             for &i in &changed {
+                if let Some(Some(user)) = before.get(i) {
+                    table.slots.remember(user, share(i), equal);
+                }
                 table.health[i] = PeerHealth::new(table.backoff.clone());
                 match table.slots.slots()[i].as_ref() {
                     Some(p) => {
-                        tracing::info!(slot = i, peer = %p.user, address = %p.address, port = p.port, "upstream peer assigned")
+                        tracing::info!(slot = i, peer = %p.user, address = %p.address, port = p.port, stake = p.stake, "upstream peer assigned")
                     }
                     None => tracing::info!(slot = i, "upstream peer left"),
                 }
@@ -137,7 +299,27 @@ impl Shared {
         for i in changed {
             attr.reset_slot(i);
         }
-        lock(&self.stats).metagraph = rows.to_vec();
+        drop(attr);
+        let mut stats = lock(&self.stats);
+        stats.metagraph = rows.to_vec();
+        stats.refused = refused;
+    }
+
+    /// Evicts the peer in slot `i` now and keeps it out for [`BAN_DURATION`].
+    pub fn ban(&self, i: usize, reason: &str) {
+        {
+            let mut table = lock(&self.peers);
+            let Some(user) = table.slots.names().get(i).cloned().flatten() else {
+                return;
+            };
+            tracing::warn!(slot = i, peer = %user, reason, "upstream peer evicted");
+            table
+                .banned
+                .insert(user, (Instant::now() + BAN_DURATION, reason.to_string()));
+            table.slots.clear(i);
+            table.health[i] = PeerHealth::new(table.backoff.clone());
+        }
+        lock(&self.attribution).reset_slot(i);
     }
 
     /// Records one training step's loss and examples.
@@ -151,6 +333,16 @@ impl Shared {
             s.loss_tail.pop_front();
         }
     }
+}
+
+/// Whether `other` is one of our endpoints `own` (IPv4-mapped IPv6 equals its IPv4; a bind
+/// to the unspecified address is also reached through loopback on its port). Other local
+/// interface addresses are caught by the answer's signature (`OwnServer`).
+fn same_endpoint(own: SocketAddr, other: SocketAddr) -> bool {
+    let canon = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
+    let (own, other) = (canon(own), canon(other));
+    own == other
+        || (own.ip().is_unspecified() && other.ip().is_loopback() && own.port() == other.port())
 }
 
 fn endpoint_error(e: ModelError) -> EndpointError {
@@ -179,7 +371,137 @@ impl Endpoint for NodeEndpoint {
             .map_err(endpoint_error)
     }
 
+    fn is_subscribed(&self, account: &str) -> bool {
+        lock(&self.0.stats)
+            .metagraph
+            .iter()
+            .any(|r| r.user == account)
+    }
+
     fn status(&self) -> WorkerStatus {
         self.0.status()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelConfig;
+
+    fn node(peers: usize) -> Arc<Shared> {
+        let cfg = ModelConfig {
+            vocab: 20,
+            embed_dim: 4,
+            out_dim: 2,
+            peers,
+            negatives: 1,
+            lr: 0.1,
+            seed: 1,
+        };
+        let key = chain_client::PrivateKey::from_bytes(&[9; 32]).unwrap();
+        Shared::new(NodeParams {
+            identity: Arc::new(Identity::new("me", key, "v")),
+            listen: "127.0.0.1:7000".parse().unwrap(),
+            advertised: None,
+            model: Model::new(&cfg).unwrap(),
+            remote_scale: 1.0,
+            attribution_half_life_secs: 0.5,
+            seed: 3,
+            backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(10)),
+            loss_tail: 4,
+            policy: AddressPolicy::LOCAL_TESTNET,
+            deadline: DeadlinePolicy {
+                steps: 2.0,
+                min: Duration::from_millis(20),
+                max: Duration::from_millis(500),
+            },
+        })
+    }
+
+    fn row(user: &str, port: u16) -> PeerRow {
+        PeerRow {
+            user: user.into(),
+            address: "127.0.0.1".into(),
+            port,
+            stake: 1,
+            edges: vec![],
+        }
+    }
+
+    #[test]
+    fn a_useless_peer_is_rotated_out_for_a_free_candidate() {
+        let s = node(1);
+        let rows = [row("me", 7000), row("a", 7001), row("b", 7002)];
+        s.refresh_peers(&rows);
+        let first = lock(&s.peers).slots.names()[0].clone().unwrap();
+        // Many answers, but the model gives it nothing.
+        lock(&s.peers).health[0].successes = USELESS_MIN_ANSWERS;
+        for _ in 0..20 {
+            lock(&s.attribution).update(&[1.0, 0.0]);
+        }
+        s.refresh_peers(&rows);
+        let second = lock(&s.peers).slots.names()[0].clone().unwrap();
+        assert_ne!(first, second, "the useless peer kept its slot");
+        // A useful one stays.
+        lock(&s.peers).health[0].successes = USELESS_MIN_ANSWERS;
+        for _ in 0..20 {
+            lock(&s.attribution).update(&[1.0, 1.0]);
+        }
+        s.refresh_peers(&rows);
+        assert_eq!(
+            lock(&s.peers).slots.names()[0].as_deref(),
+            Some(second.as_str())
+        );
+    }
+
+    #[test]
+    fn the_peer_deadline_follows_the_step_time_within_bounds() {
+        let s = node(1);
+        assert_eq!(
+            s.peer_deadline(),
+            Duration::from_millis(500),
+            "unknown step time"
+        );
+        s.record_step_time(Duration::from_millis(50));
+        assert_eq!(s.peer_deadline(), Duration::from_millis(100));
+        for _ in 0..200 {
+            s.record_step_time(Duration::from_millis(1));
+        }
+        assert_eq!(s.peer_deadline(), Duration::from_millis(20), "floor");
+        for _ in 0..200 {
+            s.record_step_time(Duration::from_secs(2));
+        }
+        assert_eq!(s.peer_deadline(), Duration::from_millis(500), "cap");
+    }
+
+    #[test]
+    fn own_endpoints_are_matched_without_refusing_other_hosts_on_the_same_port() {
+        let any: SocketAddr = "0.0.0.0:7001".parse().unwrap();
+        let lo: SocketAddr = "127.0.0.1:7001".parse().unwrap();
+        assert!(same_endpoint(
+            lo,
+            "[::ffff:127.0.0.1]:7001".parse().unwrap()
+        ));
+        assert!(same_endpoint(any, lo));
+        assert!(!same_endpoint(any, "8.8.8.8:7001".parse().unwrap()));
+        assert!(!same_endpoint(lo, "127.0.0.1:7002".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_banned_peer_leaves_its_slot_and_is_not_picked_again() {
+        let s = node(1);
+        let rows = [row("me", 7000), row("a", 7001)];
+        s.refresh_peers(&rows);
+        assert_eq!(lock(&s.peers).slots.names(), vec![Some("a".to_string())]);
+        s.ban(0, "impostor");
+        assert_eq!(lock(&s.peers).slots.names(), vec![None]);
+        s.refresh_peers(&rows);
+        assert_eq!(lock(&s.peers).slots.names(), vec![None]);
+        let doc = s.status();
+        assert_eq!(doc.banned_peers[0].user, "a");
+        assert!(doc
+            .refused_peers
+            .iter()
+            .any(|r| r.user == "a" && r.reason.contains("evicted: impostor")));
     }
 }

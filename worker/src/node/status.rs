@@ -1,7 +1,9 @@
 //! The `/status` document: the protocol crate's [`WorkerStatus`], built from the node's shared
 //! state (the peer server adds its own request counters).
 
-use bittensor_protocol::status::{PeerSlot, WorkerStatus};
+use std::time::Instant;
+
+use bittensor_protocol::status::{BannedPeer, PeerSlot, RefusedPeer, WorkerStatus};
 
 use super::state::{lock, Shared};
 
@@ -32,9 +34,28 @@ impl Shared {
                     consecutive_failures: h.consecutive_failures,
                     skipped: h.skipped,
                     backward_failures: h.backward_failures,
+                    out_of_range: h.out_of_range,
                     last_error: h.last_error.clone(),
                     attribution: attr.get(i + 1).copied().unwrap_or(0.0),
                 }
+            })
+            .collect();
+        let now = Instant::now();
+        let banned_peers = table
+            .banned
+            .iter()
+            .map(|(user, (until, why))| BannedPeer {
+                user: user.clone(),
+                reason: why.clone(),
+                secs_left: until.saturating_duration_since(now).as_secs(),
+            })
+            .collect();
+        let refused_peers = stats
+            .refused
+            .iter()
+            .map(|(user, why)| RefusedPeer {
+                user: user.clone(),
+                reason: why.clone(),
             })
             .collect();
         let stake = stats
@@ -62,6 +83,10 @@ impl Shared {
             self_attribution: attr.first().copied().unwrap_or(0.0),
             attribution_half_life_secs: half_life,
             peers,
+            banned_peers,
+            refused_peers,
+            vocab: self.me.vocab.clone(),
+            peer_deadline_ms: self.peer_deadline().as_secs_f64() * 1e3,
             peer_failures: stats.peer_failures,
             backward_failures: stats.backward_failures,
             emits_pushed: stats.emits_pushed,

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
+
 use tokio::sync::watch;
 
 use super::state::{lock, Shared};
@@ -13,7 +15,7 @@ use super::tensors::{from_tch, to_tch};
 use crate::corpus::{Batch, Corpus};
 use crate::peer::client::PeerClient;
 use crate::peer::codec::BackwardRequest;
-use crate::peer::upstream::{fetch_all, send_backward, zeros, Fetched};
+use crate::peer::upstream::{fetch_all, send_backward, zeros, Fetched, Target};
 use crate::peer::WireTensor;
 
 /// Steps over which the reported examples/s is measured.
@@ -49,6 +51,7 @@ async fn model_step(
 ) -> Result<StepResult, String> {
     let shared = shared.clone();
     tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
         let peers = features
             .iter()
             .map(to_tch)
@@ -57,6 +60,7 @@ async fn model_step(
         let out = lock(&shared.model)
             .train_step(&batch, &peers)
             .map_err(|e| e.to_string())?;
+        shared.record_step_time(started.elapsed());
         let grads = out
             .peer_grads
             .iter()
@@ -73,31 +77,47 @@ async fn model_step(
     .map_err(|e| format!("model task: {e}"))?
 }
 
-/// Peer features for one batch (zeros where missing) and which slots answered (base URL).
-type Gathered = (Vec<WireTensor>, Vec<Option<String>>);
+/// Peer features for one batch (zeros where missing) and which slots answered.
+type Gathered = (Vec<WireTensor>, Vec<Option<Target>>);
 
-/// Asks the upstream peers for the batch's features; records health; returns the
-/// features (zeros where missing) and which slots answered (with their base URL).
+/// Where each slot's request goes: the policy is checked again right before the dial.
+fn targets(shared: &Shared, now: Instant) -> Vec<Option<Target>> {
+    let mut table = lock(&shared.peers);
+    (0..table.health.len())
+        .map(|i| {
+            let slot = table.slot(i)?;
+            let base = match slot.base_url(&shared.policy) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(slot = i, peer = %slot.peer.user, error = %e, "peer address refused");
+                    return None;
+                }
+            };
+            let usable = slot.health.usable(now);
+            if !usable {
+                table.health[i].skipped += 1;
+            }
+            Some(Target {
+                base,
+                account: slot.peer.user,
+                usable,
+            })
+        })
+        .collect()
+}
+
+/// Asks the upstream peers for the batch's features within the step's deadline; records
+/// health and evicts peers that are disqualified or keep sending out-of-range values;
+/// returns the features (zeros where missing) and which slots answered.
 async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gathered {
     let words = words.as_slice();
-    let now = Instant::now();
-    let targets: Vec<Option<(String, bool)>> = {
-        let mut table = lock(&shared.peers);
-        (0..table.health.len())
-            .map(|i| {
-                let slot = table.slot(i)?;
-                let usable = slot.health.usable(now);
-                if !usable {
-                    table.health[i].skipped += 1;
-                }
-                Some((slot.base_url(), usable))
-            })
-            .collect()
-    };
-    let fetched = fetch_all(&client, &targets, words, shared.out_dim).await;
+    let targets = targets(&shared, Instant::now());
+    let deadline = shared.peer_deadline();
+    let fetched = fetch_all(&client, &targets, words, shared.out_dim, deadline).await;
     let mut features = Vec::with_capacity(fetched.len());
     let mut answered = Vec::with_capacity(fetched.len());
     let mut failures = 0;
+    let mut evict = Vec::new();
     {
         let mut table = lock(&shared.peers);
         for (i, (f, target)) in fetched.into_iter().zip(&targets).enumerate() {
@@ -105,7 +125,7 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gat
                 Fetched::Ok(t) => {
                     table.health[i].record_success();
                     features.push(t);
-                    answered.push(target.as_ref().map(|(base, _)| base.clone()));
+                    answered.push(target.clone());
                 }
                 Fetched::Skipped => {
                     features.push(zeros(words.len(), shared.out_dim));
@@ -114,13 +134,30 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gat
                 Fetched::Failed(e) => {
                     failures += 1;
                     let delay = table.health[i].record_failure(Instant::now(), &e);
-                    let user = table.slot(i).map(|s| s.peer.user).unwrap_or_default();
+                    let user = target
+                        .as_ref()
+                        .map(|t| t.account.clone())
+                        .unwrap_or_default();
                     tracing::warn!(slot = i, peer = %user, error = %e, retry_in = ?delay, "upstream peer failed; using zeros");
+                    if e.disqualifies() {
+                        evict.push((i, e.to_string()));
+                    } else if table.health[i].out_of_range >= EVICT_AFTER_OUT_OF_RANGE {
+                        evict.push((
+                            i,
+                            format!(
+                                "{} out-of-range answers, last: {e}",
+                                table.health[i].out_of_range
+                            ),
+                        ));
+                    }
                     features.push(zeros(words.len(), shared.out_dim));
                     answered.push(None);
                 }
             }
         }
+    }
+    for (i, why) in evict {
+        shared.ban(i, &why);
     }
     if failures > 0 {
         lock(&shared.stats).peer_failures += failures;
@@ -133,16 +170,16 @@ fn scatter(
     shared: &Arc<Shared>,
     client: &PeerClient,
     words: &[i64],
-    answered: Vec<Option<String>>,
+    answered: Vec<Option<Target>>,
     grads: Vec<WireTensor>,
 ) {
-    for (slot, (base, grad)) in answered.into_iter().zip(grads).enumerate() {
-        let Some(base) = base else { continue };
+    for (slot, (target, grad)) in answered.into_iter().zip(grads).enumerate() {
+        let Some(target) = target else { continue };
         let req = BackwardRequest {
             ids: words.to_vec(),
             grad,
         };
-        let handle = send_backward(client, base, req);
+        let handle = send_backward(client, target, req);
         let shared = shared.clone();
         tokio::spawn(async move {
             if let Ok(Err(e)) = handle.await {

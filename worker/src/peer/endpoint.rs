@@ -20,6 +20,8 @@ pub trait Endpoint: Send + Sync + 'static {
     fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError>;
     /// Applies a downstream gradient for the embeddings of `ids`.
     fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError>;
+    /// Whether `account` is in the metagraph as last read (only subscribers are served).
+    fn is_subscribed(&self, account: &str) -> bool;
     /// What `GET /status` returns (the server adds its counters).
     fn status(&self) -> bittensor_protocol::status::WorkerStatus;
 }

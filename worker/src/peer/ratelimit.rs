@@ -1,50 +1,71 @@
-//! Token buckets per remote IP, so one downstream peer cannot flood `/backward` and
-//! drown the node's own training in foreign gradient updates.
+//! Token buckets per caller (a verified account), so one downstream peer cannot flood
+//! `/forward` or `/backward` and drown the node's own training; the map is bounded.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Largest number of remotes tracked before idle buckets are forgotten.
-const MAX_TRACKED: usize = 4096;
+/// Largest number of callers tracked; beyond it full buckets are forgotten first, then the
+/// longest idle one.
+pub const MAX_TRACKED: usize = 4096;
 
-/// One remote's bucket.
+/// One caller's bucket.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
     last: Instant,
 }
 
-/// Per-remote token buckets refilled at `rate` tokens/s up to `burst`.
+/// Per-caller token buckets refilled at `rate` tokens/s up to `burst`, at most `capacity` callers.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = String> {
     rate: f64,
     burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    capacity: usize,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
-    /// Allows `rate` requests per second per remote, with bursts up to `burst`.
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
+    /// Allows `rate` requests per second per caller, with bursts up to `burst`.
     pub fn new(rate: f64, burst: f64) -> Self {
+        Self::with_capacity(rate, burst, MAX_TRACKED)
+    }
+
+    /// As [`new`](Self::new), tracking at most `capacity` callers.
+    pub fn with_capacity(rate: f64, burst: f64, capacity: usize) -> Self {
         RateLimiter {
             rate: rate.max(0.0),
             burst: burst.max(1.0),
+            capacity: capacity.max(1),
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Takes one token for `remote` at time `now`; false means answer 429.
-    pub fn allow(&self, remote: IpAddr, now: Instant) -> bool {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&remote) {
-            let burst = self.burst;
-            let rate = self.rate;
+    /// Callers currently tracked.
+    pub fn tracked(&self) -> usize {
+        crate::node::state::lock(&self.buckets).len()
+    }
+
+    /// Takes one token for `caller` at time `now`; false means answer 429.
+    pub fn allow(&self, caller: &K, now: Instant) -> bool {
+        let mut buckets = crate::node::state::lock(&self.buckets);
+        if buckets.len() >= self.capacity && !buckets.contains_key(caller) {
+            let (burst, rate) = (self.burst, self.rate);
             buckets.retain(|_, b| {
                 b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * rate < burst
             });
+            if buckets.len() >= self.capacity {
+                if let Some(idle) = buckets
+                    .iter()
+                    .min_by_key(|(_, b)| b.last)
+                    .map(|(k, _)| k.clone())
+                {
+                    buckets.remove(&idle);
+                }
+            }
         }
-        let bucket = buckets.entry(remote).or_insert(Bucket {
+        let bucket = buckets.entry(caller.clone()).or_insert(Bucket {
             tokens: self.burst,
             last: now,
         });
@@ -66,19 +87,32 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn bursts_then_refills_per_remote() {
+    fn bursts_then_refills_per_caller() {
         let l = RateLimiter::new(2.0, 3.0);
-        let a: IpAddr = [10, 0, 0, 1].into();
-        let b: IpAddr = [10, 0, 0, 2].into();
+        let (a, b) = ("alice".to_string(), "bob".to_string());
         let t0 = Instant::now();
-        assert!((0..3).all(|_| l.allow(a, t0)));
-        assert!(!l.allow(a, t0));
-        assert!(l.allow(b, t0), "another remote has its own bucket");
-        assert!(!l.allow(a, t0 + Duration::from_millis(400)));
-        assert!(l.allow(a, t0 + Duration::from_millis(500)));
-        assert!(!l.allow(a, t0 + Duration::from_millis(500)));
+        assert!((0..3).all(|_| l.allow(&a, t0)));
+        assert!(!l.allow(&a, t0));
+        assert!(l.allow(&b, t0), "another caller has its own bucket");
+        assert!(!l.allow(&a, t0 + Duration::from_millis(400)));
+        assert!(l.allow(&a, t0 + Duration::from_millis(500)));
+        assert!(!l.allow(&a, t0 + Duration::from_millis(500)));
         let later = t0 + Duration::from_secs(100);
-        assert!((0..3).all(|_| l.allow(a, later)));
-        assert!(!l.allow(a, later));
+        assert!((0..3).all(|_| l.allow(&a, later)));
+        assert!(!l.allow(&a, later));
+    }
+
+    #[test]
+    fn the_map_stays_bounded_when_every_bucket_is_busy() {
+        let l = RateLimiter::with_capacity(0.001, 2.0, 8);
+        let t0 = Instant::now();
+        for i in 0..100u32 {
+            assert!(l.allow(&i, t0));
+            assert!(l.tracked() <= 8);
+        }
+        // A drained caller stays limited while it is tracked.
+        let busy = 1000u32;
+        assert!(l.allow(&busy, t0) && l.allow(&busy, t0));
+        assert!(!l.allow(&busy, t0));
     }
 }

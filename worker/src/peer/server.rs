@@ -1,6 +1,7 @@
-//! The h2c (HTTP/2 prior knowledge) peer server: `POST /forward`, `POST /backward`
-//! (rate limited per remote IP), `GET /status`. Bad input is answered with a 4xx and a
-//! one-line message; the model work runs on the blocking pool, never under an await.
+//! The h2c (HTTP/2 prior knowledge) peer server: `POST /forward`, `POST /backward` (both
+//! signed, see [`gate`](super::gate)), `GET /status` (public). Bad input is answered with a
+//! 4xx and a one-line message; embeddings are signed by this node's account; the model work
+//! runs on the blocking pool, never under an await.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,14 +14,16 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http2;
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::codec::{self, Limits};
 use super::endpoint::{Endpoint, EndpointError};
-use super::ratelimit::RateLimiter;
+use super::gate::{Caller, Gate, RefusalKind, Refused};
+use super::range::{out_of_range, MAX_ABS_VALUE};
+use super::served::ServedLog;
 
 /// Request counters the server keeps (reported under `server` in `/status`).
 #[derive(Debug, Default, serde::Serialize)]
@@ -29,8 +32,16 @@ pub struct ServerCounters {
     pub forward_served: AtomicU64,
     /// Backward requests whose gradient was applied.
     pub backward_applied: AtomicU64,
-    /// Backward requests refused with 429.
+    /// Requests refused with 429.
     pub rate_limited: AtomicU64,
+    /// Requests refused with 401 (unsigned, bad signature, stale, replayed, unsubscribed).
+    pub unauthorized: AtomicU64,
+    /// Requests refused with 409 (another vocabulary).
+    pub vocab_mismatch: AtomicU64,
+    /// Backward requests for ids not recently served to the caller (403).
+    pub not_served: AtomicU64,
+    /// Backward requests with values beyond the accepted range (400).
+    pub out_of_range: AtomicU64,
     /// Requests refused with another 4xx.
     pub bad_requests: AtomicU64,
     /// Requests that failed inside the node (500).
@@ -45,8 +56,10 @@ pub struct ServerContext {
     pub limits: Limits,
     /// Largest request body accepted (413 above).
     pub max_body: usize,
-    /// Per-remote `/backward` limiter.
-    pub limiter: RateLimiter,
+    /// Signature, caller and rate checks.
+    pub gate: Gate,
+    /// What was served to whom (gradients are accepted only for that).
+    pub served: ServedLog,
     /// Counters reported by `/status`.
     pub counters: Arc<ServerCounters>,
 }
@@ -63,19 +76,34 @@ fn text(status: StatusCode, msg: impl Into<String>) -> Resp {
     r
 }
 
-fn binary(bytes: Vec<u8>) -> Resp {
-    let mut r = Response::new(Full::new(Bytes::from(bytes)));
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/octet-stream"),
-    );
-    r
-}
-
 impl ServerContext {
+    /// A context over `endpoint` with an empty served log and zero counters.
+    pub fn new(endpoint: Arc<dyn Endpoint>, limits: Limits, max_body: usize, gate: Gate) -> Self {
+        ServerContext {
+            endpoint,
+            limits,
+            max_body,
+            gate,
+            served: ServedLog::default(),
+            counters: Default::default(),
+        }
+    }
+
     fn bad(&self, status: StatusCode, msg: impl Into<String>) -> Resp {
         self.counters.bad_requests.fetch_add(1, Ordering::Relaxed);
         text(status, msg)
+    }
+
+    fn refused(&self, r: Refused) -> Resp {
+        let counter = match r.kind {
+            RefusalKind::Unauthorized => &self.counters.unauthorized,
+            RefusalKind::Vocabulary => &self.counters.vocab_mismatch,
+            RefusalKind::RateLimited => &self.counters.rate_limited,
+            RefusalKind::Busy => &self.counters.bad_requests,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(status = %r.status, reason = %r.message, "peer request refused");
+        text(r.status, r.message)
     }
 
     fn endpoint_error(&self, e: EndpointError) -> Resp {
@@ -91,8 +119,28 @@ impl ServerContext {
         }
     }
 
-    async fn body(&self, req: Request<Incoming>) -> Result<Bytes, Resp> {
-        match Limited::new(req.into_body(), self.max_body).collect().await {
+    /// A 200 answer signed by this node for the request `caller` sent.
+    fn signed(&self, caller: &Caller, content_type: &'static str, body: Vec<u8>) -> Resp {
+        let auth = match self.gate.identity().sign_answer(&caller.digest, 200, &body) {
+            Ok(a) => a,
+            Err(e) => return self.endpoint_error(EndpointError::Internal(format!("sign: {e}"))),
+        };
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        let h = r.headers_mut();
+        h.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static(content_type),
+        );
+        for (name, value) in auth.headers() {
+            if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+                h.insert(name, v);
+            }
+        }
+        r
+    }
+
+    async fn body(&self, body: Incoming) -> Result<Bytes, Resp> {
+        match Limited::new(body, self.max_body).collect().await {
             Ok(c) => Ok(c.to_bytes()),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(self.bad(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -102,9 +150,28 @@ impl ServerContext {
         }
     }
 
-    async fn forward(self: Arc<Self>, req: Request<Incoming>) -> Resp {
-        let body = match self.body(req).await {
-            Ok(b) => b,
+    /// Reads the body and verifies the request; `Err` is the answer to send.
+    async fn admitted(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        body: Incoming,
+    ) -> Result<(Caller, Bytes), Resp> {
+        let body = self.body(body).await?;
+        let endpoint = self.endpoint.clone();
+        match self
+            .gate
+            .admit("POST", path, headers, &body, |a| endpoint.is_subscribed(a))
+            .await
+        {
+            Ok(caller) => Ok((caller, body)),
+            Err(r) => Err(self.refused(r)),
+        }
+    }
+
+    async fn forward(self: Arc<Self>, headers: HeaderMap, body: Incoming) -> Resp {
+        let (caller, body) = match self.admitted("/forward", &headers, body).await {
+            Ok(x) => x,
             Err(r) => return r,
         };
         let ids = match codec::decode_forward(&body, &self.limits) {
@@ -112,12 +179,14 @@ impl ServerContext {
             Err(e) => return self.bad(StatusCode::BAD_REQUEST, format!("forward: {e}")),
         };
         let endpoint = self.endpoint.clone();
-        let result = tokio::task::spawn_blocking(move || endpoint.forward(&ids)).await;
+        let served_ids = ids.clone();
+        let result = tokio::task::spawn_blocking(move || endpoint.forward(&served_ids)).await;
         match result {
             Ok(Ok(t)) => match codec::encode_tensor(&t, &self.limits) {
                 Ok(bytes) => {
+                    self.served.record(&caller.account, &ids, Instant::now());
                     self.counters.forward_served.fetch_add(1, Ordering::Relaxed);
-                    binary(bytes)
+                    self.signed(&caller, "application/octet-stream", bytes)
                 }
                 Err(e) => self.endpoint_error(EndpointError::Internal(format!("encode: {e}"))),
             },
@@ -126,22 +195,32 @@ impl ServerContext {
         }
     }
 
-    async fn backward(self: Arc<Self>, remote: SocketAddr, req: Request<Incoming>) -> Resp {
-        if !self.limiter.allow(remote.ip(), Instant::now()) {
-            self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            return text(
-                StatusCode::TOO_MANY_REQUESTS,
-                "backward rate limit exceeded",
-            );
-        }
-        let body = match self.body(req).await {
-            Ok(b) => b,
+    async fn backward(self: Arc<Self>, headers: HeaderMap, body: Incoming) -> Resp {
+        let (caller, body) = match self.admitted("/backward", &headers, body).await {
+            Ok(x) => x,
             Err(r) => return r,
         };
         let req = match codec::decode_backward(&body, &self.limits) {
             Ok(r) => r,
             Err(e) => return self.bad(StatusCode::BAD_REQUEST, format!("backward: {e}")),
         };
+        if let Some((index, value)) = out_of_range(&req.grad.data) {
+            self.counters.out_of_range.fetch_add(1, Ordering::Relaxed);
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("backward: gradient element {index} = {value:e} is outside ±{MAX_ABS_VALUE}; rejected"),
+            );
+        }
+        if !self.served.take(&caller.account, &req.ids, Instant::now()) {
+            self.counters.not_served.fetch_add(1, Ordering::Relaxed);
+            return text(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "backward: these ids were not recently served to {} (a gradient must answer one forward)",
+                    caller.account
+                ),
+            );
+        }
         let endpoint = self.endpoint.clone();
         let result =
             tokio::task::spawn_blocking(move || endpoint.backward(&req.ids, &req.grad)).await;
@@ -150,6 +229,7 @@ impl ServerContext {
                 self.counters
                     .backward_applied
                     .fetch_add(1, Ordering::Relaxed);
+                // The acknowledgement carries no data a downstream pays for: unsigned.
                 text(StatusCode::OK, "applied")
             }
             Ok(Err(e)) => self.endpoint_error(e),
@@ -181,10 +261,11 @@ impl ServerContext {
     }
 
     /// Routes one request.
-    pub async fn handle(self: Arc<Self>, remote: SocketAddr, req: Request<Incoming>) -> Resp {
-        match (req.method(), req.uri().path()) {
-            (&Method::POST, "/forward") => self.forward(req).await,
-            (&Method::POST, "/backward") => self.backward(remote, req).await,
+    pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Resp {
+        let (parts, body) = req.into_parts();
+        match (&parts.method, parts.uri.path()) {
+            (&Method::POST, "/forward") => self.forward(parts.headers, body).await,
+            (&Method::POST, "/backward") => self.backward(parts.headers, body).await,
             (&Method::GET, "/status") => self.status(),
             (_, "/forward" | "/backward" | "/status") => {
                 self.bad(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
@@ -203,7 +284,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, remote) = match accepted {
+                let (stream, remote): (_, SocketAddr) = match accepted {
                     Ok(x) => x,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -216,7 +297,7 @@ pub async fn serve(
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| {
                         let ctx = ctx.clone();
-                        async move { Ok::<_, Infallible>(ctx.handle(remote, req).await) }
+                        async move { Ok::<_, Infallible>(ctx.handle(req).await) }
                     });
                     if let Err(e) = http2::Builder::new(TokioExecutor::new())
                         .serve_connection(TokioIo::new(stream), svc)

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::client::{PeerClient, PeerError};
 use super::codec::{BackwardRequest, WireTensor};
+use bittensor_protocol::policy::{AddressPolicy, Refusal};
+
 use crate::chain::{Backoff, PeerRow};
 
 /// Health and counters of one upstream peer.
@@ -23,6 +25,8 @@ pub struct PeerHealth {
     pub backward_failures: u64,
     /// Failed forward calls since the last success.
     pub consecutive_failures: u64,
+    /// Answers rejected for values beyond the accepted range.
+    pub out_of_range: u64,
     /// Last failure message.
     pub last_error: Option<String>,
 }
@@ -38,6 +42,7 @@ impl PeerHealth {
             skipped: 0,
             backward_failures: 0,
             consecutive_failures: 0,
+            out_of_range: 0,
             last_error: None,
         }
     }
@@ -64,6 +69,9 @@ impl PeerHealth {
     pub fn record_failure(&mut self, now: Instant, error: &PeerError) -> Duration {
         self.failures += 1;
         self.consecutive_failures += 1;
+        if matches!(error, PeerError::OutOfRange { .. }) {
+            self.out_of_range += 1;
+        }
         self.last_error = Some(error.to_string());
         let delay = self.backoff.next_delay();
         self.retry_at = Some(now + delay);
@@ -81,10 +89,22 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Base URL of the peer's server.
-    pub fn base_url(&self) -> String {
-        format!("http://{}:{}", self.peer.address, self.peer.port)
+    /// Base URL of the peer's server, if `policy` allows dialling its address.
+    pub fn base_url(&self, policy: &AddressPolicy) -> Result<String, Refusal> {
+        let addr = policy.resolve(&self.peer.address, self.peer.port)?;
+        Ok(format!("http://{addr}"))
     }
+}
+
+/// Where one slot's request goes this step.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Base URL of the peer's server.
+    pub base: String,
+    /// The account the answer must be signed by.
+    pub account: String,
+    /// False while the peer backs off (skipped this step).
+    pub usable: bool,
 }
 
 /// Zeros of shape `[rows, dim]`: what an absent or failing peer contributes.
@@ -105,22 +125,25 @@ pub enum Fetched {
     Failed(PeerError),
 }
 
-/// Asks every usable slot for the embeddings of `ids` concurrently.
+/// Asks every usable slot for the embeddings of `ids` concurrently, each within `deadline`.
 pub async fn fetch_all(
     client: &PeerClient,
-    slots: &[Option<(String, bool)>],
+    slots: &[Option<Target>],
     ids: &[i64],
     dim: usize,
+    deadline: Duration,
 ) -> Vec<Fetched> {
     let mut tasks = Vec::with_capacity(slots.len());
     for slot in slots {
         tasks.push(match slot {
-            Some((base, true)) => {
+            Some(t) if t.usable => {
                 let client = client.clone();
-                let base = base.clone();
+                let t = t.clone();
                 let ids = ids.to_vec();
                 Some(tokio::spawn(async move {
-                    client.forward(&base, &ids, dim).await
+                    client
+                        .forward(&t.base, &t.account, &ids, dim, deadline)
+                        .await
                 }))
             }
             _ => None,
@@ -144,11 +167,11 @@ pub async fn fetch_all(
 /// through the returned handle.
 pub fn send_backward(
     client: &PeerClient,
-    base: String,
+    target: Target,
     req: BackwardRequest,
 ) -> tokio::task::JoinHandle<Result<(), PeerError>> {
     let client = client.clone();
-    tokio::spawn(async move { client.backward(&base, &req).await })
+    tokio::spawn(async move { client.backward(&target.base, &target.account, &req).await })
 }
 
 #[cfg(test)]

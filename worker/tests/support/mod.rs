@@ -35,6 +35,8 @@ pub struct WorkerOpts {
     pub peer_timeout_ms: u64,
     /// Extra `[node]` lines (e.g. checkpoint settings).
     pub node_extra: String,
+    /// Whether the worker may dial loopback peers (all test peers are on loopback).
+    pub allow_loopback: bool,
 }
 
 impl WorkerOpts {
@@ -49,6 +51,7 @@ impl WorkerOpts {
             emit_interval: 1.0,
             peer_timeout_ms: 300,
             node_extra: String::new(),
+            allow_loopback: true,
         }
     }
 
@@ -57,7 +60,7 @@ impl WorkerOpts {
             r#"
 [node]
 account = "{account}"
-key = "{key}"
+key_file = "{key_file}"
 listen = "127.0.0.1:0"
 seed = {seed}
 log_every = 50
@@ -88,9 +91,11 @@ window = 1
 timeout_ms = {timeout}
 backoff_initial_ms = 100
 backoff_max_ms = 500
+allow_loopback = {loopback}
 "#,
             account = self.account,
-            key = localnet::DEV_PRIVATE_KEY,
+            key_file = write_key_file(ready).display(),
+            loopback = self.allow_loopback,
             seed = self.seed,
             ready = ready.display(),
             node_extra = self.node_extra,
@@ -101,6 +106,18 @@ backoff_max_ms = 500
             timeout = self.peer_timeout_ms,
         )
     }
+}
+
+/// Writes the development key next to `ready` (owner-only), for `node.key_file`.
+pub fn write_key_file(ready: &Path) -> PathBuf {
+    let path = ready.with_extension("key");
+    fs::write(&path, localnet::DEV_PRIVATE_KEY).expect("write key file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod key file");
+    }
+    path
 }
 
 /// A running `bittensor-worker run` process (killed on drop if still running).
