@@ -436,8 +436,11 @@ mod tests {
         let first = lock(&s.peers).slots.names()[0].clone().unwrap();
         // Many answers, but the model gives it nothing.
         lock(&s.peers).health[0].successes = USELESS_MIN_ANSWERS;
+        // Ten half-lives of steps (the EMA runs over seconds, not over calls).
+        let mut t = Instant::now();
         for _ in 0..20 {
-            lock(&s.attribution).update(&[1.0, 0.0]);
+            t += Duration::from_millis(250);
+            lock(&s.attribution).update_at(&[1.0, 0.0], t);
         }
         s.refresh_peers(&rows);
         let second = lock(&s.peers).slots.names()[0].clone().unwrap();
@@ -445,7 +448,8 @@ mod tests {
         // A useful one stays.
         lock(&s.peers).health[0].successes = USELESS_MIN_ANSWERS;
         for _ in 0..20 {
-            lock(&s.attribution).update(&[1.0, 1.0]);
+            t += Duration::from_millis(250);
+            lock(&s.attribution).update_at(&[1.0, 1.0], t);
         }
         s.refresh_peers(&rows);
         assert_eq!(
