@@ -139,7 +139,10 @@ impl fmt::Display for LedgerError {
             }
             LedgerError::Overflow => write!(f, "amount overflow"),
             LedgerError::NotIdle { idle, max_idle } => {
-                write!(f, "node is not idle: {idle} blocks since its emit < {max_idle}")
+                write!(
+                    f,
+                    "node is not idle: {idle} blocks since its emit < {max_idle}"
+                )
             }
             LedgerError::Param(e) => write!(f, "{}", e.message()),
             LedgerError::Settle(e) => write!(f, "{}", e.message()),
@@ -391,13 +394,12 @@ impl<Id: Ord + Clone> Ledger<Id> {
         }
         let mut owed = 0u128;
         for node in self.nodes.values() {
-            let (whole, _) =
-                settlement::owed(&self.pool, &node.position()).map_err(|_| {
-                    InvariantError::Unsettled {
-                        unsettled: self.pool.unsettled,
-                        owed: u128::MAX,
-                    }
-                })?;
+            let (whole, _) = settlement::owed(&self.pool, &node.position()).map_err(|_| {
+                InvariantError::Unsettled {
+                    unsettled: self.pool.unsettled,
+                    owed: u128::MAX,
+                }
+            })?;
             owed += whole as u128;
         }
         if owed > self.pool.unsettled as u128 {

@@ -58,7 +58,10 @@ fn emit_pushes_the_interval_along_the_stored_edges_then_stores_the_new_set() {
     let before = l.stake(&2).unwrap();
     let total = l.total_stake();
     let r = l.emit(&2, &[e(2, WEIGHT_ONE)], 8).unwrap();
-    assert_eq!(r.accrued, (4 * 10_000 * before as u128 / total as u128) as u64);
+    assert_eq!(
+        r.accrued,
+        (4 * 10_000 * before as u128 / total as u128) as u64
+    );
     assert_eq!(
         r.forwarded,
         mul_weight(r.accrued, 300_000) + mul_weight(r.accrued, 200_000)
@@ -153,8 +156,15 @@ fn the_cap_of_the_counters_limits_issue_and_refuses_overflowing_deposits() {
     assert_eq!(l.subscribe(2, 11, 0), Err(LedgerError::Overflow));
     assert_eq!(l, snapshot);
     let r = l.emit(&1, &[e(1, WEIGHT_ONE)], 5).unwrap();
-    assert_eq!(l.minted() + l.unsettled(), 10, "only the 10 units of room are issued");
-    assert!(r.accrued >= 9, "the claim loses less than one unit to rounding");
+    assert_eq!(
+        l.minted() + l.unsettled(),
+        10,
+        "only the 10 units of room are issued"
+    );
+    assert!(
+        r.accrued >= 9,
+        "the claim loses less than one unit to rounding"
+    );
     let r = l.emit(&1, &[e(1, WEIGHT_ONE)], 9).unwrap();
     assert_eq!(r.accrued, 0);
     l.check().unwrap();
