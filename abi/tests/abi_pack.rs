@@ -163,15 +163,14 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!(["alice", "h", 1, 7, 3591248436u64, "340282366920938463463374607431768211455", 9, [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}]]),
+        json!(["alice", "h", 1, 7, 3591248436u64, "340282366920938463463374607431768211455", [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}]]),
         Node {
             user: n("alice"),
             address: "h".into(),
             port: 1,
             stake: 7,
             last_emit: 3_591_248_436,
-            acc_at: U128(u128::MAX),
-            dust: 9,
+            shares: U128(u128::MAX),
             edges,
         },
     );
@@ -191,7 +190,7 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             outstanding: 2,
             minted: 3,
             unsettled: 4,
-            acc: U128(1 << 64),
+            total_shares: U128(1 << 64),
             acc_block: 6,
             emission_rate: 7,
             min_stake: 8,

@@ -12,19 +12,20 @@
 //! interval before it is shared by the stake that was there during it.
 //!
 //! `subscribe(id, stake, block)`:
-//! 1. a new node needs `stake >= min_stake` ([`LedgerError::StakeBelowMinimum`]); it opens a
-//!    position at the current accumulator, its edge set is `[(id, WEIGHT_ONE)]`, its residual 0
-//!    and `last_emit = block`;
+//! 1. a new node needs `stake >= min_stake` ([`LedgerError::StakeBelowMinimum`]); it joins
+//!    the pool ([`settlement::join`]: shares bought at the current price), its edge set is
+//!    `[(id, WEIGHT_ONE)]`, its residual 0 and `last_emit = block`;
 //! 2. an already subscribed node is first settled along its stored edges, then adds `stake`
-//!    (0 allowed); its edges and `last_emit` are unchanged;
+//!    (0 allowed, [`settlement::reprice`]); its edges and `last_emit` are unchanged;
 //! 3. `total_stake += stake`, `deposited += stake`.
 //!
 //! `emit(id, edges, block)`:
 //! 1. the caller must be subscribed ([`LedgerError::NotSubscribed`]);
 //! 2. `validate_bounded(id, edges, max_self_weight, is_known = subscribed)` ([`LedgerError::Edge`]);
 //! 3. [`settlement::settle`] along the STORED edge set (the one in force while the emission
-//!    accrued): claim `stake * (acc - acc_at)` into the residual (`minted += accrued`,
-//!    `outstanding += accrued`, `unsettled -= accrued`), push the whole residual once;
+//!    accrued): claim `shares * (total_stake + unsettled) / total_shares - stake` into the
+//!    residual (`minted += accrued`, `outstanding += accrued`, `unsettled -= accrued`), push
+//!    the whole residual once, re-price the shares at the new stake;
 //! 4. the new edge set is stored and `last_emit = max(last_emit, block)`.
 //!
 //! `settle(id, block)`: step 3 alone, by anyone (the contract's permissionless `settle`);
@@ -71,10 +72,8 @@ pub struct NodeState<Id> {
     pub residual: u64,
     /// Block of the last emit (or of the subscription): the idle clock.
     pub last_emit: u64,
-    /// The accumulator at the node's last settlement.
-    pub acc_at: u128,
-    /// Accrual below one base unit carried to the next settlement (2^-64 units).
-    pub dust: u64,
+    /// The node's shares of the pool (`settlement::Position::shares`).
+    pub shares: u128,
     /// The stored edge set, self first: the one that carries the next settlement.
     pub edges: Vec<Edge<Id>>,
 }
@@ -83,15 +82,13 @@ impl<Id> NodeState<Id> {
     fn position(&self) -> Position {
         Position {
             stake: self.stake,
-            acc_at: self.acc_at,
-            dust: self.dust,
+            shares: self.shares,
         }
     }
 
     fn set_position(&mut self, p: Position) {
         self.stake = p.stake;
-        self.acc_at = p.acc_at;
-        self.dust = p.dust;
+        self.shares = p.shares;
     }
 }
 
@@ -273,7 +270,10 @@ impl<Id: Ord + Clone> Ledger<Id> {
             Some(edges) => {
                 self.settle_along(&id, &edges, block)?;
                 if let Some(node) = self.nodes.get_mut(&id) {
-                    node.stake += stake;
+                    let mut position = node.position();
+                    let topped = position.stake + stake;
+                    settlement::reprice(&mut self.pool, &mut position, topped)?;
+                    node.set_position(position);
                 }
             }
             None => {
@@ -283,8 +283,11 @@ impl<Id: Ord + Clone> Ledger<Id> {
                         min: self.params.min_stake,
                     });
                 }
-                self.advance(block)?;
-                let position = settlement::open(&self.pool, stake);
+                let mut store = Nodes {
+                    nodes: &mut self.nodes,
+                    deposited: self.deposited,
+                };
+                let position = settlement::join(&mut store, &mut self.pool, stake, block)?;
                 let edges = vec![Edge {
                     to: id.clone(),
                     weight: WEIGHT_ONE,
@@ -295,14 +298,12 @@ impl<Id: Ord + Clone> Ledger<Id> {
                         stake: position.stake,
                         residual: 0,
                         last_emit: block,
-                        acc_at: position.acc_at,
-                        dust: position.dust,
+                        shares: position.shares,
                         edges,
                     },
                 );
             }
         }
-        self.pool.total_stake += stake;
         self.deposited += stake;
         Ok(())
     }
@@ -343,7 +344,8 @@ impl<Id: Ord + Clone> Ledger<Id> {
         self.settle(id, block)?;
         let node = self.nodes.remove(id).ok_or(LedgerError::NotSubscribed)?;
         debug_assert_eq!(node.residual, 0);
-        self.pool.total_stake -= node.stake;
+        let mut position = node.position();
+        settlement::reprice(&mut self.pool, &mut position, 0)?;
         self.returned += node.stake;
         Ok(node.stake)
     }
@@ -394,7 +396,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
         }
         let mut owed = 0u128;
         for node in self.nodes.values() {
-            let (whole, _) = settlement::owed(&self.pool, &node.position()).map_err(|_| {
+            let whole = settlement::owed(&self.pool, &node.position()).map_err(|_| {
                 InvariantError::Unsettled {
                     unsettled: self.pool.unsettled,
                     owed: u128::MAX,
@@ -414,9 +416,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
     /// What `id` would claim if it settled now (at the accumulator's last advance).
     pub fn owed(&self, id: &Id) -> Option<u64> {
         let node = self.nodes.get(id)?;
-        settlement::owed(&self.pool, &node.position())
-            .ok()
-            .map(|(whole, _)| whole)
+        settlement::owed(&self.pool, &node.position()).ok()
     }
 
     /// A node's stake, `None` when not subscribed.

@@ -1,80 +1,83 @@
-//! The one settlement: a global reward-per-stake accumulator and the residual push along the
-//! edges in force, written once and run by both the contract (over its tables) and the
-//! in-memory [`Ledger`](crate::ledger::Ledger), through the small [`Store`] trait.
+//! The one settlement: time-weighted, compounding accrual through a global stake-share pool,
+//! and the residual push along the edges in force, written once and run by both the contract
+//! (over its tables) and the in-memory [`Ledger`](crate::ledger::Ledger), through the small
+//! [`Store`] trait.
 //!
-//! # The accumulator
+//! # The accumulator: a share pool
 //!
-//! `acc` is the emission one base unit of stake has been entitled to since genesis, in
-//! fixed point with [`ACC_SHIFT`] = 64 fractional bits. Before anything changes
-//! `total_stake` or the rate, [`advance`] moves it to the current block:
-//! `issued = min(rate * (block - acc_block), room)`, `acc += issued * 2^64 / total_stake`
-//! (rounded down), `unsettled += issued`. A node's accrual is then
-//! `stake * (acc - acc_at) / 2^64`, where `acc_at` is the accumulator at its last
-//! settlement; the fraction below one base unit is carried in the node's `dust` (in units of
-//! 2^-64) to its next settlement, so settling often loses nothing. O(1) per action, no scan.
+//! The pool's value is `V = total_stake + unsettled`: every stake plus the emission issued to
+//! it and not yet settled. Each node holds `shares` of it; the global row holds
+//! `total_shares`. Before anything changes `total_stake`, the shares or the rate, [`advance`]
+//! issues `min(rate * (block - acc_block), room)` into `unsettled` (O(1), no scan). That raises
+//! the value of every share at once, so a node's position is worth
+//! `shares * V / total_shares` at any time and what it is owed is that value minus its settled
+//! stake. This is the reward-per-stake accumulator in multiplicative form (the price of a
+//! share, `V / total_shares`, is the accumulator): emission accrues to each node in proportion
+//! to its stake INCLUDING what it has accrued and not yet settled, exactly as if every node
+//! compounded every block, as the matrix model does. Hence settling often or rarely, in one
+//! account or many, earns the same, up to rounding.
 //!
-//! Why 2^64: `issued * 2^64` fits `u128` for any `u64` issue, the product
-//! `stake * (acc - acc_at)` is formed exactly from two 64x64-bit products (no overflow, no
-//! division), and the accumulator's own rounding loses less than `total_stake / 2^64` base
-//! units per advance: below 10^-9 base units while `total_stake < 1.8 * 10^10`
-//! (1.8 million BIT), below a quarter unit for any stake an `asset` can hold.
+//! When a node settles (or joins, tops up, leaves) its shares are re-priced at the other
+//! nodes' price, `shares' = new_stake * others_shares / others_value`, which leaves every
+//! other position's value unchanged. The first position of an empty pool gets
+//! `stake << SHARE_SHIFT` shares.
 //!
-//! Rounding bound: `minted + unsettled == rate * blocks` (blocks during which stake existed,
-//! below the supply cap) holds EXACTLY; what rounding costs stays in `unsettled` as dust that no
-//! node can claim: less than 1 base unit per node (its carried `dust`, forfeited when it
-//! leaves) plus `total_stake / 2^64` per advance.
+//! Why 2^32 shares per base unit: a re-price rounds down by less than one share, i.e. by less
+//! than `price / 2^32` base units, where the price starts at 1 and grows only with the
+//! network's compounded emission (it returns to 1 when the metagraph empties). Products
+//! (`shares * V`, up to 2^160) are formed in 192 bits by [`mul_div`], so nothing overflows.
 //!
-//! While `total_stake == 0` nothing is issued and `acc_block` still moves (no stake, no
+//! Rounding bound: `minted + unsettled == rate * blocks` (blocks during which a position existed,
+//! below the supply cap) holds EXACTLY. A node's claim is rounded down by less than one base
+//! unit per settlement; what rounding leaves stays in `unsettled` and is worth more to every
+//! share (nothing is lost, nothing stranded), and `unsettled - sum(owed)` is below one base
+//! unit per position.
+//!
+//! While no position exists nothing is issued and `acc_block` still moves (no stake, no
 //! emission, nothing owed later). At the cap, `room` (the contract: `max_supply - supply -
-//! unsettled`) limits `issued`, so settled emission can never push supply past `max_supply`.
-//!
-//! `acc` only grows by wrapping addition and is only used through differences
-//! (`acc - acc_at`, wrapping), which are exact while one node's entitlement since its last
-//! settlement is below 2^128 / stake, i.e. always (it is at most the supply times 2^64).
+//! unsettled`) limits the issue, so settled emission never pushes supply past `max_supply`.
 //!
 //! # The push along the edges in force
 //!
-//! [`settle`] adds the accrual to the node's residual and pushes the whole residual once
-//! along the edge set the CALLER passes, which is the stored one (the set that was in force
-//! while the emission accrued); `emit` stores its new set only afterwards. A second emit in
-//! the same block accrues nothing (`acc` did not move) and pushes only what arrived since,
-//! along the set the first emit stored: repeating or reordering emits in a block cannot move
-//! an interval's emission onto other edges.
+//! [`settle`] adds the claim to the node's residual and pushes the whole residual once along
+//! the edge set the CALLER passes, which is the stored one (the set that was in force while
+//! the emission accrued); `emit` stores its new set only afterwards. A second emit in the
+//! same block claims nothing new (no block passed, nothing issued) and pushes only what
+//! arrived since, along the set the first emit stored: repeating or reordering emits in a
+//! block cannot move an interval's emission onto other edges.
 
 use crate::edges::Edge;
 use crate::residual_push::push;
 
-/// Fractional bits of the accumulator: `acc` is base units per unit of stake times 2^64.
-pub const ACC_SHIFT: u32 = 64;
+/// Shares per base unit of stake when a pool starts (a share's price is then 2^-32).
+pub const SHARE_SHIFT: u32 = 32;
 
 /// The global numbers the settlement reads and writes (the contract's `global` row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pool {
-    /// Sum of all stakes (the accumulator's divisor).
+    /// Sum of all settled stakes.
     pub total_stake: u64,
     /// Sum of all residuals: settled emission not yet credited to a stake.
     pub outstanding: u64,
     /// All emission settled into residuals (and, on chain, added to the supply).
     pub minted: u64,
-    /// Emission issued by the accumulator and not yet settled by its owners (plus dust).
+    /// Emission issued and not yet settled by its owners: `minted + unsettled` is all issued.
     pub unsettled: u64,
-    /// Reward per unit of stake since genesis, 64 fractional bits, wrapping.
-    pub acc: u128,
-    /// Block the accumulator was last advanced to.
+    /// Sum of all positions' shares of `total_stake + unsettled`.
+    pub total_shares: u128,
+    /// Block the pool was last advanced to.
     pub acc_block: u64,
-    /// Base units issued per block while stake exists.
+    /// Base units issued per block while a position exists.
     pub emission_rate: u64,
 }
 
-/// A node's accrual state: its stake and where the accumulator stood at its last settlement.
+/// A node's accrual state: its settled stake and its shares of the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Position {
-    /// Staked base units (grows with every kept share).
+    /// Settled staked base units (grows with every kept share).
     pub stake: u64,
-    /// `Pool::acc` at the node's last settlement (or subscription).
-    pub acc_at: u128,
-    /// Accrual below one base unit carried to the next settlement, in units of 2^-64.
-    pub dust: u64,
+    /// Shares of the pool's value (stake plus unsettled emission).
+    pub shares: u128,
 }
 
 /// Why a settlement could not run; on chain it aborts the transaction.
@@ -84,7 +87,7 @@ pub enum SettleError {
     Overflow,
     /// The node being settled has no residual row.
     MissingResidual,
-    /// A claim exceeded what the accumulator issued (a broken invariant, never expected).
+    /// A counter would go below zero (a broken invariant, never expected).
     Underflow,
 }
 
@@ -115,7 +118,7 @@ pub trait Store<Id> {
     fn residual(&mut self, id: &Id) -> Result<Option<u64>, Self::Error>;
     /// Overwrites the residual of a subscribed node.
     fn set_residual(&mut self, id: &Id, residual: u64) -> Result<(), Self::Error>;
-    /// The most the accumulator may issue now (supply cap minus what is already owed).
+    /// The most the pool may issue now (supply cap minus what is already owed).
     fn mint_room(&mut self, pool: &Pool) -> Result<u64, Self::Error>;
     /// Records `amount` of settled emission as new supply.
     fn mint(&mut self, amount: u64) -> Result<(), Self::Error>;
@@ -124,7 +127,7 @@ pub trait Store<Id> {
 /// What one settlement did, for reports, tests and work counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Settlement {
-    /// Emission the node claimed from the accumulator (newly minted).
+    /// Emission the node claimed from the pool (newly minted).
     pub accrued: u64,
     /// The residual pushed (accrued plus what was pending).
     pub pushed: u64,
@@ -136,7 +139,41 @@ pub struct Settlement {
     pub edge_visits: usize,
 }
 
-/// Moves the accumulator to `block` (a block in the past does nothing); returns what it issued.
+/// `floor(a * b / c)` with a 192-bit product; `None` when `c == 0` or the quotient needs more
+/// than 128 bits.
+pub fn mul_div(a: u128, b: u64, c: u128) -> Option<u128> {
+    if c == 0 {
+        return None;
+    }
+    let p0 = (a as u64 as u128) * b as u128;
+    let p1 = (a >> 64) * b as u128;
+    let lo = p0.wrapping_add(p1 << 64);
+    let hi = (p1 >> 64) + (lo < p0) as u128;
+    if hi >= c {
+        return None;
+    }
+    // Long division of (hi, lo) by c, one bit of `lo` at a time; `r < c` throughout.
+    let mut r = hi;
+    let mut q = 0u128;
+    for i in (0..128).rev() {
+        let carry = r >> 127;
+        r = (r << 1) | ((lo >> i) & 1);
+        q <<= 1;
+        if carry == 1 || r >= c {
+            r = r.wrapping_sub(c);
+            q |= 1;
+        }
+    }
+    Some(q)
+}
+
+/// The pool's value: settled stake plus unsettled emission.
+fn value_of_pool(pool: &Pool) -> u64 {
+    pool.total_stake.saturating_add(pool.unsettled)
+}
+
+/// Issues the emission of the blocks up to `block` (a block in the past does nothing);
+/// returns what it issued.
 pub fn advance<Id, S: Store<Id>>(
     store: &mut S,
     pool: &mut Pool,
@@ -147,16 +184,11 @@ pub fn advance<Id, S: Store<Id>>(
     }
     let blocks = block - pool.acc_block;
     pool.acc_block = block;
-    if pool.total_stake == 0 || pool.emission_rate == 0 {
+    if pool.total_shares == 0 || pool.emission_rate == 0 {
         return Ok(0);
     }
     let room = store.mint_room(pool)?;
     let issued = pool.emission_rate.saturating_mul(blocks).min(room);
-    if issued == 0 {
-        return Ok(0);
-    }
-    let step = ((issued as u128) << ACC_SHIFT) / pool.total_stake as u128;
-    pool.acc = pool.acc.wrapping_add(step);
     pool.unsettled = pool
         .unsettled
         .checked_add(issued)
@@ -164,44 +196,66 @@ pub fn advance<Id, S: Store<Id>>(
     Ok(issued)
 }
 
-/// A new position of `stake` opened at the accumulator's current value (call [`advance`]
-/// first): stake that arrives now earns nothing for the past and takes nothing from it.
-pub fn open(pool: &Pool, stake: u64) -> Position {
-    Position {
-        stake,
-        acc_at: pool.acc,
-        dust: 0,
+/// What `position` is owed now: its value minus its settled stake (never more than
+/// `unsettled`).
+pub fn owed(pool: &Pool, position: &Position) -> Result<u64, SettleError> {
+    if pool.total_shares == 0 || position.shares == 0 {
+        return Ok(0);
     }
-}
-
-/// What `position` is owed at the accumulator's current value, as (base units, carried dust).
-pub fn owed(pool: &Pool, position: &Position) -> Result<(u64, u64), SettleError> {
-    let delta = pool.acc.wrapping_sub(position.acc_at);
-    let stake = position.stake as u128;
-    let low = stake * (delta as u64 as u128) + position.dust as u128;
-    let high = stake * (delta >> ACC_SHIFT);
-    let whole = high
-        .checked_add(low >> ACC_SHIFT)
+    let value = mul_div(position.shares, value_of_pool(pool), pool.total_shares)
         .ok_or(SettleError::Overflow)?;
-    let whole = u64::try_from(whole).map_err(|_| SettleError::Overflow)?;
-    Ok((whole, low as u64))
+    let value = u64::try_from(value).map_err(|_| SettleError::Overflow)?;
+    Ok(value.saturating_sub(position.stake).min(pool.unsettled))
 }
 
-/// Claims what `position` is owed: moves it from `unsettled` and resets the position's mark.
-fn claim(pool: &mut Pool, position: &mut Position) -> Result<u64, SettleError> {
-    let (whole, dust) = owed(pool, position)?;
-    pool.unsettled = pool
-        .unsettled
-        .checked_sub(whole)
+/// Sets `position`'s stake to `new_stake` and re-prices its shares at the other positions'
+/// price, leaving their value unchanged; keeps `total_stake` and `total_shares` in step.
+/// `position` must be settled (owed nothing) or new.
+pub fn reprice(
+    pool: &mut Pool,
+    position: &mut Position,
+    new_stake: u64,
+) -> Result<(), SettleError> {
+    let other_shares = pool
+        .total_shares
+        .checked_sub(position.shares)
         .ok_or(SettleError::Underflow)?;
-    position.acc_at = pool.acc;
-    position.dust = dust;
-    Ok(whole)
+    let other_value = value_of_pool(pool)
+        .checked_sub(position.stake)
+        .ok_or(SettleError::Underflow)?;
+    let shares = if other_shares == 0 || other_value == 0 {
+        (new_stake as u128) << SHARE_SHIFT
+    } else {
+        mul_div(other_shares, new_stake, other_value as u128).ok_or(SettleError::Overflow)?
+    };
+    pool.total_shares = other_shares
+        .checked_add(shares)
+        .ok_or(SettleError::Overflow)?;
+    pool.total_stake = (pool.total_stake - position.stake)
+        .checked_add(new_stake)
+        .ok_or(SettleError::Overflow)?;
+    position.stake = new_stake;
+    position.shares = shares;
+    Ok(())
 }
 
-/// Settles node `id` at `block`: advances the accumulator, claims the node's accrual into its
+/// Opens a position of `stake` at `block` (the pool advanced first): stake that arrives now
+/// earns nothing for the past and takes nothing from it.
+pub fn join<Id, S: Store<Id>>(
+    store: &mut S,
+    pool: &mut Pool,
+    stake: u64,
+    block: u64,
+) -> Result<Position, S::Error> {
+    advance(store, pool, block)?;
+    let mut position = Position::default();
+    reprice(pool, &mut position, stake)?;
+    Ok(position)
+}
+
+/// Settles node `id` at `block`: advances the pool, claims what the node is owed into its
 /// residual, and pushes the whole residual once along `edges` (the set in force, self first):
-/// the kept part goes to `position.stake`, each forward to its target's residual, and a
+/// the kept part joins `position.stake`, each forward goes to its target's residual, and a
 /// forward to a target that is no longer subscribed stays with the node. The caller stores
 /// `position` (and any new edge set) afterwards.
 pub fn settle<Id, S: Store<Id>>(
@@ -213,8 +267,9 @@ pub fn settle<Id, S: Store<Id>>(
     block: u64,
 ) -> Result<Settlement, S::Error> {
     advance(store, pool, block)?;
-    let accrued = claim(pool, position)?;
+    let accrued = owed(pool, position)?;
     let own = store.residual(id)?.ok_or(SettleError::MissingResidual)?;
+    pool.unsettled -= accrued;
     pool.minted = checked(pool.minted.checked_add(accrued))?;
     pool.outstanding = checked(pool.outstanding.checked_add(accrued))?;
     if accrued > 0 {
@@ -237,8 +292,8 @@ pub fn settle<Id, S: Store<Id>>(
         }
     }
     store.set_residual(id, 0)?;
-    position.stake = checked(position.stake.checked_add(kept))?;
-    pool.total_stake = checked(pool.total_stake.checked_add(kept))?;
+    let new_stake = checked(position.stake.checked_add(kept))?;
+    reprice(pool, position, new_stake)?;
     pool.outstanding = pool
         .outstanding
         .checked_sub(kept)
@@ -287,6 +342,14 @@ mod tests {
         }
     }
 
+    fn map(ids: &[u8], room: u64) -> Map {
+        Map {
+            residuals: ids.iter().map(|i| (*i, 0)).collect(),
+            room,
+            minted: 0,
+        }
+    }
+
     fn pool(rate: u64) -> Pool {
         Pool {
             emission_rate: rate,
@@ -294,41 +357,53 @@ mod tests {
         }
     }
 
+    fn self_only(id: u8) -> [Edge<u8>; 1] {
+        [Edge {
+            to: id,
+            weight: WEIGHT_ONE,
+        }]
+    }
+
     #[test]
-    fn no_stake_issues_nothing_but_moves_the_clock() {
-        let mut store = Map {
-            residuals: BTreeMap::new(),
-            room: u64::MAX,
-            minted: 0,
-        };
+    fn mul_div_is_exact_beyond_128_bits() {
+        assert_eq!(
+            mul_div(u128::MAX, u64::MAX, u128::MAX),
+            Some(u64::MAX as u128)
+        );
+        assert_eq!(mul_div(1 << 100, 1 << 40, 1 << 20), Some(1 << 120));
+        assert_eq!(mul_div(7, 3, 2), Some(10));
+        assert_eq!(mul_div(u128::MAX, 2, 1), None);
+        assert_eq!(mul_div(1, 1, 0), None);
+        for (a, b, c) in [
+            (12_345u128, 678u64, 91u128),
+            (1 << 90, 3, 7),
+            (u64::MAX as u128, 5, 3),
+        ] {
+            assert_eq!(mul_div(a, b, c), Some(a * b as u128 / c));
+        }
+    }
+
+    #[test]
+    fn no_position_issues_nothing_but_moves_the_clock() {
+        let mut store = map(&[], u64::MAX);
         let mut p = pool(10_000);
         assert_eq!(advance(&mut store, &mut p, 50), Ok(0));
-        assert_eq!((p.acc, p.acc_block, p.unsettled), (0, 50, 0));
+        assert_eq!((p.unsettled, p.acc_block), (0, 50));
         assert_eq!(advance(&mut store, &mut p, 20), Ok(0));
         assert_eq!(p.acc_block, 50, "the clock never rewinds");
     }
 
     #[test]
-    fn a_sole_staker_gets_every_unit_and_frequent_settling_loses_nothing() {
-        let self_only = [Edge {
-            to: 1u8,
-            weight: WEIGHT_ONE,
-        }];
+    fn a_sole_staker_gets_every_unit_however_often_it_settles() {
         for every in [1u64, 7, 100] {
-            let mut store = Map {
-                residuals: BTreeMap::from([(1, 0)]),
-                room: u64::MAX,
-                minted: 0,
-            };
+            let mut store = map(&[1], u64::MAX);
             let mut p = pool(3);
-            let mut pos = open(&p, 7);
-            p.total_stake = 7;
+            let mut pos = join(&mut store, &mut p, 7, 0).unwrap();
             let mut block = 0;
             while block < 100 {
                 block += every.min(100 - block);
-                settle(&mut store, &mut p, &1, &mut pos, &self_only, block).unwrap();
+                settle(&mut store, &mut p, &1, &mut pos, &self_only(1), block).unwrap();
             }
-            // 300 issued; what is not yet a whole unit waits in dust, never lost.
             assert_eq!(p.minted + p.unsettled, 300);
             assert!(p.unsettled <= 1, "every {every}: {}", p.unsettled);
             assert_eq!(pos.stake, 7 + p.minted);
@@ -336,32 +411,30 @@ mod tests {
     }
 
     #[test]
-    fn the_cap_limits_issue_and_owed_never_overflows() {
-        let mut store = Map {
-            residuals: BTreeMap::from([(1, 0)]),
-            room: 25,
-            minted: 0,
-        };
+    fn unsettled_emission_compounds_so_frequency_does_not_matter() {
+        // Two equal stakes; one settles every block, the other once: equal to a unit.
+        let mut store = map(&[1, 2], u64::MAX);
+        let mut p = pool(10_000);
+        let mut a = join(&mut store, &mut p, 400_000, 0).unwrap();
+        let mut b = join(&mut store, &mut p, 400_000, 0).unwrap();
+        for block in 1..=120 {
+            settle(&mut store, &mut p, &1, &mut a, &self_only(1), block).unwrap();
+        }
+        settle(&mut store, &mut p, &2, &mut b, &self_only(2), 120).unwrap();
+        assert_eq!(p.minted + p.unsettled, 1_200_000);
+        let (ga, gb) = (a.stake - 400_000, b.stake - 400_000);
+        assert!(ga.abs_diff(gb) <= 120, "{ga} vs {gb}");
+    }
+
+    #[test]
+    fn the_cap_limits_issue() {
+        let mut store = map(&[1], 25);
         let mut p = pool(10);
-        p.total_stake = 5;
-        let mut pos = open(&p, 5);
-        let edges = [Edge {
-            to: 1u8,
-            weight: WEIGHT_ONE,
-        }];
-        let s = settle(&mut store, &mut p, &1, &mut pos, &edges, 10).unwrap();
-        assert_eq!(s.accrued, 25);
-        let s = settle(&mut store, &mut p, &1, &mut pos, &edges, 20).unwrap();
-        assert_eq!(s.accrued, 0);
-        let huge = Position {
-            stake: u64::MAX,
-            acc_at: 0,
-            dust: u64::MAX,
-        };
-        let far = Pool {
-            acc: u128::MAX,
-            ..Pool::default()
-        };
-        assert_eq!(owed(&far, &huge), Err(SettleError::Overflow));
+        let mut pos = join(&mut store, &mut p, 5, 0).unwrap();
+        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 10).unwrap();
+        assert_eq!(s.accrued + p.unsettled, 25);
+        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 20).unwrap();
+        assert!(s.accrued <= 1);
+        assert_eq!(p.minted + p.unsettled, 25);
     }
 }

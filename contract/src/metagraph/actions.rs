@@ -1,6 +1,6 @@
 //! The metagraph actions: `subscribe`, `unsubscribe`, `emit`, `settle`, `evict` and
-//! `setparams`. Each does O(edges) point lookups; none iterates a table. Every one that
-//! changes `total_stake` or the rate advances the accumulator first.
+//! `setparams`. Each does O(edges) point lookups; none iterates a table. Every one issues the
+//! emission of the blocks since the last action first (`emission::settlement::advance`).
 
 use alloc::vec;
 
@@ -17,7 +17,7 @@ use crate::metagraph::errors::{
     ADDRESS_TOO_LONG, BELOW_MIN_STAKE, INVALID_QUANTITY, NEGATIVE_STAKE, NOT_IDLE, NOT_SUBSCRIBED,
     TOTAL_STAKE_UNDERFLOW, WRONG_SYMBOL,
 };
-use crate::metagraph::settlement::{advance, settle as settle_node};
+use crate::metagraph::settlement::{advance, join, restake, settle as settle_node};
 use crate::metagraph::state::{current_block, load_global, save_global};
 use crate::metagraph::{
     Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe,
@@ -38,7 +38,7 @@ fn find_node(host: &impl Host, user: Name) -> Result<Node> {
 }
 
 /// `subscribe`: stakes `stake` from the user's balance; a new node opens its position at the
-/// current accumulator with a self-only edge set; a top-up settles first.
+/// pool's current share price with a self-only edge set; a top-up settles first.
 pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
     host.require_auth(args.user)?;
     check(args.address.len() <= MAX_ADDRESS, ADDRESS_TOO_LONG)?;
@@ -57,21 +57,20 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
             settle_node(host, &mut global, &mut node, &edges, block)?;
             node.address = args.address;
             node.port = args.port;
-            node.stake = node.stake.checked_add(stake).ok_or(OVERFLOW)?;
+            let topped = node.stake.checked_add(stake).ok_or(OVERFLOW)?;
+            restake(&mut global, &mut node, topped)?;
             table::update(host, me.0, args.user, &node)?;
         }
         None => {
             check(stake >= global.min_stake, BELOW_MIN_STAKE)?;
-            advance(host, &mut global, block)?;
-            let position = settlement::open(&global.pool(), stake);
+            let position = join(host, &mut global, stake, block)?;
             let mut node = Node {
                 user: args.user,
                 address: args.address,
                 port: args.port,
                 stake,
                 last_emit: block,
-                acc_at: Default::default(),
-                dust: 0,
+                shares: Default::default(),
                 edges: vec![Edge {
                     to: args.user,
                     weight: WEIGHT_ONE,
@@ -89,7 +88,6 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
     if stake > 0 {
         sub_balance(host, args.user, args.stake)?;
     }
-    global.total_stake = global.total_stake.checked_add(stake).ok_or(OVERFLOW)?;
     save_global(host, &global)
 }
 
@@ -166,7 +164,9 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let edges = core::mem::take(&mut node.edges);
     settle_node(host, &mut global, &mut node, &edges, block)?;
     check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
-    global.total_stake -= node.stake;
+    let stake = node.stake;
+    restake(&mut global, &mut node, 0)?;
+    node.stake = stake;
     save_global(host, &global)?;
     table::remove::<Node>(host, me.0, node.user.0)?;
     table::remove::<Residual>(host, me.0, node.user.0)?;

@@ -74,7 +74,7 @@ impl Global {
             outstanding: self.outstanding,
             minted: self.minted,
             unsettled: self.unsettled,
-            acc: self.acc.0,
+            total_shares: self.total_shares.0,
             acc_block: self.acc_block,
             emission_rate: self.emission_rate,
         }
@@ -86,7 +86,7 @@ impl Global {
         self.outstanding = pool.outstanding;
         self.minted = pool.minted;
         self.unsettled = pool.unsettled;
-        self.acc = U128(pool.acc);
+        self.total_shares = U128(pool.total_shares);
         self.acc_block = pool.acc_block;
         self.emission_rate = pool.emission_rate;
     }
@@ -97,21 +97,18 @@ impl Node {
     pub fn position(&self) -> Position {
         Position {
             stake: self.stake,
-            acc_at: self.acc_at.0,
-            dust: self.dust,
+            shares: self.shares.0,
         }
     }
 
     /// Writes an accrual state back into the row.
     pub fn set_position(&mut self, position: &Position) {
         self.stake = position.stake;
-        self.acc_at = U128(position.acc_at);
-        self.dust = position.dust;
+        self.shares = U128(position.shares);
     }
 }
 
-/// Advances the accumulator to `block` and saves `global` (before `total_stake` or the rate
-/// changes).
+/// Issues the emission up to `block` and saves `global` (before the rate changes).
 pub fn advance(host: &mut impl Host, global: &mut Global, block: u64) -> Result<()> {
     let mut pool = global.pool();
     let mut tables = Tables {
@@ -121,6 +118,30 @@ pub fn advance(host: &mut impl Host, global: &mut Global, block: u64) -> Result<
     settlement::advance(&mut tables, &mut pool, block)?;
     global.set_pool(&pool);
     save_global(host, global)
+}
+
+/// Opens a position of `stake` at `block` (`emission::settlement::join`); the caller saves
+/// `global` and stores the node.
+pub fn join(host: &mut impl Host, global: &mut Global, stake: u64, block: u64) -> Result<Position> {
+    let mut pool = global.pool();
+    let mut tables = Tables {
+        host: &mut *host,
+        symbol: global.symbol,
+    };
+    let position = settlement::join(&mut tables, &mut pool, stake, block)?;
+    global.set_pool(&pool);
+    Ok(position)
+}
+
+/// Sets a settled node's stake to `new_stake` at the pool's price
+/// (`emission::settlement::reprice`); the caller saves `global` and the node.
+pub fn restake(global: &mut Global, node: &mut Node, new_stake: u64) -> Result<()> {
+    let mut pool = global.pool();
+    let mut position = node.position();
+    settlement::reprice(&mut pool, &mut position, new_stake)?;
+    node.set_position(&position);
+    global.set_pool(&pool);
+    Ok(())
 }
 
 /// Settles `node` at `block` along `edges` (the stored set) with `emission::settlement::settle`

@@ -29,7 +29,7 @@ pub fn init_global(host: &mut impl Host, symbol: Symbol) -> Result<()> {
             outstanding: 0,
             minted: 0,
             unsettled: 0,
-            acc: U128(0),
+            total_shares: U128(0),
             acc_block: current_block(host),
             emission_rate: params.emission_rate,
             min_stake: params.min_stake,

@@ -505,15 +505,14 @@ fn random_sequences_match_the_ledger_exactly() {
             assert_eq!(g.outstanding, ledger.outstanding());
             assert_eq!(g.minted, ledger.minted());
             assert_eq!(g.unsettled, ledger.unsettled());
-            assert_eq!(g.acc.0, ledger.pool().acc);
+            assert_eq!(g.total_shares.0, ledger.pool().total_shares);
             let nodes = rows::<Node>(&chain);
             assert_eq!(nodes.len(), ledger.len());
             for node in nodes {
                 let state = ledger.node(&node.user).unwrap();
                 assert_eq!(node.stake, state.stake);
                 assert_eq!(node.last_emit, state.last_emit);
-                assert_eq!(node.acc_at.0, state.acc_at);
-                assert_eq!(node.dust, state.dust);
+                assert_eq!(node.shares.0, state.shares);
                 assert_eq!(node.edges, state.edges);
             }
             for residual in rows::<Residual>(&chain) {

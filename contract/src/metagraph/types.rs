@@ -23,7 +23,7 @@ impl Pack for Edge<Name> {
     }
 }
 
-/// An unsigned 128-bit table field (ABI `uint128`): the reward-per-stake accumulator.
+/// An unsigned 128-bit table field (ABI `uint128`): stake-pool shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct U128(pub u128);
 
@@ -115,10 +115,8 @@ abi_struct! {
         pub stake: u64,
         /// Block slot of the last emit (or of the subscription): the idle clock.
         pub last_emit: u64,
-        /// `global.acc` at the node's last settlement.
-        pub acc_at: U128,
-        /// Accrual below one base unit carried to the next settlement, in 2^-64 units.
-        pub dust: u64,
+        /// The node's shares of the stake pool (`total_stake + unsettled`).
+        pub shares: U128,
         /// The edge set in force, self first: it carries the next settlement's emission.
         pub edges: Vec<Edge<Name>>,
     }
@@ -149,9 +147,9 @@ abi_struct! {
         /// Issued by the accumulator, not yet settled by its owners (plus rounding dust):
         /// `minted + unsettled` is everything issued.
         pub unsettled: u64,
-        /// Reward per unit of stake since genesis, 64 fractional bits.
-        pub acc: U128,
-        /// Block slot the accumulator was last advanced to.
+        /// Sum of all nodes' shares: a share is worth `(total_stake + unsettled) / total_shares`.
+        pub total_shares: U128,
+        /// Block slot the emission was last issued up to.
         pub acc_block: u64,
         /// Base units issued per block while stake exists.
         pub emission_rate: u64,
