@@ -6,7 +6,8 @@
 //! - emit-frequency race: emitting every block earns what emitting once earns;
 //! - whale dilution: a whale joining in the block a long-idle node emits takes nothing;
 //! - edge laundering: `emit(self-only)` then `emit(generous)` in one transaction still pays the
-//!   interval along the generous edges that were in force.
+//!   interval along the generous edges that were in force; anyone may `settle` a node, and
+//!   `evict` refuses a node that emitted within `max_idle` blocks.
 
 mod contract_support;
 

@@ -196,6 +196,14 @@ fn ten_node_emission_matches_the_ledger_exactly() {
             if !ledger.is_subscribed(&id) {
                 continue;
             }
+            if round == 2 && i == 5 {
+                // Another account settles this node along its stored edges (permissionless).
+                let trace = chain.ok("settle", json!([user]), NODES[0]);
+                ledger
+                    .settle(&id, block_slot(&trace))
+                    .expect("ledger settles what the chain settled");
+                assert_matches(&chain, &ledger, &format!("round {round} settle {user}"));
+            }
             let subscribed: Vec<String> = ledger.nodes().map(|(id, _)| id.clone()).collect();
             let set = edge_set(&mut rng, user, &subscribed);
             // The emit settles along the set stored before it (the one in force).
