@@ -42,9 +42,9 @@
 //! # Conservation
 //!
 //! `deposited + minted == sum(stake) + outstanding + returned`, `outstanding == sum(residual)`,
-//! `total_stake == sum(stake)` hold exactly after every operation, and `minted + unsettled`
-//! is everything the accumulator issued, of which every node's claim is a part
-//! ([`Ledger::check`]). The accumulator never issues past
+//! `total_stake == sum(stake)`, `total_shares == sum(shares)` hold exactly after every
+//! operation, the shares are never worth more than `total_stake + unsettled`, and
+//! `minted + unsettled` is everything issued ([`Ledger::check`]). The accumulator never issues past
 //! `u64::MAX - deposited - minted - unsettled` (the ledger's supply cap), and a subscribe that
 //! would overflow `deposited` is refused with [`LedgerError::Overflow`] before any state
 //! changes, so no counter can overflow.
@@ -156,8 +156,13 @@ pub enum InvariantError {
     Outstanding { stored: u64, summed: u128 },
     /// `deposited + minted != sum(stake) + outstanding + returned`.
     Conservation { sources: u128, sinks: u128 },
-    /// The nodes are owed more than the accumulator issued and did not settle.
-    Unsettled { unsettled: u64, owed: u128 },
+    /// `total_shares != sum(shares)`, or the shares are worth more than the pool.
+    Shares {
+        stored: u128,
+        summed: u128,
+        value: u128,
+        pool: u128,
+    },
 }
 
 /// The ledger's side of the [`Store`] trait: residuals in the node map, a supply cap of
@@ -394,20 +399,25 @@ impl<Id: Ord + Clone> Ledger<Id> {
         if sources != sinks {
             return Err(InvariantError::Conservation { sources, sinks });
         }
-        let mut owed = 0u128;
-        for node in self.nodes.values() {
-            let whole = settlement::owed(&self.pool, &node.position()).map_err(|_| {
-                InvariantError::Unsettled {
-                    unsettled: self.pool.unsettled,
-                    owed: u128::MAX,
-                }
-            })?;
-            owed += whole as u128;
-        }
-        if owed > self.pool.unsettled as u128 {
-            return Err(InvariantError::Unsettled {
-                unsettled: self.pool.unsettled,
-                owed,
+        // The pool's books: the shares add up, and together they are never worth more than
+        // the pool (stakes plus unsettled emission), whatever each claim rounds to.
+        let shares: u128 = self.nodes.values().map(|n| n.shares).sum();
+        let worth = |n: &NodeState<Id>| {
+            settlement::mul_div(
+                n.shares,
+                self.pool.total_stake.saturating_add(self.pool.unsettled),
+                self.pool.total_shares.max(1),
+            )
+            .unwrap_or(u128::MAX)
+        };
+        let value: u128 = self.nodes.values().map(worth).sum();
+        let pool = self.pool.total_stake as u128 + self.pool.unsettled as u128;
+        if shares != self.pool.total_shares || value > pool {
+            return Err(InvariantError::Shares {
+                stored: self.pool.total_shares,
+                summed: shares,
+                value,
+                pool,
             });
         }
         Ok(())
