@@ -42,9 +42,10 @@
 //! [`settle`] adds the claim to the node's residual and pushes the whole residual once along
 //! the edge set the CALLER passes, which is the stored one (the set that was in force while
 //! the emission accrued); `emit` stores its new set only afterwards. A second emit in the
-//! same block claims nothing new (no block passed, nothing issued) and pushes only what
-//! arrived since, along the set the first emit stored: repeating or reordering emits in a
-//! block cannot move an interval's emission onto other edges.
+//! same block issues nothing (no block passed), claims at most the sub-unit rounding dust other
+//! re-prices left, and pushes only what arrived since, along the set the first emit stored:
+//! repeating or reordering emits in a block cannot move an interval's emission onto other
+//! edges.
 
 use crate::edges::Edge;
 use crate::residual_push::push;
