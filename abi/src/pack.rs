@@ -52,6 +52,14 @@ pub fn pack(abi: &Abi, ty: &str, value: &Value, out: &mut Vec<u8>) -> Result<(),
         "uint16" => out.extend((unsigned(16)? as u16).to_le_bytes()),
         "uint32" => out.extend((unsigned(32)? as u32).to_le_bytes()),
         "uint64" => out.extend(unsigned(64)?.to_le_bytes()),
+        "uint128" => {
+            let v = match value {
+                Value::Number(n) => n.as_u64().map(u128::from),
+                Value::String(s) => s.parse::<u128>().ok(),
+                _ => None,
+            };
+            out.extend(v.ok_or_else(|| bad(ty, value))?.to_le_bytes());
+        }
         "name" => {
             let text = value.as_str().ok_or_else(|| bad(ty, value))?;
             out.extend(name(text).ok_or_else(|| bad(ty, value))?.to_le_bytes());

@@ -9,7 +9,7 @@ use bittensor_contract::abi::AbiStruct;
 use bittensor_contract::asset::Asset;
 use bittensor_contract::codec::{from_bytes, to_bytes, Pack};
 use bittensor_contract::metagraph::{
-    Emit, Global, Node, Residual, SetParams, Subscribe, Unsubscribe,
+    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
 };
 use bittensor_contract::name::Name;
 use bittensor_contract::symbol::Symbol;
@@ -135,12 +135,16 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!([10000, "18446744073709551615"]),
+        json!([10000, "18446744073709551615", 1000000, 1209600]),
         SetParams {
             emission_rate: 10_000,
             min_stake: u64::MAX,
+            max_self_weight: 1_000_000,
+            max_idle: 1_209_600,
         },
     );
+    same(&abi, json!(["alice"]), Settle { user: n("alice") });
+    same(&abi, json!({"user": "bob"}), Evict { user: n("bob") });
     same(
         &abi,
         json!(["5.0000 BIT"]),
@@ -159,13 +163,14 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!(["alice", "h", 1, 7, 3591248436u64, [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}]]),
+        json!(["alice", "h", 1, 7, 3591248436u64, "340282366920938463463374607431768211455", [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}]]),
         Node {
             user: n("alice"),
             address: "h".into(),
             port: 1,
             stake: 7,
             last_emit: 3_591_248_436,
+            shares: U128(u128::MAX),
             edges,
         },
     );
@@ -179,13 +184,18 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!([1, 2, 3, 4, 5, "4,BIT"]),
+        json!([1, 2, 3, 4, "18446744073709551616", 6, 7, 8, 9, 10, "4,BIT"]),
         Global {
             total_stake: 1,
             outstanding: 2,
             minted: 3,
-            emission_rate: 4,
-            min_stake: 5,
+            unsettled: 4,
+            total_shares: U128(1 << 64),
+            acc_block: 6,
+            emission_rate: 7,
+            min_stake: 8,
+            max_self_weight: 9,
+            max_idle: 10,
             symbol: BIT,
         },
     );

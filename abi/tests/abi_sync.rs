@@ -92,7 +92,7 @@ fn every_type_used_is_builtin_or_declared() {
     let abi = abi();
     assert!(abi.version.starts_with("eosio::abi/1."));
     let builtin = [
-        "name", "asset", "symbol", "string", "uint16", "uint32", "uint64",
+        "name", "asset", "symbol", "string", "uint16", "uint32", "uint64", "uint128",
     ];
     let declared: BTreeSet<&str> = abi.structs.iter().map(|s| s.name.as_str()).collect();
     for s in &abi.structs {

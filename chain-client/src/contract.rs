@@ -28,8 +28,12 @@ pub mod names {
     pub const UNSUBSCRIBE: Name = Name::constant("unsubscribe");
     /// `emit(user, edges)`.
     pub const EMIT: Name = Name::constant("emit");
-    /// `setparams(emission_rate, min_stake)`.
+    /// `setparams(emission_rate, min_stake, max_self_weight, max_idle)`.
     pub const SETPARAMS: Name = Name::constant("setparams");
+    /// `settle(user)`, by anyone.
+    pub const SETTLE: Name = Name::constant("settle");
+    /// `evict(user)`, by anyone once the user is idle for `max_idle` blocks.
+    pub const EVICT: Name = Name::constant("evict");
     /// Table `metagraph`.
     pub const METAGRAPH: Name = Name::constant("metagraph");
     /// Table `residuals`.
@@ -66,13 +70,31 @@ pub fn emit(contract: Name, user: Name, edges: &[(Name, u32)]) -> Action {
     raw(contract, names::EMIT, user, data)
 }
 
-/// `setparams`: the contract account sets the emission rate (base units per block) and
-/// the minimum first stake.
-pub fn setparams(contract: Name, emission_rate: u64, min_stake: u64) -> Action {
+/// `setparams`: the contract account sets the emission rate (base units per block), the
+/// minimum first stake, the largest self weight (ppm) and the idle cutoff (blocks).
+pub fn setparams(
+    contract: Name,
+    emission_rate: u64,
+    min_stake: u64,
+    max_self_weight: u32,
+    max_idle: u64,
+) -> Action {
     let mut data = Vec::new();
     emission_rate.pack(&mut data);
     min_stake.pack(&mut data);
+    max_self_weight.pack(&mut data);
+    max_idle.pack(&mut data);
     raw(contract, names::SETPARAMS, contract, data)
+}
+
+/// `settle`: `actor` (anyone) pushes `user`'s accrued emission along its stored edges.
+pub fn settle(contract: Name, actor: Name, user: Name) -> Action {
+    Action::new(contract, names::SETTLE, actor, &user)
+}
+
+/// `evict`: `actor` (anyone) removes `user` after `max_idle` blocks without an emit.
+pub fn evict(contract: Name, actor: Name, user: Name) -> Action {
+    Action::new(contract, names::EVICT, actor, &user)
 }
 
 /// `transfer`, authorized by `from`.

@@ -30,6 +30,7 @@ macro_rules! abi_type {
 abi_type!(
     u8 => "uint8", u16 => "uint16", u32 => "uint32", u64 => "uint64", i64 => "int64",
     Name => "name", Symbol => "symbol", Asset => "asset", String => "string",
+    metagraph::U128 => "uint128",
 );
 
 impl<T: AbiType> AbiType for Vec<T> {
@@ -108,6 +109,8 @@ pub fn structs() -> Vec<StructDesc> {
         metagraph::Unsubscribe::describe(),
         metagraph::Emit::describe(),
         metagraph::SetParams::describe(),
+        metagraph::Settle::describe(),
+        metagraph::Evict::describe(),
         emission::Edge::<Name>::describe(),
         metagraph::Node::describe(),
         metagraph::Residual::describe(),
@@ -128,6 +131,8 @@ pub fn actions() -> Vec<(&'static str, &'static str)> {
         ("unsubscribe", metagraph::Unsubscribe::NAME),
         ("emit", metagraph::Emit::NAME),
         ("setparams", metagraph::SetParams::NAME),
+        ("settle", metagraph::Settle::NAME),
+        ("evict", metagraph::Evict::NAME),
     ]
 }
 

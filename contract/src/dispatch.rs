@@ -38,6 +38,8 @@ pub fn dispatch<H: Host>(
     const UNSUBSCRIBE: u64 = Name::new("unsubscribe").0;
     const EMIT: u64 = Name::new("emit").0;
     const SETPARAMS: u64 = Name::new("setparams").0;
+    const SETTLE: u64 = Name::new("settle").0;
+    const EVICT: u64 = Name::new("evict").0;
     match action.0 {
         CREATE => run(host, data, token::create),
         ISSUE => run(host, data, token::issue),
@@ -49,6 +51,8 @@ pub fn dispatch<H: Host>(
         UNSUBSCRIBE => run(host, data, metagraph::unsubscribe),
         EMIT => run(host, data, metagraph::emit),
         SETPARAMS => run(host, data, metagraph::setparams),
+        SETTLE => run(host, data, metagraph::settle),
+        EVICT => run(host, data, metagraph::evict),
         _ => Err(ContractError::new("unknown action")),
     }
 }

@@ -67,7 +67,7 @@ mod chain {
     }
 }
 
-const ACTIONS: [&str; 11] = [
+const ACTIONS: [&str; 13] = [
     "create",
     "issue",
     "retire",
@@ -78,6 +78,8 @@ const ACTIONS: [&str; 11] = [
     "unsubscribe",
     "emit",
     "setparams",
+    "settle",
+    "evict",
     "nosuchaction",
 ];
 

@@ -19,6 +19,17 @@ pub struct Edge<Id> {
 pub fn validate_fixed<Id: PartialEq>(
     caller: &Id,
     edges: &[Edge<Id>],
+    is_known: impl FnMut(&Id) -> bool,
+) -> Result<(), EdgeError> {
+    validate_bounded(caller, edges, WEIGHT_ONE, is_known)
+}
+
+/// [`validate_fixed`] with the network's `max_self_weight` as well: a self weight above it is
+/// [`EdgeError::SelfWeightTooLarge`] (so part of every emission follows the attributions).
+pub fn validate_bounded<Id: PartialEq>(
+    caller: &Id,
+    edges: &[Edge<Id>],
+    max_self_weight: u32,
     mut is_known: impl FnMut(&Id) -> bool,
 ) -> Result<(), EdgeError> {
     check_shape(caller, edges.len(), |i| &edges[i].to)?;
@@ -36,6 +47,12 @@ pub fn validate_fixed<Id: PartialEq>(
         return Err(EdgeError::SelfWeightTooSmall {
             weight: edges[0].weight,
             min: MIN_SELF_WEIGHT,
+        });
+    }
+    if edges[0].weight > max_self_weight {
+        return Err(EdgeError::SelfWeightTooLarge {
+            weight: edges[0].weight,
+            max: max_self_weight,
         });
     }
     Ok(())

@@ -2,58 +2,66 @@
 //!
 //! The contract (`contract/`) stores the same numbers in its `metagraph`, `residuals` and
 //! `global` tables; integration tests replay the same actions here and compare the tables
-//! with this ledger, so every rule below is part of the interface
+//! with this ledger. Both run the ONE settlement of [`crate::settlement`] (the contract over
+//! its tables, this ledger over a map), so every rule below is part of the interface
 //! (`docs/contract-interface.md`).
 //!
 //! # Order of operations
 //!
+//! Every operation first advances the accumulator to `block` ([`settlement::advance`]), so the
+//! interval before it is shared by the stake that was there during it.
+//!
 //! `subscribe(id, stake, block)`:
-//! 1. a new node needs `stake >= min_stake` ([`LedgerError::StakeBelowMinimum`]); its edge set
-//!    becomes `[(id, WEIGHT_ONE)]`, its residual 0 and `last_emit = block`;
-//! 2. an already subscribed node just adds `stake` (0 allowed); its edges, residual and
-//!    `last_emit` are unchanged (the next emit accrues over the whole interval with the new stake);
+//! 1. a new node needs `stake >= min_stake` ([`LedgerError::StakeBelowMinimum`]); it joins
+//!    the pool ([`settlement::join`]: shares bought at the current price), its edge set is
+//!    `[(id, WEIGHT_ONE)]`, its residual 0 and `last_emit = block`;
+//! 2. an already subscribed node is first settled along its stored edges, then adds `stake`
+//!    (0 allowed, [`settlement::reprice`]); its edges and `last_emit` are unchanged;
 //! 3. `total_stake += stake`, `deposited += stake`.
 //!
 //! `emit(id, edges, block)`:
 //! 1. the caller must be subscribed ([`LedgerError::NotSubscribed`]);
-//! 2. `validate_fixed(id, edges, is_known = subscribed)` ([`LedgerError::Edge`]);
-//! 3. `accrued = accrue(rate, block.saturating_sub(last_emit), stake, total_stake)`, with the
-//!    caller's stake and `total_stake` as they are BEFORE this emit's push;
-//! 4. `minted += accrued`, `outstanding += accrued`, `residual[id] += accrued`;
-//! 5. `push(residual[id], edges)`: `residual[id] = 0`; `stake[id] += keep`,
-//!    `total_stake += keep`, `outstanding -= keep`; each forward is added to its target's
-//!    residual (`outstanding` unchanged);
-//! 6. the edge set is stored and `last_emit = max(last_emit, block)` (a block in the past
-//!    accrues nothing and never rewinds the clock).
+//! 2. `validate_bounded(id, edges, max_self_weight, is_known = subscribed)` ([`LedgerError::Edge`]);
+//! 3. [`settlement::settle`] along the STORED edge set (the one in force while the emission
+//!    accrued): claim `shares * (total_stake + unsettled) / total_shares - stake` into the
+//!    residual (`minted += accrued`, `outstanding += accrued`, `unsettled -= accrued`), push
+//!    the whole residual once, re-price the shares at the new stake;
+//! 4. the new edge set is stored and `last_emit = max(last_emit, block)`.
 //!
-//! `unsubscribe(id, block)`:
-//! 1. the caller must be subscribed;
-//! 2. steps 3–5 of `emit` with the STORED edge set, except that a forward whose target is no
-//!    longer subscribed is added to the caller's keep instead (it "stays with the user");
-//! 3. after that push the caller's residual is exactly 0 (a push always splits the whole
-//!    residual into keep + forwards), so no residual is ever left over: everything the user
-//!    had pending is either credited to the returned stake or forwarded to live neighbours;
-//! 4. `returned += stake`, `total_stake -= stake`, the node's rows are erased; the returned
-//!    amount is the result.
+//! `settle(id, block)`: step 3 alone, by anyone (the contract's permissionless `settle`);
+//! edges and `last_emit` unchanged.
+//!
+//! `unsubscribe(id, block)` and `evict(id, block)` (the latter only once
+//! `block - last_emit >= max_idle`, [`LedgerError::NotIdle`]): settle along the stored edges
+//! (a forward to a target no longer subscribed stays with the node), then `returned += stake`,
+//! `total_stake -= stake`, the node is erased; the returned amount is the result.
+//!
+//! `set_params(params, block)`: bounds checked ([`LedgerError::Param`]), the accumulator advanced
+//! at the old rate, then the new values apply from `block` on (never retroactively).
 //!
 //! # Conservation
 //!
-//! `deposited + minted == sum(stake) + outstanding + returned` and
-//! `outstanding == sum(residual)`, `total_stake == sum(stake)` hold exactly after every
-//! operation ([`Ledger::check`]). Any operation that would overflow `deposited + minted`
-//! is refused with [`LedgerError::Overflow`] before any state changes, so all other counters
-//! (bounded by that sum) can never overflow either.
+//! `deposited + minted == sum(stake) + outstanding + returned`, `outstanding == sum(residual)`,
+//! `total_stake == sum(stake)`, `total_shares == sum(shares)` hold exactly after every
+//! operation, the shares are never worth more than `total_stake + unsettled`, and
+//! `minted + unsettled` is everything issued ([`Ledger::check`]). The accumulator never issues past
+//! `u64::MAX - deposited - minted - unsettled` (the ledger's supply cap), and a subscribe that
+//! would overflow `deposited` is refused with [`LedgerError::Overflow`] before any state
+//! changes, so no counter can overflow.
 
 use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::accrual::accrue;
-use crate::edges::{validate_fixed, Edge};
+use crate::edges::{validate_bounded, Edge};
 use crate::error::EdgeError;
 use crate::fixed::WEIGHT_ONE;
-use crate::residual_push::push;
+use crate::params::{ParamError, Params};
+use crate::settlement::{self, Pool, Position, SettleError, Settlement, Store};
+
+/// What one emit (or another settlement) did: the settlement's report.
+pub type EmitReport = Settlement;
 
 /// One subscribed node's row: the union of its `metagraph` and `residuals` rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +70,26 @@ pub struct NodeState<Id> {
     pub stake: u64,
     /// Emission received or accrued but not yet pushed.
     pub residual: u64,
-    /// Block of the last emit (or of the subscription).
+    /// Block of the last emit (or of the subscription): the idle clock.
     pub last_emit: u64,
-    /// The last validated edge set, self first.
+    /// The node's shares of the pool (`settlement::Position::shares`).
+    pub shares: u128,
+    /// The stored edge set, self first: the one that carries the next settlement.
     pub edges: Vec<Edge<Id>>,
+}
+
+impl<Id> NodeState<Id> {
+    fn position(&self) -> Position {
+        Position {
+            stake: self.stake,
+            shares: self.shares,
+        }
+    }
+
+    fn set_position(&mut self, p: Position) {
+        self.stake = p.stake;
+        self.shares = p.shares;
+    }
 }
 
 /// Why a ledger operation was refused; the state is unchanged when one is returned.
@@ -79,11 +103,26 @@ pub enum LedgerError {
     StakeBelowMinimum { stake: u64, min: u64 },
     /// The operation would push `deposited + minted` past `u64::MAX`.
     Overflow,
+    /// An eviction of a node that emitted fewer than `max_idle` blocks ago.
+    NotIdle { idle: u64, max_idle: u64 },
+    /// Parameters out of bounds.
+    Param(ParamError),
+    /// The settlement refused (never expected: see [`SettleError`]).
+    Settle(SettleError),
 }
 
 impl From<EdgeError> for LedgerError {
     fn from(e: EdgeError) -> Self {
         LedgerError::Edge(e)
+    }
+}
+
+impl From<SettleError> for LedgerError {
+    fn from(e: SettleError) -> Self {
+        match e {
+            SettleError::Overflow => LedgerError::Overflow,
+            other => LedgerError::Settle(other),
+        }
     }
 }
 
@@ -96,23 +135,16 @@ impl fmt::Display for LedgerError {
                 write!(f, "stake {stake} below minimum stake {min}")
             }
             LedgerError::Overflow => write!(f, "amount overflow"),
+            LedgerError::NotIdle { idle, max_idle } => {
+                write!(
+                    f,
+                    "node is not idle: {idle} blocks since its emit < {max_idle}"
+                )
+            }
+            LedgerError::Param(e) => write!(f, "{}", e.message()),
+            LedgerError::Settle(e) => write!(f, "{}", e.message()),
         }
     }
-}
-
-/// What one emit (or an unsubscribe's settlement) did, for reports and work counting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmitReport {
-    /// Emission accrued since the last emit (newly minted).
-    pub accrued: u64,
-    /// The residual pushed (accrued plus what was pending).
-    pub pushed: u64,
-    /// The part credited to the caller's stake.
-    pub kept: u64,
-    /// The part added to neighbours' residuals.
-    pub forwarded: u64,
-    /// Edges visited (the edge set's length): the work of this emit.
-    pub edge_visits: usize,
 }
 
 /// A broken conservation law, found by [`Ledger::check`].
@@ -124,60 +156,143 @@ pub enum InvariantError {
     Outstanding { stored: u64, summed: u128 },
     /// `deposited + minted != sum(stake) + outstanding + returned`.
     Conservation { sources: u128, sinks: u128 },
+    /// `total_shares != sum(shares)`, or the shares are worth more than the pool.
+    Shares {
+        stored: u128,
+        summed: u128,
+        value: u128,
+        pool: u128,
+    },
+}
+
+/// The ledger's side of the [`Store`] trait: residuals in the node map, a supply cap of
+/// `u64::MAX - deposited` so no counter can overflow.
+struct Nodes<'a, Id: Ord> {
+    nodes: &'a mut BTreeMap<Id, NodeState<Id>>,
+    deposited: u64,
+}
+
+impl<Id: Ord> Store<Id> for Nodes<'_, Id> {
+    type Error = LedgerError;
+
+    fn residual(&mut self, id: &Id) -> Result<Option<u64>, LedgerError> {
+        Ok(self.nodes.get(id).map(|n| n.residual))
+    }
+
+    fn set_residual(&mut self, id: &Id, residual: u64) -> Result<(), LedgerError> {
+        let node = self.nodes.get_mut(id).ok_or(LedgerError::NotSubscribed)?;
+        node.residual = residual;
+        Ok(())
+    }
+
+    fn mint_room(&mut self, pool: &Pool) -> Result<u64, LedgerError> {
+        Ok(u64::MAX
+            .saturating_sub(self.deposited)
+            .saturating_sub(pool.minted)
+            .saturating_sub(pool.unsettled))
+    }
+
+    fn mint(&mut self, _amount: u64) -> Result<(), LedgerError> {
+        Ok(())
+    }
 }
 
 /// The metagraph's state: nodes by id plus the global counters of the `global` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ledger<Id: Ord + Clone> {
-    emission_rate: u64,
-    min_stake: u64,
+    pool: Pool,
+    params: Params,
     nodes: BTreeMap<Id, NodeState<Id>>,
-    total_stake: u64,
-    outstanding: u64,
-    minted: u64,
     deposited: u64,
     returned: u64,
 }
 
 impl<Id: Ord + Clone> Ledger<Id> {
-    /// An empty metagraph minting `emission_rate` base units per block.
+    /// An empty metagraph minting `emission_rate` base units per block (other parameters at
+    /// their defaults, `min_stake` as given, unchecked: tests and models use 0).
     pub fn new(emission_rate: u64, min_stake: u64) -> Self {
-        Ledger {
+        let params = Params {
             emission_rate,
             min_stake,
+            ..Params::default()
+        };
+        Ledger {
+            pool: Pool {
+                emission_rate,
+                ..Pool::default()
+            },
+            params,
             nodes: BTreeMap::new(),
-            total_stake: 0,
-            outstanding: 0,
-            minted: 0,
             deposited: 0,
             returned: 0,
         }
     }
 
-    /// Stakes `stake` for `id` (new node: self-only edge set, clock at `block`; a subscribed
-    /// node is settled along its stored edges first, so a top-up never earns for past blocks).
+    /// Runs the settlement of `id` along `edges` at `block` and writes its position back.
+    fn settle_along(
+        &mut self,
+        id: &Id,
+        edges: &[Edge<Id>],
+        block: u64,
+    ) -> Result<Settlement, LedgerError> {
+        let mut position = self
+            .nodes
+            .get(id)
+            .ok_or(LedgerError::NotSubscribed)?
+            .position();
+        let mut store = Nodes {
+            nodes: &mut self.nodes,
+            deposited: self.deposited,
+        };
+        let report =
+            settlement::settle(&mut store, &mut self.pool, id, &mut position, edges, block)?;
+        if let Some(node) = self.nodes.get_mut(id) {
+            node.set_position(position);
+        }
+        Ok(report)
+    }
+
+    /// Advances the accumulator to `block` (what every operation does first).
+    fn advance(&mut self, block: u64) -> Result<u64, LedgerError> {
+        let mut store = Nodes {
+            nodes: &mut self.nodes,
+            deposited: self.deposited,
+        };
+        settlement::advance(&mut store, &mut self.pool, block)
+    }
+
+    /// Stakes `stake` for `id` (new node: self-only edge set, position opened at `block`; a
+    /// subscribed node is settled along its stored edges first, so a top-up never earns for
+    /// past blocks).
     pub fn subscribe(&mut self, id: Id, stake: u64, block: u64) -> Result<(), LedgerError> {
         self.deposited
-            .checked_add(self.minted)
+            .checked_add(self.pool.minted)
+            .and_then(|v| v.checked_add(self.pool.unsettled))
             .and_then(|v| v.checked_add(stake))
             .ok_or(LedgerError::Overflow)?;
         let stored = self.nodes.get(&id).map(|node| node.edges.clone());
         match stored {
             Some(edges) => {
-                // A top-up first settles what accrued at the old stake, as an emit with the
-                // stored edges would, so added stake never earns for blocks before it arrived.
-                self.settle(&id, &edges, block)?;
+                self.settle_along(&id, &edges, block)?;
                 if let Some(node) = self.nodes.get_mut(&id) {
-                    node.stake += stake;
+                    let mut position = node.position();
+                    let topped = position.stake + stake;
+                    settlement::reprice(&mut self.pool, &mut position, topped)?;
+                    node.set_position(position);
                 }
             }
             None => {
-                if stake < self.min_stake {
+                if stake < self.params.min_stake {
                     return Err(LedgerError::StakeBelowMinimum {
                         stake,
-                        min: self.min_stake,
+                        min: self.params.min_stake,
                     });
                 }
+                let mut store = Nodes {
+                    nodes: &mut self.nodes,
+                    deposited: self.deposited,
+                };
+                let position = settlement::join(&mut store, &mut self.pool, stake, block)?;
                 let edges = vec![Edge {
                     to: id.clone(),
                     weight: WEIGHT_ONE,
@@ -185,124 +300,133 @@ impl<Id: Ord + Clone> Ledger<Id> {
                 self.nodes.insert(
                     id,
                     NodeState {
-                        stake,
+                        stake: position.stake,
                         residual: 0,
                         last_emit: block,
+                        shares: position.shares,
                         edges,
                     },
                 );
             }
         }
-        self.total_stake += stake;
         self.deposited += stake;
         Ok(())
     }
 
-    /// Accrues the caller's emission and pushes its residual one hop along `edges`.
+    /// Settles the caller along its stored edges, then stores `edges` for the next interval.
     pub fn emit(
         &mut self,
         id: &Id,
         edges: &[Edge<Id>],
         block: u64,
     ) -> Result<EmitReport, LedgerError> {
-        if !self.nodes.contains_key(id) {
-            return Err(LedgerError::NotSubscribed);
-        }
-        validate_fixed(id, edges, |t| self.nodes.contains_key(t))?;
-        let report = self.settle(id, edges, block)?;
+        let stored = match self.nodes.get(id) {
+            Some(node) => node.edges.clone(),
+            None => return Err(LedgerError::NotSubscribed),
+        };
+        validate_bounded(id, edges, self.params.max_self_weight, |t| {
+            self.nodes.contains_key(t)
+        })?;
+        let report = self.settle_along(id, &stored, block)?;
         if let Some(node) = self.nodes.get_mut(id) {
             node.edges = edges.to_vec();
+            node.last_emit = node.last_emit.max(block);
         }
         Ok(report)
     }
 
-    /// Settles the caller with its stored edges, returns its whole stake and erases it.
-    pub fn unsubscribe(&mut self, id: &Id, block: u64) -> Result<u64, LedgerError> {
-        let edges = match self.nodes.get(id) {
+    /// Settles `id` along its stored edges (anyone may): no stranded residual.
+    pub fn settle(&mut self, id: &Id, block: u64) -> Result<EmitReport, LedgerError> {
+        let stored = match self.nodes.get(id) {
             Some(node) => node.edges.clone(),
             None => return Err(LedgerError::NotSubscribed),
         };
-        self.settle(id, &edges, block)?;
+        self.settle_along(id, &stored, block)
+    }
+
+    /// Settles the caller with its stored edges, returns its whole stake and erases it.
+    pub fn unsubscribe(&mut self, id: &Id, block: u64) -> Result<u64, LedgerError> {
+        self.settle(id, block)?;
         let node = self.nodes.remove(id).ok_or(LedgerError::NotSubscribed)?;
         debug_assert_eq!(node.residual, 0);
-        self.total_stake -= node.stake;
+        let mut position = node.position();
+        settlement::reprice(&mut self.pool, &mut position, 0)?;
         self.returned += node.stake;
         Ok(node.stake)
     }
 
-    /// Steps 3–5 of `emit` (see the module doc); forwards to unknown targets are kept.
-    fn settle(
-        &mut self,
-        id: &Id,
-        edges: &[Edge<Id>],
-        block: u64,
-    ) -> Result<EmitReport, LedgerError> {
-        let (stake, residual, last_emit) = match self.nodes.get(id) {
-            Some(n) => (n.stake, n.residual, n.last_emit),
-            None => return Err(LedgerError::NotSubscribed),
-        };
-        let accrued = accrue(
-            self.emission_rate,
-            block.saturating_sub(last_emit),
-            stake,
-            self.total_stake,
-        );
-        self.deposited
-            .checked_add(self.minted)
-            .and_then(|v| v.checked_add(accrued))
-            .ok_or(LedgerError::Overflow)?;
-        self.minted += accrued;
-        self.outstanding += accrued;
-        let pushed = residual + accrued;
-        let split = push(pushed, edges);
-        let mut kept = split.keep;
-        let mut forwarded = 0;
-        for (edge, amount) in edges.iter().skip(1).zip(split.forwards.iter()) {
-            match self.nodes.get_mut(&edge.to) {
-                Some(target) => {
-                    target.residual += amount;
-                    forwarded += amount;
-                }
-                None => kept += amount,
-            }
+    /// `unsubscribe` on behalf of a node idle for at least `max_idle` blocks (anyone may).
+    pub fn evict(&mut self, id: &Id, block: u64) -> Result<u64, LedgerError> {
+        let last = self.last_emit(id).ok_or(LedgerError::NotSubscribed)?;
+        let idle = block.saturating_sub(last);
+        if idle < self.params.max_idle {
+            return Err(LedgerError::NotIdle {
+                idle,
+                max_idle: self.params.max_idle,
+            });
         }
-        let node = self.nodes.get_mut(id).ok_or(LedgerError::NotSubscribed)?;
-        node.residual = 0;
-        node.stake += kept;
-        node.last_emit = node.last_emit.max(block);
-        self.total_stake += kept;
-        self.outstanding -= kept;
-        Ok(EmitReport {
-            accrued,
-            pushed,
-            kept,
-            forwarded,
-            edge_visits: edges.len(),
-        })
+        self.unsubscribe(id, block)
+    }
+
+    /// Sets every parameter from `block` on: bounds first, then the accumulator is advanced
+    /// at the old rate, so a new rate never applies to the past.
+    pub fn set_params(&mut self, params: Params, block: u64) -> Result<(), LedgerError> {
+        params.validate().map_err(LedgerError::Param)?;
+        self.advance(block)?;
+        self.params = params;
+        self.pool.emission_rate = params.emission_rate;
+        Ok(())
     }
 
     /// Verifies the conservation laws of the module doc by summing every row.
     pub fn check(&self) -> Result<(), InvariantError> {
         let stakes: u128 = self.nodes.values().map(|n| n.stake as u128).sum();
         let residuals: u128 = self.nodes.values().map(|n| n.residual as u128).sum();
-        if stakes != self.total_stake as u128 {
+        if stakes != self.pool.total_stake as u128 {
             return Err(InvariantError::TotalStake {
-                stored: self.total_stake,
+                stored: self.pool.total_stake,
                 summed: stakes,
             });
         }
-        if residuals != self.outstanding as u128 {
+        if residuals != self.pool.outstanding as u128 {
             return Err(InvariantError::Outstanding {
-                stored: self.outstanding,
+                stored: self.pool.outstanding,
                 summed: residuals,
             });
         }
-        let sources = self.deposited as u128 + self.minted as u128;
+        let sources = self.deposited as u128 + self.pool.minted as u128;
         let sinks = stakes + residuals + self.returned as u128;
         if sources != sinks {
             return Err(InvariantError::Conservation { sources, sinks });
         }
+        // The pool's books: the shares add up, and together they are never worth more than
+        // the pool (stakes plus unsettled emission), whatever each claim rounds to.
+        let shares: u128 = self.nodes.values().map(|n| n.shares).sum();
+        let worth = |n: &NodeState<Id>| {
+            settlement::mul_div(
+                n.shares,
+                self.pool.total_stake.saturating_add(self.pool.unsettled),
+                self.pool.total_shares.max(1),
+            )
+            .unwrap_or(u128::MAX)
+        };
+        let value: u128 = self.nodes.values().map(worth).sum();
+        let pool = self.pool.total_stake as u128 + self.pool.unsettled as u128;
+        if shares != self.pool.total_shares || value > pool {
+            return Err(InvariantError::Shares {
+                stored: self.pool.total_shares,
+                summed: shares,
+                value,
+                pool,
+            });
+        }
         Ok(())
+    }
+
+    /// What `id` would claim if it settled now (at the accumulator's last advance).
+    pub fn owed(&self, id: &Id) -> Option<u64> {
+        let node = self.nodes.get(id)?;
+        settlement::owed(&self.pool, &node.position()).ok()
     }
 
     /// A node's stake, `None` when not subscribed.
@@ -352,17 +476,32 @@ impl<Id: Ord + Clone> Ledger<Id> {
 
     /// `global.total_stake`: the sum of all stakes.
     pub fn total_stake(&self) -> u64 {
-        self.total_stake
+        self.pool.total_stake
     }
 
     /// `global.outstanding`: the sum of all residuals (minted, not yet credited).
     pub fn outstanding(&self) -> u64 {
-        self.outstanding
+        self.pool.outstanding
     }
 
-    /// `global.minted`: all emission ever accrued.
+    /// `global.minted`: all emission ever settled into residuals.
     pub fn minted(&self) -> u64 {
-        self.minted
+        self.pool.minted
+    }
+
+    /// `global.unsettled`: issued by the accumulator, not yet claimed (plus rounding dust).
+    pub fn unsettled(&self) -> u64 {
+        self.pool.unsettled
+    }
+
+    /// The global numbers the settlement keeps (`acc`, `acc_block`, counters).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The parameters in force.
+    pub fn params(&self) -> &Params {
+        &self.params
     }
 
     /// All stake ever subscribed (moved in from balances).
@@ -377,12 +516,12 @@ impl<Id: Ord + Clone> Ledger<Id> {
 
     /// `global.emission_rate`: base units minted per block.
     pub fn emission_rate(&self) -> u64 {
-        self.emission_rate
+        self.pool.emission_rate
     }
 
     /// `global.min_stake`: the smallest first subscription.
     pub fn min_stake(&self) -> u64 {
-        self.min_stake
+        self.params.min_stake
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! - [`fixed`]: the fixed-point units consensus uses (weights in parts per million).
 //! - [`edges`]: edge-set validation, the typed errors every bad edge set maps to.
-//! - [`accrual`]: a node's stake-proportional emission since its last emit.
+//! - [`accrual`]: the original per-interval accrual (the recursive model and the legacy comparison).
+//! - [`settlement`]: the reward-per-stake accumulator and the one settlement (contract and ledger).
+//! - [`params`]: the tunable parameters, defaults and bounds.
 //! - [`residual_push`]: the O(degree) distributed step the contract runs.
 //! - [`ledger`]: the exact integer mirror of the contract's state transitions.
 //! - [`graph`], [`schedule`], [`models`], [`seed`]: the off-chain models (matrix reference, recursive,
@@ -19,9 +21,11 @@ pub mod fixed;
 pub mod graph;
 pub mod ledger;
 pub mod models;
+pub mod params;
 pub mod residual_push;
 pub mod schedule;
 pub mod seed;
+pub mod settlement;
 
 pub use edges::Edge;
 pub use error::EdgeError;

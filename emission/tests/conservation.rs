@@ -116,7 +116,7 @@ proptest! {
         order_seed in any::<u64>(),
     ) {
         let n = graph.len();
-        let mut ledger = common::subscribed(rate, &stakes);
+        let mut ledger = common::subscribed(rate, &graph, &stakes);
         let mut order = emission::schedule::Schedule::new(order_seed, 0.7);
         for block in 1..=blocks {
             for node in order.next_block(n) {

@@ -25,7 +25,7 @@ proptest! {
         order_seed in any::<u64>(),
     ) {
         let n = graph.len();
-        let mut ledger = common::subscribed(rate, &stakes);
+        let mut ledger = common::subscribed(rate, &graph, &stakes);
         let mut order = emission::schedule::Schedule::new(order_seed, 1.0);
         let mut injected = vec![0.0; n];
         let mut visits = 0u64;

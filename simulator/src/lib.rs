@@ -7,6 +7,7 @@
 //! - [`run`]: drives the three models block by block.
 //! - [`report`], [`plot`]: text and PNG output.
 //! - [`bench`](mod@bench): one-emit cost of each distributed model by graph size.
+//! - [`strategies`]: the manipulation catalogue, under the contract's accrual and the legacy one.
 
 pub mod bench;
 pub mod file;
@@ -16,3 +17,4 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod seed_example;
+pub mod strategies;

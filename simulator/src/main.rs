@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use emission::models::matrix::Method;
-use simulator::{bench, file, plot, random, report, run, scenario::Scenario, seed_example};
+use simulator::{
+    bench, file, plot, random, report, run, scenario::Scenario, seed_example, strategies,
+};
 
 /// Command line of the simulator.
 #[derive(Debug, Parser)]
@@ -54,6 +56,16 @@ enum Command {
         path: PathBuf,
         #[command(flatten)]
         options: RunOptions,
+    },
+    /// Each manipulation's payoff relative to honest play, on one graph and schedule, under
+    /// the contract's accrual (stake pool, edges in force) and the legacy one (comparison only).
+    Strategies {
+        /// Blocks simulated.
+        #[arg(long, default_value_t = strategies::Setup::default().blocks)]
+        blocks: u64,
+        /// Base units issued per block.
+        #[arg(long, default_value_t = strategies::Setup::default().rate)]
+        rate: u64,
     },
     /// One emit of each distributed model on random graphs of growing size.
     Bench {
@@ -200,6 +212,18 @@ fn execute(cli: Cli) -> Result<(), String> {
                 s.blocks
             );
             simulate(&title, &s, options.plot.as_ref())
+        }
+        Command::Strategies { blocks, rate } => {
+            if blocks == 0 {
+                return Err("--blocks must be at least 1".into());
+            }
+            let setup = strategies::Setup {
+                blocks,
+                rate,
+                ..strategies::Setup::default()
+            };
+            print!("{}", strategies::table(&setup));
+            Ok(())
         }
         Command::File { path, options } => {
             let mut s = file::load(&path).map_err(|e| e.to_string())?;

@@ -2,6 +2,8 @@
 //! `stat.supply == sum(balances) + total_stake + outstanding`,
 //! `outstanding == sum(residuals)` and `total_stake == sum(metagraph.stake)`.
 //! Balances are summed over every scope of the `accounts` table, so no holder is missed.
+//! `unsettled` (issued but not yet settled into any residual, hence not yet supply) is read
+//! too, so a report can show `minted + unsettled`, everything the accumulator issued.
 
 use anyhow::{bail, Context, Result};
 use localnet::Localnet;
@@ -20,6 +22,8 @@ pub struct Conservation {
     pub outstanding: u128,
     /// `global.minted`.
     pub minted: u128,
+    /// `global.unsettled`: issued, not yet settled (`minted + unsettled` is all issued).
+    pub unsettled: u128,
     /// Sum of `metagraph.stake`.
     pub stakes: u128,
     /// Sum of `residuals.residual`.
@@ -117,6 +121,7 @@ pub fn read(net: &Localnet, contract: &str) -> Result<Conservation> {
         total_stake: json_u64(&g["total_stake"])?.into(),
         outstanding: json_u64(&g["outstanding"])?.into(),
         minted: json_u64(&g["minted"])?.into(),
+        unsettled: json_u64(&g["unsettled"])?.into(),
         stakes: sum_field(&metagraph, "stake")?,
         residuals: sum_field(&residuals, "residual")?,
         nodes: metagraph.len(),
@@ -142,6 +147,7 @@ mod tests {
             total_stake: 30,
             outstanding: 10,
             minted: 10,
+            unsettled: 3,
             stakes: 30,
             residuals: 10,
             nodes: 2,

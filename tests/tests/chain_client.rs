@@ -228,8 +228,12 @@ fn packing_matches_cleos_for_bittensor_actions() {
             r#"["alice",[{"to":"alice","weight":600000},{"to":"bob","weight":400000}]]"#
         )
     );
-    let p = actions::setparams(c, 20_000, 5);
-    assert_eq!(p.data, pack("setparams", r#"[20000, 5]"#));
+    let p = actions::setparams(c, 20_000, 5, 900_000, 240);
+    assert_eq!(p.data, pack("setparams", r#"[20000, 5, 900000, 240]"#));
+    let s = actions::settle(c, alice, alice);
+    assert_eq!(s.data, pack("settle", r#"["alice"]"#));
+    let v = actions::evict(c, alice, alice);
+    assert_eq!(v.data, pack("evict", r#"["alice"]"#));
     let u = actions::unsubscribe(c, alice);
     assert_eq!(u.data, pack("unsubscribe", r#"["alice"]"#));
 }

@@ -1,12 +1,13 @@
 //! The 10-node emission scenario: ten funded nodes subscribe, emit with changing edge sets,
 //! one leaves and one tops up; every transaction's block slot (from its trace) is replayed in
 //! `emission::ledger::Ledger`, and after every step the on-chain stakes, residuals, edge
-//! sets, clocks, total_stake, outstanding and minted equal the ledger's EXACTLY, and
+//! sets, clocks, shares, total_stake, total_shares, outstanding, minted and unsettled equal
+//! the ledger's EXACTLY (both run `emission::settlement`), and
 //! `stat.supply == sum(balances) + total_stake + outstanding` holds on chain.
 
 mod contract_support;
 
-use contract_support::{as_u64, asset, block_slot, Chain, UNIT};
+use contract_support::{as_u128, as_u64, asset, block_slot, Chain, UNIT};
 use emission::fixed::{MIN_SELF_WEIGHT, WEIGHT_ONE};
 use emission::ledger::Ledger;
 use emission::Edge;
@@ -74,6 +75,16 @@ fn assert_matches(chain: &Chain, ledger: &Ledger<String>, step: &str) {
         "{step}: outstanding"
     );
     assert_eq!(as_u64(&g["minted"]), ledger.minted(), "{step}: minted");
+    assert_eq!(
+        as_u64(&g["unsettled"]),
+        ledger.unsettled(),
+        "{step}: unsettled"
+    );
+    assert_eq!(
+        as_u128(&g["total_shares"]),
+        ledger.pool().total_shares,
+        "{step}: total_shares"
+    );
     let rows = chain.rows(CONTRACT, "metagraph");
     assert_eq!(rows.len(), ledger.len(), "{step}: node count");
     for row in &rows {
@@ -86,6 +97,11 @@ fn assert_matches(chain: &Chain, ledger: &Ledger<String>, step: &str) {
             as_u64(&row["last_emit"]),
             node.last_emit,
             "{step}: last_emit of {user}"
+        );
+        assert_eq!(
+            as_u128(&row["shares"]),
+            node.shares,
+            "{step}: shares of {user}"
         );
         assert_eq!(
             row["edges"],
@@ -180,8 +196,18 @@ fn ten_node_emission_matches_the_ledger_exactly() {
             if !ledger.is_subscribed(&id) {
                 continue;
             }
+            if round == 2 && i == 5 {
+                // Another account settles this node along its stored edges (permissionless).
+                let trace = chain.ok("settle", json!([user]), NODES[0]);
+                ledger
+                    .settle(&id, block_slot(&trace))
+                    .expect("ledger settles what the chain settled");
+                assert_matches(&chain, &ledger, &format!("round {round} settle {user}"));
+            }
             let subscribed: Vec<String> = ledger.nodes().map(|(id, _)| id.clone()).collect();
             let set = edge_set(&mut rng, user, &subscribed);
+            // The emit settles along the set stored before it (the one in force).
+            let in_force = ledger.edges(&id).map_or(0, <[_]>::len);
             let trace = chain.ok(
                 "emit",
                 json!({"user": user, "edges": edges_json(&set)}),
@@ -194,7 +220,7 @@ fn ten_node_emission_matches_the_ledger_exactly() {
             let report = ledger
                 .emit(&id, &set, block_slot(&trace))
                 .expect("ledger accepts what the chain accepted");
-            assert_eq!(report.edge_visits, set.len());
+            assert_eq!(report.edge_visits, in_force);
             assert_matches(&chain, &ledger, &format!("round {round} emit {user}"));
         }
     }

@@ -6,7 +6,7 @@ mod contract_support;
 
 use bittensor_contract::asset::Asset;
 use bittensor_contract::codec::to_bytes;
-use bittensor_contract::metagraph::{Emit, SetParams, Subscribe, Unsubscribe};
+use bittensor_contract::metagraph::{Emit, SetParams, Settle, Subscribe, Unsubscribe};
 use bittensor_contract::name::Name;
 use bittensor_contract::symbol::Symbol;
 use contract_support::{as_u64, asset, Chain, UNIT};
@@ -128,10 +128,19 @@ fn assert_cleos_packs_like_the_codec(chain: &Chain) {
     let params = SetParams {
         emission_rate: 20_000,
         min_stake: 50_000,
+        max_self_weight: 900_000,
+        max_idle: 240,
     };
     assert_eq!(
-        pack_with_cleos(chain, "setparams", &json!([20_000, 50_000])),
+        pack_with_cleos(chain, "setparams", &json!([20_000, 50_000, 900_000, 240])),
         hex(&to_bytes(&params))
+    );
+    let settle = Settle {
+        user: Name::new("carol"),
+    };
+    assert_eq!(
+        pack_with_cleos(chain, "settle", &json!(["carol"])),
+        hex(&to_bytes(&settle))
     );
 }
 
@@ -314,12 +323,25 @@ fn metagraph_actions_succeed_and_fail_as_specified() {
     // setparams: only the contract; unknown actions are refused
     chain.fails(
         "setparams",
-        json!([1, 1]),
+        json!([1, 1, 1_000_000, 1_000]),
         "alice",
         "missing authority of bittensor",
     );
-    chain.ok("setparams", json!([20_000, 5 * UNIT]), CONTRACT);
-    assert_eq!(as_u64(&chain.global()["emission_rate"]), 20_000);
-    assert_eq!(as_u64(&chain.global()["min_stake"]), 5 * UNIT as u64);
+    chain.fails(
+        "setparams",
+        json!([20_000, 0, 1_000_000, 1_000]),
+        CONTRACT,
+        "min_stake must be between 1 and 2^62",
+    );
+    chain.ok(
+        "setparams",
+        json!([20_000, 5 * UNIT, 900_000, 1_000]),
+        CONTRACT,
+    );
+    let g = chain.global();
+    assert_eq!(as_u64(&g["emission_rate"]), 20_000);
+    assert_eq!(as_u64(&g["min_stake"]), 5 * UNIT as u64);
+    assert_eq!(as_u64(&g["max_self_weight"]), 900_000);
+    assert_eq!(as_u64(&g["max_idle"]), 1_000);
     chain.assert_conserved(&everyone);
 }

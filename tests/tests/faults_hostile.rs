@@ -430,6 +430,8 @@ fn hostile_emits_are_refused_or_settled_and_tokens_are_conserved() {
     // carol comes back: a fresh node, no stale residual resurrected.
     a.subscribe("carol", 300_000);
     assert_eq!(a.ledger.residual(&"carol".into()), Some(0));
+    // An emit pays along the edges in force: store the set naming the new carol first.
+    a.emit("alice", &[("alice", 500_000), ("carol", 500_000)]);
     a.wait_blocks(2);
     let report = a.emit("alice", &[("alice", 500_000), ("carol", 500_000)]);
     assert!(report.forwarded > 0, "alice's share reaches the new carol");

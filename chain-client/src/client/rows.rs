@@ -55,9 +55,12 @@ pub struct GlobalRow {
     /// Sum of all residuals.
     #[serde(deserialize_with = "lenient_u64")]
     pub outstanding: u64,
-    /// All emission ever accrued.
+    /// All emission ever settled (minted into the supply).
     #[serde(deserialize_with = "lenient_u64")]
     pub minted: u64,
+    /// Issued by the accumulator, not yet settled by its owners (0 on older contracts).
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub unsettled: u64,
     /// Base units emitted per block.
     #[serde(deserialize_with = "lenient_u64")]
     pub emission_rate: u64,

@@ -1,19 +1,27 @@
-//! The metagraph actions: `subscribe`, `unsubscribe`, `emit`, and `setparams`.
-//! Each does O(edges) point lookups; none iterates a table.
+//! The metagraph actions: `subscribe`, `unsubscribe`, `emit`, `settle`, `evict` and
+//! `setparams`. Each does O(edges) point lookups; none iterates a table. Every one issues the
+//! emission of the blocks since the last action first (`emission::settlement::advance`).
 
 use alloc::vec;
 
-use emission::edges::validate_fixed;
+use emission::edges::validate_bounded;
 use emission::fixed::WEIGHT_ONE;
+use emission::params::Params;
+use emission::settlement;
 use emission::Edge;
 
 use crate::asset::Asset;
 use crate::error::{check, ContractError, Result};
 use crate::host::Host;
-use crate::metagraph::settle::settle;
+use crate::metagraph::errors::{
+    ADDRESS_TOO_LONG, BELOW_MIN_STAKE, INVALID_QUANTITY, NEGATIVE_STAKE, NOT_IDLE, NOT_SUBSCRIBED,
+    TOTAL_STAKE_UNDERFLOW, WRONG_SYMBOL,
+};
+use crate::metagraph::settlement::{advance, join, restake, settle as settle_node};
 use crate::metagraph::state::{current_block, load_global, save_global};
-use crate::metagraph::Unsubscribe;
-use crate::metagraph::{edge_error_message, Emit, Node, Residual, SetParams, Subscribe};
+use crate::metagraph::{
+    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe,
+};
 use crate::name::Name;
 use crate::table;
 use crate::token::{add_balance, sub_balance};
@@ -21,53 +29,54 @@ use crate::token::{add_balance, sub_balance};
 /// Longest endpoint address stored, in bytes (keeps rows small).
 const MAX_ADDRESS: usize = 128;
 
-/// The message for actions by accounts that have no `metagraph` row.
-const NOT_SUBSCRIBED: ContractError = ContractError::new("user not subscribed");
+/// The overflow message, shared with the settlement.
+const OVERFLOW: ContractError = ContractError::new(settlement::SettleError::Overflow.message());
 
-/// `subscribe`: stakes `stake` from the user's balance; a new node starts with a self-only
-/// edge set and its clock at the current block; a top-up settles first.
+fn find_node(host: &impl Host, user: Name) -> Result<Node> {
+    let me = host.receiver();
+    table::find::<Node>(host, me.0, user.0)?.ok_or(ContractError::new(NOT_SUBSCRIBED))
+}
+
+/// `subscribe`: stakes `stake` from the user's balance; a new node opens its position at the
+/// pool's current share price with a self-only edge set; a top-up settles first.
 pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
     host.require_auth(args.user)?;
-    check(
-        args.address.len() <= MAX_ADDRESS,
-        "address longer than 128 bytes",
-    )?;
+    check(args.address.len() <= MAX_ADDRESS, ADDRESS_TOO_LONG)?;
     let mut global = load_global(host)?;
-    check(
-        args.stake.symbol == global.symbol,
-        "stake symbol does not match the staked token",
-    )?;
-    check(args.stake.is_valid(), "invalid quantity")?;
-    check(args.stake.amount >= 0, "stake must not be negative")?;
+    check(args.stake.symbol == global.symbol, WRONG_SYMBOL)?;
+    check(args.stake.is_valid(), INVALID_QUANTITY)?;
+    check(args.stake.amount >= 0, NEGATIVE_STAKE)?;
     let stake = args.stake.amount as u64;
     let me = host.receiver();
+    let block = current_block(host);
     match table::find::<Node>(host, me.0, args.user.0)? {
         Some(mut node) => {
-            // A top-up first settles what accrued at the old stake (as an emit with the
-            // stored edges), so added stake never earns for blocks before it arrived.
+            // A top-up first settles what accrued at the old stake (along the stored edges),
+            // so added stake never earns for blocks before it arrived.
             let edges = node.edges.clone();
-            settle(host, &mut global, &mut node, &edges, current_block(host))?;
+            settle_node(host, &mut global, &mut node, &edges, block)?;
             node.address = args.address;
             node.port = args.port;
-            node.stake = node
-                .stake
-                .checked_add(stake)
-                .ok_or(ContractError::new("amount overflow"))?;
+            let topped = node.stake.checked_add(stake).ok_or(OVERFLOW)?;
+            restake(&mut global, &mut node, topped)?;
             table::update(host, me.0, args.user, &node)?;
         }
         None => {
-            check(stake >= global.min_stake, "stake below minimum stake")?;
-            let node = Node {
+            check(stake >= global.min_stake, BELOW_MIN_STAKE)?;
+            let position = join(host, &mut global, stake, block)?;
+            let mut node = Node {
                 user: args.user,
                 address: args.address,
                 port: args.port,
                 stake,
-                last_emit: current_block(host),
+                last_emit: block,
+                shares: Default::default(),
                 edges: vec![Edge {
                     to: args.user,
                     weight: WEIGHT_ONE,
                 }],
             };
+            node.set_position(&position);
             table::store(host, me.0, args.user, &node)?;
             let residual = Residual {
                 user: args.user,
@@ -79,36 +88,51 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
     if stake > 0 {
         sub_balance(host, args.user, args.stake)?;
     }
-    global.total_stake = global
-        .total_stake
-        .checked_add(stake)
-        .ok_or(ContractError::new("amount overflow"))?;
     save_global(host, &global)
 }
 
-/// `emit`: validates the new edge set, settles the caller along it, and stores it.
+/// `emit`: validates the new edge set, settles the caller along the STORED one (the set in
+/// force while the emission accrued), then stores the new set for the next interval.
 pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     host.require_auth(args.user)?;
     let me = host.receiver();
-    let mut node = table::find::<Node>(host, me.0, args.user.0)?.ok_or(NOT_SUBSCRIBED)?;
+    let mut node = find_node(host, args.user)?;
+    let mut global = load_global(host)?;
     let mut lookup_failed = None;
-    let valid = validate_fixed(&args.user, &args.edges, |target| {
-        match table::find::<Residual>(&*host, me.0, target.0) {
-            Ok(row) => row.is_some(),
-            Err(e) => {
-                lookup_failed = Some(e);
-                false
-            }
-        }
-    });
+    let valid =
+        validate_bounded(
+            &args.user,
+            &args.edges,
+            global.max_self_weight,
+            |target| match table::find::<Residual>(&*host, me.0, target.0) {
+                Ok(row) => row.is_some(),
+                Err(e) => {
+                    lookup_failed = Some(e);
+                    false
+                }
+            },
+        );
     if let Some(error) = lookup_failed {
         return Err(error);
     }
-    valid.map_err(|e| ContractError::new(edge_error_message(&e)))?;
+    valid.map_err(|e| ContractError::new(e.message()))?;
+    let block = current_block(host);
+    let stored = core::mem::take(&mut node.edges);
+    settle_node(host, &mut global, &mut node, &stored, block)?;
+    node.edges = args.edges;
+    node.last_emit = node.last_emit.max(block);
+    table::update(host, me.0, Name(0), &node)
+}
+
+/// `settle`: anyone settles `user` along its stored edges; its edges and idle clock stay.
+pub fn settle(host: &mut impl Host, args: Settle) -> Result<()> {
+    let me = host.receiver();
+    let mut node = find_node(host, args.user)?;
     let mut global = load_global(host)?;
     let block = current_block(host);
-    settle(host, &mut global, &mut node, &args.edges, block)?;
-    node.edges = args.edges;
+    let stored = core::mem::take(&mut node.edges);
+    settle_node(host, &mut global, &mut node, &stored, block)?;
+    node.edges = stored;
     table::update(host, me.0, Name(0), &node)
 }
 
@@ -116,35 +140,67 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
 /// balance and erases its rows.
 pub fn unsubscribe(host: &mut impl Host, args: Unsubscribe) -> Result<()> {
     host.require_auth(args.user)?;
+    let node = find_node(host, args.user)?;
+    leave(host, node, args.user)
+}
+
+/// `evict`: anyone removes a node that has not emitted for `max_idle` blocks, exactly as its
+/// own `unsubscribe` would (a new balance row, if needed, is paid by the contract).
+pub fn evict(host: &mut impl Host, args: Evict) -> Result<()> {
+    let node = find_node(host, args.user)?;
+    let global = load_global(host)?;
+    let idle = current_block(host).saturating_sub(node.last_emit);
+    check(idle >= global.max_idle, NOT_IDLE)?;
     let me = host.receiver();
-    let mut node = table::find::<Node>(host, me.0, args.user.0)?.ok_or(NOT_SUBSCRIBED)?;
+    leave(host, node, me)
+}
+
+/// Settles `node` along its stored edges, returns its stake (a missing balance row is paid
+/// by `ram_payer`) and erases its rows.
+fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
+    let me = host.receiver();
     let mut global = load_global(host)?;
     let block = current_block(host);
     let edges = core::mem::take(&mut node.edges);
-    settle(host, &mut global, &mut node, &edges, block)?;
-    check(global.total_stake >= node.stake, "total stake underflow")?;
-    global.total_stake -= node.stake;
+    settle_node(host, &mut global, &mut node, &edges, block)?;
+    check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
+    let stake = node.stake;
+    restake(&mut global, &mut node, 0)?;
+    node.stake = stake;
     save_global(host, &global)?;
-    table::remove::<Node>(host, me.0, args.user.0)?;
-    table::remove::<Residual>(host, me.0, args.user.0)?;
+    table::remove::<Node>(host, me.0, node.user.0)?;
+    table::remove::<Residual>(host, me.0, node.user.0)?;
     if node.stake > 0 {
-        let amount =
-            i64::try_from(node.stake).map_err(|_| ContractError::new("amount overflow"))?;
+        let amount = i64::try_from(node.stake).map_err(|_| OVERFLOW)?;
         let returned = Asset {
             amount,
             symbol: global.symbol,
         };
-        add_balance(host, args.user, returned, args.user)?;
+        add_balance(host, node.user, returned, ram_payer)?;
     }
     Ok(())
 }
 
-/// `setparams`: the contract account sets the emission rate and the minimum first stake.
+/// `setparams`: the contract account sets the parameters, within `emission::params` bounds;
+/// the accumulator is advanced at the old rate first, so nothing changes retroactively.
 pub fn setparams(host: &mut impl Host, args: SetParams) -> Result<()> {
     let me = host.receiver();
     host.require_auth(me)?;
-    let mut global = load_global(host)?;
-    global.emission_rate = args.emission_rate;
-    global.min_stake = args.min_stake;
+    let params = Params {
+        emission_rate: args.emission_rate,
+        min_stake: args.min_stake,
+        max_self_weight: args.max_self_weight,
+        max_idle: args.max_idle,
+    };
+    params
+        .validate()
+        .map_err(|e| ContractError::new(e.message()))?;
+    let mut global: Global = load_global(host)?;
+    let block = current_block(host);
+    advance(host, &mut global, block)?;
+    global.emission_rate = params.emission_rate;
+    global.min_stake = params.min_stake;
+    global.max_self_weight = params.max_self_weight;
+    global.max_idle = params.max_idle;
     save_global(host, &global)
 }

@@ -3,15 +3,16 @@
 //! mirrored exactly by `emission::ledger::Ledger`).
 
 mod actions;
-mod errors;
-mod settle;
+pub mod errors;
+mod settlement;
 mod state;
 mod types;
 
-pub use actions::{emit, setparams, subscribe, unsubscribe};
-pub use errors::edge_error_message;
+pub use actions::{emit, evict, setparams, settle, subscribe, unsubscribe};
 pub use state::{init_global, DEFAULT_EMISSION_RATE, DEFAULT_MIN_STAKE};
-pub use types::{Emit, Global, Node, Residual, SetParams, Subscribe, Unsubscribe};
+pub use types::{
+    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
+};
 
 #[cfg(test)]
 mod tests;

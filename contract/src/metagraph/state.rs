@@ -1,8 +1,11 @@
 //! The `global` singleton and the `stat` row the metagraph mints into.
 
+use emission::params::Params;
+
 use crate::error::{ContractError, Result};
 use crate::host::Host;
-use crate::metagraph::Global;
+use crate::metagraph::errors::{NO_STAT_ROW, TOKEN_NOT_CREATED};
+use crate::metagraph::{Global, U128};
 use crate::name::Name;
 use crate::symbol::Symbol;
 use crate::table;
@@ -11,11 +14,7 @@ use crate::token::CurrencyStats;
 /// Primary key of the `global` singleton (the name `global`, as `eosio::singleton` does).
 pub const GLOBAL_PK: u64 = Name::new("global").0;
 
-/// Emission per block until `setparams` changes it: 1.0000 BIT.
-pub const DEFAULT_EMISSION_RATE: u64 = 10_000;
-
-/// Smallest first subscription until `setparams` changes it: 1.0000 BIT.
-pub const DEFAULT_MIN_STAKE: u64 = 10_000;
+pub use emission::params::{DEFAULT_EMISSION_RATE, DEFAULT_MIN_STAKE};
 
 /// Microseconds per block slot.
 const BLOCK_US: u64 = 500_000;
@@ -24,12 +23,18 @@ const BLOCK_US: u64 = 500_000;
 pub fn init_global(host: &mut impl Host, symbol: Symbol) -> Result<()> {
     let me = host.receiver();
     if table::find::<Global>(host, me.0, GLOBAL_PK)?.is_none() {
+        let params = Params::default();
         let global = Global {
             total_stake: 0,
             outstanding: 0,
             minted: 0,
-            emission_rate: DEFAULT_EMISSION_RATE,
-            min_stake: DEFAULT_MIN_STAKE,
+            unsettled: 0,
+            total_shares: U128(0),
+            acc_block: current_block(host),
+            emission_rate: params.emission_rate,
+            min_stake: params.min_stake,
+            max_self_weight: params.max_self_weight,
+            max_idle: params.max_idle,
             symbol,
         };
         table::store(host, me.0, me, &global)?;
@@ -40,7 +45,7 @@ pub fn init_global(host: &mut impl Host, symbol: Symbol) -> Result<()> {
 /// Reads the `global` row; the metagraph cannot run before `create`.
 pub fn load_global(host: &impl Host) -> Result<Global> {
     table::find::<Global>(host, host.receiver().0, GLOBAL_PK)?
-        .ok_or(ContractError::new("token not created yet"))
+        .ok_or(ContractError::new(TOKEN_NOT_CREATED))
 }
 
 /// Writes the `global` row back.
@@ -52,8 +57,7 @@ pub fn save_global(host: &mut impl Host, global: &Global) -> Result<()> {
 /// The staked token's `stat` row.
 pub fn load_stats(host: &impl Host, symbol: Symbol) -> Result<CurrencyStats> {
     let code = symbol.code().0;
-    table::find::<CurrencyStats>(host, code, code)?
-        .ok_or(ContractError::new("token with symbol does not exist"))
+    table::find::<CurrencyStats>(host, code, code)?.ok_or(ContractError::new(NO_STAT_ROW))
 }
 
 /// The current block slot: `current_time / 0.5 s`.

@@ -12,7 +12,9 @@ use emission::Edge;
 use crate::codec::from_bytes;
 use crate::host::mock::MockChain;
 use crate::metagraph::state::GLOBAL_PK;
-use crate::metagraph::{Emit, Global, Node, Residual, SetParams, Subscribe, Unsubscribe};
+use crate::metagraph::{
+    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe,
+};
 use crate::name::Name;
 use crate::symbol::Symbol;
 use crate::table::{self, Row};
@@ -165,14 +167,171 @@ fn metagraph_needs_a_token_and_setparams_needs_the_contract() {
     let params = SetParams {
         emission_rate: 7,
         min_stake: 1,
+        max_self_weight: 900_000,
+        max_idle: 1_000,
     };
     assert_eq!(
         run(&mut chain, "alice", "setparams", params.clone()).unwrap_err(),
         "missing authority of bittensor"
     );
+    let bounds = [
+        (
+            SetParams {
+                emission_rate: emission::params::MAX_EMISSION_RATE + 1,
+                ..params.clone()
+            },
+            "emission_rate above 1000000000000",
+        ),
+        (
+            SetParams {
+                min_stake: 0,
+                ..params.clone()
+            },
+            "min_stake must be between 1 and 2^62",
+        ),
+        (
+            SetParams {
+                max_self_weight: 9_999,
+                ..params.clone()
+            },
+            "max_self_weight must be between 10000 and 1000000",
+        ),
+        (
+            SetParams {
+                max_idle: 119,
+                ..params.clone()
+            },
+            "max_idle below 120 blocks",
+        ),
+    ];
+    for (bad, message) in bounds {
+        assert_eq!(
+            run(&mut chain, "bittensor", "setparams", bad).unwrap_err(),
+            message
+        );
+    }
     run(&mut chain, "bittensor", "setparams", params).unwrap();
-    assert_eq!(global(&chain).emission_rate, 7);
-    assert_eq!(global(&chain).min_stake, 1);
+    let g = global(&chain);
+    assert_eq!((g.emission_rate, g.min_stake), (7, 1));
+    assert_eq!((g.max_self_weight, g.max_idle), (900_000, 1_000));
+    run(&mut chain, "alice", "subscribe", subscribe("alice", 1)).unwrap();
+    assert_eq!(
+        run(
+            &mut chain,
+            "alice",
+            "emit",
+            emit("alice", &[("alice", WEIGHT_ONE)])
+        )
+        .unwrap_err(),
+        "self weight above max_self_weight"
+    );
+}
+
+#[test]
+fn setparams_settles_the_accumulator_first() {
+    let mut chain = funded();
+    run(&mut chain, "alice", "subscribe", subscribe("alice", 20_000)).unwrap();
+    chain.now_us += 10 * 500_000;
+    let doubled = SetParams {
+        emission_rate: 20_000,
+        min_stake: 10_000,
+        max_self_weight: WEIGHT_ONE,
+        max_idle: 1_000,
+    };
+    run(&mut chain, "bittensor", "setparams", doubled).unwrap();
+    assert_eq!(global(&chain).unsettled, 10 * 10_000, "old rate up to now");
+    chain.now_us += 10 * 500_000;
+    run(
+        &mut chain,
+        "alice",
+        "emit",
+        emit("alice", &[("alice", WEIGHT_ONE)]),
+    )
+    .unwrap();
+    let g = global(&chain);
+    assert_eq!(g.minted + g.unsettled, 10 * 10_000 + 10 * 20_000);
+    assert!(g.unsettled <= 1);
+    assert_conserved(&chain);
+}
+
+#[test]
+fn settle_is_permissionless_and_evict_waits_for_max_idle() {
+    let mut chain = funded();
+    for user in ["alice", "bob"] {
+        run(&mut chain, user, "subscribe", subscribe(user, 20_000)).unwrap();
+    }
+    let params = SetParams {
+        emission_rate: 10_000,
+        min_stake: 10_000,
+        max_self_weight: WEIGHT_ONE,
+        max_idle: 200,
+    };
+    run(&mut chain, "bittensor", "setparams", params).unwrap();
+    // bob routes half of his emission to alice, then goes quiet.
+    run(
+        &mut chain,
+        "bob",
+        "emit",
+        emit("bob", &[("bob", 500_000), ("alice", 500_000)]),
+    )
+    .unwrap();
+    chain.now_us += 100 * 500_000;
+    let crank = Settle {
+        user: Name::new("bob"),
+    };
+    run(&mut chain, "carol", "settle", crank).unwrap();
+    let alice = table::find::<Residual>(&chain, chain.receiver.0, Name::new("alice").0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        alice.residual,
+        100 * 10_000 / 2 / 2,
+        "half of bob's half-share"
+    );
+    let bob = table::find::<Node>(&chain, chain.receiver.0, Name::new("bob").0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.last_emit, 100, "settle does not reset the idle clock");
+    let evict = Evict {
+        user: Name::new("bob"),
+    };
+    assert_eq!(
+        run(&mut chain, "carol", "evict", evict.clone()).unwrap_err(),
+        "node emitted within max_idle blocks"
+    );
+    chain.now_us += 100 * 500_000;
+    let balance_before = table::find::<Account>(&chain, Name::new("bob").0, BIT.code().0)
+        .unwrap()
+        .unwrap()
+        .balance
+        .amount;
+    run(&mut chain, "carol", "evict", evict.clone()).unwrap();
+    let balance = table::find::<Account>(&chain, Name::new("bob").0, BIT.code().0)
+        .unwrap()
+        .unwrap()
+        .balance
+        .amount;
+    assert!(
+        balance > balance_before + 20_000,
+        "stake and emission returned"
+    );
+    assert_eq!(
+        run(&mut chain, "carol", "evict", evict).unwrap_err(),
+        "user not subscribed"
+    );
+    assert_eq!(
+        run(
+            &mut chain,
+            "carol",
+            "settle",
+            Settle {
+                user: Name::new("bob")
+            }
+        )
+        .unwrap_err(),
+        "user not subscribed"
+    );
+    assert_conserved(&chain);
 }
 
 #[test]
@@ -319,6 +478,10 @@ fn random_sequences_match_the_ledger_exactly() {
                     run(&mut chain, user, "unsubscribe", unsub).unwrap();
                     ledger.unsubscribe(&id, block).unwrap();
                 }
+                3 if ledger.is_subscribed(&id) => {
+                    run(&mut chain, "frank", "settle", Settle { user: id }).unwrap();
+                    ledger.settle(&id, block).unwrap();
+                }
                 _ if ledger.is_subscribed(&id) => {
                     let edges = random_edges(&mut rng, id, &subscribed);
                     let args = Emit {
@@ -341,12 +504,15 @@ fn random_sequences_match_the_ledger_exactly() {
             assert_eq!(g.total_stake, ledger.total_stake());
             assert_eq!(g.outstanding, ledger.outstanding());
             assert_eq!(g.minted, ledger.minted());
+            assert_eq!(g.unsettled, ledger.unsettled());
+            assert_eq!(g.total_shares.0, ledger.pool().total_shares);
             let nodes = rows::<Node>(&chain);
             assert_eq!(nodes.len(), ledger.len());
             for node in nodes {
                 let state = ledger.node(&node.user).unwrap();
                 assert_eq!(node.stake, state.stake);
                 assert_eq!(node.last_emit, state.last_emit);
+                assert_eq!(node.shares.0, state.shares);
                 assert_eq!(node.edges, state.edges);
             }
             for residual in rows::<Residual>(&chain) {
@@ -382,21 +548,29 @@ fn emission_stops_at_max_supply() {
     run(&mut chain, "bittensor", "transfer", transfer).unwrap();
     run(&mut chain, "alice", "subscribe", subscribe("alice", 50_000)).unwrap();
     let stay = emit("alice", &[("alice", WEIGHT_ONE)]);
-    // 2 blocks at 10 000 per block: 20 000 minted, 5 000 of room left.
+    // 2 blocks at 10 000 per block: 20 000 issued (less than a unit of it waits as dust),
+    // 5 000 of room left.
     chain.now_us += 2 * 500_000;
     run(&mut chain, "alice", "emit", stay.clone()).unwrap();
-    assert_eq!(global(&chain).minted, 20_000);
-    // 3 more blocks would mint 30 000: only the 5 000 left under the cap are.
+    let g = global(&chain);
+    assert_eq!(g.minted + g.unsettled, 20_000);
+    assert!(g.unsettled <= 1);
+    // 3 more blocks would issue 30 000: only the 5 000 left under the cap are.
     chain.now_us += 3 * 500_000;
     run(&mut chain, "alice", "emit", stay.clone()).unwrap();
-    assert_eq!(global(&chain).minted, 25_000);
+    let g = global(&chain);
+    assert_eq!(g.minted + g.unsettled, 25_000);
     let stats = rows::<CurrencyStats>(&chain).remove(0);
-    assert_eq!(stats.supply, stats.max_supply);
-    // At the cap, emit still works and mints nothing.
+    assert_eq!(
+        stats.supply.amount + g.unsettled as i64,
+        stats.max_supply.amount
+    );
+    // At the cap, emit still works and issues nothing.
     chain.now_us += 10 * 500_000;
     run(&mut chain, "alice", "emit", stay).unwrap();
-    assert_eq!(global(&chain).minted, 25_000);
+    let g = global(&chain);
+    assert_eq!(g.minted + g.unsettled, 25_000);
     let node = rows::<Node>(&chain).remove(0);
-    assert_eq!(node.stake, 50_000 + 25_000);
+    assert_eq!(node.stake, 50_000 + g.minted);
     assert_conserved(&chain);
 }

@@ -23,6 +23,21 @@ impl Pack for Edge<Name> {
     }
 }
 
+/// An unsigned 128-bit table field (ABI `uint128`): stake-pool shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct U128(pub u128);
+
+impl Pack for U128 {
+    fn pack(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_le_bytes());
+    }
+    fn unpack(reader: &mut Reader<'_>) -> Result<Self> {
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(reader.take(16)?);
+        Ok(U128(u128::from_le_bytes(bytes)))
+    }
+}
+
 abi_struct! {
     /// `subscribe`: joins the metagraph (or tops up stake and updates the endpoint).
     pub struct Subscribe as "subscribe" {
@@ -46,7 +61,7 @@ abi_struct! {
 }
 
 abi_struct! {
-    /// `emit`: accrues the caller's emission and pushes its residual along a new edge set.
+    /// `emit`: settles the caller along its stored edge set, then stores the new one.
     pub struct Emit as "emit" {
         /// The node's account, who signs.
         pub user: Name,
@@ -56,12 +71,34 @@ abi_struct! {
 }
 
 abi_struct! {
-    /// `setparams`: the contract account tunes the emission rate and the minimum stake.
+    /// `settle`: anyone pushes a node's accrued emission and pending residual along its
+    /// stored edges (no residual is stranded by a node that stopped emitting).
+    pub struct Settle as "settle" {
+        /// The node to settle (no authority needed).
+        pub user: Name,
+    }
+}
+
+abi_struct! {
+    /// `evict`: anyone removes a node idle for at least `max_idle` blocks; it is settled and
+    /// its stake returns to its balance.
+    pub struct Evict as "evict" {
+        /// The idle node (no authority needed).
+        pub user: Name,
+    }
+}
+
+abi_struct! {
+    /// `setparams`: the contract account tunes the metagraph (bounds in `emission::params`).
     pub struct SetParams as "setparams" {
         /// Base units minted per block across the metagraph.
         pub emission_rate: u64,
         /// Smallest first subscription, in base units.
         pub min_stake: u64,
+        /// Largest self weight of an edge set, parts per million.
+        pub max_self_weight: u32,
+        /// Blocks without an emit after which anyone may evict a node.
+        pub max_idle: u64,
     }
 }
 
@@ -76,9 +113,11 @@ abi_struct! {
         pub port: u16,
         /// Staked base units.
         pub stake: u64,
-        /// Block slot of the last emit (or of the subscription).
+        /// Block slot of the last emit (or of the subscription): the idle clock.
         pub last_emit: u64,
-        /// Last validated edge set, self first.
+        /// The node's shares of the stake pool (`total_stake + unsettled`).
+        pub shares: U128,
+        /// The edge set in force, self first: it carries the next settlement's emission.
         pub edges: Vec<Edge<Name>>,
     }
 }
@@ -103,12 +142,23 @@ abi_struct! {
         pub total_stake: u64,
         /// Sum of all residuals (minted, not yet credited to a stake).
         pub outstanding: u64,
-        /// All emission ever minted.
+        /// All emission ever minted (settled into residuals and added to the supply).
         pub minted: u64,
-        /// Base units minted per block.
+        /// Issued by the accumulator, not yet settled by its owners (plus rounding dust):
+        /// `minted + unsettled` is everything issued.
+        pub unsettled: u64,
+        /// Sum of all nodes' shares: a share is worth `(total_stake + unsettled) / total_shares`.
+        pub total_shares: U128,
+        /// Block slot the emission was last issued up to.
+        pub acc_block: u64,
+        /// Base units issued per block while stake exists.
         pub emission_rate: u64,
         /// Smallest first subscription.
         pub min_stake: u64,
+        /// Largest self weight of an edge set, parts per million.
+        pub max_self_weight: u32,
+        /// Blocks without an emit after which anyone may evict a node.
+        pub max_idle: u64,
         /// The staked and emitted token.
         pub symbol: Symbol,
     }

@@ -1,5 +1,4 @@
 use super::*;
-use crate::accrual::accrue;
 use crate::fixed::mul_weight;
 
 fn e(to: u32, weight: u32) -> Edge<u32> {
@@ -28,50 +27,46 @@ fn subscribe_sets_self_edge_and_clock_and_enforces_min_stake() {
     l.subscribe(1, 100, 5).unwrap();
     assert_eq!(l.edges(&1), Some(&[e(1, WEIGHT_ONE)][..]));
     assert_eq!(l.last_emit(&1), Some(5));
-    // Re-subscribing settles at the old stake first (self-only edges keep it all), moves the
-    // clock, then adds stake (0 allowed); a second top-up in the same block accrues nothing.
+    // A top-up settles first (the sole staker gets every unit of blocks 5..9), then adds
+    // stake (0 allowed); the idle clock only moves on emit.
     l.subscribe(1, 0, 9).unwrap();
-    let settled = 100 + accrue(10_000, 4, 100, 100);
-    assert_eq!(l.stake(&1), Some(settled));
-    assert_eq!(l.last_emit(&1), Some(9));
+    assert_eq!(l.stake(&1), Some(100 + 4 * 10_000));
+    assert_eq!(l.last_emit(&1), Some(5));
     l.subscribe(1, 50, 9).unwrap();
-    assert_eq!(l.stake(&1), Some(settled + 50));
-    assert_eq!(l.total_stake(), settled + 50);
+    assert_eq!(l.stake(&1), Some(100 + 40_000 + 50));
+    assert_eq!(l.total_stake(), 40_150);
     assert_eq!(l.deposited(), 150);
+    assert_eq!(l.minted() + l.unsettled(), 40_000);
     l.check().unwrap();
 }
 
 #[test]
-fn emit_accrues_with_pre_push_stake_then_pushes_one_hop() {
+fn emit_pushes_the_interval_along_the_stored_edges_then_stores_the_new_set() {
     let mut l = three_nodes();
     let edges = [e(2, 500_000), e(1, 300_000), e(3, 200_000)];
+    // The interval 0..4 was under the stored self-only set: node 2 keeps all of it.
     let r = l.emit(&2, &edges, 4).unwrap();
-    let accrued = accrue(10_000, 4, 3_000, 10_000);
-    assert_eq!(r.accrued, accrued);
-    assert_eq!(r.pushed, accrued);
-    assert_eq!(
-        r.forwarded,
-        mul_weight(accrued, 300_000) + mul_weight(accrued, 200_000)
-    );
-    assert_eq!(r.kept + r.forwarded, accrued);
-    assert_eq!(r.edge_visits, 3);
-    assert_eq!(l.stake(&2), Some(3_000 + r.kept));
-    assert_eq!(l.residual(&1), Some(mul_weight(accrued, 300_000)));
-    assert_eq!(l.residual(&3), Some(mul_weight(accrued, 200_000)));
-    assert_eq!(l.residual(&2), Some(0));
-    assert_eq!(l.minted(), accrued);
-    assert_eq!(l.outstanding(), r.forwarded);
+    assert_eq!(r.accrued, 4 * 10_000 * 3_000 / 10_000);
+    assert_eq!((r.kept, r.forwarded, r.edge_visits), (r.accrued, 0, 1));
     assert_eq!(l.edges(&2), Some(&edges[..]));
     assert_eq!(l.last_emit(&2), Some(4));
-    l.check().unwrap();
-
-    // Node 1 now pushes its received residual together with its own accrual.
-    let before = l.residual(&1).unwrap();
-    let total = l.total_stake();
-    let r1 = l.emit(&1, &[e(1, WEIGHT_ONE)], 4).unwrap();
-    assert_eq!(r1.accrued, accrue(10_000, 4, 1_000, total));
-    assert_eq!(r1.pushed, before + r1.accrued);
-    assert_eq!(r1.kept, r1.pushed);
+    // Again in the same block: nothing accrued, nothing moves.
+    let again = l.emit(&2, &[e(2, WEIGHT_ONE)], 4).unwrap();
+    assert_eq!((again.accrued, again.pushed), (0, 0));
+    l.emit(&2, &edges, 4).unwrap();
+    // The next interval follows the set now in force.
+    // Unsettled emission compounds: node 2 holds 15 000 of the pool's 50 000 (stakes
+    // 10 000 plus 40 000 issued), so it is owed 30 % of the next 40 000.
+    assert_eq!(l.stake(&2), Some(15_000));
+    let r = l.emit(&2, &[e(2, WEIGHT_ONE)], 8).unwrap();
+    assert!(r.accrued.abs_diff(12_000) <= 1, "{}", r.accrued);
+    assert_eq!(
+        r.forwarded,
+        mul_weight(r.accrued, 300_000) + mul_weight(r.accrued, 200_000)
+    );
+    assert_eq!(l.residual(&1), Some(mul_weight(r.accrued, 300_000)));
+    assert_eq!(l.residual(&3), Some(mul_weight(r.accrued, 200_000)));
+    assert_eq!(l.residual(&2), Some(0));
     l.check().unwrap();
 }
 
@@ -96,6 +91,19 @@ fn emit_rejects_bad_callers_and_edge_sets_without_changing_state() {
         Err(LedgerError::Edge(EdgeError::FixedSumOff { sum: 500_000 }))
     );
     assert_eq!(l, snapshot);
+    let params = Params {
+        max_self_weight: 900_000,
+        ..*l.params()
+    };
+    l.set_params(params, 0).unwrap();
+    assert_eq!(
+        l.emit(&1, &[e(1, WEIGHT_ONE)], 3),
+        Err(LedgerError::Edge(EdgeError::SelfWeightTooLarge {
+            weight: WEIGHT_ONE,
+            max: 900_000
+        }))
+    );
+    l.emit(&1, &[e(1, 900_000), e(2, 100_000)], 3).unwrap();
 }
 
 #[test]
@@ -110,10 +118,10 @@ fn a_block_in_the_past_accrues_nothing_and_keeps_the_clock() {
 #[test]
 fn unsubscribe_settles_returns_stake_and_keeps_shares_of_gone_targets() {
     let mut l = three_nodes();
-    l.emit(&1, &[e(1, 400_000), e(2, 300_000), e(3, 300_000)], 2)
+    l.emit(&1, &[e(1, 400_000), e(2, 300_000), e(3, 300_000)], 0)
         .unwrap();
-    // Give node 1 a pending residual from node 3.
-    l.emit(&3, &[e(3, 500_000), e(1, 500_000)], 2).unwrap();
+    l.emit(&3, &[e(3, 500_000), e(1, 500_000)], 0).unwrap();
+    // Node 3's interval 0..2 goes half to node 1's residual.
     let returned3 = l.unsubscribe(&3, 2).unwrap();
     assert!(!l.is_subscribed(&3));
     assert_eq!(l.returned(), returned3);
@@ -122,15 +130,14 @@ fn unsubscribe_settles_returns_stake_and_keeps_shares_of_gone_targets() {
     let pending = l.residual(&1).unwrap();
     assert!(pending > 0);
     let stake = l.stake(&1).unwrap();
-    let total = l.total_stake();
     let residual2 = l.residual(&2).unwrap();
-    let accrued = accrue(10_000, 3, stake, total);
-    let pushed = pending + accrued;
-    let to2 = mul_weight(pushed, 300_000);
     let returned = l.unsubscribe(&1, 5).unwrap();
-    // The share for node 3 (gone) stays with node 1; node 2 still gets its share.
-    assert_eq!(returned, stake + pushed - to2);
-    assert_eq!(l.residual(&2), Some(residual2 + to2));
+    // Everything node 1 pushed either came back with its stake or went to node 2: the share
+    // for node 3 (gone) stays with node 1; node 2 gets exactly its 30 %.
+    let to2 = l.residual(&2).unwrap() - residual2;
+    let pushed = returned - stake + to2;
+    assert!(pushed > pending, "the interval 0..5 accrued too");
+    assert_eq!(to2, mul_weight(pushed, 300_000));
     assert_eq!(l.unsubscribe(&1, 5), Err(LedgerError::NotSubscribed));
     l.check().unwrap();
     assert_eq!(
@@ -140,17 +147,85 @@ fn unsubscribe_settles_returns_stake_and_keeps_shares_of_gone_targets() {
 }
 
 #[test]
-fn overflowing_operations_are_refused_before_any_change() {
+fn the_cap_of_the_counters_limits_issue_and_refuses_overflowing_deposits() {
     let mut l = Ledger::new(u64::MAX, 0);
     l.subscribe(1, u64::MAX - 10, 0).unwrap();
-    assert_eq!(l.subscribe(2, 11, 0), Err(LedgerError::Overflow));
     let snapshot = l.clone();
-    assert_eq!(
-        l.emit(&1, &[e(1, WEIGHT_ONE)], 5),
-        Err(LedgerError::Overflow)
-    );
+    assert_eq!(l.subscribe(2, 11, 0), Err(LedgerError::Overflow));
     assert_eq!(l, snapshot);
+    let r = l.emit(&1, &[e(1, WEIGHT_ONE)], 5).unwrap();
+    assert_eq!(
+        l.minted() + l.unsettled(),
+        10,
+        "only the 10 units of room are issued"
+    );
+    assert!(
+        r.accrued >= 9,
+        "the claim loses less than one unit to rounding"
+    );
+    let r = l.emit(&1, &[e(1, WEIGHT_ONE)], 9).unwrap();
+    assert_eq!(r.accrued, 0);
     l.check().unwrap();
+}
+
+#[test]
+fn evict_needs_max_idle_blocks_and_returns_the_stake() {
+    let mut l = three_nodes();
+    let max_idle = l.params().max_idle;
+    l.emit(&1, &[e(1, 500_000), e(2, 500_000)], 10).unwrap();
+    assert_eq!(
+        l.evict(&1, 10 + max_idle - 1),
+        Err(LedgerError::NotIdle {
+            idle: max_idle - 1,
+            max_idle
+        })
+    );
+    let before = l.stake(&1).unwrap();
+    let returned = l.evict(&1, 10 + max_idle).unwrap();
+    assert!(returned > before, "the idle interval was settled first");
+    assert!(!l.is_subscribed(&1));
+    assert_eq!(l.evict(&1, 10 + max_idle), Err(LedgerError::NotSubscribed));
+    l.check().unwrap();
+}
+
+#[test]
+fn settle_cranks_residual_along_stored_edges_without_touching_the_clock() {
+    let mut l = three_nodes();
+    l.emit(&1, &[e(1, 500_000), e(2, 500_000)], 0).unwrap();
+    l.emit(&2, &[e(2, 500_000), e(3, 500_000)], 0).unwrap();
+    l.emit(&1, &[e(1, 500_000), e(2, 500_000)], 6).unwrap();
+    let pending = l.residual(&2).unwrap();
+    assert!(pending > 0);
+    let r = l.settle(&2, 6).unwrap();
+    assert_eq!(r.pushed, pending + r.accrued);
+    assert_eq!(l.residual(&2), Some(0));
+    assert_eq!(l.last_emit(&2), Some(0));
+    assert_eq!(l.settle(&9, 6), Err(LedgerError::NotSubscribed));
+    l.check().unwrap();
+}
+
+#[test]
+fn set_params_is_never_retroactive_and_checks_bounds() {
+    let mut l = three_nodes();
+    let doubled = Params {
+        emission_rate: 20_000,
+        ..*l.params()
+    };
+    l.set_params(doubled, 10).unwrap();
+    l.unsubscribe(&1, 20).unwrap();
+    l.unsubscribe(&2, 20).unwrap();
+    l.unsubscribe(&3, 20).unwrap();
+    // 10 blocks at the old rate, 10 at the new one; only rounding dust is unclaimed.
+    assert_eq!(l.minted() + l.unsettled(), 10 * 10_000 + 10 * 20_000);
+    assert!(l.unsettled() <= 3);
+    let bad = Params {
+        min_stake: 0,
+        ..doubled
+    };
+    assert_eq!(
+        l.set_params(bad, 30),
+        Err(LedgerError::Param(ParamError::MinStakeOutOfRange))
+    );
 }
 
 #[test]

@@ -19,7 +19,8 @@ pub struct LedgerNetwork<'g> {
 }
 
 impl<'g> LedgerNetwork<'g> {
-    /// Subscribes node `i` with `stake[i]` units (`* scale` base units) at block 0; mints
+    /// Subscribes node `i` with `stake[i]` units (`* scale` base units) and stores its edge
+    /// set at block 0; mints
     /// `rate` units per block. Fails on overflow of the ledger's counters.
     pub fn new(
         graph: &'g Graph,
@@ -30,6 +31,11 @@ impl<'g> LedgerNetwork<'g> {
         let mut ledger = Ledger::new(to_base(rate, scale), 0);
         for (i, s) in stake.iter().enumerate() {
             ledger.subscribe(i, to_base(*s, scale), 0)?;
+        }
+        // Store every node's edge set at block 0 (accrues nothing): the emission of block 1
+        // on is pushed along the graph's edges, the set in force.
+        for i in 0..graph.len() {
+            ledger.emit(&i, graph.edges(i), 0)?;
         }
         Ok(LedgerNetwork {
             graph,

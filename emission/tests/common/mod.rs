@@ -75,11 +75,16 @@ pub fn graph_and_stakes(
     })
 }
 
-/// A ledger with every node of `graph` subscribed at block 0 with `stakes`.
-pub fn subscribed(rate: u64, stakes: &[u64]) -> Ledger<usize> {
+/// A ledger with every node of `graph` subscribed at block 0 with `stakes`, each node's
+/// graph edge set stored at block 0 (an emit that accrues nothing), so it is in force from
+/// the first block on.
+pub fn subscribed(rate: u64, graph: &Graph, stakes: &[u64]) -> Ledger<usize> {
     let mut ledger = Ledger::new(rate, 0);
     for (i, s) in stakes.iter().enumerate() {
         ledger.subscribe(i, *s, 0).unwrap();
+    }
+    for i in 0..stakes.len() {
+        ledger.emit(&i, graph.edges(i), 0).unwrap();
     }
     ledger
 }

@@ -166,6 +166,17 @@ pub fn as_u64(v: &Value) -> u64 {
     }
 }
 
+/// A table `uint128`, which nodeos prints as a decimal string (or a number when small).
+pub fn as_u128(v: &Value) -> u128 {
+    match v {
+        Value::Number(n) => n.as_u64().expect("u128 number").into(),
+        Value::String(s) => s
+            .parse()
+            .unwrap_or_else(|e| panic!("not a uint128: {s:?}: {e}")),
+        other => panic!("not a u128: {other}"),
+    }
+}
+
 /// The block slot the contract saw for a transaction: `block_time / 0.5 s` from its trace.
 pub fn block_slot(trace: &Value) -> u64 {
     let time = trace["processed"]["block_time"]

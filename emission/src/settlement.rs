@@ -1,0 +1,441 @@
+//! The one settlement: time-weighted, compounding accrual through a global stake-share pool,
+//! and the residual push along the edges in force, written once and run by both the contract
+//! (over its tables) and the in-memory [`Ledger`](crate::ledger::Ledger), through the small
+//! [`Store`] trait.
+//!
+//! # The accumulator: a share pool
+//!
+//! The pool's value is `V = total_stake + unsettled`: every stake plus the emission issued to
+//! it and not yet settled. Each node holds `shares` of it; the global row holds
+//! `total_shares`. Before anything changes `total_stake`, the shares or the rate, [`advance`]
+//! issues `min(rate * (block - acc_block), room)` into `unsettled` (O(1), no scan). That raises
+//! the value of every share at once, so a node's position is worth
+//! `shares * V / total_shares` at any time and what it is owed is that value minus its settled
+//! stake. This is the reward-per-stake accumulator in multiplicative form (the price of a
+//! share, `V / total_shares`, is the accumulator): emission accrues to each node in proportion
+//! to its stake INCLUDING what it has accrued and not yet settled, exactly as if every node
+//! compounded every block, as the matrix model does. Hence settling often or rarely, in one
+//! account or many, earns the same, up to rounding.
+//!
+//! When a node settles (or joins, tops up, leaves) its shares are re-priced at the other
+//! nodes' price, `shares' = new_stake * others_shares / others_value`, which leaves every
+//! other position's value unchanged. The first position of an empty pool gets
+//! `stake << SHARE_SHIFT` shares.
+//!
+//! Why 2^32 shares per base unit: a re-price rounds down by less than one share, i.e. by less
+//! than `price / 2^32` base units, where the price starts at 1 and grows only with the
+//! network's compounded emission (it returns to 1 when the metagraph empties). Products
+//! (`shares * V`, up to 2^160) are formed in 192 bits by [`mul_div`], so nothing overflows.
+//!
+//! Rounding bound: `minted + unsettled == rate * blocks` (blocks during which a position existed,
+//! below the supply cap) holds EXACTLY. A node's claim is rounded down by less than one base
+//! unit per settlement; what rounding leaves stays in `unsettled` and is worth more to every
+//! share (nothing is lost, nothing stranded), and `unsettled - sum(owed)` is below one base
+//! unit per position.
+//!
+//! While no position exists nothing is issued and `acc_block` still moves (no stake, no
+//! emission, nothing owed later). At the cap, `room` (the contract: `max_supply - supply -
+//! unsettled`) limits the issue, so settled emission never pushes supply past `max_supply`.
+//!
+//! # The push along the edges in force
+//!
+//! [`settle`] adds the claim to the node's residual and pushes the whole residual once along
+//! the edge set the CALLER passes, which is the stored one (the set that was in force while
+//! the emission accrued); `emit` stores its new set only afterwards. A second emit in the
+//! same block issues nothing (no block passed), claims at most the sub-unit rounding dust other
+//! re-prices left, and pushes only what arrived since, along the set the first emit stored:
+//! repeating or reordering emits in a block cannot move an interval's emission onto other
+//! edges.
+
+use crate::edges::Edge;
+use crate::residual_push::push;
+
+/// Shares per base unit of stake when a pool starts (a share's price is then 2^-32).
+pub const SHARE_SHIFT: u32 = 32;
+
+/// The global numbers the settlement reads and writes (the contract's `global` row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pool {
+    /// Sum of all settled stakes.
+    pub total_stake: u64,
+    /// Sum of all residuals: settled emission not yet credited to a stake.
+    pub outstanding: u64,
+    /// All emission settled into residuals (and, on chain, added to the supply).
+    pub minted: u64,
+    /// Emission issued and not yet settled by its owners: `minted + unsettled` is all issued.
+    pub unsettled: u64,
+    /// Sum of all positions' shares of `total_stake + unsettled`.
+    pub total_shares: u128,
+    /// Block the pool was last advanced to.
+    pub acc_block: u64,
+    /// Base units issued per block while a position exists.
+    pub emission_rate: u64,
+}
+
+/// A node's accrual state: its settled stake and its shares of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    /// Settled staked base units (grows with every kept share).
+    pub stake: u64,
+    /// Shares of the pool's value (stake plus unsettled emission).
+    pub shares: u128,
+}
+
+/// Why a settlement could not run; on chain it aborts the transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettleError {
+    /// A counter would overflow `u64`.
+    Overflow,
+    /// The node being settled has no residual row.
+    MissingResidual,
+    /// A counter would go below zero (a broken invariant, never expected).
+    Underflow,
+}
+
+impl SettleError {
+    /// The fixed message the contract aborts with.
+    pub const fn message(&self) -> &'static str {
+        match self {
+            SettleError::Overflow => "amount overflow",
+            SettleError::MissingResidual => "residual row missing",
+            SettleError::Underflow => "settlement underflow",
+        }
+    }
+
+    /// Every message of this type (the documented list is checked against it).
+    pub const MESSAGES: [&'static str; 3] = [
+        SettleError::Overflow.message(),
+        SettleError::MissingResidual.message(),
+        SettleError::Underflow.message(),
+    ];
+}
+
+/// Where residuals live and how new emission becomes supply: the contract's tables or the
+/// ledger's map. The settlement touches nothing else.
+pub trait Store<Id> {
+    /// The store's error, which every settlement error converts into.
+    type Error: From<SettleError>;
+    /// The node's residual, `None` when it is not subscribed.
+    fn residual(&mut self, id: &Id) -> Result<Option<u64>, Self::Error>;
+    /// Overwrites the residual of a subscribed node.
+    fn set_residual(&mut self, id: &Id, residual: u64) -> Result<(), Self::Error>;
+    /// The most the pool may issue now (supply cap minus what is already owed).
+    fn mint_room(&mut self, pool: &Pool) -> Result<u64, Self::Error>;
+    /// Records `amount` of settled emission as new supply.
+    fn mint(&mut self, amount: u64) -> Result<(), Self::Error>;
+}
+
+/// What one settlement did, for reports, tests and work counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Settlement {
+    /// Emission the node claimed from the pool (newly minted).
+    pub accrued: u64,
+    /// The residual pushed (accrued plus what was pending).
+    pub pushed: u64,
+    /// The part credited to the node's stake.
+    pub kept: u64,
+    /// The part added to neighbours' residuals.
+    pub forwarded: u64,
+    /// Edges visited (the edge set's length): the work of this settlement.
+    pub edge_visits: usize,
+}
+
+/// `floor(a * b / c)` with a 192-bit product; `None` when `c == 0` or the quotient needs more
+/// than 128 bits.
+pub fn mul_div(a: u128, b: u64, c: u128) -> Option<u128> {
+    if c == 0 {
+        return None;
+    }
+    let p0 = (a as u64 as u128) * b as u128;
+    let p1 = (a >> 64) * b as u128;
+    let lo = p0.wrapping_add(p1 << 64);
+    let hi = (p1 >> 64) + (lo < p0) as u128;
+    if hi >= c {
+        return None;
+    }
+    // Long division of (hi, lo) by c, one bit of `lo` at a time; `r < c` throughout.
+    let mut r = hi;
+    let mut q = 0u128;
+    for i in (0..128).rev() {
+        let carry = r >> 127;
+        r = (r << 1) | ((lo >> i) & 1);
+        q <<= 1;
+        if carry == 1 || r >= c {
+            r = r.wrapping_sub(c);
+            q |= 1;
+        }
+    }
+    Some(q)
+}
+
+/// The pool's value: settled stake plus unsettled emission.
+fn value_of_pool(pool: &Pool) -> u64 {
+    pool.total_stake.saturating_add(pool.unsettled)
+}
+
+/// Issues the emission of the blocks up to `block` (a block in the past does nothing);
+/// returns what it issued.
+pub fn advance<Id, S: Store<Id>>(
+    store: &mut S,
+    pool: &mut Pool,
+    block: u64,
+) -> Result<u64, S::Error> {
+    if block <= pool.acc_block {
+        return Ok(0);
+    }
+    let blocks = block - pool.acc_block;
+    pool.acc_block = block;
+    if pool.total_shares == 0 || pool.emission_rate == 0 {
+        return Ok(0);
+    }
+    let room = store.mint_room(pool)?;
+    let issued = pool.emission_rate.saturating_mul(blocks).min(room);
+    pool.unsettled = pool
+        .unsettled
+        .checked_add(issued)
+        .ok_or(SettleError::Overflow)?;
+    Ok(issued)
+}
+
+/// What `position` is owed now: its value minus its settled stake (never more than
+/// `unsettled`).
+pub fn owed(pool: &Pool, position: &Position) -> Result<u64, SettleError> {
+    if pool.total_shares == 0 || position.shares == 0 {
+        return Ok(0);
+    }
+    let value = mul_div(position.shares, value_of_pool(pool), pool.total_shares)
+        .ok_or(SettleError::Overflow)?;
+    let value = u64::try_from(value).map_err(|_| SettleError::Overflow)?;
+    Ok(value.saturating_sub(position.stake).min(pool.unsettled))
+}
+
+/// Sets `position`'s stake to `new_stake` and re-prices its shares at the other positions'
+/// price, leaving their value unchanged; keeps `total_stake` and `total_shares` in step.
+/// `position` must be settled (owed nothing) or new.
+pub fn reprice(
+    pool: &mut Pool,
+    position: &mut Position,
+    new_stake: u64,
+) -> Result<(), SettleError> {
+    let other_shares = pool
+        .total_shares
+        .checked_sub(position.shares)
+        .ok_or(SettleError::Underflow)?;
+    let other_value = value_of_pool(pool)
+        .checked_sub(position.stake)
+        .ok_or(SettleError::Underflow)?;
+    let shares = if other_shares == 0 || other_value == 0 {
+        (new_stake as u128) << SHARE_SHIFT
+    } else {
+        mul_div(other_shares, new_stake, other_value as u128).ok_or(SettleError::Overflow)?
+    };
+    pool.total_shares = other_shares
+        .checked_add(shares)
+        .ok_or(SettleError::Overflow)?;
+    pool.total_stake = (pool.total_stake - position.stake)
+        .checked_add(new_stake)
+        .ok_or(SettleError::Overflow)?;
+    position.stake = new_stake;
+    position.shares = shares;
+    Ok(())
+}
+
+/// Opens a position of `stake` at `block` (the pool advanced first): stake that arrives now
+/// earns nothing for the past and takes nothing from it.
+pub fn join<Id, S: Store<Id>>(
+    store: &mut S,
+    pool: &mut Pool,
+    stake: u64,
+    block: u64,
+) -> Result<Position, S::Error> {
+    advance(store, pool, block)?;
+    let mut position = Position::default();
+    reprice(pool, &mut position, stake)?;
+    Ok(position)
+}
+
+/// Settles node `id` at `block`: advances the pool, claims what the node is owed into its
+/// residual, and pushes the whole residual once along `edges` (the set in force, self first):
+/// the kept part joins `position.stake`, each forward goes to its target's residual, and a
+/// forward to a target that is no longer subscribed stays with the node. The caller stores
+/// `position` (and any new edge set) afterwards.
+pub fn settle<Id, S: Store<Id>>(
+    store: &mut S,
+    pool: &mut Pool,
+    id: &Id,
+    position: &mut Position,
+    edges: &[Edge<Id>],
+    block: u64,
+) -> Result<Settlement, S::Error> {
+    advance(store, pool, block)?;
+    let accrued = owed(pool, position)?;
+    let own = store.residual(id)?.ok_or(SettleError::MissingResidual)?;
+    pool.unsettled -= accrued;
+    pool.minted = checked(pool.minted.checked_add(accrued))?;
+    pool.outstanding = checked(pool.outstanding.checked_add(accrued))?;
+    if accrued > 0 {
+        store.mint(accrued)?;
+    }
+    let pushed = checked(own.checked_add(accrued))?;
+    let split = push(pushed, edges);
+    let mut kept = split.keep;
+    let mut forwarded = 0u64;
+    for (edge, &amount) in edges.iter().skip(1).zip(split.forwards.iter()) {
+        if amount == 0 {
+            continue;
+        }
+        match store.residual(&edge.to)? {
+            Some(residual) => {
+                store.set_residual(&edge.to, checked(residual.checked_add(amount))?)?;
+                forwarded += amount;
+            }
+            None => kept += amount,
+        }
+    }
+    store.set_residual(id, 0)?;
+    let new_stake = checked(position.stake.checked_add(kept))?;
+    reprice(pool, position, new_stake)?;
+    pool.outstanding = pool
+        .outstanding
+        .checked_sub(kept)
+        .ok_or(SettleError::Underflow)?;
+    Ok(Settlement {
+        accrued,
+        pushed,
+        kept,
+        forwarded,
+        edge_visits: edges.len(),
+    })
+}
+
+fn checked(value: Option<u64>) -> Result<u64, SettleError> {
+    value.ok_or(SettleError::Overflow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::WEIGHT_ONE;
+    use alloc::collections::BTreeMap;
+
+    /// A store over a map, with an optional cap on what may be issued.
+    struct Map {
+        residuals: BTreeMap<u8, u64>,
+        room: u64,
+        minted: u64,
+    }
+
+    impl Store<u8> for Map {
+        type Error = SettleError;
+        fn residual(&mut self, id: &u8) -> Result<Option<u64>, SettleError> {
+            Ok(self.residuals.get(id).copied())
+        }
+        fn set_residual(&mut self, id: &u8, residual: u64) -> Result<(), SettleError> {
+            self.residuals.insert(*id, residual);
+            Ok(())
+        }
+        fn mint_room(&mut self, pool: &Pool) -> Result<u64, SettleError> {
+            Ok(self.room.saturating_sub(self.minted + pool.unsettled))
+        }
+        fn mint(&mut self, amount: u64) -> Result<(), SettleError> {
+            self.minted += amount;
+            Ok(())
+        }
+    }
+
+    fn map(ids: &[u8], room: u64) -> Map {
+        Map {
+            residuals: ids.iter().map(|i| (*i, 0)).collect(),
+            room,
+            minted: 0,
+        }
+    }
+
+    fn pool(rate: u64) -> Pool {
+        Pool {
+            emission_rate: rate,
+            ..Pool::default()
+        }
+    }
+
+    fn self_only(id: u8) -> [Edge<u8>; 1] {
+        [Edge {
+            to: id,
+            weight: WEIGHT_ONE,
+        }]
+    }
+
+    #[test]
+    fn mul_div_is_exact_beyond_128_bits() {
+        assert_eq!(
+            mul_div(u128::MAX, u64::MAX, u128::MAX),
+            Some(u64::MAX as u128)
+        );
+        assert_eq!(mul_div(1 << 100, 1 << 40, 1 << 20), Some(1 << 120));
+        assert_eq!(mul_div(7, 3, 2), Some(10));
+        assert_eq!(mul_div(u128::MAX, 2, 1), None);
+        assert_eq!(mul_div(1, 1, 0), None);
+        for (a, b, c) in [
+            (12_345u128, 678u64, 91u128),
+            (1 << 90, 3, 7),
+            (u64::MAX as u128, 5, 3),
+        ] {
+            assert_eq!(mul_div(a, b, c), Some(a * b as u128 / c));
+        }
+    }
+
+    #[test]
+    fn no_position_issues_nothing_but_moves_the_clock() {
+        let mut store = map(&[], u64::MAX);
+        let mut p = pool(10_000);
+        assert_eq!(advance(&mut store, &mut p, 50), Ok(0));
+        assert_eq!((p.unsettled, p.acc_block), (0, 50));
+        assert_eq!(advance(&mut store, &mut p, 20), Ok(0));
+        assert_eq!(p.acc_block, 50, "the clock never rewinds");
+    }
+
+    #[test]
+    fn a_sole_staker_gets_every_unit_however_often_it_settles() {
+        for every in [1u64, 7, 100] {
+            let mut store = map(&[1], u64::MAX);
+            let mut p = pool(3);
+            let mut pos = join(&mut store, &mut p, 7, 0).unwrap();
+            let mut block = 0;
+            while block < 100 {
+                block += every.min(100 - block);
+                settle(&mut store, &mut p, &1, &mut pos, &self_only(1), block).unwrap();
+            }
+            assert_eq!(p.minted + p.unsettled, 300);
+            assert!(p.unsettled <= 1, "every {every}: {}", p.unsettled);
+            assert_eq!(pos.stake, 7 + p.minted);
+        }
+    }
+
+    #[test]
+    fn unsettled_emission_compounds_so_frequency_does_not_matter() {
+        // Two equal stakes; one settles every block, the other once: equal to a unit.
+        let mut store = map(&[1, 2], u64::MAX);
+        let mut p = pool(10_000);
+        let mut a = join(&mut store, &mut p, 400_000, 0).unwrap();
+        let mut b = join(&mut store, &mut p, 400_000, 0).unwrap();
+        for block in 1..=120 {
+            settle(&mut store, &mut p, &1, &mut a, &self_only(1), block).unwrap();
+        }
+        settle(&mut store, &mut p, &2, &mut b, &self_only(2), 120).unwrap();
+        assert_eq!(p.minted + p.unsettled, 1_200_000);
+        let (ga, gb) = (a.stake - 400_000, b.stake - 400_000);
+        assert!(ga.abs_diff(gb) <= 120, "{ga} vs {gb}");
+    }
+
+    #[test]
+    fn the_cap_limits_issue() {
+        let mut store = map(&[1], 25);
+        let mut p = pool(10);
+        let mut pos = join(&mut store, &mut p, 5, 0).unwrap();
+        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 10).unwrap();
+        assert_eq!(s.accrued + p.unsettled, 25);
+        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 20).unwrap();
+        assert!(s.accrued <= 1);
+        assert_eq!(p.minted + p.unsettled, 25);
+    }
+}

@@ -1,0 +1,243 @@
+//! The four properties of the time-weighted accrual (docs/emission.md), on random graphs and
+//! schedules:
+//! 1. everything issued over any window is `rate * blocks` (while stake exists), split exactly
+//!    into `minted` and the visible `unsettled`, of which every node's claim is a part;
+//! 2. every block's issue is split in proportion to each position's value (its stake plus its
+//!    unsettled emission), whenever and however often it settles: emitting every block earns
+//!    what emitting once earns, up to rounding;
+//! 3. k accounts holding s/k earn what one account holding s earns, unsubscribe/resubscribe
+//!    churn inside a block included, up to rounding;
+//! 4. stake that arrives at block t earns nothing before t and takes nothing from anyone
+//!    before t (up to one unit of rounding per settlement).
+
+mod common;
+
+use emission::fixed::WEIGHT_ONE;
+use emission::graph::Graph;
+use emission::ledger::Ledger;
+use emission::Edge;
+use proptest::prelude::*;
+
+fn self_only(id: usize) -> Vec<Edge<usize>> {
+    vec![Edge {
+        to: id,
+        weight: WEIGHT_ONE,
+    }]
+}
+
+/// One step of a random schedule: who acts, how, after how many blocks.
+#[derive(Debug, Clone)]
+struct Step {
+    node: usize,
+    kind: u8,
+    advance: u64,
+}
+
+fn steps(n: usize) -> impl Strategy<Value = Vec<Step>> {
+    proptest::collection::vec(
+        (0..n, 0u8..10, 0u64..6).prop_map(|(node, kind, advance)| Step {
+            node,
+            kind,
+            advance,
+        }),
+        1..60,
+    )
+}
+
+/// Emits node `i`'s graph edges when every target is subscribed, else its self edge.
+fn edges_for(ledger: &Ledger<usize>, graph: &Graph, i: usize) -> Vec<Edge<usize>> {
+    let set = graph.edges(i);
+    if set.iter().all(|e| ledger.is_subscribed(&e.to)) {
+        set.to_vec()
+    } else {
+        self_only(i)
+    }
+}
+
+proptest! {
+    #![proptest_config(common::config("proptest-regressions/accrual_properties.txt", 96))]
+
+    /// Properties 1 and 2: exact issue per window, claims equal to the time-weighted share.
+    #[test]
+    fn issue_is_rate_times_blocks_and_claims_are_time_weighted_shares(
+        (graph, stakes) in common::graph_and_stakes(8, 4),
+        rate in 1u64..10_000_000,
+        schedule in steps(8),
+    ) {
+        let n = graph.len();
+        let mut ledger = common::subscribed(rate, &graph, &stakes);
+        let mut block = 0u64;
+        let mut issued = 0u128;
+        let mut expected = vec![0f64; n];
+        let mut claimed = vec![0u64; n];
+        let mut settles = vec![0u64; n];
+        let mut advances = 0u64;
+        let mut leavers = 0u64;
+        for step in schedule {
+            let i = step.node % n;
+            block += step.advance;
+            let subscribed = ledger.is_subscribed(&i);
+            let acts = subscribed || step.kind <= 1;
+            let from = ledger.pool().acc_block;
+            if acts && block > from && ledger.total_stake() > 0 {
+                // Positions are constant between two actions: the issue of the interval is
+                // split in proportion to each one's value (stake plus unsettled emission).
+                let pool = (ledger.total_stake() + ledger.unsettled()) as f64;
+                for (j, share) in expected.iter_mut().enumerate() {
+                    if let (Some(s), Some(o)) = (ledger.stake(&j), ledger.owed(&j)) {
+                        *share += (rate * (block - from)) as f64 * (s + o) as f64 / pool;
+                    }
+                }
+                issued += (rate * (block - from)) as u128;
+                advances += 1;
+            }
+            match step.kind {
+                0 if subscribed => {
+                    // Leave: settle (to see the claim), then unsubscribe in the same block.
+                    claimed[i] += ledger.settle(&i, block).unwrap().accrued;
+                    settles[i] += 1;
+                    ledger.unsubscribe(&i, block).unwrap();
+                    leavers += 1;
+                }
+                0 | 1 if !subscribed => ledger.subscribe(i, stakes[i], block).unwrap(),
+                1 => {
+                    // A top-up settles first: count that claim, then add stake.
+                    claimed[i] += ledger.settle(&i, block).unwrap().accrued;
+                    settles[i] += 1;
+                    ledger.subscribe(i, 1_000, block).unwrap();
+                }
+                2 if subscribed => {
+                    claimed[i] += ledger.settle(&i, block).unwrap().accrued;
+                    settles[i] += 1;
+                }
+                _ if subscribed => {
+                    let set = edges_for(&ledger, &graph, i);
+                    claimed[i] += ledger.emit(&i, &set, block).unwrap().accrued;
+                    settles[i] += 1;
+                }
+                _ => {}
+            }
+            // 1: issue is exact and visible; claims never exceed it; dust is bounded.
+            prop_assert_eq!(ledger.minted() as u128 + ledger.unsettled() as u128, issued);
+            prop_assert_eq!(ledger.check(), Ok(()));
+            let owed: u64 = (0..n).filter_map(|j| ledger.owed(&j)).sum();
+            prop_assert!(
+                ledger.unsettled().abs_diff(owed) <= n as u64 + leavers + advances,
+                "dust {} vs owed {} beyond the rounding bound", ledger.unsettled(), owed
+            );
+        }
+        // 2: every node's claims plus what it is owed are its time-weighted share.
+        for j in 0..n {
+            let total = claimed[j] + ledger.owed(&j).unwrap_or(0);
+            let slack = 2.0 * settles[j] as f64 + 2.0 * advances as f64 + 2.0 + expected[j] * 1e-9;
+            prop_assert!(
+                (total as f64 - expected[j]).abs() <= slack,
+                "node {}: claimed {} vs share {}", j, total, expected[j]
+            );
+        }
+    }
+
+    /// Property 2 directly: emitting every block vs once over the same window.
+    #[test]
+    fn emitting_every_block_earns_what_emitting_once_earns(
+        stakes in proptest::collection::vec(1_000_000u64..100_000_000, 3..6),
+        rate in 1u64..100_000,
+        blocks in 2u64..60,
+    ) {
+        let run = |every_block: bool| -> u64 {
+            let mut ledger: Ledger<usize> = Ledger::new(rate, 0);
+            for (i, s) in stakes.iter().enumerate() {
+                ledger.subscribe(i, *s, 0).unwrap();
+            }
+            for b in 1..=blocks {
+                if every_block || b == blocks {
+                    ledger.emit(&0, &self_only(0), b).unwrap();
+                }
+                if b % 7 == 0 || b == blocks {
+                    for j in 1..stakes.len() {
+                        ledger.emit(&j, &self_only(j), b).unwrap();
+                    }
+                }
+            }
+            ledger.stake(&0).unwrap() - stakes[0]
+        };
+        let often = run(true);
+        let once = run(false);
+        // Unsettled emission compounds like settled stake: only rounding differs (each
+        // settlement rounds down by less than one unit, each re-price by less than one).
+        prop_assert!(
+            often.abs_diff(once) <= 2 * blocks + 2,
+            "often {} once {}", often, once
+        );
+    }
+
+    /// Properties 3 and 4: splitting with churn gains nothing; late stake takes nothing.
+    #[test]
+    fn a_split_stake_with_churn_earns_what_one_stake_earns_and_late_stake_takes_nothing(
+        (graph, stakes) in common::graph_and_stakes(6, 3),
+        k in 2usize..6,
+        rate in 1u64..100_000,
+        churn in proptest::collection::vec(any::<bool>(), 20),
+        join_at in 1u64..20,
+        whale in 1_000_000u64..1_000_000_000,
+    ) {
+        let n = graph.len();
+        let attacker = n; // ids n.. are the attacker's accounts
+        let share = 1_000_000u64;
+        // One account with k * share, or k accounts with `share`, each settling on the same
+        // blocks; the split ones unsubscribe and resubscribe in some blocks (same block).
+        let run = |split: bool| -> (u64, Vec<u64>) {
+            let mut ledger = common::subscribed(rate, &graph, &stakes);
+            let accounts: Vec<usize> = if split { (0..k).map(|a| attacker + a).collect() } else { vec![attacker] };
+            for &a in &accounts {
+                ledger.subscribe(a, if split { share } else { share * k as u64 }, 0).unwrap();
+            }
+            let mut balance = 0u64;
+            for (b, &flip) in churn.iter().enumerate() {
+                let b = b as u64 + 1;
+                for i in 0..n {
+                    ledger.emit(&i, graph.edges(i), b).unwrap();
+                }
+                for &a in &accounts {
+                    if split && flip {
+                        let back = ledger.unsubscribe(&a, b).unwrap();
+                        ledger.subscribe(a, back, b).unwrap();
+                    } else {
+                        ledger.emit(&a, &self_only(a), b).unwrap();
+                    }
+                }
+            }
+            let end = churn.len() as u64 + 1;
+            for &a in &accounts {
+                balance += ledger.unsubscribe(&a, end).unwrap();
+            }
+            let others = (0..n).map(|i| ledger.settle(&i, end).unwrap().accrued).collect();
+            (balance, others)
+        };
+        let (one, _) = run(false);
+        let (many, _) = run(true);
+        let rounding = (2 * (k + n) * (churn.len() + 2)) as u64;
+        prop_assert!(
+            one.abs_diff(many) <= rounding,
+            "one account got {}, {} accounts {}", one, k, many
+        );
+
+        // 4: a whale joining at `join_at` changes nobody's claims for the blocks before it.
+        let before = |with_whale: bool| -> Result<Vec<u64>, TestCaseError> {
+            let mut ledger = common::subscribed(rate, &graph, &stakes);
+            if with_whale {
+                ledger.subscribe(attacker, whale, join_at).unwrap();
+                prop_assert_eq!(ledger.owed(&attacker), Some(0));
+            }
+            Ok((0..n).map(|i| ledger.settle(&i, join_at).unwrap().accrued).collect())
+        };
+        // Each settlement before a node's own re-prices the pool by less than a unit.
+        let (with, without) = (before(true)?, before(false)?);
+        for (a, b) in with.iter().zip(&without) {
+            prop_assert!(
+                a.abs_diff(*b) <= n as u64,
+                "with the whale {:?}, without {:?}", with, without
+            );
+        }
+    }
+}

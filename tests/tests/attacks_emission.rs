@@ -1,0 +1,304 @@
+//! Emission attacks on a real chain: the deployed WASM, real signed transactions, one action
+//! list per transaction where the attack needs it. Each attack runs against its own copy of
+//! the contract (its own token and metagraph) on one local chain, all four at once:
+//! - flash unsubscribe sybil: 4 accounts leave and rejoin in one transaction before the
+//!   honest node emits; the attacker's share stays 50 % and minted == rate x blocks;
+//! - emit-frequency race: emitting every block earns what emitting once earns;
+//! - whale dilution: a whale joining in the block a long-idle node emits takes nothing;
+//! - edge laundering: `emit(self-only)` then `emit(generous)` in one transaction still pays the
+//!   interval along the generous edges that were in force; anyone may `settle` a node, and
+//!   `evict` refuses a node that emitted within `max_idle` blocks.
+
+mod contract_support;
+
+use chain_client::contract as actions;
+use chain_client::{Action, Asset, Name, Symbol};
+use contract_support::{as_u64, balance_in, parse_asset, UNIT};
+use emission::fixed::{mul_weight, WEIGHT_ONE};
+use localnet::{contract_abi, contract_wasm, Localnet};
+use serde_json::Value;
+
+/// Base units the contract issues per block by default.
+const RATE: u64 = emission::params::DEFAULT_EMISSION_RATE;
+
+/// One copy of the contract on the shared chain.
+struct Deployment<'a> {
+    net: &'a Localnet,
+    contract: &'static str,
+    code: Name,
+    symbol: Symbol,
+}
+
+fn name(text: &str) -> Name {
+    text.parse().expect("account name")
+}
+
+impl<'a> Deployment<'a> {
+    /// Deploys the contract on `contract`, creates BIT there and funds `users` with `funds`.
+    fn new(
+        net: &'a Localnet,
+        wasm: &std::path::Path,
+        contract: &'static str,
+        users: &[&str],
+        funds: i64,
+    ) -> Self {
+        net.create_account(contract).expect("contract account");
+        net.deploy_contract(contract, wasm, &contract_abi())
+            .expect("deploy the contract");
+        bittensor_tests::funded(net, contract, users, funds as u64).expect("fund the users");
+        Deployment {
+            net,
+            contract,
+            code: name(contract),
+            symbol: Symbol::new(4, "BIT").expect("symbol"),
+        }
+    }
+
+    /// Pushes `actions` as one signed transaction; returns its trace.
+    fn tx(&self, actions: Vec<Action>) -> Value {
+        self.net
+            .push_actions(actions)
+            .unwrap_or_else(|e| panic!("{}: transaction refused: {e}", self.contract))
+    }
+
+    fn subscribe(&self, user: &str, stake: i64) -> Action {
+        let stake = Asset::new(stake, self.symbol);
+        actions::subscribe(self.code, name(user), "127.0.0.1", 9000, stake)
+    }
+
+    fn unsubscribe(&self, user: &str) -> Action {
+        actions::unsubscribe(self.code, name(user))
+    }
+
+    fn emit(&self, user: &str, edges: &[(&str, u32)]) -> Action {
+        let edges: Vec<(Name, u32)> = edges.iter().map(|(t, w)| (name(t), *w)).collect();
+        actions::emit(self.code, name(user), &edges)
+    }
+
+    fn rows(&self, scope: &str, table: &str) -> Vec<Value> {
+        self.net
+            .table(self.contract, scope, table)
+            .unwrap_or_else(|e| panic!("{}: reading {table}: {e}", self.contract))
+    }
+
+    fn global(&self) -> Value {
+        self.rows(self.contract, "global").remove(0)
+    }
+
+    fn node(&self, user: &str) -> Option<Value> {
+        self.rows(self.contract, "metagraph")
+            .into_iter()
+            .find(|r| r["user"] == user)
+    }
+
+    /// Balance plus stake plus pending residual of `user`, in base units.
+    fn holdings(&self, user: &str) -> i64 {
+        let stake = self.node(user).map_or(0, |n| as_u64(&n["stake"]) as i64);
+        let residual = self
+            .rows(self.contract, "residuals")
+            .into_iter()
+            .find(|r| r["user"] == user)
+            .map_or(0, |r| as_u64(&r["residual"]) as i64);
+        balance_in(&self.rows(user, "accounts")) + stake + residual
+    }
+
+    /// `stat.supply == balances + total_stake + outstanding` over `users` and the contract.
+    fn assert_conserved(&self, users: &[&str]) {
+        let g = self.global();
+        let supply = parse_asset(
+            self.rows("BIT", "stat")[0]["supply"]
+                .as_str()
+                .expect("supply"),
+        );
+        let mut balances: i64 = users
+            .iter()
+            .map(|u| balance_in(&self.rows(u, "accounts")))
+            .sum();
+        balances += balance_in(&self.rows(self.contract, "accounts"));
+        let held = balances as u64 + as_u64(&g["total_stake"]) + as_u64(&g["outstanding"]);
+        assert_eq!(supply as u64, held, "{}: supply conserved", self.contract);
+    }
+
+    /// Waits until the head block has advanced `n` blocks.
+    fn wait_blocks(&self, n: u64) {
+        let head = || as_u64(&self.net.get_info().expect("get_info")["head_block_num"]);
+        let target = head() + n;
+        while head() < target {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+/// The block slot a transaction ran in (`block_time / 0.5 s`).
+fn slot(trace: &Value) -> u64 {
+    let time = trace["block_time"].as_str().expect("trace has block_time");
+    let ms = chain_client::client::time::parse_block_time_ms(time).expect("block time");
+    ms / 500
+}
+
+/// Relative difference `|a - b| / b`.
+fn rel(a: i64, b: i64) -> f64 {
+    (a - b).abs() as f64 / b as f64
+}
+
+fn flash_sybil(d: &Deployment, funds: i64) {
+    let sybils = ["fsybila", "fsybilb", "fsybilc", "fsybild"];
+    let mut join = vec![d.subscribe("fhonest", 40 * UNIT)];
+    join.extend(sybils.iter().map(|s| d.subscribe(s, 10 * UNIT)));
+    let start = slot(&d.tx(join));
+    d.wait_blocks(20);
+    // One transaction: each sybil leaves (settling) and rejoins, then the honest node emits.
+    let mut flash: Vec<Action> = sybils.iter().map(|s| d.unsubscribe(s)).collect();
+    flash.extend(sybils.iter().map(|s| d.subscribe(s, 10 * UNIT)));
+    flash.push(d.emit("fhonest", &[("fhonest", WEIGHT_ONE)]));
+    let end = slot(&d.tx(flash));
+    let honest = d.holdings("fhonest") - funds;
+    let attacker: i64 = sybils.iter().map(|s| d.holdings(s) - funds).sum();
+    let share = attacker as f64 / (attacker + honest) as f64;
+    let g = d.global();
+    let (minted, unsettled) = (as_u64(&g["minted"]), as_u64(&g["unsettled"]));
+    let issued = RATE * (end - start);
+    eprintln!(
+        "flash sybil: {} blocks, attacker {attacker}, honest {honest}, share {:.5}, minted {minted} + unsettled {unsettled} = rate x blocks {issued}",
+        end - start,
+        share
+    );
+    assert!((share - 0.5).abs() <= 0.001, "attacker share {share}");
+    assert_eq!(
+        minted + unsettled,
+        issued,
+        "everything issued is minted or visible"
+    );
+    assert!(
+        unsettled <= 5,
+        "below one unit per position unsettled: {unsettled}"
+    );
+    let mut users = vec!["fhonest"];
+    users.extend(sybils);
+    d.assert_conserved(&users);
+}
+
+fn frequency_race(d: &Deployment, funds: i64) {
+    let start = slot(&d.tx(vec![
+        d.subscribe("fastnode", 40 * UNIT),
+        d.subscribe("slownode", 40 * UNIT),
+    ]));
+    let mut last = start;
+    while last < start + 40 {
+        let trace = d.tx(vec![d.emit("fastnode", &[("fastnode", WEIGHT_ONE)])]);
+        last = slot(&trace);
+        d.wait_blocks(1);
+    }
+    let end = slot(&d.tx(vec![
+        d.emit("fastnode", &[("fastnode", WEIGHT_ONE)]),
+        d.emit("slownode", &[("slownode", WEIGHT_ONE)]),
+    ]));
+    let fast = d.holdings("fastnode") - funds;
+    let slow = d.holdings("slownode") - funds;
+    eprintln!(
+        "frequency race: {} blocks, every block {fast}, once {slow}, {:+.4} %",
+        end - start,
+        100.0 * (fast - slow) as f64 / slow as f64
+    );
+    assert!(rel(fast, slow) <= 0.001, "fast {fast} vs slow {slow}");
+    assert_eq!(
+        fast + slow,
+        (RATE * (end - start)) as i64 - as_u64(&d.global()["unsettled"]) as i64
+    );
+    d.assert_conserved(&["fastnode", "slownode"]);
+}
+
+fn whale_dilution(d: &Deployment, funds: i64) {
+    let start = slot(&d.tx(vec![
+        d.subscribe("idlenode", 40 * UNIT),
+        d.subscribe("busynode", 40 * UNIT),
+    ]));
+    d.wait_blocks(20);
+    // The whale joins in the very block the long-idle node emits, then emits itself.
+    let whale_stake = 4_000 * UNIT;
+    let end = slot(&d.tx(vec![
+        d.subscribe("whalenode", whale_stake),
+        d.emit("idlenode", &[("idlenode", WEIGHT_ONE)]),
+        d.emit("busynode", &[("busynode", WEIGHT_ONE)]),
+        d.emit("whalenode", &[("whalenode", WEIGHT_ONE)]),
+    ]));
+    let idle = d.holdings("idlenode") - funds;
+    let busy = d.holdings("busynode") - funds;
+    let whale = d.holdings("whalenode") - funds;
+    eprintln!(
+        "whale dilution: {} blocks, idle {idle}, busy {busy}, whale {whale}",
+        end - start
+    );
+    assert_eq!(
+        whale, 0,
+        "the whale earns nothing for blocks before it arrived"
+    );
+    assert!(rel(idle, busy) <= 0.001, "idle {idle} vs busy {busy}");
+    let issued = (RATE * (end - start)) as i64;
+    assert!(
+        rel(idle + busy, issued) <= 0.001,
+        "the interval went to the stake that was there"
+    );
+    d.assert_conserved(&["idlenode", "busynode", "whalenode"]);
+}
+
+fn edge_laundering(d: &Deployment, funds: i64) {
+    let generous = [("laundera", 100_000), ("victimb", 900_000)];
+    d.tx(vec![
+        d.subscribe("laundera", 40 * UNIT),
+        d.subscribe("victimb", 40 * UNIT),
+    ]);
+    // Store the generous set: it is the one in force from now on.
+    d.tx(vec![d.emit("laundera", &generous)]);
+    d.wait_blocks(20);
+    let minted_before = as_u64(&d.global()["minted"]);
+    d.tx(vec![
+        d.emit("laundera", &[("laundera", WEIGHT_ONE)]),
+        d.emit("laundera", &generous),
+    ]);
+    let claimed = as_u64(&d.global()["minted"]) - minted_before;
+    let victim_residual = d.holdings("victimb") - funds;
+    let launderer = d.holdings("laundera") - funds;
+    eprintln!("edge laundering: claimed {claimed}, victim's residual {victim_residual}, launderer kept {launderer}");
+    assert!(claimed > 0);
+    assert_eq!(
+        victim_residual as u64,
+        mul_weight(claimed, 900_000),
+        "the interval went along the generous edges in force"
+    );
+    let stored = d.node("laundera").expect("launderer row")["edges"].clone();
+    assert_eq!(
+        stored[1]["to"], "victimb",
+        "the chain shows the set that carries the next interval"
+    );
+    d.assert_conserved(&["laundera", "victimb"]);
+}
+
+#[test]
+fn emission_attacks_gain_nothing_on_a_real_chain() {
+    let wasm = contract_wasm().expect("contract WASM");
+    let net = Localnet::start().expect("local chain");
+    let funds = 10_000 * UNIT;
+    let flash = Deployment::new(
+        &net,
+        &wasm,
+        "flashsybil",
+        &["fhonest", "fsybila", "fsybilb", "fsybilc", "fsybild"],
+        funds,
+    );
+    let race = Deployment::new(&net, &wasm, "freqrace", &["fastnode", "slownode"], funds);
+    let whale = Deployment::new(
+        &net,
+        &wasm,
+        "whaledil",
+        &["idlenode", "busynode", "whalenode"],
+        funds,
+    );
+    let launder = Deployment::new(&net, &wasm, "launder", &["laundera", "victimb"], funds);
+    std::thread::scope(|s| {
+        s.spawn(|| flash_sybil(&flash, funds));
+        s.spawn(|| frequency_race(&race, funds));
+        s.spawn(|| whale_dilution(&whale, funds));
+        s.spawn(|| edge_laundering(&launder, funds));
+    });
+}
