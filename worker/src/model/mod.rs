@@ -4,6 +4,7 @@
 //! peers' gradients. [`eval`] measures embedding quality and training throughput.
 
 mod adam;
+pub mod baseline;
 mod config;
 mod error;
 pub mod eval;
@@ -15,6 +16,8 @@ mod plain;
 mod remote;
 mod train;
 mod validate;
+pub mod vectors;
+pub mod w2v;
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,10 @@ use super::trainer::{train, TrainSettings};
 use crate::attribution::Attribution;
 use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
+use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec};
 use crate::model::{Model, ModelConfig};
+use crate::peer::codec::BackwardRequest;
+use crate::peer::{Endpoint, EndpointError, WireTensor};
 use crate::peer::client::PeerClient;
 use crate::peer::ratelimit::RateLimiter;
 use crate::peer::server::{serve, ServerContext};
@@ -127,4 +130,251 @@ pub async fn live_throughput(
         pairs_per_sec: (timed as usize * batch) as f64 / elapsed,
         peer_failures: stats.peer_failures,
     })
+}
+
+/// One row of [`vs_gensim`]: a trainer and its raw words per second.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeedRow {
+    /// What was measured.
+    pub name: String,
+    /// Raw corpus words per second (tokens x epochs / training seconds).
+    pub words_per_sec: f64,
+    /// Raw corpus words per CPU second of the trainer (all its threads).
+    pub words_per_cpu_sec: f64,
+}
+
+/// A word2vec model behind the peer protocol: serves `h(w)`, learns from gradients at the
+/// rate its owner last trained with.
+pub struct W2vEndpoint {
+    /// The model.
+    pub model: Mutex<PeerW2v>,
+    /// Rate of remote-gradient steps.
+    pub rate: f32,
+}
+
+impl Endpoint for W2vEndpoint {
+    fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError> {
+        let m = lock(&self.model);
+        let data = m
+            .serve(ids)
+            .map_err(|e| EndpointError::BadInput(e.to_string()))?;
+        Ok(WireTensor {
+            shape: vec![ids.len(), m.dim],
+            data,
+        })
+    }
+
+    fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError> {
+        lock(&self.model)
+            .apply_remote_grad(ids, &grad.data, self.rate)
+            .map_err(|e| EndpointError::BadInput(e.to_string()))
+    }
+
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({ "model": "word2vec" })
+    }
+}
+
+/// Upstream peers reached over HTTP/2: forward calls wait for the answer (a failed peer
+/// gives None, trained as zeros), backward calls are sent without waiting.
+pub struct HttpPeers {
+    /// The runtime the calls run on.
+    pub handle: tokio::runtime::Handle,
+    /// The client.
+    pub client: PeerClient,
+    /// Base URL per slot.
+    pub bases: Vec<String>,
+    /// Vector dimension.
+    pub dim: usize,
+    /// Forward calls that failed.
+    pub failures: u64,
+}
+
+impl PeerSource for HttpPeers {
+    fn forward(&mut self, slot: usize, ids: &[i64]) -> Option<Vec<f32>> {
+        let base = self.bases.get(slot)?;
+        match self
+            .handle
+            .block_on(self.client.forward(base, ids, self.dim))
+        {
+            Ok(t) => Some(t.data),
+            Err(e) => {
+                self.failures += 1;
+                tracing::warn!(slot, error = %e, "upstream peer failed; using zeros");
+                None
+            }
+        }
+    }
+
+    fn backward(&mut self, slot: usize, ids: &[i64], grad: &[f32], _alpha: f32) {
+        let Some(base) = self.bases.get(slot).cloned() else {
+            return;
+        };
+        let req = BackwardRequest {
+            ids: ids.to_vec(),
+            grad: WireTensor {
+                shape: vec![ids.len(), self.dim],
+                data: grad.to_vec(),
+            },
+        };
+        let client = self.client.clone();
+        self.handle.spawn(async move {
+            if let Err(e) = client.backward(&base, &req).await {
+                tracing::debug!(slot, error = %e, "backward to upstream peer failed");
+            }
+        });
+    }
+}
+
+/// In-process peers: each slot is another model, called directly.
+pub struct LocalPeers<'a> {
+    /// The upstream models.
+    pub models: Vec<&'a mut PeerW2v>,
+    /// Scale of the gradients they receive (times the caller's rate).
+    pub scale: f32,
+}
+
+impl PeerSource for LocalPeers<'_> {
+    fn forward(&mut self, slot: usize, ids: &[i64]) -> Option<Vec<f32>> {
+        self.models.get(slot)?.serve(ids).ok()
+    }
+
+    fn backward(&mut self, slot: usize, ids: &[i64], grad: &[f32], alpha: f32) {
+        if let Some(m) = self.models.get_mut(slot) {
+            let _ = m.apply_remote_grad(ids, grad, alpha * self.scale);
+        }
+    }
+}
+
+/// Starts `k` word2vec peer servers on loopback (models of `counts` with `params`, seeds
+/// after `params.seed`); returns their base URLs.
+async fn start_w2v_peers(
+    counts: &[u64],
+    params: &W2vParams,
+    k: usize,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<String>> {
+    let mut bases = Vec::new();
+    for i in 0..k {
+        let p = W2vParams {
+            seed: params.seed + 1 + i as u64,
+            ..params.clone()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let ctx = Arc::new(ServerContext {
+            endpoint: Arc::new(W2vEndpoint {
+                model: Mutex::new(PeerW2v::new(counts, &p, 0)?),
+                rate: params.alpha as f32,
+            }),
+            limits: Limits::default(),
+            max_body: 16 << 20,
+            limiter: RateLimiter::new(1e9, 1e9),
+            counters: Default::default(),
+        });
+        tokio::spawn(serve(listener, ctx, stop.clone()));
+        bases.push(format!("http://{addr}"));
+    }
+    Ok(bases)
+}
+
+/// Words per second of gensim, fastText (if installed) and this project's trainers on one
+/// corpus with the same settings, measured one after the other in this run.
+pub fn vs_gensim(
+    corpus_path: &std::path::Path,
+    params: &W2vParams,
+    peers: usize,
+    python: &std::path::Path,
+) -> anyhow::Result<Vec<SpeedRow>> {
+    use anyhow::Context;
+    let corpus = Corpus::load_with(corpus_path, params.min_count, usize::MAX)
+        .with_context(|| format!("loading {}", corpus_path.display()))?;
+    let counts = corpus.vocab.counts().to_vec();
+    tracing::info!(
+        tokens = corpus.ids.len(),
+        vocab = counts.len() - 1,
+        "corpus loaded"
+    );
+    let tmp = tempdir()?;
+    let mut rows = Vec::new();
+    let row = |name: &str, wall: f64, cpu: f64| SpeedRow {
+        name: name.into(),
+        words_per_sec: wall,
+        words_per_cpu_sec: cpu,
+    };
+
+    tracing::info!("training gensim Word2Vec (1 worker)");
+    let g = crate::model::baseline::gensim(python, corpus_path, params, &tmp.join("gensim.txt"))?;
+    rows.push(row("gensim 4.4 Word2Vec, sg, 1 worker", g.words_per_sec(), g.words_per_cpu_sec()));
+    if crate::model::baseline::fasttext_available() {
+        tracing::info!("training fastText skipgram (1 thread)");
+        let words = (corpus.ids.len() * params.epochs) as u64;
+        let f = crate::model::baseline::fasttext(corpus_path, params, words, &tmp.join("ft"))?;
+        rows.push(row("fastText skipgram -minn 0 -maxn 0, 1 thread", f.words_per_sec(), f.words_per_cpu_sec()));
+    }
+
+    tracing::info!("training the plain word2vec core");
+    let mut plain = Word2Vec::new(&counts, params)?;
+    let r = fit(&mut plain, &corpus.ids, &counts, params)?;
+    rows.push(row("ours: plain word2vec core", r.words_per_sec(), r.words_per_cpu_sec()));
+
+    tracing::info!("training the peer-aware core, no peers");
+    let mut alone = PeerW2v::new(&counts, params, 0)?;
+    let mut none = LocalPeers {
+        models: vec![],
+        scale: 1.0,
+    };
+    let r = fit_peered(&mut alone, &corpus.ids, &counts, params, &mut none)?;
+    rows.push(row("ours: peer-aware core, 0 peers", r.words_per_sec(), r.words_per_cpu_sec()));
+
+    if peers > 0 {
+        tracing::info!(peers, "training the peer-aware core with in-process peers");
+        let mut ups: Vec<PeerW2v> = (0..peers)
+            .map(|i| {
+                let p = W2vParams {
+                    seed: params.seed + 1 + i as u64,
+                    ..params.clone()
+                };
+                PeerW2v::new(&counts, &p, 0)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut me = PeerW2v::new(&counts, params, peers)?;
+        let mut local = LocalPeers {
+            models: ups.iter_mut().collect(),
+            scale: 1.0,
+        };
+        let r = fit_peered(&mut me, &corpus.ids, &counts, params, &mut local)?;
+        rows.push(row(&format!("ours: peer-aware core, {peers} in-process peers"), r.words_per_sec(), r.words_per_cpu_sec()));
+
+        tracing::info!(peers, "training the peer-aware core with live HTTP/2 peers");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let (stop_tx, stop) = watch::channel(false);
+        let bases = rt.block_on(start_w2v_peers(&counts, params, peers, stop))?;
+        let mut http = HttpPeers {
+            handle: rt.handle().clone(),
+            client: PeerClient::new(Duration::from_secs(10), Limits::default()),
+            bases,
+            dim: params.dim,
+            failures: 0,
+        };
+        let mut me = PeerW2v::new(&counts, params, peers)?;
+        let r = fit_peered(&mut me, &corpus.ids, &counts, params, &mut http)?;
+        let _ = stop_tx.send(true);
+        if http.failures > 0 {
+            tracing::warn!(failures = http.failures, "peer calls failed during the run");
+        }
+        rows.push(row(&format!("ours: peer-aware core, {peers} live HTTP/2 peers"), r.words_per_sec(), r.words_per_cpu_sec()));
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(rows)
+}
+
+/// A fresh temporary directory under the system's.
+fn tempdir() -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("bittensor-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
