@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::model::w2v::W2vParams;
+use crate::model::{ModelConfig, DEFAULT_BATCH, DEFAULT_WINDOW};
+
 /// Everything a running node needs; built from the file, then flags.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -103,8 +106,11 @@ impl Default for ChainConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
-    /// Text corpus (plain text or text8 `.zip`); none = generated from `corpus_seed`.
+    /// Text corpus (any UTF-8 text, lower-cased and split on whitespace, or a text8 `.zip`);
+    /// none = generated from `corpus_seed` (for tests).
     pub corpus: Option<PathBuf>,
+    /// Words of the corpus seen fewer times map to `<unk>` (word2vec's min_count).
+    pub min_count: u64,
     /// Seed of the generated corpus (shared by the network).
     pub corpus_seed: u64,
     /// Tokens of the generated corpus.
@@ -137,21 +143,24 @@ pub struct ModelSection {
 }
 
 impl Default for ModelSection {
+    /// The model's own defaults ([`ModelConfig`], [`W2vParams`]): defined once, there.
     fn default() -> Self {
+        let m = ModelConfig::default();
         ModelSection {
             corpus: None,
+            min_count: W2vParams::default().min_count,
             corpus_seed: 42,
             corpus_tokens: 200_000,
             max_vocab: 2_000,
             shard: 0,
             shards: 1,
-            embed_dim: 32,
-            out_dim: 16,
-            peers: 3,
-            negatives: 5,
-            lr: 0.05,
-            batch: 128,
-            window: 1,
+            embed_dim: m.embed_dim,
+            out_dim: m.out_dim,
+            peers: m.peers,
+            negatives: m.negatives,
+            lr: m.lr,
+            batch: DEFAULT_BATCH,
+            window: DEFAULT_WINDOW,
             attribution_decay: 0.95,
             threads: 1,
         }
@@ -303,6 +312,20 @@ mod tests {
         let cfg = Config::load(&path).unwrap();
         assert!(cfg.validate().is_ok());
         assert_eq!(cfg.model.peers, 3);
+    }
+
+    #[test]
+    fn example_config_holds_exactly_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
+        let mut example = Config::load(&path).unwrap();
+        // The identity has no default: the example's is the local dev account.
+        example.node.account.clear();
+        example.node.key.clear();
+        assert_eq!(
+            format!("{example:#?}"),
+            format!("{:#?}", Config::default()),
+            "worker.example.toml and the defaults in code disagree"
+        );
     }
 
     #[test]

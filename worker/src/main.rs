@@ -11,11 +11,11 @@ use clap::{Args, Parser, Subcommand};
 
 use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::config::Config;
-use bittensor_worker::corpus::Corpus;
-use bittensor_worker::model::{self, ExperimentConfig, ModelConfig};
+use bittensor_worker::corpus::{Corpus, SHIPPED_SEED, SHIPPED_TOKENS};
+use bittensor_worker::model::baseline;
 use bittensor_worker::model::vectors::{self, Format, Vectors};
 use bittensor_worker::model::w2v::{self, W2vParams};
-use bittensor_worker::model::baseline;
+use bittensor_worker::model::{self, ExperimentConfig, ModelConfig, DEFAULT_BATCH};
 use bittensor_worker::node::bench::{live_throughput, vs_gensim, SpeedRow};
 
 /// Command line of the worker.
@@ -231,13 +231,13 @@ struct BenchArgs {
     #[arg(long, default_value_t = 200)]
     steps: usize,
     /// Pairs per batch.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = DEFAULT_BATCH)]
     batch: usize,
     /// Peer inputs for the "with peers" row.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ModelConfig::default().peers)]
     peers: usize,
     /// Vocabulary size.
-    #[arg(long, default_value_t = 501)]
+    #[arg(long, default_value_t = ModelConfig::default().vocab)]
     vocab: i64,
     /// libtorch intra-op threads (0 = libtorch default).
     #[arg(long, default_value_t = 1)]
@@ -253,16 +253,16 @@ struct BenchArgs {
     python: Option<PathBuf>,
 }
 
-/// `gen-corpus` arguments.
+/// `gen-corpus` arguments; the defaults regenerate the shipped `worker/data/synthetic.txt`.
 #[derive(Args)]
 struct GenArgs {
     /// Output file.
     out: PathBuf,
     /// Generator seed.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = SHIPPED_SEED)]
     seed: u64,
     /// Tokens to generate.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = SHIPPED_TOKENS)]
     tokens: usize,
 }
 
@@ -378,10 +378,19 @@ fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
         a.w2v.corpus.display(), params.dim, params.window, params.negatives, params.min_count, params.sample, params.epochs
     );
     let find = |key: &str, f: fn(&SpeedRow) -> f64| {
-        rows.iter().find(|r| r.name.contains(key)).map(f).unwrap_or(0.0)
+        rows.iter()
+            .find(|r| r.name.contains(key))
+            .map(f)
+            .unwrap_or(0.0)
     };
-    let (gensim_wall, gensim_cpu) = (find("gensim", |r| r.words_per_sec), find("gensim", |r| r.words_per_cpu_sec));
-    let (plain_wall, plain_cpu) = (find("plain", |r| r.words_per_sec), find("plain", |r| r.words_per_cpu_sec));
+    let (gensim_wall, gensim_cpu) = (
+        find("gensim", |r| r.words_per_sec),
+        find("gensim", |r| r.words_per_cpu_sec),
+    );
+    let (plain_wall, plain_cpu) = (
+        find("plain", |r| r.words_per_sec),
+        find("plain", |r| r.words_per_cpu_sec),
+    );
     println!(
         "  {:<50} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9}",
         "trainer", "words/s", "words/cpu-s", "x gensim", "(cpu)", "x plain", "(cpu)"
@@ -407,7 +416,12 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
     let corpus = Corpus::load_with(&a.w2v.corpus, params.min_count, usize::MAX)
         .with_context(|| format!("loading {}", a.w2v.corpus.display()))?;
     let counts = corpus.vocab.counts();
-    tracing::info!(tokens = corpus.ids.len(), vocab = counts.len() - 1, ?params, "training word2vec");
+    tracing::info!(
+        tokens = corpus.ids.len(),
+        vocab = counts.len() - 1,
+        ?params,
+        "training word2vec"
+    );
     let mut model = w2v::Word2Vec::new(counts, &params)?;
     let r = w2v::fit(&mut model, &corpus.ids, counts, &params)?;
     let vectors = Vectors::from_vocab(corpus.vocab.words(), params.dim, &model.syn0)?;
@@ -434,7 +448,12 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
     if a.json {
         println!("{}", serde_json::to_string(&scores)?);
     } else {
-        println!("{} ({} words, dim {}):", a.file.display(), v.words().len(), v.dim());
+        println!(
+            "{} ({} words, dim {}):",
+            a.file.display(),
+            v.words().len(),
+            v.dim()
+        );
         println!("{scores}");
     }
     Ok(())
@@ -450,7 +469,8 @@ fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
         wordsim: a.sets.wordsim.clone(),
         simlex: a.sets.simlex.clone(),
         analogies: a.sets.analogies.clone(),
-        python: (!a.no_baselines).then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
+        python: (!a.no_baselines)
+            .then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
     };
     let table = w2v::network_experiment(&settings)?;
     println!("{table}");

@@ -80,7 +80,12 @@ pub fn run_script(python: &Path, args: &[String]) -> Result<serde_json::Value, M
 }
 
 /// Trains gensim's skip-gram on `corpus` (one sentence a line) with `p`, vectors to `out`.
-pub fn gensim(python: &Path, corpus: &Path, p: &W2vParams, out: &Path) -> Result<BaselineRun, ModelError> {
+pub fn gensim(
+    python: &Path,
+    corpus: &Path,
+    p: &W2vParams,
+    out: &Path,
+) -> Result<BaselineRun, ModelError> {
     let args: Vec<String> = vec![
         "gensim".into(),
         corpus.display().to_string(),
@@ -120,7 +125,12 @@ pub fn fasttext_available() -> bool {
 /// `out_prefix.vec`. `words` is the corpus's token count times epochs; the time is the whole
 /// command's (it reads the vocabulary first, as gensim's `build_vocab`, which is not timed
 /// there: fastText's figure is a lower bound).
-pub fn fasttext(corpus: &Path, p: &W2vParams, words: u64, out_prefix: &Path) -> Result<BaselineRun, ModelError> {
+pub fn fasttext(
+    corpus: &Path,
+    p: &W2vParams,
+    words: u64,
+    out_prefix: &Path,
+) -> Result<BaselineRun, ModelError> {
     let args: Vec<String> = [
         "skipgram".to_string(),
         "-input".into(),
@@ -161,12 +171,20 @@ pub fn fasttext(corpus: &Path, p: &W2vParams, words: u64, out_prefix: &Path) -> 
         .arg("fasttext")
         .args(&args)
         .output()
-        .map_err(|e| failed("starting fasttext (apt-get install fasttext)", e.to_string()))?;
+        .map_err(|e| {
+            failed(
+                "starting fasttext (apt-get install fasttext)",
+                e.to_string(),
+            )
+        })?;
     let seconds = start.elapsed().as_secs_f64();
     if !out.status.success() {
         return Err(failed(
             "fasttext failed",
-            String::from_utf8_lossy(&out.stderr).chars().take(400).collect(),
+            String::from_utf8_lossy(&out.stderr)
+                .chars()
+                .take(400)
+                .collect(),
         ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -22,7 +22,7 @@ pub mod w2v;
 #[cfg(test)]
 mod tests;
 
-pub use config::ModelConfig;
+pub use config::{ModelConfig, DEFAULT_BATCH, DEFAULT_WINDOW};
 pub use error::ModelError;
 pub use eval::{neighbour_score, quality_experiment, ExperimentConfig, ExperimentReport};
 pub use network::Model;

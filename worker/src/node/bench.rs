@@ -17,12 +17,12 @@ use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
 use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec};
 use crate::model::{Model, ModelConfig};
-use crate::peer::codec::BackwardRequest;
-use crate::peer::{Endpoint, EndpointError, WireTensor};
 use crate::peer::client::PeerClient;
+use crate::peer::codec::BackwardRequest;
 use crate::peer::ratelimit::RateLimiter;
 use crate::peer::server::{serve, ServerContext};
 use crate::peer::Limits;
+use crate::peer::{Endpoint, EndpointError, WireTensor};
 
 /// Steps run before timing starts (connection set-up, allocator warm-up).
 const WARMUP_STEPS: u64 = 5;
@@ -305,18 +305,30 @@ pub fn vs_gensim(
 
     tracing::info!("training gensim Word2Vec (1 worker)");
     let g = crate::model::baseline::gensim(python, corpus_path, params, &tmp.join("gensim.txt"))?;
-    rows.push(row("gensim 4.4 Word2Vec, sg, 1 worker", g.words_per_sec(), g.words_per_cpu_sec()));
+    rows.push(row(
+        "gensim 4.4 Word2Vec, sg, 1 worker",
+        g.words_per_sec(),
+        g.words_per_cpu_sec(),
+    ));
     if crate::model::baseline::fasttext_available() {
         tracing::info!("training fastText skipgram (1 thread)");
         let words = (corpus.ids.len() * params.epochs) as u64;
         let f = crate::model::baseline::fasttext(corpus_path, params, words, &tmp.join("ft"))?;
-        rows.push(row("fastText skipgram -minn 0 -maxn 0, 1 thread", f.words_per_sec(), f.words_per_cpu_sec()));
+        rows.push(row(
+            "fastText skipgram -minn 0 -maxn 0, 1 thread",
+            f.words_per_sec(),
+            f.words_per_cpu_sec(),
+        ));
     }
 
     tracing::info!("training the plain word2vec core");
     let mut plain = Word2Vec::new(&counts, params)?;
     let r = fit(&mut plain, &corpus.ids, &counts, params)?;
-    rows.push(row("ours: plain word2vec core", r.words_per_sec(), r.words_per_cpu_sec()));
+    rows.push(row(
+        "ours: plain word2vec core",
+        r.words_per_sec(),
+        r.words_per_cpu_sec(),
+    ));
 
     tracing::info!("training the peer-aware core, no peers");
     let mut alone = PeerW2v::new(&counts, params, 0)?;
@@ -325,7 +337,11 @@ pub fn vs_gensim(
         scale: 1.0,
     };
     let r = fit_peered(&mut alone, &corpus.ids, &counts, params, &mut none)?;
-    rows.push(row("ours: peer-aware core, 0 peers", r.words_per_sec(), r.words_per_cpu_sec()));
+    rows.push(row(
+        "ours: peer-aware core, 0 peers",
+        r.words_per_sec(),
+        r.words_per_cpu_sec(),
+    ));
 
     if peers > 0 {
         tracing::info!(peers, "training the peer-aware core with in-process peers");
@@ -344,7 +360,11 @@ pub fn vs_gensim(
             scale: 1.0,
         };
         let r = fit_peered(&mut me, &corpus.ids, &counts, params, &mut local)?;
-        rows.push(row(&format!("ours: peer-aware core, {peers} in-process peers"), r.words_per_sec(), r.words_per_cpu_sec()));
+        rows.push(row(
+            &format!("ours: peer-aware core, {peers} in-process peers"),
+            r.words_per_sec(),
+            r.words_per_cpu_sec(),
+        ));
 
         tracing::info!(peers, "training the peer-aware core with live HTTP/2 peers");
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -366,7 +386,11 @@ pub fn vs_gensim(
         if http.failures > 0 {
             tracing::warn!(failures = http.failures, "peer calls failed during the run");
         }
-        rows.push(row(&format!("ours: peer-aware core, {peers} live HTTP/2 peers"), r.words_per_sec(), r.words_per_cpu_sec()));
+        rows.push(row(
+            &format!("ours: peer-aware core, {peers} live HTTP/2 peers"),
+            r.words_per_sec(),
+            r.words_per_cpu_sec(),
+        ));
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(rows)

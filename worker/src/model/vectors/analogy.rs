@@ -21,7 +21,10 @@ pub struct AnalogyReport {
 }
 
 /// Scores `vectors` on an analogy file (see the module docs).
-pub fn evaluate_word_analogies(vectors: &Vectors, path: &Path) -> Result<AnalogyReport, ModelError> {
+pub fn evaluate_word_analogies(
+    vectors: &Vectors,
+    path: &Path,
+) -> Result<AnalogyReport, ModelError> {
     let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
         path: path.to_path_buf(),
         source,

@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use finalfusion::io::WriteEmbeddings;
-use finalfusion::prelude::*;
 use finalfusion::norms::NdNorms;
+use finalfusion::prelude::*;
 use finalfusion::storage::{NdArray, Storage};
 use finalfusion::vocab::{SimpleVocab, Vocab};
 use ndarray::{Array1, Array2};
@@ -43,7 +43,10 @@ fn io_error(path: &Path, source: std::io::Error) -> ModelError {
 }
 
 fn bad_file(path: &Path, msg: String) -> ModelError {
-    io_error(path, std::io::Error::new(std::io::ErrorKind::InvalidData, msg))
+    io_error(
+        path,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, msg),
+    )
 }
 
 /// Writes `vectors` in word2vec text format (shortest round-tripping decimals).
@@ -81,7 +84,10 @@ pub fn load_word2vec_text(path: &Path) -> Result<Vectors, ModelError> {
         .collect::<Result<_, _>>()
         .map_err(|_| bad_file(path, format!("bad header {header:?}, want \"WORDS DIM\"")))?;
     let [n, dim] = dims[..] else {
-        return Err(bad_file(path, format!("bad header {header:?}, want \"WORDS DIM\"")));
+        return Err(bad_file(
+            path,
+            format!("bad header {header:?}, want \"WORDS DIM\""),
+        ));
     };
     let mut words = Vec::with_capacity(n);
     let mut data = Vec::with_capacity(n * dim);
@@ -99,13 +105,20 @@ pub fn load_word2vec_text(path: &Path) -> Result<Vectors, ModelError> {
         if data.len() - before != dim {
             return Err(bad_file(
                 path,
-                format!("line {}: {} values, want {dim}", lineno + 2, data.len() - before),
+                format!(
+                    "line {}: {} values, want {dim}",
+                    lineno + 2,
+                    data.len() - before
+                ),
             ));
         }
         words.push(word.to_string());
     }
     if words.len() != n {
-        return Err(bad_file(path, format!("{} rows, header says {n}", words.len())));
+        return Err(bad_file(
+            path,
+            format!("{} rows, header says {n}", words.len()),
+        ));
     }
     Vectors::new(words, dim, data)
 }

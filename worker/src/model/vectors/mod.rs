@@ -47,7 +47,11 @@ impl Vectors {
 
     /// The vectors of a vocabulary's words from a `[vocab * dim]` table, leaving out the
     /// `<unk>` row (id 0), which is not a word.
-    pub fn from_vocab(vocab_words: &[String], dim: usize, table: &[f32]) -> Result<Vectors, ModelError> {
+    pub fn from_vocab(
+        vocab_words: &[String],
+        dim: usize,
+        table: &[f32],
+    ) -> Result<Vectors, ModelError> {
         if table.len() != vocab_words.len() * dim || vocab_words.is_empty() {
             return Err(ModelError::Shape {
                 what: "vector table".into(),
@@ -77,7 +81,11 @@ impl Vectors {
     pub fn unit_rows(&self) -> Vec<f32> {
         let mut out = self.data.clone();
         for row in out.chunks_exact_mut(self.dim) {
-            let norm = row.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>().sqrt();
+            let norm = row
+                .iter()
+                .map(|x| (*x as f64) * (*x as f64))
+                .sum::<f64>()
+                .sqrt();
             if norm > 0.0 {
                 row.iter_mut().for_each(|x| *x = (*x as f64 / norm) as f32);
             }

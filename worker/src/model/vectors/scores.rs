@@ -25,7 +25,12 @@ pub struct Scores {
 
 impl Scores {
     /// Scores `v` on the three files.
-    pub fn of(v: &Vectors, wordsim: &Path, simlex: &Path, analogies: &Path) -> Result<Scores, ModelError> {
+    pub fn of(
+        v: &Vectors,
+        wordsim: &Path,
+        simlex: &Path,
+        analogies: &Path,
+    ) -> Result<Scores, ModelError> {
         let ws = evaluate_word_pairs(v, wordsim)?;
         let sl = evaluate_word_pairs(v, simlex)?;
         let an = evaluate_word_analogies(v, analogies)?;
@@ -42,8 +47,20 @@ impl Scores {
 
 impl fmt::Display for Scores {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "  WordSim-353 Spearman  {:.4}  (OOV {:.1}%)", self.wordsim, self.wordsim_oov)?;
-        writeln!(f, "  SimLex-999 Spearman   {:.4}  (OOV {:.1}%)", self.simlex, self.simlex_oov)?;
-        write!(f, "  Google analogy 3CosAdd {:.4} (OOV {:.1}%)", self.analogy, self.analogy_oov)
+        writeln!(
+            f,
+            "  WordSim-353 Spearman  {:.4}  (OOV {:.1}%)",
+            self.wordsim, self.wordsim_oov
+        )?;
+        writeln!(
+            f,
+            "  SimLex-999 Spearman   {:.4}  (OOV {:.1}%)",
+            self.simlex, self.simlex_oov
+        )?;
+        write!(
+            f,
+            "  Google analogy 3CosAdd {:.4} (OOV {:.1}%)",
+            self.analogy, self.analogy_oov
+        )
     }
 }

@@ -152,7 +152,9 @@ pub fn train_live(
             if grad_scale > 0.0 {
                 for (slot, &j) in peers.iter().enumerate() {
                     if let Some(g) = &out.peer_grads[slot] {
-                        live[j].model.apply_remote_grad(&ids, g, alpha * grad_scale)?;
+                        live[j]
+                            .model
+                            .apply_remote_grad(&ids, g, alpha * grad_scale)?;
                     }
                 }
             }
@@ -181,7 +183,9 @@ fn concat_peers(alone: &[Vectors], i: usize) -> Result<Vectors, ModelError> {
 /// Runs the experiment (see the module docs).
 pub fn network_experiment(s: &NetworkSettings) -> Result<NetworkTable, ModelError> {
     if s.nodes < 2 || s.seeds == 0 {
-        return Err(ModelError::Config("need at least 2 nodes and 1 seed".into()));
+        return Err(ModelError::Config(
+            "need at least 2 nodes and 1 seed".into(),
+        ));
     }
     let corpus = Corpus::load_with(&s.corpus, s.params.min_count, usize::MAX)
         .map_err(|e| ModelError::Config(e.to_string()))?;
@@ -210,12 +214,19 @@ pub fn network_experiment(s: &NetworkSettings) -> Result<NetworkTable, ModelErro
             alone.push(Vectors::from_vocab(words, p.dim, &m.syn0)?);
         }
         let per_node = |vs: &[Vectors]| -> Result<Scores, ModelError> {
-            let all: Vec<Scores> = vs.iter().map(|v| evaluate(s, v)).collect::<Result<_, _>>()?;
+            let all: Vec<Scores> = vs
+                .iter()
+                .map(|v| evaluate(s, v))
+                .collect::<Result<_, _>>()?;
             Ok(mean_scores(&all))
         };
         rows[0].push(per_node(&alone)?);
         for (row, scale) in [(1, s.grad_scale), (2, 0.0)] {
-            tracing::info!(seed, grad_scale = scale, "training the nodes together, live");
+            tracing::info!(
+                seed,
+                grad_scale = scale,
+                "training the nodes together, live"
+            );
             let models = train_live(&corpus, &params, s.nodes, scale)?;
             let served: Vec<Vectors> = models
                 .iter()
@@ -230,7 +241,10 @@ pub fn network_experiment(s: &NetworkSettings) -> Result<NetworkTable, ModelErro
         tracing::info!(seed, "training the centralised model");
         let mut central = Word2Vec::new(&counts, &params)?;
         fit(&mut central, &corpus.ids, &counts, &params)?;
-        rows[4].push(evaluate(s, &Vectors::from_vocab(words, params.dim, &central.syn0)?)?);
+        rows[4].push(evaluate(
+            s,
+            &Vectors::from_vocab(words, params.dim, &central.syn0)?,
+        )?);
         if let Some(python) = &s.python {
             tracing::info!(seed, "training gensim");
             let g = baseline::gensim(python, &s.corpus, &params, &tmp.join("gensim.txt"))?;

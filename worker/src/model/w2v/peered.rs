@@ -17,13 +17,14 @@ use crate::model::ModelError;
 /// Largest L2 norm of one row of a remote gradient (larger rows are scaled down), so one
 /// misbehaving downstream peer cannot blow up this node's vectors.
 pub const MAX_REMOTE_ROW_NORM: f32 = 1.0;
-/// Gates stay in `[-GATE_LIMIT, GATE_LIMIT]` (served vectors that feed back through peers
-/// cannot grow without bound).
-const GATE_LIMIT: f32 = 1.0;
+/// With k peers, gates stay in `[-GATE_SUM / k, GATE_SUM / k]`: served vectors feed back
+/// through peers that serve them again (A serves B's vectors, B serves A's), and a total gain
+/// below 1 makes that loop a convergent series instead of a growing one.
+const GATE_SUM: f32 = 0.9;
 /// Gates learn at this fraction of the word rate: they are shared by every word.
 const GATE_RATE: f32 = 0.05;
-/// Initial gate value: peers' vectors count from the first step.
-const GATE_INIT: f32 = 0.5;
+/// Initial total gate: peers' vectors count from the first step.
+const GATE_INIT_SUM: f32 = 0.5;
 
 /// One chunk of subsampled text and the distinct words it asks peers for.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +94,7 @@ pub struct PeerW2v {
     pub cache: Vec<f32>,
     negatives: usize,
     window: usize,
+    gate_limit: f32,
     table: NegativeTable,
     sigmoid: SigmoidTable,
 }
@@ -117,10 +119,11 @@ impl PeerW2v {
             peers,
             syn0: init_rows(vocab, dim, &mut rng),
             syn1neg: vec![0.0; vocab * dim],
-            gates: vec![GATE_INIT; peers * dim],
+            gates: vec![GATE_INIT_SUM / peers.max(1) as f32; peers * dim],
             cache: vec![0.0; peers * vocab * dim],
             negatives: params.negatives,
             window: params.window,
+            gate_limit: GATE_SUM / peers.max(1) as f32,
             table: NegativeTable::new(counts, params.ns_exponent),
             sigmoid: SigmoidTable::default(),
         })
@@ -287,7 +290,8 @@ impl PeerW2v {
                 match p {
                     Some(p) => {
                         let row = &p[slot * d..(slot + 1) * d];
-                        for ((o, g), x) in gj.iter_mut().zip(&self.gates[j * d..(j + 1) * d]).zip(row)
+                        for ((o, g), x) in
+                            gj.iter_mut().zip(&self.gates[j * d..(j + 1) * d]).zip(row)
                         {
                             *o = g * x;
                         }
@@ -341,8 +345,9 @@ impl PeerW2v {
                     }
                     let x = &p[slot * d..(slot + 1) * d];
                     let gate = &mut self.gates[j * d..(j + 1) * d];
+                    let limit = self.gate_limit;
                     for ((g, e), xi) in gate.iter_mut().zip(&neu1e).zip(x) {
-                        *g = (*g + GATE_RATE * e * xi).clamp(-GATE_LIMIT, GATE_LIMIT);
+                        *g = (*g + GATE_RATE * e * xi).clamp(-limit, limit);
                     }
                 }
             }

@@ -18,10 +18,11 @@ impl Lcg {
         self.0
     }
 
-    /// Uniform in `[0, n)` for `n > 0` (from the high bits, which are the random ones).
+    /// Uniform in `[0, n)` for `n < 2^32` (the high 32 bits scaled by multiplication, no
+    /// division: this is drawn once per negative).
     #[inline(always)]
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 16) % n.max(1) as u64) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// Uniform in `[0, 1)`.
@@ -44,7 +45,13 @@ impl NegativeTable {
         let weights: Vec<f64> = counts
             .iter()
             .enumerate()
-            .map(|(i, &c)| if i == 0 { 0.0 } else { (c as f64).powf(exponent) })
+            .map(|(i, &c)| {
+                if i == 0 {
+                    0.0
+                } else {
+                    (c as f64).powf(exponent)
+                }
+            })
             .collect();
         let total: f64 = weights.iter().sum();
         if total <= 0.0 {

@@ -50,7 +50,10 @@ fn log_epoch(epoch: usize, epochs: usize, loss: f64, pairs: u64, start: Instant,
         epoch = epoch + 1,
         epochs,
         loss_per_pair = format!("{:.4}", loss / pairs.max(1) as f64),
-        words_per_sec = format!("{:.0}", words as f64 / start.elapsed().as_secs_f64().max(1e-9)),
+        words_per_sec = format!(
+            "{:.0}",
+            words as f64 / start.elapsed().as_secs_f64().max(1e-9)
+        ),
         "epoch done"
     );
 }
