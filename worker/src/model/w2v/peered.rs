@@ -243,7 +243,7 @@ impl PeerW2v {
         alpha: f32,
         rng: &mut Lcg,
     ) -> Result<ChunkOutput, ModelError> {
-        self.run_chunk(plan, peers, alpha, rng, true)
+        Self::run_chunk(self, plan, peers, alpha, rng, true)
     }
 
     /// The chunk's loss with these peer vectors, without changing anything (same random
@@ -254,19 +254,21 @@ impl PeerW2v {
         peers: &[Option<&[f32]>],
         rng: &mut Lcg,
     ) -> Result<f64, ModelError> {
-        Ok(self.run_chunk(plan, peers, 0.0, rng, false)?.loss)
+        Ok(Self::run_chunk(self, plan, peers, 0.0, rng, false)?.loss)
     }
 
+    /// The chunk loop, compiled for AVX as well as the baseline (picked at run time).
+    #[multiversion::multiversion(targets("x86_64+avx", "x86_64+sse4.1"))]
     fn run_chunk(
-        &mut self,
+        this: &mut PeerW2v,
         plan: &ChunkPlan,
         peers: &[Option<&[f32]>],
         alpha: f32,
         rng: &mut Lcg,
         learn: bool,
     ) -> Result<ChunkOutput, ModelError> {
-        self.check_peers(plan, peers)?;
-        let (d, k) = (self.dim, self.peers);
+        this.check_peers(plan, peers)?;
+        let (d, k) = (this.dim, this.peers);
         let mut grads: Vec<Option<Vec<f32>>> = peers
             .iter()
             .map(|p| p.map(|_| vec![0f32; plan.distinct.len() * d]))
@@ -284,14 +286,14 @@ impl PeerW2v {
         for pos in 0..n {
             let w = sentence[pos] as usize;
             let slot = plan.slot[pos] as usize;
-            h.copy_from_slice(&self.syn0[w * d..(w + 1) * d]);
+            h.copy_from_slice(&this.syn0[w * d..(w + 1) * d]);
             for (j, p) in peers.iter().enumerate() {
                 let gj = &mut gated[j * d..(j + 1) * d];
                 match p {
                     Some(p) => {
                         let row = &p[slot * d..(slot + 1) * d];
                         for ((o, g), x) in
-                            gj.iter_mut().zip(&self.gates[j * d..(j + 1) * d]).zip(row)
+                            gj.iter_mut().zip(&this.gates[j * d..(j + 1) * d]).zip(row)
                         {
                             *o = g * x;
                         }
@@ -301,8 +303,8 @@ impl PeerW2v {
                 math::axpy(1.0, gj, &mut h);
             }
             neu1e.iter_mut().for_each(|x| *x = 0.0);
-            let b = rng.below(self.window);
-            let reach = self.window - b;
+            let b = rng.below(this.window);
+            let reach = this.window - b;
             let lo = pos.saturating_sub(reach);
             let hi = (pos + reach).min(n - 1);
             let mut trained = false;
@@ -310,18 +312,18 @@ impl PeerW2v {
                 if c == pos {
                     continue;
                 }
-                for neg in 0..=self.negatives {
+                for neg in 0..=this.negatives {
                     let (target, label) = if neg == 0 {
                         (ctx as usize, 1.0)
                     } else {
-                        let t = self.table.draw(rng) as usize;
+                        let t = this.table.draw(rng) as usize;
                         if t == ctx as usize {
                             continue;
                         }
                         (t, 0.0)
                     };
-                    let row = &mut self.syn1neg[target * d..(target + 1) * d];
-                    loss += math::pair(&self.sigmoid, &h, row, &mut neu1e, label, step) as f64;
+                    let row = &mut this.syn1neg[target * d..(target + 1) * d];
+                    loss += math::pair(&this.sigmoid, &h, row, &mut neu1e, label, step) as f64;
                 }
                 pairs += 1;
                 trained = true;
@@ -330,7 +332,7 @@ impl PeerW2v {
                 continue;
             }
             // Importance and the peers' gradients, before this step changes anything.
-            let own = &self.syn0[w * d..(w + 1) * d];
+            let own = &this.syn0[w * d..(w + 1) * d];
             let t = math::dot(own, &neu1e) * inv_alpha;
             importance[0] += (t * t) as f64;
             for j in 0..k {
@@ -338,23 +340,23 @@ impl PeerW2v {
                 let t = math::dot(gj, &neu1e) * inv_alpha;
                 importance[j + 1] += (t * t) as f64;
                 if let (Some(grad), Some(p)) = (grads[j].as_mut(), peers[j]) {
-                    let gate = &self.gates[j * d..(j + 1) * d];
+                    let gate = &this.gates[j * d..(j + 1) * d];
                     let out = &mut grad[slot * d..(slot + 1) * d];
                     for ((o, g), e) in out.iter_mut().zip(gate).zip(&neu1e) {
                         *o -= g * e * inv_alpha;
                     }
                     let x = &p[slot * d..(slot + 1) * d];
-                    let gate = &mut self.gates[j * d..(j + 1) * d];
-                    let limit = self.gate_limit;
+                    let gate = &mut this.gates[j * d..(j + 1) * d];
+                    let limit = this.gate_limit;
                     for ((g, e), xi) in gate.iter_mut().zip(&neu1e).zip(x) {
                         *g = (*g + GATE_RATE * e * xi).clamp(-limit, limit);
                     }
                 }
             }
-            math::axpy(1.0, &neu1e, &mut self.syn0[w * d..(w + 1) * d]);
+            math::axpy(1.0, &neu1e, &mut this.syn0[w * d..(w + 1) * d]);
         }
         if learn {
-            self.remember(plan, peers);
+            this.remember(plan, peers);
         }
         let centres = n.max(1) as f64;
         importance.iter_mut().for_each(|x| *x /= centres);
