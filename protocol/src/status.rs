@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_STATUS_BYTES: usize = 1 << 20;
 
 /// Everything `GET /status` reports about one running worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerStatus {
     /// The chain account the worker acts as.

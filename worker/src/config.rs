@@ -9,6 +9,9 @@ use bittensor_protocol::policy::AddressPolicy;
 use chain_client::PrivateKey;
 use serde::Deserialize;
 
+use crate::model::w2v::W2vParams;
+use crate::model::{ModelConfig, DEFAULT_BATCH, DEFAULT_WINDOW};
+
 /// Environment variable holding the node's private key (takes precedence over `node.key_file`).
 pub const KEY_ENV: &str = "BITTENSOR_WORKER_KEY";
 
@@ -109,8 +112,11 @@ impl Default for ChainConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
-    /// Text corpus (plain text or text8 `.zip`); none = generated from `corpus_seed`.
+    /// Text corpus (any UTF-8 text, lower-cased and split on whitespace, or a text8 `.zip`);
+    /// none = generated from `corpus_seed` (for tests).
     pub corpus: Option<PathBuf>,
+    /// Words of the corpus seen fewer times map to `<unk>` (word2vec's min_count).
+    pub min_count: u64,
     /// Seed of the generated corpus (shared by the network).
     pub corpus_seed: u64,
     /// Tokens of the generated corpus.
@@ -144,21 +150,24 @@ pub struct ModelSection {
 }
 
 impl Default for ModelSection {
+    /// The model's own defaults ([`ModelConfig`], [`W2vParams`]): defined once, there.
     fn default() -> Self {
+        let m = ModelConfig::default();
         ModelSection {
             corpus: None,
+            min_count: W2vParams::default().min_count,
             corpus_seed: 42,
             corpus_tokens: 200_000,
             max_vocab: 2_000,
             shard: 0,
             shards: 1,
-            embed_dim: 32,
-            out_dim: 16,
-            peers: 3,
-            negatives: 5,
-            lr: 0.05,
-            batch: 128,
-            window: 1,
+            embed_dim: m.embed_dim,
+            out_dim: m.out_dim,
+            peers: m.peers,
+            negatives: m.negatives,
+            lr: m.lr,
+            batch: DEFAULT_BATCH,
+            window: DEFAULT_WINDOW,
             attribution_half_life_secs: 2.0,
             threads: 1,
         }
@@ -436,6 +445,24 @@ mod tests {
             assert!(err.contains("key from"), "{err}");
         }
         assert!(toml::from_str::<Config>("[node]\nkey = \"5K...\"").is_err());
+    }
+
+    #[test]
+    fn example_config_holds_exactly_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
+        let mut example = Config::load(&path).unwrap();
+        // The identity and the addresses are the operator's (the example shows a public
+        // deployment); everything else must be the default.
+        let defaults = Config::default();
+        example.node.account.clear();
+        example.node.key_file = defaults.node.key_file.clone();
+        example.node.listen = defaults.node.listen;
+        example.node.advertise = defaults.node.advertise.clone();
+        assert_eq!(
+            format!("{example:#?}"),
+            format!("{:#?}", Config::default()),
+            "worker.example.toml and the defaults in code disagree"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! `bittensor-worker`: run a node (`run`), measure embedding quality (`eval`) and
-//! training throughput (`bench`), or write a generated corpus (`gen-corpus`).
+//! training throughput (`bench`, `bench --vs-gensim`), train and export word vectors
+//! (`export`), score a vector file (`evaluate`), run the network experiment on real text
+//! (`experiment`), or write a generated corpus (`gen-corpus`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,9 +11,12 @@ use clap::{Args, Parser, Subcommand};
 
 use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::config::Config;
-use bittensor_worker::corpus::Corpus;
-use bittensor_worker::model::{self, ExperimentConfig, ModelConfig};
-use bittensor_worker::node::bench::live_throughput;
+use bittensor_worker::corpus::{Corpus, SHIPPED_SEED, SHIPPED_TOKENS};
+use bittensor_worker::model::baseline;
+use bittensor_worker::model::vectors::{self, Format, Vectors};
+use bittensor_worker::model::w2v::{self, W2vParams};
+use bittensor_worker::model::{self, ExperimentConfig, ModelConfig, DEFAULT_BATCH};
+use bittensor_worker::node::bench::{live_throughput, vs_gensim, SpeedRow};
 
 /// Command line of the worker.
 #[derive(Parser)]
@@ -32,6 +37,121 @@ enum Command {
     Bench(BenchArgs),
     /// Write a generated corpus (text8 format) to a file.
     GenCorpus(GenArgs),
+    /// Train word2vec on a corpus and write the vectors (word2vec text or finalfusion).
+    Export(ExportArgs),
+    /// Score a vector file: WordSim-353, SimLex-999 (Spearman), Google analogies (3CosAdd).
+    Evaluate(EvaluateArgs),
+    /// The network experiment on real text: nodes alone, with peers, peers only, centralised.
+    Experiment(ExperimentArgs),
+}
+
+/// word2vec settings; every unset flag takes the default of `W2vParams`.
+#[derive(Args, Clone)]
+struct W2vArgs {
+    /// Corpus: plain UTF-8 text (lower-cased, split on whitespace) or a text8 zip.
+    #[arg(long, default_value = ".data/wiki.txt")]
+    corpus: PathBuf,
+    /// Embedding dimension.
+    #[arg(long)]
+    dim: Option<usize>,
+    /// Context window (shrunk at random per position).
+    #[arg(long)]
+    window: Option<usize>,
+    /// Negative samples per pair.
+    #[arg(long)]
+    negatives: Option<usize>,
+    /// Words seen fewer times are dropped.
+    #[arg(long)]
+    min_count: Option<u64>,
+    /// Subsampling threshold.
+    #[arg(long)]
+    sample: Option<f64>,
+    /// Starting learning rate.
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Passes over the corpus.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Seed.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl W2vArgs {
+    fn params(&self) -> W2vParams {
+        let d = W2vParams::default();
+        W2vParams {
+            dim: self.dim.unwrap_or(d.dim),
+            window: self.window.unwrap_or(d.window),
+            negatives: self.negatives.unwrap_or(d.negatives),
+            min_count: self.min_count.unwrap_or(d.min_count),
+            sample: self.sample.unwrap_or(d.sample),
+            alpha: self.alpha.unwrap_or(d.alpha),
+            epochs: self.epochs.unwrap_or(d.epochs),
+            seed: self.seed.unwrap_or(d.seed),
+            ..d
+        }
+    }
+}
+
+/// `export` flags.
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    w2v: W2vArgs,
+    /// Output file: `.fifu` writes finalfusion, anything else word2vec text.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Evaluation set locations (gensim's test data, copied by `scripts/setup`).
+#[derive(Args, Clone)]
+struct EvalSets {
+    /// WordSim-353 pairs.
+    #[arg(long, default_value = ".data/wordsim353.tsv")]
+    wordsim: PathBuf,
+    /// SimLex-999 pairs.
+    #[arg(long, default_value = ".data/simlex999.txt")]
+    simlex: PathBuf,
+    /// Google analogy questions.
+    #[arg(long, default_value = ".data/questions-words.txt")]
+    analogies: PathBuf,
+}
+
+/// `evaluate` flags.
+#[derive(Args)]
+struct EvaluateArgs {
+    /// Vector file (word2vec text; `.fifu` for finalfusion).
+    file: PathBuf,
+    #[command(flatten)]
+    sets: EvalSets,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `experiment` flags.
+#[derive(Args)]
+struct ExperimentArgs {
+    #[command(flatten)]
+    w2v: W2vArgs,
+    #[command(flatten)]
+    sets: EvalSets,
+    /// Nodes, each on its own contiguous shard of the corpus.
+    #[arg(long, default_value_t = 4)]
+    nodes: usize,
+    /// Seeds to run (the table shows mean and spread).
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// Scale of the gradients sent upstream (times the sender's rate).
+    #[arg(long, default_value_t = 1.0)]
+    grad_scale: f32,
+    /// Skip the gensim and fastText rows.
+    #[arg(long)]
+    no_baselines: bool,
+    /// Python with gensim (default: .venv/bin/python).
+    #[arg(long)]
+    python: Option<PathBuf>,
 }
 
 /// `run` flags; each overrides the config file.
@@ -112,29 +232,38 @@ struct BenchArgs {
     #[arg(long, default_value_t = 200)]
     steps: usize,
     /// Pairs per batch.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = DEFAULT_BATCH)]
     batch: usize,
     /// Peer inputs for the "with peers" row.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ModelConfig::default().peers)]
     peers: usize,
     /// Vocabulary size.
-    #[arg(long, default_value_t = 501)]
+    #[arg(long, default_value_t = ModelConfig::default().vocab)]
     vocab: i64,
     /// libtorch intra-op threads (0 = libtorch default).
     #[arg(long, default_value_t = 1)]
     threads: i32,
+    /// Instead: gensim, fastText and this project's word2vec cores (plain, with peers in
+    /// process and over HTTP/2) on one real corpus, words/s and ratios from one run.
+    #[arg(long)]
+    vs_gensim: bool,
+    #[command(flatten)]
+    w2v: W2vArgs,
+    /// Python with gensim (default: .venv/bin/python).
+    #[arg(long)]
+    python: Option<PathBuf>,
 }
 
-/// `gen-corpus` arguments.
+/// `gen-corpus` arguments; the defaults regenerate the shipped `worker/data/synthetic.txt`.
 #[derive(Args)]
 struct GenArgs {
     /// Output file.
     out: PathBuf,
     /// Generator seed.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = SHIPPED_SEED)]
     seed: u64,
     /// Tokens to generate.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = SHIPPED_TOKENS)]
     tokens: usize,
 }
 
@@ -242,7 +371,118 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
+    let params = a.w2v.params();
+    let python = a.python.clone().unwrap_or_else(baseline::default_python);
+    let rows = vs_gensim(&a.w2v.corpus, &params, a.peers, &python)?;
+    println!(
+        "word2vec skip-gram on {} (dim {}, window {}, {} negatives, min_count {}, sample {}, {} epochs), one thread each:",
+        a.w2v.corpus.display(), params.dim, params.window, params.negatives, params.min_count, params.sample, params.epochs
+    );
+    let find = |key: &str, f: fn(&SpeedRow) -> f64| {
+        rows.iter()
+            .find(|r| r.name.contains(key))
+            .map(f)
+            .unwrap_or(0.0)
+    };
+    let (gensim_wall, gensim_cpu) = (
+        find("gensim", |r| r.words_per_sec),
+        find("gensim", |r| r.words_per_cpu_sec),
+    );
+    let (plain_wall, plain_cpu) = (
+        find("plain", |r| r.words_per_sec),
+        find("plain", |r| r.words_per_cpu_sec),
+    );
+    println!(
+        "  {:<50} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9}",
+        "trainer", "words/s", "words/cpu-s", "x gensim", "(cpu)", "x plain", "(cpu)"
+    );
+    for r in &rows {
+        println!(
+            "  {:<50} {:>10.0} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            r.name,
+            r.words_per_sec,
+            r.words_per_cpu_sec,
+            r.words_per_sec / gensim_wall.max(1e-9),
+            r.words_per_cpu_sec / gensim_cpu.max(1e-9),
+            r.words_per_sec / plain_wall.max(1e-9),
+            r.words_per_cpu_sec / plain_cpu.max(1e-9)
+        );
+    }
+    println!("  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads, the fair figure on a shared machine)");
+    Ok(())
+}
+
+fn export(a: ExportArgs) -> anyhow::Result<()> {
+    let params = a.w2v.params();
+    let corpus = Corpus::load_with(&a.w2v.corpus, params.min_count, usize::MAX)
+        .with_context(|| format!("loading {}", a.w2v.corpus.display()))?;
+    let counts = corpus.vocab.counts();
+    tracing::info!(
+        tokens = corpus.ids.len(),
+        vocab = counts.len() - 1,
+        ?params,
+        "training word2vec"
+    );
+    let mut model = w2v::Word2Vec::new(counts, &params)?;
+    let r = w2v::fit(&mut model, &corpus.ids, counts, &params)?;
+    let vectors = Vectors::from_vocab(corpus.vocab.words(), params.dim, &model.syn0)?;
+    match Format::of_path(&a.out) {
+        Format::Finalfusion => vectors::save_finalfusion(&vectors, &a.out)?,
+        Format::Word2vecText => vectors::save_word2vec_text(&vectors, &a.out)?,
+    }
+    println!(
+        "trained {} words in {:.1} s ({:.0} words/s); wrote {} vectors of dim {} to {}",
+        r.words,
+        r.seconds,
+        r.words_per_sec(),
+        vectors.words().len(),
+        vectors.dim(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
+    let v = vectors::load_word2vec_text(&a.file)
+        .with_context(|| format!("loading {}", a.file.display()))?;
+    let scores = vectors::Scores::of(&v, &a.sets.wordsim, &a.sets.simlex, &a.sets.analogies)?;
+    if a.json {
+        println!("{}", serde_json::to_string(&scores)?);
+    } else {
+        println!(
+            "{} ({} words, dim {}):",
+            a.file.display(),
+            v.words().len(),
+            v.dim()
+        );
+        println!("{scores}");
+    }
+    Ok(())
+}
+
+fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
+    let settings = w2v::NetworkSettings {
+        corpus: a.w2v.corpus.clone(),
+        params: a.w2v.params(),
+        nodes: a.nodes,
+        seeds: a.seeds,
+        grad_scale: a.grad_scale,
+        wordsim: a.sets.wordsim.clone(),
+        simlex: a.sets.simlex.clone(),
+        analogies: a.sets.analogies.clone(),
+        python: (!a.no_baselines)
+            .then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
+    };
+    let table = w2v::network_experiment(&settings)?;
+    println!("{table}");
+    Ok(())
+}
+
 fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    if a.vs_gensim {
+        return bench_vs_gensim(&a);
+    }
     if a.threads > 0 {
         tch::set_num_threads(a.threads);
     }
@@ -339,6 +579,9 @@ fn main() -> std::process::ExitCode {
         Command::Eval(a) => eval(a),
         Command::Bench(a) => bench(a),
         Command::GenCorpus(a) => gen_corpus(a),
+        Command::Export(a) => export(a),
+        Command::Evaluate(a) => evaluate(a),
+        Command::Experiment(a) => experiment(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,5 +1,12 @@
-//! Training text: text8-style corpora (plain file or zip) or a generated synthetic language with
-//! known word classes, turned into word ids and shuffled (word, next word) batches.
+//! Training text: real text (any UTF-8 file, or the first entry of a zip such as text8.zip)
+//! or, for fast unit tests only, a generated synthetic language with known word classes,
+//! turned into word ids.
+//!
+//! Tokenisation of a file: the text is lower-cased (Unicode) and split on whitespace; nothing
+//! else is removed, so markup must be stripped beforehand (`scripts/prepare_corpus.py` does it
+//! for the Wikipedia extract gensim ships, with gensim's `WikiCorpus` rules: alphabetic tokens
+//! of 2 to 15 characters). Words seen fewer than `min_count` times, and words past the
+//! `max_vocab` cap, map to `<unk>` (id 0), which word2vec training skips.
 //!
 //! All nodes of a network must use the same corpus file (or generator seed) so that their
 //! vocabularies, hence word ids exchanged between peers, agree; each node then trains on its
@@ -41,6 +48,12 @@ impl Corpus {
     /// Loads a text8-format corpus (whitespace-separated words, lower-cased here) from a plain
     /// file or the first entry of a zip, keeping the `max_vocab - 1` most frequent words.
     pub fn load(path: &Path, max_vocab: usize) -> Result<Corpus, CorpusError> {
+        Self::load_with(path, 1, max_vocab)
+    }
+
+    /// Loads a corpus (see the module docs for the tokenisation) keeping the words seen at
+    /// least `min_count` times, at most `max_vocab - 1` of them.
+    pub fn load_with(path: &Path, min_count: u64, max_vocab: usize) -> Result<Corpus, CorpusError> {
         if max_vocab < 2 {
             return Err(CorpusError::VocabTooSmall(max_vocab));
         }
@@ -51,16 +64,21 @@ impl Corpus {
                 path: path.to_path_buf(),
             });
         }
-        Ok(Self::from_words(&words, max_vocab))
+        Ok(Self::from_words_min(&words, min_count, max_vocab))
     }
 
     /// Tokenises words with a vocabulary built from them.
     pub fn from_words<S: AsRef<str>>(words: &[S], max_vocab: usize) -> Corpus {
+        Self::from_words_min(words, 1, max_vocab)
+    }
+
+    /// Tokenises words with a vocabulary of the words seen at least `min_count` times.
+    pub fn from_words_min<S: AsRef<str>>(words: &[S], min_count: u64, max_vocab: usize) -> Corpus {
         let mut counts: HashMap<String, u64> = HashMap::new();
         for w in words {
             *counts.entry(w.as_ref().to_string()).or_insert(0) += 1;
         }
-        let vocab = Vocab::from_counts(counts, max_vocab);
+        let vocab = Vocab::with_min_count(counts, min_count, max_vocab);
         let ids = words.iter().map(|w| vocab.id(w.as_ref())).collect();
         Corpus { vocab, ids }
     }

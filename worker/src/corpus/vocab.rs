@@ -26,9 +26,16 @@ impl Vocab {
     /// Builds the vocabulary from word counts, keeping the `max_vocab - 1` most frequent words
     /// (ties broken by spelling so every node gets the same ids).
     pub fn from_counts(counts: HashMap<String, u64>, max_vocab: usize) -> Vocab {
+        Self::with_min_count(counts, 1, max_vocab)
+    }
+
+    /// Like [`Vocab::from_counts`], also dropping words seen fewer than `min_count` times
+    /// (word2vec's `min_count`); dropped words map to `<unk>`, which training skips.
+    pub fn with_min_count(counts: HashMap<String, u64>, min_count: u64, max_vocab: usize) -> Vocab {
         let mut ranked: Vec<(String, u64)> = counts.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let keep = max_vocab.saturating_sub(1).min(ranked.len());
+        let frequent = ranked.iter().take_while(|(_, c)| *c >= min_count).count();
+        let keep = max_vocab.saturating_sub(1).min(frequent);
         let dropped: u64 = ranked[keep..].iter().map(|(_, c)| c).sum();
         ranked.truncate(keep);
         let mut words = vec![Self::UNK_WORD.to_string()];
@@ -89,6 +96,16 @@ impl Vocab {
             .ok()
             .and_then(|i| self.counts.get(i))
             .copied()
+    }
+
+    /// Corpus count of every id, `<unk>` first (for subsampling and negative sampling).
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Every word, by id (`<unk>` first).
+    pub fn words(&self) -> &[String] {
+        &self.words
     }
 
     /// Ground-truth latent class per id (`NO_CLASS` for `<unk>`), for synthetic corpora only.

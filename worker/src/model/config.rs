@@ -2,6 +2,11 @@
 
 use super::ModelError;
 
+/// Training pairs per step of the tch model (node, experiment and benchmarks).
+pub const DEFAULT_BATCH: usize = 256;
+/// Context window of the tch model's (word, following word) pairs.
+pub const DEFAULT_WINDOW: usize = 1;
+
 /// Sizes and training settings of one node's model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {

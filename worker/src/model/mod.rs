@@ -4,6 +4,7 @@
 //! peers' gradients. [`eval`] measures embedding quality and training throughput.
 
 mod adam;
+pub mod baseline;
 mod config;
 mod error;
 pub mod eval;
@@ -15,11 +16,13 @@ mod plain;
 mod remote;
 mod train;
 mod validate;
+pub mod vectors;
+pub mod w2v;
 
 #[cfg(test)]
 mod tests;
 
-pub use config::ModelConfig;
+pub use config::{ModelConfig, DEFAULT_BATCH, DEFAULT_WINDOW};
 pub use error::ModelError;
 pub use eval::{neighbour_score, quality_experiment, ExperimentConfig, ExperimentReport};
 pub use network::Model;

@@ -36,7 +36,7 @@ const FINAL_EMIT_RETRY: Duration = Duration::from_millis(300);
 /// node's shard.
 pub fn load_corpus(m: &ModelSection) -> anyhow::Result<Corpus> {
     let corpus = match &m.corpus {
-        Some(path) => Corpus::load(path, m.max_vocab)
+        Some(path) => Corpus::load_with(path, m.min_count, m.max_vocab)
             .with_context(|| format!("loading corpus {}", path.display()))?,
         None => Corpus::generate(m.corpus_seed, m.corpus_tokens),
     };

@@ -44,17 +44,18 @@ pub struct ExperimentConfig {
 
 impl Default for ExperimentConfig {
     fn default() -> Self {
+        let m = ModelConfig::default();
         ExperimentConfig {
             seed: 7,
             corpus_tokens: 40_000,
             shards: 4,
             steps: 400,
-            batch: 256,
-            window: 1,
-            embed_dim: 32,
-            out_dim: 32,
-            negatives: 5,
-            lr: 0.05,
+            batch: crate::model::DEFAULT_BATCH,
+            window: crate::model::DEFAULT_WINDOW,
+            embed_dim: m.embed_dim,
+            out_dim: m.out_dim,
+            negatives: m.negatives,
+            lr: m.lr,
             neighbours: 5,
         }
     }

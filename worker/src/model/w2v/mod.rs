@@ -1,0 +1,29 @@
+//! Word2vec as word2vec.c and gensim train it, in plain Rust on `f32` slices: skip-gram with
+//! negative sampling from the unigram^0.75 table, frequent-word subsampling, a symmetric
+//! window shrunk at random per position, a learning rate decaying linearly over all epochs.
+//!
+//! - [`W2vParams`]: the hyper-parameters and their defaults (defined once, here).
+//! - [`Word2Vec`]: the plain model (per-pair SGD exactly as word2vec.c's skip-gram).
+//! - [`PeerW2v`]: the same core whose input vector of a word also sums its upstream peers'
+//!   served vectors (gated per dimension); it returns the gradients for those peers and
+//!   learns from its own downstream peers' gradients.
+//! - [`fit`] / [`fit_peered`]: epochs, chunking and the learning-rate schedule.
+
+mod math;
+mod network;
+mod params;
+mod peered;
+mod plain;
+mod sampling;
+mod schedule;
+
+#[cfg(test)]
+mod tests;
+
+pub use math::dot;
+pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, ROWS};
+pub use params::W2vParams;
+pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
+pub use plain::Word2Vec;
+pub use sampling::{Lcg, NegativeTable, Subsampler};
+pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, CHUNK_WORDS};

@@ -1,0 +1,382 @@
+//! The peer-aware model: word2vec's core whose input vector of a word is its own row plus its
+//! k upstream peers' served vectors of that word, each gated per dimension:
+//! `h(w) = syn0[w] + Σ_j gate_j ⊙ peer_j(w)`. `h(w)` is also what this node serves, with the
+//! last vectors each peer sent for `w` (so what it serves carries its peers' knowledge).
+//!
+//! Each centre word's `h` predicts its (randomly shrunk) window of context words against
+//! unigram^0.75 negatives; the step on `h` is accumulated over the window and applied once:
+//! to `syn0[w]`, to the gates, and, as the loss gradient `-gate_j ⊙ step / alpha`, returned
+//! per peer for the words it served (features forward, gradients backward).
+
+use super::math::{self, SigmoidTable};
+use super::plain::init_rows;
+use super::sampling::{Lcg, NegativeTable};
+use super::W2vParams;
+use crate::model::ModelError;
+
+/// Largest L2 norm of one row of a remote gradient (larger rows are scaled down), so one
+/// misbehaving downstream peer cannot blow up this node's vectors.
+pub const MAX_REMOTE_ROW_NORM: f32 = 1.0;
+/// With k peers, gates stay in `[-GATE_SUM / k, GATE_SUM / k]`: served vectors feed back
+/// through peers that serve them again (A serves B's vectors, B serves A's), and a total gain
+/// below 1 makes that loop a convergent series instead of a growing one.
+const GATE_SUM: f32 = 0.9;
+/// Gates learn at this fraction of the word rate: they are shared by every word.
+const GATE_RATE: f32 = 0.05;
+/// Initial total gate: peers' vectors count from the first step.
+const GATE_INIT_SUM: f32 = 0.5;
+
+/// One chunk of subsampled text and the distinct words it asks peers for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkPlan {
+    /// The subsampled word ids, in text order.
+    pub sentence: Vec<u32>,
+    /// Distinct ids of `sentence`, sorted: what peers are asked to serve.
+    pub distinct: Vec<u32>,
+    /// For each position of `sentence`, its index in `distinct`.
+    slot: Vec<u32>,
+}
+
+impl ChunkPlan {
+    /// The plan of a subsampled sentence.
+    pub fn new(sentence: Vec<u32>) -> ChunkPlan {
+        let mut distinct = sentence.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let slot = sentence
+            .iter()
+            .map(|w| distinct.binary_search(w).unwrap_or(0) as u32)
+            .collect();
+        ChunkPlan {
+            sentence,
+            distinct,
+            slot,
+        }
+    }
+
+    /// Distinct ids as `i64` (the wire's id type).
+    pub fn ids(&self) -> Vec<i64> {
+        self.distinct.iter().map(|&w| w as i64).collect()
+    }
+}
+
+/// What one chunk of training produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkOutput {
+    /// (centre, context) pairs trained.
+    pub pairs: u64,
+    /// Summed negative-sampling loss of those pairs.
+    pub loss: f64,
+    /// Per peer: d loss / d served vector, `[distinct * dim]` rows in `plan.distinct` order
+    /// (None for a peer that sent nothing).
+    pub peer_grads: Vec<Option<Vec<f32>>>,
+    /// Fisher importance per input, self first then the k peers: the mean over centre words
+    /// of `(x · dL/dx)^2` (the squared first-order loss change if the input were removed).
+    pub importance: Vec<f64>,
+}
+
+/// Word2vec with k gated peer inputs (see the module docs).
+#[derive(Clone)]
+pub struct PeerW2v {
+    /// Vocabulary size.
+    pub vocab: usize,
+    /// Dimension of every vector (own, served, and peers').
+    pub dim: usize,
+    /// Upstream peer slots k.
+    pub peers: usize,
+    /// Own input rows `[vocab * dim]`.
+    pub syn0: Vec<f32>,
+    /// Context rows `[vocab * dim]`.
+    pub syn1neg: Vec<f32>,
+    /// Per-peer gates `[k * dim]`.
+    pub gates: Vec<f32>,
+    /// Last vectors each peer served per word `[k * vocab * dim]` (zero until seen).
+    pub cache: Vec<f32>,
+    negatives: usize,
+    window: usize,
+    gate_limit: f32,
+    table: NegativeTable,
+    sigmoid: SigmoidTable,
+}
+
+impl PeerW2v {
+    /// A fresh model with `peers` upstream slots for a vocabulary with these counts.
+    pub fn new(counts: &[u64], params: &W2vParams, peers: usize) -> Result<PeerW2v, ModelError> {
+        params.validate()?;
+        if counts.len() < 2 {
+            return Err(ModelError::Config(
+                "the vocabulary has no words beside <unk>".into(),
+            ));
+        }
+        if peers > 64 {
+            return Err(ModelError::Config("peers must be at most 64".into()));
+        }
+        let (vocab, dim) = (counts.len(), params.dim);
+        let mut rng = Lcg::new(params.seed);
+        Ok(PeerW2v {
+            vocab,
+            dim,
+            peers,
+            syn0: init_rows(vocab, dim, &mut rng),
+            syn1neg: vec![0.0; vocab * dim],
+            gates: vec![GATE_INIT_SUM / peers.max(1) as f32; peers * dim],
+            cache: vec![0.0; peers * vocab * dim],
+            negatives: params.negatives,
+            window: params.window,
+            gate_limit: GATE_SUM / peers.max(1) as f32,
+            table: NegativeTable::new(counts, params.ns_exponent),
+            sigmoid: SigmoidTable::default(),
+        })
+    }
+
+    fn check_ids(&self, ids: &[i64]) -> Result<(), ModelError> {
+        match ids.iter().find(|&&id| id < 0 || id as usize >= self.vocab) {
+            Some(&id) => Err(ModelError::OutOfVocab {
+                id,
+                vocab: self.vocab as i64,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// What downstream peers receive for `ids`: `h(w)` with the cached peer vectors,
+    /// `[ids * dim]` row-major.
+    pub fn serve(&self, ids: &[i64]) -> Result<Vec<f32>, ModelError> {
+        self.check_ids(ids)?;
+        let d = self.dim;
+        let mut out = Vec::with_capacity(ids.len() * d);
+        for &id in ids {
+            let w = id as usize;
+            let start = out.len();
+            out.extend_from_slice(&self.syn0[w * d..(w + 1) * d]);
+            for j in 0..self.peers {
+                let c = (j * self.vocab + w) * d;
+                let gate = &self.gates[j * d..(j + 1) * d];
+                let row = &mut out[start..start + d];
+                for ((o, g), p) in row.iter_mut().zip(gate).zip(&self.cache[c..c + d]) {
+                    *o += g * p;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every word's served vector `[vocab * dim]`, for export and evaluation.
+    pub fn served_table(&self) -> Vec<f32> {
+        let ids: Vec<i64> = (0..self.vocab as i64).collect();
+        self.serve(&ids).unwrap_or_default()
+    }
+
+    /// Applies a downstream peer's loss gradient on what `serve(ids)` returned: each row is
+    /// clipped to [`MAX_REMOTE_ROW_NORM`] and `syn0[w] -= rate * row`. Bad input is refused.
+    pub fn apply_remote_grad(
+        &mut self,
+        ids: &[i64],
+        grad: &[f32],
+        rate: f32,
+    ) -> Result<(), ModelError> {
+        self.check_ids(ids)?;
+        let d = self.dim;
+        if grad.len() != ids.len() * d {
+            return Err(ModelError::Shape {
+                what: "remote gradient".into(),
+                expected: vec![ids.len() as i64, d as i64],
+                got: vec![grad.len() as i64],
+            });
+        }
+        if !(rate.is_finite() && rate >= 0.0) || grad.iter().any(|g| !g.is_finite()) {
+            return Err(ModelError::NotFinite {
+                what: "remote gradient".into(),
+            });
+        }
+        for (&id, row) in ids.iter().zip(grad.chunks_exact(d)) {
+            let norm = math::dot(row, row).sqrt();
+            let clip = if norm > MAX_REMOTE_ROW_NORM {
+                MAX_REMOTE_ROW_NORM / norm
+            } else {
+                1.0
+            };
+            let w = id as usize;
+            math::axpy(-rate * clip, row, &mut self.syn0[w * d..(w + 1) * d]);
+        }
+        Ok(())
+    }
+
+    fn check_peers(&self, plan: &ChunkPlan, peers: &[Option<&[f32]>]) -> Result<(), ModelError> {
+        if peers.len() != self.peers {
+            return Err(ModelError::PeerCount {
+                expected: self.peers,
+                got: peers.len(),
+            });
+        }
+        let want = plan.distinct.len() * self.dim;
+        for (j, p) in peers.iter().enumerate() {
+            let Some(p) = p else { continue };
+            if p.len() != want {
+                return Err(ModelError::Shape {
+                    what: format!("peer input {j}"),
+                    expected: vec![plan.distinct.len() as i64, self.dim as i64],
+                    got: vec![p.len() as i64],
+                });
+            }
+            if p.iter().any(|x| !x.is_finite()) {
+                return Err(ModelError::NotFinite {
+                    what: format!("peer input {j}"),
+                });
+            }
+        }
+        if plan.distinct.iter().any(|&w| w as usize >= self.vocab) {
+            return Err(ModelError::OutOfVocab {
+                id: plan.distinct.iter().copied().max().unwrap_or(0) as i64,
+                vocab: self.vocab as i64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Trains on one chunk with the peers' vectors of `plan.distinct` (None for a missing
+    /// peer, treated as zeros and sent no gradient) at rate `alpha`.
+    pub fn train_chunk(
+        &mut self,
+        plan: &ChunkPlan,
+        peers: &[Option<&[f32]>],
+        alpha: f32,
+        rng: &mut Lcg,
+    ) -> Result<ChunkOutput, ModelError> {
+        Self::run_chunk(self, plan, peers, alpha, rng, true)
+    }
+
+    /// The chunk's loss with these peer vectors, without changing anything (same random
+    /// draws as `train_chunk` with an equal generator): lets a test check gradients.
+    pub fn chunk_loss(
+        &mut self,
+        plan: &ChunkPlan,
+        peers: &[Option<&[f32]>],
+        rng: &mut Lcg,
+    ) -> Result<f64, ModelError> {
+        Ok(Self::run_chunk(self, plan, peers, 0.0, rng, false)?.loss)
+    }
+
+    /// The chunk loop, compiled for AVX as well as the baseline (picked at run time).
+    #[multiversion::multiversion(targets("x86_64+avx", "x86_64+sse4.1"))]
+    fn run_chunk(
+        this: &mut PeerW2v,
+        plan: &ChunkPlan,
+        peers: &[Option<&[f32]>],
+        alpha: f32,
+        rng: &mut Lcg,
+        learn: bool,
+    ) -> Result<ChunkOutput, ModelError> {
+        this.check_peers(plan, peers)?;
+        let (d, k) = (this.dim, this.peers);
+        let mut grads: Vec<Option<Vec<f32>>> = peers
+            .iter()
+            .map(|p| p.map(|_| vec![0f32; plan.distinct.len() * d]))
+            .collect();
+        let mut importance = vec![0f64; k + 1];
+        let mut h = vec![0f32; d];
+        let mut neu1e = vec![0f32; d];
+        let mut gated = vec![0f32; k * d];
+        let (mut pairs, mut loss) = (0u64, 0f64);
+        // Gradients are reported per unit rate, whatever alpha is.
+        let inv_alpha = if alpha > 0.0 { 1.0 / alpha } else { 0.0 };
+        let step = if learn { alpha } else { 0.0 };
+        let sentence = &plan.sentence;
+        let n = sentence.len();
+        for pos in 0..n {
+            let w = sentence[pos] as usize;
+            let slot = plan.slot[pos] as usize;
+            h.copy_from_slice(&this.syn0[w * d..(w + 1) * d]);
+            for (j, p) in peers.iter().enumerate() {
+                let gj = &mut gated[j * d..(j + 1) * d];
+                match p {
+                    Some(p) => {
+                        let row = &p[slot * d..(slot + 1) * d];
+                        for ((o, g), x) in
+                            gj.iter_mut().zip(&this.gates[j * d..(j + 1) * d]).zip(row)
+                        {
+                            *o = g * x;
+                        }
+                    }
+                    None => gj.iter_mut().for_each(|x| *x = 0.0),
+                }
+                math::axpy(1.0, gj, &mut h);
+            }
+            neu1e.iter_mut().for_each(|x| *x = 0.0);
+            let b = rng.below(this.window);
+            let reach = this.window - b;
+            let lo = pos.saturating_sub(reach);
+            let hi = (pos + reach).min(n - 1);
+            let mut trained = false;
+            for (c, &ctx) in sentence.iter().enumerate().take(hi + 1).skip(lo) {
+                if c == pos {
+                    continue;
+                }
+                for neg in 0..=this.negatives {
+                    let (target, label) = if neg == 0 {
+                        (ctx as usize, 1.0)
+                    } else {
+                        let t = this.table.draw(rng) as usize;
+                        if t == ctx as usize {
+                            continue;
+                        }
+                        (t, 0.0)
+                    };
+                    let row = &mut this.syn1neg[target * d..(target + 1) * d];
+                    loss += math::pair(&this.sigmoid, &h, row, &mut neu1e, label, step) as f64;
+                }
+                pairs += 1;
+                trained = true;
+            }
+            if !trained || !learn {
+                continue;
+            }
+            // Importance and the peers' gradients, before this step changes anything.
+            let own = &this.syn0[w * d..(w + 1) * d];
+            let t = math::dot(own, &neu1e) * inv_alpha;
+            importance[0] += (t * t) as f64;
+            for j in 0..k {
+                let gj = &gated[j * d..(j + 1) * d];
+                let t = math::dot(gj, &neu1e) * inv_alpha;
+                importance[j + 1] += (t * t) as f64;
+                if let (Some(grad), Some(p)) = (grads[j].as_mut(), peers[j]) {
+                    let gate = &this.gates[j * d..(j + 1) * d];
+                    let out = &mut grad[slot * d..(slot + 1) * d];
+                    for ((o, g), e) in out.iter_mut().zip(gate).zip(&neu1e) {
+                        *o -= g * e * inv_alpha;
+                    }
+                    let x = &p[slot * d..(slot + 1) * d];
+                    let gate = &mut this.gates[j * d..(j + 1) * d];
+                    let limit = this.gate_limit;
+                    for ((g, e), xi) in gate.iter_mut().zip(&neu1e).zip(x) {
+                        *g = (*g + GATE_RATE * e * xi).clamp(-limit, limit);
+                    }
+                }
+            }
+            math::axpy(1.0, &neu1e, &mut this.syn0[w * d..(w + 1) * d]);
+        }
+        if learn {
+            this.remember(plan, peers);
+        }
+        let centres = n.max(1) as f64;
+        importance.iter_mut().for_each(|x| *x /= centres);
+        Ok(ChunkOutput {
+            pairs,
+            loss,
+            peer_grads: grads,
+            importance,
+        })
+    }
+
+    /// Stores each answering peer's vectors of the chunk's words, for `serve`.
+    fn remember(&mut self, plan: &ChunkPlan, peers: &[Option<&[f32]>]) {
+        let d = self.dim;
+        for (j, p) in peers.iter().enumerate() {
+            let Some(p) = p else { continue };
+            for (slot, &w) in plan.distinct.iter().enumerate() {
+                let c = (j * self.vocab + w as usize) * d;
+                self.cache[c..c + d].copy_from_slice(&p[slot * d..(slot + 1) * d]);
+            }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Unit tests of the word2vec core: sampling laws, learning, determinism, the peer-aware
+//! model's gradients (they must move the upstream's vectors in the direction that lowers the
+//! downstream's loss) and its refusal of bad peer data.
+
+use super::*;
+use crate::corpus::Corpus;
+
+fn small() -> W2vParams {
+    W2vParams {
+        dim: 16,
+        window: 3,
+        negatives: 4,
+        min_count: 1,
+        sample: 0.0,
+        alpha: 0.05,
+        epochs: 3,
+        ..W2vParams::default()
+    }
+}
+
+/// Mean cosine of same-class word pairs minus that of different-class pairs.
+fn class_margin(corpus: &Corpus, table: &[f32], dim: usize) -> f64 {
+    let classes = corpus.word_classes().expect("synthetic corpus");
+    let unit: Vec<Vec<f32>> = table
+        .chunks_exact(dim)
+        .map(|r| {
+            let n = dot(r, r).sqrt().max(1e-12);
+            r.iter().map(|x| x / n).collect()
+        })
+        .collect();
+    let (mut same, mut ns, mut diff, mut nd) = (0f64, 0f64, 0f64, 0f64);
+    for i in 1..unit.len() {
+        for j in i + 1..unit.len() {
+            let c = dot(&unit[i], &unit[j]) as f64;
+            if classes[i] == classes[j] {
+                same += c;
+                ns += 1.0;
+            } else {
+                diff += c;
+                nd += 1.0;
+            }
+        }
+    }
+    same / ns - diff / nd
+}
+
+#[test]
+fn negatives_follow_unigram_to_the_three_quarters() {
+    let table = NegativeTable::new(&[500, 1000, 10], 0.75);
+    let mut rng = Lcg::new(1);
+    let mut seen = [0u32; 3];
+    for _ in 0..200_000 {
+        seen[table.draw(&mut rng) as usize] += 1;
+    }
+    assert_eq!(seen[0], 0, "<unk> is never a negative");
+    let ratio = seen[1] as f64 / seen[2] as f64;
+    let want = 100f64.powf(0.75);
+    assert!(
+        (ratio / want - 1.0).abs() < 0.1,
+        "ratio {ratio:.2}, want {want:.2}"
+    );
+}
+
+#[test]
+fn subsampling_drops_frequent_words_and_unk() {
+    let counts = [7, 100_000, 100, 10];
+    let sub = Subsampler::new(&counts, 1e-3);
+    let t = 1e-3 * 100_110.0;
+    let expected = ((100_000f64 / t).sqrt() + 1.0) * t / 100_000.0;
+    assert!((sub.keep_probability(1) as f64 - expected).abs() < 1e-6);
+    assert_eq!(sub.keep_probability(3), 1.0);
+    let mut rng = Lcg::new(3);
+    let ids: Vec<i64> = (0..10_000).map(|i| [0, 1, 1, 1, 2, 3][i % 6]).collect();
+    let mut out = Vec::new();
+    sub.filter(&ids, &mut rng, &mut out);
+    assert!(!out.contains(&0));
+    let kept_frequent = out.iter().filter(|&&w| w == 1).count() as f64 / 5000.0;
+    assert!((kept_frequent - expected).abs() < 0.05, "{kept_frequent}");
+    assert_eq!(out.iter().filter(|&&w| w == 3).count(), 10_000 / 6);
+    let keep_all = Subsampler::new(&counts, 0.0);
+    keep_all.filter(&ids[..60], &mut rng, &mut out);
+    assert_eq!(out.len(), 50);
+}
+
+#[test]
+fn learning_rate_decays_linearly() {
+    let p = W2vParams::default();
+    assert_eq!(p.alpha_at(0.0), p.alpha as f32);
+    assert!((p.alpha_at(0.5) - ((p.alpha + p.min_alpha) / 2.0) as f32).abs() < 1e-7);
+    assert_eq!(p.alpha_at(2.0), p.min_alpha as f32);
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    for bad in [
+        W2vParams { dim: 0, ..small() },
+        W2vParams {
+            window: 0,
+            ..small()
+        },
+        W2vParams {
+            alpha: f64::NAN,
+            ..small()
+        },
+        W2vParams {
+            min_alpha: 1.0,
+            ..small()
+        },
+        W2vParams {
+            epochs: 0,
+            ..small()
+        },
+    ] {
+        assert!(Word2Vec::new(&[1, 2, 3], &bad).is_err(), "{bad:?}");
+    }
+    assert!(Word2Vec::new(&[1], &small()).is_err(), "no words");
+}
+
+#[test]
+fn plain_model_learns_the_classes_and_is_deterministic() {
+    let corpus = Corpus::generate(5, 20_000);
+    let counts = corpus.vocab.counts();
+    let p = small();
+    let mut a = Word2Vec::new(counts, &p).unwrap();
+    let before = class_margin(&corpus, &a.syn0, p.dim);
+    let r = fit(&mut a, &corpus.ids, counts, &p).unwrap();
+    let after = class_margin(&corpus, &a.syn0, p.dim);
+    assert!(
+        after > before + 0.2,
+        "class margin {before:.3} -> {after:.3}"
+    );
+    assert_eq!(r.words, (corpus.ids.len() * p.epochs) as u64);
+    assert!(r.pairs > r.words, "window 3 gives several pairs a word");
+    let mut b = Word2Vec::new(counts, &p).unwrap();
+    fit(&mut b, &corpus.ids, counts, &p).unwrap();
+    assert_eq!(a.syn0, b.syn0, "same seed, same vectors");
+    let mut c = Word2Vec::new(counts, &W2vParams { seed: 2, ..p }).unwrap();
+    fit(
+        &mut c,
+        &corpus.ids,
+        counts,
+        &W2vParams { seed: 2, ..small() },
+    )
+    .unwrap();
+    assert_ne!(a.syn0, c.syn0);
+}
+
+/// A downstream model with one upstream peer (itself trained alone) and one chunk.
+fn downstream() -> (Corpus, PeerW2v, PeerW2v, ChunkPlan) {
+    let corpus = Corpus::generate(9, 12_000);
+    let counts = corpus.vocab.counts();
+    let p = small();
+    let mut up = PeerW2v::new(
+        counts,
+        &W2vParams {
+            seed: 7,
+            ..p.clone()
+        },
+        0,
+    )
+    .unwrap();
+    struct Nobody;
+    impl PeerSource for Nobody {
+        fn forward(&mut self, _: usize, _: &[i64]) -> Option<Vec<f32>> {
+            None
+        }
+        fn backward(&mut self, _: usize, _: &[i64], _: &[f32], _: f32) {}
+    }
+    fit_peered(&mut up, &corpus.shard(1, 2).ids, counts, &p, &mut Nobody).unwrap();
+    let mut down = PeerW2v::new(counts, &p, 1).unwrap();
+    fit_peered(&mut down, &corpus.shard(0, 2).ids, counts, &p, &mut Nobody).unwrap();
+    let words: Vec<u32> = corpus.ids[..2000].iter().map(|&w| w as u32).collect();
+    (corpus, up, down, ChunkPlan::new(words))
+}
+
+#[test]
+fn gradients_sent_upstream_lower_the_downstream_loss() {
+    let (_, mut up, down, plan) = downstream();
+    let ids = plan.ids();
+    let served = up.serve(&ids).unwrap();
+    let loss = |down: &mut PeerW2v, served: &[f32]| {
+        down.chunk_loss(&plan, &[Some(served)], &mut Lcg::new(11))
+            .unwrap()
+    };
+    let base = loss(&mut down.clone(), &served);
+    let out = down
+        .clone()
+        .train_chunk(&plan, &[Some(&served)], 0.001, &mut Lcg::new(11))
+        .unwrap();
+    let grad = out.peer_grads[0].clone().expect("the peer answered");
+    let norm = dot(&grad, &grad).sqrt();
+    assert!(norm > 1e-3, "the gradient is not inert (norm {norm})");
+    let step = 0.5 / norm;
+    let along: Vec<f32> = served
+        .iter()
+        .zip(&grad)
+        .map(|(s, g)| s - step * g)
+        .collect();
+    let against: Vec<f32> = served
+        .iter()
+        .zip(&grad)
+        .map(|(s, g)| s + step * g)
+        .collect();
+    let (down_loss, up_loss) = (
+        loss(&mut down.clone(), &along),
+        loss(&mut down.clone(), &against),
+    );
+    assert!(
+        down_loss < base && base < up_loss,
+        "{down_loss} < {base} < {up_loss}"
+    );
+
+    // Sent upstream, the gradient changes what the upstream serves, in that direction.
+    up.apply_remote_grad(&ids, &grad, 0.05).unwrap();
+    let after = up.serve(&ids).unwrap();
+    assert_ne!(after, served, "the upstream's served vectors moved");
+    let new_loss = loss(&mut down.clone(), &after);
+    assert!(
+        new_loss < base,
+        "downstream loss {base} -> {new_loss} after the upstream step"
+    );
+}
+
+#[test]
+fn a_huge_remote_gradient_is_clipped() {
+    let (_, mut up, _, plan) = downstream();
+    let ids = plan.ids();
+    let before = up.serve(&ids).unwrap();
+    let huge = vec![1e6f32; before.len()];
+    up.apply_remote_grad(&ids, &huge, 0.1).unwrap();
+    let after = up.serve(&ids).unwrap();
+    for (b, a) in before.chunks_exact(up.dim).zip(after.chunks_exact(up.dim)) {
+        let moved: f32 = b
+            .iter()
+            .zip(a)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f32>()
+            .sqrt();
+        assert!(
+            moved <= 0.1 * MAX_REMOTE_ROW_NORM + 1e-4,
+            "row moved {moved}"
+        );
+    }
+    assert!(
+        up.apply_remote_grad(&ids, &huge[1..], 0.1).is_err(),
+        "wrong length"
+    );
+    let mut nan = huge.clone();
+    nan[3] = f32::NAN;
+    assert!(up.apply_remote_grad(&ids, &nan, 0.1).is_err(), "NaN");
+    assert!(up
+        .apply_remote_grad(&[up.vocab as i64], &huge[..up.dim], 0.1)
+        .is_err());
+}
+
+#[test]
+fn bad_peer_inputs_are_refused() {
+    let (_, _, mut down, plan) = downstream();
+    let mut rng = Lcg::new(1);
+    let n = plan.distinct.len() * down.dim;
+    assert!(
+        down.train_chunk(&plan, &[], 0.01, &mut rng).is_err(),
+        "peer count"
+    );
+    let short = vec![0.0; n - 1];
+    assert!(down
+        .train_chunk(&plan, &[Some(&short)], 0.01, &mut rng)
+        .is_err());
+    let mut nan = vec![0.0; n];
+    nan[0] = f32::INFINITY;
+    assert!(down
+        .train_chunk(&plan, &[Some(&nan)], 0.01, &mut rng)
+        .is_err());
+    assert!(
+        down.train_chunk(&plan, &[None], 0.01, &mut rng).is_ok(),
+        "a missing peer is zeros"
+    );
+}
+
+#[test]
+fn peers_that_know_more_help_a_node_on_a_small_shard() {
+    let corpus = Corpus::generate(4, 40_000);
+    let counts = corpus.vocab.counts();
+    let p = W2vParams {
+        epochs: 2,
+        ..small()
+    };
+    let nodes = 4;
+    let alone_margin: f64 = (0..nodes)
+        .map(|i| {
+            let mut m = Word2Vec::new(
+                counts,
+                &W2vParams {
+                    seed: 50 + i as u64,
+                    ..p.clone()
+                },
+            )
+            .unwrap();
+            fit(&mut m, &corpus.shard(i, nodes).ids, counts, &p).unwrap();
+            class_margin(&corpus, &m.syn0, p.dim)
+        })
+        .sum::<f64>()
+        / nodes as f64;
+    let live = train_live(&corpus, &p, nodes, 1.0).unwrap();
+    let live_margin: f64 = live
+        .iter()
+        .map(|m| class_margin(&corpus, &m.served_table(), p.dim))
+        .sum::<f64>()
+        / nodes as f64;
+    assert!(
+        live_margin > alone_margin,
+        "with peers {live_margin:.3}, alone {alone_margin:.3}"
+    );
+}
