@@ -91,12 +91,16 @@ async fn start_server(
     tokio::spawn(serve(listener, ctx, stop));
 }
 
+/// The accounts of a bench run: the measured node, its upstream peers, and their keys.
+struct BenchIdentities {
+    me: Arc<Identity>,
+    ups: Vec<Arc<Identity>>,
+    keys: Arc<KeyCache>,
+}
+
 /// Identities of a bench run: `bench` and `peer0..peerN`, each with its own key; the key
 /// table stands in for the chain's `get_account`.
-fn bench_identities(
-    peers: usize,
-    vocab: &str,
-) -> anyhow::Result<(Arc<Identity>, Vec<Arc<Identity>>, Arc<KeyCache>)> {
+fn bench_identities(peers: usize, vocab: &str) -> anyhow::Result<BenchIdentities> {
     let make = |i: usize, name: &str| -> anyhow::Result<Arc<Identity>> {
         let key = PrivateKey::from_bytes(&[i as u8 + 1; 32])?;
         Ok(Arc::new(Identity::new(name, key, vocab)))
@@ -111,7 +115,7 @@ fn bench_identities(
         .map(|id| (id.account.clone(), vec![id.public_key()]))
         .collect();
     let keys = Arc::new(KeyCache::new(Arc::new(StaticKeys(table))));
-    Ok((me, ups, keys))
+    Ok(BenchIdentities { me, ups, keys })
 }
 
 /// Pairs per second of the training loop with `cfg.peers` live peers on loopback, over
@@ -128,10 +132,14 @@ pub async fn live_throughput(
     };
     let (stop_tx, stop) = watch::channel(false);
     let vocab = vocab_fingerprint(&corpus.vocab);
-    let (me_id, ups, keys) = bench_identities(cfg.peers, &vocab)?;
+    let BenchIdentities {
+        me: me_id,
+        ups,
+        keys,
+    } = bench_identities(cfg.peers, &vocab)?;
     let mut rows = Vec::new();
     let mut upstreams = Vec::new();
-    for i in 0..cfg.peers {
+    for (i, up) in ups.iter().enumerate() {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let upstream_cfg = ModelConfig {
@@ -139,7 +147,7 @@ pub async fn live_throughput(
             seed: cfg.seed + 1 + i as u64,
             ..cfg.clone()
         };
-        let shared = node(ups[i].clone(), addr, &upstream_cfg)?;
+        let shared = node(up.clone(), addr, &upstream_cfg)?;
         start_server(shared.clone(), keys.clone(), listener, stop.clone()).await;
         upstreams.push(shared);
         rows.push(PeerRow {
@@ -452,7 +460,11 @@ pub fn vs_gensim(
             .enable_all()
             .build()?;
         let (stop_tx, stop) = watch::channel(false);
-        let (me_id, ups, keys) = bench_identities(peers, &vocab_fingerprint(&corpus.vocab))?;
+        let BenchIdentities {
+            me: me_id,
+            ups,
+            keys,
+        } = bench_identities(peers, &vocab_fingerprint(&corpus.vocab))?;
         let bases = rt.block_on(start_w2v_peers(&counts, params, &ups, &keys, stop))?;
         let signer = Signer {
             identity: me_id,
