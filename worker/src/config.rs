@@ -80,7 +80,8 @@ impl Default for NodeConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChainConfig {
-    /// nodeos HTTP endpoint.
+    /// nodeos HTTP endpoint, or several endpoints of the same chain separated by commas
+    /// (e.g. every producer's API node): requests fail over to the next one.
     pub url: String,
     /// Account the bittensor contract is deployed on.
     pub contract: String,

@@ -167,7 +167,7 @@ struct RunArgs {
     /// BITTENSOR_WORKER_KEY may hold it instead).
     #[arg(long)]
     key_file: Option<PathBuf>,
-    /// nodeos HTTP endpoint.
+    /// nodeos HTTP endpoint, or several of one chain separated by commas (failover in order).
     #[arg(long)]
     chain_url: Option<String>,
     /// Account holding the bittensor contract.

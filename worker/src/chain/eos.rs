@@ -22,6 +22,31 @@ pub struct EosChain {
     symbol: Symbol,
 }
 
+/// Per-request timeout: past it, the next endpoint is tried.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The endpoints of a comma-separated `chain.url`, each an `http(s)://` URL.
+fn endpoints(list: &str) -> Result<Vec<String>, String> {
+    let urls: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect();
+    if urls.is_empty() {
+        return Err("chain.url names no endpoint".into());
+    }
+    if let Some(bad) = urls
+        .iter()
+        .find(|u| !u.starts_with("http://") && !u.starts_with("https://"))
+    {
+        return Err(format!(
+            "chain.url: {bad:?} is not an http:// or https:// URL"
+        ));
+    }
+    Ok(urls)
+}
+
 fn failure(e: ChainError) -> ChainFailure {
     ChainFailure {
         transient: e.is_transient(),
@@ -30,12 +55,14 @@ fn failure(e: ChainError) -> ChainFailure {
 }
 
 impl EosChain {
-    /// Connects (lazily) to `url` as `account` signing with `key`.
+    /// Connects (lazily) to `url` (one endpoint, or several of one chain separated by
+    /// commas, tried in order on failure) as `account` signing with `key`.
     pub fn new(url: &str, contract: &str, account: &str, key: PrivateKey) -> Result<Self, String> {
         let contract = Name::from_str(contract).map_err(|e| format!("contract name: {e}"))?;
         let account = Name::from_str(account).map_err(|e| format!("account name: {e}"))?;
         let symbol = Symbol::new(BIT_PRECISION, "BIT").map_err(|e| format!("symbol: {e}"))?;
-        let client = Client::new(url);
+        let urls = endpoints(url)?;
+        let client = Client::with_endpoints(&urls, REQUEST_TIMEOUT);
         Ok(EosChain {
             client,
             contract,
@@ -126,5 +153,22 @@ impl ChainApi for EosChain {
                 .await
                 .map_err(failure)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoints;
+
+    #[test]
+    fn a_chain_url_lists_endpoints_in_order() {
+        assert_eq!(
+            endpoints(" http://127.0.0.1:8888 ,, http://127.0.0.1:8889").unwrap(),
+            ["http://127.0.0.1:8888", "http://127.0.0.1:8889"]
+        );
+        assert!(endpoints(" , ").unwrap_err().contains("no endpoint"));
+        assert!(endpoints("http://a:1,127.0.0.1:8888")
+            .unwrap_err()
+            .contains("not an http"));
     }
 }
