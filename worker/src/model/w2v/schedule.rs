@@ -58,13 +58,14 @@ fn log_epoch(epoch: usize, epochs: usize, loss: f64, pairs: u64, start: Instant,
     );
 }
 
-/// Trains the plain model on `ids` (a tokenised corpus; `<unk>` tokens are skipped) with
-/// per-id `counts` for subsampling.
-pub fn fit(
-    model: &mut Word2Vec,
+/// The epoch loop both trainers share: the linear learning-rate schedule over all epochs,
+/// subsampling, chunking and the per-epoch log; `step` trains one subsampled chunk at the
+/// given rate and returns its `(pairs, loss)`.
+fn run_epochs(
     ids: &[i64],
     counts: &[u64],
     params: &W2vParams,
+    mut step: impl FnMut(&[u32], f32, &mut Lcg) -> Result<(u64, f64), ModelError>,
 ) -> Result<FitReport, ModelError> {
     params.validate()?;
     let sub = Subsampler::new(counts, params.sample);
@@ -79,7 +80,7 @@ pub fn fit(
         for chunk in chunks(ids) {
             let alpha = params.alpha_at(words as f64 / total);
             sub.filter(chunk, &mut rng, &mut sentence);
-            let (p, l) = model.train_sentence(&sentence, alpha, &mut rng);
+            let (p, l) = step(&sentence, alpha, &mut rng)?;
             epoch_pairs += p;
             loss += l;
             words += chunk.len() as u64;
@@ -94,6 +95,19 @@ pub fn fit(
         seconds: start.elapsed().as_secs_f64(),
         cpu_seconds: cpu.elapsed().as_secs_f64(),
         last_epoch_loss: last_loss / last_pairs.max(1) as f64,
+    })
+}
+
+/// Trains the plain model on `ids` (a tokenised corpus; `<unk>` tokens are skipped) with
+/// per-id `counts` for subsampling.
+pub fn fit(
+    model: &mut Word2Vec,
+    ids: &[i64],
+    counts: &[u64],
+    params: &W2vParams,
+) -> Result<FitReport, ModelError> {
+    run_epochs(ids, counts, params, |sentence, alpha, rng| {
+        Ok(model.train_sentence(sentence, alpha, rng))
     })
 }
 
@@ -114,43 +128,18 @@ pub fn fit_peered(
     params: &W2vParams,
     source: &mut dyn PeerSource,
 ) -> Result<FitReport, ModelError> {
-    params.validate()?;
-    let sub = Subsampler::new(counts, params.sample);
-    let mut rng = Lcg::new(params.seed.wrapping_add(1));
-    let total = (ids.len() * params.epochs).max(1) as f64;
-    let (mut words, mut pairs, mut last_loss, mut last_pairs) = (0u64, 0u64, 0f64, 0u64);
-    let mut sentence = Vec::with_capacity(CHUNK_WORDS);
-    let start = Instant::now();
-    let cpu = cpu_time::ProcessTime::now();
-    for epoch in 0..params.epochs {
-        let (mut loss, mut epoch_pairs) = (0f64, 0u64);
-        for chunk in chunks(ids) {
-            let alpha = params.alpha_at(words as f64 / total);
-            sub.filter(chunk, &mut rng, &mut sentence);
-            let plan = ChunkPlan::new(sentence.clone());
-            let wire = plan.ids();
-            let fetched: Vec<Option<Vec<f32>>> =
-                (0..model.peers).map(|j| source.forward(j, &wire)).collect();
-            let views: Vec<Option<&[f32]>> = fetched.iter().map(|f| f.as_deref()).collect();
-            let out = model.train_chunk(&plan, &views, alpha, &mut rng)?;
-            for (j, g) in out.peer_grads.iter().enumerate() {
-                if let Some(g) = g {
-                    source.backward(j, &wire, g, alpha);
-                }
+    run_epochs(ids, counts, params, |sentence, alpha, rng| {
+        let plan = ChunkPlan::new(sentence.to_vec());
+        let wire = plan.ids();
+        let fetched: Vec<Option<Vec<f32>>> =
+            (0..model.peers).map(|j| source.forward(j, &wire)).collect();
+        let views: Vec<Option<&[f32]>> = fetched.iter().map(|f| f.as_deref()).collect();
+        let out = model.train_chunk(&plan, &views, alpha, rng)?;
+        for (j, g) in out.peer_grads.iter().enumerate() {
+            if let Some(g) = g {
+                source.backward(j, &wire, g, alpha);
             }
-            epoch_pairs += out.pairs;
-            loss += out.loss;
-            words += chunk.len() as u64;
         }
-        pairs += epoch_pairs;
-        (last_loss, last_pairs) = (loss, epoch_pairs);
-        log_epoch(epoch, params.epochs, loss, epoch_pairs, start, words);
-    }
-    Ok(FitReport {
-        words,
-        pairs,
-        seconds: start.elapsed().as_secs_f64(),
-        cpu_seconds: cpu.elapsed().as_secs_f64(),
-        last_epoch_loss: last_loss / last_pairs.max(1) as f64,
+        Ok((out.pairs, out.loss))
     })
 }
