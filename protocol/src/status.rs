@@ -59,6 +59,12 @@ pub struct WorkerStatus {
     pub emits_pushed: u64,
     /// Emit attempts that failed.
     pub emits_failed: u64,
+    /// Pushed emits seen in an irreversible block.
+    pub emits_confirmed: u64,
+    /// Pushed emits a fork or a lost block dropped.
+    pub emits_dropped: u64,
+    /// Emits pushed again after a drop.
+    pub emits_repushed: u64,
     /// Why the last failed emit failed.
     pub last_emit_error: Option<String>,
     /// Edge set of the last accepted emit: `(account, weight in parts per million)`, self first.
@@ -311,6 +317,9 @@ mod tests {
             backward_failures: 0,
             emits_pushed: 2,
             emits_failed: 0,
+            emits_confirmed: 1,
+            emits_dropped: 0,
+            emits_repushed: 0,
             last_emit_error: None,
             last_edges: vec![("alice".into(), 500_000), ("bob".into(), 500_000)],
             last_emit_interval: Some(EmitInterval {

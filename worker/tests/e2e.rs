@@ -142,8 +142,11 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
                     .iter()
                     .all(|p| p["successes"].as_u64().unwrap_or(0) > 0);
                 let edges = doc["last_edges"].as_array()?.len();
+                // Emits are followed to irreversibility on the real chain.
                 (num(&doc, "step") >= 300
                     && num(&doc, "emits_pushed") >= 3
+                    && num(&doc, "emits_confirmed") >= 1
+                    && num(&doc, "emits_dropped") == 0
                     && peers_ok
                     && edges == 3)
                     .then_some(doc)

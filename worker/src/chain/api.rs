@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use chain_client::client::{Finality, PushReceipt};
 use chain_client::PublicKey;
 use emission::Edge;
 
@@ -41,8 +42,11 @@ pub trait ChainApi: Send + Sync {
     fn subscribe(&self, address: String, port: u16, stake: u64) -> ChainFuture<'_, ()>;
     /// Removes this node from the metagraph, settling its emission and returning its stake.
     fn unsubscribe(&self) -> ChainFuture<'_, ()>;
-    /// Posts this node's attribution edge set (self first, sum `WEIGHT_ONE`).
-    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, ()>;
+    /// Posts this node's attribution edge set (self first, sum `WEIGHT_ONE`); the receipt
+    /// lets the node follow the emit until it is irreversible.
+    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, PushReceipt>;
+    /// Where a pushed emit stands: irreversible, still pending, or dropped (push again).
+    fn finality(&self, emit: PushReceipt) -> ChainFuture<'_, Finality>;
     /// Reads the whole metagraph table.
     fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>>;
     /// The keys of `account`'s active permission (what its peer requests must be signed with).

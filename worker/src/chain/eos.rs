@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use chain_client::client::Client;
+use chain_client::client::{Client, Finality, PushReceipt};
 use chain_client::{contract, Asset, ChainError, Name, PrivateKey, PublicKey, Symbol};
 use emission::Edge;
 
@@ -72,11 +72,10 @@ impl EosChain {
         })
     }
 
-    async fn push(&self, action: chain_client::Action) -> Result<(), ChainFailure> {
+    async fn push(&self, action: chain_client::Action) -> Result<PushReceipt, ChainFailure> {
         self.client
             .push(vec![action], std::slice::from_ref(&self.key))
             .await
-            .map(|_| ())
             .map_err(failure)
     }
 }
@@ -93,6 +92,7 @@ impl ChainApi for EosChain {
                 stake,
             ))
             .await
+            .map(|_| ())
         })
     }
 
@@ -100,10 +100,11 @@ impl ChainApi for EosChain {
         Box::pin(async move {
             self.push(contract::unsubscribe(self.contract, self.account))
                 .await
+                .map(|_| ())
         })
     }
 
-    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, ()> {
+    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, PushReceipt> {
         Box::pin(async move {
             let edges = edges
                 .iter()
@@ -116,6 +117,10 @@ impl ChainApi for EosChain {
             self.push(contract::emit(self.contract, self.account, &edges))
                 .await
         })
+    }
+
+    fn finality(&self, emit: PushReceipt) -> ChainFuture<'_, Finality> {
+        Box::pin(async move { self.client.finality(&emit).await.map_err(failure) })
     }
 
     fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>> {

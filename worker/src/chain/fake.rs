@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use chain_client::client::{Finality, PushReceipt};
 use chain_client::PublicKey;
 use emission::Edge;
 
@@ -16,6 +17,8 @@ struct State {
     keys: BTreeMap<String, Vec<PublicKey>>,
     emits: Vec<Vec<Edge<String>>>,
     fail: Vec<bool>,
+    /// Emits the next finality checks report dropped (a fork or a lost block).
+    drop_next: usize,
 }
 
 /// A fake chain acting as user `me`; `fail_next` scripts the next calls to fail.
@@ -31,6 +34,11 @@ impl FakeChain {
             me: me.into(),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Makes the next `n` finality checks report the emit dropped.
+    pub fn drop_next(&self, n: usize) {
+        self.lock().drop_next += n;
     }
 
     /// Makes the next `n` calls fail (transiently or as a chain rejection).
@@ -111,7 +119,7 @@ impl ChainApi for FakeChain {
         })
     }
 
-    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, ()> {
+    fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, PushReceipt> {
         Box::pin(async move {
             self.scripted()?;
             let mut s = self.lock();
@@ -122,7 +130,29 @@ impl ChainApi for FakeChain {
                 });
             }
             s.emits.push(edges);
-            Ok(())
+            let n = s.emits.len() as u32;
+            Ok(PushReceipt {
+                transaction_id: format!("{n:064x}"),
+                block_num: n,
+                expiration: n,
+                cpu_usage_us: 0,
+                net_usage_words: 0,
+                console: String::new(),
+            })
+        })
+    }
+
+    fn finality(&self, emit: PushReceipt) -> ChainFuture<'_, Finality> {
+        Box::pin(async move {
+            self.scripted()?;
+            let mut s = self.lock();
+            if s.drop_next > 0 {
+                s.drop_next -= 1;
+                return Ok(Finality::Dropped);
+            }
+            Ok(Finality::Irreversible {
+                block: emit.block_num,
+            })
         })
     }
 

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use chain_client::client::PushReceipt;
 use emission::Edge;
 
 use super::api::{ChainApi, ChainFailure, PeerRow};
@@ -40,15 +41,18 @@ pub async fn subscribe_with_retry(
     }))
 }
 
+/// What one pushed emit returns: the rows read (for peer refresh), the edges pushed, and
+/// the receipt to follow to irreversibility.
+pub type Emitted = (Vec<PeerRow>, Vec<Edge<String>>, PushReceipt);
+
 /// Reads the metagraph, builds the edge set from the current attribution with only
-/// subscribed targets, and pushes `emit`. Returns the rows read (for peer refresh) and
-/// the edges pushed.
+/// subscribed targets, and pushes `emit`.
 pub async fn emit_latest(
     chain: &dyn ChainApi,
     me: &str,
     attribution: &Attribution,
     slot_names: &[Option<String>],
-) -> Result<(Vec<PeerRow>, Vec<Edge<String>>), ChainFailure> {
+) -> Result<Emitted, ChainFailure> {
     let rows = chain.metagraph().await?;
     let subscribed: HashSet<&str> = rows.iter().map(|r| r.user.as_str()).collect();
     if !subscribed.contains(me) {
@@ -64,8 +68,8 @@ pub async fn emit_latest(
             transient: false,
             message: format!("cannot build edge set: {e:?}"),
         })?;
-    chain.emit(edges.clone()).await?;
-    Ok((rows, edges))
+    let receipt = chain.emit(edges.clone()).await?;
+    Ok((rows, edges, receipt))
 }
 
 /// Unsubscribes at shutdown, retrying transient failures a few times.
@@ -140,7 +144,7 @@ mod tests {
         chain.fail_next(1, true);
         assert!(emit_latest(&chain, "me", &attr, &names).await.is_err());
         attr.update(&[0.2, 0.8, 0.0]);
-        let (_, edges) = emit_latest(&chain, "me", &attr, &names).await.unwrap();
+        let (_, edges, _) = emit_latest(&chain, "me", &attr, &names).await.unwrap();
         assert_eq!(edges.len(), 2);
         assert_eq!(edges[1].to, "a");
         assert_eq!(edges[1].weight, 800_000);

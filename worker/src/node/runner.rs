@@ -267,7 +267,7 @@ pub async fn run(
     if lock(&shared.stats).step > 0 {
         let mut wait = FINAL_EMIT_RETRY;
         for attempt in 1..=FINAL_EMIT_ATTEMPTS {
-            if emit_now(&shared, chain.as_ref()).await || attempt == FINAL_EMIT_ATTEMPTS {
+            if emit_now(&shared, chain.as_ref()).await.is_some() || attempt == FINAL_EMIT_ATTEMPTS {
                 break;
             }
             tokio::time::sleep(wait).await;

@@ -54,6 +54,12 @@ pub struct Stats {
     pub emits_pushed: u64,
     /// Emit attempts that failed.
     pub emits_failed: u64,
+    /// Pushed emits seen in an irreversible block.
+    pub emits_confirmed: u64,
+    /// Pushed emits that a fork or a lost block dropped (each is pushed again).
+    pub emits_dropped: u64,
+    /// Emits pushed again after a drop, with the attribution current then.
+    pub emits_repushed: u64,
     /// Last emit failure.
     pub last_emit_error: Option<String>,
     /// Edge set of the last accepted emit.
@@ -384,11 +390,12 @@ impl Endpoint for NodeEndpoint {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::ModelConfig;
 
-    fn node(peers: usize) -> Arc<Shared> {
+    /// A node `me` with `peers` slots, for unit tests of the node's logic.
+    pub(crate) fn node(peers: usize) -> Arc<Shared> {
         let cfg = ModelConfig {
             vocab: 20,
             embed_dim: 4,
