@@ -173,14 +173,19 @@ mod tests {
     use crate::chain::fake::FakeChain;
     use crate::node::state::tests::node;
 
-    #[tokio::test]
-    async fn a_dropped_emit_is_pushed_again_and_followed_to_irreversibility() {
-        let shared = node(0);
+    /// A node `me` subscribed on an in-process chain.
+    async fn subscribed() -> (Arc<Shared>, FakeChain) {
         let chain = FakeChain::new("me");
         chain
             .subscribe("127.0.0.1".into(), 7000, 1)
             .await
             .expect("subscribe");
+        (node(0), chain)
+    }
+
+    #[tokio::test]
+    async fn a_dropped_emit_is_pushed_again_and_followed_to_irreversibility() {
+        let (shared, chain) = subscribed().await;
         let mut followed = Followed::default();
         let first = emit_now(&shared, &chain).await.expect("first emit");
         followed.push(&shared, first);
@@ -213,12 +218,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_finality_check_keeps_the_emit_followed() {
-        let shared = node(0);
-        let chain = FakeChain::new("me");
-        chain
-            .subscribe("127.0.0.1".into(), 7000, 1)
-            .await
-            .expect("subscribe");
+        let (shared, chain) = subscribed().await;
         let mut followed = Followed::default();
         followed.push(&shared, emit_now(&shared, &chain).await.expect("emit"));
         chain.fail_next(1, true);
