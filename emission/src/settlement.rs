@@ -47,7 +47,9 @@
 //! repeating or reordering emits in a block cannot move an interval's emission onto other
 //! edges.
 
+use crate::compounding::{forwarded_compounding, kept_compounding_claim};
 use crate::edges::Edge;
+use crate::fixed::WEIGHT_ONE;
 use crate::residual_push::push;
 
 /// Shares per base unit of stake when a pool starts (a share's price is then 2^-32).
@@ -136,6 +138,9 @@ pub struct Settlement {
     pub kept: u64,
     /// The part added to neighbours' residuals.
     pub forwarded: u64,
+    /// The part of `accrued` that was compounding on what the node forwards, sent to its
+    /// forward targets by weight instead of through its own push.
+    pub compounding: u64,
     /// Edges visited (the edge set's length): the work of this settlement.
     pub edge_visits: usize,
 }
@@ -255,7 +260,7 @@ pub fn join<Id, S: Store<Id>>(
 }
 
 /// Settles node `id` at `block`: advances the pool, claims what the node is owed into its
-/// residual, and pushes the whole residual once along `edges` (the set in force, self first):
+/// residual (the compounding of what it forwards goes to the targets, [`crate::compounding`]), and pushes the whole residual once along `edges` (the set in force, self first):
 /// the kept part joins `position.stake`, each forward goes to its target's residual, and a
 /// forward to a target that is no longer subscribed stays with the node. The caller stores
 /// `position` (and any new edge set) afterwards.
@@ -277,7 +282,15 @@ pub fn settle<Id, S: Store<Id>>(
         store.mint(accrued)?;
     }
     let pushed = checked(own.checked_add(accrued))?;
-    let split = push(pushed, edges);
+    let self_weight = edges.first().map_or(WEIGHT_ONE, |edge| edge.weight);
+    let fair = kept_compounding_claim(position.stake, accrued, self_weight);
+    let mut split = push(own + fair, edges);
+    let compounding = accrued - fair;
+    let extra = forwarded_compounding(compounding, edges);
+    split.keep += extra.keep;
+    for (total, more) in split.forwards.iter_mut().zip(extra.forwards) {
+        *total += more;
+    }
     let mut kept = split.keep;
     let mut forwarded = 0u64;
     for (edge, &amount) in edges.iter().skip(1).zip(split.forwards.iter()) {
@@ -304,6 +317,7 @@ pub fn settle<Id, S: Store<Id>>(
         pushed,
         kept,
         forwarded,
+        compounding,
         edge_visits: edges.len(),
     })
 }
@@ -315,7 +329,6 @@ fn checked(value: Option<u64>) -> Result<u64, SettleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixed::WEIGHT_ONE;
     use alloc::collections::BTreeMap;
 
     /// A store over a map, with an optional cap on what may be issued.

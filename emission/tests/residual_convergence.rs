@@ -20,7 +20,8 @@ proptest! {
         let mut order = emission::schedule::Schedule::new(order_seed, 1.0);
         let mut injected = vec![0.0; n];
         for node in order.next_block(n) {
-            injected[node] = ledger.emit(&node, graph.edges(node), 1).unwrap().accrued as f64;
+            let report = ledger.emit(&node, graph.edges(node), 1).unwrap();
+            common::add_injection(&mut injected, &report, graph.edges(node), node);
         }
         let target = propagate(&graph, &injected, Method::Solve).unwrap();
         let total: f64 = injected.iter().sum();
