@@ -227,6 +227,16 @@ pub fn advance<Id, S: Store<Id>>(
     Ok(issued)
 }
 
+/// What `shares` of the pool are worth now, rounded down.
+fn value_of(pool: &Pool, shares: u128) -> Result<u64, SettleError> {
+    if pool.total_shares == 0 || shares == 0 {
+        return Ok(0);
+    }
+    let value =
+        mul_div(shares, value_of_pool(pool), pool.total_shares).ok_or(SettleError::Overflow)?;
+    u64::try_from(value).map_err(|_| SettleError::Overflow)
+}
+
 /// What `position` and its residual `held` are owed now: their value minus the settled stake
 /// and the pending amount (never more than `unsettled`).
 pub fn owed(pool: &Pool, position: &Position, held: &Held) -> Result<u64, SettleError> {
@@ -234,13 +244,7 @@ pub fn owed(pool: &Pool, position: &Position, held: &Held) -> Result<u64, Settle
         .shares
         .checked_add(held.shares)
         .ok_or(SettleError::Overflow)?;
-    if pool.total_shares == 0 || shares == 0 {
-        return Ok(0);
-    }
-    let value =
-        mul_div(shares, value_of_pool(pool), pool.total_shares).ok_or(SettleError::Overflow)?;
-    let value = u64::try_from(value).map_err(|_| SettleError::Overflow)?;
-    Ok(value
+    Ok(value_of(pool, shares)?
         .saturating_sub(position.stake)
         .saturating_sub(held.amount)
         .min(pool.unsettled))
@@ -342,9 +346,15 @@ pub fn settle<Id, S: Store<Id>>(
         .checked_sub(position.stake)
         .and_then(|v| v.checked_sub(pushed))
         .ok_or(SettleError::Underflow)?;
+    // Growth on the stake is the node's claim, of which only the kept part compounds; growth
+    // on the residual is growth on money already owed along the edges: the node keeps only
+    // its self-weight share of it, the rest is its targets' (`crate::compounding`).
     let self_weight = edges.first().map_or(WEIGHT_ONE, |edge| edge.weight);
-    let base = checked(position.stake.checked_add(held.amount))?;
-    let fair = kept_compounding_claim(base, accrued, self_weight);
+    let residual_growth = value_of(pool, held.shares)?
+        .saturating_sub(held.amount)
+        .min(accrued);
+    let fair = kept_compounding_claim(position.stake, accrued - residual_growth, self_weight)
+        + mul_weight(residual_growth, self_weight);
     let compounding = accrued - fair;
     let own_push = held.amount + fair;
     let mut split = push(own_push, edges);
