@@ -54,7 +54,7 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
             // A top-up first settles what accrued at the old stake (along the stored edges),
             // so added stake never earns for blocks before it arrived.
             let edges = node.edges.clone();
-            settle_node(host, &mut global, &mut node, &edges, block)?;
+            settle_node(host, &mut global, &mut node, &edges, block, false)?;
             node.address = args.address;
             node.port = args.port;
             let topped = node.stake.checked_add(stake).ok_or(OVERFLOW)?;
@@ -82,6 +82,7 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
                 user: args.user,
                 residual: 0,
                 shares: U128(0),
+                pushed: 0,
             };
             table::store(host, me.0, args.user, &residual)?;
         }
@@ -119,7 +120,9 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     valid.map_err(|e| ContractError::new(e.message()))?;
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
-    settle_node(host, &mut global, &mut node, &stored, block)?;
+    // A new set ends the stored one: its rounding remainder goes out now (`flush`).
+    let ends = stored != args.edges;
+    settle_node(host, &mut global, &mut node, &stored, block, ends)?;
     node.edges = args.edges;
     node.last_emit = node.last_emit.max(block);
     table::update(host, me.0, Name(0), &node)
@@ -132,7 +135,7 @@ pub fn settle(host: &mut impl Host, args: Settle) -> Result<()> {
     let mut global = load_global(host)?;
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
-    settle_node(host, &mut global, &mut node, &stored, block)?;
+    settle_node(host, &mut global, &mut node, &stored, block, false)?;
     node.edges = stored;
     table::update(host, me.0, Name(0), &node)
 }
@@ -163,7 +166,7 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let mut global = load_global(host)?;
     let block = current_block(host);
     let edges = core::mem::take(&mut node.edges);
-    settle_node(host, &mut global, &mut node, &edges, block)?;
+    settle_node(host, &mut global, &mut node, &edges, block, true)?;
     check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
     let back = close(host, &mut global, &node)?;
     save_global(host, &global)?;
