@@ -17,6 +17,7 @@ use serde_json::json;
 
 const USAGE: &str = "usage: localnet-testnet --producers P --workers N --out FILE [--http-host IP]";
 
+#[derive(Debug)]
 struct Args {
     producers: usize,
     workers: usize,
