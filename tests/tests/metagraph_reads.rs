@@ -88,7 +88,9 @@ async fn incremental_reads_follow_the_table_and_a_churner_costs_one_row() {
         users: names.iter().map(|n| n.parse().unwrap()).collect(),
         stake: Asset::new(STAKE as i64, Symbol::new(4, "BIT").unwrap()),
     };
-    chain.push((0..NODES).map(|i| chain.subscribe(i)).collect()).await;
+    chain
+        .push((0..NODES).map(|i| chain.subscribe(i)).collect())
+        .await;
     chain.wait_irreversible().await;
 
     let (mut eager, mut lazy) = (MetagraphView::new(), MetagraphView::new());
@@ -105,11 +107,17 @@ async fn incremental_reads_follow_the_table_and_a_churner_costs_one_row() {
         let mut changed = BTreeSet::from([0, 1 + round, 5 + round]);
         for k in 0..CHURN {
             chain
-                .push(vec![chain.emit(0, 10, 100_000 + (round * CHURN + k) as u32)])
+                .push(vec![chain.emit(
+                    0,
+                    10,
+                    100_000 + (round * CHURN + k) as u32,
+                )])
                 .await;
         }
         let leave = actions::unsubscribe(chain.contract, chain.users[1 + round]);
-        chain.push(vec![leave, chain.emit(5 + round, 11, 300_000)]).await;
+        chain
+            .push(vec![leave, chain.emit(5 + round, 11, 300_000)])
+            .await;
         if round > 0 {
             chain.push(vec![chain.subscribe(round)]).await;
             changed.insert(round);
