@@ -148,17 +148,17 @@ impl Graph {
         Ok(())
     }
 
-    /// Waits until the last irreversible block is at least the current head (so what was
-    /// pushed so far can no longer be undone).
+    /// Waits until the last irreversible block passes the current head (a push that just
+    /// answered went into the block after it), so what was pushed can no longer be undone.
     pub async fn wait_irreversible(&self) -> Result<()> {
         let head = self.client.get_info().await?.head_block_num;
         for _ in 0..600 {
             let info = self.client.get_info().await?;
-            if info.last_irreversible_block_num >= head {
+            if info.last_irreversible_block_num > head {
                 return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        anyhow::bail!("block {head} did not become irreversible within 60 s")
+        anyhow::bail!("block {} did not become irreversible within 60 s", head + 1)
     }
 }

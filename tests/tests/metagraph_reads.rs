@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use bittensor_tests::{deployed, funded};
+use chain_client::client::view::CHANGE_SLOT_SHIFT;
 use chain_client::contract as actions;
 use chain_client::{Action, Asset, Client, MetagraphRow, MetagraphView, Name, PrivateKey, Symbol};
 use localnet::DEV_PRIVATE_KEY;
@@ -49,17 +50,18 @@ impl Chain {
         actions::subscribe(self.contract, self.users[i], "127.0.0.1", 9000, self.stake)
     }
 
-    /// Until the last irreversible block reaches the current head: what was pushed is final.
+    /// Until the last irreversible block passes the current head (a push just answered went
+    /// into the block after it): what was pushed is final.
     async fn wait_irreversible(&self) {
         let head = self.client.get_info().await.unwrap().head_block_num;
         for _ in 0..600 {
             let info = self.client.get_info().await.unwrap();
-            if info.last_irreversible_block_num >= head {
+            if info.last_irreversible_block_num > head {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("block {head} never became irreversible");
+        panic!("block {} never became irreversible", head + 1);
     }
 
     async fn table(&self) -> Vec<MetagraphRow> {
@@ -95,6 +97,20 @@ async fn incremental_reads_follow_the_table_and_a_churner_costs_one_row() {
 
     let (mut eager, mut lazy) = (MetagraphView::new(), MetagraphView::new());
     let reader = Client::new(&net.url);
+    // Change numbers carry their block slot: the reader's and the contract's split agree,
+    // and every row's slot is one this chain produced.
+    assert_eq!(CHANGE_SLOT_SHIFT, bittensor_contract::metagraph::SLOT_SHIFT);
+    let head_slot = {
+        let info = chain.client.get_info().await.unwrap();
+        chain_client::client::time::parse_block_time_ms(&info.head_block_time).unwrap() / 500
+    };
+    for row in chain.table().await {
+        let slot = row.seq >> CHANGE_SLOT_SHIFT;
+        assert!(
+            slot <= head_slot && slot + 600 > head_slot,
+            "{row:?} at slot {head_slot}"
+        );
+    }
     let first = eager.refresh(&reader, chain.contract).await.unwrap();
     assert!(first.full, "the first refresh reads the whole table");
     assert_eq!((first.rows_read, first.nodes), (NODES, NODES));

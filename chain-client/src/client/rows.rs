@@ -82,9 +82,6 @@ pub struct GlobalRow {
     pub min_stake: u64,
     /// The token symbol.
     pub symbol: Symbol,
-    /// Block slot of the last metagraph action (the state read is at least this recent).
-    #[serde(default, deserialize_with = "lenient_u64")]
-    pub acc_block: u64,
     /// The last change number given to a `metagraph` or `departed` row.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub change_seq: u64,

@@ -2,28 +2,29 @@
 //! rows changed since its cursor (the contract's change sequence, `docs/contract-interface.md`
 //! "Reading the metagraph incrementally").
 //!
-//! The cursor is a change number `c`: every change up to `c` is in the copy. A refresh reads
-//! `global` (the last change number and the block slot of the last metagraph action), then
-//! the `metagraph` rows and the `departures` whose number is above `c`, through their `seq`
-//! secondary index, and keeps per account the entry with the highest number. A node appears
-//! once per refresh however often it changed. Reads are not atomic, so the new cursor is the
-//! `change_seq` read BEFORE the rows, and it is trusted only once the state it was read
-//! from is irreversible (its slot at or below the last irreversible block's): a fork could
-//! otherwise hand out the same numbers to other changes. Until then the reader re-reads from
-//! the last trusted cursor. An entry of the copy newer than the trusted cursor that such a
-//! re-read does not find again was on a fork: the reader falls back to a full read, as it
-//! does on its first refresh, after a failed one, and when the chain's counter is below its
-//! cursor (another deployment).
+//! The cursor is a change number `c`: every change up to `c` is in the copy, and final. A
+//! refresh reads `get_info` (the last irreversible block's time) and `global` (the last change
+//! number), then the `metagraph` rows and the departures whose number is above `c`, through
+//! their `seq` secondary index, and keeps per account the entry with the highest number. A
+//! node appears once per refresh however often it changed. Reads are not one snapshot, so the
+//! new cursor is at most the `change_seq` read BEFORE the rows. A change number carries its
+//! block slot in its high bits ([`CHANGE_SLOT_SHIFT`]), so the cursor is also held at the last
+//! number of the last irreversible block's slot: a fork can give the numbers after it to
+//! other changes, and the next refresh reads them again. An entry of the copy newer than the
+//! cursor that such a re-read does not find was on a dropped fork: the reader then falls
+//! back to a full read, as it does on its first refresh and when the chain's counter is below
+//! its cursor (another deployment). A failed request changes nothing.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use super::time::parse_block_time_ms;
 use super::{Client, DepartureRow, MetagraphRow};
 use crate::error::ChainError;
 use crate::types::name::Name;
 
-/// Untrusted cursors remembered while their state is still reversible.
-const MAX_PENDING: usize = 64;
+/// Bits of a change number below its block slot, as the contract's `metagraph::SLOT_SHIFT`
+/// (`tests/tests/metagraph_reads.rs` holds the two equal).
+pub const CHANGE_SLOT_SHIFT: u32 = 16;
 /// Milliseconds per block slot.
 const SLOT_MS: u64 = 500;
 
@@ -34,14 +35,12 @@ struct Entry {
     row: Option<MetagraphRow>,
 }
 
-/// The reader's copy of the metagraph and its cursors.
+/// The reader's copy of the metagraph and its cursor.
 #[derive(Debug, Clone, Default)]
 pub struct MetagraphView {
     entries: BTreeMap<Name, Entry>,
-    /// Every change up to this number is in `entries`, on the irreversible chain.
+    /// Every change up to this number is in `entries`, and irreversible.
     trusted: Option<u64>,
-    /// (block slot, change number) of later reads, oldest first, waiting to become trusted.
-    pending: VecDeque<(u64, u64)>,
 }
 
 /// What one refresh did.
@@ -70,19 +69,18 @@ impl MetagraphView {
         self.entries.values().filter_map(|e| e.row.as_ref())
     }
 
-    /// The trusted cursor, if any.
+    /// The cursor, if any.
     pub fn cursor(&self) -> Option<u64> {
         self.trusted
     }
 
-    /// Forgets the cursors: the next refresh is a full read.
+    /// Forgets the cursor: the next refresh is a full read.
     pub fn invalidate(&mut self) {
         self.trusted = None;
-        self.pending.clear();
     }
 
     /// Brings the copy up to date with `contract`'s tables through `client`. On error the
-    /// copy and its cursors are as before (nothing half-applied).
+    /// copy and its cursor are as before (nothing half-applied).
     pub async fn refresh(
         &mut self,
         client: &Client,
@@ -100,7 +98,6 @@ impl MetagraphView {
             self.invalidate();
             return Ok(self.report(true, 0, 0, client.bytes_received() - before));
         };
-        self.promote(lib_slot);
         let cursor = self.trusted.filter(|&c| c <= global.change_seq);
         let read = match cursor {
             Some(after) => self.incremental(client, contract, after).await?,
@@ -124,16 +121,10 @@ impl MetagraphView {
                         )
                     })
                     .collect();
-                self.invalidate();
                 (true, count, 0)
             }
         };
-        if self.pending.len() == MAX_PENDING {
-            self.pending.pop_front();
-        }
-        self.pending
-            .push_back((global.acc_block, global.change_seq));
-        self.promote(lib_slot);
+        self.advance(global.change_seq, lib_slot);
         let bytes = client.bytes_received() - before;
         Ok(self.report(full, rows_read, departures_read, bytes))
     }
@@ -177,20 +168,18 @@ impl MetagraphView {
         true
     }
 
-    /// Trusts the newest pending cursor whose state is irreversible, and drops departures
-    /// at or below it (they can no longer be undone).
-    fn promote(&mut self, lib_slot: u64) {
-        while let Some(&(slot, seq)) = self.pending.front() {
-            if slot > lib_slot {
-                break;
-            }
-            self.trusted = Some(seq);
-            self.pending.pop_front();
-        }
-        if let Some(trusted) = self.trusted {
-            self.entries
-                .retain(|_, e| e.row.is_some() || e.seq > trusted);
-        }
+    /// After a read that applied every change up to `change_seq` (read before the rows):
+    /// the cursor becomes the last of those made in an irreversible block (slot at most
+    /// `lib_slot`), and departures at or below it are forgotten (they cannot be undone).
+    fn advance(&mut self, change_seq: u64, lib_slot: u64) {
+        let irreversible = lib_slot
+            .saturating_add(1)
+            .saturating_mul(1 << CHANGE_SLOT_SHIFT)
+            .saturating_sub(1);
+        let trusted = change_seq.min(irreversible);
+        self.trusted = Some(trusted);
+        self.entries
+            .retain(|_, e| e.row.is_some() || e.seq > trusted);
     }
 
     fn report(&self, full: bool, rows_read: usize, departures_read: usize, bytes: u64) -> Refresh {
@@ -264,24 +253,27 @@ mod tests {
     }
 
     #[test]
-    fn cursors_are_trusted_once_their_slot_is_irreversible() {
+    fn the_cursor_stops_at_the_last_irreversible_slot() {
+        let slot = |s: u64, k: u64| (s << CHANGE_SLOT_SHIFT) + k;
         let mut view = MetagraphView::new();
-        view.pending.extend([(10, 4), (12, 6), (15, 9)]);
-        view.entries
-            .insert(Name::constant("bob"), Entry { seq: 5, row: None });
-        view.promote(11);
-        assert_eq!(view.cursor(), Some(4));
-        assert_eq!(
-            view.entries.len(),
-            1,
-            "a departure newer than the cursor is kept"
-        );
-        view.promote(14);
-        assert_eq!(view.cursor(), Some(6));
+        let bob = Entry {
+            seq: slot(12, 0),
+            row: None,
+        };
+        view.entries.insert(Name::constant("bob"), bob);
+        // Changes up to slot 14 read; blocks up to slot 11 irreversible.
+        view.advance(slot(14, 3), 11);
+        assert_eq!(view.cursor(), Some(slot(12, 0) - 1));
+        assert_eq!(view.entries.len(), 1, "a reversible departure is kept");
+        view.advance(slot(14, 3), 12);
+        assert_eq!(view.cursor(), Some(slot(13, 0) - 1));
         assert!(
             view.entries.is_empty(),
             "an irreversible departure is forgotten"
         );
+        // An idle chain: everything read is older than the last irreversible block.
+        view.advance(slot(14, 3), 90);
+        assert_eq!(view.cursor(), Some(slot(14, 3)));
         view.invalidate();
         assert_eq!(view.cursor(), None);
     }

@@ -55,7 +55,7 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
             // A top-up first settles what accrued at the old stake (along the stored edges),
             // so added stake never earns for blocks before it arrived.
             let edges = node.edges.clone();
-            node.seq = next_seq(&mut global)?;
+            node.seq = next_seq(&mut global, block)?;
             settle_node(host, &mut global, &mut node, &edges, block)?;
             node.address = args.address;
             node.port = args.port;
@@ -77,7 +77,7 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
                     to: args.user,
                     weight: WEIGHT_ONE,
                 }],
-                seq: next_seq(&mut global)?,
+                seq: next_seq(&mut global, block)?,
             };
             node.set_position(&position);
             store_node(host, args.user, &node)?;
@@ -121,7 +121,7 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     valid.map_err(|e| ContractError::new(e.message()))?;
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
-    node.seq = next_seq(&mut global)?;
+    node.seq = next_seq(&mut global, block)?;
     settle_node(host, &mut global, &mut node, &stored, block)?;
     node.edges = args.edges;
     node.last_emit = node.last_emit.max(block);
@@ -134,7 +134,7 @@ pub fn settle(host: &mut impl Host, args: Settle) -> Result<()> {
     let mut global = load_global(host)?;
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
-    node.seq = next_seq(&mut global)?;
+    node.seq = next_seq(&mut global, block)?;
     settle_node(host, &mut global, &mut node, &stored, block)?;
     node.edges = stored;
     update_node(host, &node)
@@ -171,7 +171,7 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let stake = node.stake;
     restake(&mut global, &mut node, 0)?;
     node.stake = stake;
-    let seq = next_seq(&mut global)?;
+    let seq = next_seq(&mut global, block)?;
     save_global(host, &global)?;
     remove_node(host, node.user, seq, ram_payer)?;
     table::remove::<Residual>(host, me.0, node.user.0)?;

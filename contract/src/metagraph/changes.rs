@@ -3,7 +3,8 @@
 //! `u64` secondary index. A node keeps exactly one entry, its `metagraph` row while subscribed
 //! and its `departed` row after it left, moved to the new number on each change, so a reader
 //! asking for everything after its cursor gets each changed node once, however often it
-//! changed. O(1) per action: a counter, and one index entry written or moved.
+//! changed. O(1) per action: a counter, and one index entry written or moved. A number
+//! carries its block slot in its high bits ([`SLOT_SHIFT`]).
 
 use emission::settlement::SettleError;
 
@@ -13,12 +14,18 @@ use crate::metagraph::{Departure, Global, Node};
 use crate::name::Name;
 use crate::table;
 
-/// Takes the next change number (the caller saves `global` afterwards).
-pub fn next_seq(global: &mut Global) -> Result<u64> {
-    global.change_seq = global
-        .change_seq
-        .checked_add(1)
-        .ok_or(ContractError::new(SettleError::Overflow.message()))?;
+/// Bits of a change number below its block slot: `seq >> SLOT_SHIFT` is never below the
+/// slot of the block that made the change (equal unless one slot made 65 536 changes), so a
+/// reader knows which numbers are irreversible from the last irreversible block's time alone.
+pub const SLOT_SHIFT: u32 = 16;
+
+/// Takes the next change number in block slot `block` (the caller saves `global`
+/// afterwards): `max(change_seq + 1, block << SLOT_SHIFT)`, strictly increasing.
+pub fn next_seq(global: &mut Global, block: u64) -> Result<u64> {
+    let overflow = || ContractError::new(SettleError::Overflow.message());
+    let next = global.change_seq.checked_add(1).ok_or_else(overflow)?;
+    let floor = block.checked_mul(1 << SLOT_SHIFT).ok_or_else(overflow)?;
+    global.change_seq = next.max(floor);
     Ok(global.change_seq)
 }
 

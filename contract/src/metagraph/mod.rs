@@ -10,6 +10,7 @@ mod state;
 mod types;
 
 pub use actions::{emit, evict, setparams, settle, subscribe, unsubscribe};
+pub use changes::SLOT_SHIFT;
 pub use state::{init_global, DEFAULT_EMISSION_RATE, DEFAULT_MIN_STAKE};
 pub use types::{
     Departure, Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,

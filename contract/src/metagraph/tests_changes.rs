@@ -10,7 +10,7 @@ use emission::fixed::WEIGHT_ONE;
 
 use super::tests::{emit, funded, global, random_edges, rows, subscribe, Rng, USERS};
 use crate::host::mock::MockChain;
-use crate::metagraph::{Departure, Evict, Node, SetParams, Settle, Unsubscribe};
+use crate::metagraph::{Departure, Evict, Node, SetParams, Settle, Unsubscribe, SLOT_SHIFT};
 use crate::name::Name;
 use crate::table::Row;
 use crate::test_support::run;
@@ -96,12 +96,19 @@ fn assert_indexed(chain: &MockChain) {
 #[test]
 fn every_write_moves_the_node_to_a_new_number_and_departures_are_seen() {
     let mut chain = funded();
+    let slot = chain.now_us / 500_000;
     run(&mut chain, "alice", "subscribe", subscribe("alice", 20_000)).unwrap();
     run(&mut chain, "bob", "subscribe", subscribe("bob", 20_000)).unwrap();
-    assert_eq!(global(&chain).change_seq, 2);
+    let base = slot << SLOT_SHIFT;
+    assert_eq!(
+        global(&chain).change_seq,
+        base + 1,
+        "two changes in slot {slot}"
+    );
     let mut reader = Reader::default();
     reader.refresh(&chain);
     assert_eq!(reader.nodes().len(), 2);
+    let cursor = reader.cursor;
     run(
         &mut chain,
         "alice",
@@ -109,7 +116,10 @@ fn every_write_moves_the_node_to_a_new_number_and_departures_are_seen() {
         emit("alice", &[("alice", 600_000), ("bob", 400_000)]),
     )
     .unwrap();
-    assert_eq!(changed::<Node>(&chain, 2), [(3, Name::new("alice").0)]);
+    assert_eq!(
+        changed::<Node>(&chain, cursor),
+        [(base + 2, Name::new("alice").0)]
+    );
     run(
         &mut chain,
         "carol",
@@ -128,13 +138,22 @@ fn every_write_moves_the_node_to_a_new_number_and_departures_are_seen() {
         },
     )
     .unwrap();
-    assert_eq!(changed::<Node>(&chain, 2), [(3, Name::new("alice").0)]);
-    assert_eq!(changed::<Departure>(&chain, 2), [(5, Name::new("bob").0)]);
+    assert_eq!(
+        changed::<Node>(&chain, cursor),
+        [(base + 2, Name::new("alice").0)]
+    );
+    assert_eq!(
+        changed::<Departure>(&chain, cursor),
+        [(base + 4, Name::new("bob").0)]
+    );
     reader.refresh(&chain);
     assert_eq!(reader.last_read, 2);
     assert_eq!(reader.nodes(), rows::<Node>(&chain));
-    // Coming back erases the departure: one entry per account, never two.
+    // A later block's first change starts at its slot: the number says when it was made.
+    chain.now_us += 3 * 500_000;
     run(&mut chain, "bob", "subscribe", subscribe("bob", 20_000)).unwrap();
+    assert_eq!(global(&chain).change_seq, (slot + 3) << SLOT_SHIFT);
+    // Coming back erased the departure: one entry per account, never two.
     assert!(rows::<Departure>(&chain).is_empty());
     assert_indexed(&chain);
     reader.refresh(&chain);

@@ -21,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use bittensor_ops::graph::{edge_set, node_name};
 use bittensor_tests::MAX_SUPPLY;
 use chain_client::contract as actions;
-use chain_client::{Action, Asset, Client, Name, PrivateKey, Symbol};
+use chain_client::{Action, Asset, Client, MetagraphView, Name, PrivateKey, Refresh, Symbol};
 use localnet::{contract_abi, contract_wasm, Cluster, Localnet, Resources, DEV_PRIVATE_KEY};
 
 const CONTRACT: &str = "bittensor";
@@ -290,9 +290,26 @@ async fn main() -> Result<()> {
             }
         }));
     }
+    // A reader on the last producer's endpoint refreshes its copy every second meanwhile:
+    // incremental reads on a chain of several producers, whose LIB trails the head.
+    let reader_url = clients[clients.len() - 1].url().to_string();
+    let reader = tokio::spawn(async move {
+        let reader = Client::new(&reader_url);
+        let mut view = MetagraphView::new();
+        let mut log: Vec<Refresh> = Vec::new();
+        while Instant::now() < until {
+            match view.refresh(&reader, contract).await {
+                Ok(r) => log.push(r),
+                Err(e) => tracing::warn!("reader refresh failed: {e}"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        (reader, view, log)
+    });
     for t in tasks {
         t.await?;
     }
+    let (reader, mut view, log) = reader.await?;
     let elapsed = started.elapsed().as_secs_f64();
     let last_block = client.get_info().await?.head_block_num;
     let emits = accepted.load(Ordering::Relaxed);
@@ -315,6 +332,23 @@ async fn main() -> Result<()> {
         block_cpu.push(cpu);
     }
     block_cpu.sort_unstable();
+    // Once everything is irreversible, the reader's copy must equal the table.
+    let head = client.get_info().await?.head_block_num;
+    while client.get_info().await?.last_irreversible_block_num < head {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let last = view.refresh(&reader, contract).await?;
+    let mut table = client.metagraph(contract).await?;
+    let mut copy: Vec<_> = view.rows().cloned().collect();
+    table.sort_by_key(|r| r.user.as_u64());
+    copy.sort_by_key(|r| r.user.as_u64());
+    if table != copy {
+        bail!(
+            "the reader's copy ({} rows) differs from the table ({} rows)",
+            copy.len(),
+            table.len()
+        );
+    }
     let median_cpu = block_cpu.get(block_cpu.len() / 2).copied().unwrap_or(0);
     let max_cpu = block_cpu.last().copied().unwrap_or(0);
 
@@ -344,6 +378,21 @@ async fn main() -> Result<()> {
         median_cpu,
         max_cpu,
         refused.load(Ordering::Relaxed)
+    );
+    let full = log.iter().filter(|r| r.full).count();
+    let incremental: Vec<&Refresh> = log.iter().filter(|r| !r.full).collect();
+    let mean = |f: &dyn Fn(&Refresh) -> f64| {
+        incremental.iter().map(|r| f(r)).sum::<f64>() / incremental.len().max(1) as f64
+    };
+    println!();
+    println!(
+        "Reader during the run ({} nodes, refreshed every second on another endpoint): {} refreshes, {} full, incremental mean {:.1} rows / {:.0} bytes; final refresh full={} and its copy equals the table",
+        args.nodes,
+        log.len(),
+        full,
+        mean(&|r| (r.rows_read + r.departures_read) as f64),
+        mean(&|r| r.bytes as f64),
+        last.full
     );
     Ok(())
 }
