@@ -279,7 +279,7 @@ async fn main() -> Result<()> {
                 match client.push(emits, std::slice::from_ref(&key)).await {
                     Ok(r) => {
                         accepted.fetch_add(batch as u64, Ordering::Relaxed);
-                        cpu_us.fetch_add(r.cpu_usage_us as u64, Ordering::Relaxed);
+                        cpu_us.fetch_add(r.cpu_usage_us, Ordering::Relaxed);
                     }
                     Err(e) => {
                         if refused.fetch_add(1, Ordering::Relaxed) < 3 {
