@@ -58,7 +58,7 @@ use crate::edges::{validate_bounded, Edge};
 use crate::error::EdgeError;
 use crate::fixed::WEIGHT_ONE;
 use crate::params::{ParamError, Params};
-use crate::settlement::{self, Pool, Position, SettleError, Settlement, Store};
+use crate::settlement::{self, Held, Pool, Position, SettleError, Settlement, Store};
 
 /// What one emit (or another settlement) did: the settlement's report.
 pub type EmitReport = Settlement;
@@ -72,8 +72,10 @@ pub struct NodeState<Id> {
     pub residual: u64,
     /// Block of the last emit (or of the subscription): the idle clock.
     pub last_emit: u64,
-    /// The node's shares of the pool (`settlement::Position::shares`).
+    /// The node's shares of the pool for its stake (`settlement::Position::shares`).
     pub shares: u128,
+    /// The shares its residual holds (`settlement::Held::shares`).
+    pub residual_shares: u128,
     /// The stored edge set, self first: the one that carries the next settlement.
     pub edges: Vec<Edge<Id>>,
 }
@@ -175,13 +177,17 @@ struct Nodes<'a, Id: Ord> {
 impl<Id: Ord> Store<Id> for Nodes<'_, Id> {
     type Error = LedgerError;
 
-    fn residual(&mut self, id: &Id) -> Result<Option<u64>, LedgerError> {
-        Ok(self.nodes.get(id).map(|n| n.residual))
+    fn residual(&mut self, id: &Id) -> Result<Option<Held>, LedgerError> {
+        Ok(self.nodes.get(id).map(|n| Held {
+            amount: n.residual,
+            shares: n.residual_shares,
+        }))
     }
 
-    fn set_residual(&mut self, id: &Id, residual: u64) -> Result<(), LedgerError> {
+    fn set_residual(&mut self, id: &Id, residual: Held) -> Result<(), LedgerError> {
         let node = self.nodes.get_mut(id).ok_or(LedgerError::NotSubscribed)?;
-        node.residual = residual;
+        node.residual = residual.amount;
+        node.residual_shares = residual.shares;
         Ok(())
     }
 
@@ -304,6 +310,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
                         residual: 0,
                         last_emit: block,
                         shares: position.shares,
+                        residual_shares: 0,
                         edges,
                     },
                 );
@@ -348,11 +355,13 @@ impl<Id: Ord + Clone> Ledger<Id> {
     pub fn unsubscribe(&mut self, id: &Id, block: u64) -> Result<u64, LedgerError> {
         self.settle(id, block)?;
         let node = self.nodes.remove(id).ok_or(LedgerError::NotSubscribed)?;
-        debug_assert_eq!(node.residual, 0);
-        let mut position = node.position();
-        settlement::reprice(&mut self.pool, &mut position, 0)?;
-        self.returned += node.stake;
-        Ok(node.stake)
+        let held = Held {
+            amount: node.residual,
+            shares: node.residual_shares,
+        };
+        let back = settlement::close(&mut self.pool, &node.position(), &held)?;
+        self.returned += back;
+        Ok(back)
     }
 
     /// `unsubscribe` on behalf of a node idle for at least `max_idle` blocks (anyone may).
@@ -400,18 +409,22 @@ impl<Id: Ord + Clone> Ledger<Id> {
             return Err(InvariantError::Conservation { sources, sinks });
         }
         // The pool's books: the shares add up, and together they are never worth more than
-        // the pool (stakes plus unsettled emission), whatever each claim rounds to.
-        let shares: u128 = self.nodes.values().map(|n| n.shares).sum();
+        // the pool (stakes, residuals and unsettled emission), whatever each claim rounds to.
+        let shares: u128 = self
+            .nodes
+            .values()
+            .map(|n| n.shares + n.residual_shares)
+            .sum();
+        let pool = settlement::value_of_pool(&self.pool) as u128;
         let worth = |n: &NodeState<Id>| {
             settlement::mul_div(
-                n.shares,
-                self.pool.total_stake.saturating_add(self.pool.unsettled),
+                n.shares + n.residual_shares,
+                pool as u64,
                 self.pool.total_shares.max(1),
             )
             .unwrap_or(u128::MAX)
         };
         let value: u128 = self.nodes.values().map(worth).sum();
-        let pool = self.pool.total_stake as u128 + self.pool.unsettled as u128;
         if shares != self.pool.total_shares || value > pool {
             return Err(InvariantError::Shares {
                 stored: self.pool.total_shares,
@@ -426,7 +439,11 @@ impl<Id: Ord + Clone> Ledger<Id> {
     /// What `id` would claim if it settled now (at the accumulator's last advance).
     pub fn owed(&self, id: &Id) -> Option<u64> {
         let node = self.nodes.get(id)?;
-        settlement::owed(&self.pool, &node.position()).ok()
+        let held = Held {
+            amount: node.residual,
+            shares: node.residual_shares,
+        };
+        settlement::owed(&self.pool, &node.position(), &held).ok()
     }
 
     /// A node's stake, `None` when not subscribed.

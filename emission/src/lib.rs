@@ -4,6 +4,7 @@
 //! - [`fixed`]: the fixed-point units consensus uses (weights in parts per million).
 //! - [`edges`]: edge-set validation, the typed errors every bad edge set maps to.
 //! - [`accrual`]: the original per-interval accrual (the recursive model and the legacy comparison).
+//! - [`compounding`]: the part of a pending claim that may compound (the kept part).
 //! - [`settlement`]: the reward-per-stake accumulator and the one settlement (contract and ledger).
 //! - [`params`]: the tunable parameters, defaults and bounds.
 //! - [`residual_push`]: the O(degree) distributed step the contract runs.
@@ -15,6 +16,7 @@
 extern crate alloc;
 
 pub mod accrual;
+pub mod compounding;
 pub mod edges;
 pub mod error;
 pub mod fixed;

@@ -47,7 +47,9 @@
 //! repeating or reordering emits in a block cannot move an interval's emission onto other
 //! edges.
 
+use crate::compounding::{forwarded_compounding, kept_compounding_claim};
 use crate::edges::Edge;
+use crate::fixed::{mul_weight, WEIGHT_ONE};
 use crate::residual_push::push;
 
 /// Shares per base unit of stake when a pool starts (a share's price is then 2^-32).
@@ -78,6 +80,16 @@ pub struct Position {
     /// Settled staked base units (grows with every kept share).
     pub stake: u64,
     /// Shares of the pool's value (stake plus unsettled emission).
+    pub shares: u128,
+}
+
+/// A node's residual: emission received or claimed and not yet pushed, and the pool shares it
+/// holds, so that a residual waiting for its owner's next settlement earns like stake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Held {
+    /// Base units pending (part of the pool's `outstanding`).
+    pub amount: u64,
+    /// Shares of the pool bought with them when they arrived.
     pub shares: u128,
 }
 
@@ -116,9 +128,9 @@ pub trait Store<Id> {
     /// The store's error, which every settlement error converts into.
     type Error: From<SettleError>;
     /// The node's residual, `None` when it is not subscribed.
-    fn residual(&mut self, id: &Id) -> Result<Option<u64>, Self::Error>;
+    fn residual(&mut self, id: &Id) -> Result<Option<Held>, Self::Error>;
     /// Overwrites the residual of a subscribed node.
-    fn set_residual(&mut self, id: &Id, residual: u64) -> Result<(), Self::Error>;
+    fn set_residual(&mut self, id: &Id, residual: Held) -> Result<(), Self::Error>;
     /// The most the pool may issue now (supply cap minus what is already owed).
     fn mint_room(&mut self, pool: &Pool) -> Result<u64, Self::Error>;
     /// Records `amount` of settled emission as new supply.
@@ -136,6 +148,12 @@ pub struct Settlement {
     pub kept: u64,
     /// The part added to neighbours' residuals.
     pub forwarded: u64,
+    /// The rounding remainder left in the node's residual for its next push (under one unit
+    /// per edge).
+    pub carried: u64,
+    /// The part of `accrued` that was compounding on what the node forwards, sent to its
+    /// forward targets by weight instead of through its own push.
+    pub compounding: u64,
     /// Edges visited (the edge set's length): the work of this settlement.
     pub edge_visits: usize,
 }
@@ -168,9 +186,21 @@ pub fn mul_div(a: u128, b: u64, c: u128) -> Option<u128> {
     Some(q)
 }
 
-/// The pool's value: settled stake plus unsettled emission.
-fn value_of_pool(pool: &Pool) -> u64 {
-    pool.total_stake.saturating_add(pool.unsettled)
+/// The pool's value: settled stake, pending residuals and unsettled emission.
+pub fn value_of_pool(pool: &Pool) -> u64 {
+    pool.total_stake
+        .saturating_add(pool.outstanding)
+        .saturating_add(pool.unsettled)
+}
+
+/// Shares worth `amount` at the price `value / shares` (a fresh pool's price when either is
+/// zero), rounded down.
+fn shares_at(amount: u64, shares: u128, value: u64) -> Result<u128, SettleError> {
+    if shares == 0 || value == 0 {
+        Ok((amount as u128) << SHARE_SHIFT)
+    } else {
+        mul_div(shares, amount, value as u128).ok_or(SettleError::Overflow)
+    }
 }
 
 /// Issues the emission of the blocks up to `block` (a block in the past does nothing);
@@ -197,21 +227,32 @@ pub fn advance<Id, S: Store<Id>>(
     Ok(issued)
 }
 
-/// What `position` is owed now: its value minus its settled stake (never more than
-/// `unsettled`).
-pub fn owed(pool: &Pool, position: &Position) -> Result<u64, SettleError> {
-    if pool.total_shares == 0 || position.shares == 0 {
+/// What `shares` of the pool are worth now, rounded down.
+fn value_of(pool: &Pool, shares: u128) -> Result<u64, SettleError> {
+    if pool.total_shares == 0 || shares == 0 {
         return Ok(0);
     }
-    let value = mul_div(position.shares, value_of_pool(pool), pool.total_shares)
-        .ok_or(SettleError::Overflow)?;
-    let value = u64::try_from(value).map_err(|_| SettleError::Overflow)?;
-    Ok(value.saturating_sub(position.stake).min(pool.unsettled))
+    let value =
+        mul_div(shares, value_of_pool(pool), pool.total_shares).ok_or(SettleError::Overflow)?;
+    u64::try_from(value).map_err(|_| SettleError::Overflow)
 }
 
-/// Sets `position`'s stake to `new_stake` and re-prices its shares at the other positions'
+/// What `position` and its residual `held` are owed now: their value minus the settled stake
+/// and the pending amount (never more than `unsettled`).
+pub fn owed(pool: &Pool, position: &Position, held: &Held) -> Result<u64, SettleError> {
+    let shares = position
+        .shares
+        .checked_add(held.shares)
+        .ok_or(SettleError::Overflow)?;
+    Ok(value_of(pool, shares)?
+        .saturating_sub(position.stake)
+        .saturating_sub(held.amount)
+        .min(pool.unsettled))
+}
+
+/// Sets `position`'s stake to `new_stake` and re-prices its shares at the other holders'
 /// price, leaving their value unchanged; keeps `total_stake` and `total_shares` in step.
-/// `position` must be settled (owed nothing) or new.
+/// `position` must be settled (owed nothing, residual empty) or new.
 pub fn reprice(
     pool: &mut Pool,
     position: &mut Position,
@@ -224,11 +265,7 @@ pub fn reprice(
     let other_value = value_of_pool(pool)
         .checked_sub(position.stake)
         .ok_or(SettleError::Underflow)?;
-    let shares = if other_shares == 0 || other_value == 0 {
-        (new_stake as u128) << SHARE_SHIFT
-    } else {
-        mul_div(other_shares, new_stake, other_value as u128).ok_or(SettleError::Overflow)?
-    };
+    let shares = shares_at(new_stake, other_shares, other_value)?;
     pool.total_shares = other_shares
         .checked_add(shares)
         .ok_or(SettleError::Overflow)?;
@@ -238,6 +275,28 @@ pub fn reprice(
     position.stake = new_stake;
     position.shares = shares;
     Ok(())
+}
+
+/// Closes a settled position and its residual (the rounding carry of its last push): both
+/// leave the pool at the other holders' price; returns the base units they held.
+pub fn close(pool: &mut Pool, position: &Position, held: &Held) -> Result<u64, SettleError> {
+    let shares = position
+        .shares
+        .checked_add(held.shares)
+        .ok_or(SettleError::Overflow)?;
+    pool.total_shares = pool
+        .total_shares
+        .checked_sub(shares)
+        .ok_or(SettleError::Underflow)?;
+    pool.total_stake = pool
+        .total_stake
+        .checked_sub(position.stake)
+        .ok_or(SettleError::Underflow)?;
+    pool.outstanding = pool
+        .outstanding
+        .checked_sub(held.amount)
+        .ok_or(SettleError::Underflow)?;
+    checked(position.stake.checked_add(held.amount))
 }
 
 /// Opens a position of `stake` at `block` (the pool advanced first): stake that arrives now
@@ -255,7 +314,7 @@ pub fn join<Id, S: Store<Id>>(
 }
 
 /// Settles node `id` at `block`: advances the pool, claims what the node is owed into its
-/// residual, and pushes the whole residual once along `edges` (the set in force, self first):
+/// residual (the compounding of what it forwards goes to the targets, [`crate::compounding`]), and pushes the whole residual once along `edges` (the set in force, self first):
 /// the kept part joins `position.stake`, each forward goes to its target's residual, and a
 /// forward to a target that is no longer subscribed stays with the node. The caller stores
 /// `position` (and any new edge set) afterwards.
@@ -268,42 +327,95 @@ pub fn settle<Id, S: Store<Id>>(
     block: u64,
 ) -> Result<Settlement, S::Error> {
     advance(store, pool, block)?;
-    let accrued = owed(pool, position)?;
-    let own = store.residual(id)?.ok_or(SettleError::MissingResidual)?;
+    let held = store.residual(id)?.ok_or(SettleError::MissingResidual)?;
+    let accrued = owed(pool, position, &held)?;
     pool.unsettled -= accrued;
     pool.minted = checked(pool.minted.checked_add(accrued))?;
     pool.outstanding = checked(pool.outstanding.checked_add(accrued))?;
     if accrued > 0 {
         store.mint(accrued)?;
     }
-    let pushed = checked(own.checked_add(accrued))?;
-    let split = push(pushed, edges);
-    let mut kept = split.keep;
+    let pushed = checked(held.amount.checked_add(accrued))?;
+    // Everyone else's price: what the node's shares leave of the pool.
+    let other_shares = pool
+        .total_shares
+        .checked_sub(position.shares)
+        .and_then(|s| s.checked_sub(held.shares))
+        .ok_or(SettleError::Underflow)?;
+    let other_value = value_of_pool(pool)
+        .checked_sub(position.stake)
+        .and_then(|v| v.checked_sub(pushed))
+        .ok_or(SettleError::Underflow)?;
+    // Growth on the stake is the node's claim, of which only the kept part compounds; growth
+    // on the residual is growth on money already owed along the edges: the node keeps only
+    // its self-weight share of it, the rest is its targets' (`crate::compounding`).
+    let self_weight = edges.first().map_or(WEIGHT_ONE, |edge| edge.weight);
+    let residual_growth = value_of(pool, held.shares)?
+        .saturating_sub(held.amount)
+        .min(accrued);
+    let fair = kept_compounding_claim(position.stake, accrued - residual_growth, self_weight)
+        + mul_weight(residual_growth, self_weight);
+    let compounding = accrued - fair;
+    let own_push = held.amount + fair;
+    let mut split = push(own_push, edges);
+    let extra = forwarded_compounding(compounding, edges);
+    for (total, more) in split.forwards.iter_mut().zip(extra.forwards) {
+        *total += more;
+    }
+    // Every part rounds down; the remainders (under one unit per edge) wait in the residual
+    // for the next push, so settling often gains no rounding.
+    let mut kept = mul_weight(own_push, self_weight);
+    let carry = (split.keep - kept) + extra.keep;
     let mut forwarded = 0u64;
+    let mut total_shares = other_shares;
     for (edge, &amount) in edges.iter().skip(1).zip(split.forwards.iter()) {
         if amount == 0 {
             continue;
         }
         match store.residual(&edge.to)? {
-            Some(residual) => {
-                store.set_residual(&edge.to, checked(residual.checked_add(amount))?)?;
+            Some(target) => {
+                let bought = shares_at(amount, other_shares, other_value)?;
+                total_shares = total_shares
+                    .checked_add(bought)
+                    .ok_or(SettleError::Overflow)?;
+                let target = Held {
+                    amount: checked(target.amount.checked_add(amount))?,
+                    shares: target
+                        .shares
+                        .checked_add(bought)
+                        .ok_or(SettleError::Overflow)?,
+                };
+                store.set_residual(&edge.to, target)?;
                 forwarded += amount;
             }
             None => kept += amount,
         }
     }
-    store.set_residual(id, 0)?;
+    let carried = Held {
+        amount: carry,
+        shares: shares_at(carry, other_shares, other_value)?,
+    };
+    store.set_residual(id, carried)?;
     let new_stake = checked(position.stake.checked_add(kept))?;
-    reprice(pool, position, new_stake)?;
+    let shares = shares_at(new_stake, other_shares, other_value)?;
+    pool.total_shares = total_shares
+        .checked_add(shares)
+        .and_then(|t| t.checked_add(carried.shares))
+        .ok_or(SettleError::Overflow)?;
+    pool.total_stake = checked(pool.total_stake.checked_add(kept))?;
     pool.outstanding = pool
         .outstanding
         .checked_sub(kept)
         .ok_or(SettleError::Underflow)?;
+    position.stake = new_stake;
+    position.shares = shares;
     Ok(Settlement {
         accrued,
         pushed,
         kept,
         forwarded,
+        carried: carry,
+        compounding,
         edge_visits: edges.len(),
     })
 }
@@ -315,22 +427,21 @@ fn checked(value: Option<u64>) -> Result<u64, SettleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixed::WEIGHT_ONE;
     use alloc::collections::BTreeMap;
 
     /// A store over a map, with an optional cap on what may be issued.
     struct Map {
-        residuals: BTreeMap<u8, u64>,
+        residuals: BTreeMap<u8, Held>,
         room: u64,
         minted: u64,
     }
 
     impl Store<u8> for Map {
         type Error = SettleError;
-        fn residual(&mut self, id: &u8) -> Result<Option<u64>, SettleError> {
+        fn residual(&mut self, id: &u8) -> Result<Option<Held>, SettleError> {
             Ok(self.residuals.get(id).copied())
         }
-        fn set_residual(&mut self, id: &u8, residual: u64) -> Result<(), SettleError> {
+        fn set_residual(&mut self, id: &u8, residual: Held) -> Result<(), SettleError> {
             self.residuals.insert(*id, residual);
             Ok(())
         }
@@ -345,7 +456,7 @@ mod tests {
 
     fn map(ids: &[u8], room: u64) -> Map {
         Map {
-            residuals: ids.iter().map(|i| (*i, 0)).collect(),
+            residuals: ids.iter().map(|i| (*i, Held::default())).collect(),
             room,
             minted: 0,
         }

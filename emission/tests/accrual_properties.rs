@@ -2,8 +2,8 @@
 //! schedules:
 //! 1. everything issued over any window is `rate * blocks` (while stake exists), split exactly
 //!    into `minted` and the visible `unsettled`, of which every node's claim is a part;
-//! 2. every block's issue is split in proportion to each position's value (its stake plus its
-//!    unsettled emission), whenever and however often it settles: emitting every block earns
+//! 2. every block's issue is split in proportion to each position's value (its stake, its
+//!    pending residual and its unsettled emission), whenever and however often it settles: emitting every block earns
 //!    what emitting once earns, up to rounding;
 //! 3. k accounts holding s/k earn what one account holding s earns, unsubscribe/resubscribe
 //!    churn inside a block included, up to rounding;
@@ -81,11 +81,12 @@ proptest! {
             let from = ledger.pool().acc_block;
             if acts && block > from && ledger.total_stake() > 0 {
                 // Positions are constant between two actions: the issue of the interval is
-                // split in proportion to each one's value (stake plus unsettled emission).
-                let pool = (ledger.total_stake() + ledger.unsettled()) as f64;
+                // split in proportion to each one's value (stake, pending residual and
+                // unsettled emission).
+                let pool = (ledger.total_stake() + ledger.outstanding() + ledger.unsettled()) as f64;
                 for (j, share) in expected.iter_mut().enumerate() {
-                    if let (Some(s), Some(o)) = (ledger.stake(&j), ledger.owed(&j)) {
-                        *share += (rate * (block - from)) as f64 * (s + o) as f64 / pool;
+                    if let (Some(s), Some(r), Some(o)) = (ledger.stake(&j), ledger.residual(&j), ledger.owed(&j)) {
+                        *share += (rate * (block - from)) as f64 * (s + r + o) as f64 / pool;
                     }
                 }
                 issued += (rate * (block - from)) as u128;

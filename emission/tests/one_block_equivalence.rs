@@ -1,7 +1,9 @@
 //! One block of residual push equals the matrix model's one-step attribution.
 //!
-//! Every node emits once at block 1 (in a random order) and accrues `x_i`. What is compared:
-//! `credited + P(r) == P(x)` where `P(v) = N ⊙ (I - M)^{-1} v` is the matrix model's eventual
+//! Every node emits once at block 1 (in a random order) and accrues `x_i`, of which `c_i` is the
+//! compounding on what it forwards (`docs/emission.md`): that part goes straight to its forward
+//! targets by weight, so the injection is `x_i - c_i` at node `i` plus `c_i * w_ij / (1 - w_ii)`
+//! at each target `j`. What is compared: `credited + P(r) == P(x)` where `P(v) = N ⊙ (I - M)^{-1} v` is the matrix model's eventual
 //! credit for an injection `v`, `credited` the stake each node gained and `r` the residual still
 //! pending. Push is linear, so the identity is exact in real arithmetic; the integer ledger
 //! deviates only by its rounding (each push gives at most one base unit per forward to the
@@ -31,8 +33,8 @@ proptest! {
         let mut visits = 0u64;
         for node in order.next_block(n) {
             let report = ledger.emit(&node, graph.edges(node), 1).unwrap();
-            injected[node] = report.accrued as f64;
-            visits += report.edge_visits as u64;
+            common::add_injection(&mut injected, &report, graph.edges(node), node);
+            visits += 2 * report.edge_visits as u64;
         }
         let credited: Vec<f64> = common::stakes_f64(&ledger, n)
             .iter()

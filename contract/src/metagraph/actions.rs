@@ -18,10 +18,10 @@ use crate::metagraph::errors::{
     ADDRESS_TOO_LONG, BELOW_MIN_STAKE, INVALID_QUANTITY, NEGATIVE_STAKE, NOT_IDLE, NOT_SUBSCRIBED,
     TOTAL_STAKE_UNDERFLOW, WRONG_SYMBOL,
 };
-use crate::metagraph::settlement::{advance, join, restake, settle as settle_node};
+use crate::metagraph::settlement::{advance, close, join, restake, settle as settle_node};
 use crate::metagraph::state::{current_block, load_global, save_global};
 use crate::metagraph::{
-    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe,
+    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
 };
 use crate::name::Name;
 use crate::table;
@@ -84,6 +84,7 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
             let residual = Residual {
                 user: args.user,
                 residual: 0,
+                shares: U128(0),
             };
             table::store(host, me.0, args.user, &residual)?;
         }
@@ -168,15 +169,13 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let edges = core::mem::take(&mut node.edges);
     settle_node(host, &mut global, &mut node, &edges, block)?;
     check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
-    let stake = node.stake;
-    restake(&mut global, &mut node, 0)?;
-    node.stake = stake;
+    let back = close(host, &mut global, &node)?;
     let seq = next_seq(&mut global, block)?;
     save_global(host, &global)?;
     remove_node(host, node.user, seq, ram_payer)?;
     table::remove::<Residual>(host, me.0, node.user.0)?;
-    if node.stake > 0 {
-        let amount = i64::try_from(node.stake).map_err(|_| OVERFLOW)?;
+    if back > 0 {
+        let amount = i64::try_from(back).map_err(|_| OVERFLOW)?;
         let returned = Asset {
             amount,
             symbol: global.symbol,

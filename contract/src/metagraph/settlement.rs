@@ -2,7 +2,7 @@
 //! The arithmetic itself (accumulator, claim, push) lives once, in the `emission` crate, and
 //! the in-memory `emission::ledger::Ledger` runs the same code over a map.
 
-use emission::settlement::{self, Pool, Position, SettleError, Settlement, Store};
+use emission::settlement::{self, Held, Pool, Position, SettleError, Settlement, Store};
 use emission::Edge;
 
 use crate::error::{ContractError, Result};
@@ -28,16 +28,17 @@ struct Tables<'h, H: Host> {
 impl<H: Host> Store<Name> for Tables<'_, H> {
     type Error = ContractError;
 
-    fn residual(&mut self, id: &Name) -> Result<Option<u64>> {
+    fn residual(&mut self, id: &Name) -> Result<Option<Held>> {
         let me = self.host.receiver();
-        Ok(table::find::<Residual>(&*self.host, me.0, id.0)?.map(|r| r.residual))
+        Ok(table::find::<Residual>(&*self.host, me.0, id.0)?.map(|r| r.held()))
     }
 
-    fn set_residual(&mut self, id: &Name, residual: u64) -> Result<()> {
+    fn set_residual(&mut self, id: &Name, held: Held) -> Result<()> {
         let me = self.host.receiver();
         let row = Residual {
             user: *id,
-            residual,
+            residual: held.amount,
+            shares: U128(held.shares),
         };
         table::update(self.host, me.0, Name(0), &row)
     }
@@ -106,6 +107,29 @@ impl Node {
         self.stake = position.stake;
         self.shares = U128(position.shares);
     }
+}
+
+impl Residual {
+    /// The settlement's view of the row.
+    pub fn held(&self) -> Held {
+        Held {
+            amount: self.residual,
+            shares: self.shares.0,
+        }
+    }
+}
+
+/// Takes a settled node and its residual (the rounding carry of its last push) out of the
+/// pool (`emission::settlement::close`); returns what they held. The caller saves `global`.
+pub fn close(host: &impl Host, global: &mut Global, node: &Node) -> Result<u64> {
+    let me = host.receiver();
+    let held = table::find::<Residual>(host, me.0, node.user.0)?
+        .map(|r| r.held())
+        .ok_or(SettleError::MissingResidual)?;
+    let mut pool = global.pool();
+    let back = settlement::close(&mut pool, &node.position(), &held)?;
+    global.set_pool(&pool);
+    Ok(back)
 }
 
 /// Issues the emission up to `block` and saves `global` (before the rate changes).

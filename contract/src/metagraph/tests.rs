@@ -283,10 +283,13 @@ fn settle_is_permissionless_and_evict_waits_for_max_idle() {
     let alice = table::find::<Residual>(&chain, chain.receiver.0, Name::new("alice").0)
         .unwrap()
         .unwrap();
-    assert_eq!(
-        alice.residual,
-        100 * 10_000 / 2 / 2,
-        "half of bob's half-share"
+    // Half of bob's half-share of the 1 000 000 issued, plus the compounding on it that bob
+    // does not keep (bob's stake grew 25-fold, so that part is large here).
+    let half = 100 * 10_000 / 2 / 2;
+    assert!(
+        alice.residual > half && alice.residual < 2 * half,
+        "alice got {} of bob's 500 000",
+        alice.residual
     );
     let bob = table::find::<Node>(&chain, chain.receiver.0, Name::new("bob").0)
         .unwrap()

@@ -151,13 +151,15 @@ impl crate::table::Indexed for Departure {
 }
 
 abi_struct! {
-    /// Row of `residuals`: a node's pending emission, kept apart from `metagraph` so a push to a
-    /// neighbour rewrites 16 bytes, not its edge list.
+    /// Row of `residuals`: a node's pending emission and the pool shares it holds, kept apart
+    /// from `metagraph` so a push to a neighbour rewrites 32 bytes, not its edge list.
     pub struct Residual as "residual" {
         /// The node's account (primary key).
         pub user: Name,
         /// Emission received or accrued, not yet pushed.
         pub residual: u64,
+        /// Pool shares the pending emission holds, so it earns while it waits.
+        pub shares: U128,
     }
 }
 row!(Residual, "residuals", |r| r.user.0);

@@ -4,7 +4,7 @@
 
 use emission::fixed::{MIN_SELF_WEIGHT, WEIGHT_ONE};
 use emission::graph::Graph;
-use emission::ledger::Ledger;
+use emission::ledger::{EmitReport, Ledger};
 use emission::Edge;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
@@ -99,4 +99,19 @@ pub fn residuals_f64(ledger: &Ledger<usize>, n: usize) -> Vec<f64> {
     (0..n)
         .map(|i| ledger.residual(&i).unwrap() as f64)
         .collect()
+}
+
+/// Adds what one emit injected into the propagation to `injected`: the claim less its
+/// compounding at the emitter, and that compounding at the forward targets by weight.
+pub fn add_injection(
+    injected: &mut [f64],
+    report: &EmitReport,
+    edges: &[Edge<usize>],
+    node: usize,
+) {
+    injected[node] += (report.accrued - report.compounding) as f64;
+    let forward: f64 = edges.iter().skip(1).map(|e| e.weight as f64).sum();
+    for e in edges.iter().skip(1) {
+        injected[e.to] += report.compounding as f64 * e.weight as f64 / forward;
+    }
 }

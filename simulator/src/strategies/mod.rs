@@ -10,9 +10,8 @@
 //! `interval` blocks. At the end every account settles.
 //!
 //! A strategy's payoff is the attacker's share of all emission gained over the run; the table
-//! prints `payoff / honest payoff - 1`. Mechanical manipulations (timing, splitting, churn,
-//! laundering) should gain nothing; delaying emits keeps a second-order share of compounding
-//! (see [`Kind::Delay`]); attribution choices (self-only edges, a closed ring) gain by design of
+//! prints `payoff / honest payoff - 1`. Mechanical manipulations (timing in either direction,
+//! splitting, churn, laundering) should gain nothing; attribution choices (self-only edges, a closed ring) gain by design of
 //! the model and are priced by `max_self_weight` and by what peers attribute.
 
 pub mod engine;
@@ -110,9 +109,6 @@ impl Strategy {
 pub enum Kind {
     /// Timing, splitting, churn, laundering: must gain at most 0.1 %.
     Mechanical,
-    /// Delaying emits: keeps the self-weight share of the compounding of what the node will
-    /// forward (residuals do not compound), a second-order effect of the growth per interval.
-    Delay,
     /// A choice of attributions (self-only, a closed ring): gains by the model's design; priced
     /// by `max_self_weight` and by what the rest of the network attributes.
     Attribution,
@@ -123,7 +119,6 @@ impl Kind {
     pub fn label(&self) -> &'static str {
         match self {
             Kind::Mechanical => "mechanical",
-            Kind::Delay => "delay (2nd order)",
             Kind::Attribution => "attribution",
         }
     }
@@ -157,7 +152,7 @@ pub fn catalogue() -> Vec<Row> {
             Kind::Mechanical,
         ),
         row(Strategy::Laundering, Strategy::Honest, Kind::Mechanical),
-        row(Strategy::Rarely, Strategy::Honest, Kind::Delay),
+        row(Strategy::Rarely, Strategy::Honest, Kind::Mechanical),
         row(Strategy::SelfOnly, Strategy::Honest, Kind::Attribution),
         row(Strategy::Ring, Strategy::Three, Kind::Attribution),
     ]
@@ -383,23 +378,6 @@ mod tests {
                 100.0 * gain
             );
         }
-    }
-
-    #[test]
-    fn delaying_gains_less_than_the_self_weight_share_of_the_growth_per_interval() {
-        let setup = Setup {
-            blocks: 400,
-            ..Setup::default()
-        };
-        let row = catalogue()
-            .into_iter()
-            .find(|r| r.kind == Kind::Delay)
-            .expect("delay row");
-        let total = (setup.stake * setup.honest as u64 + setup.attacker_stake) as f64;
-        let growth = (setup.rate * setup.idle_interval) as f64 / total;
-        // w (1 - w) with w = 1/2 is 1/4.
-        let gain = relative_gain(&setup, &row, Accrual::Pool);
-        assert!(gain.abs() <= 0.25 * growth, "{gain} vs growth {growth}");
     }
 
     #[test]
