@@ -84,3 +84,62 @@ bt_chain_data_users() {
   ps -e -o pid=,stat=,args= | awk -v d="--data-dir $BT_CHAIN_DIR/data" \
     'index($0, d) && $2 !~ /^Z/ && $3 !~ /awk$/ { print $1 }'
 }
+
+# --- Hosts of their own for the workers of scripts/run-testnet --producers (root only) ---
+# A bridge on this host with a link-local /24 (never a private-range or public address: a
+# worker's address goes into its chain row), and one network namespace per worker linked to
+# the bridge by a veth pair. nodeos listens on the bridge address, which every namespace
+# reaches; nothing is routed beyond the bridge. The names and the /24 can be overridden
+# (BITTENSOR_NET_*), so a test of these helpers never touches a running testnet's.
+BT_NET_BRIDGE="${BITTENSOR_NET_BRIDGE:-btnet0}"
+BT_NET_PREFIX="${BITTENSOR_NET_PREFIX:-169.254.77}"
+BT_NET_HOST="$BT_NET_PREFIX.1"
+BT_NETNS_PREFIX="${BITTENSOR_NETNS_PREFIX:-btnet-}"
+BT_NET_VETH="${BITTENSOR_NET_VETH:-btnv}"
+case "$BT_NET_PREFIX" in
+  169.254.*) ;;
+  *) echo "BITTENSOR_NET_PREFIX must be link-local (169.254.x), not $BT_NET_PREFIX" >&2; return 1 2>/dev/null || exit 1 ;;
+esac
+
+# bt_netns_name I / bt_netns_addr I: the namespace and the address of worker I (0-based).
+bt_netns_name() { printf '%s%s' "$BT_NETNS_PREFIX" "$1"; }
+bt_netns_addr() { printf '%s.%s' "$BT_NET_PREFIX" "$((10 + $1))"; }
+
+# bt_netns_leftovers: the namespaces and links of this scheme that exist now (one a line).
+bt_netns_leftovers() {
+  ip netns list 2>/dev/null | awk -v p="$BT_NETNS_PREFIX" 'index($1, p) == 1 { print "netns " $1 }'
+  ip -o link show 2>/dev/null | awk -F': ' -v b="$BT_NET_BRIDGE" -v v="$BT_NET_VETH" \
+    '{ sub(/@.*/, "", $2) } $2 == b || (index($2, v) == 1 && substr($2, length(v) + 1) ~ /^[0-9]+$/) { print "link " $2 }'
+}
+
+# bt_netns_teardown: removes every namespace and link of this scheme (idempotent).
+bt_netns_teardown() {
+  local kind name
+  while read -r kind name; do
+    [ -n "$name" ] || continue
+    case "$kind" in
+      netns) ip netns del "$name" 2>/dev/null || true ;;
+      link) ip link del "$name" 2>/dev/null || true ;;
+    esac
+  done < <(bt_netns_leftovers)
+}
+
+# bt_netns_setup N: a fresh bridge and N namespaces (anything left by an earlier run first
+# removed); fails clearly when a step is refused.
+bt_netns_setup() {
+  local n="$1" i ns
+  bt_need ip "apt-get install iproute2"
+  bt_netns_teardown
+  ip link add "$BT_NET_BRIDGE" type bridge || bt_die "cannot create bridge $BT_NET_BRIDGE"
+  ip addr add "$BT_NET_HOST/24" dev "$BT_NET_BRIDGE"
+  ip link set "$BT_NET_BRIDGE" up
+  for i in $(seq 0 $((n - 1))); do
+    ns="$(bt_netns_name "$i")"
+    ip netns add "$ns" || bt_die "cannot create network namespace $ns"
+    ip link add "$BT_NET_VETH$i" type veth peer name eth0 netns "$ns"
+    ip link set "$BT_NET_VETH$i" master "$BT_NET_BRIDGE" up
+    ip -n "$ns" addr add "$(bt_netns_addr "$i")/24" dev eth0
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set eth0 up
+  done
+}

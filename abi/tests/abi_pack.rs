@@ -177,11 +177,12 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!(["bob", 42, "18446744073709551617"]),
+        json!(["bob", 42, "18446744073709551617", 7]),
         Residual {
             user: n("bob"),
             residual: 42,
             shares: U128((1 << 64) + 1),
+            pushed: 7,
         },
     );
     same(

@@ -9,7 +9,7 @@
 //!
 //! If only the kept fraction `w` compounds, the claim is `C_w = s * (rho^w - 1) / w`, which
 //! runs from `C_0 = s * ln(rho)` (nothing compounds) to `C_1 = C` (everything does). The
-//! settlement credits `C_0 + w * (C - C_0)`: it agrees with `C_w` to second order in the
+//! settlement credits `C_0 + w * (C - C_0)`, i.e. withholds `(1 - w) (C - C_0)`: it agrees with `C_w` to second order in the
 //! growth (both are `s * (x - (1 - w) x^2 / 2 + O(x^3))` with `x = rho - 1`), so delaying a
 //! settlement no longer pays. Being linear in `w` it needs one logarithm and no fractional
 //! power, and since `C_w` is convex in `w` it never credits less than `C_w`.
@@ -21,8 +21,8 @@
 //! their share would have earned had it been theirs from the start.
 //!
 //! Arithmetic is integer only (the contract has no floats): `log2` by repeated squaring of a
-//! 64-bit mantissa, then `ln = log2 * ln 2`, both in Q64.64; the claim rounds down, by less
-//! than one base unit plus `s * 2^-58`.
+//! 64-bit mantissa, then `ln = log2 * ln 2`, both in Q64.64; the withheld part rounds down, so
+//! the credited claim is within one base unit plus `s * 2^-58` above the formula.
 
 use alloc::vec::Vec;
 
@@ -68,23 +68,30 @@ pub fn log2_ratio_q64(num: u128, den: u128) -> Option<u128> {
 
 /// The claim of a position of settled `stake` whose pool value grew by `full_claim`, when
 /// only the self-weight fraction `self_weight` (parts per million) of what it accrues
-/// compounds: `C_0 + w * (C - C_0)` with `C_0 = stake * ln(1 + C / stake)`; never above `C`.
+/// compounds: `C - (1 - w) (C - C_0)` with `C_0 = stake * ln(1 + C / stake)`. The withheld
+/// compounding `(1 - w) * stake * (x - ln(1 + x))` is formed from `x - ln(1 + x)` in Q64.64 and
+/// rounded down, so small claims lose nothing to rounding; never above `C`.
 pub fn kept_compounding_claim(stake: u64, full_claim: u64, self_weight: u32) -> u64 {
     if stake == 0 || full_claim == 0 || self_weight >= WEIGHT_ONE {
         return full_claim;
     }
-    let num = stake as u128 + full_claim as u128;
-    let Some(log2) = log2_ratio_q64(num, stake as u128) else {
-        // A ratio of 2^64 or more cannot arise from u64 amounts; credit nothing extra.
-        return full_claim;
-    };
-    let uncompounded = mul_div(log2, LN2_Q64, ONE_Q64)
-        .and_then(|ln| mul_div(ln, stake, ONE_Q64))
-        .and_then(|c| u64::try_from(c).ok())
-        .unwrap_or(full_claim)
-        .min(full_claim);
-    let compounding = full_claim - uncompounded;
-    uncompounded + ((compounding as u128 * self_weight as u128) / WEIGHT_ONE as u128) as u64
+    let withheld = (|| {
+        let ln = mul_div(
+            log2_ratio_q64(stake as u128 + full_claim as u128, stake as u128)?,
+            LN2_Q64,
+            ONE_Q64,
+        )?;
+        let x = mul_div((full_claim as u128) << 32, 1 << 32, stake as u128)?;
+        let gap = mul_div(x.saturating_sub(ln), stake, ONE_Q64)?;
+        mul_div(
+            gap,
+            WEIGHT_ONE as u64 - self_weight as u64,
+            WEIGHT_ONE as u128,
+        )
+    })();
+    // A ratio of 2^64 or more cannot arise from u64 amounts; then nothing is withheld.
+    let withheld = withheld.and_then(|w| u64::try_from(w).ok()).unwrap_or(0);
+    full_claim - withheld.min(full_claim)
 }
 
 /// Splits `amount` over the forward edges of `edges` (self first) in proportion to their

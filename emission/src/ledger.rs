@@ -76,6 +76,8 @@ pub struct NodeState<Id> {
     pub shares: u128,
     /// The shares its residual holds (`settlement::Held::shares`).
     pub residual_shares: u128,
+    /// Pushed along the stored edges since they took force (`settlement::Held::pushed`).
+    pub residual_pushed: u64,
     /// The stored edge set, self first: the one that carries the next settlement.
     pub edges: Vec<Edge<Id>>,
 }
@@ -91,6 +93,14 @@ impl<Id> NodeState<Id> {
     fn set_position(&mut self, p: Position) {
         self.stake = p.stake;
         self.shares = p.shares;
+    }
+
+    fn held(&self) -> Held {
+        Held {
+            amount: self.residual,
+            shares: self.residual_shares,
+            pushed: self.residual_pushed,
+        }
     }
 }
 
@@ -178,16 +188,14 @@ impl<Id: Ord> Store<Id> for Nodes<'_, Id> {
     type Error = LedgerError;
 
     fn residual(&mut self, id: &Id) -> Result<Option<Held>, LedgerError> {
-        Ok(self.nodes.get(id).map(|n| Held {
-            amount: n.residual,
-            shares: n.residual_shares,
-        }))
+        Ok(self.nodes.get(id).map(|n| n.held()))
     }
 
     fn set_residual(&mut self, id: &Id, residual: Held) -> Result<(), LedgerError> {
         let node = self.nodes.get_mut(id).ok_or(LedgerError::NotSubscribed)?;
         node.residual = residual.amount;
         node.residual_shares = residual.shares;
+        node.residual_pushed = residual.pushed;
         Ok(())
     }
 
@@ -234,12 +242,14 @@ impl<Id: Ord + Clone> Ledger<Id> {
         }
     }
 
-    /// Runs the settlement of `id` along `edges` at `block` and writes its position back.
+    /// Runs the settlement of `id` along `edges` at `block` (ending that set when `flush`)
+    /// and writes its position back.
     fn settle_along(
         &mut self,
         id: &Id,
         edges: &[Edge<Id>],
         block: u64,
+        flush: bool,
     ) -> Result<Settlement, LedgerError> {
         let mut position = self
             .nodes
@@ -250,8 +260,15 @@ impl<Id: Ord + Clone> Ledger<Id> {
             nodes: &mut self.nodes,
             deposited: self.deposited,
         };
-        let report =
-            settlement::settle(&mut store, &mut self.pool, id, &mut position, edges, block)?;
+        let report = settlement::settle(
+            &mut store,
+            &mut self.pool,
+            id,
+            &mut position,
+            edges,
+            block,
+            flush,
+        )?;
         if let Some(node) = self.nodes.get_mut(id) {
             node.set_position(position);
         }
@@ -279,7 +296,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
         let stored = self.nodes.get(&id).map(|node| node.edges.clone());
         match stored {
             Some(edges) => {
-                self.settle_along(&id, &edges, block)?;
+                self.settle_along(&id, &edges, block, false)?;
                 if let Some(node) = self.nodes.get_mut(&id) {
                     let mut position = node.position();
                     let topped = position.stake + stake;
@@ -311,6 +328,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
                         last_emit: block,
                         shares: position.shares,
                         residual_shares: 0,
+                        residual_pushed: 0,
                         edges,
                     },
                 );
@@ -334,7 +352,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
         validate_bounded(id, edges, self.params.max_self_weight, |t| {
             self.nodes.contains_key(t)
         })?;
-        let report = self.settle_along(id, &stored, block)?;
+        let report = self.settle_along(id, &stored, block, stored[..] != *edges)?;
         if let Some(node) = self.nodes.get_mut(id) {
             node.edges = edges.to_vec();
             node.last_emit = node.last_emit.max(block);
@@ -348,18 +366,18 @@ impl<Id: Ord + Clone> Ledger<Id> {
             Some(node) => node.edges.clone(),
             None => return Err(LedgerError::NotSubscribed),
         };
-        self.settle_along(id, &stored, block)
+        self.settle_along(id, &stored, block, false)
     }
 
     /// Settles the caller with its stored edges, returns its whole stake and erases it.
     pub fn unsubscribe(&mut self, id: &Id, block: u64) -> Result<u64, LedgerError> {
-        self.settle(id, block)?;
-        let node = self.nodes.remove(id).ok_or(LedgerError::NotSubscribed)?;
-        let held = Held {
-            amount: node.residual,
-            shares: node.residual_shares,
+        let stored = match self.nodes.get(id) {
+            Some(node) => node.edges.clone(),
+            None => return Err(LedgerError::NotSubscribed),
         };
-        let back = settlement::close(&mut self.pool, &node.position(), &held)?;
+        self.settle_along(id, &stored, block, true)?;
+        let node = self.nodes.remove(id).ok_or(LedgerError::NotSubscribed)?;
+        let back = settlement::close(&mut self.pool, &node.position(), &node.held())?;
         self.returned += back;
         Ok(back)
     }
@@ -439,11 +457,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
     /// What `id` would claim if it settled now (at the accumulator's last advance).
     pub fn owed(&self, id: &Id) -> Option<u64> {
         let node = self.nodes.get(id)?;
-        let held = Held {
-            amount: node.residual,
-            shares: node.residual_shares,
-        };
-        settlement::owed(&self.pool, &node.position(), &held).ok()
+        settlement::owed(&self.pool, &node.position(), &node.held()).ok()
     }
 
     /// A node's stake, `None` when not subscribed.

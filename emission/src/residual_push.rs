@@ -36,6 +36,47 @@ pub fn push<Id>(residual: u64, edges: &[Edge<Id>]) -> Push {
     }
 }
 
+/// The part of `total` that floors leave over when it is split along `edges`: under one
+/// unit per edge.
+pub fn remainder(total: u64, edges: &[Edge<impl Sized>]) -> u64 {
+    let floors: u64 = edges.iter().map(|e| mul_weight(total, e.weight)).sum();
+    total - floors
+}
+
+/// What each party gets when the amount pushed under one edge set grows from `before` to
+/// `after` (cumulative): `floor(after * w) - floor(before * w)` each, so over any run of pushes
+/// every party's total is its exact share rounded down once, however often the node pushes.
+/// What is not handed out is [`remainder`]`(after)`.
+pub fn cumulative(before: u64, after: u64, edges: &[Edge<impl Sized>]) -> Push {
+    let part = |e: &Edge<_>| mul_weight(after, e.weight) - mul_weight(before, e.weight);
+    Push {
+        keep: edges.first().map_or(0, part),
+        forwards: edges.iter().skip(1).map(part).collect(),
+    }
+}
+
+/// Empties a remainder when its edge set ends (a new set, or the node leaves): each forward
+/// rounds UP (at most one unit each, while any is left) and the node keeps the rest, so
+/// ending sets often only costs the node.
+pub fn flush(remainder: u64, edges: &[Edge<impl Sized>]) -> Push {
+    let mut left = remainder;
+    let forwards = edges
+        .iter()
+        .skip(1)
+        .map(|e| {
+            let exact = remainder as u128 * e.weight as u128;
+            let up = exact.div_ceil(crate::fixed::WEIGHT_ONE as u128) as u64;
+            let give = up.min(left);
+            left -= give;
+            give
+        })
+        .collect();
+    Push {
+        keep: left,
+        forwards,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +126,58 @@ mod tests {
             assert_eq!(p.keep + p.forwards.iter().sum::<u64>(), residual);
             assert!(p.forwards.iter().all(|f| *f <= residual / 3));
         }
+    }
+
+    #[test]
+    fn cumulative_splits_hand_out_each_exact_share_once() {
+        let w = |to: u8, weight: u32| Edge { to, weight };
+        let edges = [w(0, 333_334), w(1, 333_333), w(2, 333_333)];
+        // Pushing 1 unit 300 times gives what pushing 300 once gives.
+        let (mut keep, mut fwd) = (0u64, [0u64; 2]);
+        for total in 1..=300u64 {
+            let p = cumulative(total - 1, total, &edges);
+            keep += p.keep;
+            fwd[0] += p.forwards[0];
+            fwd[1] += p.forwards[1];
+        }
+        let once = cumulative(0, 300, &edges);
+        assert_eq!((keep, fwd.to_vec()), (once.keep, once.forwards));
+        assert_eq!(keep + fwd[0] + fwd[1] + remainder(300, &edges), 300);
+        assert_eq!((keep, fwd), (100, [99, 99]));
+    }
+
+    #[test]
+    fn a_flush_rounds_forwards_up_and_never_hands_out_more_than_it_has() {
+        let w = |to: u8, weight: u32| Edge { to, weight };
+        let edges = [w(0, 500_000), w(1, 250_000), w(2, 250_000)];
+        assert_eq!(
+            flush(3, &edges),
+            Push {
+                keep: 1,
+                forwards: vec![1, 1]
+            }
+        );
+        assert_eq!(
+            flush(1, &edges),
+            Push {
+                keep: 0,
+                forwards: vec![1, 0]
+            }
+        );
+        assert_eq!(
+            flush(0, &edges),
+            Push {
+                keep: 0,
+                forwards: vec![0, 0]
+            }
+        );
+        assert_eq!(
+            flush(2, &[w(0, WEIGHT_ONE)]),
+            Push {
+                keep: 2,
+                forwards: vec![]
+            }
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@
 use crate::compounding::{forwarded_compounding, kept_compounding_claim};
 use crate::edges::Edge;
 use crate::fixed::{mul_weight, WEIGHT_ONE};
-use crate::residual_push::push;
+use crate::residual_push::{cumulative, remainder};
 
 /// Shares per base unit of stake when a pool starts (a share's price is then 2^-32).
 pub const SHARE_SHIFT: u32 = 32;
@@ -91,6 +91,10 @@ pub struct Held {
     pub amount: u64,
     /// Shares of the pool bought with them when they arrived.
     pub shares: u128,
+    /// Amount pushed along the stored edge set since it took force: the pushes round
+    /// cumulatively (`residual_push::cumulative`), so the part of `amount` not yet handed out
+    /// is `residual_push::remainder(pushed)`.
+    pub pushed: u64,
 }
 
 /// Why a settlement could not run; on chain it aborts the transaction.
@@ -314,10 +318,12 @@ pub fn join<Id, S: Store<Id>>(
 }
 
 /// Settles node `id` at `block`: advances the pool, claims what the node is owed into its
-/// residual (the compounding of what it forwards goes to the targets, [`crate::compounding`]), and pushes the whole residual once along `edges` (the set in force, self first):
-/// the kept part joins `position.stake`, each forward goes to its target's residual, and a
-/// forward to a target that is no longer subscribed stays with the node. The caller stores
-/// `position` (and any new edge set) afterwards.
+/// residual (the compounding of what it forwards goes to the targets, [`crate::compounding`]),
+/// and pushes the residual once along `edges` (the set in force, self first): the kept part
+/// joins `position.stake`, each forward goes to its target's residual, a forward to a target
+/// that is no longer subscribed stays with the node, and the rounding remainder waits for the
+/// next push unless `flush` (the set ends: a new one follows, or the node leaves). The caller
+/// stores `position` (and any new edge set) afterwards.
 pub fn settle<Id, S: Store<Id>>(
     store: &mut S,
     pool: &mut Pool,
@@ -325,6 +331,7 @@ pub fn settle<Id, S: Store<Id>>(
     position: &mut Position,
     edges: &[Edge<Id>],
     block: u64,
+    flush: bool,
 ) -> Result<Settlement, S::Error> {
     advance(store, pool, block)?;
     let held = store.residual(id)?.ok_or(SettleError::MissingResidual)?;
@@ -336,16 +343,6 @@ pub fn settle<Id, S: Store<Id>>(
         store.mint(accrued)?;
     }
     let pushed = checked(held.amount.checked_add(accrued))?;
-    // Everyone else's price: what the node's shares leave of the pool.
-    let other_shares = pool
-        .total_shares
-        .checked_sub(position.shares)
-        .and_then(|s| s.checked_sub(held.shares))
-        .ok_or(SettleError::Underflow)?;
-    let other_value = value_of_pool(pool)
-        .checked_sub(position.stake)
-        .and_then(|v| v.checked_sub(pushed))
-        .ok_or(SettleError::Underflow)?;
     // Growth on the stake is the node's claim, of which only the kept part compounds; growth
     // on the residual is growth on money already owed along the edges: the node keeps only
     // its self-weight share of it, the rest is its targets' (`crate::compounding`).
@@ -356,34 +353,61 @@ pub fn settle<Id, S: Store<Id>>(
     let fair = kept_compounding_claim(position.stake, accrued - residual_growth, self_weight)
         + mul_weight(residual_growth, self_weight);
     let compounding = accrued - fair;
-    let own_push = held.amount + fair;
-    let mut split = push(own_push, edges);
+    // Every part rounds down cumulatively over the pushes under this edge set, so settling
+    // often hands out exactly what settling once does; what is not handed out (under one
+    // unit per edge) waits in the residual. When the set ends (`flush`) the wait ends too,
+    // with forwards rounded up.
+    let waiting = remainder(held.pushed, edges).min(held.amount);
+    let before = held.pushed;
+    let after = checked(before.checked_add(held.amount - waiting + fair))?;
+    let mut split = cumulative(before, after, edges);
+    let mut carry = remainder(after, edges);
+    if flush {
+        let last = crate::residual_push::flush(carry, edges);
+        split.keep += last.keep;
+        for (total, more) in split.forwards.iter_mut().zip(last.forwards) {
+            *total += more;
+        }
+        carry = 0;
+    }
     let extra = forwarded_compounding(compounding, edges);
     for (total, more) in split.forwards.iter_mut().zip(extra.forwards) {
         *total += more;
     }
-    // Every part rounds down; the remainders (under one unit per edge) wait in the residual
-    // for the next push, so settling often gains no rounding.
-    let mut kept = mul_weight(own_push, self_weight);
-    let carry = (split.keep - kept) + extra.keep;
+    if let Some(first) = split.forwards.first_mut() {
+        *first += extra.keep;
+    } else {
+        split.keep += extra.keep;
+    }
+    // The node's shares are split, not re-priced: each target's forward, the new stake and
+    // what stays in the residual are priced at the pool's one price, and the residual keeps
+    // whatever the floors leave (its sub-unit claims too), so no one else's value moves.
+    let (pool_shares, pool_value) = (pool.total_shares, value_of_pool(pool));
+    let price = |amount: u64| shares_at(amount, pool_shares, pool_value);
+    let mut left = position
+        .shares
+        .checked_add(held.shares)
+        .ok_or(SettleError::Overflow)?;
+    let mut give = |shares: u128| -> Result<u128, SettleError> {
+        left = left.checked_sub(shares).ok_or(SettleError::Underflow)?;
+        Ok(shares)
+    };
+    let mut kept = split.keep;
     let mut forwarded = 0u64;
-    let mut total_shares = other_shares;
     for (edge, &amount) in edges.iter().skip(1).zip(split.forwards.iter()) {
         if amount == 0 {
             continue;
         }
         match store.residual(&edge.to)? {
             Some(target) => {
-                let bought = shares_at(amount, other_shares, other_value)?;
-                total_shares = total_shares
-                    .checked_add(bought)
-                    .ok_or(SettleError::Overflow)?;
+                let bought = give(price(amount)?)?;
                 let target = Held {
                     amount: checked(target.amount.checked_add(amount))?,
                     shares: target
                         .shares
                         .checked_add(bought)
                         .ok_or(SettleError::Overflow)?,
+                    ..target
                 };
                 store.set_residual(&edge.to, target)?;
                 forwarded += amount;
@@ -391,24 +415,21 @@ pub fn settle<Id, S: Store<Id>>(
             None => kept += amount,
         }
     }
+    let new_stake = checked(position.stake.checked_add(kept))?;
+    let stake_shares = give(price(new_stake)?)?;
     let carried = Held {
         amount: carry,
-        shares: shares_at(carry, other_shares, other_value)?,
+        shares: left,
+        pushed: if flush { 0 } else { after },
     };
     store.set_residual(id, carried)?;
-    let new_stake = checked(position.stake.checked_add(kept))?;
-    let shares = shares_at(new_stake, other_shares, other_value)?;
-    pool.total_shares = total_shares
-        .checked_add(shares)
-        .and_then(|t| t.checked_add(carried.shares))
-        .ok_or(SettleError::Overflow)?;
     pool.total_stake = checked(pool.total_stake.checked_add(kept))?;
     pool.outstanding = pool
         .outstanding
         .checked_sub(kept)
         .ok_or(SettleError::Underflow)?;
     position.stake = new_stake;
-    position.shares = shares;
+    position.shares = stake_shares;
     Ok(Settlement {
         accrued,
         pushed,
@@ -514,7 +535,16 @@ mod tests {
             let mut block = 0;
             while block < 100 {
                 block += every.min(100 - block);
-                settle(&mut store, &mut p, &1, &mut pos, &self_only(1), block).unwrap();
+                settle(
+                    &mut store,
+                    &mut p,
+                    &1,
+                    &mut pos,
+                    &self_only(1),
+                    block,
+                    false,
+                )
+                .unwrap();
             }
             assert_eq!(p.minted + p.unsettled, 300);
             assert!(p.unsettled <= 1, "every {every}: {}", p.unsettled);
@@ -530,9 +560,9 @@ mod tests {
         let mut a = join(&mut store, &mut p, 400_000, 0).unwrap();
         let mut b = join(&mut store, &mut p, 400_000, 0).unwrap();
         for block in 1..=120 {
-            settle(&mut store, &mut p, &1, &mut a, &self_only(1), block).unwrap();
+            settle(&mut store, &mut p, &1, &mut a, &self_only(1), block, false).unwrap();
         }
-        settle(&mut store, &mut p, &2, &mut b, &self_only(2), 120).unwrap();
+        settle(&mut store, &mut p, &2, &mut b, &self_only(2), 120, false).unwrap();
         assert_eq!(p.minted + p.unsettled, 1_200_000);
         let (ga, gb) = (a.stake - 400_000, b.stake - 400_000);
         assert!(ga.abs_diff(gb) <= 120, "{ga} vs {gb}");
@@ -543,9 +573,9 @@ mod tests {
         let mut store = map(&[1], 25);
         let mut p = pool(10);
         let mut pos = join(&mut store, &mut p, 5, 0).unwrap();
-        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 10).unwrap();
+        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 10, false).unwrap();
         assert_eq!(s.accrued + p.unsettled, 25);
-        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 20).unwrap();
+        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 20, false).unwrap();
         assert!(s.accrued <= 1);
         assert_eq!(p.minted + p.unsettled, 25);
     }

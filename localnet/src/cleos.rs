@@ -12,7 +12,7 @@ use crate::node::Localnet;
 use crate::tools;
 
 /// Rows requested per `get_table_rows` page.
-const TABLE_PAGE: u32 = 500;
+pub(crate) const TABLE_PAGE: u32 = 500;
 
 impl Localnet {
     /// Runs `cleos -u <url> --wallet-url <keosd socket> <args>` and returns its stdout;
@@ -129,27 +129,39 @@ impl Localnet {
         table: &str,
         page_size: u32,
     ) -> Result<Vec<Value>, LocalnetError> {
-        let mut rows = Vec::new();
-        let mut lower = String::new();
-        loop {
-            let request = paging::rows_request(contract, scope, table, page_size, &lower);
-            let r = http::post(&self.url, paging::TABLE_ROWS_PATH, &request.to_string())?;
-            let what = format!("get_table_rows {contract}/{scope}/{table}");
-            if r.status != 200 {
-                return Err(LocalnetError::Decode(format!(
-                    "{what}: HTTP {}: {}",
-                    r.status, r.body
-                )));
-            }
-            let page = serde_json::from_str(&r.body)
-                .map_err(|e| e.to_string())
-                .and_then(|answer| paging::rows_page(&answer, &lower).map_err(|e| e.to_string()))
-                .map_err(|e| LocalnetError::Decode(format!("{what}: {e}")))?;
-            rows.extend(page.items);
-            match page.next {
-                Some(next) => lower = next,
-                None => return Ok(rows),
-            }
+        table_rows(&self.url, contract, scope, table, page_size)
+    }
+}
+
+/// Every row of `contract`'s `table` in `scope` as the node at `url` holds it, read in
+/// pages of `page_size` (follows `more`).
+pub(crate) fn table_rows(
+    url: &str,
+    contract: &str,
+    scope: &str,
+    table: &str,
+    page_size: u32,
+) -> Result<Vec<Value>, LocalnetError> {
+    let mut rows = Vec::new();
+    let mut lower = String::new();
+    loop {
+        let request = paging::rows_request(contract, scope, table, page_size, &lower);
+        let r = http::post(url, paging::TABLE_ROWS_PATH, &request.to_string())?;
+        let what = format!("get_table_rows {contract}/{scope}/{table}");
+        if r.status != 200 {
+            return Err(LocalnetError::Decode(format!(
+                "{what}: HTTP {}: {}",
+                r.status, r.body
+            )));
+        }
+        let page = serde_json::from_str(&r.body)
+            .map_err(|e| e.to_string())
+            .and_then(|answer| paging::rows_page(&answer, &lower).map_err(|e| e.to_string()))
+            .map_err(|e| LocalnetError::Decode(format!("{what}: {e}")))?;
+        rows.extend(page.items);
+        match page.next {
+            Some(next) => lower = next,
+            None => return Ok(rows),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! unix socket, both in a temporary directory, with the development key imported; the
 //! other methods drive it through `cleos`. Dropping the [`Localnet`] stops both processes
 //! and removes the directory. [`paths`] locates the contract build and reference contracts.
-//! [`Cluster`] boots a chain of several producers running `eosio.system`.
+//! [`Cluster`] boots a chain of several producers running `eosio.system`; [`Testnet`] adds
+//! the contract and metered, funded worker accounts on it; [`NodeView`] reads one node's
+//! copy of the tables.
 
 mod accounts;
 mod cleos;
@@ -16,12 +18,16 @@ pub mod paths;
 mod process;
 mod restart;
 mod scopes;
+pub mod testnet;
 mod tools;
+mod view;
 
 pub use cluster::{Cluster, Resources};
 pub use error::LocalnetError;
 pub use node::Localnet;
 pub use paths::{contract_abi, contract_wasm, reference_contract, repo_root};
+pub use testnet::{Testnet, TestnetSpec, WorkerAccount};
+pub use view::{NodeView, TableReader};
 
 /// Public half of the well-known EOSIO development key: the `eosio` key of a fresh
 /// `nodeos -e -p eosio` chain, also used for every account the tests create.

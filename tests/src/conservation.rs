@@ -6,7 +6,7 @@
 //! too, so a report can show `minted + unsettled`, everything the accumulator issued.
 
 use anyhow::{bail, Context, Result};
-use localnet::Localnet;
+use localnet::TableReader;
 use serde_json::Value;
 
 /// The figures the invariant relates, as read in one pass (base units).
@@ -94,8 +94,9 @@ fn sum_field(rows: &[Value], field: &str) -> Result<u128> {
         .sum()
 }
 
-/// Reads every figure of the invariant from `contract`'s tables on `net`.
-pub fn read(net: &Localnet, contract: &str) -> Result<Conservation> {
+/// Reads every figure of the invariant from `contract`'s tables on `net` (a chain, or one
+/// node's view of a multi-producer chain).
+pub fn read(net: &impl TableReader, contract: &str) -> Result<Conservation> {
     let stat = net.table(contract, "BIT", "stat")?;
     let supply = asset_units(
         stat.first()
@@ -129,7 +130,7 @@ pub fn read(net: &Localnet, contract: &str) -> Result<Conservation> {
 }
 
 /// Reads the figures and fails, naming `step` and the broken equation, unless they hold.
-pub fn check(net: &Localnet, contract: &str, step: &str) -> Result<Conservation> {
+pub fn check(net: &impl TableReader, contract: &str, step: &str) -> Result<Conservation> {
     let c = read(net, contract).with_context(|| format!("reading the invariant after {step}"))?;
     c.verify()
         .with_context(|| format!("conservation broken after {step}: {c:?}"))?;

@@ -6,8 +6,9 @@
 //! - emit-frequency race: emitting every block earns what emitting once earns;
 //! - whale dilution: a whale joining in the block a long-idle node emits takes nothing;
 //! - edge laundering: `emit(self-only)` then `emit(generous)` in one transaction still pays the
-//!   interval along the generous edges that were in force; anyone may `settle` a node, and
-//!   `evict` refuses a node that emitted within `max_idle` blocks.
+//!   interval along the generous edges that were in force;
+//! - dead weight: anyone may `settle` an idle node along its stored edges, `evict` refuses it
+//!   until `max_idle` blocks passed since its emit, then returns its stake to its balance.
 
 mod contract_support;
 
@@ -52,6 +53,11 @@ impl<'a> Deployment<'a> {
             code: name(contract),
             symbol: Symbol::new(4, "BIT").expect("symbol"),
         }
+    }
+
+    /// Pushes `actions` as one signed transaction; the chain's refusal as text.
+    fn try_tx(&self, actions: Vec<Action>) -> Result<Value, String> {
+        self.net.push_actions(actions).map_err(|e| e.to_string())
     }
 
     /// Pushes `actions` as one signed transaction; returns its trace.
@@ -281,6 +287,95 @@ fn edge_laundering(d: &Deployment, funds: i64) {
     d.assert_conserved(&["laundera", "victimb"]);
 }
 
+fn dead_weight_eviction(d: &Deployment, funds: i64) {
+    let params = emission::params::Params::default();
+    let max_idle = emission::params::MIN_MAX_IDLE;
+    d.tx(vec![actions::setparams(
+        d.code,
+        params.emission_rate,
+        params.min_stake,
+        params.max_self_weight,
+        max_idle,
+    )]);
+    d.tx(vec![
+        d.subscribe("deadnode", 40 * UNIT),
+        d.subscribe("livenode", 40 * UNIT),
+    ]);
+    d.tx(vec![
+        d.emit("deadnode", &[("deadnode", 500_000), ("livenode", 500_000)]),
+        d.emit("livenode", &[("livenode", WEIGHT_ONE)]),
+    ]);
+    let emitted_at = as_u64(&d.node("deadnode").expect("dead node row")["last_emit"]);
+    d.wait_blocks(10);
+    // Anyone may push the idle node's accrual along its stored edges; its idle clock stays.
+    let before = d.holdings("livenode");
+    d.tx(vec![actions::settle(
+        d.code,
+        name("cranker"),
+        name("deadnode"),
+    )]);
+    assert!(
+        d.holdings("livenode") > before,
+        "the crank paid the dead node's edge"
+    );
+    assert_eq!(
+        as_u64(&d.node("deadnode").expect("row")["last_emit"]),
+        emitted_at
+    );
+    let early = d
+        .try_tx(vec![actions::evict(
+            d.code,
+            name("cranker"),
+            name("deadnode"),
+        )])
+        .expect_err("eviction before max_idle");
+    assert!(early.contains("max_idle"), "{early}");
+    // The live node keeps emitting; the dead one does not. Blocks are the contract's block
+    // slots (`last_emit`, `acc_block`), read back after each action.
+    loop {
+        d.wait_blocks(20);
+        d.tx(vec![d.emit("livenode", &[("livenode", WEIGHT_ONE)])]);
+        if as_u64(&d.global()["acc_block"]) >= emitted_at + max_idle + 2 {
+            break;
+        }
+    }
+    let stake = as_u64(&d.node("deadnode").expect("row")["stake"]) as i64;
+    let balance = balance_in(&d.rows("deadnode", "accounts"));
+    d.tx(vec![actions::evict(
+        d.code,
+        name("cranker"),
+        name("deadnode"),
+    )]);
+    assert!(d.node("deadnode").is_none(), "the dead node's row is gone");
+    let back = balance_in(&d.rows("deadnode", "accounts")) - balance;
+    eprintln!("dead weight: stake {stake} returned {back} after {max_idle} idle blocks");
+    // Eviction settles first: the stake, the kept half of the accrual since the crank and the
+    // push's carry come back.
+    assert!(
+        back > stake,
+        "its whole stake and last accrual came back: {back} <= {stake}"
+    );
+    assert!(
+        !d.rows(d.contract, "residuals")
+            .iter()
+            .any(|r| r["user"] == "deadnode"),
+        "the dead node's residual row is gone"
+    );
+    let refused = d
+        .try_tx(vec![actions::evict(
+            d.code,
+            name("cranker"),
+            name("livenode"),
+        )])
+        .expect_err("the live node cannot be evicted");
+    assert!(refused.contains("max_idle"), "{refused}");
+    assert!(
+        d.holdings("deadnode") - funds > 0,
+        "the dead node kept what it earned"
+    );
+    d.assert_conserved(&["deadnode", "livenode", "cranker"]);
+}
+
 #[test]
 fn emission_attacks_gain_nothing_on_a_real_chain() {
     let wasm = contract_wasm().expect("contract WASM");
@@ -302,10 +397,18 @@ fn emission_attacks_gain_nothing_on_a_real_chain() {
         funds,
     );
     let launder = Deployment::new(&net, &wasm, "launder", &["laundera", "victimb"], funds);
+    let dead = Deployment::new(
+        &net,
+        &wasm,
+        "deadwt",
+        &["deadnode", "livenode", "cranker"],
+        funds,
+    );
     std::thread::scope(|s| {
         s.spawn(|| flash_sybil(&flash, funds));
         s.spawn(|| frequency_race(&race, funds));
         s.spawn(|| whale_dilution(&whale, funds));
         s.spawn(|| edge_laundering(&launder, funds));
+        s.spawn(|| dead_weight_eviction(&dead, funds));
     });
 }

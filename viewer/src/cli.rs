@@ -34,6 +34,10 @@ pub struct Args {
     /// Also dial workers whose chain row gives a private-range address (a private testnet).
     #[arg(long)]
     pub allow_private: bool,
+    /// Also dial workers whose chain row gives a link-local address (a testnet of network
+    /// namespaces on this host's bridge).
+    #[arg(long)]
+    pub allow_link_local: bool,
 }
 
 impl Args {
@@ -42,6 +46,7 @@ impl Args {
         AddressPolicy {
             allow_loopback: self.allow_loopback,
             allow_private: self.allow_private,
+            allow_link_local: self.allow_link_local,
         }
     }
 }
@@ -61,7 +66,7 @@ mod tests {
         let local = args(&["--allow-loopback"]);
         assert!(local.allow_loopback && !local.allow_private);
         assert_eq!(
-            args(&["--allow-loopback", "--allow-private"]),
+            args(&["--allow-loopback", "--allow-private", "--allow-link-local"]),
             AddressPolicy::LOCAL_TESTNET
         );
     }

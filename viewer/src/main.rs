@@ -49,6 +49,7 @@ async fn run(args: Args) -> Result<(), String> {
     let policy = args.policy();
     info!(%addr, chain = %args.chain_url, contract = %args.contract,
         allow_loopback = policy.allow_loopback, allow_private = policy.allow_private,
+        allow_link_local = policy.allow_link_local,
         "viewer started");
 
     let contract: Name = args

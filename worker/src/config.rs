@@ -203,6 +203,8 @@ pub struct PeerConfig {
     pub allow_loopback: bool,
     /// Dial private-range peer addresses (testnets on a private network only).
     pub allow_private: bool,
+    /// Dial link-local peer addresses (testnets of network namespaces on one host only).
+    pub allow_link_local: bool,
 }
 
 impl PeerConfig {
@@ -211,6 +213,7 @@ impl PeerConfig {
         AddressPolicy {
             allow_loopback: self.allow_loopback,
             allow_private: self.allow_private,
+            allow_link_local: self.allow_link_local,
         }
     }
 }
@@ -230,6 +233,7 @@ impl Default for PeerConfig {
             min_deadline_ms: 25,
             allow_loopback: false,
             allow_private: false,
+            allow_link_local: false,
         }
     }
 }

@@ -56,7 +56,7 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
             // so added stake never earns for blocks before it arrived.
             let edges = node.edges.clone();
             node.seq = next_seq(&mut global, block)?;
-            settle_node(host, &mut global, &mut node, &edges, block)?;
+            settle_node(host, &mut global, &mut node, &edges, block, false)?;
             node.address = args.address;
             node.port = args.port;
             let topped = node.stake.checked_add(stake).ok_or(OVERFLOW)?;
@@ -85,6 +85,7 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
                 user: args.user,
                 residual: 0,
                 shares: U128(0),
+                pushed: 0,
             };
             table::store(host, me.0, args.user, &residual)?;
         }
@@ -123,7 +124,9 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
     node.seq = next_seq(&mut global, block)?;
-    settle_node(host, &mut global, &mut node, &stored, block)?;
+    // A new set ends the stored one: its rounding remainder goes out now (`flush`).
+    let ends = stored != args.edges;
+    settle_node(host, &mut global, &mut node, &stored, block, ends)?;
     node.edges = args.edges;
     node.last_emit = node.last_emit.max(block);
     update_node(host, &node)
@@ -136,7 +139,7 @@ pub fn settle(host: &mut impl Host, args: Settle) -> Result<()> {
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
     node.seq = next_seq(&mut global, block)?;
-    settle_node(host, &mut global, &mut node, &stored, block)?;
+    settle_node(host, &mut global, &mut node, &stored, block, false)?;
     node.edges = stored;
     update_node(host, &node)
 }
@@ -167,7 +170,7 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let mut global = load_global(host)?;
     let block = current_block(host);
     let edges = core::mem::take(&mut node.edges);
-    settle_node(host, &mut global, &mut node, &edges, block)?;
+    settle_node(host, &mut global, &mut node, &edges, block, true)?;
     check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
     let back = close(host, &mut global, &node)?;
     let seq = next_seq(&mut global, block)?;

@@ -39,6 +39,7 @@ impl<H: Host> Store<Name> for Tables<'_, H> {
             user: *id,
             residual: held.amount,
             shares: U128(held.shares),
+            pushed: held.pushed,
         };
         table::update(self.host, me.0, Name(0), &row)
     }
@@ -115,6 +116,7 @@ impl Residual {
         Held {
             amount: self.residual,
             shares: self.shares.0,
+            pushed: self.pushed,
         }
     }
 }
@@ -168,14 +170,16 @@ pub fn restake(global: &mut Global, node: &mut Node, new_stake: u64) -> Result<(
     Ok(())
 }
 
-/// Settles `node` at `block` along `edges` (the stored set) with `emission::settlement::settle`
-/// and writes `global`, `stat` and the touched `residuals` rows. The caller writes `node`.
+/// Settles `node` at `block` along `edges` (the stored set, ended when `flush`) with
+/// `emission::settlement::settle` and writes `global`, `stat` and the touched `residuals` rows.
+/// The caller writes `node`.
 pub fn settle(
     host: &mut impl Host,
     global: &mut Global,
     node: &mut Node,
     edges: &[Edge<Name>],
     block: u64,
+    flush: bool,
 ) -> Result<Settlement> {
     let mut pool = global.pool();
     let mut position = node.position();
@@ -190,6 +194,7 @@ pub fn settle(
         &mut position,
         edges,
         block,
+        flush,
     )?;
     node.set_position(&position);
     global.set_pool(&pool);

@@ -152,7 +152,7 @@ impl crate::table::Indexed for Departure {
 
 abi_struct! {
     /// Row of `residuals`: a node's pending emission and the pool shares it holds, kept apart
-    /// from `metagraph` so a push to a neighbour rewrites 32 bytes, not its edge list.
+    /// from `metagraph` so a push to a neighbour rewrites 40 bytes, not its edge list.
     pub struct Residual as "residual" {
         /// The node's account (primary key).
         pub user: Name,
@@ -160,6 +160,9 @@ abi_struct! {
         pub residual: u64,
         /// Pool shares the pending emission holds, so it earns while it waits.
         pub shares: U128,
+        /// Amount pushed along the stored edge set since it took force (pushes round
+        /// cumulatively; the remainder waits in `residual`).
+        pub pushed: u64,
     }
 }
 row!(Residual, "residuals", |r| r.user.0);

@@ -261,3 +261,29 @@ fn conservation_holds_through_a_mixed_sequence() {
     }
     assert!(l.minted() > 0);
 }
+
+#[test]
+fn emitting_every_block_farms_no_rounding() {
+    // Two equal nodes forward two thirds to the same targets; each block's claim is about 2
+    // units, so every push rounds. Remainders wait in the residual: emitting every block
+    // keeps what emitting once keeps, to a few units.
+    let mut l = Ledger::new(10, 0);
+    for id in 1..=4 {
+        l.subscribe(id, 1_000_000, 0).unwrap();
+    }
+    let set = |me: u32| [e(me, 333_334), e(3, 333_333), e(4, 333_333)];
+    l.emit(&1, &set(1), 0).unwrap();
+    l.emit(&2, &set(2), 0).unwrap();
+    for block in 1..=300 {
+        l.emit(&1, &set(1), block).unwrap();
+    }
+    l.emit(&2, &set(2), 300).unwrap();
+    let gain = |id: u32| l.stake(&id).unwrap() + l.residual(&id).unwrap() - 1_000_000;
+    let (often, once) = (gain(1), gain(2));
+    assert!(once > 200, "{once}");
+    assert!(
+        often.abs_diff(once) <= 4,
+        "every block {often} vs once {once}"
+    );
+    l.check().unwrap();
+}

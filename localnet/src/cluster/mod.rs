@@ -11,12 +11,13 @@ mod boot;
 mod producer;
 mod resources;
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::error::LocalnetError;
-use crate::node::{free_port, get_info, Localnet, NodeSpec};
+use crate::node::{free_port, free_port_on, get_info, Localnet, NodeSpec, LOOPBACK};
 use producer::ProducerNode;
 pub use resources::{Limits, Resources};
 
@@ -49,6 +50,12 @@ impl Cluster {
     /// Boots `producers` nodes (2 to [`MAX_PRODUCERS`]) into one chain running
     /// `eosio.system` with all of them in the active schedule.
     pub fn boot(producers: usize) -> Result<Cluster, LocalnetError> {
+        Cluster::boot_on(producers, LOOPBACK)
+    }
+
+    /// [`Cluster::boot`] with every node's HTTP API on `http_host` (p2p stays on
+    /// loopback): the host side of a bridge, so workers in network namespaces reach it.
+    pub fn boot_on(producers: usize, http_host: IpAddr) -> Result<Cluster, LocalnetError> {
         if !(2..=MAX_PRODUCERS).contains(&producers) {
             return Err(LocalnetError::Decode(format!(
                 "a cluster has 2 to {MAX_PRODUCERS} producers, not {producers}"
@@ -60,8 +67,9 @@ impl Cluster {
             .collect::<Result<_, _>>()?;
         let first = names[0].clone();
         let genesis_p2p = p2p[0];
-        let genesis = Localnet::start_with(|http_port| {
+        let genesis = Localnet::start_with(http_host, |http_port| {
             Ok(NodeSpec {
+                http_host,
                 http_port,
                 p2p_port: genesis_p2p,
                 peers: Vec::new(),
@@ -74,7 +82,8 @@ impl Cluster {
         let mut others = Vec::with_capacity(producers - 1);
         for i in 1..producers {
             let spec = NodeSpec {
-                http_port: free_port()?,
+                http_host,
+                http_port: free_port_on(http_host)?,
                 p2p_port: p2p[i],
                 peers: p2p[..i].to_vec(),
                 producers: vec![names[i].clone()],

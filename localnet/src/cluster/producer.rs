@@ -26,7 +26,7 @@ impl ProducerNode {
 
     /// The node's HTTP API URL.
     pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.spec.http_port)
+        self.spec.url()
     }
 
     /// Stops the node abruptly for the network (its peers see the connection drop).

@@ -146,6 +146,7 @@ mod tests {
         let testnet = AddressPolicy {
             allow_loopback: true,
             allow_private: false,
+            allow_link_local: false,
         };
         let reports = fetch_all(&client(testnet), &rows[1..2]).await;
         assert!(reports[0]
@@ -161,6 +162,7 @@ mod tests {
         let policy = AddressPolicy {
             allow_loopback: true,
             allow_private: false,
+            allow_link_local: false,
         };
         let reports = fetch_all(
             &client(policy),
