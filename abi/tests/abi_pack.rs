@@ -9,7 +9,7 @@ use bittensor_contract::abi::AbiStruct;
 use bittensor_contract::asset::Asset;
 use bittensor_contract::codec::{from_bytes, to_bytes, Pack};
 use bittensor_contract::metagraph::{
-    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
+    Departure, Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
 };
 use bittensor_contract::name::Name;
 use bittensor_contract::symbol::Symbol;
@@ -163,7 +163,7 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!(["alice", "h", 1, 7, 3591248436u64, "340282366920938463463374607431768211455", [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}]]),
+        json!(["alice", "h", 1, 7, 3591248436u64, "340282366920938463463374607431768211455", [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}], 12]),
         Node {
             user: n("alice"),
             address: "h".into(),
@@ -172,6 +172,7 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             last_emit: 3_591_248_436,
             shares: U128(u128::MAX),
             edges,
+            seq: 12,
         },
     );
     same(
@@ -186,7 +187,20 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!([1, 2, 3, 4, "18446744073709551616", 6, 7, 8, 9, 10, "4,BIT"]),
+        json!([
+            1,
+            2,
+            3,
+            4,
+            "18446744073709551616",
+            6,
+            7,
+            8,
+            9,
+            10,
+            "4,BIT",
+            11
+        ]),
         Global {
             total_stake: 1,
             outstanding: 2,
@@ -199,6 +213,15 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             max_self_weight: 9,
             max_idle: 10,
             symbol: BIT,
+            change_seq: 11,
+        },
+    );
+    same(
+        &abi,
+        json!(["carol", 13]),
+        Departure {
+            user: n("carol"),
+            seq: 13,
         },
     );
 }

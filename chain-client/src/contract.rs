@@ -36,6 +36,8 @@ pub mod names {
     pub const EVICT: Name = Name::constant("evict");
     /// Table `metagraph`.
     pub const METAGRAPH: Name = Name::constant("metagraph");
+    /// Table `departed`: nodes that left, by change number.
+    pub const DEPARTED: Name = Name::constant("departed");
     /// Table `residuals`.
     pub const RESIDUALS: Name = Name::constant("residuals");
     /// Table `global`.

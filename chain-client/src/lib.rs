@@ -14,7 +14,8 @@ pub mod retry;
 pub mod types;
 
 pub use client::{
-    ChainInfo, Client, Edge, GlobalRow, MetagraphRow, PushReceipt, ResidualRow, StatRow,
+    ChainInfo, Client, DepartureRow, Edge, GlobalRow, MetagraphRow, MetagraphView, PushReceipt,
+    Refresh, ResidualRow, StatRow,
 };
 pub use crypto::{KeyError, PrivateKey, PublicKey, Signature};
 pub use error::{ChainError, Resource};

@@ -115,6 +115,7 @@ pub fn structs() -> Vec<StructDesc> {
         metagraph::Node::describe(),
         metagraph::Residual::describe(),
         metagraph::Global::describe(),
+        metagraph::Departure::describe(),
     ]
 }
 
@@ -136,7 +137,8 @@ pub fn actions() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// Every table: (table name, row struct name); all are `i64`-indexed by primary key only.
+/// Every table: (table name, row struct name); all are `i64`-keyed (`metagraph` and `departed`
+/// also keep a `u64` secondary index on `seq`, which the ABI does not describe).
 pub fn tables() -> Vec<(&'static str, &'static str)> {
     use crate::table::Row;
     vec![
@@ -145,5 +147,6 @@ pub fn tables() -> Vec<(&'static str, &'static str)> {
         (metagraph::Node::TABLE_NAME, metagraph::Node::NAME),
         (metagraph::Residual::TABLE_NAME, metagraph::Residual::NAME),
         (metagraph::Global::TABLE_NAME, metagraph::Global::NAME),
+        (metagraph::Departure::TABLE_NAME, metagraph::Departure::NAME),
     ]
 }

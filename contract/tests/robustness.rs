@@ -24,6 +24,8 @@ mod chain {
     pub struct Memory {
         /// Rows by address.
         pub rows: BTreeMap<RowId, Vec<u8>>,
+        /// Secondary index keys by row address.
+        pub index: BTreeMap<RowId, u64>,
     }
 
     impl Host for Memory {
@@ -63,6 +65,24 @@ mod chain {
                 .remove(&row)
                 .map(|_| ())
                 .ok_or(ContractError::new("no row"))
+        }
+        fn idx64_store(&mut self, row: RowId, _: Name, key: u64) -> Result<()> {
+            self.index.insert(row, key);
+            Ok(())
+        }
+        fn idx64_update(&mut self, row: RowId, _: Name, key: u64) -> Result<()> {
+            let stored = self
+                .index
+                .get_mut(&row)
+                .ok_or(ContractError::new("no index entry"))?;
+            *stored = key;
+            Ok(())
+        }
+        fn idx64_remove(&mut self, row: RowId) -> Result<()> {
+            self.index
+                .remove(&row)
+                .map(|_| ())
+                .ok_or(ContractError::new("no index entry"))
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Benchmarks and operational runs against a local chain with the contract deployed (the
-//! fixtures of `bittensor-tests`): the `emit-cpu` benchmark binary, and the multi-worker
-//! load run ([`load`]) behind the `load-run` binary and `scripts/load-run`.
+//! fixtures of `bittensor-tests`): the growing measured graph ([`graph`]) behind the `emit-cpu`
+//! and `metagraph-reads` binaries, and the multi-worker load run ([`load`]) behind the
+//! `load-run` binary and `scripts/load-run`.
 
+pub mod graph;
 pub mod load;

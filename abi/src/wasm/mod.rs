@@ -242,6 +242,10 @@ pub const ALLOWED_IMPORTS: &[&str] = &[
     "db_get_i64",
     "db_update_i64",
     "db_remove_i64",
+    "db_idx64_store",
+    "db_idx64_update",
+    "db_idx64_remove",
+    "db_idx64_find_primary",
     "prints",
     "prints_l",
 ];

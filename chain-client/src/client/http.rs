@@ -64,6 +64,8 @@ impl Client {
             .text()
             .await
             .map_err(|e| transport_error(base, e))?;
+        self.received
+            .fetch_add(text.len() as u64, Ordering::Relaxed);
         if !status.is_success() {
             if let Some(err) = rejection_from_body(&text) {
                 return Err(err);

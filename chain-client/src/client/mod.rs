@@ -10,8 +10,9 @@ mod rows;
 mod scopes;
 mod tables;
 pub mod time;
+pub mod view;
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +22,8 @@ pub use account::permission_keys;
 pub use finality::Finality;
 pub use push::PushReceipt;
 pub use rejection::rejection_from_body;
-pub use rows::{Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};
+pub use rows::{DepartureRow, Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};
+pub use view::{MetagraphView, Refresh};
 
 /// Default per-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,6 +40,8 @@ pub struct Client {
     /// Per-client push counter, folded into expirations so that identical actions pushed
     /// within one block are distinct transactions rather than refused duplicates.
     pushes: Arc<AtomicU32>,
+    /// Response body bytes received from nodeos (what reads cost the API node to serve).
+    received: Arc<AtomicU64>,
 }
 
 /// The parts of `/v1/chain/get_info` needed to build transactions and watch progress.
@@ -55,6 +59,9 @@ pub struct ChainInfo {
     pub last_irreversible_block_id: String,
     /// Head block timestamp (`YYYY-MM-DDTHH:MM:SS.mmm`, UTC).
     pub head_block_time: String,
+    /// Last irreversible block's timestamp (Leap 3 and later list it).
+    #[serde(default)]
+    pub last_irreversible_block_time: Option<String>,
 }
 
 impl Client {
@@ -88,12 +95,19 @@ impl Client {
             urls: Arc::new(urls),
             current: Arc::new(AtomicUsize::new(0)),
             pushes: Arc::new(AtomicU32::new(0)),
+            received: Arc::new(AtomicU64::new(0)),
         }
     }
 
     /// The base URL requests go to first (the last one that answered).
     pub fn url(&self) -> &str {
         &self.urls[self.current.load(Ordering::Relaxed) % self.urls.len()]
+    }
+
+    /// Response body bytes this client (and its clones) received so far: the measure of
+    /// what a read costs.
+    pub fn bytes_received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 
     /// Every endpoint, in order of preference.

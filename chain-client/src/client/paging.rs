@@ -28,6 +28,22 @@ pub fn rows_request(code: &str, scope: &str, table: &str, limit: u32, lower_boun
     })
 }
 
+/// The request body of one `get_table_rows` page read in the order of the table's first
+/// `u64` secondary index (`index_position: 2`), from key `lower_bound` on.
+pub fn index_rows_request(
+    code: &str,
+    scope: &str,
+    table: &str,
+    limit: u32,
+    lower_bound: &str,
+) -> Value {
+    json!({
+        "code": code, "scope": scope, "table": table, "json": true,
+        "limit": limit, "lower_bound": lower_bound,
+        "index_position": "2", "key_type": "i64",
+    })
+}
+
 /// Reads one `get_table_rows` answer asked from `lower_bound`: its rows and the next bound
 /// (`more` with a new `next_key`, given as a string or, by some versions, a number).
 pub fn rows_page(answer: &Value, lower_bound: &str) -> Result<Page<Value>, ChainError> {

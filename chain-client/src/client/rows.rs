@@ -34,6 +34,19 @@ pub struct MetagraphRow {
     pub last_emit: u64,
     /// Its current edge set (first entry is itself).
     pub edges: Vec<Edge>,
+    /// Change number of the row's last write (0 from contracts before the change sequence).
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub seq: u64,
+}
+
+/// A `departed` row: a node that left, and the change number of its departure.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct DepartureRow {
+    /// The account that left.
+    pub user: Name,
+    /// Change number of the departure.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub seq: u64,
 }
 
 /// A `residuals` row: emission forwarded to a node but not yet pushed on.
@@ -69,6 +82,9 @@ pub struct GlobalRow {
     pub min_stake: u64,
     /// The token symbol.
     pub symbol: Symbol,
+    /// The last change number given to a `metagraph` or `departed` row.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub change_seq: u64,
 }
 
 /// A `stat` row (eosio.token layout).

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::paging;
-use super::rows::{AccountRow, GlobalRow, MetagraphRow, ResidualRow, StatRow};
+use super::rows::{AccountRow, DepartureRow, GlobalRow, MetagraphRow, ResidualRow, StatRow};
 use super::Client;
 use crate::contract::names;
 use crate::error::ChainError;
@@ -24,10 +24,37 @@ impl Client {
         table: Name,
     ) -> Result<Vec<Value>, ChainError> {
         let (code, table) = (code.to_string(), table.to_string());
+        self.paged(String::new(), |lower| {
+            paging::rows_request(&code, scope, &table, PAGE, lower)
+        })
+        .await
+    }
+
+    /// Every row of `code`'s `table` in `code`'s scope whose change number (the `seq`
+    /// secondary index) is above `after`, in change order, following `more`.
+    pub async fn table_rows_after(
+        &self,
+        code: Name,
+        table: Name,
+        after: u64,
+    ) -> Result<Vec<Value>, ChainError> {
+        let (code, table) = (code.to_string(), table.to_string());
+        let first = after.saturating_add(1).to_string();
+        self.paged(first, |lower| {
+            paging::index_rows_request(&code, &code, &table, PAGE, lower)
+        })
+        .await
+    }
+
+    /// Follows `get_table_rows` pages from `lower` on; `request` builds each page's body.
+    async fn paged(
+        &self,
+        mut lower: String,
+        request: impl Fn(&str) -> Value,
+    ) -> Result<Vec<Value>, ChainError> {
         let mut rows = Vec::new();
-        let mut lower = String::new();
         loop {
-            let request = paging::rows_request(&code, scope, &table, PAGE, &lower);
+            let request = request(&lower);
             let answer: Value = self.post_json(paging::TABLE_ROWS_PATH, &request).await?;
             let page = paging::rows_page(&answer, &lower)?;
             rows.extend(page.items);
@@ -44,15 +71,27 @@ impl Client {
         scope: &str,
         table: Name,
     ) -> Result<Vec<T>, ChainError> {
-        self.table_rows(code, scope, table)
-            .await?
-            .into_iter()
-            .enumerate()
-            .map(|(index, row)| {
-                serde_json::from_value(row)
-                    .map_err(|e| ChainError::Decode(format!("table `{table}` row {index}: {e}")))
-            })
-            .collect()
+        typed(table, self.table_rows(code, scope, table).await?)
+    }
+
+    /// The nodes whose row changed after change number `after`, in change order.
+    pub async fn metagraph_after(
+        &self,
+        contract: Name,
+        after: u64,
+    ) -> Result<Vec<MetagraphRow>, ChainError> {
+        let table = names::METAGRAPH;
+        typed(table, self.table_rows_after(contract, table, after).await?)
+    }
+
+    /// The departures after change number `after`, in change order.
+    pub async fn departed_after(
+        &self,
+        contract: Name,
+        after: u64,
+    ) -> Result<Vec<DepartureRow>, ChainError> {
+        let table = names::DEPARTED;
+        typed(table, self.table_rows_after(contract, table, after).await?)
     }
 
     /// All subscribed nodes.
@@ -110,4 +149,15 @@ impl Client {
             .map_or(0, |r| r.balance.amount);
         u64::try_from(amount).map_err(|_| ChainError::Decode(format!("negative balance {amount}")))
     }
+}
+
+/// Decodes JSON rows of `table` as `T`, naming the first row that does not fit.
+fn typed<T: DeserializeOwned>(table: Name, rows: Vec<Value>) -> Result<Vec<T>, ChainError> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(index, row)| {
+            serde_json::from_value(row)
+                .map_err(|e| ChainError::Decode(format!("table `{table}` row {index}: {e}")))
+        })
+        .collect()
 }

@@ -34,6 +34,8 @@ pub struct MockChain {
     pub now_us: u64,
     /// Rows by address.
     pub rows: BTreeMap<RowId, StoredRow>,
+    /// First `u64` secondary index entries by the address of their row: (key, payer).
+    pub idx64: BTreeMap<RowId, (u64, Name)>,
 }
 
 impl MockChain {
@@ -60,6 +62,19 @@ impl MockChain {
             *self = saved;
         }
         result
+    }
+
+    /// The primary keys of `table`'s rows in `scope` in the order of their secondary index
+    /// key from `lower` on (what `get_table_rows` with `index_position: 2` returns), with keys.
+    pub fn by_idx64(&self, scope: u64, table: Name, lower: u64) -> Vec<(u64, u64)> {
+        let mut found: Vec<(u64, u64)> = self
+            .idx64
+            .iter()
+            .filter(|(row, (key, _))| row.scope == scope && row.table == table && *key >= lower)
+            .map(|(row, (key, _))| (*key, row.pk))
+            .collect();
+        found.sort_unstable();
+        found
     }
 }
 
@@ -115,9 +130,42 @@ impl Host for MockChain {
         Ok(())
     }
     fn db_remove(&mut self, row: RowId) -> Result<()> {
+        if self.idx64.contains_key(&row) {
+            // On chain the index entry would dangle: the contract must erase it first.
+            return Err(ContractError::new(
+                "mock: row removed before its index entry",
+            ));
+        }
         self.rows
             .remove(&row)
             .map(|_| ())
             .ok_or(ContractError::new("mock: removed row does not exist"))
+    }
+    fn idx64_store(&mut self, row: RowId, payer: Name, key: u64) -> Result<()> {
+        if !self.rows.contains_key(&row) {
+            return Err(ContractError::new("mock: index entry without its row"));
+        }
+        match self.idx64.insert(row, (key, payer)) {
+            None => Ok(()),
+            Some(_) => Err(ContractError::new("mock: index entry already exists")),
+        }
+    }
+    fn idx64_update(&mut self, row: RowId, payer: Name, key: u64) -> Result<()> {
+        let entry = self.idx64.get_mut(&row).ok_or(ContractError::new(
+            "mock: updated index entry does not exist",
+        ))?;
+        entry.0 = key;
+        if payer != Name(0) {
+            entry.1 = payer;
+        }
+        Ok(())
+    }
+    fn idx64_remove(&mut self, row: RowId) -> Result<()> {
+        self.idx64
+            .remove(&row)
+            .map(|_| ())
+            .ok_or(ContractError::new(
+                "mock: removed index entry does not exist",
+            ))
     }
 }

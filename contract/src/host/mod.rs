@@ -43,4 +43,12 @@ pub trait Host {
     fn db_update(&mut self, row: RowId, payer: Name, data: &[u8]) -> Result<()>;
     /// Erases an existing row.
     fn db_remove(&mut self, row: RowId) -> Result<()>;
+    /// Adds `row`'s entry `key` to its table's first `u64` secondary index (`db_idx64_store`),
+    /// billing its RAM to `payer`.
+    fn idx64_store(&mut self, row: RowId, payer: Name, key: u64) -> Result<()>;
+    /// Moves `row`'s existing first-secondary-index entry to `key`; `payer == Name(0)` keeps
+    /// the payer (`db_idx64_find_primary` + `db_idx64_update`).
+    fn idx64_update(&mut self, row: RowId, payer: Name, key: u64) -> Result<()>;
+    /// Erases `row`'s first-secondary-index entry (`db_idx64_find_primary` + `db_idx64_remove`).
+    fn idx64_remove(&mut self, row: RowId) -> Result<()>;
 }

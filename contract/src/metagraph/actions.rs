@@ -13,6 +13,7 @@ use emission::Edge;
 use crate::asset::Asset;
 use crate::error::{check, ContractError, Result};
 use crate::host::Host;
+use crate::metagraph::changes::{next_seq, remove_node, store_node, update_node};
 use crate::metagraph::errors::{
     ADDRESS_TOO_LONG, BELOW_MIN_STAKE, INVALID_QUANTITY, NEGATIVE_STAKE, NOT_IDLE, NOT_SUBSCRIBED,
     TOTAL_STAKE_UNDERFLOW, WRONG_SYMBOL,
@@ -54,12 +55,13 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
             // A top-up first settles what accrued at the old stake (along the stored edges),
             // so added stake never earns for blocks before it arrived.
             let edges = node.edges.clone();
+            node.seq = next_seq(&mut global, block)?;
             settle_node(host, &mut global, &mut node, &edges, block, false)?;
             node.address = args.address;
             node.port = args.port;
             let topped = node.stake.checked_add(stake).ok_or(OVERFLOW)?;
             restake(&mut global, &mut node, topped)?;
-            table::update(host, me.0, args.user, &node)?;
+            update_node(host, &node)?;
         }
         None => {
             check(stake >= global.min_stake, BELOW_MIN_STAKE)?;
@@ -75,9 +77,10 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
                     to: args.user,
                     weight: WEIGHT_ONE,
                 }],
+                seq: next_seq(&mut global, block)?,
             };
             node.set_position(&position);
-            table::store(host, me.0, args.user, &node)?;
+            store_node(host, args.user, &node)?;
             let residual = Residual {
                 user: args.user,
                 residual: 0,
@@ -120,24 +123,25 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     valid.map_err(|e| ContractError::new(e.message()))?;
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
+    node.seq = next_seq(&mut global, block)?;
     // A new set ends the stored one: its rounding remainder goes out now (`flush`).
     let ends = stored != args.edges;
     settle_node(host, &mut global, &mut node, &stored, block, ends)?;
     node.edges = args.edges;
     node.last_emit = node.last_emit.max(block);
-    table::update(host, me.0, Name(0), &node)
+    update_node(host, &node)
 }
 
 /// `settle`: anyone settles `user` along its stored edges; its edges and idle clock stay.
 pub fn settle(host: &mut impl Host, args: Settle) -> Result<()> {
-    let me = host.receiver();
     let mut node = find_node(host, args.user)?;
     let mut global = load_global(host)?;
     let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
+    node.seq = next_seq(&mut global, block)?;
     settle_node(host, &mut global, &mut node, &stored, block, false)?;
     node.edges = stored;
-    table::update(host, me.0, Name(0), &node)
+    update_node(host, &node)
 }
 
 /// `unsubscribe`: settles the caller along its stored edges, returns its whole stake to its
@@ -159,8 +163,8 @@ pub fn evict(host: &mut impl Host, args: Evict) -> Result<()> {
     leave(host, node, me)
 }
 
-/// Settles `node` along its stored edges, returns its stake (a missing balance row is paid
-/// by `ram_payer`) and erases its rows.
+/// Settles `node` along its stored edges, returns its stake (a missing balance row and the
+/// departure record are paid by `ram_payer`) and erases its rows.
 fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let me = host.receiver();
     let mut global = load_global(host)?;
@@ -169,8 +173,9 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     settle_node(host, &mut global, &mut node, &edges, block, true)?;
     check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
     let back = close(host, &mut global, &node)?;
+    let seq = next_seq(&mut global, block)?;
     save_global(host, &global)?;
-    table::remove::<Node>(host, me.0, node.user.0)?;
+    remove_node(host, node.user, seq, ram_payer)?;
     table::remove::<Residual>(host, me.0, node.user.0)?;
     if back > 0 {
         let amount = i64::try_from(back).map_err(|_| OVERFLOW)?;

@@ -3,16 +3,20 @@
 //! mirrored exactly by `emission::ledger::Ledger`).
 
 mod actions;
+mod changes;
 pub mod errors;
 mod settlement;
 mod state;
 mod types;
 
 pub use actions::{emit, evict, setparams, settle, subscribe, unsubscribe};
+pub use changes::SLOT_SHIFT;
 pub use state::{init_global, DEFAULT_EMISSION_RATE, DEFAULT_MIN_STAKE};
 pub use types::{
-    Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
+    Departure, Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
 };
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_changes;

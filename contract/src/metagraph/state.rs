@@ -36,6 +36,7 @@ pub fn init_global(host: &mut impl Host, symbol: Symbol) -> Result<()> {
             max_self_weight: params.max_self_weight,
             max_idle: params.max_idle,
             symbol,
+            change_seq: 0,
         };
         table::store(host, me.0, me, &global)?;
     }

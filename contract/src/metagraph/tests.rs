@@ -21,10 +21,10 @@ use crate::table::{self, Row};
 use crate::test_support::{bit, run, BIT};
 use crate::token::{Account, Create, CurrencyStats, Issue, Transfer};
 
-const USERS: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
+pub(super) const USERS: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
 
 /// A chain with the token created and each user holding 1000.0000 BIT.
-fn funded() -> MockChain {
+pub(super) fn funded() -> MockChain {
     let mut chain = MockChain::new("bittensor", &USERS, 100);
     let create = Create {
         issuer: Name::new("bittensor"),
@@ -49,7 +49,7 @@ fn funded() -> MockChain {
     chain
 }
 
-fn subscribe(user: &str, stake: i64) -> Subscribe {
+pub(super) fn subscribe(user: &str, stake: i64) -> Subscribe {
     Subscribe {
         user: Name::new(user),
         address: "127.0.0.1".into(),
@@ -58,7 +58,7 @@ fn subscribe(user: &str, stake: i64) -> Subscribe {
     }
 }
 
-fn emit(user: &str, edges: &[(&str, u32)]) -> Emit {
+pub(super) fn emit(user: &str, edges: &[(&str, u32)]) -> Emit {
     Emit {
         user: Name::new(user),
         edges: edges
@@ -71,14 +71,14 @@ fn emit(user: &str, edges: &[(&str, u32)]) -> Emit {
     }
 }
 
-fn global(chain: &MockChain) -> Global {
+pub(super) fn global(chain: &MockChain) -> Global {
     table::find::<Global>(chain, chain.receiver.0, GLOBAL_PK)
         .unwrap()
         .unwrap()
 }
 
 /// All rows of one table (the mock can list them; the contract never does).
-fn rows<T: Row>(chain: &MockChain) -> Vec<T> {
+pub(super) fn rows<T: Row>(chain: &MockChain) -> Vec<T> {
     chain
         .rows
         .iter()
@@ -420,22 +420,22 @@ fn unsubscribe_returns_stake_once() {
 }
 
 /// A deterministic xorshift generator for the replay test.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
 
 /// A random valid edge set for `user` over the currently subscribed `users`.
-fn random_edges(rng: &mut Rng, user: Name, subscribed: &[Name]) -> Vec<Edge<Name>> {
+pub(super) fn random_edges(rng: &mut Rng, user: Name, subscribed: &[Name]) -> Vec<Edge<Name>> {
     let mut edges = vec![Edge {
         to: user,
         weight: 0,

@@ -119,9 +119,36 @@ abi_struct! {
         pub shares: U128,
         /// The edge set in force, self first: it carries the next settlement's emission.
         pub edges: Vec<Edge<Name>>,
+        /// Change number of the row's last write (`global.change_seq` then): the key of the
+        /// table's secondary index, so readers fetch only rows changed since they last read.
+        pub seq: u64,
     }
 }
 row!(Node, "metagraph", |r| r.user.0);
+
+impl crate::table::Indexed for Node {
+    fn index_key(&self) -> u64 {
+        self.seq
+    }
+}
+
+abi_struct! {
+    /// Row of `departed`: a node that left (unsubscribe or evict), so incremental readers see
+    /// removals. One per account at most; erased when the account subscribes again.
+    pub struct Departure as "departure" {
+        /// The account that left (primary key).
+        pub user: Name,
+        /// Change number of its departure: the key of the table's secondary index.
+        pub seq: u64,
+    }
+}
+row!(Departure, "departed", |r| r.user.0);
+
+impl crate::table::Indexed for Departure {
+    fn index_key(&self) -> u64 {
+        self.seq
+    }
+}
 
 abi_struct! {
     /// Row of `residuals`: a node's pending emission and the pool shares it holds, kept apart
@@ -166,6 +193,9 @@ abi_struct! {
         pub max_idle: u64,
         /// The staked and emitted token.
         pub symbol: Symbol,
+        /// The last change number given to a `metagraph` or `departed` row write: a reader
+        /// that has applied every change up to it has the whole table.
+        pub change_seq: u64,
     }
 }
 row!(Global, "global", |_r| crate::metagraph::state::GLOBAL_PK);

@@ -27,6 +27,26 @@ impl Chain {
         unsafe { ffi::db_find_i64(self.receiver.0, row.scope, row.table.0, row.pk) }
     }
 
+    /// Iterator of `row`'s entry in its table's first secondary index, or the error `missing`.
+    fn index_entry(&self, row: RowId, missing: &'static str) -> Result<i32> {
+        let mut key = 0u64;
+        // SAFETY: `key` is a writable u64 the intrinsic copies the entry's key into.
+        let itr = unsafe {
+            ffi::db_idx64_find_primary(
+                self.receiver.0,
+                row.scope,
+                index_table(row.table),
+                &mut key,
+                row.pk,
+            )
+        };
+        if itr < 0 {
+            Err(ContractError::new(missing))
+        } else {
+            Ok(itr)
+        }
+    }
+
     /// Iterator of an existing row, or the error `missing`.
     fn existing(&self, row: RowId, missing: &'static str) -> Result<i32> {
         let itr = self.find(row);
@@ -36,6 +56,12 @@ impl Chain {
             Ok(itr)
         }
     }
+}
+
+/// The table name of `table`'s first secondary index, as the CDT's `multi_index` and nodeos'
+/// `get_table_rows` (`index_position: 2`) name it: the low 4 bits hold the index number, 0.
+fn index_table(table: Name) -> u64 {
+    table.0 & !0xF
 }
 
 /// The serialized data of the running action.
@@ -101,6 +127,24 @@ impl Host for Chain {
         let itr = self.existing(row, "removed row does not exist")?;
         // SAFETY: `itr` is a valid iterator of an existing row.
         unsafe { ffi::db_remove_i64(itr) };
+        Ok(())
+    }
+    fn idx64_store(&mut self, row: RowId, payer: Name, key: u64) -> Result<()> {
+        let table = index_table(row.table);
+        // SAFETY: `&key` points to a readable u64 for the duration of the call.
+        unsafe { ffi::db_idx64_store(row.scope, table, payer.0, row.pk, &key) };
+        Ok(())
+    }
+    fn idx64_update(&mut self, row: RowId, payer: Name, key: u64) -> Result<()> {
+        let itr = self.index_entry(row, "updated index entry does not exist")?;
+        // SAFETY: `itr` is a valid index iterator; `&key` points to a readable u64.
+        unsafe { ffi::db_idx64_update(itr, payer.0, &key) };
+        Ok(())
+    }
+    fn idx64_remove(&mut self, row: RowId) -> Result<()> {
+        let itr = self.index_entry(row, "removed index entry does not exist")?;
+        // SAFETY: `itr` is a valid iterator of an existing index entry.
+        unsafe { ffi::db_idx64_remove(itr) };
         Ok(())
     }
 }

@@ -37,6 +37,27 @@ extern "C" {
     pub fn db_get_i64(iterator: i32, data: *mut u8, len: u32) -> i32;
     /// Iterator of a row by primary key, negative when absent.
     pub fn db_find_i64(code: u64, scope: u64, table: u64, id: u64) -> i32;
+    /// Creates a `u64` secondary index entry for primary key `id`; returns its iterator.
+    pub fn db_idx64_store(
+        scope: u64,
+        table: u64,
+        payer: u64,
+        id: u64,
+        secondary: *const u64,
+    ) -> i32;
+    /// Rewrites the secondary key of the index entry at `iterator`.
+    pub fn db_idx64_update(iterator: i32, payer: u64, secondary: *const u64);
+    /// Erases the index entry at `iterator`.
+    pub fn db_idx64_remove(iterator: i32);
+    /// Iterator of the index entry of primary key `primary` (its key copied to `secondary`),
+    /// negative when absent.
+    pub fn db_idx64_find_primary(
+        code: u64,
+        scope: u64,
+        table: u64,
+        secondary: *mut u64,
+        primary: u64,
+    ) -> i32;
 }
 
 /// Aborts the transaction with `message` (never returns: `eosio_assert_message` traps).

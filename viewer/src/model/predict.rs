@@ -89,6 +89,7 @@ mod tests {
                     weight: *weight,
                 })
                 .collect(),
+            seq: 0,
         }
     }
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use chain_client::client::{Finality, PushReceipt};
-use chain_client::PublicKey;
+use chain_client::{PublicKey, Resource};
 use emission::Edge;
 
 /// A boxed future returned by [`ChainApi`] methods (object safe, `Send` for tokio tasks).
@@ -34,6 +34,20 @@ pub struct ChainFailure {
     pub transient: bool,
     /// Human-readable cause (the chain's assertion message when it rejected the action).
     pub message: String,
+    /// The metered resource the account ran out of, if that was the cause: CPU and NET
+    /// come back with time (back off), RAM only when the operator buys more (stop).
+    pub exhausted: Option<Resource>,
+}
+
+impl ChainFailure {
+    /// A failure that is not a resource exhaustion.
+    pub fn new(transient: bool, message: impl Into<String>) -> Self {
+        ChainFailure {
+            transient,
+            message: message.into(),
+            exhausted: None,
+        }
+    }
 }
 
 /// What the node does on chain, always as its own account.
@@ -47,7 +61,8 @@ pub trait ChainApi: Send + Sync {
     fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, PushReceipt>;
     /// Where a pushed emit stands: irreversible, still pending, or dropped (push again).
     fn finality(&self, emit: PushReceipt) -> ChainFuture<'_, Finality>;
-    /// Reads the whole metagraph table.
+    /// The subscribed users: a full paged read at first, then only the rows changed since
+    /// the last read (the contract's change sequence), applied to the node's copy.
     fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>>;
     /// The keys of `account`'s active permission (what its peer requests must be signed with).
     fn account_keys<'a>(&'a self, account: &'a str) -> ChainFuture<'a, Vec<PublicKey>>;

@@ -1,11 +1,13 @@
 //! [`ChainApi`] over a real nodeos through `chain-client`: signs and pushes the
-//! contract's `subscribe`/`emit`/`unsubscribe` as the node's account and reads the
-//! `metagraph` table.
+//! contract's `subscribe`/`emit`/`unsubscribe` as the node's account and keeps a copy of the
+//! `metagraph` table, read in full once and then only what changed ([`MetagraphView`]).
 
 use std::str::FromStr;
 
 use chain_client::client::{Client, Finality, PushReceipt};
-use chain_client::{contract, Asset, ChainError, Name, PrivateKey, PublicKey, Symbol};
+use chain_client::{
+    contract, Asset, ChainError, MetagraphView, Name, PrivateKey, PublicKey, Symbol,
+};
 use emission::Edge;
 
 use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
@@ -20,6 +22,8 @@ pub struct EosChain {
     account: Name,
     key: PrivateKey,
     symbol: Symbol,
+    /// The node's copy of the metagraph (one refresh at a time).
+    view: tokio::sync::Mutex<MetagraphView>,
 }
 
 /// Per-request timeout: past it, the next endpoint is tried.
@@ -51,6 +55,7 @@ fn failure(e: ChainError) -> ChainFailure {
     ChainFailure {
         transient: e.is_transient(),
         message: e.to_string(),
+        exhausted: e.exhausted(),
     }
 }
 
@@ -69,6 +74,7 @@ impl EosChain {
             account,
             key,
             symbol,
+            view: tokio::sync::Mutex::new(MetagraphView::new()),
         })
     }
 
@@ -110,10 +116,7 @@ impl ChainApi for EosChain {
                 .iter()
                 .map(|e| Ok((Name::from_str(&e.to)?, e.weight)))
                 .collect::<Result<Vec<_>, chain_client::NameError>>()
-                .map_err(|e| ChainFailure {
-                    transient: false,
-                    message: format!("edge target name: {e}"),
-                })?;
+                .map_err(|e| ChainFailure::new(false, format!("edge target name: {e}")))?;
             self.push(contract::emit(self.contract, self.account, &edges))
                 .await
         })
@@ -125,21 +128,29 @@ impl ChainApi for EosChain {
 
     fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>> {
         Box::pin(async move {
-            let rows = self
-                .client
-                .metagraph(self.contract)
+            let mut view = self.view.lock().await;
+            let refresh = view
+                .refresh(&self.client, self.contract)
                 .await
                 .map_err(failure)?;
-            Ok(rows
-                .into_iter()
+            tracing::debug!(
+                full = refresh.full,
+                rows = refresh.rows_read,
+                departures = refresh.departures_read,
+                bytes = refresh.bytes,
+                nodes = refresh.nodes,
+                "metagraph refreshed"
+            );
+            Ok(view
+                .rows()
                 .map(|r| PeerRow {
                     user: r.user.to_string(),
-                    address: r.address,
+                    address: r.address.clone(),
                     port: r.port,
                     stake: r.stake,
                     edges: r
                         .edges
-                        .into_iter()
+                        .iter()
                         .map(|e| (e.to.to_string(), e.weight))
                         .collect(),
                 })
@@ -149,10 +160,8 @@ impl ChainApi for EosChain {
 
     fn account_keys<'a>(&'a self, account: &'a str) -> ChainFuture<'a, Vec<PublicKey>> {
         Box::pin(async move {
-            let name = Name::from_str(account).map_err(|e| ChainFailure {
-                transient: false,
-                message: format!("account name {account:?}: {e}"),
-            })?;
+            let name = Name::from_str(account)
+                .map_err(|e| ChainFailure::new(false, format!("account name {account:?}: {e}")))?;
             self.client
                 .permission_keys(name, "active")
                 .await

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chain_client::client::{Finality, PushReceipt};
-use chain_client::PublicKey;
+use chain_client::{PublicKey, Resource};
 use emission::Edge;
 
 use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
@@ -16,7 +16,11 @@ struct State {
     rows: BTreeMap<String, PeerRow>,
     keys: BTreeMap<String, Vec<PublicKey>>,
     emits: Vec<Vec<Edge<String>>>,
-    fail: Vec<bool>,
+    /// Emit calls made, failed ones included.
+    emit_calls: usize,
+    fail: Vec<ChainFailure>,
+    /// Failures the next emits meet (pushes are what spend CPU, NET and RAM; reads are free).
+    exhaust: Vec<ChainFailure>,
     /// Emits the next finality checks report dropped (a fork or a lost block).
     drop_next: usize,
 }
@@ -43,7 +47,24 @@ impl FakeChain {
 
     /// Makes the next `n` calls fail (transiently or as a chain rejection).
     pub fn fail_next(&self, n: usize, transient: bool) {
-        self.lock().fail.extend(std::iter::repeat_n(transient, n));
+        let failure = ChainFailure::new(transient, "scripted failure");
+        self.lock().fail.extend(std::iter::repeat_n(failure, n));
+    }
+
+    /// Makes the next `n` emits fail as the chain reports an account out of `resource`
+    /// (CPU and NET transient, RAM not), with chain-client's wording.
+    pub fn exhaust_next(&self, n: usize, resource: Resource) {
+        let failure = ChainFailure {
+            transient: resource != Resource::Ram,
+            message: format!("{resource} exhausted (stake or buy more, then retry): scripted"),
+            exhausted: Some(resource),
+        };
+        self.lock().exhaust.extend(std::iter::repeat_n(failure, n));
+    }
+
+    /// Emit calls made so far, failed ones included.
+    pub fn emit_calls(&self) -> usize {
+        self.lock().emit_calls
     }
 
     /// Adds another subscribed user.
@@ -84,11 +105,7 @@ impl FakeChain {
         if s.fail.is_empty() {
             return Ok(());
         }
-        let transient = s.fail.remove(0);
-        Err(ChainFailure {
-            transient,
-            message: "scripted failure".into(),
-        })
+        Err(s.fail.remove(0))
     }
 }
 
@@ -122,12 +139,19 @@ impl ChainApi for FakeChain {
     fn emit(&self, edges: Vec<Edge<String>>) -> ChainFuture<'_, PushReceipt> {
         Box::pin(async move {
             self.scripted()?;
+            {
+                let mut s = self.lock();
+                s.emit_calls += 1;
+                if !s.exhaust.is_empty() {
+                    return Err(s.exhaust.remove(0));
+                }
+            }
             let mut s = self.lock();
             if let Some(bad) = edges.iter().find(|e| !s.rows.contains_key(&e.to)) {
-                return Err(ChainFailure {
-                    transient: false,
-                    message: format!("edge target not subscribed: {}", bad.to),
-                });
+                return Err(ChainFailure::new(
+                    false,
+                    format!("edge target not subscribed: {}", bad.to),
+                ));
             }
             s.emits.push(edges);
             let n = s.emits.len() as u32;
@@ -169,10 +193,7 @@ impl ChainApi for FakeChain {
                 .keys
                 .get(account)
                 .cloned()
-                .ok_or_else(|| ChainFailure {
-                    transient: false,
-                    message: format!("unknown account {account}"),
-                })
+                .ok_or_else(|| ChainFailure::new(false, format!("unknown account {account}")))
         })
     }
 }

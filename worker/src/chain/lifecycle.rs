@@ -3,7 +3,6 @@
 //! Each step only logs and reports failures: the node never crashes on a chain error.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use chain_client::client::PushReceipt;
 use emission::Edge;
@@ -35,10 +34,7 @@ pub async fn subscribe_with_retry(
             Err(e) => return Err(e),
         }
     }
-    Err(last.unwrap_or(ChainFailure {
-        transient: true,
-        message: "subscribe: no attempt made".into(),
-    }))
+    Err(last.unwrap_or(ChainFailure::new(true, "subscribe: no attempt made")))
 }
 
 /// What one pushed emit returns: the rows read (for peer refresh), the edges pushed, and
@@ -56,18 +52,12 @@ pub async fn emit_latest(
     let rows = chain.metagraph().await?;
     let subscribed: HashSet<&str> = rows.iter().map(|r| r.user.as_str()).collect();
     if !subscribed.contains(me) {
-        return Err(ChainFailure {
-            transient: false,
-            message: format!("{me} is not subscribed"),
-        });
+        return Err(ChainFailure::new(false, format!("{me} is not subscribed")));
     }
     let me_owned = me.to_string();
     let edges = attribution
         .edges(&me_owned, slot_names, |id| subscribed.contains(id.as_str()))
-        .map_err(|e| ChainFailure {
-            transient: false,
-            message: format!("cannot build edge set: {e:?}"),
-        })?;
+        .map_err(|e| ChainFailure::new(false, format!("cannot build edge set: {e:?}")))?;
     let receipt = chain.emit(edges.clone()).await?;
     Ok((rows, edges, receipt))
 }
@@ -93,22 +83,12 @@ pub async fn unsubscribe_with_retry(
     result
 }
 
-/// Delay before the next emit: the interval after a success, a growing (but never longer
-/// than the interval) backoff after a failure, so a fresh attribution goes out soon.
-pub fn next_emit_delay(ok: bool, interval: Duration, backoff: &mut Backoff) -> Duration {
-    if ok {
-        backoff.reset();
-        interval
-    } else {
-        backoff.next_delay().min(interval)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::fake::FakeChain;
     use super::*;
     use emission::fixed::WEIGHT_ONE;
+    use std::time::Duration;
 
     fn backoff() -> Backoff {
         Backoff::new(Duration::from_millis(1), Duration::from_millis(4))
@@ -166,16 +146,5 @@ mod tests {
         chain.fail_next(1, true);
         unsubscribe_with_retry(&chain, 3, backoff()).await.unwrap();
         assert!(!chain.is_subscribed("me"));
-    }
-
-    #[test]
-    fn emit_delay_backs_off_below_the_interval() {
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-        let i = Duration::from_secs(3);
-        assert_eq!(next_emit_delay(false, i, &mut b), Duration::from_secs(1));
-        assert_eq!(next_emit_delay(false, i, &mut b), Duration::from_secs(2));
-        assert_eq!(next_emit_delay(false, i, &mut b), i);
-        assert_eq!(next_emit_delay(true, i, &mut b), i);
-        assert_eq!(next_emit_delay(false, i, &mut b), Duration::from_secs(1));
     }
 }

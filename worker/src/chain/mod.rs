@@ -6,6 +6,7 @@ pub mod api;
 pub mod backoff;
 pub mod eos;
 pub mod lifecycle;
+pub mod pacing;
 pub mod peers;
 
 #[cfg(test)]

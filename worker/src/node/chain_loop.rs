@@ -1,6 +1,8 @@
 //! The chain loop: reads the metagraph periodically to (re)assign upstream peers, and
 //! pushes the latest attribution as an `emit` every interval. Failures are logged and
-//! counted; a failed emit is retried sooner, always with the attribution current then.
+//! counted; a failed emit is retried sooner, always with the attribution current then, except
+//! when the account ran out of CPU or NET (a growing back-off past the interval) or RAM
+//! (emits stop, with the reason in the log and `/status`): `chain::pacing`.
 //! Every pushed emit is followed until it is irreversible; one that a fork or a lost block
 //! dropped is pushed again at once (with the attribution current then), so no emit is lost
 //! silently.
@@ -14,8 +16,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::state::{lock, Shared};
-use crate::chain::lifecycle::{emit_latest, next_emit_delay};
-use crate::chain::{Backoff, ChainApi};
+use crate::chain::lifecycle::emit_latest;
+use crate::chain::pacing::{EmitPacer, Next};
+use crate::chain::{ChainApi, ChainFailure};
 
 /// Pushed emits followed at once; past it the oldest is given up (and logged).
 const MAX_FOLLOWED: usize = 64;
@@ -34,6 +37,36 @@ pub struct ChainSettings {
 /// Pushes one emit with the current attribution and records the outcome; the receipt on
 /// success.
 pub async fn emit_now(shared: &Arc<Shared>, chain: &dyn ChainApi) -> Option<PushReceipt> {
+    emit_once(shared, chain).await.ok()
+}
+
+/// One emit attempt and what `pacer` makes of it: pushed emits are followed; the delay to
+/// the next attempt, or `None` once emits stopped (the reason is in `last_emit_error`).
+pub async fn emit_step(
+    shared: &Arc<Shared>,
+    chain: &dyn ChainApi,
+    pacer: &mut EmitPacer,
+    followed: &mut Followed,
+) -> Option<Duration> {
+    let result = emit_once(shared, chain).await;
+    let next = pacer.after(result.as_ref().err());
+    if let Ok(receipt) = result {
+        followed.push(shared, receipt);
+    }
+    match next {
+        Next::After(delay) => Some(delay),
+        Next::Stop(reason) => {
+            lock(&shared.stats).last_emit_error = Some(reason);
+            None
+        }
+    }
+}
+
+/// Pushes one emit with the current attribution and records the outcome.
+async fn emit_once(
+    shared: &Arc<Shared>,
+    chain: &dyn ChainApi,
+) -> Result<PushReceipt, ChainFailure> {
     let taken = std::time::Instant::now();
     let attribution = lock(&shared.attribution).clone();
     let names = lock(&shared.peers).slots.names();
@@ -48,14 +81,16 @@ pub async fn emit_now(shared: &Arc<Shared>, chain: &dyn ChainApi) -> Option<Push
                 s.last_edges = edges;
             }
             shared.refresh_peers(&rows);
-            Some(receipt)
+            Ok(receipt)
         }
         Err(e) => {
-            tracing::warn!(error = %e, transient = e.transient, "emit failed; will retry with the latest attribution");
+            if e.exhausted.is_none() {
+                tracing::warn!(error = %e, transient = e.transient, "emit failed; will retry with the latest attribution");
+            }
             let mut s = lock(&shared.stats);
             s.emits_failed += 1;
-            s.last_emit_error = Some(e.message);
-            None
+            s.last_emit_error = Some(e.message.clone());
+            Err(e)
         }
     }
 }
@@ -128,16 +163,14 @@ pub async fn run_chain_loop(
     settings: ChainSettings,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut backoff = Backoff::new(
-        Duration::from_millis(250).min(settings.emit_interval),
-        settings.emit_interval,
-    );
+    let mut pacer = EmitPacer::new(settings.emit_interval);
     let mut followed = Followed::default();
     let start = Instant::now();
     let mut next_refresh = start;
-    let mut next_emit = start + settings.emit_interval;
+    // None once emits stopped (the account is out of RAM).
+    let mut next_emit = Some(start + settings.emit_interval);
     loop {
-        let wake = next_refresh.min(next_emit);
+        let wake = next_emit.map_or(next_refresh, |e| e.min(next_refresh));
         tokio::select! {
             _ = tokio::time::sleep_until(wake) => {}
             _ = shutdown.changed() => {}
@@ -151,18 +184,15 @@ pub async fn run_chain_loop(
                 Ok(rows) => shared.refresh_peers(&rows),
                 Err(e) => tracing::warn!(error = %e, "metagraph read failed"),
             }
-            if followed.check(&shared, chain.as_ref()).await {
-                next_emit = now;
+            if followed.check(&shared, chain.as_ref()).await && next_emit.is_some() {
+                next_emit = Some(now);
             }
             next_refresh = Instant::now() + settings.refresh_interval;
         }
-        if now >= next_emit {
-            let receipt = emit_now(&shared, chain.as_ref()).await;
-            let ok = receipt.is_some();
-            if let Some(r) = receipt {
-                followed.push(&shared, r);
-            }
-            next_emit = Instant::now() + next_emit_delay(ok, settings.emit_interval, &mut backoff);
+        if next_emit.is_some_and(|e| now >= e) {
+            next_emit = emit_step(&shared, chain.as_ref(), &mut pacer, &mut followed)
+                .await
+                .map(|delay| Instant::now() + delay);
         }
     }
 }
@@ -227,5 +257,56 @@ mod tests {
         assert!(!followed.check(&shared, &chain).await);
         assert!(followed.is_empty());
         assert_eq!(lock(&shared.stats).emits_confirmed, 1);
+    }
+
+    #[tokio::test]
+    async fn exhaustion_backs_off_without_spinning_and_ram_stops_emits() {
+        use chain_client::Resource;
+        let (shared, chain) = subscribed().await;
+        let interval = Duration::from_secs(10);
+        let mut pacer = EmitPacer::new(interval);
+        let mut followed = Followed::default();
+        chain.exhaust_next(2, Resource::Cpu);
+        chain.exhaust_next(1, Resource::Net);
+        let mut delays = Vec::new();
+        for _ in 0..4 {
+            delays.push(emit_step(&shared, &chain, &mut pacer, &mut followed).await);
+        }
+        let secs = |s| Some(Duration::from_secs(s));
+        assert_eq!(
+            delays,
+            [secs(10), secs(20), secs(40), secs(10)],
+            "CPU, CPU, NET: each wait longer than the interval and growing; then a success"
+        );
+        assert_eq!(
+            chain.emit_calls(),
+            4,
+            "one chain call per step: no spinning"
+        );
+        assert_eq!(chain.emits().len(), 1);
+        let last = lock(&shared.stats)
+            .last_emit_error
+            .clone()
+            .unwrap_or_default();
+        assert!(last.contains("NET exhausted"), "{last}");
+
+        chain.exhaust_next(1, Resource::Ram);
+        assert_eq!(
+            emit_step(&shared, &chain, &mut pacer, &mut followed).await,
+            None
+        );
+        let stopped = lock(&shared.stats)
+            .last_emit_error
+            .clone()
+            .unwrap_or_default();
+        assert!(
+            stopped.contains("emits stopped") && stopped.contains("RAM"),
+            "{stopped}"
+        );
+        assert_eq!(lock(&shared.stats).emits_failed, 4);
+        // /status carries the reason.
+        let status = shared.status();
+        assert_eq!(status.last_emit_error.as_deref(), Some(stopped.as_str()));
+        assert_eq!(chain.emit_calls(), 5);
     }
 }

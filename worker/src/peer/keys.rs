@@ -31,9 +31,8 @@ impl KeySource for StaticKeys {
     fn account_keys<'a>(&'a self, account: &'a str) -> ChainFuture<'a, Vec<PublicKey>> {
         let found = self.0.get(account).cloned();
         Box::pin(async move {
-            found.ok_or_else(|| crate::chain::ChainFailure {
-                transient: false,
-                message: format!("unknown account {account}"),
+            found.ok_or_else(|| {
+                crate::chain::ChainFailure::new(false, format!("unknown account {account}"))
             })
         })
     }
@@ -160,10 +159,7 @@ mod tests {
                 if account == "alice" {
                     Ok(vec![key])
                 } else {
-                    Err(crate::chain::ChainFailure {
-                        transient: false,
-                        message: "unknown".into(),
-                    })
+                    Err(crate::chain::ChainFailure::new(false, "unknown"))
                 }
             })
         }
