@@ -388,8 +388,11 @@ pub fn settle<Id, S: Store<Id>>(
         .shares
         .checked_add(held.shares)
         .ok_or(SettleError::Overflow)?;
+    // A position bought at the others' price can be worth a fraction of a share less than
+    // its stake at the pool's price; the last holding then takes what is left.
     let mut give = |shares: u128| -> Result<u128, SettleError> {
-        left = left.checked_sub(shares).ok_or(SettleError::Underflow)?;
+        let shares = shares.min(left);
+        left -= shares;
         Ok(shares)
     };
     let mut kept = split.keep;
@@ -566,6 +569,33 @@ mod tests {
         assert_eq!(p.minted + p.unsettled, 1_200_000);
         let (ga, gb) = (a.stake - 400_000, b.stake - 400_000);
         assert!(ga.abs_diff(gb) <= 120, "{ga} vs {gb}");
+    }
+
+    proptest::proptest! {
+        /// A position bought at the others' price and settled at once (a crank in the block
+        /// it joined) never fails and keeps its stake, whatever the pool's price.
+        #[test]
+        fn a_fresh_position_settles_at_once(
+            stakes in proptest::collection::vec(1u64..1_000_000_000, 1..5),
+            rate in 1u64..1_000_000,
+            blocks in 1u64..50,
+            joiner in 1u64..1_000_000_000,
+        ) {
+            let ids: alloc::vec::Vec<u8> = (0..=stakes.len() as u8).collect();
+            let mut store = map(&ids, u64::MAX);
+            let mut p = pool(rate);
+            let mut positions: alloc::vec::Vec<Position> = stakes
+                .iter()
+                .map(|s| join(&mut store, &mut p, *s, 0).unwrap())
+                .collect();
+            settle(&mut store, &mut p, &0, &mut positions[0], &self_only(0), blocks, false)
+                .unwrap();
+            let last = stakes.len() as u8;
+            let mut fresh = join(&mut store, &mut p, joiner, blocks).unwrap();
+            let s = settle(&mut store, &mut p, &last, &mut fresh, &self_only(last), blocks, false);
+            proptest::prop_assert!(s.is_ok(), "{:?}", s);
+            proptest::prop_assert_eq!(fresh.stake, joiner);
+        }
     }
 
     #[test]

@@ -218,6 +218,39 @@ proptest! {
         );
     }
 
+    /// Any mix of joins, leaves, cranks and emits with changing edges runs without a
+    /// settlement error and keeps the books.
+    #[test]
+    fn random_churn_never_breaks_a_settlement(
+        ops in proptest::collection::vec((0usize..5, 0u8..6, 0u64..3, any::<u32>()), 1..300),
+    ) {
+        let mut ledger: Ledger<usize> = Ledger::new(10_000, 10_000);
+        let mut block = 0u64;
+        for (user, kind, advance, salt) in ops {
+            block += advance;
+            let result = match kind {
+                0 => ledger.subscribe(user, 10_000, block).map(|_| ()),
+                1 => ledger.unsubscribe(&user, block).map(|_| ()),
+                2 => ledger.settle(&user, block).map(|_| ()),
+                _ => {
+                    let others: Vec<usize> =
+                        (0..5).filter(|j| *j != user && ledger.is_subscribed(j)).collect();
+                    let mut set = vec![Edge { to: user, weight: WEIGHT_ONE }];
+                    if let Some(&to) = others.get(salt as usize % (others.len() + 1)) {
+                        let w = 10_000 + salt % 900_000;
+                        set[0].weight = WEIGHT_ONE - w;
+                        set.push(Edge { to, weight: w });
+                    }
+                    ledger.emit(&user, &set, block).map(|_| ())
+                }
+            };
+            if let Err(e) = result {
+                prop_assert_eq!(e, emission::ledger::LedgerError::NotSubscribed);
+            }
+            prop_assert_eq!(ledger.check(), Ok(()));
+        }
+    }
+
     /// Properties 3 and 4: splitting with churn gains nothing; late stake takes nothing.
     #[test]
     fn a_split_stake_with_churn_earns_what_one_stake_earns_and_late_stake_takes_nothing(
