@@ -171,11 +171,15 @@ impl Attribution {
 
     /// Builds the edge set for `emit`: self first, then each slot's peer that `is_subscribed`
     /// accepts; dropped slots' weight returns to the mix by renormalisation, the self weight
-    /// is clamped to at least the contract minimum, and the sum is exactly `WEIGHT_ONE`.
+    /// is clamped between the contract minimum and the network's `max_self` (parts per
+    /// million; the excess goes to the peers by their weights, equally if none has any), and
+    /// the sum is exactly `WEIGHT_ONE`. With a cap below one and no peer to give the rest to,
+    /// `EdgeError::SelfWeightTooLarge`.
     pub fn edges<Id: Clone + PartialEq>(
         &self,
         me: &Id,
         slots: &[Option<Id>],
+        max_self: u32,
         mut is_subscribed: impl FnMut(&Id) -> bool,
     ) -> Result<Vec<Edge<Id>>, EdgeError> {
         let mut pairs: Vec<(Id, f64)> = vec![(me.clone(), self.ema[0].max(0.0))];
@@ -188,11 +192,37 @@ impl Attribution {
             pairs.push((peer.clone(), w.max(0.0)));
         }
         let sum: f64 = pairs.iter().map(|(_, w)| w).sum();
+        let max_self = max_self.clamp(MIN_SELF_WEIGHT, WEIGHT_ONE);
         if !sum.is_finite() || sum <= 0.0 {
-            return to_fixed(me, &[(me.clone(), 1.0)], 0.0, |_| true);
+            pairs[0].1 = 1.0;
+            for (_, w) in pairs.iter_mut().skip(1) {
+                *w = 0.0;
+            }
+        } else {
+            for (_, w) in pairs.iter_mut() {
+                *w /= sum;
+            }
         }
-        for (_, w) in pairs.iter_mut() {
-            *w /= sum;
+        if max_self < WEIGHT_ONE {
+            let max = (max_self as f64 - SELF_MARGIN_PPM) / WEIGHT_ONE as f64;
+            if pairs[0].1 > max {
+                if pairs.len() == 1 {
+                    return Err(EdgeError::SelfWeightTooLarge {
+                        weight: WEIGHT_ONE,
+                        max: max_self,
+                    });
+                }
+                let others: f64 = pairs.iter().skip(1).map(|(_, w)| w).sum();
+                let n = (pairs.len() - 1) as f64;
+                for (_, w) in pairs.iter_mut().skip(1) {
+                    *w = if others > 0.0 {
+                        *w * (1.0 - max) / others
+                    } else {
+                        (1.0 - max) / n
+                    };
+                }
+                pairs[0].1 = max;
+            }
         }
         let min_self = (MIN_SELF_WEIGHT as f64 + SELF_MARGIN_PPM) / WEIGHT_ONE as f64;
         if pairs[0].1 < min_self {
@@ -236,7 +266,7 @@ mod tests {
     fn fresh_attribution_is_all_self() {
         let a = Attribution::new(2, 0.9);
         let e = a
-            .edges(&"me".to_string(), &slots(&["a", "b"]), |_| true)
+            .edges(&"me".to_string(), &slots(&["a", "b"]), WEIGHT_ONE, |_| true)
             .unwrap();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].weight, WEIGHT_ONE);
@@ -343,7 +373,9 @@ mod tests {
         let mut a = Attribution::new(3, 0.0);
         a.update(&[0.3, 0.1, 0.2, 0.4]);
         let me = "me".to_string();
-        let e = a.edges(&me, &slots(&["a", "b", "c"]), |_| true).unwrap();
+        let e = a
+            .edges(&me, &slots(&["a", "b", "c"]), WEIGHT_ONE, |_| true)
+            .unwrap();
         assert_eq!(total(&e), WEIGHT_ONE as u64);
         assert_eq!(e[0].to, "me");
         let w: Vec<u32> = e.iter().map(|e| e.weight).collect();
@@ -356,7 +388,9 @@ mod tests {
         a.update(&[0.25, 0.25, 0.25, 0.25]);
         let me = "me".to_string();
         let e = a
-            .edges(&me, &slots(&["a", "", "gone"]), |id| id != "gone")
+            .edges(&me, &slots(&["a", "", "gone"]), WEIGHT_ONE, |id| {
+                id != "gone"
+            })
             .unwrap();
         assert_eq!(e.len(), 2);
         assert_eq!(e[1].to, "a");
@@ -365,11 +399,46 @@ mod tests {
     }
 
     #[test]
+    fn self_weight_is_capped_at_the_networks_maximum() {
+        let t0 = Instant::now();
+        let mut a = Attribution::new_at(2, 1.0, t0);
+        a.update_at(&[0.9, 0.08, 0.02], t0);
+        let me = "me".to_string();
+        let e = a
+            .edges(&me, &slots(&["a", "b"]), 600_000, |_| true)
+            .unwrap();
+        assert!(e[0].weight <= 600_000, "{}", e[0].weight);
+        assert_eq!(total(&e), WEIGHT_ONE as u64);
+        // The excess follows the peers' weights (4 : 1).
+        let ratio = e[1].weight as f64 / e[2].weight as f64;
+        assert!((ratio - 4.0).abs() < 0.01, "{ratio}");
+        // Nothing learned yet: the rest is shared equally.
+        let fresh = Attribution::new(2, 0.9);
+        let e = fresh
+            .edges(&me, &slots(&["a", "b"]), 600_000, |_| true)
+            .unwrap();
+        assert!(e[0].weight <= 600_000);
+        assert!(e[1].weight.abs_diff(e[2].weight) <= 1);
+        // No peer to give it to: refused, not posted.
+        assert!(matches!(
+            fresh.edges(&me, &slots(&["", ""]), 600_000, |_| true),
+            Err(EdgeError::SelfWeightTooLarge { .. })
+        ));
+        // No cap: unchanged.
+        let e = a
+            .edges(&me, &slots(&["a", "b"]), WEIGHT_ONE, |_| true)
+            .unwrap();
+        assert!(e[0].weight > 800_000);
+    }
+
+    #[test]
     fn self_weight_is_clamped_to_the_minimum() {
         let mut a = Attribution::new(2, 0.0);
         a.update(&[0.0, 1.0, 3.0]);
         let me = "me".to_string();
-        let e = a.edges(&me, &slots(&["a", "b"]), |_| true).unwrap();
+        let e = a
+            .edges(&me, &slots(&["a", "b"]), WEIGHT_ONE, |_| true)
+            .unwrap();
         assert!(e[0].weight >= MIN_SELF_WEIGHT);
         assert_eq!(total(&e), WEIGHT_ONE as u64);
         // The peers keep their relative order of importance.
@@ -386,7 +455,7 @@ mod tests {
         a.update(&imp);
         let names: Vec<Option<String>> = (0..k).map(|i| Some(format!("p{i}"))).collect();
         let me = "me".to_string();
-        let e = a.edges(&me, &names, |_| true).unwrap();
+        let e = a.edges(&me, &names, WEIGHT_ONE, |_| true).unwrap();
         assert_eq!(e.len(), k + 1);
         emission::edges::validate_fixed(&me, &e, |_| true).unwrap();
     }

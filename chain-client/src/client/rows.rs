@@ -85,6 +85,14 @@ pub struct GlobalRow {
     /// The last change number given to a `metagraph` or `departed` row.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub change_seq: u64,
+    /// Largest self weight an emitted edge set may carry, parts per million.
+    #[serde(default = "whole_weight")]
+    pub max_self_weight: u32,
+}
+
+/// A contract without the parameter allows any self weight.
+fn whole_weight() -> u32 {
+    emission::fixed::WEIGHT_ONE
 }
 
 /// A `stat` row (eosio.token layout).

@@ -41,6 +41,8 @@ pub struct MetagraphView {
     entries: BTreeMap<Name, Entry>,
     /// Every change up to this number is in `entries`, and irreversible.
     trusted: Option<u64>,
+    /// The contract's `max_self_weight` at the last refresh (`None` before the first).
+    max_self_weight: Option<u32>,
 }
 
 /// What one refresh did.
@@ -69,7 +71,12 @@ impl MetagraphView {
         self.entries.values().filter_map(|e| e.row.as_ref())
     }
 
-    /// The cursor, if any.
+    /// The contract's self-weight cap as of the last refresh, so edge sets fit it.
+    pub fn max_self_weight(&self) -> Option<u32> {
+        self.max_self_weight
+    }
+
+    /// The change number up to which the copy is trusted (`None`: next refresh reads all).
     pub fn cursor(&self) -> Option<u64> {
         self.trusted
     }
@@ -98,6 +105,7 @@ impl MetagraphView {
             self.invalidate();
             return Ok(self.report(true, 0, 0, client.bytes_received() - before));
         };
+        self.max_self_weight = Some(global.max_self_weight);
         let cursor = self.trusted.filter(|&c| c <= global.change_seq);
         let read = match cursor {
             Some(after) => self.incremental(client, contract, after).await?,

@@ -66,4 +66,7 @@ pub trait ChainApi: Send + Sync {
     fn metagraph(&self) -> ChainFuture<'_, Vec<PeerRow>>;
     /// The keys of `account`'s active permission (what its peer requests must be signed with).
     fn account_keys<'a>(&'a self, account: &'a str) -> ChainFuture<'a, Vec<PublicKey>>;
+    /// The contract's `max_self_weight` (parts per million) as of the last metagraph read,
+    /// so the edge set the node posts is one the contract accepts.
+    fn max_self_weight(&self) -> ChainFuture<'_, u32>;
 }

@@ -168,6 +168,15 @@ impl ChainApi for EosChain {
                 .map_err(failure)
         })
     }
+
+    fn max_self_weight(&self) -> ChainFuture<'_, u32> {
+        Box::pin(async move {
+            let view = self.view.lock().await;
+            Ok(view
+                .max_self_weight()
+                .unwrap_or(emission::fixed::WEIGHT_ONE))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ struct State {
     exhaust: Vec<ChainFailure>,
     /// Emits the next finality checks report dropped (a fork or a lost block).
     drop_next: usize,
+    /// The contract's self-weight cap, `None` for the default (no cap).
+    max_self_weight: Option<u32>,
 }
 
 /// A fake chain acting as user `me`; `fail_next` scripts the next calls to fail.
@@ -60,6 +62,11 @@ impl FakeChain {
             exhausted: Some(resource),
         };
         self.lock().exhaust.extend(std::iter::repeat_n(failure, n));
+    }
+
+    /// Sets the contract's `max_self_weight`: emits above it are refused as the contract does.
+    pub fn set_max_self_weight(&self, max: u32) {
+        self.lock().max_self_weight = Some(max);
     }
 
     /// Emit calls made so far, failed ones included.
@@ -153,6 +160,13 @@ impl ChainApi for FakeChain {
                     format!("edge target not subscribed: {}", bad.to),
                 ));
             }
+            let cap = s.max_self_weight.unwrap_or(emission::fixed::WEIGHT_ONE);
+            if edges.first().is_some_and(|e| e.weight > cap) {
+                return Err(ChainFailure::new(
+                    false,
+                    "self weight above max_self_weight",
+                ));
+            }
             s.emits.push(edges);
             let n = s.emits.len() as u32;
             Ok(PushReceipt {
@@ -194,6 +208,15 @@ impl ChainApi for FakeChain {
                 .get(account)
                 .cloned()
                 .ok_or_else(|| ChainFailure::new(false, format!("unknown account {account}")))
+        })
+    }
+
+    fn max_self_weight(&self) -> ChainFuture<'_, u32> {
+        Box::pin(async move {
+            Ok(self
+                .lock()
+                .max_self_weight
+                .unwrap_or(emission::fixed::WEIGHT_ONE))
         })
     }
 }

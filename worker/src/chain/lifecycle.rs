@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use chain_client::client::PushReceipt;
-use emission::Edge;
+use emission::{Edge, EdgeError};
 
 use super::api::{ChainApi, ChainFailure, PeerRow};
 use super::backoff::Backoff;
@@ -55,9 +55,19 @@ pub async fn emit_latest(
         return Err(ChainFailure::new(false, format!("{me} is not subscribed")));
     }
     let me_owned = me.to_string();
+    let max_self = chain.max_self_weight().await?;
     let edges = attribution
-        .edges(&me_owned, slot_names, |id| subscribed.contains(id.as_str()))
-        .map_err(|e| ChainFailure::new(false, format!("cannot build edge set: {e:?}")))?;
+        .edges(&me_owned, slot_names, max_self, |id| {
+            subscribed.contains(id.as_str())
+        })
+        .map_err(|e| match e {
+            // Peers may subscribe later: try again at the next emit.
+            EdgeError::SelfWeightTooLarge { .. } => ChainFailure::new(
+                true,
+                format!("cannot emit yet: {e}, and no subscribed peer to attribute the rest to"),
+            ),
+            e => ChainFailure::new(false, format!("cannot build edge set: {e}")),
+        })?;
     let receipt = chain.emit(edges.clone()).await?;
     Ok((rows, edges, receipt))
 }
@@ -131,6 +141,29 @@ mod tests {
         let pushed = chain.emits();
         assert_eq!(pushed.len(), 1);
         assert_eq!(pushed[0].iter().map(|e| e.weight).sum::<u32>(), WEIGHT_ONE);
+    }
+
+    #[tokio::test]
+    async fn emits_fit_the_networks_max_self_weight() {
+        let chain = FakeChain::new("me");
+        chain.set_max_self_weight(500_000);
+        subscribe_with_retry(&chain, "h", 1, 1, 1, backoff())
+            .await
+            .unwrap();
+        let mut attr = Attribution::new(1, 0.0);
+        attr.update(&[0.9, 0.1]);
+        let names = vec![Some("a".to_string())];
+        // Alone, the node cannot meet the cap: a transient refusal, nothing pushed.
+        let err = emit_latest(&chain, "me", &attr, &names).await.unwrap_err();
+        assert!(
+            err.transient && err.message.contains("max_self_weight"),
+            "{err}"
+        );
+        assert_eq!(chain.emits().len(), 0);
+        chain.add_user("a");
+        let (_, edges, _) = emit_latest(&chain, "me", &attr, &names).await.unwrap();
+        assert!(edges[0].weight <= 500_000, "{edges:?}");
+        assert_eq!(edges.len(), 2);
     }
 
     #[tokio::test]
