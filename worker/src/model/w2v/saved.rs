@@ -118,10 +118,13 @@ impl SavedW2v {
     }
 
     fn parse(bytes: &[u8]) -> Result<SavedW2v, ModelError> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
+        if !bytes.starts_with(MAGIC) {
             return Err(bad("not a saved word2vec model (bad magic)"));
         }
+        let mut r = Reader {
+            bytes,
+            at: MAGIC.len(),
+        };
         let vocab = r.u64()? as usize;
         let dim = r.u64()? as usize;
         let peers = r.u64()? as usize;
