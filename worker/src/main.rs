@@ -519,11 +519,18 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         a.chunk_words
     );
     tracing::info!("the node loop without peers");
-    let alone = rt.block_on(live_node(&corpus, &params, 0, a.chunk_words, a.steps))?;
+    let alone = rt.block_on(live_node(&corpus, &params, 0, a.chunk_words, a.steps, 1.0))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
         tracing::info!(peers = a.peers, "the node loop with live HTTP/2 peers");
-        let live = rt.block_on(live_node(&corpus, &params, a.peers, a.chunk_words, a.steps))?;
+        let live = rt.block_on(live_node(
+            &corpus,
+            &params,
+            a.peers,
+            a.chunk_words,
+            a.steps,
+            1.0,
+        ))?;
         rows.push((format!("{} live HTTP/2 loopback peers", a.peers), live));
     }
     println!(
@@ -532,14 +539,15 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     );
     for (name, r) in &rows {
         println!(
-            "  {:<34} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures)",
+            "  {:<34} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures; upstream served vectors moved {:.2e} RMS)",
             name,
             r.words_per_sec(),
             r.words_per_cpu_sec(),
             r.pairs_per_sec(),
             r.words_per_sec() / alone.words_per_sec().max(1e-9),
             r.words_per_cpu_sec() / alone.words_per_cpu_sec().max(1e-9),
-            r.peer_failures
+            r.peer_failures,
+            r.upstream_moved
         );
     }
     let ids = distinct_per_chunk(&corpus, &params, a.chunk_words);

@@ -40,6 +40,10 @@ pub struct LiveReport {
     pub cpu_seconds: f64,
     /// Forward calls to peers that failed during the run (should be 0).
     pub peer_failures: u64,
+    /// How far the gradients this node sent moved what its upstream peers serve: the mean
+    /// over peers of the RMS change of their served tables (the upstreams do not train
+    /// themselves here, so every change comes from those gradients).
+    pub upstream_moved: f64,
 }
 
 impl LiveReport {
@@ -74,6 +78,7 @@ fn node(
     corpus: &Corpus,
     params: &W2vParams,
     peers: usize,
+    grad_scale: f64,
 ) -> anyhow::Result<Arc<Shared>> {
     Ok(Shared::new(NodeParams {
         identity,
@@ -82,7 +87,7 @@ fn node(
         model: PeerW2v::new(corpus.vocab.counts(), params, peers)?,
         words: corpus.vocab.words().to_vec(),
         counts: corpus.vocab.counts().to_vec(),
-        grad_scale: 1.0,
+        grad_scale,
         export_dir: None,
         model_alpha: params.alpha as f32,
         attribution_half_life_secs: 2.0,
@@ -127,13 +132,14 @@ fn bench_identities(peers: usize, vocab: &str) -> anyhow::Result<BenchIdentities
 
 /// Trains one node on `corpus` for `steps` chunks of `chunk_words` tokens with `peers` live
 /// upstream nodes on loopback (each serving an untrained model of its own seed through the
-/// node's serving path, learning from the gradients it receives).
+/// node's serving path, learning from the gradients it receives at `upstream_grad_scale`).
 pub async fn live_node(
     corpus: &Corpus,
     params: &W2vParams,
     peers: usize,
     chunk_words: usize,
     steps: u64,
+    upstream_grad_scale: f64,
 ) -> anyhow::Result<LiveReport> {
     let (stop_tx, stop) = watch::channel(false);
     let BenchIdentities {
@@ -150,7 +156,7 @@ pub async fn live_node(
             seed: params.seed + 1 + i as u64,
             ..params.clone()
         };
-        let shared = node(up.clone(), addr, corpus, &p, 0)?;
+        let shared = node(up.clone(), addr, corpus, &p, 0, upstream_grad_scale)?;
         let gate = Gate::new(shared.me.clone(), keys.clone(), UNLIMITED);
         let ctx = Arc::new(ServerContext::new(
             Arc::new(NodeEndpoint(shared.clone())),
@@ -181,8 +187,10 @@ pub async fn live_node(
         corpus,
         params,
         peers,
+        1.0,
     )?;
     me.refresh_peers(&rows);
+    let before: Vec<Vec<f32>> = upstreams.iter().map(served_table).collect();
     for u in &upstreams {
         u.refresh_peers(&rows);
     }
@@ -207,7 +215,23 @@ pub async fn live_node(
     let cpu = cpu_time::ProcessTime::now();
     train(me.clone(), corpus.clone(), settings, client, stop).await;
     let (seconds, cpu_seconds) = (start.elapsed().as_secs_f64(), cpu.elapsed().as_secs_f64());
+    // The last gradients are sent in the background: let them land before comparing.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = stop_tx.send(true);
+    let upstream_moved = upstreams
+        .iter()
+        .zip(&before)
+        .map(|(u, b)| {
+            let now = served_table(u);
+            let sq: f64 = now
+                .iter()
+                .zip(b)
+                .map(|(x, y)| ((x - y) as f64).powi(2))
+                .sum();
+            (sq / now.len().max(1) as f64).sqrt()
+        })
+        .sum::<f64>()
+        / upstreams.len().max(1) as f64;
     let stats = lock(&me.stats).clone();
     let len = corpus.ids.len() as u64;
     let per_epoch = len.div_ceil(chunk_words.max(1) as u64).max(1);
@@ -218,7 +242,13 @@ pub async fn live_node(
         seconds,
         cpu_seconds,
         peer_failures: stats.peer_failures,
+        upstream_moved,
     })
+}
+
+/// What a node serves now, every word.
+fn served_table(s: &Arc<Shared>) -> Vec<f32> {
+    s.served.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// One row of [`vs_gensim`]: a trainer and its raw words per second.
@@ -346,7 +376,7 @@ pub fn vs_gensim(
             .enable_all()
             .build()?;
         let steps = corpus.ids.len().div_ceil(CHUNK_WORDS) as u64 * params.epochs as u64;
-        let r = rt.block_on(live_node(&corpus, params, peers, CHUNK_WORDS, steps))?;
+        let r = rt.block_on(live_node(&corpus, params, peers, CHUNK_WORDS, steps, 1.0))?;
         if r.peer_failures > 0 {
             tracing::warn!(
                 failures = r.peer_failures,
@@ -354,7 +384,7 @@ pub fn vs_gensim(
             );
         }
         rows.push(row(
-            &format!("ours: node loop, {peers} live HTTP/2 peers (signed, prefetched)"),
+            &format!("ours: node loop, {peers} live HTTP/2 peers (prefetch)"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),
         ));
@@ -368,4 +398,37 @@ fn tempdir() -> std::io::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("bittensor-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> (Corpus, W2vParams) {
+        let corpus = Corpus::generate(3, 6_000);
+        let params = W2vParams {
+            dim: 8,
+            window: 2,
+            negatives: 2,
+            ..W2vParams::default()
+        };
+        (corpus, params)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn gradients_sent_over_http_change_what_the_upstream_serves() {
+        let (corpus, params) = small();
+        let on = live_node(&corpus, &params, 2, 200, 10, 1.0).await.unwrap();
+        assert_eq!(on.peer_failures, 0);
+        assert!(on.pairs > 0);
+        assert!(
+            on.upstream_moved > 1e-5,
+            "the upstreams' served vectors moved by {}",
+            on.upstream_moved
+        );
+        // The same run with the upstreams ignoring what they receive: nothing moves, so the
+        // figure above is the gradients' doing.
+        let off = live_node(&corpus, &params, 2, 200, 10, 0.0).await.unwrap();
+        assert_eq!(off.upstream_moved, 0.0);
+    }
 }
