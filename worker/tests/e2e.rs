@@ -55,6 +55,7 @@ peers = 2
 negatives = 4
 window = 2
 chunk_words = 64
+alpha = 0.1
 
 [peer]
 timeout_ms = 500

@@ -84,6 +84,7 @@ peers = {peers}
 negatives = 2
 window = 2
 chunk_words = 32
+alpha = 0.25                         # a tiny corpus and dimension: learn visibly within a few hundred steps
 
 [peer]
 timeout_ms = {timeout}
