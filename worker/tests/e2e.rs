@@ -270,6 +270,18 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
     for file in [served.clone(), dir.path().join("export/alice.input.txt")] {
         gensim_loads(&file);
     }
+    // SIGUSR1 asks for the same export.
+    let bob_served = dir.path().join("export/bob.served.txt");
+    assert!(!bob_served.exists());
+    let usr1 = std::process::Command::new("kill")
+        .args(["-USR1", &workers[1].child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(usr1.success());
+    wait_for("bob's export on SIGUSR1", &all, || {
+        let v = bittensor_worker::model::vectors::load_word2vec_text(&bob_served).ok()?;
+        (!v.words().is_empty()).then_some(())
+    });
 
     // Kill carol without a chance to unsubscribe: the others keep training and count her.
     let before: Vec<Value> = workers[..2]
