@@ -223,16 +223,16 @@ struct RunArgs {
 #[derive(Args)]
 struct BenchArgs {
     /// Timed steps of the node loop (the live-peer bench; --vs-gensim trains 5 epochs).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 40)]
     steps: u64,
-    /// Tokens per step of the node loop.
-    #[arg(long, default_value_t = 2_000)]
+    /// Tokens per step of the node loop (the node's default).
+    #[arg(long, default_value_t = w2v::CHUNK_WORDS)]
     chunk_words: usize,
     /// Live upstream peers.
     #[arg(long, default_value_t = 3)]
     peers: usize,
     /// Tokens of the generated corpus the live-peer bench trains on.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 400_000)]
     tokens: usize,
     /// Instead: gensim, fastText and this project's word2vec trainers (plain, with peers in
     /// process, and the node loop with live HTTP/2 peers) on one real corpus, words/s and

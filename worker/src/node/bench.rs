@@ -218,20 +218,24 @@ pub async fn live_node(
     // The last gradients are sent in the background: let them land before comparing.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = stop_tx.send(true);
-    let upstream_moved = upstreams
-        .iter()
-        .zip(&before)
-        .map(|(u, b)| {
-            let now = served_table(u);
-            let sq: f64 = now
-                .iter()
-                .zip(b)
-                .map(|(x, y)| ((x - y) as f64).powi(2))
-                .sum();
-            (sq / now.len().max(1) as f64).sqrt()
-        })
-        .sum::<f64>()
-        / upstreams.len().max(1) as f64;
+    let upstream_moved = if upstreams.is_empty() {
+        0.0
+    } else {
+        upstreams
+            .iter()
+            .zip(&before)
+            .map(|(u, b)| {
+                let now = served_table(u);
+                let sq: f64 = now
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| ((x - y) as f64).powi(2))
+                    .sum();
+                (sq / now.len().max(1) as f64).sqrt()
+            })
+            .sum::<f64>()
+            / upstreams.len() as f64
+    };
     let stats = lock(&me.stats).clone();
     let len = corpus.ids.len() as u64;
     let per_epoch = len.div_ceil(chunk_words.max(1) as u64).max(1);
