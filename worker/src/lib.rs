@@ -1,9 +1,10 @@
-//! The BitTensor worker: a node that trains skip-gram word embeddings on its corpus, using the
+//! The BitTensor worker: a node that trains word2vec embeddings on its corpus shard, using the
 //! embeddings its upstream peers serve as extra inputs, serves its own output embedding to
 //! downstream peers, and posts per-peer attributions to the chain as `emit` edge sets.
 //!
-//! - [`corpus`]: text8-style corpora (file, zip, or generated) and (word, next word) batches.
-//! - [`model`]: the tch skip-gram model with peer inputs and per-input importance.
+//! - [`corpus`]: real text, text8 zips and the generated corpus, with the shared vocabulary.
+//! - [`model`]: the word2vec core (plain and peer-aware, with per-input importance), vector
+//!   export and evaluation, the gensim and fastText baselines.
 //! - [`peer`]: the HTTP/2 peer protocol (forward/backward) and its binary tensor codec.
 //! - [`chain`]: subscribe/emit/unsubscribe and metagraph reads through `chain-client`.
 //! - [`attribution`]: EMA of per-input importance turned into `emit` edge sets.

@@ -1,6 +1,6 @@
-//! `bittensor-worker`: run a node (`run`), measure embedding quality (`eval`) and
-//! training throughput (`bench`, `bench --vs-gensim`), train and export word vectors
-//! (`export`), score a vector file (`evaluate`), run the network experiment on real text
+//! `bittensor-worker`: run a node (`run`), measure training throughput (`bench`, `bench
+//! --vs-gensim`), export word vectors (`export`: a fresh model, a node's checkpoint or a
+//! running node), score a vector file (`evaluate`), run the network experiment on real text
 //! (`experiment`), or write a generated corpus (`gen-corpus`).
 
 use std::path::PathBuf;
@@ -15,8 +15,10 @@ use bittensor_worker::corpus::{Corpus, SHIPPED_SEED, SHIPPED_TOKENS};
 use bittensor_worker::model::baseline;
 use bittensor_worker::model::vectors::{self, Format, Vectors};
 use bittensor_worker::model::w2v::{self, W2vParams};
-use bittensor_worker::model::{self, ExperimentConfig, ModelConfig, DEFAULT_BATCH};
-use bittensor_worker::node::bench::{live_throughput, vs_gensim, SpeedRow};
+use bittensor_worker::node::bench::{live_node, vs_gensim, SpeedRow};
+use bittensor_worker::node::export::write_embeddings;
+use bittensor_worker::peer::client::PeerClient;
+use bittensor_worker::peer::Limits;
 
 /// Command line of the worker.
 #[derive(Parser)]
@@ -31,13 +33,13 @@ struct Cli {
 enum Command {
     /// Run a node: train with peers, serve embeddings, post attributions on chain.
     Run(Box<RunArgs>),
-    /// Quality experiment: nodes on corpus shards, alone vs. with peers.
-    Eval(EvalArgs),
-    /// Training throughput: plain skip-gram, model alone, model with peers.
+    /// Training throughput of the node loop with live peers (or, with --vs-gensim, every
+    /// trainer against gensim and fastText on real text).
     Bench(BenchArgs),
     /// Write a generated corpus (text8 format) to a file.
     GenCorpus(GenArgs),
-    /// Train word2vec on a corpus and write the vectors (word2vec text or finalfusion).
+    /// Write word vectors: a fresh word2vec model (--out), a node's checkpoint
+    /// (--checkpoint), or a running node's (--node; it writes its own files).
     Export(ExportArgs),
     /// Score a vector file: WordSim-353, SimLex-999 (Spearman), Google analogies (3CosAdd).
     Evaluate(EvaluateArgs),
@@ -99,9 +101,21 @@ impl W2vArgs {
 struct ExportArgs {
     #[command(flatten)]
     w2v: W2vArgs,
-    /// Output file: `.fifu` writes finalfusion, anything else word2vec text.
-    #[arg(long)]
-    out: PathBuf,
+    /// Output file of a freshly trained model: `.fifu` writes finalfusion, anything else
+    /// word2vec text.
+    #[arg(long, required_unless_present_any = ["checkpoint", "node"])]
+    out: Option<PathBuf>,
+    /// Instead: a node's checkpoint (`<data_dir>/<account>.model`); writes its served and
+    /// input embeddings, each as word2vec text and finalfusion, into --out-dir.
+    #[arg(long, conflicts_with_all = ["out", "node"])]
+    checkpoint: Option<PathBuf>,
+    /// Directory of the --checkpoint export (default: `export/` next to the checkpoint).
+    #[arg(long, requires = "checkpoint")]
+    out_dir: Option<PathBuf>,
+    /// Instead: ask the running node whose peer server is at this address (on this host,
+    /// e.g. 127.0.0.1:7001) to write its embeddings into its export directory.
+    #[arg(long, conflicts_with = "out")]
+    node: Option<String>,
 }
 
 /// Evaluation set locations (gensim's test data, copied by `scripts/setup`).
@@ -205,46 +219,24 @@ struct RunArgs {
     data_dir: Option<PathBuf>,
 }
 
-/// `eval` flags.
-#[derive(Args)]
-struct EvalArgs {
-    /// Experiment seed.
-    #[arg(long, default_value_t = 7)]
-    seed: u64,
-    /// Training steps per node.
-    #[arg(long)]
-    steps: Option<usize>,
-    /// Generated corpus length.
-    #[arg(long)]
-    tokens: Option<usize>,
-    /// Nodes (corpus shards).
-    #[arg(long)]
-    shards: Option<usize>,
-    /// libtorch intra-op threads (0 = libtorch default; 1 keeps reductions in one order).
-    #[arg(long, default_value_t = 1)]
-    threads: i32,
-}
-
 /// `bench` flags.
 #[derive(Args)]
 struct BenchArgs {
-    /// Timed steps per configuration.
-    #[arg(long, default_value_t = 200)]
-    steps: usize,
-    /// Pairs per batch.
-    #[arg(long, default_value_t = DEFAULT_BATCH)]
-    batch: usize,
-    /// Peer inputs for the "with peers" row.
-    #[arg(long, default_value_t = ModelConfig::default().peers)]
+    /// Timed steps of the node loop (the live-peer bench; --vs-gensim trains 5 epochs).
+    #[arg(long, default_value_t = 40)]
+    steps: u64,
+    /// Tokens per step of the node loop (the node's default).
+    #[arg(long, default_value_t = w2v::CHUNK_WORDS)]
+    chunk_words: usize,
+    /// Live upstream peers.
+    #[arg(long, default_value_t = 3)]
     peers: usize,
-    /// Vocabulary size.
-    #[arg(long, default_value_t = ModelConfig::default().vocab)]
-    vocab: i64,
-    /// libtorch intra-op threads (0 = libtorch default).
-    #[arg(long, default_value_t = 1)]
-    threads: i32,
-    /// Instead: gensim, fastText and this project's word2vec cores (plain, with peers in
-    /// process and over HTTP/2) on one real corpus, words/s and ratios from one run.
+    /// Tokens of the generated corpus the live-peer bench trains on.
+    #[arg(long, default_value_t = 400_000)]
+    tokens: usize,
+    /// Instead: gensim, fastText and this project's word2vec trainers (plain, with peers in
+    /// process, and the node loop with live HTTP/2 peers) on one real corpus, words/s and
+    /// ratios from one run.
     #[arg(long)]
     vs_gensim: bool,
     #[command(flatten)]
@@ -336,41 +328,6 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
     bittensor_worker::node::run(cfg, key, Arc::new(chain)).await
 }
 
-fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    if a.threads > 0 {
-        tch::set_num_threads(a.threads);
-    }
-    let mut cfg = ExperimentConfig {
-        seed: a.seed,
-        ..ExperimentConfig::default()
-    };
-    if let Some(v) = a.steps {
-        cfg.steps = v;
-    }
-    if let Some(v) = a.tokens {
-        cfg.corpus_tokens = v;
-    }
-    if let Some(v) = a.shards {
-        cfg.shards = v;
-    }
-    tracing::info!(?cfg, "running quality experiment");
-    let r = model::quality_experiment(&cfg)?;
-    println!("quality experiment (same-class neighbour fraction; higher is better)");
-    println!(
-        "  shards: {}, tokens per shard: {}",
-        cfg.shards, r.shard_tokens
-    );
-    println!("  chance:     {:.4}", r.chance);
-    println!("  alone:      {:.4}", r.alone);
-    println!("  with peers: {:.4}", r.with_peers);
-    println!(
-        "  final loss (alone, with peers): {:.4}, {:.4}",
-        r.final_loss.0, r.final_loss.1
-    );
-    println!("  peers help: {}", r.peers_help());
-    Ok(())
-}
-
 fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
     let params = a.w2v.params();
     let python = a.python.clone().unwrap_or_else(baseline::default_python);
@@ -414,6 +371,13 @@ fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
 }
 
 fn export(a: ExportArgs) -> anyhow::Result<()> {
+    if let Some(node) = &a.node {
+        return export_from_node(node);
+    }
+    if let Some(path) = &a.checkpoint {
+        return export_checkpoint(path, a.out_dir.as_deref());
+    }
+    let out = a.out.context("--out is required")?;
     let params = a.w2v.params();
     let corpus = Corpus::load_with(&a.w2v.corpus, params.min_count, usize::MAX)
         .with_context(|| format!("loading {}", a.w2v.corpus.display()))?;
@@ -427,9 +391,9 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
     let mut model = w2v::Word2Vec::new(counts, &params)?;
     let r = w2v::fit(&mut model, &corpus.ids, counts, &params)?;
     let vectors = Vectors::from_vocab(corpus.vocab.words(), params.dim, &model.syn0)?;
-    match Format::of_path(&a.out) {
-        Format::Finalfusion => vectors::save_finalfusion(&vectors, &a.out)?,
-        Format::Word2vecText => vectors::save_word2vec_text(&vectors, &a.out)?,
+    match Format::of_path(&out) {
+        Format::Finalfusion => vectors::save_finalfusion(&vectors, &out)?,
+        Format::Word2vecText => vectors::save_word2vec_text(&vectors, &out)?,
     }
     println!(
         "trained {} words in {:.1} s ({:.0} words/s); wrote {} vectors of dim {} to {}",
@@ -438,8 +402,62 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
         r.words_per_sec(),
         vectors.words().len(),
         vectors.dim(),
-        a.out.display()
+        out.display()
     );
+    Ok(())
+}
+
+/// Writes a checkpoint's served and input embeddings.
+fn export_checkpoint(
+    path: &std::path::Path,
+    out_dir: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let saved = w2v::SavedW2v::load(path).with_context(|| format!("reading {}", path.display()))?;
+    let words = saved.words.clone();
+    let model = saved.into_model(&W2vParams::default())?;
+    let dir = match out_dir {
+        Some(d) => d.to_path_buf(),
+        None => path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("export"),
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "node".into());
+    let files = write_embeddings(&dir, &stem, &words, &model)?;
+    println!(
+        "wrote the served and input embeddings of {} ({} words, dim {}, {} peer slots):",
+        path.display(),
+        words.len() - 1,
+        model.dim,
+        model.peers
+    );
+    for f in files {
+        println!("  {}", f.display());
+    }
+    Ok(())
+}
+
+/// Asks a running node on this host to export (`POST /export`).
+fn export_from_node(node: &str) -> anyhow::Result<()> {
+    let base = if node.starts_with("http://") {
+        node.to_string()
+    } else {
+        format!("http://{node}")
+    };
+    let client = PeerClient::new(std::time::Duration::from_secs(120), Limits::default());
+    let files = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?
+        .block_on(client.export(&base))
+        .with_context(|| format!("asking {base} to export"))?;
+    println!("{base} wrote:");
+    for f in files {
+        println!("  {f}");
+    }
     Ok(())
 }
 
@@ -483,71 +501,101 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     if a.vs_gensim {
         return bench_vs_gensim(&a);
     }
-    if a.threads > 0 {
-        tch::set_num_threads(a.threads);
-    }
-    let cfg = ModelConfig {
-        vocab: a.vocab,
-        peers: a.peers,
-        ..ModelConfig::default()
-    };
-    tracing::info!(steps = a.steps, batch = a.batch, "measuring throughput");
-    let r = model::eval::throughput_report(&cfg, a.steps, a.batch)?;
-    println!("{r}");
+    let params = a.w2v.params();
+    let corpus = Corpus::generate(params.seed, a.tokens);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
+    println!(
+        "node loop on a generated corpus ({} tokens, vocabulary {}), dim {}, window {}, {} negatives, {} steps of {} tokens:",
+        corpus.ids.len(),
+        corpus.vocab.len(),
+        params.dim,
+        params.window,
+        params.negatives,
+        a.steps,
+        a.chunk_words
+    );
+    tracing::info!("the node loop without peers");
+    let alone = rt.block_on(live_node(&corpus, &params, 0, a.chunk_words, a.steps, 1.0))?;
+    let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
-        tracing::info!(
-            peers = a.peers,
-            "measuring the training loop with live HTTP/2 peers"
-        );
-        let live = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("starting tokio")?
-            .block_on(live_throughput(&cfg, a.steps as u64, a.batch))?;
-        println!(
-            "  node loop, {} live HTTP/2 loopback peers: {:>10.0} pairs/s  ({:.2}x plain, {:.2}x in-process peers; {} peer failures)",
+        tracing::info!(peers = a.peers, "the node loop with live HTTP/2 peers");
+        let live = rt.block_on(live_node(
+            &corpus,
+            &params,
             a.peers,
-            live.pairs_per_sec,
-            live.pairs_per_sec / r.plain.max(1e-9),
-            live.pairs_per_sec / r.with_peers.max(1e-9),
-            live.peer_failures
-        );
-        print_auth_cost(&cfg, a.batch, Some(live.pairs_per_sec))?;
-    } else {
-        print_auth_cost(&cfg, a.batch, None)?;
+            a.chunk_words,
+            a.steps,
+            1.0,
+        ))?;
+        rows.push((format!("{} live HTTP/2 loopback peers", a.peers), live));
     }
-    Ok(())
+    println!(
+        "  {:<34} {:>10} {:>12} {:>11} {:>9} {:>9}",
+        "peers", "words/s", "words/cpu-s", "pairs/s", "x alone", "(cpu)"
+    );
+    for (name, r) in &rows {
+        println!(
+            "  {:<34} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures; upstream served vectors moved {:.2e} RMS)",
+            name,
+            r.words_per_sec(),
+            r.words_per_cpu_sec(),
+            r.pairs_per_sec(),
+            r.words_per_sec() / alone.words_per_sec().max(1e-9),
+            r.words_per_cpu_sec() / alone.words_per_cpu_sec().max(1e-9),
+            r.peer_failures,
+            r.upstream_moved
+        );
+    }
+    let ids = distinct_per_chunk(&corpus, &params, a.chunk_words);
+    let step_us = rows
+        .last()
+        .map(|(_, r)| r.seconds * 1e6 / a.steps.max(1) as f64);
+    print_auth_cost(ids, params.dim, a.peers, step_us)
+}
+
+/// Mean distinct words of a subsampled chunk: the ids of one peer request.
+fn distinct_per_chunk(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> usize {
+    let Ok(mut planner) =
+        w2v::Planner::new(&corpus.ids, corpus.vocab.counts(), params, chunk_words)
+    else {
+        return 0;
+    };
+    let n = planner.chunks_per_epoch().clamp(1, 20);
+    let total: usize = (0..n)
+        .filter_map(|_| planner.next_chunk())
+        .map(|c| w2v::ChunkPlan::new(c.sentence).distinct.len())
+        .sum();
+    total / n as usize
 }
 
 /// Signing and verification of peer traffic: time per operation and the share of a step.
 fn print_auth_cost(
-    cfg: &ModelConfig,
-    batch: usize,
-    live_pairs_per_sec: Option<f64>,
+    ids: usize,
+    dim: usize,
+    peers: usize,
+    step_us: Option<f64>,
 ) -> anyhow::Result<()> {
     use bittensor_worker::peer::cost::auth_cost;
-    let c = auth_cost(2_000, batch, cfg.out_dim as usize).context("measuring signing")?;
-    println!(
-        "  peer authentication (K1, {batch} ids per request, [{batch}, {}] answers):",
-        cfg.out_dim
-    );
+    let c = auth_cost(200, ids.max(1), dim).context("measuring signing")?;
+    println!("  peer authentication (K1, {ids} ids per request, [{ids}, {dim}] answers):");
     println!(
         "    sign request {:.1} us, verify request {:.1} us, sign answer {:.1} us, verify answer {:.1} us",
         c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us
     );
     println!(
-        "    per peer per step (signed forward and answer, signed backward; both sides): {:.0} us, i.e. {:.0} peer steps/s per core",
-        c.per_peer_step_us(),
-        1e6 / c.per_peer_step_us().max(1e-9)
+        "    per peer per step (signed forward and answer, signed backward; both sides): {:.0} us",
+        c.per_peer_step_us()
     );
-    if let Some(rate) = live_pairs_per_sec {
-        let step_us = batch as f64 / rate.max(1e-9) * 1e6;
+    if let Some(step_us) = step_us.filter(|_| peers > 0) {
         println!(
-            "    with {} peers: {:.0} us of crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
-            cfg.peers,
-            c.per_peer_step_us() * cfg.peers as f64,
+            "    with {peers} peers: {:.0} us of crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
+            c.per_peer_step_us() * peers as f64,
             step_us,
-            100.0 * c.per_peer_step_us() * cfg.peers as f64 / step_us
+            100.0 * c.per_peer_step_us() * peers as f64 / step_us.max(1e-9)
         );
     }
     Ok(())
@@ -576,7 +624,6 @@ fn main() -> std::process::ExitCode {
             .build()
             .context("starting tokio")
             .and_then(|rt| rt.block_on(run(*a))),
-        Command::Eval(a) => eval(a),
         Command::Bench(a) => bench(a),
         Command::GenCorpus(a) => gen_corpus(a),
         Command::Export(a) => export(a),

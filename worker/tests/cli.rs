@@ -83,3 +83,62 @@ fn run_refuses_bad_configs_with_a_message() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("BITTENSOR_WORKER_KEY"), "{stderr}");
 }
+
+#[test]
+fn export_writes_a_nodes_embeddings_from_its_checkpoint() {
+    use bittensor_worker::model::vectors::load_word2vec_text;
+    use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
+
+    let dir = tempfile::tempdir().unwrap();
+    let counts = [4u64, 9, 8, 7, 6];
+    let words: Vec<String> = ["<unk>", "one", "two", "three", "four"]
+        .map(String::from)
+        .to_vec();
+    let p = W2vParams {
+        dim: 5,
+        ..W2vParams::default()
+    };
+    let mut model = PeerW2v::new(&counts, &p, 2).unwrap();
+    model
+        .cache
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, x)| *x = (i % 5) as f32 * 0.1);
+    let checkpoint = dir.path().join("alice.model");
+    model.save(&words, &counts, &checkpoint).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = bin()
+        .args(["export", "--checkpoint"])
+        .arg(&checkpoint)
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let served = load_word2vec_text(&out_dir.join("alice.served.txt")).unwrap();
+    let input = load_word2vec_text(&out_dir.join("alice.input.txt")).unwrap();
+    assert_eq!(served.words(), &words[1..]);
+    let want = model.serve(&[3]).unwrap();
+    for (a, b) in served.row(2).iter().zip(&want) {
+        assert!((a - b).abs() < 1e-6, "served {a} vs {b}");
+    }
+    for (a, b) in input.row(2).iter().zip(&model.syn0[3 * 5..4 * 5]) {
+        assert!((a - b).abs() < 1e-6, "input {a} vs {b}");
+    }
+    assert!(out_dir.join("alice.served.fifu").is_file());
+    assert!(out_dir.join("alice.input.fifu").is_file());
+
+    // Not a checkpoint: a clear error naming the file.
+    std::fs::write(dir.path().join("junk.model"), "junk").unwrap();
+    let out = bin()
+        .args(["export", "--checkpoint"])
+        .arg(dir.path().join("junk.model"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("junk.model") && stderr.contains("bad magic"),
+        "{stderr}"
+    );
+}

@@ -3,7 +3,8 @@
 //! generated corpus. Checks that every worker's loss falls, that attributions reach the
 //! chain (emits pushed, edge sets naming peers, stakes growing), that the others keep
 //! training when one worker is killed (and count the dead peer), and that a clean stop
-//! unsubscribes and returns the stake.
+//! unsubscribes and returns the stake; a running node exports its embeddings on request and
+//! gensim loads them.
 //!
 //! Waits use generous deadlines only to fail instead of hanging; nothing is timed.
 
@@ -35,6 +36,7 @@ seed = {seed}
 log_every = 25
 loss_tail = 100000
 ready_file = "{ready}"
+export_dir = "{export}"
 
 [chain]
 url = "{url}"
@@ -48,13 +50,12 @@ corpus_seed = 11
 corpus_tokens = 24000
 shard = {i}
 shards = 3
-embed_dim = 16
-out_dim = 8
+dim = 16
 peers = 2
 negatives = 4
-lr = 0.01
-batch = 64
 window = 2
+chunk_words = 64
+alpha = 0.1
 
 [peer]
 timeout_ms = 500
@@ -66,6 +67,7 @@ allow_loopback = true
         key_file = support::write_key_file(ready).display(),
         seed = i + 1,
         ready = ready.display(),
+        export = ready.with_file_name("export").display(),
     )
 }
 
@@ -108,6 +110,50 @@ fn losses(doc: &Value) -> Vec<f64> {
 
 fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len().max(1) as f64
+}
+
+/// gensim's `KeyedVectors.load_word2vec_format` reads `file` with the words and vectors this
+/// crate's own reader finds in it.
+fn gensim_loads(file: &Path) {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let script = "import json, sys\n\
+from gensim.models import KeyedVectors\n\
+kv = KeyedVectors.load_word2vec_format(sys.argv[1])\n\
+w = kv.index_to_key[len(kv) // 2]\n\
+print(json.dumps({'words': len(kv), 'dim': kv.vector_size, 'word': w, 'vector': kv[w].tolist()}))";
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "gensim could not load {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let g: Value = serde_json::from_slice(&out.stdout).expect("gensim prints JSON");
+    let ours = bittensor_worker::model::vectors::load_word2vec_text(file).unwrap();
+    assert_eq!(g["words"].as_u64(), Some(ours.words().len() as u64));
+    assert_eq!(g["dim"].as_u64(), Some(ours.dim() as u64));
+    let word = g["word"].as_str().unwrap();
+    let row = ours.row(ours.words().iter().position(|w| w == word).unwrap());
+    let theirs: Vec<f64> = g["vector"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    assert_eq!(theirs.len(), row.len());
+    for (a, b) in row.iter().zip(&theirs) {
+        assert!((*a as f64 - b).abs() < 1e-6, "{word}: ours {a}, gensim {b}");
+    }
+    println!(
+        "gensim loaded {}: {} words of dim {}",
+        file.display(),
+        ours.words().len(),
+        ours.dim()
+    );
 }
 
 #[test]
@@ -206,6 +252,36 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
             edges.join(" ")
         );
     }
+
+    // Export on request: `bittensor-worker export --node` asks alice's running node, which
+    // writes its served and input embeddings; gensim loads what it wrote.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bittensor-worker"))
+        .args(["export", "--node", &workers[0].base])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let served = dir.path().join("export/alice.served.txt");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains(&served.display().to_string()), "{listed}");
+    for file in [served.clone(), dir.path().join("export/alice.input.txt")] {
+        gensim_loads(&file);
+    }
+    // SIGUSR1 asks for the same export.
+    let bob_served = dir.path().join("export/bob.served.txt");
+    assert!(!bob_served.exists());
+    let usr1 = std::process::Command::new("kill")
+        .args(["-USR1", &workers[1].child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(usr1.success());
+    wait_for("bob's export on SIGUSR1", &all, || {
+        let v = bittensor_worker::model::vectors::load_word2vec_text(&bob_served).ok()?;
+        (!v.words().is_empty()).then_some(())
+    });
 
     // Kill carol without a chance to unsubscribe: the others keep training and count her.
     let before: Vec<Value> = workers[..2]

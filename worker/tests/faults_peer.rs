@@ -26,8 +26,8 @@ use serde_json::Value;
 use support::{assert_alive, num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 use tokio::net::TcpListener;
 
-/// The worker's served width in `support` configs (`out_dim`).
-const OUT_DIM: usize = 4;
+/// The worker's vector width in `support` configs (`dim`).
+const OUT_DIM: usize = 8;
 
 /// How a hostile peer answers.
 #[derive(Clone, Copy, Debug)]

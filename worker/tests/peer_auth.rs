@@ -15,7 +15,7 @@ use bittensor_protocol::policy::AddressPolicy;
 use bittensor_tests::{deployed, funded};
 use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::chain::{Backoff, ChainApi};
-use bittensor_worker::model::{Model, ModelConfig};
+use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::Shared;
 use bittensor_worker::peer::client::{PeerClient, PeerError, Signer};
@@ -124,21 +124,31 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
     let chain: Arc<dyn ChainApi> =
         Arc::new(EosChain::new(&net.url, &contract, "alice", dev_key()).expect("chain client"));
     let alice = Arc::new(Identity::new("alice", dev_key(), FP));
-    let cfg = ModelConfig {
-        vocab: VOCAB,
-        embed_dim: 8,
-        out_dim: OUT as i64,
-        peers: 1,
-        negatives: 2,
-        lr: 0.1,
+    let counts: Vec<u64> = (0..VOCAB as u64).map(|i| 100 - i).collect();
+    let words = (0..VOCAB)
+        .map(|i| {
+            if i == 0 {
+                "<unk>".into()
+            } else {
+                format!("w{i}")
+            }
+        })
+        .collect();
+    let params = W2vParams {
+        dim: OUT,
         seed: 3,
+        ..W2vParams::default()
     };
     let shared = Shared::new(NodeParams {
         identity: alice.clone(),
         listen: addr,
         advertised: None,
-        model: Model::new(&cfg).expect("model"),
-        remote_scale: 1.0,
+        model: PeerW2v::new(&counts, &params, 1).expect("model"),
+        words,
+        counts,
+        grad_scale: 1.0,
+        export_dir: None,
+        model_alpha: params.alpha as f32,
         attribution_half_life_secs: 2.0,
         seed: 1,
         backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),

@@ -3,6 +3,7 @@
 //! Accounts and keys come from a fixed table here (the chain's part is `peer_auth.rs`).
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,9 +17,9 @@ use tokio::sync::watch;
 
 use bittensor_protocol::policy::AddressPolicy;
 use bittensor_worker::chain::{Backoff, PeerRow};
-use bittensor_worker::model::{Model, ModelConfig};
+use bittensor_worker::model::vectors::load_word2vec_text;
+use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
-use bittensor_worker::node::tensors::to_tch;
 use bittensor_worker::node::Shared;
 use bittensor_worker::peer::client::{PeerClient, PeerError, Signer};
 use bittensor_worker::peer::codec::{self, BackwardRequest, Limits, WireTensor};
@@ -60,35 +61,59 @@ fn row(user: &str) -> PeerRow {
     }
 }
 
-fn shared(listen: SocketAddr) -> Arc<Shared> {
-    let cfg = ModelConfig {
-        vocab: VOCAB,
-        embed_dim: 8,
-        out_dim: OUT as i64,
-        peers: 1,
-        negatives: 2,
-        lr: 0.1,
+/// A node `alice` with a small word2vec model of `peers` slots.
+fn params(
+    listen: SocketAddr,
+    peers: usize,
+    policy: AddressPolicy,
+    export_dir: Option<PathBuf>,
+) -> NodeParams {
+    let counts: Vec<u64> = (0..VOCAB as u64).map(|i| 100 - i).collect();
+    let words = (0..VOCAB)
+        .map(|i| {
+            if i == 0 {
+                "<unk>".into()
+            } else {
+                format!("w{i}")
+            }
+        })
+        .collect();
+    let p = W2vParams {
+        dim: OUT,
         seed: 3,
+        ..W2vParams::default()
     };
-    let s = Shared::new(NodeParams {
+    NodeParams {
         identity: identity("alice", 1),
         listen,
         advertised: None,
-        model: Model::new(&cfg).unwrap(),
-        remote_scale: 1.0,
+        model: PeerW2v::new(&counts, &p, peers).unwrap(),
+        words,
+        counts,
+        grad_scale: 1.0,
+        export_dir,
+        model_alpha: p.alpha as f32,
         attribution_half_life_secs: 2.0,
         seed: 1,
         backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),
         loss_tail: 10,
-        policy: AddressPolicy::PUBLIC_ONLY,
+        policy,
         deadline: DeadlinePolicy {
             steps: 1.0,
             min: WAIT,
             max: WAIT,
         },
-    });
+    }
+}
+
+fn shared_exporting(listen: SocketAddr, export_dir: Option<PathBuf>) -> Arc<Shared> {
+    let s = Shared::new(params(listen, 1, AddressPolicy::PUBLIC_ONLY, export_dir));
     s.refresh_peers(&[row("alice"), row("bob")]);
     s
+}
+
+fn shared(listen: SocketAddr) -> Arc<Shared> {
+    shared_exporting(listen, None)
 }
 
 struct Server {
@@ -98,9 +123,13 @@ struct Server {
 }
 
 async fn start(rate: f64, burst: f64, max_body: usize) -> Server {
+    start_with(rate, burst, max_body, None).await
+}
+
+async fn start_with(rate: f64, burst: f64, max_body: usize, export_dir: Option<PathBuf>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let shared = shared(addr);
+    let shared = shared_exporting(addr, export_dir);
     let limits = GateLimits {
         forward_rate: 1000.0,
         forward_burst: 1000.0,
@@ -155,8 +184,10 @@ fn client() -> PeerClient {
 }
 
 fn served(s: &Shared, ids: &[i64]) -> WireTensor {
-    let t = s.model.lock().unwrap().serve(ids).unwrap();
-    bittensor_worker::node::tensors::from_tch(&t).unwrap()
+    WireTensor {
+        shape: vec![ids.len(), OUT],
+        data: s.model.lock().unwrap().serve(ids).unwrap(),
+    }
 }
 
 #[tokio::test]
@@ -210,6 +241,67 @@ async fn backward_changes_the_served_embeddings() {
     let typed = bittensor_protocol::status::WorkerStatus::parse(&body)
         .expect("the served status parses strictly as the protocol's type");
     assert_eq!(typed.server["backward_applied"], 1);
+}
+
+#[tokio::test]
+async fn export_on_request_writes_what_the_node_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_with(100.0, 100.0, 1 << 20, Some(dir.path().join("export"))).await;
+    // Peer vectors in the cache, so served and input embeddings differ.
+    {
+        let mut m = s.shared.model.lock().unwrap();
+        m.cache
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = (i % 7) as f32 * 0.1);
+        s.shared.publish(&m);
+    }
+    let files = client().export(&s.base).await.unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            Path::new(f)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "alice.served.txt",
+            "alice.served.fifu",
+            "alice.input.txt",
+            "alice.input.fifu"
+        ]
+    );
+    let served_file = load_word2vec_text(Path::new(&files[0])).unwrap();
+    let input_file = load_word2vec_text(Path::new(&files[2])).unwrap();
+    assert_eq!(
+        served_file.words().len(),
+        VOCAB as usize - 1,
+        "<unk> is left out"
+    );
+    assert_eq!(served_file.dim(), OUT);
+    let w5 = served_file.words().iter().position(|w| w == "w5").unwrap();
+    let live = served(&s.shared, &[5]).data;
+    for (a, b) in served_file.row(w5).iter().zip(&live) {
+        assert!((a - b).abs() < 1e-5, "exported {a}, served {b}");
+    }
+    assert_ne!(served_file.row(w5), input_file.row(w5));
+
+    // Without an export directory: 503 with the reason.
+    let plain = start(100.0, 100.0, 1 << 20).await;
+    match client().export(&plain.base).await {
+        Err(PeerError::Status { status, message }) => {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(message.contains("export_dir"), "{message}");
+        }
+        other => panic!("export without a directory: {other:?}"),
+    }
+    let (status, _) = raw("GET", format!("{}/export", s.base), vec![]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]
@@ -329,17 +421,16 @@ async fn client_reports_dead_slow_and_garbage_peers() {
 }
 
 #[test]
-fn wire_tensors_feed_the_model() {
+fn gradients_move_what_the_node_serves_and_bad_ones_are_refused() {
     let s = shared("127.0.0.1:1".parse().unwrap());
-    let grad = WireTensor {
-        shape: vec![1, OUT],
-        data: vec![0.2; OUT],
-    };
-    s.model
-        .lock()
-        .unwrap()
-        .apply_remote_grad(&[4], &to_tch(&grad).unwrap(), 1.0)
-        .unwrap();
+    let before = s.served_rows(&[4]).unwrap();
+    s.apply_remote_grad(&[4], &[0.2; OUT]).unwrap();
+    let after = s.served_rows(&[4]).unwrap();
+    assert_ne!(before, after, "the served table is republished");
+    assert_eq!(after, served(&s, &[4]).data, "and equals the model's serve");
+    assert!(s.apply_remote_grad(&[4], &[0.2; OUT - 1]).is_err());
+    assert!(s.apply_remote_grad(&[VOCAB], &[0.2; OUT]).is_err());
+    assert!(s.served_rows(&[-1]).is_err());
 }
 
 #[test]
@@ -391,32 +482,12 @@ fn the_default_policy_never_slots_private_loopback_or_own_addresses() {
     assert!(why("named").contains("not an IP"), "{}", why("named"));
 
     // With loopback allowed, a row publishing this node's own address is still refused.
-    let own = Shared::new(NodeParams {
-        identity: identity("alice", 1),
-        listen: "127.0.0.1:7001".parse().unwrap(),
-        advertised: None,
-        model: Model::new(&ModelConfig {
-            vocab: VOCAB,
-            embed_dim: 8,
-            out_dim: OUT as i64,
-            peers: 2,
-            negatives: 2,
-            lr: 0.1,
-            seed: 3,
-        })
-        .unwrap(),
-        remote_scale: 1.0,
-        attribution_half_life_secs: 2.0,
-        seed: 1,
-        backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),
-        loss_tail: 10,
-        policy: AddressPolicy::LOCAL_TESTNET,
-        deadline: DeadlinePolicy {
-            steps: 1.0,
-            min: WAIT,
-            max: WAIT,
-        },
-    });
+    let own = Shared::new(params(
+        "127.0.0.1:7001".parse().unwrap(),
+        2,
+        AddressPolicy::LOCAL_TESTNET,
+        None,
+    ));
     own.refresh_peers(&[
         row("alice"),
         at("mirror", "127.0.0.1", 7001),

@@ -71,12 +71,10 @@ corpus_seed = 11
 corpus_tokens = 40000
 shard = {i}
 shards = {n}
-embed_dim = 8
-out_dim = 4
+dim = 8
 peers = {peers}
 negatives = 2
-lr = 0.02
-batch = 32
+chunk_words = 32
 
 [peer]
 timeout_ms = 1000

@@ -26,14 +26,6 @@ pub enum ModelError {
         /// Inputs received.
         got: usize,
     },
-    /// A tensor has the wrong element type.
-    #[error("{what}: expected f32 elements, got {got}")]
-    Kind {
-        /// Which input was wrong.
-        what: String,
-        /// The element type received.
-        got: String,
-    },
     /// A tensor or scalar holds NaN or infinity.
     #[error("{what} contains NaN or infinite values")]
     NotFinite {
@@ -48,9 +40,6 @@ pub enum ModelError {
         /// Vocabulary size.
         vocab: i64,
     },
-    /// A batch with no pairs, or words and targets of different lengths.
-    #[error("bad batch: {0}")]
-    Batch(String),
     /// A saved model file could not be read or written.
     #[error("model file {path}: {source}")]
     Io {
@@ -62,13 +51,4 @@ pub enum ModelError {
     /// A saved model does not match this model's configuration.
     #[error("saved model is incompatible: {0}")]
     Incompatible(String),
-    /// libtorch reported an error.
-    #[error("libtorch: {0}")]
-    Tch(String),
-}
-
-impl From<tch::TchError> for ModelError {
-    fn from(e: tch::TchError) -> Self {
-        ModelError::Tch(e.to_string())
-    }
 }

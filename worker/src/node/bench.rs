@@ -1,15 +1,15 @@
 //! Throughput of the real training loop with live upstream peers: k peer servers and one
-//! training node in this process, talking HTTP/2 over loopback, so the figure includes
-//! encoding, the network stack and the backward traffic (the in-process model benchmark
-//! feeds peer tensors directly).
+//! training node in this process, talking signed HTTP/2 over loopback through the node's
+//! own serving path ([`NodeEndpoint`]) and training loop ([`train`]), so the figure includes
+//! signing, encoding, the network stack, the prefetch and the backward traffic (the
+//! in-process rows feed peer vectors directly).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bittensor_protocol::policy::AddressPolicy;
-use bittensor_protocol::status::WorkerStatus;
 use chain_client::PrivateKey;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -19,27 +19,48 @@ use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
 use super::trainer::{train, TrainSettings};
 use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
-use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec};
-use crate::model::{Model, ModelConfig};
+use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec, CHUNK_WORDS};
 use crate::peer::client::{PeerClient, Signer};
-use crate::peer::codec::BackwardRequest;
 use crate::peer::gate::{Gate, GateLimits};
 use crate::peer::identity::Identity;
 use crate::peer::keys::{KeyCache, StaticKeys};
 use crate::peer::server::{serve, ServerContext};
 use crate::peer::Limits;
-use crate::peer::{Endpoint, EndpointError, WireTensor};
 
-/// Steps run before timing starts (connection set-up, allocator warm-up).
-const WARMUP_STEPS: u64 = 5;
-
-/// Result of [`live_throughput`].
+/// What a run of the node loop with live peers did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveReport {
-    /// Training pairs per second of the node with live peers.
-    pub pairs_per_sec: f64,
+    /// Raw corpus tokens trained (before subsampling).
+    pub words: u64,
+    /// (word, context) pairs trained.
+    pub pairs: u64,
+    /// Wall-clock seconds of the training loop.
+    pub seconds: f64,
+    /// CPU seconds of this process meanwhile (trainer, peer servers and clients).
+    pub cpu_seconds: f64,
     /// Forward calls to peers that failed during the run (should be 0).
     pub peer_failures: u64,
+    /// How far the gradients this node sent moved what its upstream peers serve: the mean
+    /// over peers of the RMS change of their served tables (the upstreams do not train
+    /// themselves here, so every change comes from those gradients).
+    pub upstream_moved: f64,
+}
+
+impl LiveReport {
+    /// Raw words per second.
+    pub fn words_per_sec(&self) -> f64 {
+        self.words as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Raw words per CPU second.
+    pub fn words_per_cpu_sec(&self) -> f64 {
+        self.words as f64 / self.cpu_seconds.max(1e-9)
+    }
+
+    /// Pairs per second.
+    pub fn pairs_per_sec(&self) -> f64 {
+        self.pairs as f64 / self.seconds.max(1e-9)
+    }
 }
 
 /// Rates no bench run reaches.
@@ -54,16 +75,23 @@ const UNLIMITED: GateLimits = GateLimits {
 fn node(
     identity: Arc<Identity>,
     listen: SocketAddr,
-    cfg: &ModelConfig,
+    corpus: &Corpus,
+    params: &W2vParams,
+    peers: usize,
+    grad_scale: f64,
 ) -> anyhow::Result<Arc<Shared>> {
     Ok(Shared::new(NodeParams {
         identity,
         listen,
         advertised: None,
-        model: Model::new(cfg)?,
-        remote_scale: 1.0,
+        model: PeerW2v::new(corpus.vocab.counts(), params, peers)?,
+        words: corpus.vocab.words().to_vec(),
+        counts: corpus.vocab.counts().to_vec(),
+        grad_scale,
+        export_dir: None,
+        model_alpha: params.alpha as f32,
         attribution_half_life_secs: 2.0,
-        seed: cfg.seed,
+        seed: params.seed,
         backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
         loss_tail: 16,
         policy: AddressPolicy::LOCAL_TESTNET,
@@ -73,22 +101,6 @@ fn node(
             max: Duration::from_secs(5),
         },
     }))
-}
-
-async fn start_server(
-    shared: Arc<Shared>,
-    keys: Arc<KeyCache>,
-    listener: TcpListener,
-    stop: watch::Receiver<bool>,
-) {
-    let gate = Gate::new(shared.me.clone(), keys, UNLIMITED);
-    let ctx = Arc::new(ServerContext::new(
-        Arc::new(NodeEndpoint(shared)),
-        Limits::default(),
-        8 << 20,
-        gate,
-    ));
-    tokio::spawn(serve(listener, ctx, stop));
 }
 
 /// The accounts of a bench run: the measured node, its upstream peers, and their keys.
@@ -118,99 +130,129 @@ fn bench_identities(peers: usize, vocab: &str) -> anyhow::Result<BenchIdentities
     Ok(BenchIdentities { me, ups, keys })
 }
 
-/// Pairs per second of the training loop with `cfg.peers` live peers on loopback, over
-/// `steps` timed steps of `batch` pairs from a generated corpus (vocabulary from it).
-pub async fn live_throughput(
-    cfg: &ModelConfig,
+/// Trains one node on `corpus` for `steps` chunks of `chunk_words` tokens with `peers` live
+/// upstream nodes on loopback (each serving an untrained model of its own seed through the
+/// node's serving path, learning from the gradients it receives at `upstream_grad_scale`).
+pub async fn live_node(
+    corpus: &Corpus,
+    params: &W2vParams,
+    peers: usize,
+    chunk_words: usize,
     steps: u64,
-    batch: usize,
+    upstream_grad_scale: f64,
 ) -> anyhow::Result<LiveReport> {
-    let corpus = Corpus::generate(cfg.seed, 60_000);
-    let cfg = ModelConfig {
-        vocab: corpus.vocab.len() as i64,
-        ..cfg.clone()
-    };
     let (stop_tx, stop) = watch::channel(false);
-    let vocab = vocab_fingerprint(&corpus.vocab);
     let BenchIdentities {
         me: me_id,
         ups,
         keys,
-    } = bench_identities(cfg.peers, &vocab)?;
+    } = bench_identities(peers, &vocab_fingerprint(&corpus.vocab))?;
     let mut rows = Vec::new();
     let mut upstreams = Vec::new();
     for (i, up) in ups.iter().enumerate() {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let upstream_cfg = ModelConfig {
-            peers: 0,
-            seed: cfg.seed + 1 + i as u64,
-            ..cfg.clone()
+        let p = W2vParams {
+            seed: params.seed + 1 + i as u64,
+            ..params.clone()
         };
-        let shared = node(up.clone(), addr, &upstream_cfg)?;
-        start_server(shared.clone(), keys.clone(), listener, stop.clone()).await;
+        let shared = node(up.clone(), addr, corpus, &p, 0, upstream_grad_scale)?;
+        let gate = Gate::new(shared.me.clone(), keys.clone(), UNLIMITED);
+        let ctx = Arc::new(ServerContext::new(
+            Arc::new(NodeEndpoint(shared.clone())),
+            Limits::default(),
+            64 << 20,
+            gate,
+        ));
+        tokio::spawn(serve(listener, ctx, stop.clone()));
         upstreams.push(shared);
         rows.push(PeerRow {
-            user: format!("peer{i}"),
+            user: up.account.clone(),
             address: addr.ip().to_string(),
             port: addr.port(),
             stake: 1,
             edges: vec![],
         });
     }
-    let bench_row = PeerRow {
-        user: "bench".into(),
+    rows.push(PeerRow {
+        user: me_id.account.clone(),
         address: "127.0.0.1".into(),
         port: 1,
         stake: 1,
         edges: vec![],
-    };
-    rows.push(bench_row);
-    let me = node(me_id.clone(), SocketAddr::from(([127, 0, 0, 1], 0)), &cfg)?;
+    });
+    let me = node(
+        me_id.clone(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        corpus,
+        params,
+        peers,
+        1.0,
+    )?;
     me.refresh_peers(&rows);
+    let before: Vec<Vec<f32>> = upstreams.iter().map(served_table).collect();
     for u in &upstreams {
         u.refresh_peers(&rows);
     }
     let client = PeerClient::signed(
-        Duration::from_secs(5),
-        Limits::default(),
+        Duration::from_secs(10),
+        Limits {
+            max_bytes: 64 << 20,
+            ..Limits::default()
+        },
         Signer {
             identity: me_id,
             keys,
         },
     );
-    let settings = |steps| TrainSettings {
-        batch,
-        window: 2,
-        seed: cfg.seed,
+    let settings = TrainSettings {
+        params: params.clone(),
+        chunk_words,
         steps,
         log_every: 0,
     };
-    train(
-        me.clone(),
-        corpus.clone(),
-        settings(WARMUP_STEPS),
-        client.clone(),
-        stop.clone(),
-    )
-    .await;
     let start = Instant::now();
-    train(
-        me.clone(),
-        corpus,
-        settings(WARMUP_STEPS + steps),
-        client,
-        stop,
-    )
-    .await;
-    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    let cpu = cpu_time::ProcessTime::now();
+    train(me.clone(), corpus.clone(), settings, client, stop).await;
+    let (seconds, cpu_seconds) = (start.elapsed().as_secs_f64(), cpu.elapsed().as_secs_f64());
+    // The last gradients are sent in the background: let them land before comparing.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = stop_tx.send(true);
+    let upstream_moved = if upstreams.is_empty() {
+        0.0
+    } else {
+        upstreams
+            .iter()
+            .zip(&before)
+            .map(|(u, b)| {
+                let now = served_table(u);
+                let sq: f64 = now
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| ((x - y) as f64).powi(2))
+                    .sum();
+                (sq / now.len().max(1) as f64).sqrt()
+            })
+            .sum::<f64>()
+            / upstreams.len() as f64
+    };
     let stats = lock(&me.stats).clone();
-    let timed = stats.step.saturating_sub(WARMUP_STEPS);
+    let len = corpus.ids.len() as u64;
+    let per_epoch = len.div_ceil(chunk_words.max(1) as u64).max(1);
+    let (full, rest) = (stats.step / per_epoch, stats.step % per_epoch);
     Ok(LiveReport {
-        pairs_per_sec: (timed as usize * batch) as f64 / elapsed,
+        words: full * len + (rest * chunk_words as u64).min(len),
+        pairs: stats.examples,
+        seconds,
+        cpu_seconds,
         peer_failures: stats.peer_failures,
+        upstream_moved,
     })
+}
+
+/// What a node serves now, every word.
+fn served_table(s: &Arc<Shared>) -> Vec<f32> {
+    s.served.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// One row of [`vs_gensim`]: a trainer and its raw words per second.
@@ -222,94 +264,6 @@ pub struct SpeedRow {
     pub words_per_sec: f64,
     /// Raw corpus words per CPU second of the trainer (all its threads).
     pub words_per_cpu_sec: f64,
-}
-
-/// A word2vec model behind the peer protocol: serves `h(w)`, learns from gradients at the
-/// rate its owner last trained with.
-pub struct W2vEndpoint {
-    /// The model.
-    pub model: Mutex<PeerW2v>,
-    /// Rate of remote-gradient steps.
-    pub rate: f32,
-}
-
-impl Endpoint for W2vEndpoint {
-    fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError> {
-        let m = lock(&self.model);
-        let data = m
-            .serve(ids)
-            .map_err(|e| EndpointError::BadInput(e.to_string()))?;
-        Ok(WireTensor {
-            shape: vec![ids.len(), m.dim],
-            data,
-        })
-    }
-
-    fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError> {
-        lock(&self.model)
-            .apply_remote_grad(ids, &grad.data, self.rate)
-            .map_err(|e| EndpointError::BadInput(e.to_string()))
-    }
-
-    fn is_subscribed(&self, _account: &str) -> bool {
-        true
-    }
-
-    fn status(&self) -> WorkerStatus {
-        WorkerStatus::default()
-    }
-}
-
-/// Upstream peers reached over HTTP/2: forward calls wait for the answer (a failed peer
-/// gives None, trained as zeros), backward calls are sent without waiting.
-pub struct HttpPeers {
-    /// The runtime the calls run on.
-    pub handle: tokio::runtime::Handle,
-    /// The client.
-    pub client: PeerClient,
-    /// Base URL and account per slot.
-    pub bases: Vec<(String, String)>,
-    /// Vector dimension.
-    pub dim: usize,
-    /// Forward calls that failed.
-    pub failures: u64,
-}
-
-impl PeerSource for HttpPeers {
-    fn forward(&mut self, slot: usize, ids: &[i64]) -> Option<Vec<f32>> {
-        let (base, account) = self.bases.get(slot)?;
-        let deadline = self.client.timeout();
-        match self
-            .handle
-            .block_on(self.client.forward(base, account, ids, self.dim, deadline))
-        {
-            Ok(t) => Some(t.data),
-            Err(e) => {
-                self.failures += 1;
-                tracing::warn!(slot, error = %e, "upstream peer failed; using zeros");
-                None
-            }
-        }
-    }
-
-    fn backward(&mut self, slot: usize, ids: &[i64], grad: &[f32], _alpha: f32) {
-        let Some((base, account)) = self.bases.get(slot).cloned() else {
-            return;
-        };
-        let req = BackwardRequest {
-            ids: ids.to_vec(),
-            grad: WireTensor {
-                shape: vec![ids.len(), self.dim],
-                data: grad.to_vec(),
-            },
-        };
-        let client = self.client.clone();
-        self.handle.spawn(async move {
-            if let Err(e) = client.backward(&base, &account, &req).await {
-                tracing::debug!(slot, error = %e, "backward to upstream peer failed");
-            }
-        });
-    }
 }
 
 /// In-process peers: each slot is another model, called directly.
@@ -330,40 +284,6 @@ impl PeerSource for LocalPeers<'_> {
             let _ = m.apply_remote_grad(ids, grad, alpha * self.scale);
         }
     }
-}
-
-/// Starts `k` word2vec peer servers on loopback (models of `counts` with `params`, seeds
-/// after `params.seed`); returns their base URLs.
-async fn start_w2v_peers(
-    counts: &[u64],
-    params: &W2vParams,
-    peers: &[Arc<Identity>],
-    keys: &Arc<KeyCache>,
-    stop: watch::Receiver<bool>,
-) -> anyhow::Result<Vec<(String, String)>> {
-    let mut bases = Vec::new();
-    for (i, identity) in peers.iter().enumerate() {
-        let p = W2vParams {
-            seed: params.seed + 1 + i as u64,
-            ..params.clone()
-        };
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let endpoint = Arc::new(W2vEndpoint {
-            model: Mutex::new(PeerW2v::new(counts, &p, 0)?),
-            rate: params.alpha as f32,
-        });
-        let gate = Gate::new(identity.clone(), keys.clone(), UNLIMITED);
-        let ctx = Arc::new(ServerContext::new(
-            endpoint,
-            Limits::default(),
-            16 << 20,
-            gate,
-        ));
-        tokio::spawn(serve(listener, ctx, stop.clone()));
-        bases.push((format!("http://{addr}"), identity.account.clone()));
-    }
-    Ok(bases)
 }
 
 /// Words per second of gensim, fastText (if installed) and this project's trainers on one
@@ -454,37 +374,21 @@ pub fn vs_gensim(
             r.words_per_cpu_sec(),
         ));
 
-        tracing::info!(peers, "training the peer-aware core with live HTTP/2 peers");
+        tracing::info!(peers, "training the node loop with live HTTP/2 peers");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()?;
-        let (stop_tx, stop) = watch::channel(false);
-        let BenchIdentities {
-            me: me_id,
-            ups,
-            keys,
-        } = bench_identities(peers, &vocab_fingerprint(&corpus.vocab))?;
-        let bases = rt.block_on(start_w2v_peers(&counts, params, &ups, &keys, stop))?;
-        let signer = Signer {
-            identity: me_id,
-            keys,
-        };
-        let mut http = HttpPeers {
-            handle: rt.handle().clone(),
-            client: PeerClient::signed(Duration::from_secs(10), Limits::default(), signer),
-            bases,
-            dim: params.dim,
-            failures: 0,
-        };
-        let mut me = PeerW2v::new(&counts, params, peers)?;
-        let r = fit_peered(&mut me, &corpus.ids, &counts, params, &mut http)?;
-        let _ = stop_tx.send(true);
-        if http.failures > 0 {
-            tracing::warn!(failures = http.failures, "peer calls failed during the run");
+        let steps = corpus.ids.len().div_ceil(CHUNK_WORDS) as u64 * params.epochs as u64;
+        let r = rt.block_on(live_node(&corpus, params, peers, CHUNK_WORDS, steps, 1.0))?;
+        if r.peer_failures > 0 {
+            tracing::warn!(
+                failures = r.peer_failures,
+                "peer calls failed during the run"
+            );
         }
         rows.push(row(
-            &format!("ours: peer-aware core, {peers} live HTTP/2 peers"),
+            &format!("ours: node loop, {peers} live HTTP/2 peers (prefetch)"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),
         ));
@@ -498,4 +402,37 @@ fn tempdir() -> std::io::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("bittensor-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> (Corpus, W2vParams) {
+        let corpus = Corpus::generate(3, 6_000);
+        let params = W2vParams {
+            dim: 8,
+            window: 2,
+            negatives: 2,
+            ..W2vParams::default()
+        };
+        (corpus, params)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn gradients_sent_over_http_change_what_the_upstream_serves() {
+        let (corpus, params) = small();
+        let on = live_node(&corpus, &params, 2, 200, 10, 1.0).await.unwrap();
+        assert_eq!(on.peer_failures, 0);
+        assert!(on.pairs > 0);
+        assert!(
+            on.upstream_moved > 1e-5,
+            "the upstreams' served vectors moved by {}",
+            on.upstream_moved
+        );
+        // The same run with the upstreams ignoring what they receive: nothing moves, so the
+        // figure above is the gradients' doing.
+        let off = live_node(&corpus, &params, 2, 200, 10, 0.0).await.unwrap();
+        assert_eq!(off.upstream_moved, 0.0);
+    }
 }

@@ -1,9 +1,10 @@
-//! Checkpoints, so a node killed mid-training resumes where it was: the model (through
-//! [`crate::model::Model::save`]) and the step count are written under the node's data
+//! Checkpoints, so a node killed mid-training resumes where it was: the word2vec model with
+//! its vocabulary (through [`PeerW2v::save`], a self-contained file that `bittensor-worker
+//! export --checkpoint` also reads) and the step count are written under the node's data
 //! directory periodically and at shutdown, each time to a temporary file renamed into
 //! place (a kill during a save leaves the previous checkpoint intact). At start a
-//! checkpoint of the same sizes is loaded; one of other sizes is refused with a warning
-//! and the node starts fresh.
+//! checkpoint of the same vocabulary and sizes is loaded (the learning-rate schedule
+//! continues from its step); any other is refused with a warning and the node starts fresh.
 //!
 //! A restarted node is usually still subscribed (a kill gives it no chance to leave), so
 //! [`stake_to_add`] makes its start-up `subscribe` a stake-0 address update instead of a
@@ -17,7 +18,7 @@ use tokio::sync::watch;
 
 use super::state::{lock, Shared};
 use crate::chain::ChainApi;
-use crate::model::Model;
+use crate::model::w2v::{PeerW2v, SavedW2v};
 
 /// Metagraph reads tried before assuming the node is not subscribed yet.
 const MEMBERSHIP_READS: u32 = 5;
@@ -39,14 +40,28 @@ impl Checkpoint {
         })
     }
 
-    /// Loads a saved checkpoint into `model`; returns its step, or None when there is no
-    /// usable checkpoint (missing, unreadable or of other sizes: logged, node starts fresh).
-    pub fn restore(&self, model: &mut Model) -> Option<u64> {
+    /// The model file of this checkpoint.
+    pub fn model_path(&self) -> &Path {
+        &self.model
+    }
+
+    /// Loads a saved checkpoint into `model` if its vocabulary is `words`; returns its step,
+    /// or None when there is no usable checkpoint (missing, unreadable, another vocabulary
+    /// or other sizes: logged, node starts fresh).
+    pub fn restore(&self, model: &mut PeerW2v, words: &[String]) -> Option<u64> {
         if !self.model.exists() {
             tracing::info!(path = %self.model.display(), "no checkpoint, starting fresh");
             return None;
         }
-        if let Err(e) = model.load(&self.model) {
+        let loaded = SavedW2v::load(&self.model).and_then(|saved| {
+            if saved.words != words {
+                return Err(crate::model::ModelError::Incompatible(
+                    "the checkpoint was trained on another vocabulary".into(),
+                ));
+            }
+            model.restore(&saved)
+        });
+        if let Err(e) = loaded {
             tracing::warn!(path = %self.model.display(), error = %e, "checkpoint not usable, starting fresh");
             return None;
         }
@@ -79,16 +94,15 @@ impl Checkpoint {
     }
 
     fn save_now(&self, shared: &Shared) -> anyhow::Result<u64> {
-        let tmp_model = self.model.with_extension("model.tmp");
-        let step = {
+        // Copied under the lock (between steps), written after.
+        let (model, step) = {
             let model = lock(&shared.model);
             let step = lock(&shared.stats).step;
-            model.save(&tmp_model)?;
-            step
+            (model.clone(), step)
         };
+        model.save(&shared.words, &shared.counts, &self.model)?;
         let tmp_step = self.step.with_extension("step.tmp");
         std::fs::write(&tmp_step, step.to_string())?;
-        std::fs::rename(&tmp_model, &self.model)?;
         std::fs::rename(&tmp_step, &self.step)?;
         Ok(step)
     }
@@ -147,47 +161,55 @@ pub async fn stake_to_add(chain: &dyn ChainApi, me: &str, stake: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::chain::fake::FakeChain;
-    use crate::model::ModelConfig;
+    use crate::model::w2v::W2vParams;
 
-    fn model(seed: u64) -> Model {
-        Model::new(&ModelConfig {
-            vocab: 20,
-            embed_dim: 4,
-            out_dim: 3,
-            peers: 1,
-            negatives: 2,
-            lr: 0.1,
+    fn model(seed: u64, peers: usize) -> PeerW2v {
+        let p = W2vParams {
+            dim: 4,
             seed,
-        })
-        .expect("model")
+            ..W2vParams::default()
+        };
+        PeerW2v::new(&[5, 4, 3, 2], &p, peers).expect("model")
+    }
+
+    fn words() -> Vec<String> {
+        ["<unk>", "a", "b", "c"].map(String::from).to_vec()
     }
 
     #[test]
-    fn a_saved_model_is_restored_and_other_sizes_are_refused() {
+    fn a_saved_model_is_restored_and_others_are_refused() {
         let dir = tempfile::tempdir().expect("tmp");
         let cp = Checkpoint::new(&dir.path().join("data"), "me").expect("dir");
-        let mut fresh = model(2);
-        assert_eq!(cp.restore(&mut fresh), None, "nothing saved yet");
-        let saved = model(1);
-        saved.save(&cp.model).expect("save");
+        let mut fresh = model(2, 1);
+        assert_eq!(cp.restore(&mut fresh, &words()), None, "nothing saved yet");
+        let saved = model(1, 1);
+        saved
+            .save(&words(), &[5, 4, 3, 2], &cp.model)
+            .expect("save");
         std::fs::write(&cp.step, "42").expect("step");
-        let ids = [1i64, 5, 7];
-        assert_ne!(
-            Vec::<f32>::try_from(saved.serve(&ids).expect("serve").flatten(0, -1)).expect("v"),
-            Vec::<f32>::try_from(fresh.serve(&ids).expect("serve").flatten(0, -1)).expect("v"),
-        );
-        assert_eq!(cp.restore(&mut fresh), Some(42));
+        let ids = [1i64, 2, 3];
+        assert_ne!(saved.serve(&ids).unwrap(), fresh.serve(&ids).unwrap());
+        assert_eq!(cp.restore(&mut fresh, &words()), Some(42));
         assert_eq!(
-            Vec::<f32>::try_from(saved.serve(&ids).expect("serve").flatten(0, -1)).expect("v"),
-            Vec::<f32>::try_from(fresh.serve(&ids).expect("serve").flatten(0, -1)).expect("v"),
+            saved.serve(&ids).unwrap(),
+            fresh.serve(&ids).unwrap(),
             "the restored model serves what the saved one served"
         );
-        let mut other = Model::new(&ModelConfig {
-            vocab: 21,
-            ..ModelConfig::default()
-        })
-        .expect("model");
-        assert_eq!(cp.restore(&mut other), None, "other sizes start fresh");
+        let mut other = model(1, 2);
+        assert_eq!(
+            cp.restore(&mut other, &words()),
+            None,
+            "other sizes start fresh"
+        );
+        let mut renamed = words();
+        renamed[2] = "z".into();
+        assert_eq!(
+            cp.restore(&mut model(1, 1), &renamed),
+            None,
+            "another vocabulary starts fresh"
+        );
+        std::fs::write(&cp.model, b"an old checkpoint of another format").unwrap();
+        assert_eq!(cp.restore(&mut model(1, 1), &words()), None);
     }
 
     #[tokio::test]

@@ -3,8 +3,9 @@
 //!
 //! - [`state`]: what the loops share (model, attribution, peers, counters).
 //! - [`status`]: the `/status` document built from that state.
-//! - [`tensors`]: conversions between wire tensors and tch tensors.
-//! - [`trainer`]: the training loop (peer features in, gradients back out).
+//! - [`trainer`]: the training loop of the word2vec core (peer features in, prefetched one
+//!   step ahead, gradients back out).
+//! - [`export`]: the node's served and input embeddings written on request.
 //! - [`chain_loop`]: peer discovery and periodic emits.
 //! - [`bench`]: throughput of the training loop with live loopback peers.
 //! - [`checkpoint`]: periodic and shutdown saves of the model, restored at start.
@@ -13,10 +14,10 @@
 pub mod bench;
 pub mod chain_loop;
 pub mod checkpoint;
+pub mod export;
 pub mod runner;
 pub mod state;
 pub mod status;
-pub mod tensors;
 pub mod trainer;
 
 pub use runner::run;

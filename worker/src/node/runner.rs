@@ -1,6 +1,8 @@
-//! Start-up and shutdown of a node: corpus and model, peer server, subscribe (with
-//! retries), then the training and chain loops until the step budget is spent or
-//! SIGINT/SIGTERM arrives; then a last emit with the latest attribution and `unsubscribe`.
+//! Start-up and shutdown of a node: corpus and word2vec model (resumed from its checkpoint
+//! if there is one), peer server, subscribe (with retries), then the training and chain
+//! loops until the step budget is spent or SIGINT/SIGTERM arrives (SIGUSR1 exports the
+//! embeddings meanwhile, as `POST /export` does); then a last emit with the latest
+//! attribution, a last checkpoint and `unsubscribe`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use crate::chain::lifecycle::{subscribe_with_retry, unsubscribe_with_retry};
 use crate::chain::{Backoff, ChainApi};
 use crate::config::{Config, ModelSection, PeerConfig};
 use crate::corpus::{Corpus, Vocab};
-use crate::model::{Model, ModelConfig};
+use crate::model::w2v::PeerW2v;
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::gate::{Gate, GateLimits};
 use crate::peer::identity::Identity;
@@ -41,19 +43,6 @@ pub fn load_corpus(m: &ModelSection) -> anyhow::Result<Corpus> {
         None => Corpus::generate(m.corpus_seed, m.corpus_tokens),
     };
     Ok(corpus.shard(m.shard, m.shards))
-}
-
-/// The model configuration for a corpus and the config's model section.
-pub fn model_config(m: &ModelSection, vocab: usize, seed: u64) -> ModelConfig {
-    ModelConfig {
-        vocab: vocab as i64,
-        embed_dim: m.embed_dim,
-        out_dim: m.out_dim,
-        peers: m.peers,
-        negatives: m.negatives,
-        lr: m.lr,
-        seed,
-    }
 }
 
 /// The fingerprint of a vocabulary (words in id order), exchanged with every peer.
@@ -105,6 +94,36 @@ async fn stop_signal() {
     }
 }
 
+/// Exports the node's embeddings on each SIGUSR1 until `shutdown` turns true.
+async fn export_on_signal(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = usr1.recv() => {
+                    let shared = shared.clone();
+                    match tokio::task::spawn_blocking(move || super::export::export_now(&shared)).await {
+                        Ok(Ok(files)) => tracing::info!(?files, "exported on SIGUSR1"),
+                        Ok(Err(e)) => tracing::warn!(error = %e, "export on SIGUSR1 failed"),
+                        Err(e) => tracing::warn!(error = %e, "export task failed"),
+                    }
+                }
+                _ = shutdown.changed() => {
+                    if *shutdown.borrow() { return; }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (shared, shutdown.changed().await);
+    }
+}
+
 fn write_ready_file(cfg: &Config, listen: SocketAddr) {
     if let Some(path) = &cfg.node.ready_file {
         let doc = serde_json::json!({ "listen": listen.to_string(), "account": cfg.node.account });
@@ -124,9 +143,6 @@ pub async fn run(
     let stake = cfg.validate()?;
     let advertised_ip = cfg.advertised_host()?;
     let m = &cfg.model;
-    if m.threads > 0 {
-        tch::set_num_threads(m.threads);
-    }
     let corpus = load_corpus(m)?;
     tracing::info!(
         tokens = corpus.ids.len(),
@@ -141,7 +157,8 @@ pub async fn run(
         &vocab_fingerprint(&corpus.vocab),
     ));
     tracing::info!(vocab = %identity.vocab, "vocabulary fingerprint");
-    let mut model = Model::new(&model_config(m, corpus.vocab.len(), cfg.node.seed))?;
+    let params = m.params(cfg.node.seed);
+    let mut model = PeerW2v::new(corpus.vocab.counts(), &params, m.peers)?;
     let checkpoint = match &cfg.node.data_dir {
         Some(dir) => Some(
             Checkpoint::new(dir, &cfg.node.account)
@@ -149,7 +166,14 @@ pub async fn run(
         ),
         None => None,
     };
-    let resumed_step = checkpoint.as_ref().and_then(|c| c.restore(&mut model));
+    let resumed_step = checkpoint
+        .as_ref()
+        .and_then(|c| c.restore(&mut model, corpus.vocab.words()));
+    let export_dir = cfg
+        .node
+        .export_dir
+        .clone()
+        .or_else(|| cfg.node.data_dir.as_ref().map(|d| d.join("export")));
 
     let listener = TcpListener::bind(cfg.node.listen)
         .await
@@ -165,7 +189,11 @@ pub async fn run(
         listen,
         advertised: Some(SocketAddr::new(advertised_ip, listen.port())),
         model,
-        remote_scale: 1.0,
+        words: corpus.vocab.words().to_vec(),
+        counts: corpus.vocab.counts().to_vec(),
+        grad_scale: m.grad_scale,
+        export_dir,
+        model_alpha: params.alpha as f32,
         attribution_half_life_secs: m.attribution_half_life_secs,
         seed: cfg.node.seed,
         backoff: peer_backoff,
@@ -218,9 +246,8 @@ pub async fn run(
         Signer { identity, keys },
     );
     let settings = TrainSettings {
-        batch: m.batch,
-        window: m.window,
-        seed: cfg.node.seed,
+        params,
+        chunk_words: m.chunk_words,
         steps: cfg.node.steps,
         log_every: cfg.node.log_every,
     };
@@ -246,6 +273,7 @@ pub async fn run(
         tokio::spawn(run_checkpoints(shared.clone(), c, every, stop_rx.clone()))
     });
 
+    let exports = tokio::spawn(export_on_signal(shared.clone(), stop_rx.clone()));
     let finished = tokio::select! {
         _ = stop_signal() => { tracing::info!("stop signal received"); false }
         _ = &mut trainer => { tracing::info!("training finished"); true }
@@ -256,6 +284,7 @@ pub async fn run(
         let _ = trainer.await;
     }
     let _ = chain_loop.await;
+    let _ = exports.await;
     if let Some(task) = checkpoints {
         let _ = task.await;
     }
@@ -304,10 +333,9 @@ mod tests {
         cfg.chain.emit_interval_secs = 0.01;
         cfg.chain.refresh_interval_secs = 0.01;
         cfg.model.corpus_tokens = 3_000;
-        cfg.model.embed_dim = 8;
-        cfg.model.out_dim = 4;
+        cfg.model.dim = 8;
         cfg.model.peers = 1;
-        cfg.model.batch = 16;
+        cfg.model.chunk_words = 50;
         cfg
     }
 

@@ -4,16 +4,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use bittensor_protocol::policy::AddressPolicy;
 use bittensor_protocol::status::WorkerStatus;
 
-use super::tensors::{from_tch, to_tch};
 use crate::attribution::Attribution;
 use crate::chain::{Backoff, PeerRow, PeerSlots};
-use crate::model::{Model, ModelError};
+use crate::model::w2v::PeerW2v;
+use crate::model::ModelError;
 use crate::peer::identity::Identity;
 use crate::peer::upstream::{PeerHealth, Slot};
 use crate::peer::{Endpoint, EndpointError, WireTensor};
@@ -132,9 +133,17 @@ pub struct NodeParams {
     /// The address published on chain, when it is an IP literal.
     pub advertised: Option<SocketAddr>,
     /// The model.
-    pub model: Model,
-    /// Scale of remote-gradient steps.
-    pub remote_scale: f64,
+    pub model: PeerW2v,
+    /// The vocabulary in id order (for exports and checkpoints).
+    pub words: Vec<String>,
+    /// Corpus count per id (saved with checkpoints).
+    pub counts: Vec<u64>,
+    /// Scale of remote-gradient steps (times the current learning rate).
+    pub grad_scale: f64,
+    /// Where `POST /export` writes (none: export refused).
+    pub export_dir: Option<PathBuf>,
+    /// The learning rate before the first step.
+    pub model_alpha: f32,
     /// Half-life, in seconds, of the attribution EMA.
     pub attribution_half_life_secs: f64,
     /// Seed of the peer draw.
@@ -159,12 +168,28 @@ pub struct Shared {
     pub listen: SocketAddr,
     /// Our own addresses (bound, advertised): never dialled as a peer.
     pub own: Vec<SocketAddr>,
-    /// The model (training loop and server take turns).
-    pub model: Mutex<Model>,
-    /// Served embedding width.
-    pub out_dim: usize,
-    /// Scale of remote-gradient steps.
-    pub remote_scale: f64,
+    /// The model (the training loop holds it for a step; gradients from downstream peers
+    /// take it between steps).
+    pub model: Mutex<PeerW2v>,
+    /// What `/forward` serves: every word's served vector `[vocab * dim]`, republished after
+    /// each step, so a forward never waits for a training step.
+    pub served: RwLock<Vec<f32>>,
+    /// Vector width (own and served).
+    pub dim: usize,
+    /// Vocabulary size.
+    pub vocab: usize,
+    /// The vocabulary in id order.
+    pub words: Vec<String>,
+    /// Corpus count per id.
+    pub counts: Vec<u64>,
+    /// Scale of remote-gradient steps (times the current learning rate).
+    pub grad_scale: f64,
+    /// The learning rate of the latest training step.
+    pub alpha: Mutex<f32>,
+    /// Slots whose peer changed since the last step: the trainer forgets what they served.
+    pub slot_resets: Mutex<Vec<usize>>,
+    /// Where `POST /export` writes (none: export refused).
+    pub export_dir: Option<PathBuf>,
     /// Attribution EMA.
     pub attribution: Mutex<Attribution>,
     /// Upstream peers.
@@ -186,8 +211,7 @@ pub struct Shared {
 impl Shared {
     /// The one constructor of a node's state.
     pub fn new(p: NodeParams) -> Arc<Shared> {
-        let cfg = p.model.config().clone();
-        let k = cfg.peers;
+        let k = p.model.peers;
         let mut own = vec![p.listen];
         own.extend(p.advertised);
         Arc::new(Shared {
@@ -195,9 +219,16 @@ impl Shared {
             me: p.identity,
             listen: p.listen,
             own,
+            served: RwLock::new(p.model.served_table()),
+            dim: p.model.dim,
+            vocab: p.model.vocab,
+            alpha: Mutex::new(p.model_alpha),
             model: Mutex::new(p.model),
-            out_dim: cfg.out_dim as usize,
-            remote_scale: p.remote_scale,
+            words: p.words,
+            counts: p.counts,
+            grad_scale: p.grad_scale,
+            slot_resets: Mutex::new(Vec::new()),
+            export_dir: p.export_dir,
             attribution: Mutex::new(Attribution::new(k, p.attribution_half_life_secs)),
             peers: Mutex::new(PeerTable::new(k, p.seed, p.backoff)),
             stats: Mutex::new(Stats::default()),
@@ -302,10 +333,11 @@ impl Shared {
             changed
         };
         let mut attr = lock(&self.attribution);
-        for i in changed {
+        for &i in &changed {
             attr.reset_slot(i);
         }
         drop(attr);
+        lock(&self.slot_resets).extend(changed);
         let mut stats = lock(&self.stats);
         stats.metagraph = rows.to_vec();
         stats.refused = refused;
@@ -326,18 +358,66 @@ impl Shared {
             table.health[i] = PeerHealth::new(table.backoff.clone());
         }
         lock(&self.attribution).reset_slot(i);
+        lock(&self.slot_resets).push(i);
     }
 
-    /// Records one training step's loss and examples.
-    pub fn record_step(&self, loss: f64, examples: usize) {
+    /// Records one training step's mean loss (None for a step without pairs) and examples.
+    pub fn record_step(&self, loss: Option<f64>, examples: u64) {
         let mut s = lock(&self.stats);
         s.step += 1;
-        s.examples += examples as u64;
-        s.first_loss.get_or_insert(loss);
-        s.loss_tail.push_back(loss);
-        while s.loss_tail.len() > self.loss_tail.max(1) {
-            s.loss_tail.pop_front();
+        s.examples += examples;
+        if let Some(loss) = loss.filter(|l| l.is_finite()) {
+            s.first_loss.get_or_insert(loss);
+            s.loss_tail.push_back(loss);
+            while s.loss_tail.len() > self.loss_tail.max(1) {
+                s.loss_tail.pop_front();
+            }
         }
+    }
+
+    /// Republishes what `/forward` serves from the model (every word: the gates are shared
+    /// by all words, so a step changes every served row that has peer vectors).
+    pub fn publish(&self, model: &PeerW2v) {
+        let mut table = model.served_table();
+        std::mem::swap(
+            &mut *self.served.write().unwrap_or_else(|p| p.into_inner()),
+            &mut table,
+        );
+    }
+
+    /// The served vectors of `ids` `[ids * dim]`; an id outside the vocabulary is refused.
+    pub fn served_rows(&self, ids: &[i64]) -> Result<Vec<f32>, ModelError> {
+        if let Some(&id) = ids.iter().find(|&&id| id < 0 || id as usize >= self.vocab) {
+            return Err(ModelError::OutOfVocab {
+                id,
+                vocab: self.vocab as i64,
+            });
+        }
+        let table = self.served.read().unwrap_or_else(|p| p.into_inner());
+        let d = self.dim;
+        let mut out = Vec::with_capacity(ids.len() * d);
+        for &id in ids {
+            let w = id as usize;
+            out.extend_from_slice(&table[w * d..(w + 1) * d]);
+        }
+        Ok(out)
+    }
+
+    /// Applies a downstream peer's gradient on what it was served for `ids`, at the current
+    /// learning rate times `grad_scale`, and republishes those rows.
+    pub fn apply_remote_grad(&self, ids: &[i64], grad: &[f32]) -> Result<(), ModelError> {
+        let rate = *lock(&self.alpha) * self.grad_scale as f32;
+        let mut model = lock(&self.model);
+        model.apply_remote_grad(ids, grad, rate)?;
+        let rows = model.serve(ids)?;
+        drop(model);
+        let mut table = self.served.write().unwrap_or_else(|p| p.into_inner());
+        let d = self.dim;
+        for (&id, row) in ids.iter().zip(rows.chunks_exact(d)) {
+            let w = id as usize;
+            table[w * d..(w + 1) * d].copy_from_slice(row);
+        }
+        Ok(())
     }
 }
 
@@ -353,7 +433,6 @@ fn same_endpoint(own: SocketAddr, other: SocketAddr) -> bool {
 
 fn endpoint_error(e: ModelError) -> EndpointError {
     match e {
-        ModelError::Tch(m) => EndpointError::Internal(m),
         ModelError::Io { .. } | ModelError::Config(_) | ModelError::Incompatible(_) => {
             EndpointError::Internal(e.to_string())
         }
@@ -366,15 +445,32 @@ pub struct NodeEndpoint(pub Arc<Shared>);
 
 impl Endpoint for NodeEndpoint {
     fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError> {
-        let out = lock(&self.0.model).serve(ids).map_err(endpoint_error)?;
-        from_tch(&out).map_err(|e| EndpointError::Internal(e.to_string()))
+        let data = self.0.served_rows(ids).map_err(endpoint_error)?;
+        Ok(WireTensor {
+            shape: vec![ids.len(), self.0.dim],
+            data,
+        })
     }
 
     fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError> {
-        let grad = to_tch(grad).map_err(|e| EndpointError::BadInput(e.to_string()))?;
-        lock(&self.0.model)
-            .apply_remote_grad(ids, &grad, self.0.remote_scale)
+        if grad.shape != [ids.len(), self.0.dim] {
+            return Err(EndpointError::BadInput(format!(
+                "gradient shape {:?}, expected [{}, {}]",
+                grad.shape,
+                ids.len(),
+                self.0.dim
+            )));
+        }
+        self.0
+            .apply_remote_grad(ids, &grad.data)
             .map_err(endpoint_error)
+    }
+
+    fn export(&self) -> Result<Vec<PathBuf>, EndpointError> {
+        super::export::export_now(&self.0).map_err(|e| match e {
+            super::export::ExportError::NotConfigured => EndpointError::Unavailable(e.to_string()),
+            other => EndpointError::Internal(other.to_string()),
+        })
     }
 
     fn is_subscribed(&self, account: &str) -> bool {
@@ -392,26 +488,26 @@ impl Endpoint for NodeEndpoint {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::ModelConfig;
 
     /// A node `me` with `peers` slots, for unit tests of the node's logic.
     pub(crate) fn node(peers: usize) -> Arc<Shared> {
-        let cfg = ModelConfig {
-            vocab: 20,
-            embed_dim: 4,
-            out_dim: 2,
-            peers,
-            negatives: 1,
-            lr: 0.1,
-            seed: 1,
+        let counts: Vec<u64> = (0..20).map(|i| 20 - i).collect();
+        let words: Vec<String> = (0..20).map(|i| format!("w{i}")).collect();
+        let params = crate::model::w2v::W2vParams {
+            dim: 4,
+            ..Default::default()
         };
         let key = chain_client::PrivateKey::from_bytes(&[9; 32]).unwrap();
         Shared::new(NodeParams {
             identity: Arc::new(Identity::new("me", key, "v")),
             listen: "127.0.0.1:7000".parse().unwrap(),
             advertised: None,
-            model: Model::new(&cfg).unwrap(),
-            remote_scale: 1.0,
+            model: PeerW2v::new(&counts, &params, peers).unwrap(),
+            words,
+            counts,
+            grad_scale: 1.0,
+            export_dir: None,
+            model_alpha: 0.025,
             attribution_half_life_secs: 0.5,
             seed: 3,
             backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(10)),

@@ -1,21 +1,23 @@
-//! The training loop: for each batch, ask the upstream peers for their embeddings of the
-//! batch's words (zeros for an absent, backing-off or failing peer), take a model step on
-//! the blocking pool, fold the step's importance into the attribution, and send each
-//! answering peer the gradient of the loss with respect to what it served.
+//! The training loop of the word2vec core: the shard is cut into chunks (one step each, see
+//! [`Planner`]); for each chunk the upstream peers are asked for their served vectors of the
+//! chunk's distinct words, and that request goes out while the previous chunk trains
+//! (prefetch, one step ahead). A step trains the peer-aware model on the blocking pool,
+//! republishes what this node serves, folds the step's importance into the attribution,
+//! and sends each answering peer the gradient of the loss with respect to what it served.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
-
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use super::state::{lock, Shared};
-use super::tensors::{from_tch, to_tch};
-use crate::corpus::{Batch, Corpus};
+use crate::corpus::Corpus;
+use crate::model::w2v::{ChunkOutput, ChunkPlan, Lcg, Planned, Planner, W2vParams};
 use crate::peer::client::PeerClient;
 use crate::peer::codec::BackwardRequest;
-use crate::peer::upstream::{fetch_all, send_backward, zeros, Fetched, Target};
+use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
+use crate::peer::upstream::{fetch_all, send_backward, Fetched, Target};
 use crate::peer::WireTensor;
 
 /// Steps over which the reported examples/s is measured.
@@ -24,61 +26,20 @@ const RATE_WINDOW_STEPS: u64 = 20;
 /// Training loop settings.
 #[derive(Debug, Clone)]
 pub struct TrainSettings {
-    /// Pairs per batch.
-    pub batch: usize,
-    /// Context window.
-    pub window: usize,
-    /// Seed of the batch order (epoch e uses `seed + e`).
-    pub seed: u64,
-    /// Steps to run (0 = until shutdown).
+    /// word2vec parameters (the seed seeds subsampling and negatives).
+    pub params: W2vParams,
+    /// Tokens per step.
+    pub chunk_words: usize,
+    /// Steps to run in total, counting a resumed node's earlier steps (0 = until shutdown).
     pub steps: u64,
     /// Progress log period.
     pub log_every: u64,
 }
 
-/// Result of one model step, moved back from the blocking pool.
-struct StepResult {
-    loss: f64,
-    importance: Vec<f64>,
-    grads: Vec<WireTensor>,
-}
-
-/// Runs the model step with the peers' features on the blocking pool.
-async fn model_step(
-    shared: &Arc<Shared>,
-    batch: Batch,
-    features: Vec<WireTensor>,
-) -> Result<StepResult, String> {
-    let shared = shared.clone();
-    tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let peers = features
-            .iter()
-            .map(to_tch)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        let out = lock(&shared.model)
-            .train_step(&batch, &peers)
-            .map_err(|e| e.to_string())?;
-        shared.record_step_time(started.elapsed());
-        let grads = out
-            .peer_grads
-            .iter()
-            .map(from_tch)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        Ok(StepResult {
-            loss: out.loss,
-            importance: out.importance,
-            grads,
-        })
-    })
-    .await
-    .map_err(|e| format!("model task: {e}"))?
-}
-
-/// Peer features for one batch (zeros where missing) and which slots answered.
-type Gathered = (Vec<WireTensor>, Vec<Option<Target>>);
+/// One slot's features for a chunk: the served rows, or None (absent, backing off, failed).
+type Features = Vec<Option<Vec<f32>>>;
+/// Peer features for one chunk and which slots answered.
+type Gathered = (Features, Vec<Option<Target>>);
 
 /// Where each slot's request goes: the policy is checked again right before the dial.
 fn targets(shared: &Shared, now: Instant) -> Vec<Option<Target>> {
@@ -106,14 +67,17 @@ fn targets(shared: &Shared, now: Instant) -> Vec<Option<Target>> {
         .collect()
 }
 
-/// Asks the upstream peers for the batch's features within the step's deadline; records
-/// health and evicts peers that are disqualified or keep sending out-of-range values;
-/// returns the features (zeros where missing) and which slots answered.
-async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gathered {
-    let words = words.as_slice();
+/// Asks the upstream peers for the served vectors of `ids` within the step's deadline;
+/// records health and evicts peers that are disqualified or keep sending out-of-range
+/// values; returns each slot's rows (None where missing) and which slots answered.
+async fn gather(shared: Arc<Shared>, client: PeerClient, ids: Vec<i64>) -> Gathered {
+    let k = lock(&shared.peers).health.len();
+    if ids.is_empty() {
+        return (vec![None; k], vec![None; k]);
+    }
     let targets = targets(&shared, Instant::now());
     let deadline = shared.peer_deadline();
-    let fetched = fetch_all(&client, &targets, words, shared.out_dim, deadline).await;
+    let fetched = fetch_all(&client, &targets, &ids, shared.dim, deadline).await;
     let mut features = Vec::with_capacity(fetched.len());
     let mut answered = Vec::with_capacity(fetched.len());
     let mut failures = 0;
@@ -124,11 +88,11 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gat
             match f {
                 Fetched::Ok(t) => {
                     table.health[i].record_success();
-                    features.push(t);
+                    features.push(Some(t.data));
                     answered.push(target.clone());
                 }
                 Fetched::Skipped => {
-                    features.push(zeros(words.len(), shared.out_dim));
+                    features.push(None);
                     answered.push(None);
                 }
                 Fetched::Failed(e) => {
@@ -138,7 +102,7 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gat
                         .as_ref()
                         .map(|t| t.account.clone())
                         .unwrap_or_default();
-                    tracing::warn!(slot = i, peer = %user, error = %e, retry_in = ?delay, "upstream peer failed; using zeros");
+                    tracing::warn!(slot = i, peer = %user, error = %e, retry_in = ?delay, "upstream peer failed; training without it this step");
                     if e.disqualifies() {
                         evict.push((i, e.to_string()));
                     } else if table.health[i].out_of_range >= EVICT_AFTER_OUT_OF_RANGE {
@@ -150,7 +114,7 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gat
                             ),
                         ));
                     }
-                    features.push(zeros(words.len(), shared.out_dim));
+                    features.push(None);
                     answered.push(None);
                 }
             }
@@ -169,15 +133,20 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, words: Vec<i64>) -> Gat
 fn scatter(
     shared: &Arc<Shared>,
     client: &PeerClient,
-    words: &[i64],
+    ids: &[i64],
     answered: Vec<Option<Target>>,
-    grads: Vec<WireTensor>,
+    grads: Vec<Option<Vec<f32>>>,
 ) {
     for (slot, (target, grad)) in answered.into_iter().zip(grads).enumerate() {
-        let Some(target) = target else { continue };
+        let (Some(target), Some(grad)) = (target, grad) else {
+            continue;
+        };
         let req = BackwardRequest {
-            ids: words.to_vec(),
-            grad,
+            ids: ids.to_vec(),
+            grad: WireTensor {
+                shape: vec![ids.len(), shared.dim],
+                data: grad,
+            },
         };
         let handle = send_backward(client, target, req);
         let shared = shared.clone();
@@ -193,14 +162,55 @@ fn scatter(
     }
 }
 
-/// Starts fetching the peers' features for `batch` in the background, so the network
-/// round trip overlaps the previous model step.
-fn prefetch(
+/// A chunk ready to train: its plan and the request for its peers' vectors, in flight.
+struct Next {
+    chunk: Planned,
+    plan: ChunkPlan,
+    features: JoinHandle<Gathered>,
+}
+
+/// Plans the next chunk and starts fetching its peers' vectors in the background, so the
+/// round trip overlaps the current step.
+fn prefetch(shared: &Arc<Shared>, client: &PeerClient, planner: &mut Planner) -> Option<Next> {
+    let chunk = planner.next_chunk()?;
+    let plan = ChunkPlan::new(chunk.sentence.clone());
+    let features = tokio::spawn(gather(shared.clone(), client.clone(), plan.ids()));
+    Some(Next {
+        chunk,
+        plan,
+        features,
+    })
+}
+
+/// Trains one chunk on the blocking pool: forgets the slots whose peer changed, takes the
+/// step, republishes what the node serves.
+async fn model_step(
     shared: &Arc<Shared>,
-    client: &PeerClient,
-    batch: Option<&Batch>,
-) -> Option<tokio::task::JoinHandle<Gathered>> {
-    batch.map(|b| tokio::spawn(gather(shared.clone(), client.clone(), b.words.clone())))
+    plan: ChunkPlan,
+    features: Features,
+    alpha: f32,
+    mut rng: Lcg,
+) -> Result<(ChunkOutput, Lcg, ChunkPlan), String> {
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let views: Vec<Option<&[f32]>> = features.iter().map(|f| f.as_deref()).collect();
+        let mut model = lock(&shared.model);
+        let resets: Vec<usize> = std::mem::take(&mut *lock(&shared.slot_resets));
+        for j in resets {
+            model.reset_slot(j);
+        }
+        let out = model
+            .train_chunk(&plan, &views, alpha, &mut rng)
+            .map_err(|e| e.to_string())?;
+        shared.publish(&model);
+        drop(model);
+        *lock(&shared.alpha) = alpha;
+        shared.record_step_time(started.elapsed());
+        Ok((out, rng, plan))
+    })
+    .await
+    .map_err(|e| format!("model task: {e}"))?
 }
 
 /// Trains until `settings.steps` steps are done or `shutdown` turns true.
@@ -211,23 +221,31 @@ pub async fn train(
     client: PeerClient,
     shutdown: watch::Receiver<bool>,
 ) {
-    let epoch_batches = |epoch: u64| {
-        corpus.batches(
-            settings.batch,
-            settings.window,
-            settings.seed.wrapping_add(epoch),
-        )
-    };
-    if epoch_batches(0).next().is_none() {
-        tracing::error!("corpus shard yields no training pairs; training stops");
+    let counts = corpus.vocab.counts().to_vec();
+    let mut planner =
+        match Planner::new(&corpus.ids, &counts, &settings.params, settings.chunk_words) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot plan training; training stops");
+                return;
+            }
+        };
+    if planner.chunks_per_epoch() == 0 {
+        tracing::error!("corpus shard is empty; training stops");
         return;
     }
-    let mut stream = (0u64..).flat_map(epoch_batches);
+    let first = lock(&shared.stats).step;
+    planner.skip_to(first);
+    let mut rng = Lcg::new(settings.params.seed.wrapping_add(2).wrapping_add(first));
     let mut window_start = Instant::now();
     let mut window_examples = 0u64;
-    let mut next = stream.next();
-    let mut pending = prefetch(&shared, &client, next.as_ref());
-    while let (Some(batch), Some(features)) = (next.take(), pending.take()) {
+    let mut next = prefetch(&shared, &client, &mut planner);
+    while let Some(Next {
+        chunk,
+        plan,
+        features,
+    }) = next.take()
+    {
         let step = lock(&shared.stats).step;
         if *shutdown.borrow() || (settings.steps > 0 && step >= settings.steps) {
             features.abort();
@@ -236,25 +254,22 @@ pub async fn train(
         let (features, answered) = match features.await {
             Ok(g) => g,
             Err(e) => {
-                tracing::warn!(error = %e, "peer fetch task failed; using zeros");
-                let n = batch.len();
+                tracing::warn!(error = %e, "peer fetch task failed; training without peers");
                 let k = lock(&shared.peers).health.len();
-                (
-                    (0..k).map(|_| zeros(n, shared.out_dim)).collect(),
-                    vec![None; k],
-                )
+                (vec![None; k], vec![None; k])
             }
         };
-        next = stream.next();
-        pending = prefetch(&shared, &client, next.as_ref());
-        let words = batch.words.clone();
-        let n = batch.len();
-        match model_step(&shared, batch, features).await {
-            Ok(out) => {
+        if settings.steps == 0 || step + 1 < settings.steps {
+            next = prefetch(&shared, &client, &mut planner);
+        }
+        match model_step(&shared, plan, features, chunk.alpha, rng.clone()).await {
+            Ok((out, used, plan)) => {
+                rng = used;
                 lock(&shared.attribution).update(&out.importance);
-                scatter(&shared, &client, &words, answered, out.grads);
-                shared.record_step(out.loss, n);
-                window_examples += n as u64;
+                scatter(&shared, &client, &plan.ids(), answered, out.peer_grads);
+                let loss = (out.pairs > 0).then(|| out.loss / out.pairs as f64);
+                shared.record_step(loss, out.pairs);
+                window_examples += out.pairs;
                 let step = step + 1;
                 if step.is_multiple_of(RATE_WINDOW_STEPS) {
                     let rate =
@@ -268,16 +283,20 @@ pub async fn train(
                     let attr = lock(&shared.attribution).values().to_vec();
                     tracing::info!(
                         step,
-                        loss = format!("{:.4}", out.loss),
-                        examples_per_sec = format!("{rate:.0}"),
+                        epoch = chunk.epoch + 1,
+                        alpha = format!("{:.5}", chunk.alpha),
+                        loss = format!("{:.4}", loss.unwrap_or(f64::NAN)),
+                        pairs_per_sec = format!("{rate:.0}"),
                         attribution = ?attr.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>(),
                         "training"
                     );
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "training step failed; skipping batch");
+                tracing::warn!(error = %e, "training step failed; skipping chunk");
                 lock(&shared.stats).failed_steps += 1;
+                // The step still counts, so a chunk that keeps failing cannot stall the run.
+                lock(&shared.stats).step += 1;
             }
         }
     }

@@ -267,4 +267,20 @@ impl PeerClient {
         let (_, _, body) = self.send(req, self.timeout).await?;
         serde_json::from_slice(&body).map_err(|e| PeerError::Transport(e.to_string()))
     }
+
+    /// Asks the node at `base` to export its embeddings (`POST /export`, answered to loopback
+    /// callers only); returns the files it wrote.
+    pub async fn export(&self, base: &str) -> Result<Vec<String>, PeerError> {
+        let req = Request::post(format!("{base}/export"))
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| PeerError::Transport(e.to_string()))?;
+        let (_, _, body) = self.send(req, self.timeout).await?;
+        #[derive(serde::Deserialize)]
+        struct Files {
+            files: Vec<String>,
+        }
+        serde_json::from_slice::<Files>(&body)
+            .map(|f| f.files)
+            .map_err(|e| PeerError::Transport(format!("export answer: {e}")))
+    }
 }

@@ -12,6 +12,9 @@ pub enum EndpointError {
     /// The node could not answer (e.g. model error).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The node does not offer this (e.g. export without an export directory).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// What the server calls; implementations must be cheap to share between connections.
@@ -24,4 +27,11 @@ pub trait Endpoint: Send + Sync + 'static {
     fn is_subscribed(&self, account: &str) -> bool;
     /// What `GET /status` returns (the server adds its counters).
     fn status(&self) -> bittensor_protocol::status::WorkerStatus;
+    /// Writes the node's embeddings to its export directory (`POST /export`, loopback
+    /// callers only); returns the files written.
+    fn export(&self) -> Result<Vec<std::path::PathBuf>, EndpointError> {
+        Err(EndpointError::Unavailable(
+            "this node does not export".into(),
+        ))
+    }
 }

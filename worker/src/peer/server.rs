@@ -1,5 +1,6 @@
 //! The h2c (HTTP/2 prior knowledge) peer server: `POST /forward`, `POST /backward` (both
-//! signed, see [`gate`](super::gate)), `GET /status` (public). Bad input is answered with a
+//! signed, see [`gate`](super::gate)), `GET /status` (public), `POST /export` (callers on
+//! this host's loopback only: it writes files on this host). Bad input is answered with a
 //! 4xx and a one-line message; embeddings are signed by this node's account; the model work
 //! runs on the blocking pool, never under an await.
 
@@ -109,6 +110,7 @@ impl ServerContext {
     fn endpoint_error(&self, e: EndpointError) -> Resp {
         match e {
             EndpointError::BadInput(m) => self.bad(StatusCode::BAD_REQUEST, m),
+            EndpointError::Unavailable(m) => self.bad(StatusCode::SERVICE_UNAVAILABLE, m),
             EndpointError::Internal(m) => {
                 self.counters
                     .internal_errors
@@ -260,14 +262,40 @@ impl ServerContext {
         r
     }
 
-    /// Routes one request.
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Resp {
+    /// Writes the node's embeddings on request of a process on this host; anyone else gets
+    /// 403 (the files land on this host's disk, and training pauses while they are written).
+    async fn export(self: Arc<Self>, remote: SocketAddr) -> Resp {
+        if !remote.ip().to_canonical().is_loopback() {
+            return text(
+                StatusCode::FORBIDDEN,
+                "export: only callers on this host's loopback may ask for an export",
+            );
+        }
+        let endpoint = self.endpoint.clone();
+        match tokio::task::spawn_blocking(move || endpoint.export()).await {
+            Ok(Ok(files)) => {
+                let doc = serde_json::json!({ "files": files });
+                let mut r = Response::new(Full::new(Bytes::from(doc.to_string())));
+                r.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    hyper::header::HeaderValue::from_static("application/json"),
+                );
+                r
+            }
+            Ok(Err(e)) => self.endpoint_error(e),
+            Err(e) => self.endpoint_error(EndpointError::Internal(format!("task: {e}"))),
+        }
+    }
+
+    /// Routes one request from `remote`.
+    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, remote: SocketAddr) -> Resp {
         let (parts, body) = req.into_parts();
         match (&parts.method, parts.uri.path()) {
             (&Method::POST, "/forward") => self.forward(parts.headers, body).await,
             (&Method::POST, "/backward") => self.backward(parts.headers, body).await,
             (&Method::GET, "/status") => self.status(),
-            (_, "/forward" | "/backward" | "/status") => {
+            (&Method::POST, "/export") => self.export(remote).await,
+            (_, "/forward" | "/backward" | "/status" | "/export") => {
                 self.bad(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
             }
             (_, path) => self.bad(StatusCode::NOT_FOUND, format!("no route {path}")),
@@ -297,7 +325,7 @@ pub async fn serve(
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| {
                         let ctx = ctx.clone();
-                        async move { Ok::<_, Infallible>(ctx.handle(req).await) }
+                        async move { Ok::<_, Infallible>(ctx.handle(req, remote).await) }
                     });
                     if let Err(e) = http2::Builder::new(TokioExecutor::new())
                         .serve_connection(TokioIo::new(stream), svc)

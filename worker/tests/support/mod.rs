@@ -79,13 +79,12 @@ subscribe_attempts = 40
 [model]
 corpus_seed = 11
 corpus_tokens = 12000
-embed_dim = 8
-out_dim = 4
+dim = 8
 peers = {peers}
 negatives = 2
-lr = 0.02
-batch = 32
-window = 1
+window = 2
+chunk_words = 32
+alpha = 0.25                         # a tiny corpus and dimension: learn visibly within a few hundred steps
 
 [peer]
 timeout_ms = {timeout}

@@ -7,7 +7,8 @@
 //! - [`PeerW2v`]: the same core whose input vector of a word also sums its upstream peers'
 //!   served vectors (gated per dimension); it returns the gradients for those peers and
 //!   learns from its own downstream peers' gradients.
-//! - [`fit`] / [`fit_peered`]: epochs, chunking and the learning-rate schedule.
+//! - [`Planner`], [`fit`] / [`fit_peered`]: epochs, chunking and the learning-rate schedule.
+//! - [`SavedW2v`]: a peer-aware model and its vocabulary on disk (checkpoints, export).
 
 mod math;
 mod network;
@@ -15,6 +16,7 @@ mod params;
 mod peered;
 mod plain;
 mod sampling;
+mod saved;
 mod schedule;
 
 #[cfg(test)]
@@ -26,4 +28,5 @@ pub use params::W2vParams;
 pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
 pub use plain::Word2Vec;
 pub use sampling::{Lcg, NegativeTable, Subsampler};
-pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, CHUNK_WORDS};
+pub use saved::SavedW2v;
+pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, Planned, Planner, CHUNK_WORDS};

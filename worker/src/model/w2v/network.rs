@@ -6,6 +6,8 @@
 //! - with peers (live): all N peer-aware models train at once, chunk by chunk in turn, each
 //!   fed the other N-1 nodes' *current* served vectors and sending them its gradients;
 //!   scored on what each node serves (the serving path a downstream node receives);
+//!   Beside it, the same live nodes scored on their own rows only (`syn0`) and on the gated
+//!   peer part only (served minus `syn0`): where the served score comes from;
 //! - with peers, no gradients: the same with the backward calls dropped (what the
 //!   gradients do to the upstream nodes);
 //! - peers only: the concatenation of the other nodes' alone vectors (each row unit length),
@@ -49,9 +51,11 @@ pub struct NetworkSettings {
 }
 
 /// The rows of the table, in order.
-pub const ROWS: [&str; 7] = [
+pub const ROWS: [&str; 9] = [
     "node alone (own shard)",
     "node with peers, live, gradients on",
+    "  its own rows only (syn0, no peer part)",
+    "  its gated peer part only (served - syn0)",
     "node with peers, live, no gradients",
     "peers only (concatenated, without the node)",
     "centralised (one model, all shards)",
@@ -221,7 +225,7 @@ pub fn network_experiment(s: &NetworkSettings) -> Result<NetworkTable, ModelErro
             Ok(mean_scores(&all))
         };
         rows[0].push(per_node(&alone)?);
-        for (row, scale) in [(1, s.grad_scale), (2, 0.0)] {
+        for (row, scale) in [(1, s.grad_scale), (4, 0.0)] {
             tracing::info!(
                 seed,
                 grad_scale = scale,
@@ -233,26 +237,47 @@ pub fn network_experiment(s: &NetworkSettings) -> Result<NetworkTable, ModelErro
                 .map(|m| Vectors::from_vocab(words, m.dim, &m.served_table()))
                 .collect::<Result<_, _>>()?;
             rows[row].push(per_node(&served)?);
+            if row == 1 {
+                // Where the served score comes from: the node's own rows, and the rest.
+                let own: Vec<Vectors> = models
+                    .iter()
+                    .map(|m| Vectors::from_vocab(words, m.dim, &m.syn0))
+                    .collect::<Result<_, _>>()?;
+                rows[2].push(per_node(&own)?);
+                let peer_part: Vec<Vectors> = models
+                    .iter()
+                    .map(|m| {
+                        let part: Vec<f32> = m
+                            .served_table()
+                            .iter()
+                            .zip(&m.syn0)
+                            .map(|(h, x)| h - x)
+                            .collect();
+                        Vectors::from_vocab(words, m.dim, &part)
+                    })
+                    .collect::<Result<_, _>>()?;
+                rows[3].push(per_node(&peer_part)?);
+            }
         }
         let concat: Vec<Vectors> = (0..s.nodes)
             .map(|i| concat_peers(&alone, i))
             .collect::<Result<_, _>>()?;
-        rows[3].push(per_node(&concat)?);
+        rows[5].push(per_node(&concat)?);
         tracing::info!(seed, "training the centralised model");
         let mut central = Word2Vec::new(&counts, &params)?;
         fit(&mut central, &corpus.ids, &counts, &params)?;
-        rows[4].push(evaluate(
+        rows[6].push(evaluate(
             s,
             &Vectors::from_vocab(words, params.dim, &central.syn0)?,
         )?);
         if let Some(python) = &s.python {
             tracing::info!(seed, "training gensim");
             let g = baseline::gensim(python, &s.corpus, &params, &tmp.join("gensim.txt"))?;
-            rows[5].push(evaluate(s, &load_word2vec_text(&g.vectors)?)?);
+            rows[7].push(evaluate(s, &load_word2vec_text(&g.vectors)?)?);
             if baseline::fasttext_available() {
                 tracing::info!(seed, "training fastText");
                 let f = baseline::fasttext(&s.corpus, &params, 0, &tmp.join("ft"))?;
-                rows[6].push(evaluate(s, &load_word2vec_text(&f.vectors)?)?);
+                rows[8].push(evaluate(s, &load_word2vec_text(&f.vectors)?)?);
             }
         }
     }

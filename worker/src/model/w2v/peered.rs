@@ -167,6 +167,17 @@ impl PeerW2v {
         self.serve(&ids).unwrap_or_default()
     }
 
+    /// Forgets what slot `j`'s peer served and resets its gate: a new peer in the slot
+    /// starts from nothing (an evicted peer's vectors are not served on).
+    pub fn reset_slot(&mut self, j: usize) {
+        if j >= self.peers {
+            return;
+        }
+        let (v, d) = (self.vocab, self.dim);
+        self.cache[j * v * d..(j + 1) * v * d].fill(0.0);
+        self.gates[j * d..(j + 1) * d].fill(GATE_INIT_SUM / self.peers as f32);
+    }
+
     /// Applies a downstream peer's loss gradient on what `serve(ids)` returned: each row is
     /// clipped to [`MAX_REMOTE_ROW_NORM`] and `syn0[w] -= rate * row`. Bad input is refused.
     pub fn apply_remote_grad(

@@ -58,36 +58,142 @@ fn log_epoch(epoch: usize, epochs: usize, loss: f64, pairs: u64, start: Instant,
     );
 }
 
-/// The epoch loop both trainers share: the linear learning-rate schedule over all epochs,
-/// subsampling, chunking and the per-epoch log; `step` trains one subsampled chunk at the
-/// given rate and returns its `(pairs, loss)`.
+/// One planned chunk: its subsampled words and the rate to train them at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// The subsampled word ids of the chunk, in text order.
+    pub sentence: Vec<u32>,
+    /// The learning rate for this chunk (linear decay over all epochs' raw words).
+    pub alpha: f32,
+    /// Raw tokens of the chunk (before subsampling).
+    pub words: u64,
+    /// The epoch the chunk belongs to (0-based).
+    pub epoch: usize,
+    /// Whether this chunk ends an epoch.
+    pub ends_epoch: bool,
+}
+
+/// The chunk sequence of a run: each epoch cuts the corpus into chunks of `chunk_words`
+/// tokens, subsamples each afresh, and gives it the rate at its place in the linear
+/// schedule over `params.epochs` epochs. Past the last epoch it keeps cycling at
+/// `min_alpha` (a running node trains until stopped). The one place this rule lives: the
+/// plain trainer, the peer-aware trainer and the running node all take their chunks here.
+pub struct Planner<'a> {
+    ids: &'a [i64],
+    chunk_words: usize,
+    params: W2vParams,
+    sub: Subsampler,
+    rng: Lcg,
+    /// Chunks planned so far.
+    done: u64,
+    words: u64,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner over `ids` with per-id `counts` (for subsampling); its own generator is
+    /// seeded from `params.seed`.
+    pub fn new(
+        ids: &'a [i64],
+        counts: &[u64],
+        params: &W2vParams,
+        chunk_words: usize,
+    ) -> Result<Planner<'a>, ModelError> {
+        params.validate()?;
+        if chunk_words == 0 {
+            return Err(ModelError::Config("chunk_words must be at least 1".into()));
+        }
+        Ok(Planner {
+            ids,
+            chunk_words,
+            params: params.clone(),
+            sub: Subsampler::new(counts, params.sample),
+            rng: Lcg::new(params.seed.wrapping_add(1)),
+            done: 0,
+            words: 0,
+        })
+    }
+
+    /// Chunks per epoch.
+    pub fn chunks_per_epoch(&self) -> u64 {
+        self.ids.len().div_ceil(self.chunk_words) as u64
+    }
+
+    /// Chunks in the scheduled epochs (after them the rate stays at `min_alpha`).
+    pub fn scheduled_chunks(&self) -> u64 {
+        self.chunks_per_epoch() * self.params.epochs as u64
+    }
+
+    /// Chunks planned so far.
+    pub fn position(&self) -> u64 {
+        self.done
+    }
+
+    /// Moves to chunk `n` of the sequence without training it (a resumed node continues its
+    /// schedule where its checkpoint was).
+    pub fn skip_to(&mut self, n: u64) {
+        let per = self.chunks_per_epoch().max(1);
+        let whole = n / per;
+        let rest = (n % per) as usize;
+        let partial = self.ids.len().min(rest * self.chunk_words) as u64;
+        self.words = whole * self.ids.len() as u64 + partial;
+        self.done = n;
+    }
+
+    /// The next chunk (None only for an empty corpus).
+    pub fn next_chunk(&mut self) -> Option<Planned> {
+        let per = self.chunks_per_epoch();
+        if per == 0 {
+            return None;
+        }
+        let index = (self.done % per) as usize;
+        let epoch = (self.done / per) as usize;
+        let start = index * self.chunk_words;
+        let chunk = &self.ids[start..(start + self.chunk_words).min(self.ids.len())];
+        let total = (self.ids.len() * self.params.epochs).max(1) as f64;
+        let alpha = self.params.alpha_at(self.words as f64 / total);
+        let mut sentence = Vec::with_capacity(chunk.len());
+        self.sub.filter(chunk, &mut self.rng, &mut sentence);
+        self.done += 1;
+        self.words += chunk.len() as u64;
+        Some(Planned {
+            sentence,
+            alpha,
+            words: chunk.len() as u64,
+            epoch,
+            ends_epoch: index + 1 == per as usize,
+        })
+    }
+}
+
+/// The epoch loop both trainers share: the chunks of a [`Planner`] over the scheduled
+/// epochs and the per-epoch log; `step` trains one subsampled chunk at the given rate and
+/// returns its `(pairs, loss)`.
 fn run_epochs(
     ids: &[i64],
     counts: &[u64],
     params: &W2vParams,
     mut step: impl FnMut(&[u32], f32, &mut Lcg) -> Result<(u64, f64), ModelError>,
 ) -> Result<FitReport, ModelError> {
-    params.validate()?;
-    let sub = Subsampler::new(counts, params.sample);
-    let mut rng = Lcg::new(params.seed.wrapping_add(1));
-    let total = (ids.len() * params.epochs).max(1) as f64;
+    let mut planner = Planner::new(ids, counts, params, CHUNK_WORDS)?;
+    let mut rng = Lcg::new(params.seed.wrapping_add(2));
     let (mut words, mut pairs, mut last_loss, mut last_pairs) = (0u64, 0u64, 0f64, 0u64);
-    let mut sentence = Vec::with_capacity(CHUNK_WORDS);
+    let (mut loss, mut epoch_pairs) = (0f64, 0u64);
     let start = Instant::now();
     let cpu = cpu_time::ProcessTime::now();
-    for epoch in 0..params.epochs {
-        let (mut loss, mut epoch_pairs) = (0f64, 0u64);
-        for chunk in chunks(ids) {
-            let alpha = params.alpha_at(words as f64 / total);
-            sub.filter(chunk, &mut rng, &mut sentence);
-            let (p, l) = step(&sentence, alpha, &mut rng)?;
-            epoch_pairs += p;
-            loss += l;
-            words += chunk.len() as u64;
+    for _ in 0..planner.scheduled_chunks() {
+        let Some(chunk) = planner.next_chunk() else {
+            break;
+        };
+        let (p, l) = step(&chunk.sentence, chunk.alpha, &mut rng)?;
+        epoch_pairs += p;
+        loss += l;
+        words += chunk.words;
+        if chunk.ends_epoch {
+            pairs += epoch_pairs;
+            (last_loss, last_pairs) = (loss, epoch_pairs);
+            log_epoch(chunk.epoch, params.epochs, loss, epoch_pairs, start, words);
+            (loss, epoch_pairs) = (0.0, 0);
         }
-        pairs += epoch_pairs;
-        (last_loss, last_pairs) = (loss, epoch_pairs);
-        log_epoch(epoch, params.epochs, loss, epoch_pairs, start, words);
     }
     Ok(FitReport {
         words,
