@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use bittensor_tests::{deployed, funded};
 use chain_client::contract as actions;
 use chain_client::{Action, Asset, Client, Name, PrivateKey, Symbol};
+use emission::schedule::SplitMix64;
 use localnet::{Localnet, DEV_PRIVATE_KEY};
 
 /// Out-edges per node besides itself.
@@ -14,25 +15,6 @@ pub const EDGES_PER_NODE: usize = 3;
 const BATCH: usize = 50;
 /// Stake per node, base units (10.0000 BIT).
 pub const STAKE: u64 = 100_000;
-
-/// splitmix64: a tiny deterministic generator so the graph depends only on the seed.
-pub struct SplitMix(pub u64);
-
-impl SplitMix {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-}
 
 /// Node `i`'s account name: `node` + 5 base-5 digits (names allow only 1-5 as digits).
 pub fn node_name(i: usize) -> String {
@@ -64,7 +46,7 @@ pub struct Graph {
     /// The key of every account (the development key).
     pub key: PrivateKey,
     /// The seeded generator of edges.
-    pub rng: SplitMix,
+    pub rng: SplitMix64,
     contract_text: String,
     names_text: Vec<String>,
     names: Vec<Name>,
@@ -87,7 +69,7 @@ impl Graph {
             contract,
             client,
             key,
-            rng: SplitMix(seed),
+            rng: SplitMix64::new(seed),
             contract_text,
             names_text,
             names,
@@ -129,7 +111,7 @@ impl Graph {
     pub fn random_targets(&mut self, me: usize, count: usize) -> Vec<Name> {
         let mut picked: Vec<usize> = Vec::new();
         while picked.len() < EDGES_PER_NODE.min(count.saturating_sub(1)) {
-            let j = self.rng.below(count);
+            let j = self.rng.below(count as u64) as usize;
             if j != me && !picked.contains(&j) {
                 picked.push(j);
             }

@@ -28,35 +28,31 @@ const CONTRACT: &str = "bittensor";
 /// Stake per node, base units of BIT.
 const STAKE: u64 = 100_000;
 
+/// Command line of `chain-capacity`.
+#[derive(clap::Parser)]
+#[command(
+    about = "Emits per second a cluster of producers sustains, and the RAM a node's rows cost"
+)]
 struct Args {
+    /// Producers of the cluster.
+    #[arg(long, default_value_t = 2)]
     producers: usize,
+    /// Metered nodes that emit.
+    #[arg(long, default_value_t = 40)]
     nodes: usize,
+    /// How long the emits are pushed.
+    #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// Emits per transaction.
+    #[arg(long, default_value_t = 20)]
     batch: usize,
+    /// Concurrent pushing tasks.
+    #[arg(long, default_value_t = 4)]
     workers: usize,
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        producers: 2,
-        nodes: 40,
-        seconds: 20,
-        batch: 20,
-        workers: 4,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-        let n: usize = value.parse().with_context(|| format!("{flag} {value}"))?;
-        match flag.as_str() {
-            "--producers" => args.producers = n,
-            "--nodes" => args.nodes = n,
-            "--seconds" => args.seconds = n as u64,
-            "--batch" => args.batch = n,
-            "--workers" => args.workers = n,
-            _ => bail!("unknown flag {flag} (--producers, --nodes, --seconds, --batch, --workers)"),
-        }
-    }
+    let args = <Args as clap::Parser>::parse();
     if args.nodes < 5 || args.batch == 0 || args.batch > args.nodes || args.workers == 0 {
         bail!("need --nodes >= 5, 1 <= --batch <= --nodes, --workers >= 1");
     }

@@ -14,25 +14,20 @@ use chain_client::contract as actions;
 /// Graph sizes measured, cumulatively.
 const SIZES: [usize; 3] = [10, 100, 1000];
 
+/// Command line of `emit-cpu`.
+#[derive(clap::Parser)]
+#[command(about = "Billed CPU of one emit as the metagraph grows (10, 100, 1000 nodes)")]
 struct Args {
+    /// Seed of the random graph.
+    #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Emits measured per graph size.
+    #[arg(long, default_value_t = 9)]
     samples: usize,
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        seed: 42,
-        samples: 9,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--seed" => args.seed = value.parse().context("--seed")?,
-            "--samples" => args.samples = value.parse().context("--samples")?,
-            _ => bail!("unknown flag {flag} (use --seed N, --samples N)"),
-        }
-    }
+    let args = <Args as clap::Parser>::parse();
     if args.samples == 0 {
         bail!("--samples must be positive");
     }

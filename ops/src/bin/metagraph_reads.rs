@@ -9,35 +9,32 @@
 //!
 //! `cargo run -p bittensor-ops --bin metagraph-reads --release -- [--seed N] [--changed-pct P] [--churn N]`
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use bittensor_ops::graph::Graph;
 use chain_client::{Client, MetagraphRow, MetagraphView, Refresh};
 
 /// Graph sizes measured, cumulatively.
 const SIZES: [usize; 2] = [100, 1000];
 
+/// Command line of `metagraph-reads`.
+#[derive(clap::Parser)]
+#[command(
+    about = "Bytes a metagraph refresh reads: full against incremental, at 100 and 1000 nodes"
+)]
 struct Args {
+    /// Seed of the random graph.
+    #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Percent of the nodes that emit between two refreshes.
+    #[arg(long, default_value_t = 1)]
     changed_pct: usize,
+    /// Emits of one node between two refreshes (it must cost one row).
+    #[arg(long, default_value_t = 20)]
     churn: usize,
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        seed: 42,
-        changed_pct: 1,
-        churn: 20,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--seed" => args.seed = value.parse().context("--seed")?,
-            "--changed-pct" => args.changed_pct = value.parse().context("--changed-pct")?,
-            "--churn" => args.churn = value.parse().context("--churn")?,
-            _ => bail!("unknown flag {flag} (use --seed N, --changed-pct P, --churn N)"),
-        }
-    }
+    let args = <Args as clap::Parser>::parse();
     if !(1..=100).contains(&args.changed_pct) {
         bail!("--changed-pct must be between 1 and 100");
     }
@@ -99,7 +96,7 @@ async fn main() -> Result<()> {
         let mut emits = Vec::with_capacity(changed);
         let mut picked = Vec::new();
         while picked.len() < changed {
-            let i = graph.rng.below(size);
+            let i = graph.rng.below(size as u64) as usize;
             if !picked.contains(&i) {
                 picked.push(i);
                 emits.push(graph.random_emit(i, size, 500_000));
