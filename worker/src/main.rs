@@ -366,7 +366,8 @@ fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
             r.words_per_cpu_sec / plain_cpu.max(1e-9)
         );
     }
-    println!("  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads, the fair figure on a shared machine)");
+    println!("  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads, the fair figure on a shared machine;");
+    println!("   the live peers run in this process: 'whole process' counts their CPU too, 'the node's CPU' leaves their threads out)");
     Ok(())
 }
 

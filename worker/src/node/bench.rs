@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use super::runner::vocab_fingerprint;
 use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
+use super::thread_cpu::ThreadSet;
 use super::trainer::{train, TrainSettings};
 use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
@@ -38,6 +39,10 @@ pub struct LiveReport {
     pub seconds: f64,
     /// CPU seconds of this process meanwhile (trainer, peer servers and clients).
     pub cpu_seconds: f64,
+    /// CPU seconds of the node alone: the process's minus the upstream peers' threads (they
+    /// run on a runtime of their own; other machines in a real network). `None` where the
+    /// threads' CPU cannot be read.
+    pub node_cpu_seconds: Option<f64>,
     /// Forward calls to peers that failed during the run (should be 0).
     pub peer_failures: u64,
     /// How far the gradients this node sent moved what its upstream peers serve: the mean
@@ -57,9 +62,36 @@ impl LiveReport {
         self.words as f64 / self.cpu_seconds.max(1e-9)
     }
 
+    /// Raw words per CPU second of the node alone, where it could be measured.
+    pub fn words_per_node_cpu_sec(&self) -> Option<f64> {
+        self.node_cpu_seconds
+            .map(|cpu| self.words as f64 / cpu.max(1e-9))
+    }
+
     /// Pairs per second.
     pub fn pairs_per_sec(&self) -> f64 {
         self.pairs as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// A runtime shut down without blocking when dropped (it is dropped inside another
+/// runtime, where a blocking shutdown would panic).
+struct Background(Option<tokio::runtime::Runtime>);
+
+impl Background {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0
+            .as_ref()
+            .expect("runtime present until drop")
+            .handle()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
@@ -149,8 +181,20 @@ pub async fn live_node(
     } = bench_identities(peers, &vocab_fingerprint(&corpus.vocab))?;
     let mut rows = Vec::new();
     let mut upstreams = Vec::new();
+    // The upstream peers get a runtime (and threads) of their own, so their CPU can be told
+    // apart from the node's.
+    let upstream_threads = ThreadSet::default();
+    let registry = upstream_threads.clone();
+    let upstream_rt = Background(Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .on_thread_start(move || registry.register_current())
+            .build()?,
+    ));
     for (i, up) in ups.iter().enumerate() {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let p = W2vParams {
             seed: params.seed + 1 + i as u64,
@@ -164,7 +208,13 @@ pub async fn live_node(
             64 << 20,
             gate,
         ));
-        tokio::spawn(serve(listener, ctx, stop.clone()));
+        let stop = stop.clone();
+        upstream_rt.handle().spawn(async move {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => serve(listener, ctx, stop).await,
+                Err(e) => tracing::error!(error = %e, "bench peer cannot listen"),
+            }
+        });
         upstreams.push(shared);
         rows.push(PeerRow {
             user: up.account.clone(),
@@ -213,8 +263,15 @@ pub async fn live_node(
     };
     let start = Instant::now();
     let cpu = cpu_time::ProcessTime::now();
+    let upstream_before = upstream_threads.cpu_seconds();
     train(me.clone(), corpus.clone(), settings, client, stop).await;
     let (seconds, cpu_seconds) = (start.elapsed().as_secs_f64(), cpu.elapsed().as_secs_f64());
+    let node_cpu_seconds = match (upstream_before, upstream_threads.cpu_seconds()) {
+        (Some(before), Some(after)) => Some((cpu_seconds - (after - before)).max(0.0)),
+        // No upstream threads (no peers): the process is the node.
+        _ if ups.is_empty() => Some(cpu_seconds),
+        _ => None,
+    };
     // The last gradients are sent in the background: let them land before comparing.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = stop_tx.send(true);
@@ -245,6 +302,7 @@ pub async fn live_node(
         pairs: stats.examples,
         seconds,
         cpu_seconds,
+        node_cpu_seconds,
         peer_failures: stats.peer_failures,
         upstream_moved,
     })
@@ -388,10 +446,18 @@ pub fn vs_gensim(
             );
         }
         rows.push(row(
-            &format!("ours: node loop, {peers} live HTTP/2 peers (prefetch)"),
+            &format!("ours: node loop, {peers} live HTTP/2 peers, whole process"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),
         ));
+        if let Some(node_only) = r.words_per_node_cpu_sec() {
+            // The same run, CPU of the node alone (the peers' threads left out).
+            rows.push(row(
+                &format!("ours: node loop, {peers} live HTTP/2 peers, the node's CPU"),
+                r.words_per_sec(),
+                node_only,
+            ));
+        }
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(rows)

@@ -8,6 +8,7 @@
 //! - [`export`]: the node's served and input embeddings written on request.
 //! - [`chain_loop`]: peer discovery and periodic emits.
 //! - [`bench`]: throughput of the training loop with live loopback peers.
+//! - [`thread_cpu`]: CPU time of the bench's upstream peers' threads, to leave it out.
 //! - [`checkpoint`]: periodic and shutdown saves of the model, restored at start.
 //! - [`runner`]: start-up (corpus, model, listener, subscribe) and clean shutdown.
 
@@ -18,6 +19,7 @@ pub mod export;
 pub mod runner;
 pub mod state;
 pub mod status;
+pub mod thread_cpu;
 pub mod trainer;
 
 pub use runner::run;
