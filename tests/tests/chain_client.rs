@@ -333,8 +333,8 @@ async fn typed_reads_against_the_contract() {
     client
         .push(
             vec![
-                actions::subscribe(c, alice, "10.0.0.1", 7001, sys("5.0000 BIT")),
-                actions::subscribe(c, bob, "10.0.0.2", 7002, sys("7.0000 BIT")),
+                actions::subscribe(c, alice, "127.0.0.1", 7001, sys("5.0000 BIT")),
+                actions::subscribe(c, bob, "127.0.0.2", 7002, sys("7.0000 BIT")),
             ],
             &keys,
         )
@@ -352,7 +352,7 @@ async fn typed_reads_against_the_contract() {
     rows.sort_by_key(|r| r.user);
     assert_eq!(rows.len(), 2);
     let a = rows.iter().find(|r| r.user == alice).unwrap();
-    assert_eq!((a.address.as_str(), a.port), ("10.0.0.1", 7001));
+    assert_eq!((a.address.as_str(), a.port), ("127.0.0.1", 7001));
     assert!(a.stake >= 50_000);
     let edges: Vec<(Name, u32)> = a.edges.iter().map(|e| (e.to, e.weight)).collect();
     assert_eq!(edges, vec![(alice, 700_000), (bob, 300_000)]);

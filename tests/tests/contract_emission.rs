@@ -179,7 +179,7 @@ fn ten_node_emission_matches_the_ledger_exactly() {
                 continue;
             }
             if round == 3 && i == 3 {
-                subscribe(&chain, &mut ledger, user, ("10.0.0.4", 9003), 50 * UNIT);
+                subscribe(&chain, &mut ledger, user, ("127.0.0.4", 9003), 50 * UNIT);
                 deposited[i] += 50 * UNIT;
                 assert_matches(
                     &chain,
@@ -190,7 +190,7 @@ fn ten_node_emission_matches_the_ledger_exactly() {
             }
             if round == 1 && i == 6 {
                 // Subscribing again tops the stake up.
-                subscribe(&chain, &mut ledger, user, ("10.0.0.7", 9006), 7 * UNIT);
+                subscribe(&chain, &mut ledger, user, ("127.0.0.7", 9006), 7 * UNIT);
                 deposited[i] += 7 * UNIT;
             }
             if !ledger.is_subscribed(&id) {

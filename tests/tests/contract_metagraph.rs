@@ -94,11 +94,11 @@ fn assert_cleos_packs_like_the_codec(chain: &Chain) {
     };
     let subscribe = Subscribe {
         user: Name::new("alice"),
-        address: "10.0.0.1".into(),
+        address: "127.0.0.1".into(),
         port: 9100,
         stake: bit(123_456),
     };
-    let json = json!(["alice", "10.0.0.1", 9100, "12.3456 BIT"]);
+    let json = json!(["alice", "127.0.0.1", 9100, "12.3456 BIT"]);
     assert_eq!(
         pack_with_cleos(chain, "subscribe", &json),
         hex(&to_bytes(&subscribe))
@@ -213,11 +213,11 @@ fn metagraph_actions_succeed_and_fail_as_specified() {
     // Re-subscribe: new endpoint, more stake.
     chain.ok(
         "subscribe",
-        json!(["alice", "10.0.0.1", 9100, asset(5 * UNIT)]),
+        json!(["alice", "127.0.0.1", 9100, asset(5 * UNIT)]),
         "alice",
     );
     let alice = node(&chain, "alice").expect("alice subscribed");
-    assert_eq!(alice["address"], "10.0.0.1");
+    assert_eq!(alice["address"], "127.0.0.1");
     assert_eq!(alice["port"], 9100);
     assert!(as_u64(&alice["stake"]) >= 105 * UNIT as u64);
     chain.assert_conserved(&everyone);

@@ -182,7 +182,7 @@ async fn main() -> Result<()> {
     fund(&client, &key, contract, &users)
         .await
         .context("funding the nodes with BIT")?;
-    let subscribe = |u: Name| actions::subscribe(contract, u, "192.0.2.1", 9000, stake);
+    let subscribe = |u: Name| actions::subscribe(contract, u, "127.0.0.1", 9000, stake);
 
     // RAM: node 4 alone, with nodes 0..4 subscribed as its edge targets.
     client
