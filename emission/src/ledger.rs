@@ -209,6 +209,10 @@ impl<Id: Ord> Store<Id> for Nodes<'_, Id> {
     fn mint(&mut self, _amount: u64) -> Result<(), LedgerError> {
         Ok(())
     }
+
+    fn unmint(&mut self, _amount: u64) -> Result<(), LedgerError> {
+        Ok(())
+    }
 }
 
 /// The metagraph's state: nodes by id plus the global counters of the `global` table.
@@ -233,6 +237,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
         Ledger {
             pool: Pool {
                 emission_rate,
+                max_self_weight: params.max_self_weight,
                 ..Pool::default()
             },
             params,
@@ -402,6 +407,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
         self.advance(block)?;
         self.params = params;
         self.pool.emission_rate = params.emission_rate;
+        self.pool.max_self_weight = params.max_self_weight;
         Ok(())
     }
 
@@ -558,3 +564,5 @@ impl<Id: Ord + Clone> Ledger<Id> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cap;

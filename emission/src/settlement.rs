@@ -56,7 +56,7 @@ use crate::residual_push::{cumulative, remainder};
 pub const SHARE_SHIFT: u32 = 32;
 
 /// The global numbers the settlement reads and writes (the contract's `global` row).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pool {
     /// Sum of all settled stakes.
     pub total_stake: u64,
@@ -72,6 +72,29 @@ pub struct Pool {
     pub acc_block: u64,
     /// Base units issued per block while a position exists.
     pub emission_rate: u64,
+    /// The largest share of what a node settles that it may keep, parts per million: applied
+    /// at every settlement to whatever edge set is stored ([`settle`]).
+    pub max_self_weight: u32,
+    /// Base units sent to the other holders so far (cap excess and forwards to targets that
+    /// left): readers see how much the cap and departed targets moved.
+    pub redirected: u64,
+}
+
+impl Default for Pool {
+    /// An empty pool issuing nothing, with no cap on the self weight.
+    fn default() -> Self {
+        Pool {
+            total_stake: 0,
+            outstanding: 0,
+            minted: 0,
+            unsettled: 0,
+            total_shares: 0,
+            acc_block: 0,
+            emission_rate: 0,
+            max_self_weight: WEIGHT_ONE,
+            redirected: 0,
+        }
+    }
 }
 
 /// A node's accrual state: its settled stake and its shares of the pool.
@@ -106,6 +129,9 @@ pub enum SettleError {
     MissingResidual,
     /// A counter would go below zero (a broken invariant, never expected).
     Underflow,
+    /// A first stake too small to buy one share of the pool at its price: it would earn
+    /// nothing, so the join is refused.
+    NoShares,
 }
 
 impl SettleError {
@@ -115,14 +141,16 @@ impl SettleError {
             SettleError::Overflow => "amount overflow",
             SettleError::MissingResidual => "residual row missing",
             SettleError::Underflow => "settlement underflow",
+            SettleError::NoShares => "stake too small to buy a pool share at its price",
         }
     }
 
     /// Every message of this type (the documented list is checked against it).
-    pub const MESSAGES: [&'static str; 3] = [
+    pub const MESSAGES: [&'static str; 4] = [
         SettleError::Overflow.message(),
         SettleError::MissingResidual.message(),
         SettleError::Underflow.message(),
+        SettleError::NoShares.message(),
     ];
 }
 
@@ -139,6 +167,9 @@ pub trait Store<Id> {
     fn mint_room(&mut self, pool: &Pool) -> Result<u64, Self::Error>;
     /// Records `amount` of settled emission as new supply.
     fn mint(&mut self, amount: u64) -> Result<(), Self::Error>;
+    /// Takes `amount` back out of the supply: settled emission returned to the pool's
+    /// unsettled emission for the other holders ([`redirect`]).
+    fn unmint(&mut self, amount: u64) -> Result<(), Self::Error>;
 }
 
 /// What one settlement did, for reports, tests and work counting.
@@ -158,6 +189,9 @@ pub struct Settlement {
     /// The part of `accrued` that was compounding on what the node forwards, sent to its
     /// forward targets by weight instead of through its own push.
     pub compounding: u64,
+    /// The part sent to the other holders instead of the node: the self weight above
+    /// `max_self_weight` and the forwards to targets no longer subscribed ([`redirect`]).
+    pub redirected: u64,
     /// Edges visited (the edge set's length): the work of this settlement.
     pub edge_visits: usize,
 }
@@ -312,6 +346,9 @@ pub fn join<Id, S: Store<Id>>(
     block: u64,
 ) -> Result<Position, S::Error> {
     advance(store, pool, block)?;
+    if stake > 0 && shares_at(stake, pool.total_shares, value_of_pool(pool))? == 0 {
+        return Err(SettleError::NoShares.into());
+    }
     let mut position = Position::default();
     reprice(pool, &mut position, stake)?;
     Ok(position)
@@ -343,10 +380,14 @@ pub fn settle<Id, S: Store<Id>>(
         store.mint(accrued)?;
     }
     let pushed = checked(held.amount.checked_add(accrued))?;
+    // The cap is the network's, not the row's: whatever set is stored, the node keeps at most
+    // `max_self_weight` of what it settles; the stored self weight above it is excess.
+    let stored_self = edges.first().map_or(WEIGHT_ONE, |edge| edge.weight);
+    let self_weight = stored_self.min(pool.max_self_weight);
+    let excess_weight = stored_self - self_weight;
     // Growth on the stake is the node's claim, of which only the kept part compounds; growth
     // on the residual is growth on money already owed along the edges: the node keeps only
     // its self-weight share of it, the rest is its targets' (`crate::compounding`).
-    let self_weight = edges.first().map_or(WEIGHT_ONE, |edge| edge.weight);
     let residual_growth = value_of(pool, held.shares)?
         .saturating_sub(held.amount)
         .min(accrued);
@@ -370,7 +411,25 @@ pub fn settle<Id, S: Store<Id>>(
         }
         carry = 0;
     }
-    let extra = forwarded_compounding(compounding, edges);
+    // The kept part above the cap goes to the other holders (rounded in their favour).
+    let mut redirected = 0u64;
+    if excess_weight > 0 {
+        let allowed = mul_div(split.keep as u128, self_weight as u64, stored_self as u128)
+            .ok_or(SettleError::Overflow)? as u64;
+        redirected += split.keep - allowed;
+        split.keep = allowed;
+    }
+    // The compounding withheld is shared by the forward targets and, for the excess weight,
+    // by the other holders, in proportion to their weights.
+    let forward_weight = WEIGHT_ONE.saturating_sub(stored_self) as u64;
+    let to_others = mul_div(
+        compounding as u128,
+        excess_weight as u64,
+        (forward_weight + excess_weight as u64).max(1) as u128,
+    )
+    .ok_or(SettleError::Overflow)? as u64;
+    redirected += to_others;
+    let extra = forwarded_compounding(compounding - to_others, edges);
     for (total, more) in split.forwards.iter_mut().zip(extra.forwards) {
         *total += more;
     }
@@ -395,7 +454,7 @@ pub fn settle<Id, S: Store<Id>>(
         left -= shares;
         Ok(shares)
     };
-    let mut kept = split.keep;
+    let kept = split.keep;
     let mut forwarded = 0u64;
     for (edge, &amount) in edges.iter().skip(1).zip(split.forwards.iter()) {
         if amount == 0 {
@@ -415,24 +474,32 @@ pub fn settle<Id, S: Store<Id>>(
                 store.set_residual(&edge.to, target)?;
                 forwarded += amount;
             }
-            None => kept += amount,
+            // A target that left (or was evicted) never hands its part back to the sender.
+            None => redirected += amount,
         }
     }
-    let new_stake = checked(position.stake.checked_add(kept))?;
+    // The node first takes what it keeps and what is redirected into its stake at the pool's
+    // price, then `redirect` moves the redirected part to the others.
+    let credited = checked(kept.checked_add(redirected))?;
+    let new_stake = checked(position.stake.checked_add(credited))?;
     let stake_shares = give(price(new_stake)?)?;
-    let carried = Held {
+    let mut carried = Held {
         amount: carry,
         shares: left,
         pushed: if flush { 0 } else { after },
     };
-    store.set_residual(id, carried)?;
-    pool.total_stake = checked(pool.total_stake.checked_add(kept))?;
+    pool.total_stake = checked(pool.total_stake.checked_add(credited))?;
     pool.outstanding = pool
         .outstanding
-        .checked_sub(kept)
+        .checked_sub(credited)
         .ok_or(SettleError::Underflow)?;
     position.stake = new_stake;
     position.shares = stake_shares;
+    let redirected = redirect(pool, position, &mut carried, redirected)?;
+    store.set_residual(id, carried)?;
+    if redirected > 0 {
+        store.unmint(redirected)?;
+    }
     Ok(Settlement {
         accrued,
         pushed,
@@ -440,8 +507,69 @@ pub fn settle<Id, S: Store<Id>>(
         forwarded,
         carried: carry,
         compounding,
+        redirected,
         edge_visits: edges.len(),
     })
+}
+
+/// Moves `amount` of a settled node's stake to the other holders, in proportion to what they
+/// hold in the pool, and none of it to the node; returns what it moved. The amount leaves the
+/// node's stake (and the supply: the caller un-mints it) and joins the pool's unsettled
+/// emission, so every other position's value grows by its share of it; the node's stake and
+/// its residual (`held`, the rounding carry) are re-priced at the other holders' price, which
+/// already includes the amount. O(1).
+///
+/// Why the node gets nothing back: with `O` the others' value and `N` their shares, the node
+/// then holds `(stake - amount) * N / (O + amount)` shares at the price `(O + amount) / N`:
+/// its position is worth exactly its new stake (rounded down) and the others' `O + amount`.
+/// With no other holder (`N == 0`) there is no one to send it to: nothing moves (the node
+/// keeps it) and 0 is returned.
+pub fn redirect(
+    pool: &mut Pool,
+    position: &mut Position,
+    held: &mut Held,
+    amount: u64,
+) -> Result<u64, SettleError> {
+    if amount == 0 {
+        return Ok(0);
+    }
+    let own = position
+        .shares
+        .checked_add(held.shares)
+        .ok_or(SettleError::Overflow)?;
+    let other_shares = pool
+        .total_shares
+        .checked_sub(own)
+        .ok_or(SettleError::Underflow)?;
+    let other_value = value_of_pool(pool)
+        .saturating_sub(position.stake)
+        .saturating_sub(held.amount);
+    if other_shares == 0 || other_value == 0 {
+        return Ok(0);
+    }
+    let stake = position
+        .stake
+        .checked_sub(amount)
+        .ok_or(SettleError::Underflow)?;
+    let value = checked(other_value.checked_add(amount))?;
+    position.shares = shares_at(stake, other_shares, value)?;
+    held.shares = shares_at(held.amount, other_shares, value)?;
+    pool.total_shares = other_shares
+        .checked_add(position.shares)
+        .and_then(|t| t.checked_add(held.shares))
+        .ok_or(SettleError::Overflow)?;
+    position.stake = stake;
+    pool.total_stake = pool
+        .total_stake
+        .checked_sub(amount)
+        .ok_or(SettleError::Underflow)?;
+    pool.unsettled = checked(pool.unsettled.checked_add(amount))?;
+    pool.minted = pool
+        .minted
+        .checked_sub(amount)
+        .ok_or(SettleError::Underflow)?;
+    pool.redirected = checked(pool.redirected.checked_add(amount))?;
+    Ok(amount)
 }
 
 fn checked(value: Option<u64>) -> Result<u64, SettleError> {
@@ -474,6 +602,10 @@ mod tests {
         }
         fn mint(&mut self, amount: u64) -> Result<(), SettleError> {
             self.minted += amount;
+            Ok(())
+        }
+        fn unmint(&mut self, amount: u64) -> Result<(), SettleError> {
+            self.minted -= amount;
             Ok(())
         }
     }

@@ -93,6 +93,7 @@ proptest! {
                 issued += (rate * (block - from)) as u128;
                 advances += 1;
             }
+            let redirected_before = ledger.pool().redirected;
             match step.kind {
                 0 if subscribed => {
                     // Leave: settle (to see the claim), then unsubscribe in the same block.
@@ -118,6 +119,21 @@ proptest! {
                     settles[i] += 1;
                 }
                 _ => {}
+            }
+            // A forward to a target that left went to the other holders, in proportion to
+            // their value: it is theirs to claim on top of their share of the issue.
+            let redirected = ledger.pool().redirected - redirected_before;
+            if redirected > 0 {
+                let value = |j: usize| match (ledger.stake(&j), ledger.residual(&j), ledger.owed(&j)) {
+                    (Some(s), Some(r), Some(o)) => (s + r + o) as f64,
+                    _ => 0.0,
+                };
+                let others: f64 = (0..n).filter(|j| *j != i).map(value).sum();
+                for (j, share) in expected.iter_mut().enumerate() {
+                    if j != i && others > 0.0 {
+                        *share += redirected as f64 * value(j) / others;
+                    }
+                }
             }
             // 1: issue is exact and visible; claims never exceed it; dust is bounded.
             prop_assert_eq!(ledger.minted() as u128 + ledger.unsettled() as u128, issued);

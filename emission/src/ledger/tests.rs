@@ -133,18 +133,20 @@ fn unsubscribe_settles_returns_stake_and_keeps_shares_of_gone_targets() {
 
     let pending = l.residual(&1).unwrap();
     assert!(pending > 0);
-    let stake = l.stake(&1).unwrap();
     let residual2 = l.residual(&2).unwrap();
-    let returned = l.unsubscribe(&1, 5).unwrap();
-    // Everything node 1 pushed either came back with its stake or went to node 2: the share
-    // for node 3 (gone) stays with node 1.
+    let r = l.settle(&1, 5).unwrap();
+    assert!(r.pushed > pending, "the interval 0..5 accrued too");
+    // Node 2 gets its 30 % and half of the compounding node 1 does not keep; node 3's 30 %
+    // (gone) goes to the other holders (node 2's pool value), never back to node 1.
     let to2 = l.residual(&2).unwrap() - residual2;
-    let pushed = returned - stake + to2;
-    assert!(pushed > pending, "the interval 0..5 accrued too");
-    // Node 2 gets its 30 % and half of the compounding node 1 does not keep (node 3's half
-    // of it stays with node 1 like node 3's 30 %): more than 30 %, less than half.
-    assert!(to2 > mul_weight(pushed, 300_000));
-    assert!(to2 < mul_weight(pushed, 500_000));
+    assert_eq!(to2, r.forwarded);
+    assert!(to2 > mul_weight(r.pushed, 300_000));
+    assert!(to2 < mul_weight(r.pushed, 500_000));
+    assert!(r.redirected >= mul_weight(r.pushed, 300_000) - 1, "{r:?}");
+    assert!(r.kept <= mul_weight(r.pushed, 400_000), "{r:?}");
+    // Nothing of it comes back to node 1 (its rounding carry's shares aside: under a unit).
+    assert!(l.owed(&1).unwrap() <= 1);
+    l.unsubscribe(&1, 5).unwrap();
     assert_eq!(l.unsubscribe(&1, 5), Err(LedgerError::NotSubscribed));
     l.check().unwrap();
     assert_eq!(
