@@ -33,11 +33,17 @@
 //!
 //! `unsubscribe(id, block)` and `evict(id, block)` (the latter only once
 //! `block - last_emit >= max_idle`, [`LedgerError::NotIdle`]): settle along the stored edges
-//! (a forward to a target no longer subscribed stays with the node), then `returned += stake`,
+//! (a forward to a target no longer subscribed goes to the other holders), then `returned += stake`,
 //! `total_stake -= stake`, the node is erased; the returned amount is the result.
 //!
-//! `set_params(params, block)`: bounds checked ([`LedgerError::Param`]), the accumulator advanced
-//! at the old rate, then the new values apply from `block` on (never retroactively).
+//! `set_params(params, block)`: bounds checked ([`LedgerError::Param`]); with no node subscribed
+//! the accumulator is advanced at the old rate and the new values apply from `block` on;
+//! otherwise they are announced and apply from `block + PARAM_DELAY` on (every operation first
+//! applies a change whose block has come, the accumulator advanced at the old rate up to it).
+//!
+//! Every settlement applies `min(stored self weight, max_self_weight)`: the rest of the kept
+//! part, and every forward to a target no longer subscribed, goes to the other holders
+//! ([`settlement::redirect`]), never back to the node.
 //!
 //! # Conservation
 //!
@@ -57,7 +63,7 @@ use core::fmt;
 use crate::edges::{validate_bounded, Edge};
 use crate::error::EdgeError;
 use crate::fixed::WEIGHT_ONE;
-use crate::params::{ParamError, Params};
+use crate::params::{ParamError, Params, PARAM_DELAY};
 use crate::settlement::{self, Held, Pool, Position, SettleError, Settlement, Store};
 
 /// What one emit (or another settlement) did: the settlement's report.
@@ -220,6 +226,8 @@ impl<Id: Ord> Store<Id> for Nodes<'_, Id> {
 pub struct Ledger<Id: Ord + Clone> {
     pool: Pool,
     params: Params,
+    /// Parameters announced by `set_params` and the block they take effect.
+    pending: Option<(Params, u64)>,
     nodes: BTreeMap<Id, NodeState<Id>>,
     deposited: u64,
     returned: u64,
@@ -241,6 +249,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
                 ..Pool::default()
             },
             params,
+            pending: None,
             nodes: BTreeMap::new(),
             deposited: 0,
             returned: 0,
@@ -293,6 +302,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
     /// subscribed node is settled along its stored edges first, so a top-up never earns for
     /// past blocks).
     pub fn subscribe(&mut self, id: Id, stake: u64, block: u64) -> Result<(), LedgerError> {
+        self.apply_due(block)?;
         self.deposited
             .checked_add(self.pool.minted)
             .and_then(|v| v.checked_add(self.pool.unsettled))
@@ -350,6 +360,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
         edges: &[Edge<Id>],
         block: u64,
     ) -> Result<EmitReport, LedgerError> {
+        self.apply_due(block)?;
         let stored = match self.nodes.get(id) {
             Some(node) => node.edges.clone(),
             None => return Err(LedgerError::NotSubscribed),
@@ -367,6 +378,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
 
     /// Settles `id` along its stored edges (anyone may): no stranded residual.
     pub fn settle(&mut self, id: &Id, block: u64) -> Result<EmitReport, LedgerError> {
+        self.apply_due(block)?;
         let stored = match self.nodes.get(id) {
             Some(node) => node.edges.clone(),
             None => return Err(LedgerError::NotSubscribed),
@@ -376,6 +388,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
 
     /// Settles the caller with its stored edges, returns its whole stake and erases it.
     pub fn unsubscribe(&mut self, id: &Id, block: u64) -> Result<u64, LedgerError> {
+        self.apply_due(block)?;
         let stored = match self.nodes.get(id) {
             Some(node) => node.edges.clone(),
             None => return Err(LedgerError::NotSubscribed),
@@ -389,6 +402,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
 
     /// `unsubscribe` on behalf of a node idle for at least `max_idle` blocks (anyone may).
     pub fn evict(&mut self, id: &Id, block: u64) -> Result<u64, LedgerError> {
+        self.apply_due(block)?;
         let last = self.last_emit(id).ok_or(LedgerError::NotSubscribed)?;
         let idle = block.saturating_sub(last);
         if idle < self.params.max_idle {
@@ -400,15 +414,44 @@ impl<Id: Ord + Clone> Ledger<Id> {
         self.unsubscribe(id, block)
     }
 
-    /// Sets every parameter from `block` on: bounds first, then the accumulator is advanced
-    /// at the old rate, so a new rate never applies to the past.
+    /// Announces every parameter: bounds first; with no node subscribed they apply at once,
+    /// otherwise from `block + PARAM_DELAY` on (replacing any change still pending). Either
+    /// way the accumulator runs at the old rate up to the block they apply.
     pub fn set_params(&mut self, params: Params, block: u64) -> Result<(), LedgerError> {
         params.validate().map_err(LedgerError::Param)?;
-        self.advance(block)?;
+        self.apply_due(block)?;
+        if self.nodes.is_empty() {
+            self.advance(block)?;
+            self.apply(params);
+            self.pending = None;
+        } else {
+            self.pending = Some((params, block + PARAM_DELAY));
+        }
+        Ok(())
+    }
+
+    /// The announced parameters and the block they take effect, if a change is pending.
+    pub fn pending_params(&self) -> Option<(Params, u64)> {
+        self.pending
+    }
+
+    /// Applies a pending change whose block has come: the accumulator first runs at the old
+    /// rate up to that block. Every operation calls it first.
+    fn apply_due(&mut self, block: u64) -> Result<(), LedgerError> {
+        if let Some((params, at)) = self.pending {
+            if block >= at {
+                self.advance(at)?;
+                self.apply(params);
+                self.pending = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, params: Params) {
         self.params = params;
         self.pool.emission_rate = params.emission_rate;
         self.pool.max_self_weight = params.max_self_weight;
-        Ok(())
     }
 
     /// Verifies the conservation laws of the module doc by summing every row.

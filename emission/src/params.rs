@@ -17,8 +17,16 @@ pub const DEFAULT_MAX_IDLE: u64 = 7 * 24 * 3600 * 2;
 pub const MAX_EMISSION_RATE: u64 = 1_000_000_000_000;
 /// Largest minimum stake: 2^62, the largest amount an `asset` holds.
 pub const MAX_MIN_STAKE: u64 = 1 << 62;
-/// Smallest `max_idle`: one minute of blocks, so no setting evicts a node between two emits.
-pub const MIN_MAX_IDLE: u64 = 120;
+/// Smallest `max_idle`: 2 x 32 x the worker's default 5 s emit interval (640 blocks, 320 s), so
+/// a worker whose back-off reaches 32 intervals is still never idle long enough to be evicted
+/// (a worker refuses to start when its 32 x `emit_interval` exceeds the chain's `max_idle`).
+pub const MIN_MAX_IDLE: u64 = 640;
+
+/// Blocks between a `setparams` and the block its values take effect while any node is
+/// subscribed: one `max_idle` floor, so every live worker (which emits and re-reads the
+/// parameters at least every `MIN_MAX_IDLE / 2` blocks) sees the announced change before it
+/// applies. With no node subscribed a change applies at once.
+pub const PARAM_DELAY: u64 = MIN_MAX_IDLE;
 
 /// The parameters `setparams` sets (all at once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +74,7 @@ impl ParamError {
             ParamError::MaxSelfWeightOutOfRange => {
                 "max_self_weight must be between 10000 and 1000000"
             }
-            ParamError::MaxIdleTooShort => "max_idle below 120 blocks",
+            ParamError::MaxIdleTooShort => "max_idle below 640 blocks",
         }
     }
 

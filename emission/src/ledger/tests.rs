@@ -1,4 +1,5 @@
 use super::*;
+use crate::params::PARAM_DELAY;
 use crate::fixed::mul_weight;
 
 fn e(to: u32, weight: u32) -> Edge<u32> {
@@ -100,14 +101,19 @@ fn emit_rejects_bad_callers_and_edge_sets_without_changing_state() {
         ..*l.params()
     };
     l.set_params(params, 0).unwrap();
+    // Announced: the old cap holds until the delay has passed.
+    l.emit(&1, &[e(1, WEIGHT_ONE)], 3).unwrap();
+    let at = PARAM_DELAY;
+    assert_eq!(l.pending_params(), Some((params, at)));
     assert_eq!(
-        l.emit(&1, &[e(1, WEIGHT_ONE)], 3),
+        l.emit(&1, &[e(1, WEIGHT_ONE)], at),
         Err(LedgerError::Edge(EdgeError::SelfWeightTooLarge {
             weight: WEIGHT_ONE,
             max: 900_000
         }))
     );
-    l.emit(&1, &[e(1, 900_000), e(2, 100_000)], 3).unwrap();
+    assert_eq!(l.pending_params(), None);
+    l.emit(&1, &[e(1, 900_000), e(2, 100_000)], at).unwrap();
 }
 
 #[test]
@@ -221,12 +227,19 @@ fn set_params_is_never_retroactive_and_checks_bounds() {
         ..*l.params()
     };
     l.set_params(doubled, 10).unwrap();
-    l.unsubscribe(&1, 20).unwrap();
-    l.unsubscribe(&2, 20).unwrap();
-    l.unsubscribe(&3, 20).unwrap();
-    // 10 blocks at the old rate, 10 at the new one; only rounding dust is unclaimed.
-    assert_eq!(l.minted() + l.unsettled(), 10 * 10_000 + 10 * 20_000);
+    let at = 10 + PARAM_DELAY;
+    l.unsubscribe(&1, at + 10).unwrap();
+    l.unsubscribe(&2, at + 10).unwrap();
+    // Announced at block 10: the old rate runs up to `at`, the new one after it.
+    assert_eq!(
+        l.minted() + l.unsettled(),
+        at * 10_000 + 10 * 20_000
+    );
+    // With no node left a change applies at once.
+    l.unsubscribe(&3, at + 10).unwrap();
     assert!(l.unsettled() <= 3);
+    l.set_params(*l.params(), at + 10).unwrap();
+    assert_eq!(l.pending_params(), None);
     let bad = Params {
         min_stake: 0,
         ..doubled

@@ -114,7 +114,8 @@ fn lowering_the_cap_applies_to_sets_already_stored() {
         ..Params::default()
     };
     l.set_params(params, 0).unwrap();
-    let r = l.settle(&2, 40).unwrap();
+    // Announced now, in force from `PARAM_DELAY` on; node 2 settles after.
+    let r = l.settle(&2, crate::params::PARAM_DELAY + 40).unwrap();
     assert!(r.kept <= mul_weight(r.pushed, 200_000) + 1, "{r:?}");
     assert!(r.redirected >= mul_weight(r.pushed, 700_000) - 1, "{r:?}");
     l.check().unwrap();
