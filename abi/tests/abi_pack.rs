@@ -199,7 +199,13 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             9,
             10,
             "4,BIT",
-            11
+            11,
+            12,
+            13,
+            14,
+            15,
+            16,
+            17
         ]),
         Global {
             total_stake: 1,
@@ -214,6 +220,12 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             max_idle: 10,
             symbol: BIT,
             change_seq: 11,
+            redirected: 12,
+            next_emission_rate: 13,
+            next_min_stake: 14,
+            next_max_self_weight: 15,
+            next_max_idle: 16,
+            next_at: 17,
         },
     );
     same(

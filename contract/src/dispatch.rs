@@ -42,11 +42,11 @@ pub fn dispatch<H: Host>(
     const EVICT: u64 = Name::new("evict").0;
     match action.0 {
         CREATE => run(host, data, token::create),
-        ISSUE => run(host, data, token::issue),
+        ISSUE => run(host, data, metagraph::issue),
         RETIRE => run(host, data, token::retire),
         TRANSFER => run(host, data, token::transfer),
         OPEN => run(host, data, token::open),
-        CLOSE => run(host, data, token::close),
+        CLOSE => run(host, data, metagraph::close),
         SUBSCRIBE => run(host, data, metagraph::subscribe),
         UNSUBSCRIBE => run(host, data, metagraph::unsubscribe),
         EMIT => run(host, data, metagraph::emit),

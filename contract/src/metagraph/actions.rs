@@ -13,13 +13,14 @@ use emission::Edge;
 use crate::asset::Asset;
 use crate::error::{check, ContractError, Result};
 use crate::host::Host;
-use crate::metagraph::changes::{next_seq, remove_node, store_node, update_node};
+use crate::metagraph::changes::{next_seq, remove_node, store_node, update_node, SLOT_SHIFT};
 use crate::metagraph::errors::{
     ADDRESS_TOO_LONG, BELOW_MIN_STAKE, INVALID_QUANTITY, NEGATIVE_STAKE, NOT_IDLE, NOT_SUBSCRIBED,
-    TOTAL_STAKE_UNDERFLOW, WRONG_SYMBOL,
+    SETTLE_BY_OTHERS, TOTAL_STAKE_UNDERFLOW, WRONG_SYMBOL,
 };
-use crate::metagraph::settlement::{advance, close, join, restake, settle as settle_node};
-use crate::metagraph::state::{current_block, load_global, save_global};
+use crate::metagraph::params::{announce, load_current};
+use crate::metagraph::settlement::{close, join, restake, settle as settle_node};
+use crate::metagraph::state::{current_block, save_global};
 use crate::metagraph::{
     Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
 };
@@ -43,13 +44,13 @@ fn find_node(host: &impl Host, user: Name) -> Result<Node> {
 pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
     host.require_auth(args.user)?;
     check(args.address.len() <= MAX_ADDRESS, ADDRESS_TOO_LONG)?;
-    let mut global = load_global(host)?;
+    let block = current_block(host);
+    let mut global = load_current(host, block)?;
     check(args.stake.symbol == global.symbol, WRONG_SYMBOL)?;
     check(args.stake.is_valid(), INVALID_QUANTITY)?;
     check(args.stake.amount >= 0, NEGATIVE_STAKE)?;
     let stake = args.stake.amount as u64;
     let me = host.receiver();
-    let block = current_block(host);
     match table::find::<Node>(host, me.0, args.user.0)? {
         Some(mut node) => {
             // A top-up first settles what accrued at the old stake (along the stored edges),
@@ -102,7 +103,8 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     host.require_auth(args.user)?;
     let me = host.receiver();
     let mut node = find_node(host, args.user)?;
-    let mut global = load_global(host)?;
+    let block = current_block(host);
+    let mut global = load_current(host, block)?;
     let mut lookup_failed = None;
     let valid =
         validate_bounded(
@@ -121,7 +123,6 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
         return Err(error);
     }
     valid.map_err(|e| ContractError::new(e.message()))?;
-    let block = current_block(host);
     let stored = core::mem::take(&mut node.edges);
     node.seq = next_seq(&mut global, block)?;
     // A new set ends the stored one: its rounding remainder goes out now (`flush`).
@@ -132,11 +133,22 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     update_node(host, &node)
 }
 
-/// `settle`: anyone settles `user` along its stored edges; its edges and idle clock stay.
+/// `settle`: settles `user` along its stored edges; its edges and idle clock stay. The node
+/// may settle itself at any time; another account only once the node has been idle for
+/// `max_idle / 2` blocks and its row unchanged for `max_idle / 4` (so no one can move a live
+/// node's change number at will: at most a few settles by others before it is evictable).
 pub fn settle(host: &mut impl Host, args: Settle) -> Result<()> {
     let mut node = find_node(host, args.user)?;
-    let mut global = load_global(host)?;
     let block = current_block(host);
+    let mut global = load_current(host, block)?;
+    if !host.has_auth(args.user) {
+        let idle = block.saturating_sub(node.last_emit);
+        let unchanged = block.saturating_sub(node.seq >> SLOT_SHIFT);
+        check(
+            idle >= global.max_idle / 2 && unchanged >= global.max_idle / 4,
+            SETTLE_BY_OTHERS,
+        )?;
+    }
     let stored = core::mem::take(&mut node.edges);
     node.seq = next_seq(&mut global, block)?;
     settle_node(host, &mut global, &mut node, &stored, block, false)?;
@@ -156,8 +168,9 @@ pub fn unsubscribe(host: &mut impl Host, args: Unsubscribe) -> Result<()> {
 /// own `unsubscribe` would (a new balance row, if needed, is paid by the contract).
 pub fn evict(host: &mut impl Host, args: Evict) -> Result<()> {
     let node = find_node(host, args.user)?;
-    let global = load_global(host)?;
-    let idle = current_block(host).saturating_sub(node.last_emit);
+    let block = current_block(host);
+    let global = load_current(host, block)?;
+    let idle = block.saturating_sub(node.last_emit);
     check(idle >= global.max_idle, NOT_IDLE)?;
     let me = host.receiver();
     leave(host, node, me)
@@ -167,8 +180,8 @@ pub fn evict(host: &mut impl Host, args: Evict) -> Result<()> {
 /// departure record are paid by `ram_payer`) and erases its rows.
 fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let me = host.receiver();
-    let mut global = load_global(host)?;
     let block = current_block(host);
+    let mut global = load_current(host, block)?;
     let edges = core::mem::take(&mut node.edges);
     settle_node(host, &mut global, &mut node, &edges, block, true)?;
     check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
@@ -188,8 +201,10 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     Ok(())
 }
 
-/// `setparams`: the contract account sets the parameters, within `emission::params` bounds;
-/// the accumulator is advanced at the old rate first, so nothing changes retroactively.
+/// `setparams`: the contract account sets the parameters, within `emission::params` bounds.
+/// With no node subscribed they apply at once; otherwise they are announced in `global`'s
+/// `next_*` fields and apply `PARAM_DELAY` blocks later. Either way the accumulator runs at
+/// the old values up to the block they apply, so nothing changes retroactively.
 pub fn setparams(host: &mut impl Host, args: SetParams) -> Result<()> {
     let me = host.receiver();
     host.require_auth(me)?;
@@ -199,15 +214,7 @@ pub fn setparams(host: &mut impl Host, args: SetParams) -> Result<()> {
         max_self_weight: args.max_self_weight,
         max_idle: args.max_idle,
     };
-    params
-        .validate()
-        .map_err(|e| ContractError::new(e.message()))?;
-    let mut global: Global = load_global(host)?;
     let block = current_block(host);
-    advance(host, &mut global, block)?;
-    global.emission_rate = params.emission_rate;
-    global.min_stake = params.min_stake;
-    global.max_self_weight = params.max_self_weight;
-    global.max_idle = params.max_idle;
-    save_global(host, &global)
+    let mut global: Global = load_current(host, block)?;
+    announce(host, &mut global, params, block)
 }

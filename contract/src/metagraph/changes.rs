@@ -29,12 +29,21 @@ pub fn next_seq(global: &mut Global, block: u64) -> Result<u64> {
     Ok(global.change_seq)
 }
 
-/// Creates a new node's row and index entry, billed to `payer`, and erases the account's
-/// departure record if it left before (so it is never listed both present and gone).
+/// Creates a new node's row and index entry, billed to `payer`, and its `departed` row with
+/// change number 0, billed to `payer` too: a reservation that no reader paging after a cursor
+/// ever sees (numbers start at 1), which the node's departure later only rewrites. So neither
+/// `unsubscribe` nor an `evict` by a stranger makes the contract pay for a departure record.
+/// An account that left before keeps its row, moved back to 0.
 pub fn store_node(host: &mut impl Host, payer: Name, node: &Node) -> Result<()> {
     let me = host.receiver().0;
+    let reserved = Departure {
+        user: node.user,
+        seq: 0,
+    };
     if table::find::<Departure>(host, me, node.user.0)?.is_some() {
-        table::remove_indexed::<Departure>(host, me, node.user.0)?;
+        table::update_indexed(host, me, &reserved)?;
+    } else {
+        table::store_indexed(host, me, payer, &reserved)?;
     }
     table::store_indexed(host, me, payer, node)
 }
@@ -45,9 +54,15 @@ pub fn update_node(host: &mut impl Host, node: &Node) -> Result<()> {
     table::update_indexed(host, me, node)
 }
 
-/// Erases a node's row and index entry and records its departure at `seq`, billed to `payer`.
+/// Erases a node's row and index entry and moves its `departed` row (reserved when it
+/// subscribed, payer kept) to `seq`; `payer` pays only for a row missing from an older layout.
 pub fn remove_node(host: &mut impl Host, user: Name, seq: u64, payer: Name) -> Result<()> {
     let me = host.receiver().0;
     table::remove_indexed::<Node>(host, me, user.0)?;
-    table::store_indexed(host, me, payer, &Departure { user, seq })
+    let departure = Departure { user, seq };
+    if table::find::<Departure>(host, me, user.0)?.is_some() {
+        table::update_indexed(host, me, &departure)
+    } else {
+        table::store_indexed(host, me, payer, &departure)
+    }
 }

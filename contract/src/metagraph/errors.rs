@@ -29,9 +29,13 @@ pub const TOKEN_NOT_CREATED: &str = "token not created yet";
 pub const NO_STAT_ROW: &str = "token with symbol does not exist";
 /// A leaving node holds more than `total_stake` (a broken invariant, never expected).
 pub const TOTAL_STAKE_UNDERFLOW: &str = "total stake underflow";
+/// `settle` of a node by another account before the node has been idle `max_idle / 2` blocks
+/// and unchanged `max_idle / 4` blocks (so settles cannot be spammed).
+pub const SETTLE_BY_OTHERS: &str =
+    "another account may settle a node only after max_idle / 2 idle and max_idle / 4 unchanged blocks";
 
 /// The metagraph's own messages.
-pub const OWN: [&str; 10] = [
+pub const OWN: [&str; 11] = [
     NOT_SUBSCRIBED,
     ADDRESS_TOO_LONG,
     WRONG_SYMBOL,
@@ -42,6 +46,7 @@ pub const OWN: [&str; 10] = [
     TOKEN_NOT_CREATED,
     NO_STAT_ROW,
     TOTAL_STAKE_UNDERFLOW,
+    SETTLE_BY_OTHERS,
 ];
 
 /// Every message a metagraph action can abort with (besides the codec's and nodeos' own).

@@ -5,12 +5,15 @@
 mod actions;
 mod changes;
 pub mod errors;
+mod params;
 mod settlement;
 mod state;
+mod token_rules;
 mod types;
 
 pub use actions::{emit, evict, setparams, settle, subscribe, unsubscribe};
 pub use changes::SLOT_SHIFT;
+pub use token_rules::{close, issue, CLOSE_WHILE_SUBSCRIBED, ISSUE_OVER_CAP};
 pub use state::{init_global, DEFAULT_EMISSION_RATE, DEFAULT_MIN_STAKE};
 pub use types::{
     Departure, Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,

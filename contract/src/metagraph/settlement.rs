@@ -55,6 +55,18 @@ impl<H: Host> Store<Name> for Tables<'_, H> {
         Ok(room.saturating_sub(pool.unsettled))
     }
 
+    fn unmint(&mut self, amount: u64) -> Result<()> {
+        let mut stats = load_stats(&*self.host, self.symbol)?;
+        let amount = i64::try_from(amount).map_err(|_| SettleError::Overflow)?;
+        stats.supply.amount = stats
+            .supply
+            .amount
+            .checked_sub(amount)
+            .ok_or(SettleError::Underflow)?;
+        let code = self.symbol.code().0;
+        table::update(self.host, code, Name(0), &stats)
+    }
+
     fn mint(&mut self, amount: u64) -> Result<()> {
         let mut stats = load_stats(&*self.host, self.symbol)?;
         let amount = i64::try_from(amount).map_err(|_| SettleError::Overflow)?;
@@ -79,6 +91,8 @@ impl Global {
             total_shares: self.total_shares.0,
             acc_block: self.acc_block,
             emission_rate: self.emission_rate,
+            max_self_weight: self.max_self_weight,
+            redirected: self.redirected,
         }
     }
 
@@ -91,6 +105,7 @@ impl Global {
         self.total_shares = U128(pool.total_shares);
         self.acc_block = pool.acc_block;
         self.emission_rate = pool.emission_rate;
+        self.redirected = pool.redirected;
     }
 }
 

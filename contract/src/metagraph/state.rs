@@ -37,6 +37,12 @@ pub fn init_global(host: &mut impl Host, symbol: Symbol) -> Result<()> {
             max_idle: params.max_idle,
             symbol,
             change_seq: 0,
+            redirected: 0,
+            next_emission_rate: 0,
+            next_min_stake: 0,
+            next_max_self_weight: 0,
+            next_max_idle: 0,
+            next_at: 0,
         };
         table::store(host, me.0, me, &global)?;
     }

@@ -198,10 +198,10 @@ fn metagraph_needs_a_token_and_setparams_needs_the_contract() {
         ),
         (
             SetParams {
-                max_idle: 119,
+                max_idle: 639,
                 ..params.clone()
             },
-            "max_idle below 120 blocks",
+            "max_idle below 640 blocks",
         ),
     ];
     for (bad, message) in bounds {
@@ -228,7 +228,7 @@ fn metagraph_needs_a_token_and_setparams_needs_the_contract() {
 }
 
 #[test]
-fn setparams_settles_the_accumulator_first() {
+fn setparams_is_announced_and_never_retroactive() {
     let mut chain = funded();
     run(&mut chain, "alice", "subscribe", subscribe("alice", 20_000)).unwrap();
     chain.now_us += 10 * 500_000;
@@ -239,8 +239,12 @@ fn setparams_settles_the_accumulator_first() {
         max_idle: 1_000,
     };
     run(&mut chain, "bittensor", "setparams", doubled).unwrap();
-    assert_eq!(global(&chain).unsettled, 10 * 10_000, "old rate up to now");
-    chain.now_us += 10 * 500_000;
+    // A node is subscribed: the change is announced, in force PARAM_DELAY blocks later.
+    let g = global(&chain);
+    let start = chain.now_us / 500_000 - 10;
+    let at = start + 10 + emission::params::PARAM_DELAY;
+    assert_eq!((g.emission_rate, g.next_emission_rate, g.next_at), (10_000, 20_000, at));
+    chain.now_us += (emission::params::PARAM_DELAY + 10) * 500_000;
     run(
         &mut chain,
         "alice",
@@ -249,24 +253,27 @@ fn setparams_settles_the_accumulator_first() {
     )
     .unwrap();
     let g = global(&chain);
-    assert_eq!(g.minted + g.unsettled, 10 * 10_000 + 10 * 20_000);
+    assert_eq!((g.emission_rate, g.next_at), (20_000, 0));
+    assert_eq!(g.minted + g.unsettled, (at - start) * 10_000 + 10 * 20_000);
     assert!(g.unsettled <= 1);
     assert_conserved(&chain);
 }
 
 #[test]
-fn settle_is_permissionless_and_evict_waits_for_max_idle() {
+fn settle_by_others_waits_for_idle_and_evict_waits_for_max_idle() {
     let mut chain = funded();
-    for user in ["alice", "bob"] {
-        run(&mut chain, user, "subscribe", subscribe(user, 20_000)).unwrap();
-    }
     let params = SetParams {
         emission_rate: 10_000,
         min_stake: 10_000,
         max_self_weight: WEIGHT_ONE,
-        max_idle: 200,
+        max_idle: 640,
     };
+    // No node yet: the parameters apply at once.
     run(&mut chain, "bittensor", "setparams", params).unwrap();
+    assert_eq!(global(&chain).max_idle, 640);
+    for user in ["alice", "bob"] {
+        run(&mut chain, user, "subscribe", subscribe(user, 20_000)).unwrap();
+    }
     // bob routes half of his emission to alice, then goes quiet.
     run(
         &mut chain,
@@ -275,11 +282,18 @@ fn settle_is_permissionless_and_evict_waits_for_max_idle() {
         emit("bob", &[("bob", 500_000), ("alice", 500_000)]),
     )
     .unwrap();
+    let emitted = chain.now_us / 500_000;
     chain.now_us += 100 * 500_000;
     let crank = Settle {
         user: Name::new("bob"),
     };
-    run(&mut chain, "carol", "settle", crank).unwrap();
+    // Another account may not settle a live node (no spam of its change number) ...
+    assert_eq!(
+        run(&mut chain, "carol", "settle", crank.clone()).unwrap_err(),
+        crate::metagraph::errors::SETTLE_BY_OTHERS
+    );
+    // ... the node itself may, at any time.
+    run(&mut chain, "bob", "settle", crank.clone()).unwrap();
     let alice = table::find::<Residual>(&chain, chain.receiver.0, Name::new("alice").0)
         .unwrap()
         .unwrap();
@@ -291,10 +305,17 @@ fn settle_is_permissionless_and_evict_waits_for_max_idle() {
         "alice got {} of bob's 500 000",
         alice.residual
     );
+    // Idle for max_idle / 2 and unchanged for max_idle / 4: anyone may settle it, once.
+    chain.now_us += 220 * 500_000;
+    run(&mut chain, "carol", "settle", crank.clone()).unwrap();
+    assert_eq!(
+        run(&mut chain, "carol", "settle", crank).unwrap_err(),
+        crate::metagraph::errors::SETTLE_BY_OTHERS
+    );
     let bob = table::find::<Node>(&chain, chain.receiver.0, Name::new("bob").0)
         .unwrap()
         .unwrap();
-    assert_eq!(bob.last_emit, 100, "settle does not reset the idle clock");
+    assert_eq!(bob.last_emit, emitted, "settle does not reset the idle clock");
     let evict = Evict {
         user: Name::new("bob"),
     };
@@ -302,7 +323,7 @@ fn settle_is_permissionless_and_evict_waits_for_max_idle() {
         run(&mut chain, "carol", "evict", evict.clone()).unwrap_err(),
         "node emitted within max_idle blocks"
     );
-    chain.now_us += 100 * 500_000;
+    chain.now_us += 320 * 500_000;
     let balance_before = table::find::<Account>(&chain, Name::new("bob").0, BIT.code().0)
         .unwrap()
         .unwrap()
@@ -482,7 +503,7 @@ fn random_sequences_match_the_ledger_exactly() {
                     ledger.unsubscribe(&id, block).unwrap();
                 }
                 3 if ledger.is_subscribed(&id) => {
-                    run(&mut chain, "frank", "settle", Settle { user: id }).unwrap();
+                    run(&mut chain, user, "settle", Settle { user: id }).unwrap();
                     ledger.settle(&id, block).unwrap();
                 }
                 _ if ledger.is_subscribed(&id) => {

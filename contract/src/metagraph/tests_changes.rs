@@ -69,7 +69,18 @@ impl Reader {
 /// both subscribed and departed; every number is at most `change_seq`, and all are distinct.
 fn assert_indexed(chain: &MockChain) {
     let nodes = rows::<Node>(chain);
-    let gone = rows::<Departure>(chain);
+    let all = rows::<Departure>(chain);
+    // A subscribed node holds a departure row at number 0 (reserved, paid by the node), which
+    // no reader paging after a cursor sees.
+    let (reserved, gone): (Vec<Departure>, Vec<Departure>) = all.into_iter().partition(|d| d.seq == 0);
+    for node in &nodes {
+        assert!(
+            reserved.iter().any(|d| d.user == node.user),
+            "{} has its departure row reserved",
+            node.user
+        );
+    }
+    assert_eq!(reserved.len(), nodes.len(), "reservations are the subscribed nodes'");
     let entries = changed::<Node>(chain, 0).len() + changed::<Departure>(chain, 0).len();
     assert_eq!(entries, nodes.len() + gone.len(), "one index entry per row");
     let mut seqs: Vec<u64> = Vec::new();
@@ -122,7 +133,7 @@ fn every_write_moves_the_node_to_a_new_number_and_departures_are_seen() {
     );
     run(
         &mut chain,
-        "carol",
+        "bob",
         "settle",
         Settle {
             user: Name::new("bob"),
@@ -153,8 +164,10 @@ fn every_write_moves_the_node_to_a_new_number_and_departures_are_seen() {
     chain.now_us += 3 * 500_000;
     run(&mut chain, "bob", "subscribe", subscribe("bob", 20_000)).unwrap();
     assert_eq!(global(&chain).change_seq, (slot + 3) << SLOT_SHIFT);
-    // Coming back erased the departure: one entry per account, never two.
-    assert!(rows::<Departure>(&chain).is_empty());
+    // Coming back moved the departure row back to the reserved number 0: no reader sees
+    // it, one visible entry per account, never two.
+    assert!(changed::<Departure>(&chain, 0).is_empty());
+    assert!(rows::<Departure>(&chain).iter().all(|d| d.seq == 0));
     assert_indexed(&chain);
     reader.refresh(&chain);
     assert_eq!(reader.nodes(), rows::<Node>(&chain));
@@ -204,17 +217,17 @@ fn a_node_churning_every_block_costs_each_refresh_one_entry() {
 }
 
 #[test]
-fn evict_records_the_departure_paid_by_the_contract() {
+fn evict_moves_the_departure_row_the_node_paid_for() {
     let mut chain = funded();
-    run(&mut chain, "alice", "subscribe", subscribe("alice", 20_000)).unwrap();
     let params = SetParams {
         emission_rate: 10_000,
         min_stake: 10_000,
         max_self_weight: WEIGHT_ONE,
-        max_idle: 120,
+        max_idle: 640,
     };
     run(&mut chain, "bittensor", "setparams", params).unwrap();
-    chain.now_us += 120 * 500_000;
+    run(&mut chain, "alice", "subscribe", subscribe("alice", 20_000)).unwrap();
+    chain.now_us += 640 * 500_000;
     run(
         &mut chain,
         "bob",
@@ -226,16 +239,27 @@ fn evict_records_the_departure_paid_by_the_contract() {
     .unwrap();
     let gone = rows::<Departure>(&chain);
     assert_eq!(gone.len(), 1);
+    assert!(gone[0].seq > 0, "the departure is visible after any cursor");
+    let payers: Vec<_> = chain
+        .rows
+        .iter()
+        .filter(|(id, _)| id.table != crate::token::CurrencyStats::TABLE)
+        .filter(|(id, _)| id.scope == chain.receiver.0 || id.table == Departure::TABLE)
+        .filter(|(_, row)| row.payer == chain.receiver)
+        .map(|(id, _)| id.table)
+        .collect();
+    // The contract pays only for its own rows (the global row, its own balance), never for
+    // the evicted account's departure record.
+    assert!(
+        !payers.contains(&Departure::TABLE),
+        "the contract paid for a departure: {payers:?}"
+    );
     let stored = chain
         .rows
         .iter()
         .find(|(id, _)| id.table == Departure::TABLE)
         .map(|(_, row)| row.payer);
-    assert_eq!(
-        stored,
-        Some(chain.receiver),
-        "the evicted account did not sign"
-    );
+    assert_eq!(stored, Some(Name::new("alice")), "paid when alice subscribed");
     assert_indexed(&chain);
 }
 
@@ -254,7 +278,7 @@ fn a_reader_that_missed_refreshes_converges_to_the_table() {
             let result = match rng.below(6) {
                 0 => run(&mut chain, user, "subscribe", subscribe(user, 10_000)),
                 1 => run(&mut chain, user, "unsubscribe", Unsubscribe { user: id }),
-                2 => run(&mut chain, "frank", "settle", Settle { user: id }),
+                2 => run(&mut chain, user, "settle", Settle { user: id }),
                 _ => {
                     let edges = random_edges(&mut rng, id, &subscribed);
                     let args = crate::metagraph::Emit { user: id, edges };

@@ -196,6 +196,19 @@ abi_struct! {
         /// The last change number given to a `metagraph` or `departed` row write: a reader
         /// that has applied every change up to it has the whole table.
         pub change_seq: u64,
+        /// Base units sent to the other holders so far instead of to the settling node: the
+        /// self weight above `max_self_weight` and forwards to targets that left.
+        pub redirected: u64,
+        /// Announced `emission_rate`, in force from `next_at` (when `next_at > 0`).
+        pub next_emission_rate: u64,
+        /// Announced `min_stake`, in force from `next_at`.
+        pub next_min_stake: u64,
+        /// Announced `max_self_weight`, in force from `next_at`.
+        pub next_max_self_weight: u32,
+        /// Announced `max_idle`, in force from `next_at`.
+        pub next_max_idle: u64,
+        /// Block slot the announced parameters take effect; 0 when none are pending.
+        pub next_at: u64,
     }
 }
 row!(Global, "global", |_r| crate::metagraph::state::GLOBAL_PK);
