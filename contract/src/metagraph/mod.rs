@@ -22,4 +22,6 @@ pub use types::{
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_cap;
+#[cfg(test)]
 mod tests_changes;

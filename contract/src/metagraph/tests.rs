@@ -88,7 +88,7 @@ pub(super) fn rows<T: Row>(chain: &MockChain) -> Vec<T> {
 }
 
 /// `stat.supply == sum(balances) + total_stake + outstanding`, and the sums behind the counters.
-fn assert_conserved(chain: &MockChain) {
+pub(super) fn assert_conserved(chain: &MockChain) {
     let g = global(chain);
     let supply = rows::<CurrencyStats>(chain)[0].supply.amount as u128;
     let balances: u128 = rows::<Account>(chain)
