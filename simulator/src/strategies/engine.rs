@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use emission::accrual::accrue;
 use emission::ledger::Ledger;
+use emission::params::Params;
 use emission::residual_push::push;
 use emission::Edge;
 
@@ -26,6 +27,8 @@ pub trait Engine {
     fn subscribe(&mut self, id: usize, stake: u64, block: u64);
     /// Returns the account's stake (with its settlement) to its balance; returns the amount.
     fn unsubscribe(&mut self, id: usize, block: u64) -> u64;
+    /// `unsubscribe` by anyone, once the account has been idle `max_idle` blocks.
+    fn evict(&mut self, id: usize, block: u64) -> u64;
     /// Emits `edges` at `block` (invalid emits are skipped: the strategies build valid ones).
     fn emit(&mut self, id: usize, edges: &[Edge<usize>], block: u64);
     /// Whether the account is subscribed.
@@ -41,10 +44,21 @@ pub struct PoolEngine {
 }
 
 impl PoolEngine {
-    /// An empty metagraph issuing `rate` per block.
-    pub fn new(rate: u64) -> Self {
+    /// An empty metagraph issuing `rate` per block under `max_self_weight` and `max_idle`.
+    pub fn new(rate: u64, max_self_weight: u32, max_idle: u64) -> Self {
+        let mut ledger = Ledger::new(rate, 0);
+        let params = Params {
+            emission_rate: rate,
+            min_stake: 1,
+            max_self_weight,
+            max_idle,
+        };
+        // No node yet: the parameters apply at once.
+        if let Err(e) = ledger.set_params(params, 0) {
+            tracing_free_note("setparams", 0, &e);
+        }
         PoolEngine {
-            ledger: Ledger::new(rate, 0),
+            ledger,
             balances: BTreeMap::new(),
         }
     }
@@ -64,6 +78,18 @@ impl Engine for PoolEngine {
         back
     }
 
+    fn evict(&mut self, id: usize, block: u64) -> u64 {
+        let back = match self.ledger.evict(&id, block) {
+            Ok(back) => back,
+            Err(e) => {
+                tracing_free_note("evict", id, &e);
+                0
+            }
+        };
+        *self.balances.entry(id).or_default() += back as i64;
+        back
+    }
+
     fn emit(&mut self, id: usize, edges: &[Edge<usize>], block: u64) {
         if let Err(e) = self.ledger.emit(&id, edges, block) {
             tracing_free_note("emit", id, &e);
@@ -76,7 +102,11 @@ impl Engine for PoolEngine {
 
     fn gain(&self, id: usize) -> i64 {
         let balance = self.balances.get(&id).copied().unwrap_or(0);
-        let held = self.ledger.stake(&id).unwrap_or(0) + self.ledger.residual(&id).unwrap_or(0);
+        // Stake, pending residual and what it is owed (emission redirected to it by others'
+        // settlements waits in the pool until it settles).
+        let held = self.ledger.stake(&id).unwrap_or(0)
+            + self.ledger.residual(&id).unwrap_or(0)
+            + self.ledger.owed(&id).unwrap_or(0);
         balance + held as i64
     }
 }
@@ -173,6 +203,10 @@ impl Engine for LegacyEngine {
         back
     }
 
+    fn evict(&mut self, id: usize, block: u64) -> u64 {
+        self.unsubscribe(id, block)
+    }
+
     fn emit(&mut self, id: usize, edges: &[Edge<usize>], block: u64) {
         if !self.nodes.contains_key(&id) {
             return;
@@ -197,10 +231,10 @@ impl Engine for LegacyEngine {
     }
 }
 
-/// An engine of the given accrual.
-pub fn engine(accrual: Accrual, rate: u64) -> Box<dyn Engine> {
+/// An engine of the given accrual (the legacy one has no cap and no idle rule).
+pub fn engine(accrual: Accrual, rate: u64, max_self_weight: u32, max_idle: u64) -> Box<dyn Engine> {
     match accrual {
-        Accrual::Pool => Box::new(PoolEngine::new(rate)),
+        Accrual::Pool => Box::new(PoolEngine::new(rate, max_self_weight, max_idle)),
         Accrual::Legacy => Box::new(LegacyEngine::new(rate)),
     }
 }
