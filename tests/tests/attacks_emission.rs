@@ -7,9 +7,14 @@
 //! - whale dilution: a whale joining in the block a long-idle node emits takes nothing;
 //! - edge laundering: `emit(self-only)` then `emit(generous)` in one transaction still pays the
 //!   interval along the generous edges that were in force;
-//! - dead weight: anyone may `settle` an idle node along its stored edges, `evict` refuses it
-//!   until `max_idle` blocks passed since its emit, then returns its stake to its balance.
+//! - dead weight: another account may `settle` a node only once it has been idle for
+//!   `max_idle / 2` blocks, `evict` refuses it until `max_idle` blocks passed since its emit,
+//!   then returns its stake to its balance;
+//! - and, in [`attacks_cap`], the cap and departed-target attacks, eviction RAM, the supply
+//!   cap and the announced parameter change (the waits of `max_idle` and of the parameter
+//!   delay run here, in parallel, once).
 
+mod attacks_cap;
 mod contract_support;
 
 use chain_client::contract as actions;
@@ -52,6 +57,35 @@ impl<'a> Deployment<'a> {
             contract,
             code: name(contract),
             symbol: Symbol::new(4, "BIT").expect("symbol"),
+        }
+    }
+
+    /// Like [`Deployment::new`], with the token created first with `max_supply` base units.
+    fn with_max_supply(
+        net: &'a Localnet,
+        wasm: &std::path::Path,
+        contract: &'static str,
+        users: &[&str],
+        funds: i64,
+        max_supply: i64,
+    ) -> Self {
+        net.create_account(contract).expect("contract account");
+        net.deploy_contract(contract, wasm, &contract_abi())
+            .expect("deploy the contract");
+        let code = name(contract);
+        let symbol = Symbol::new(4, "BIT").expect("symbol");
+        net.push_actions(vec![actions::create(
+            code,
+            code,
+            Asset::new(max_supply, symbol),
+        )])
+        .expect("create the token");
+        bittensor_tests::funded(net, contract, users, funds as u64).expect("fund the users");
+        Deployment {
+            net,
+            contract,
+            code,
+            symbol,
         }
     }
 
@@ -307,21 +341,17 @@ fn dead_weight_eviction(d: &Deployment, funds: i64) {
     ]);
     let emitted_at = as_u64(&d.node("deadnode").expect("dead node row")["last_emit"]);
     d.wait_blocks(10);
-    // Anyone may push the idle node's accrual along its stored edges; its idle clock stays.
-    let before = d.holdings("livenode");
-    d.tx(vec![actions::settle(
-        d.code,
-        name("cranker"),
-        name("deadnode"),
-    )]);
-    assert!(
-        d.holdings("livenode") > before,
-        "the crank paid the dead node's edge"
-    );
-    assert_eq!(
-        as_u64(&d.node("deadnode").expect("row")["last_emit"]),
-        emitted_at
-    );
+    // Another account may not settle a node that emitted recently (no spam of its change
+    // number); once it has been idle for max_idle / 2 blocks anyone may push its accrual.
+    let spam = d
+        .try_tx(vec![actions::settle(
+            d.code,
+            name("cranker"),
+            name("deadnode"),
+        )])
+        .expect_err("settling a live node by another account");
+    assert!(spam.contains("another account may settle"), "{spam}");
+    let mut cranked = false;
     let early = d
         .try_tx(vec![actions::evict(
             d.code,
@@ -335,10 +365,30 @@ fn dead_weight_eviction(d: &Deployment, funds: i64) {
     loop {
         d.wait_blocks(20);
         d.tx(vec![d.emit("livenode", &[("livenode", WEIGHT_ONE)])]);
-        if as_u64(&d.global()["acc_block"]) >= emitted_at + max_idle + 2 {
+        let now = as_u64(&d.global()["acc_block"]);
+        if !cranked && now >= emitted_at + max_idle / 2 + 5 {
+            // Idle for max_idle / 2: anyone may push its accrual; its idle clock stays.
+            let before = d.holdings("livenode");
+            d.tx(vec![actions::settle(
+                d.code,
+                name("cranker"),
+                name("deadnode"),
+            )]);
+            assert!(
+                d.holdings("livenode") > before,
+                "the crank paid the dead node's edge"
+            );
+            assert_eq!(
+                as_u64(&d.node("deadnode").expect("row")["last_emit"]),
+                emitted_at
+            );
+            cranked = true;
+        }
+        if now >= emitted_at + max_idle + 2 {
             break;
         }
     }
+    assert!(cranked, "the crank ran before the eviction");
     let stake = as_u64(&d.node("deadnode").expect("row")["stake"]) as i64;
     let balance = balance_in(&d.rows("deadnode", "accounts"));
     d.tx(vec![actions::evict(
@@ -404,11 +454,41 @@ fn emission_attacks_gain_nothing_on_a_real_chain() {
         &["deadnode", "livenode", "cranker"],
         funds,
     );
+    let resub = Deployment::new(&net, &wasm, "resubscr", &["rhonest", "ratka"], funds);
+    let throwaway = Deployment::new(
+        &net,
+        &wasm,
+        "throwaway",
+        &["thonest", "tattack", "tthrowa", "tthrowb"],
+        funds,
+    );
+    let evicted = Deployment::new(
+        &net,
+        &wasm,
+        "evicttgt",
+        &[
+            "ehonest", "eattack", "evicta", "evictb", "evictc", "evictd", "evicte",
+        ],
+        funds,
+    );
+    let supply_max = 150 * UNIT;
+    let supply = Deployment::with_max_supply(
+        &net,
+        &wasm,
+        "supplycap",
+        &["supplya"],
+        100 * UNIT,
+        supply_max,
+    );
     std::thread::scope(|s| {
         s.spawn(|| flash_sybil(&flash, funds));
         s.spawn(|| frequency_race(&race, funds));
         s.spawn(|| whale_dilution(&whale, funds));
         s.spawn(|| edge_laundering(&launder, funds));
         s.spawn(|| dead_weight_eviction(&dead, funds));
+        s.spawn(|| attacks_cap::never_emitting_resubscriber(&resub, funds));
+        s.spawn(|| attacks_cap::throwaway_targets(&throwaway, funds));
+        s.spawn(|| attacks_cap::evicted_targets_ram_and_delay(&evicted, &net));
+        s.spawn(|| attacks_cap::supply_cap(&supply, supply_max));
     });
 }

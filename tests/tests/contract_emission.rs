@@ -197,8 +197,14 @@ fn ten_node_emission_matches_the_ledger_exactly() {
                 continue;
             }
             if round == 2 && i == 5 {
-                // Another account settles this node along its stored edges (permissionless).
-                let trace = chain.ok("settle", json!([user]), NODES[0]);
+                // Another account may not settle a live node; the node itself may.
+                chain.fails(
+                    "settle",
+                    json!([user]),
+                    NODES[0],
+                    "another account may settle a node only after",
+                );
+                let trace = chain.ok("settle", json!([user]), user);
                 ledger
                     .settle(&id, block_slot(&trace))
                     .expect("ledger settles what the chain settled");

@@ -129,10 +129,10 @@ fn assert_cleos_packs_like_the_codec(chain: &Chain) {
         emission_rate: 20_000,
         min_stake: 50_000,
         max_self_weight: 900_000,
-        max_idle: 240,
+        max_idle: 640,
     };
     assert_eq!(
-        pack_with_cleos(chain, "setparams", &json!([20_000, 50_000, 900_000, 240])),
+        pack_with_cleos(chain, "setparams", &json!([20_000, 50_000, 900_000, 640])),
         hex(&to_bytes(&params))
     );
     let settle = Settle {
@@ -316,7 +316,8 @@ fn metagraph_actions_succeed_and_fail_as_specified() {
         "carol",
         "user not subscribed",
     );
-    // alice's stored edges point at carol, who left: that share stays with alice.
+    // alice's stored edges point at carol, who left: that share goes to the other holder
+    // (bob), never back to alice.
     chain.ok("unsubscribe", json!(["alice"]), "alice");
     chain.assert_conserved(&everyone);
 
@@ -333,12 +334,26 @@ fn metagraph_actions_succeed_and_fail_as_specified() {
         CONTRACT,
         "min_stake must be between 1 and 2^62",
     );
+    assert!(as_u64(&chain.global()["redirected"]) > 0);
+    // bob is still subscribed: the change is announced, not applied.
     chain.ok(
         "setparams",
         json!([20_000, 5 * UNIT, 900_000, 1_000]),
         CONTRACT,
     );
     let g = chain.global();
+    assert_eq!(as_u64(&g["emission_rate"]), 10_000);
+    assert_eq!(as_u64(&g["next_emission_rate"]), 20_000);
+    assert!(as_u64(&g["next_at"]) > 0);
+    // With no node subscribed a change applies at once.
+    chain.ok("unsubscribe", json!(["bob"]), "bob");
+    chain.ok(
+        "setparams",
+        json!([20_000, 5 * UNIT, 900_000, 1_000]),
+        CONTRACT,
+    );
+    let g = chain.global();
+    assert_eq!(as_u64(&g["next_at"]), 0);
     assert_eq!(as_u64(&g["emission_rate"]), 20_000);
     assert_eq!(as_u64(&g["min_stake"]), 5 * UNIT as u64);
     assert_eq!(as_u64(&g["max_self_weight"]), 900_000);
