@@ -69,4 +69,9 @@ pub trait ChainApi: Send + Sync {
     /// The contract's `max_self_weight` (parts per million) as of the last metagraph read,
     /// so the edge set the node posts is one the contract accepts.
     fn max_self_weight(&self) -> ChainFuture<'_, u32>;
+    /// The contract's `max_idle` and any announced parameter change (`None`: a contract
+    /// without them), checked against the emit interval before the node subscribes.
+    fn params(&self) -> ChainFuture<'_, Option<super::params::ChainParams>> {
+        Box::pin(async { Ok(None) })
+    }
 }

@@ -169,6 +169,22 @@ impl ChainApi for EosChain {
         })
     }
 
+    fn params(&self) -> ChainFuture<'_, Option<super::params::ChainParams>> {
+        Box::pin(async move {
+            let scope = self.contract.to_string();
+            let global = Name::from_str("global")
+                .map_err(|e| ChainFailure::new(false, format!("table name: {e}")))?;
+            let rows = self
+                .client
+                .table_rows(self.contract, &scope, global)
+                .await
+                .map_err(failure)?;
+            Ok(rows
+                .first()
+                .and_then(super::params::ChainParams::from_global))
+        })
+    }
+
     fn max_self_weight(&self) -> ChainFuture<'_, u32> {
         Box::pin(async move {
             let view = self.view.lock().await;

@@ -25,6 +25,8 @@ struct State {
     drop_next: usize,
     /// The contract's self-weight cap, `None` for the default (no cap).
     max_self_weight: Option<u32>,
+    /// The contract's parameters as `params` reports them.
+    params: Option<super::params::ChainParams>,
 }
 
 /// A fake chain acting as user `me`; `fail_next` scripts the next calls to fail.
@@ -40,6 +42,11 @@ impl FakeChain {
             me: me.into(),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Sets what `params` reports (the `global` row's parameters).
+    pub fn set_params(&self, params: super::params::ChainParams) {
+        self.lock().params = Some(params);
     }
 
     /// Makes the next `n` finality checks report the emit dropped.
@@ -218,5 +225,9 @@ impl ChainApi for FakeChain {
                 .max_self_weight
                 .unwrap_or(emission::fixed::WEIGHT_ONE))
         })
+    }
+
+    fn params(&self) -> ChainFuture<'_, Option<super::params::ChainParams>> {
+        Box::pin(async move { Ok(self.lock().params) })
     }
 }

@@ -11,6 +11,36 @@ use super::api::{ChainApi, ChainFailure, PeerRow};
 use super::backoff::Backoff;
 use crate::attribution::Attribution;
 
+/// Reads the contract's parameters, logs them (and any announced change) and refuses an
+/// `emit_interval` whose back-off could outlast the chain's `max_idle` (the current one or an
+/// announced one), naming both. A contract without the parameters passes.
+pub async fn check_chain_params(
+    chain: &dyn ChainApi,
+    emit_interval: std::time::Duration,
+) -> Result<(), ChainFailure> {
+    let Some(params) = chain.params().await? else {
+        return Ok(());
+    };
+    tracing::info!(
+        emission_rate = params.emission_rate,
+        max_self_weight = params.max_self_weight,
+        max_idle = params.max_idle,
+        "chain parameters"
+    );
+    if let Some(next) = params.next {
+        tracing::info!(
+            at_block = next.at,
+            emission_rate = next.emission_rate,
+            min_stake = next.min_stake,
+            max_self_weight = next.max_self_weight,
+            max_idle = next.max_idle,
+            "parameter change announced"
+        );
+    }
+    super::params::check_emit_interval(emit_interval, params.strictest_max_idle())
+        .map_err(|e| ChainFailure::new(false, e))
+}
+
 /// Subscribes, retrying transient failures with backoff up to `attempts` times; a
 /// rejection by the chain (e.g. not enough balance) is returned at once.
 pub async fn subscribe_with_retry(
@@ -102,6 +132,39 @@ mod tests {
 
     fn backoff() -> Backoff {
         Backoff::new(Duration::from_millis(1), Duration::from_millis(4))
+    }
+
+    #[tokio::test]
+    async fn a_worker_whose_backoff_outlasts_max_idle_refuses_naming_both() {
+        use super::super::params::{Announced, ChainParams};
+        let chain = FakeChain::new("me");
+        // A contract without the parameters: nothing to check.
+        check_chain_params(&chain, Duration::from_secs(60)).await.unwrap();
+        let params = ChainParams {
+            emission_rate: 10_000,
+            max_self_weight: WEIGHT_ONE,
+            max_idle: 1_000,
+            next: None,
+        };
+        chain.set_params(params);
+        check_chain_params(&chain, Duration::from_secs(5)).await.unwrap();
+        // An announced shorter max_idle counts already.
+        chain.set_params(ChainParams {
+            next: Some(Announced {
+                emission_rate: 10_000,
+                min_stake: 1,
+                max_self_weight: WEIGHT_ONE,
+                max_idle: 640,
+                at: 99,
+            }),
+            ..params
+        });
+        let err = check_chain_params(&chain, Duration::from_secs(15))
+            .await
+            .unwrap_err();
+        assert!(!err.transient);
+        assert!(err.message.contains("max_idle of 640 blocks"), "{err}");
+        assert!(err.message.contains("emit_interval (15.0 s"), "{err}");
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod eos;
 pub mod lifecycle;
 pub mod pacing;
+pub mod params;
 pub mod peers;
 
 #[cfg(test)]

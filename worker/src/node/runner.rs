@@ -16,7 +16,7 @@ use super::chain_loop::{emit_now, run_chain_loop, ChainSettings};
 use super::checkpoint::{run_checkpoints, stake_to_add, Checkpoint};
 use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
 use super::trainer::{train, TrainSettings};
-use crate::chain::lifecycle::{subscribe_with_retry, unsubscribe_with_retry};
+use crate::chain::lifecycle::{check_chain_params, subscribe_with_retry, unsubscribe_with_retry};
 use crate::chain::{Backoff, ChainApi};
 use crate::config::{Config, ModelSection, PeerConfig};
 use crate::corpus::{Corpus, Vocab};
@@ -219,6 +219,11 @@ pub async fn run(
     write_ready_file(&cfg, listen);
 
     let chain_backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+    if let Err(e) = check_chain_params(chain.as_ref(), cfg.emit_interval()).await {
+        let _ = stop_tx.send(true);
+        let _ = server.await;
+        anyhow::bail!("refusing to start: {e}");
+    }
     let stake = stake_to_add(chain.as_ref(), &cfg.node.account, stake).await;
     if let Err(e) = subscribe_with_retry(
         chain.as_ref(),
