@@ -5,8 +5,12 @@
 //! residual to each neighbour's residual. This is the push form of the series
 //! `N * sum_k M^k S`: at any time the matrix model's credit equals what was credited plus the
 //! eventual distribution of the outstanding residual, so the total outstanding residual bounds
-//! the L1 distance to the matrix model. Rounding is exact: forwards round down and the
-//! remainder stays with the caller, so `pushed == kept + sum(forwards)` in integers.
+//! the L1 distance to the matrix model. Rounding is exact: the settlement hands out each
+//! part cumulatively over the pushes under one edge set ([`cumulative`]: rounded down once
+//! over the whole run); what the floors leave ([`remainder`], under one unit per edge) waits
+//! in the node's residual for its next push, and goes out when the set ends ([`flush`]:
+//! forwards rounded up, the node keeps the rest), so `pushed == kept + sum(forwards) +
+//! carried` in integers. [`push`] alone (remainder to the caller) is the off-chain models'.
 
 use alloc::vec::Vec;
 

@@ -5,9 +5,9 @@
 //!
 //! # The accumulator: a share pool
 //!
-//! The pool's value is `V = total_stake + unsettled`: every stake plus the emission issued to
-//! it and not yet settled. Each node holds `shares` of it; the global row holds
-//! `total_shares`. Before anything changes `total_stake`, the shares or the rate, [`advance`]
+//! The pool's value is `V = total_stake + outstanding + unsettled`: every stake, every
+//! pending residual and the emission issued and not yet settled. Each node's stake and its
+//! residual hold `shares` of it; the global row holds `total_shares`. Before anything changes `total_stake`, the shares or the rate, [`advance`]
 //! issues `min(rate * (block - acc_block), room)` into `unsettled` (O(1), no scan). That raises
 //! the value of every share at once, so a node's position is worth
 //! `shares * V / total_shares` at any time and what it is owed is that value minus its settled
@@ -17,10 +17,25 @@
 //! compounded every block, as the matrix model does. Hence settling often or rarely, in one
 //! account or many, earns the same, up to rounding.
 //!
-//! When a node settles (or joins, tops up, leaves) its shares are re-priced at the other
-//! nodes' price, `shares' = new_stake * others_shares / others_value`, which leaves every
-//! other position's value unchanged. The first position of an empty pool gets
+//! When a node joins or tops up, its shares are priced at the other holders' price,
+//! `shares' = new_stake * others_shares / others_value` ([`reprice`]), which leaves every other
+//! position's value unchanged. When it settles, its shares are split, not re-priced: each
+//! forward, the new stake and the residual's carry are bought at the pool's one price
+//! `total_shares / V` from the node's own shares. The first position of an empty pool gets
 //! `stake << SHARE_SHIFT` shares.
+//!
+//! # The self-weight cap and where its excess goes
+//!
+//! At every settlement the node keeps at most `min(stored self weight, max_self_weight)` of
+//! what it pushes, whatever set is stored (a self-only set from `subscribe`, a set stored
+//! before the cap was lowered). The kept part above the cap, the matching share of the
+//! withheld compounding, and every forward to a target that is no longer subscribed are
+//! sent to the OTHER holders in proportion to their value ([`redirect`], O(1)): the amount
+//! leaves the node's stake and the supply, joins `unsettled`, and the node is re-priced at
+//! the other holders' price, which already includes it, so the node gets none of it back.
+//! That is what makes a node that never emits no better off than one that posts an honest
+//! set: sending the excess back to a pool the node shares in, or burning it, would leave it
+//! more than its share (`docs/emission.md`).
 //!
 //! Why 2^32 shares per base unit: a re-price rounds down by less than one share, i.e. by less
 //! than `price / 2^32` base units, where the price starts at 1 and grows only with the

@@ -100,6 +100,8 @@ pub fn throwaway_targets(d: &Deployment, funds: i64) {
     d.tx(vec![d.emit("thonest", &honest)]);
     let throwaways = ["tthrowa", "tthrowb"];
     for round in 0..8 {
+        // Blocks apart, so no two identical transactions share an expiry.
+        std::thread::sleep(Duration::from_secs(2));
         let t = throwaways[round % 2];
         d.tx(vec![
             d.subscribe(t, UNIT),
@@ -107,7 +109,6 @@ pub fn throwaway_targets(d: &Deployment, funds: i64) {
             d.unsubscribe(t),
         ]);
         d.tx(vec![d.emit("thonest", &honest)]);
-        std::thread::sleep(Duration::from_secs(2));
     }
     let fair = [("tattack", 500_000), ("thonest", 500_000)];
     let mut drain = Vec::new();
