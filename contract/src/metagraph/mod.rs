@@ -13,8 +13,8 @@ mod types;
 
 pub use actions::{emit, evict, setparams, settle, subscribe, unsubscribe};
 pub use changes::SLOT_SHIFT;
-pub use token_rules::{close, issue, CLOSE_WHILE_SUBSCRIBED, ISSUE_OVER_CAP};
 pub use state::{init_global, DEFAULT_EMISSION_RATE, DEFAULT_MIN_STAKE};
+pub use token_rules::{close, issue, CLOSE_WHILE_SUBSCRIBED, ISSUE_OVER_CAP};
 pub use types::{
     Departure, Emit, Evict, Global, Node, Residual, SetParams, Settle, Subscribe, Unsubscribe, U128,
 };

@@ -28,7 +28,12 @@ pub fn load_current(host: &mut impl Host, block: u64) -> Result<Global> {
 
 /// Checks `params` and, with no node subscribed, applies them now; otherwise announces them
 /// for `block + PARAM_DELAY` (replacing a pending announcement). Saves `global`.
-pub fn announce(host: &mut impl Host, global: &mut Global, params: Params, block: u64) -> Result<()> {
+pub fn announce(
+    host: &mut impl Host,
+    global: &mut Global,
+    params: Params,
+    block: u64,
+) -> Result<()> {
     params
         .validate()
         .map_err(|e| ContractError::new(e.message()))?;

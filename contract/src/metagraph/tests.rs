@@ -243,7 +243,10 @@ fn setparams_is_announced_and_never_retroactive() {
     let g = global(&chain);
     let start = chain.now_us / 500_000 - 10;
     let at = start + 10 + emission::params::PARAM_DELAY;
-    assert_eq!((g.emission_rate, g.next_emission_rate, g.next_at), (10_000, 20_000, at));
+    assert_eq!(
+        (g.emission_rate, g.next_emission_rate, g.next_at),
+        (10_000, 20_000, at)
+    );
     chain.now_us += (emission::params::PARAM_DELAY + 10) * 500_000;
     run(
         &mut chain,
@@ -315,7 +318,10 @@ fn settle_by_others_waits_for_idle_and_evict_waits_for_max_idle() {
     let bob = table::find::<Node>(&chain, chain.receiver.0, Name::new("bob").0)
         .unwrap()
         .unwrap();
-    assert_eq!(bob.last_emit, emitted, "settle does not reset the idle clock");
+    assert_eq!(
+        bob.last_emit, emitted,
+        "settle does not reset the idle clock"
+    );
     let evict = Evict {
         user: Name::new("bob"),
     };

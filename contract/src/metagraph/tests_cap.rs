@@ -51,7 +51,10 @@ fn a_never_emitting_resubscriber_takes_at_most_half() {
         run(&mut chain, "bob", "subscribe", subscribe("bob", 1_000_000)).unwrap();
         let after = balance(&chain, "bob");
         taken += (after - before) as u64;
-        assert!(global(&chain).redirected > 0, "round {round}: the excess went out");
+        assert!(
+            global(&chain).redirected > 0,
+            "round {round}: the excess went out"
+        );
         assert_conserved(&chain);
     }
     let g = global(&chain);
@@ -81,7 +84,13 @@ fn the_supply_never_passes_max_supply() {
         memo: String::new(),
     };
     run(&mut chain, "bittensor", "transfer", transfer).unwrap();
-    run(&mut chain, "alice", "subscribe", subscribe("alice", 1_000_000)).unwrap();
+    run(
+        &mut chain,
+        "alice",
+        "subscribe",
+        subscribe("alice", 1_000_000),
+    )
+    .unwrap();
     chain.now_us += 50 * 500_000;
     // 500 000 accrued and not yet minted: the issuer may add only what is left beside it.
     assert_eq!(

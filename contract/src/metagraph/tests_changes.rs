@@ -72,7 +72,8 @@ fn assert_indexed(chain: &MockChain) {
     let all = rows::<Departure>(chain);
     // A subscribed node holds a departure row at number 0 (reserved, paid by the node), which
     // no reader paging after a cursor sees.
-    let (reserved, gone): (Vec<Departure>, Vec<Departure>) = all.into_iter().partition(|d| d.seq == 0);
+    let (reserved, gone): (Vec<Departure>, Vec<Departure>) =
+        all.into_iter().partition(|d| d.seq == 0);
     for node in &nodes {
         assert!(
             reserved.iter().any(|d| d.user == node.user),
@@ -80,7 +81,11 @@ fn assert_indexed(chain: &MockChain) {
             node.user
         );
     }
-    assert_eq!(reserved.len(), nodes.len(), "reservations are the subscribed nodes'");
+    assert_eq!(
+        reserved.len(),
+        nodes.len(),
+        "reservations are the subscribed nodes'"
+    );
     let entries = changed::<Node>(chain, 0).len() + changed::<Departure>(chain, 0).len();
     assert_eq!(entries, nodes.len() + gone.len(), "one index entry per row");
     let mut seqs: Vec<u64> = Vec::new();
@@ -259,7 +264,11 @@ fn evict_moves_the_departure_row_the_node_paid_for() {
         .iter()
         .find(|(id, _)| id.table == Departure::TABLE)
         .map(|(_, row)| row.payer);
-    assert_eq!(stored, Some(Name::new("alice")), "paid when alice subscribed");
+    assert_eq!(
+        stored,
+        Some(Name::new("alice")),
+        "paid when alice subscribed"
+    );
     assert_indexed(&chain);
 }
 

@@ -1,6 +1,6 @@
 use super::*;
-use crate::params::PARAM_DELAY;
 use crate::fixed::mul_weight;
+use crate::params::PARAM_DELAY;
 
 fn e(to: u32, weight: u32) -> Edge<u32> {
     Edge { to, weight }
@@ -231,10 +231,7 @@ fn set_params_is_never_retroactive_and_checks_bounds() {
     l.unsubscribe(&1, at + 10).unwrap();
     l.unsubscribe(&2, at + 10).unwrap();
     // Announced at block 10: the old rate runs up to `at`, the new one after it.
-    assert_eq!(
-        l.minted() + l.unsettled(),
-        at * 10_000 + 10 * 20_000
-    );
+    assert_eq!(l.minted() + l.unsettled(), at * 10_000 + 10 * 20_000);
     // With no node left a change applies at once.
     l.unsubscribe(&3, at + 10).unwrap();
     assert!(l.unsettled() <= 3);

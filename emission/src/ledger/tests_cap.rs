@@ -76,7 +76,10 @@ fn a_never_emitting_resubscriber_takes_no_more_than_honest_play() {
     // Honest play takes half (up to the timing of a finite run); the attack takes less: what
     // it withdraws on each rejoin stops compounding.
     assert!((honest - 0.5).abs() <= 0.005, "honest {honest}");
-    assert!(attack <= honest + 0.001, "attack {attack} vs honest {honest}");
+    assert!(
+        attack <= honest + 0.001,
+        "attack {attack} vs honest {honest}"
+    );
 }
 
 #[test]

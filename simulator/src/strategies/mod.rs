@@ -126,7 +126,9 @@ impl Strategy {
             Strategy::SelfOnly => "self-only edges".into(),
             Strategy::Ring => "colluding ring of 3, pointing only at itself".into(),
             Strategy::Three => "3 accounts, honest".into(),
-            Strategy::Resubscriber => "never emits, leaves and rejoins (self-only set stored)".into(),
+            Strategy::Resubscriber => {
+                "never emits, leaves and rejoins (self-only set stored)".into()
+            }
             Strategy::ThrowawayTarget => "forwards to throwaway targets that leave".into(),
             Strategy::EvictTargets => "forwards to idle targets, then evicts them".into(),
             Strategy::PointIdle => "forwards to idle targets, never evicts".into(),
@@ -308,7 +310,10 @@ fn accounts(setup: &Setup, strategy: Strategy) -> Vec<(usize, Vec<Edge<usize>>)>
             .map(|a| {
                 let me = ATTACKER + a;
                 let next = ATTACKER + (a + 1) % k;
-                (me, capped_set(me, WEIGHT_ONE, setup.max_self_weight, &[(next, 1)]))
+                (
+                    me,
+                    capped_set(me, WEIGHT_ONE, setup.max_self_weight, &[(next, 1)]),
+                )
             })
             .collect(),
         Strategy::Resubscriber => vec![(ATTACKER, self_only(ATTACKER))],
@@ -354,8 +359,8 @@ pub fn play(setup: &Setup, strategy: Strategy, accrual: Accrual) -> (i64, i64) {
     let mut turn = 0usize;
     let mut evicted = false;
     // The attacker's play at an emit of its.
-    let attack = |chain: &mut Box<dyn Engine>, turn: &mut usize, evicted: bool, block: u64| {
-        match strategy {
+    let attack =
+        |chain: &mut Box<dyn Engine>, turn: &mut usize, evicted: bool, block: u64| match strategy {
             Strategy::ThrowawayTarget => {
                 let t = targets[*turn % 2];
                 *turn += 1;
@@ -370,8 +375,7 @@ pub fn play(setup: &Setup, strategy: Strategy, accrual: Accrual) -> (i64, i64) {
                 chain.emit(ATTACKER, &pro_rata(setup), block)
             }
             _ => {}
-        }
-    };
+        };
     // Store every edge set at block 0 (nothing has accrued yet).
     for i in 0..setup.honest {
         chain.emit(i, &honest_edges(setup, i), 0);

@@ -57,7 +57,10 @@ fn gained(d: &Deployment, user: &str, funds: i64) -> i64 {
 pub fn never_emitting_resubscriber(d: &Deployment, funds: i64) {
     set_cap(d, 500_000);
     let stake = 100 * UNIT;
-    d.tx(vec![d.subscribe("rhonest", stake), d.subscribe("ratka", stake)]);
+    d.tx(vec![
+        d.subscribe("rhonest", stake),
+        d.subscribe("ratka", stake),
+    ]);
     let honest = [("rhonest", 500_000), ("ratka", 500_000)];
     let start = Instant::now();
     let mut churn = Duration::from_secs(10);
@@ -95,7 +98,10 @@ pub fn never_emitting_resubscriber(d: &Deployment, funds: i64) {
 pub fn throwaway_targets(d: &Deployment, funds: i64) {
     set_cap(d, 500_000);
     let stake = 100 * UNIT;
-    d.tx(vec![d.subscribe("thonest", stake), d.subscribe("tattack", stake)]);
+    d.tx(vec![
+        d.subscribe("thonest", stake),
+        d.subscribe("tattack", stake),
+    ]);
     let honest = [("thonest", 500_000), ("tattack", 500_000)];
     d.tx(vec![d.emit("thonest", &honest)]);
     let throwaways = ["tthrowa", "tthrowb"];
@@ -146,8 +152,15 @@ pub fn evicted_targets_ram_and_delay(d: &Deployment, net: &Localnet) {
     let closing = d
         .try_tx(vec![actions::close(d.code, name("evicta"), d.symbol)])
         .expect_err("closing a subscribed account's balance");
-    assert!(closing.contains("Cannot close while subscribed"), "{closing}");
-    let attack = [("eattack", 500_000), ("evicta", 250_000), ("evictb", 250_000)];
+    assert!(
+        closing.contains("Cannot close while subscribed"),
+        "{closing}"
+    );
+    let attack = [
+        ("eattack", 500_000),
+        ("evicta", 250_000),
+        ("evictb", 250_000),
+    ];
     let honest = [("ehonest", 500_000), ("eattack", 500_000)];
     d.tx(vec![d.emit("eattack", &attack), d.emit("ehonest", &honest)]);
     // Announced while nodes are subscribed: nothing changes until the delay has passed.
@@ -176,7 +189,11 @@ pub fn evicted_targets_ram_and_delay(d: &Deployment, net: &Localnet) {
             break;
         }
     }
-    assert_eq!(early_rate, Some(p.emission_rate), "the old rate held until the delay");
+    assert_eq!(
+        early_rate,
+        Some(p.emission_rate),
+        "the old rate held until the delay"
+    );
     let g = d.global();
     assert_eq!(as_u64(&g["emission_rate"]), 2 * p.emission_rate);
     assert_eq!(as_u64(&g["next_at"]), 0);
@@ -189,7 +206,11 @@ pub fn evicted_targets_ram_and_delay(d: &Deployment, net: &Localnet) {
     // goes to the other holders, none of it back to eattack.
     let before = d.global();
     let stake_before = as_u64(&d.node("eattack").expect("row")["stake"]);
-    d.tx(vec![actions::settle(d.code, name("eattack"), name("eattack"))]);
+    d.tx(vec![actions::settle(
+        d.code,
+        name("eattack"),
+        name("eattack"),
+    )]);
     let after = d.global();
     let kept = as_u64(&d.node("eattack").expect("row")["stake"]) - stake_before;
     let redirected = as_u64(&after["redirected"]) - as_u64(&before["redirected"]);

@@ -139,7 +139,9 @@ mod tests {
         use super::super::params::{Announced, ChainParams};
         let chain = FakeChain::new("me");
         // A contract without the parameters: nothing to check.
-        check_chain_params(&chain, Duration::from_secs(60)).await.unwrap();
+        check_chain_params(&chain, Duration::from_secs(60))
+            .await
+            .unwrap();
         let params = ChainParams {
             emission_rate: 10_000,
             max_self_weight: WEIGHT_ONE,
@@ -147,7 +149,9 @@ mod tests {
             next: None,
         };
         chain.set_params(params);
-        check_chain_params(&chain, Duration::from_secs(5)).await.unwrap();
+        check_chain_params(&chain, Duration::from_secs(5))
+            .await
+            .unwrap();
         // An announced shorter max_idle counts already.
         chain.set_params(ChainParams {
             next: Some(Announced {

@@ -42,7 +42,8 @@ pub struct ChainParams {
 }
 
 fn int(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 impl ChainParams {
@@ -102,7 +103,10 @@ mod tests {
             "next_emission_rate": 20000, "next_min_stake": 5, "next_max_self_weight": 400000,
             "next_max_idle": 640, "next_at": 1234});
         let p = ChainParams::from_global(&row).unwrap();
-        assert_eq!((p.emission_rate, p.max_self_weight, p.max_idle), (10_000, 500_000, 1_000));
+        assert_eq!(
+            (p.emission_rate, p.max_self_weight, p.max_idle),
+            (10_000, 500_000, 1_000)
+        );
         assert_eq!(p.next.unwrap().at, 1234);
         assert_eq!(p.strictest_max_idle(), 640);
         let none = json!({"emission_rate": 1, "max_self_weight": 1, "max_idle": 700, "next_at": 0});
