@@ -11,8 +11,8 @@
 //!   `max_idle / 2` blocks, `evict` refuses it until `max_idle` blocks passed since its emit,
 //!   then returns its stake to its balance;
 //! - and, in [`attacks_cap`], the cap and departed-target attacks, eviction RAM, the supply
-//!   cap and the announced parameter change (the waits of `max_idle` and of the parameter
-//!   delay run here, in parallel, once).
+//!   cap, the announced parameter change and rings of 2 and 3 under caps from 10 % to 100 %
+//!   (the waits of `max_idle` and of the parameter delay run here, in parallel, once).
 
 mod attacks_cap;
 mod contract_support;
@@ -471,6 +471,20 @@ fn emission_attacks_gain_nothing_on_a_real_chain() {
         ],
         funds,
     );
+    // Rings of 2 and 3 under caps from 10 % to 100 %, each on its own copy.
+    let ring_users = ["ringa", "ringb", "ringc", "ringhona", "ringhonb"];
+    let caps = [100_000u32, 250_000, 500_000, 750_000, 1_000_000];
+    let ring_names = [
+        ["ringtwoa", "ringtwob", "ringtwoc", "ringtwod", "ringtwoe"],
+        ["ringthra", "ringthrb", "ringthrc", "ringthrd", "ringthre"],
+    ];
+    let mut rings: Vec<(Deployment, &[&str], u32)> = Vec::new();
+    for (names, size) in ring_names.iter().zip([2, 3]) {
+        for (contract, cap) in names.iter().zip(caps) {
+            let d = Deployment::new(&net, &wasm, contract, &ring_users, funds);
+            rings.push((d, &ring_users[..size], cap));
+        }
+    }
     let supply_max = 150 * UNIT;
     let supply = Deployment::with_max_supply(
         &net,
@@ -490,5 +504,8 @@ fn emission_attacks_gain_nothing_on_a_real_chain() {
         s.spawn(|| attacks_cap::throwaway_targets(&throwaway, funds));
         s.spawn(|| attacks_cap::evicted_targets_ram_and_delay(&evicted, &net));
         s.spawn(|| attacks_cap::supply_cap(&supply, supply_max));
+        for (d, members, cap) in &rings {
+            s.spawn(move || attacks_cap::ring(d, funds, members, *cap));
+        }
     });
 }

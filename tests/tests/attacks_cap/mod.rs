@@ -272,3 +272,73 @@ pub fn supply_cap(d: &Deployment, max_supply: i64) {
     assert!(max_supply - stat() <= 1, "the emission filled the room");
     d.assert_conserved(&["supplya"]);
 }
+
+/// A ring on a real chain: `ring` accounts (100 BIT each) each keep `cap` and attribute the
+/// rest to the next; two honest nodes of the same total stake each keep `min(50 %, cap)` and
+/// attribute the rest to each other; every 2 s for 20 s all emit. The ring takes its stake
+/// share, one half, whatever the cap: bounded by its stake, not by `max_self_weight`.
+/// Returns the ring's share of what everyone gained.
+pub fn ring(d: &Deployment, funds: i64, ring: &[&str], cap: u32) -> f64 {
+    set_cap(d, cap);
+    let honest = ["ringhona", "ringhonb"];
+    let each = 100 * UNIT;
+    let mut joins: Vec<_> = ring.iter().map(|u| d.subscribe(u, each)).collect();
+    joins.extend(
+        honest
+            .iter()
+            .map(|u| d.subscribe(u, each * ring.len() as i64 / 2)),
+    );
+    d.tx(joins);
+    let keep = 500_000u32.min(cap);
+    let sets: Vec<(&str, Vec<(&str, u32)>)> = ring
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let next = ring[(i + 1) % ring.len()];
+            let set = if cap == 1_000_000 {
+                vec![(*u, cap)]
+            } else {
+                vec![(*u, cap), (next, 1_000_000 - cap)]
+            };
+            (*u, set)
+        })
+        .chain([
+            (
+                honest[0],
+                vec![(honest[0], keep), (honest[1], 1_000_000 - keep)],
+            ),
+            (
+                honest[1],
+                vec![(honest[1], keep), (honest[0], 1_000_000 - keep)],
+            ),
+        ])
+        .collect();
+    let all = || -> Vec<_> { sets.iter().map(|(u, set)| d.emit(u, set)).collect() };
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        d.tx(all());
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let mut drain = Vec::new();
+    for _ in 0..4 {
+        drain.extend(all());
+    }
+    d.tx(drain);
+    let ring_gain: i64 = ring.iter().map(|u| gained(d, u, funds)).sum();
+    let honest_gain: i64 = honest.iter().map(|u| gained(d, u, funds)).sum();
+    let share = ring_gain as f64 / (ring_gain + honest_gain) as f64;
+    eprintln!(
+        "ring of {} at cap {} %: share {share:.4} (ring {ring_gain}, honest {honest_gain})",
+        ring.len(),
+        cap / 10_000
+    );
+    assert!(
+        (share - 0.5).abs() <= 0.005,
+        "ring of {} at cap {cap}: {share:.4}",
+        ring.len()
+    );
+    let mut users: Vec<&str> = ring.to_vec();
+    users.extend(honest);
+    d.assert_conserved(&users);
+    share
+}
