@@ -28,7 +28,8 @@
 //!    the whole residual once, re-price the shares at the new stake;
 //! 4. the new edge set is stored and `last_emit = max(last_emit, block)`.
 //!
-//! `settle(id, block)`: step 3 alone, by anyone (the contract's permissionless `settle`);
+//! `settle(id, block)`: step 3 alone (the contract's `settle`, which another account may send
+//! only for a node idle `max_idle / 2` blocks: not modelled here);
 //! edges and `last_emit` unchanged.
 //!
 //! `unsubscribe(id, block)` and `evict(id, block)` (the latter only once

@@ -372,8 +372,9 @@ pub fn join<Id, S: Store<Id>>(
 /// Settles node `id` at `block`: advances the pool, claims what the node is owed into its
 /// residual (the compounding of what it forwards goes to the targets, [`crate::compounding`]),
 /// and pushes the residual once along `edges` (the set in force, self first): the kept part
-/// joins `position.stake`, each forward goes to its target's residual, a forward to a target
-/// that is no longer subscribed stays with the node, and the rounding remainder waits for the
+/// joins `position.stake` (at most `max_self_weight` of it: the excess is redirected), each
+/// forward goes to its target's residual, a forward to a target that is no longer subscribed
+/// is redirected to the other holders ([`redirect`]), and the rounding remainder waits for the
 /// next push unless `flush` (the set ends: a new one follows, or the node leaves). The caller
 /// stores `position` (and any new edge set) afterwards.
 pub fn settle<Id, S: Store<Id>>(
