@@ -85,6 +85,9 @@ pub struct NodeState<Id> {
     pub residual_shares: u128,
     /// Pushed along the stored edges since they took force (`settlement::Held::pushed`).
     pub residual_pushed: u64,
+    /// Block of its last join or settlement (the contract reads it from the row's `seq`):
+    /// a settlement in that same block forfeits what it is owed (`settlement::settle`).
+    pub settled_at: u64,
     /// The stored edge set, self first: the one that carries the next settlement.
     pub edges: Vec<Edge<Id>>,
 }
@@ -266,11 +269,9 @@ impl<Id: Ord + Clone> Ledger<Id> {
         block: u64,
         flush: bool,
     ) -> Result<Settlement, LedgerError> {
-        let mut position = self
-            .nodes
-            .get(id)
-            .ok_or(LedgerError::NotSubscribed)?
-            .position();
+        let node = self.nodes.get(id).ok_or(LedgerError::NotSubscribed)?;
+        let mut position = node.position();
+        let fresh = node.settled_at >= block;
         let mut store = Nodes {
             nodes: &mut self.nodes,
             deposited: self.deposited,
@@ -283,9 +284,11 @@ impl<Id: Ord + Clone> Ledger<Id> {
             edges,
             block,
             flush,
+            fresh,
         )?;
         if let Some(node) = self.nodes.get_mut(id) {
             node.set_position(position);
+            node.settled_at = node.settled_at.max(block);
         }
         Ok(report)
     }
@@ -345,6 +348,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
                         shares: position.shares,
                         residual_shares: 0,
                         residual_pushed: 0,
+                        settled_at: block,
                         edges,
                     },
                 );

@@ -207,6 +207,8 @@ pub struct Settlement {
     /// The part sent to the other holders instead of the node: the self weight above
     /// `max_self_weight` and the forwards to targets no longer subscribed ([`redirect`]).
     pub redirected: u64,
+    /// What a `fresh` position was owed and left to the other holders (see [`settle`]).
+    pub forfeited: u64,
     /// Edges visited (the edge set's length): the work of this settlement.
     pub edge_visits: usize,
 }
@@ -377,6 +379,12 @@ pub fn join<Id, S: Store<Id>>(
 /// is redirected to the other holders ([`redirect`]), and the rounding remainder waits for the
 /// next push unless `flush` (the set ends: a new one follows, or the node leaves). The caller
 /// stores `position` (and any new edge set) afterwards.
+///
+/// `fresh`: the position was opened or settled earlier in this same block. Then all it is
+/// owed arrived within the block, from other nodes' redirects (no block passed): it forfeits
+/// that to the other holders instead of claiming it, so joining right before someone's
+/// settlement and leaving right after (one transaction) takes no part of its redirect.
+#[allow(clippy::too_many_arguments)]
 pub fn settle<Id, S: Store<Id>>(
     store: &mut S,
     pool: &mut Pool,
@@ -385,10 +393,12 @@ pub fn settle<Id, S: Store<Id>>(
     edges: &[Edge<Id>],
     block: u64,
     flush: bool,
+    fresh: bool,
 ) -> Result<Settlement, S::Error> {
     advance(store, pool, block)?;
     let held = store.residual(id)?.ok_or(SettleError::MissingResidual)?;
-    let accrued = owed(pool, position, &held)?;
+    let owed_now = owed(pool, position, &held)?;
+    let (accrued, forfeited) = if fresh { (0, owed_now) } else { (owed_now, 0) };
     pool.unsettled -= accrued;
     pool.minted = checked(pool.minted.checked_add(accrued))?;
     pool.outstanding = checked(pool.outstanding.checked_add(accrued))?;
@@ -511,7 +521,7 @@ pub fn settle<Id, S: Store<Id>>(
         .ok_or(SettleError::Underflow)?;
     position.stake = new_stake;
     position.shares = stake_shares;
-    let redirected = redirect(pool, position, &mut carried, redirected)?;
+    let redirected = redirect(pool, position, &mut carried, redirected, forfeited > 0)?;
     store.set_residual(id, carried)?;
     if redirected > 0 {
         store.unmint(redirected)?;
@@ -524,6 +534,7 @@ pub fn settle<Id, S: Store<Id>>(
         carried: carry,
         compounding,
         redirected,
+        forfeited,
         edge_visits: edges.len(),
     })
 }
@@ -539,14 +550,16 @@ pub fn settle<Id, S: Store<Id>>(
 /// then holds `(stake - amount) * N / (O + amount)` shares at the price `(O + amount) / N`:
 /// its position is worth exactly its new stake (rounded down) and the others' `O + amount`.
 /// With no other holder (`N == 0`) there is no one to send it to: nothing moves (the node
-/// keeps it) and 0 is returned.
+/// keeps it) and 0 is returned. `forfeit`: re-price even when `amount == 0`, which hands what
+/// the node is owed and has not claimed (it is in `O`) to the other holders.
 pub fn redirect(
     pool: &mut Pool,
     position: &mut Position,
     held: &mut Held,
     amount: u64,
+    forfeit: bool,
 ) -> Result<u64, SettleError> {
-    if amount == 0 {
+    if amount == 0 && !forfeit {
         return Ok(0);
     }
     let own = position
@@ -694,6 +707,7 @@ mod tests {
                     &self_only(1),
                     block,
                     false,
+                    false,
                 )
                 .unwrap();
             }
@@ -711,9 +725,29 @@ mod tests {
         let mut a = join(&mut store, &mut p, 400_000, 0).unwrap();
         let mut b = join(&mut store, &mut p, 400_000, 0).unwrap();
         for block in 1..=120 {
-            settle(&mut store, &mut p, &1, &mut a, &self_only(1), block, false).unwrap();
+            settle(
+                &mut store,
+                &mut p,
+                &1,
+                &mut a,
+                &self_only(1),
+                block,
+                false,
+                false,
+            )
+            .unwrap();
         }
-        settle(&mut store, &mut p, &2, &mut b, &self_only(2), 120, false).unwrap();
+        settle(
+            &mut store,
+            &mut p,
+            &2,
+            &mut b,
+            &self_only(2),
+            120,
+            false,
+            false,
+        )
+        .unwrap();
         assert_eq!(p.minted + p.unsettled, 1_200_000);
         let (ga, gb) = (a.stake - 400_000, b.stake - 400_000);
         assert!(ga.abs_diff(gb) <= 120, "{ga} vs {gb}");
@@ -736,11 +770,11 @@ mod tests {
                 .iter()
                 .map(|s| join(&mut store, &mut p, *s, 0).unwrap())
                 .collect();
-            settle(&mut store, &mut p, &0, &mut positions[0], &self_only(0), blocks, false)
+            settle(&mut store, &mut p, &0, &mut positions[0], &self_only(0), blocks, false, false)
                 .unwrap();
             let last = stakes.len() as u8;
             let mut fresh = join(&mut store, &mut p, joiner, blocks).unwrap();
-            let s = settle(&mut store, &mut p, &last, &mut fresh, &self_only(last), blocks, false);
+            let s = settle(&mut store, &mut p, &last, &mut fresh, &self_only(last), blocks, false, false);
             proptest::prop_assert!(s.is_ok(), "{:?}", s);
             proptest::prop_assert_eq!(fresh.stake, joiner);
         }
@@ -751,9 +785,29 @@ mod tests {
         let mut store = map(&[1], 25);
         let mut p = pool(10);
         let mut pos = join(&mut store, &mut p, 5, 0).unwrap();
-        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 10, false).unwrap();
+        let s = settle(
+            &mut store,
+            &mut p,
+            &1,
+            &mut pos,
+            &self_only(1),
+            10,
+            false,
+            false,
+        )
+        .unwrap();
         assert_eq!(s.accrued + p.unsettled, 25);
-        let s = settle(&mut store, &mut p, &1, &mut pos, &self_only(1), 20, false).unwrap();
+        let s = settle(
+            &mut store,
+            &mut p,
+            &1,
+            &mut pos,
+            &self_only(1),
+            20,
+            false,
+            false,
+        )
+        .unwrap();
         assert!(s.accrued <= 1);
         assert_eq!(p.minted + p.unsettled, 25);
     }

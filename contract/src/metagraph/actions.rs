@@ -34,6 +34,12 @@ const MAX_ADDRESS: usize = 128;
 /// The overflow message, shared with the settlement.
 const OVERFLOW: ContractError = ContractError::new(settlement::SettleError::Overflow.message());
 
+/// Whether the node's row was written in this block (it joined or settled already): a
+/// settlement now forfeits what it is owed (`emission::settlement::settle`).
+fn is_fresh(node: &Node, block: u64) -> bool {
+    node.seq >> SLOT_SHIFT >= block
+}
+
 fn find_node(host: &impl Host, user: Name) -> Result<Node> {
     let me = host.receiver();
     table::find::<Node>(host, me.0, user.0)?.ok_or(ContractError::new(NOT_SUBSCRIBED))
@@ -56,8 +62,9 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
             // A top-up first settles what accrued at the old stake (along the stored edges),
             // so added stake never earns for blocks before it arrived.
             let edges = node.edges.clone();
+            let fresh = is_fresh(&node, block);
             node.seq = next_seq(&mut global, block)?;
-            settle_node(host, &mut global, &mut node, &edges, block, false)?;
+            settle_node(host, &mut global, &mut node, &edges, block, false, fresh)?;
             node.address = args.address;
             node.port = args.port;
             let topped = node.stake.checked_add(stake).ok_or(OVERFLOW)?;
@@ -124,10 +131,11 @@ pub fn emit(host: &mut impl Host, args: Emit) -> Result<()> {
     }
     valid.map_err(|e| ContractError::new(e.message()))?;
     let stored = core::mem::take(&mut node.edges);
-    node.seq = next_seq(&mut global, block)?;
     // A new set ends the stored one: its rounding remainder goes out now (`flush`).
     let ends = stored != args.edges;
-    settle_node(host, &mut global, &mut node, &stored, block, ends)?;
+    let fresh = is_fresh(&node, block);
+    node.seq = next_seq(&mut global, block)?;
+    settle_node(host, &mut global, &mut node, &stored, block, ends, fresh)?;
     node.edges = args.edges;
     node.last_emit = node.last_emit.max(block);
     update_node(host, &node)
@@ -150,8 +158,9 @@ pub fn settle(host: &mut impl Host, args: Settle) -> Result<()> {
         )?;
     }
     let stored = core::mem::take(&mut node.edges);
+    let fresh = is_fresh(&node, block);
     node.seq = next_seq(&mut global, block)?;
-    settle_node(host, &mut global, &mut node, &stored, block, false)?;
+    settle_node(host, &mut global, &mut node, &stored, block, false, fresh)?;
     node.edges = stored;
     update_node(host, &node)
 }
@@ -183,7 +192,8 @@ fn leave(host: &mut impl Host, mut node: Node, ram_payer: Name) -> Result<()> {
     let block = current_block(host);
     let mut global = load_current(host, block)?;
     let edges = core::mem::take(&mut node.edges);
-    settle_node(host, &mut global, &mut node, &edges, block, true)?;
+    let fresh = is_fresh(&node, block);
+    settle_node(host, &mut global, &mut node, &edges, block, true, fresh)?;
     check(global.total_stake >= node.stake, TOTAL_STAKE_UNDERFLOW)?;
     let back = close(host, &mut global, &node)?;
     let seq = next_seq(&mut global, block)?;

@@ -187,7 +187,8 @@ pub fn restake(global: &mut Global, node: &mut Node, new_stake: u64) -> Result<(
 
 /// Settles `node` at `block` along `edges` (the stored set, ended when `flush`) with
 /// `emission::settlement::settle` and writes `global`, `stat` and the touched `residuals` rows.
-/// The caller writes `node`.
+/// The caller writes `node`; `fresh` (the row was written earlier in this block: the node
+/// joined or settled already) forfeits what it is owed to the other holders.
 pub fn settle(
     host: &mut impl Host,
     global: &mut Global,
@@ -195,6 +196,7 @@ pub fn settle(
     edges: &[Edge<Name>],
     block: u64,
     flush: bool,
+    fresh: bool,
 ) -> Result<Settlement> {
     let mut pool = global.pool();
     let mut position = node.position();
@@ -210,6 +212,7 @@ pub fn settle(
         edges,
         block,
         flush,
+        fresh,
     )?;
     node.set_position(&position);
     global.set_pool(&pool);

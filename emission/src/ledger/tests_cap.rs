@@ -154,3 +154,34 @@ fn a_join_that_buys_no_share_is_refused() {
     assert!(!l.is_subscribed(&2));
     l.check().unwrap();
 }
+
+#[test]
+fn joining_right_before_a_redirect_and_leaving_right_after_takes_none_of_it() {
+    let mut l = capped();
+    l.subscribe(1, STAKE, 0).unwrap();
+    l.subscribe(2, STAKE, 0).unwrap();
+    // One block: a whale joins, node 2 (self-only stored) settles and sends half of its
+    // claim to the others, the whale leaves.
+    l.subscribe(9, 100 * STAKE, 40).unwrap();
+    let r = l.settle(&2, 40).unwrap();
+    assert!(r.redirected > 0);
+    let back = l.unsubscribe(&9, 40).unwrap();
+    assert!(
+        back <= 100 * STAKE,
+        "the whale took {} of it",
+        back - 100 * STAKE
+    );
+    // What the whale held for that instant stays in the pool for the holders left, node 2
+    // (the source) included: a whale of the source's own recaptures the source's value share
+    // of its redirect (here half), a known limit of an instant redistribution
+    // (docs/emission.md, "Flash holders").
+    let owed1 = l.owed(&1).unwrap();
+    let owed2 = l.owed(&2).unwrap();
+    let claim = 40 * RATE / 2;
+    assert!(
+        owed1 + owed2 + 2 >= claim + r.redirected,
+        "{owed1} + {owed2}"
+    );
+    assert!(owed2 <= r.redirected / 2 + 1, "node 2 recaptured {owed2}");
+    l.check().unwrap();
+}

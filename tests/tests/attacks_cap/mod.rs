@@ -94,7 +94,7 @@ pub fn never_emitting_resubscriber(d: &Deployment, funds: i64) {
 /// `tattack` points half at a throwaway account that leaves in the same transaction (two
 /// throwaways taking turns); `thonest` emits `[self 50 %, tattack 50 %]`. Cap 50 %. What the
 /// throwaways' forwards carried goes to `thonest`: the attacker (throwaways included) ends
-/// where honest play `[self 50 %, thonest 50 %]` would, half.
+/// near where honest play `[self 50 %, thonest 50 %]` would, half (see the bound below).
 pub fn throwaway_targets(d: &Deployment, funds: i64) {
     set_cap(d, 500_000);
     let stake = 100 * UNIT;
@@ -129,8 +129,15 @@ pub fn throwaway_targets(d: &Deployment, funds: i64) {
         .sum();
     let honest_gain = gained(d, "thonest", funds);
     let share = attacker as f64 / (attacker + honest_gain) as f64;
-    eprintln!("throwaway targets: share {share:.4} (attacker {attacker}, honest {honest_gain})");
-    assert!(share <= 0.501, "throwaway targets took {share:.4}");
+    // The throwaway holds its stake at the instant of the attacker's redirect: it forfeits
+    // what that brings it (it joined in the block), and the pool's remaining holders share
+    // that, the attacker included (at most half of it here). Bound: half of the throwaway's
+    // stake share of the redirect, beyond one half (docs/emission.md, "Flash holders").
+    let bound = 0.5 + 0.5 * UNIT as f64 / (UNIT + stake) as f64 + 0.001;
+    eprintln!(
+        "throwaway targets: share {share:.4} (attacker {attacker}, honest {honest_gain}), bound {bound:.4}"
+    );
+    assert!(share <= bound, "throwaway targets took {share:.4}");
     d.assert_conserved(&["thonest", "tattack", "tthrowa", "tthrowb"]);
 }
 
@@ -337,8 +344,7 @@ pub fn ring(d: &Deployment, funds: i64, ring: &[&str], cap: u32) -> f64 {
         "ring of {} at cap {cap}: {share:.4}",
         ring.len()
     );
-    let mut users: Vec<&str> = ring.to_vec();
-    users.extend(honest);
-    d.assert_conserved(&users);
+    // Every funded account, the ring's unused ones included.
+    d.assert_conserved(&["ringa", "ringb", "ringc", "ringhona", "ringhonb"]);
     share
 }
