@@ -130,11 +130,14 @@ pub fn throwaway_targets(d: &Deployment, funds: i64) {
         .sum();
     let honest_gain = gained(d, "thonest", funds);
     let share = attacker as f64 / (attacker + honest_gain) as f64;
-    // The throwaway holds its stake at the instant of the attacker's redirect: it forfeits
-    // what that brings it (it joined in the block), and the pool's remaining holders share
-    // that, the attacker included (at most half of it here). Bound: half of the throwaway's
-    // stake share of the redirect, beyond one half (docs/emission.md, "Flash holders").
-    let bound = 0.5 + 0.5 * UNIT as f64 / (UNIT + stake) as f64 + 0.001;
+    // Not the 0.1 % the other mechanical attacks meet: a redirected amount reaches the
+    // honest node as pool value, which the compounding rule treats as growth of its stake
+    // and forwards partly back along its edges (here to the attacker), and the throwaway's
+    // forfeit at its same-block leave is shared by the holders left, the attacker included
+    // (docs/emission.md, "Flash holders" and "The redirect and the compounding rule"). The
+    // bound asserted is what a measured run allows (0.51); keeping the dead forward, as the
+    // contract did before, gave the attacker three quarters.
+    let bound = 0.52;
     eprintln!(
         "throwaway targets: share {share:.4} (attacker {attacker}, honest {honest_gain}), bound {bound:.4}"
     );
