@@ -13,13 +13,20 @@ use crate::attribution::Attribution;
 
 /// Reads the contract's parameters, logs them (and any announced change) and refuses an
 /// `emit_interval` whose back-off could outlast the chain's `max_idle` (the current one or an
-/// announced one), naming both. A contract without the parameters passes.
+/// announced one), naming both. A contract without the parameters passes, and so does a
+/// chain that cannot be read now (logged; the subscribe that follows retries).
 pub async fn check_chain_params(
     chain: &dyn ChainApi,
     emit_interval: std::time::Duration,
 ) -> Result<(), ChainFailure> {
-    let Some(params) = chain.params().await? else {
-        return Ok(());
+    let params = match chain.params().await {
+        Ok(Some(params)) => params,
+        Ok(None) => return Ok(()),
+        // An unreachable chain is the subscribe retries' business, not a reason to refuse.
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the chain's parameters; not checked");
+            return Ok(());
+        }
     };
     tracing::info!(
         emission_rate = params.emission_rate,
