@@ -51,6 +51,12 @@ impl ProcessGroup {
         self.child.id()
     }
 
+    /// Sends SIGTERM to every process of the group without waiting, so that several
+    /// groups stopped together shut down in parallel (each [`ProcessGroup::stop`] then waits).
+    pub(crate) fn terminate(&self) {
+        signal_group(self.pgid(), "TERM");
+    }
+
     /// Stops every process of the group: SIGTERM, up to 10 s grace, then SIGKILL.
     pub(crate) fn stop(&mut self) {
         let pgid = self.pgid();
