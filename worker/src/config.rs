@@ -117,7 +117,7 @@ impl Default for ChainConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
     /// Text corpus (any UTF-8 text, lower-cased and split on whitespace, or a text8 `.zip`);
-    /// none = generated from `corpus_seed` (for tests).
+    /// none = generated from `corpus_seed` (for tests; the node warns that it is not real text).
     pub corpus: Option<PathBuf>,
     /// Words of the corpus seen fewer times map to `<unk>` (word2vec's min_count).
     pub min_count: u64,
@@ -185,6 +185,18 @@ impl Default for ModelSection {
 }
 
 impl ModelSection {
+    /// The text this node trains on, as its start-up log names it.
+    pub fn corpus_source(&self) -> String {
+        match &self.corpus {
+            Some(path) => path.display().to_string(),
+            None => format!(
+                "the generated test corpus (seed {}, {} tokens), not real text: set model.corpus \
+                 or --corpus (e.g. .data/wiki.txt)",
+                self.corpus_seed, self.corpus_tokens
+            ),
+        }
+    }
+
     /// The word2vec parameters of this section, seeded with `seed`.
     pub fn params(&self, seed: u64) -> W2vParams {
         W2vParams {
@@ -310,6 +322,15 @@ impl Config {
             ));
         }
         self.advertised_host()?;
+        if let Some(path) = &self.model.corpus {
+            if !path.is_file() {
+                return bad(format!(
+                    "model.corpus {}: no such file (run scripts/setup to prepare .data/wiki.txt, \
+                     or name another UTF-8 text or text8 zip; every node of the network uses the same)",
+                    path.display()
+                ));
+            }
+        }
         if self.model.shards == 0 || self.model.shard >= self.model.shards {
             return bad(format!(
                 "model.shard {} must be < model.shards {}",
@@ -452,8 +473,21 @@ mod tests {
     #[test]
     fn example_config_parses_and_validates() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
-        let cfg = Config::load(&path).unwrap();
+        let mut cfg = Config::load(&path).unwrap();
+        // An operator's node trains on the real text scripts/setup prepares (a path relative
+        // to the repository, where the README's command runs).
+        assert_eq!(cfg.model.corpus.as_deref(), Some(Path::new(".data/wiki.txt")));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let err = cfg.validate().map(|_| ()).unwrap_err().to_string();
+        assert!(
+            err.contains("model.corpus .data/wiki.txt: no such file") && err.contains("scripts/setup"),
+            "a missing corpus names the fix: {err}"
+        );
+        cfg.model.corpus = Some(root.join("worker/worker.example.toml")); // any existing file
         assert!(cfg.validate().is_ok());
+        assert!(cfg.model.corpus_source().ends_with("worker.example.toml"));
+        cfg.model.corpus = None;
+        assert!(cfg.model.corpus_source().contains("not real text"));
         assert_eq!(cfg.model.peers, 3);
         // Two nodes started from the example never share a listening port, and it dials
         // public addresses only.
@@ -497,6 +531,7 @@ mod tests {
         example.node.key_file = defaults.node.key_file.clone();
         example.node.listen = defaults.node.listen;
         example.node.advertise = defaults.node.advertise.clone();
+        example.model.corpus = defaults.model.corpus.clone();
         assert_eq!(
             format!("{example:#?}"),
             format!("{:#?}", Config::default()),

@@ -32,6 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a node: train with peers, serve embeddings, post attributions on chain.
+    #[command(after_long_help = RUN_HELP)]
     Run(Box<RunArgs>),
     /// Training throughput of the node loop with live peers (or, with --vs-gensim, every
     /// trainer against gensim and fastText on real text).
@@ -168,6 +169,27 @@ struct ExperimentArgs {
     python: Option<PathBuf>,
 }
 
+/// What an operator needs beyond the flags (`run --help`).
+const RUN_HELP: &str = "\
+Configuration: every flag overrides the TOML file given with --config; worker/worker.example.toml
+documents every key. For a public chain set at least:
+  node.account         your chain account (it needs RAM for its rows, CPU/NET stake and BIT for
+                       chain.stake; the contract account's operator funds it)
+  node.key_file        a file (chmod 600) holding the WIF key of the account's active permission,
+                       or the BITTENSOR_WORKER_KEY variable; never a command-line flag
+  node.listen          the address the peer server binds (e.g. 0.0.0.0:7001); open this TCP port
+  node.advertise       the public IP other nodes dial (published on chain; only public
+                       addresses are dialled unless peer.allow_* says otherwise)
+  chain.url            one or more nodeos API URLs, comma-separated, tried in order
+  chain.contract       the account holding the bittensor contract
+  model.corpus         the text this node trains on: every node of a network must use the same
+                       file (the vocabulary is checked with each peer); .data/wiki.txt is the
+                       Wikipedia extract scripts/setup prepares. Without it the node trains on
+                       a generated test corpus and says so in its first log lines.
+The node logs the text it trains on at start, then progress every node.log_every steps;
+GET /status on its peer port reports steps, loss, emits and the last chain error.
+Stop it with SIGINT or SIGTERM: it emits a last time and unsubscribes (stake back to its balance).";
+
 /// `run` flags; each overrides the config file.
 #[derive(Args)]
 struct RunArgs {
@@ -190,7 +212,8 @@ struct RunArgs {
     /// Peer server listen address (port 0 = any free port).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
-    /// Corpus file (text or text8 zip).
+    /// Corpus file (UTF-8 text or text8 zip), the same on every node of the network,
+    /// e.g. .data/wiki.txt (scripts/setup prepares it); overrides model.corpus.
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Upstream peer slots k.

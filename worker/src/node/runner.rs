@@ -143,8 +143,12 @@ pub async fn run(
     let stake = cfg.validate()?;
     let advertised_ip = cfg.advertised_host()?;
     let m = &cfg.model;
+    if m.corpus.is_none() {
+        tracing::warn!("training on {}", m.corpus_source());
+    }
     let corpus = load_corpus(m)?;
     tracing::info!(
+        text = %m.corpus_source(),
         tokens = corpus.ids.len(),
         vocab = corpus.vocab.len(),
         shard = m.shard,
