@@ -17,6 +17,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::processes_naming;
+
+mod support;
 
 /// The bound: everything gone this long after the signal.
 const STOP_LIMIT: Duration = Duration::from_secs(30);
@@ -154,7 +157,10 @@ fn wait_running(child: &mut Child, log: &Path) {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("run-testnet exited ({status}) before running:\n{}", tail(&text));
+            panic!(
+                "run-testnet exited ({status}) before running:\n{}",
+                tail(&text)
+            );
         }
         assert!(
             Instant::now() < deadline,
@@ -178,31 +184,6 @@ fn signal(target: String, sig: &str) {
         .status()
         .expect("kill");
     assert!(status.success(), "kill -{sig} {target} failed");
-}
-
-/// Live processes whose command line names `needles`: `(pid, command line)`.
-fn processes_naming(needles: &[String]) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc").expect("/proc").filter_map(Result::ok) {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(raw) = fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
-        let zombie = fs::read_to_string(entry.path().join("stat"))
-            .ok()
-            .and_then(|s| {
-                s.rsplit_once(')')
-                    .map(|(_, r)| r.trim_start().starts_with('Z'))
-            })
-            .unwrap_or(true);
-        if !zombie && needles.iter().any(|n| cmdline.contains(n.as_str())) {
-            found.push((pid, cmdline));
-        }
-    }
-    found
 }
 
 /// Ports in `ports` with a listening TCP socket in this network namespace.
@@ -232,8 +213,9 @@ fn net_leftovers(env: &Env) -> Vec<String> {
     let netns = Command::new("ip").args(["netns", "list"]).output();
     if let Ok(out) = netns {
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            if line.starts_with(&env.netns_prefix()) {
-                left.push(format!("netns {line}"));
+            let name = line.split_whitespace().next().unwrap_or("");
+            if name.starts_with(&env.netns_prefix()) {
+                left.push(format!("netns {name}"));
             }
         }
     }
@@ -323,8 +305,23 @@ fn run_and_stop(env: &Env, producers: usize, stop: Stop, run: usize) -> Duration
     let took = sent.elapsed();
     if !left.is_empty() {
         // Clean up for the next test before failing.
-        for (p, _) in processes_naming(&[env.chain_tmp().display().to_string()]) {
-            let _ = Command::new("kill").args(["-KILL", &p.to_string()]).status();
+        let needles = [
+            env.chain_tmp().display().to_string(),
+            env.testnet_dir().display().to_string(),
+        ];
+        for (p, _) in processes_naming(&needles) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.to_string()])
+                .status();
+        }
+        for item in net_leftovers(env) {
+            let (kind, name) = item.split_once(' ').unwrap_or(("", ""));
+            let args: &[&str] = if kind == "netns" {
+                &["netns", "del", name]
+            } else {
+                &["link", "del", name]
+            };
+            let _ = Command::new("ip").args(args).status();
         }
     }
     let text = fs::read_to_string(&log).unwrap_or_default();

@@ -236,7 +236,9 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
             (num(&s, "emits_confirmed") >= 2).then_some(s)
         },
     );
-    let rows = net.table(CONTRACT, CONTRACT, "metagraph").expect("metagraph");
+    let rows = net
+        .table(CONTRACT, CONTRACT, "metagraph")
+        .expect("metagraph");
     assert!(
         rows.iter().any(|r| r["user"] == worker),
         "the worker is in the metagraph: {rows:?}"
@@ -246,10 +248,9 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     let status = support::stop(&mut w);
     assert!(status.success(), "worker exit {status}");
     let abi_packed = {
-        let v: Value = serde_json::from_str(
-            &net.cleos(&["get", "abi", CONTRACT]).expect("get abi"),
-        )
-        .expect("abi json");
+        let v: Value =
+            serde_json::from_str(&net.cleos(&["get", "abi", CONTRACT]).expect("get abi"))
+                .expect("abi json");
         v.to_string().len()
     };
     eprintln!(

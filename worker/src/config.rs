@@ -476,11 +476,15 @@ mod tests {
         let mut cfg = Config::load(&path).unwrap();
         // An operator's node trains on the real text scripts/setup prepares (a path relative
         // to the repository, where the README's command runs).
-        assert_eq!(cfg.model.corpus.as_deref(), Some(Path::new(".data/wiki.txt")));
+        assert_eq!(
+            cfg.model.corpus.as_deref(),
+            Some(Path::new(".data/wiki.txt"))
+        );
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let err = cfg.validate().map(|_| ()).unwrap_err().to_string();
         assert!(
-            err.contains("model.corpus .data/wiki.txt: no such file") && err.contains("scripts/setup"),
+            err.contains("model.corpus .data/wiki.txt: no such file")
+                && err.contains("scripts/setup"),
             "a missing corpus names the fix: {err}"
         );
         cfg.model.corpus = Some(root.join("worker/worker.example.toml")); // any existing file
