@@ -1,7 +1,7 @@
 //! `scripts/run-testnet --producers P` stopped from outside in each way a user stops it:
 //! SIGTERM to its process group, SIGTERM to its pid alone, SIGINT to a pipeline
 //! `run-testnet ... 2>&1 | tee log` (Ctrl-C in a terminal), SIGHUP to its process group (a
-//! closed terminal). After each, checked from outside within 30 s: no process of the run is
+//! closed terminal), and SIGTERM to its pid while the chain is still booting. After each, checked from outside within 30 s: no process of the run is
 //! left (nodeos, keosd, localnet-testnet, workers, viewer: every process whose command line
 //! names the run's directories), no network namespace or bridge of the run, no listening
 //! socket on the chain's or the view's ports. The runs share one testnet directory, so each
@@ -37,6 +37,8 @@ enum Stop {
     IntPipeline,
     /// `kill -HUP -PGID`: the terminal closed.
     HupGroup,
+    /// `kill -TERM PID` while the chain is still booting.
+    TermPidDuringBoot,
 }
 
 /// The directories, names and ports that identify this test's runs.
@@ -171,6 +173,30 @@ fn wait_running(child: &mut Child, log: &Path) {
     }
 }
 
+/// Waits until the run's first producer is up (the chain is booting, no worker yet).
+fn wait_booting(child: &mut Child, env: &Env, log: &Path) {
+    let deadline = Instant::now() + BOOT_LIMIT;
+    let mark = [env.chain_tmp().display().to_string()];
+    while !processes_naming(&mark)
+        .iter()
+        .any(|(_, c)| c.contains("nodeos"))
+    {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "run-testnet exited ({status}) before booting:\n{}",
+                tail(&text)
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no nodeos started:\n{}",
+            tail(&text)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
@@ -268,8 +294,11 @@ fn leftovers(env: &Env, ports: &[u16]) -> Vec<String> {
 fn run_and_stop(env: &Env, producers: usize, stop: Stop, run: usize) -> Duration {
     let (mut child, log) = start(env, producers, stop, run);
     let pid = child.id();
-    wait_running(&mut child, &log);
-    let ports = {
+    let ports = if let Stop::TermPidDuringBoot = stop {
+        wait_booting(&mut child, env, &log);
+        vec![env.view_port]
+    } else {
+        wait_running(&mut child, &log);
         let mut p = chain_ports(env);
         p.push(env.view_port);
         p
@@ -283,8 +312,9 @@ fn run_and_stop(env: &Env, producers: usize, stop: Stop, run: usize) -> Duration
     let running = processes_naming(&[env.chain_tmp().display().to_string()]);
     let nodes = running.iter().filter(|(_, c)| c.contains("nodeos")).count();
     let wallets = running.iter().filter(|(_, c)| c.contains("keosd")).count();
+    let booting = matches!(stop, Stop::TermPidDuringBoot);
     assert!(
-        nodes >= producers && wallets >= 1,
+        (nodes >= producers || booting) && nodes >= 1 && wallets >= 1,
         "run {run}: expected the chain's nodeos and keosd processes before the stop, found {running:?}"
     );
     eprintln!(
@@ -293,7 +323,7 @@ fn run_and_stop(env: &Env, producers: usize, stop: Stop, run: usize) -> Duration
     let sent = Instant::now();
     match stop {
         Stop::TermGroup => signal(format!("-{pid}"), "TERM"),
-        Stop::TermPid => signal(pid.to_string(), "TERM"),
+        Stop::TermPid | Stop::TermPidDuringBoot => signal(pid.to_string(), "TERM"),
         Stop::IntPipeline => signal(format!("-{pid}"), "INT"),
         Stop::HupGroup => signal(format!("-{pid}"), "HUP"),
     }
@@ -343,6 +373,7 @@ fn run_testnet_leaves_nothing_behind_however_it_is_stopped() {
         (2, Stop::TermPid),
         (2, Stop::IntPipeline),
         (2, Stop::HupGroup),
+        (2, Stop::TermPidDuringBoot),
     ];
     for (run, (producers, stop)) in plan.into_iter().enumerate() {
         run_and_stop(&env, producers, stop, run + 1);
