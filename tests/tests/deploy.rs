@@ -5,7 +5,8 @@
 //! key file others can read, a key that is not the account's, too little RAM: each names the
 //! fix and nothing is sent), then the deploy itself, its RAM measured phase by phase (code
 //! and ABI, the token rows, a node's subscription), a second deploy that changes nothing, and
-//! a real worker subscribing and emitting on the deployed contract.
+//! a real worker that is refused while its account holds no BIT (its error names the fix),
+//! then, funded, subscribes and emits on the deployed contract.
 
 #[path = "../../worker/tests/support/mod.rs"]
 mod support;
@@ -213,6 +214,26 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     let worker = "btworker1";
     net.create_metered_account(worker, &worker_resources())
         .expect("worker account");
+    // Not funded yet: the worker stops at subscribe and says what to do.
+    let opts = WorkerOpts::new(worker, &url, CONTRACT);
+    let mut unfunded = spawn(dir.path(), &opts, 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = unfunded.child.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "an unfunded worker keeps running:\n{}",
+            support::log_tail(&unfunded)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let said = support::log_tail(&unfunded);
+    assert!(
+        !status.success() && said.contains(&format!("transfer BIT to {worker}")),
+        "{said}"
+    );
     net.cleos(&["wallet", "import", "--private-key", &wif])
         .expect("import");
     let transfer = json!([CONTRACT, worker, "100.0000 BIT", "stake"]).to_string();
@@ -224,8 +245,7 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
         (!public.table(CONTRACT, worker, "accounts").ok()?.is_empty()).then_some(())
     });
     let worker_before = ram_used(net, worker);
-    let opts = WorkerOpts::new(worker, &url, CONTRACT);
-    let mut w = spawn(dir.path(), &opts, 0);
+    let mut w = spawn(dir.path(), &opts, 1);
     let reader = StatusReader::new();
     wait_within(
         Duration::from_secs(150),

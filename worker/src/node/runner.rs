@@ -236,7 +236,16 @@ pub async fn run(
     {
         let _ = stop_tx.send(true);
         let _ = server.await;
-        anyhow::bail!("subscribe failed: {e}");
+        let text = e.to_string();
+        match crate::chain::hints::subscribe_fix(
+            &text,
+            &cfg.node.account,
+            &cfg.chain.contract,
+            &cfg.chain.stake,
+        ) {
+            Some(fix) => anyhow::bail!("subscribe failed: {text}; {fix}"),
+            None => anyhow::bail!("subscribe failed: {text}"),
+        }
     }
     tracing::info!(%advertise, port = listen.port(), stake, "subscribed");
     match chain.metagraph().await {
