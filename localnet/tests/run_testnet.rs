@@ -150,51 +150,44 @@ fn start(env: &Env, producers: usize, stop: Stop, run: usize) -> (Child, PathBuf
     (cmd.spawn().expect("spawning scripts/run-testnet"), log)
 }
 
-/// Waits until the run prints that the testnet is running (the workers are up).
-fn wait_running(child: &mut Child, log: &Path) {
+/// Waits until `reached()` holds (`what`), failing with the log's tail if the run exits or
+/// [`BOOT_LIMIT`] passes first.
+fn wait_run(child: &mut Child, log: &Path, what: &str, mut reached: impl FnMut() -> bool) {
     let deadline = Instant::now() + BOOT_LIMIT;
-    loop {
+    while !reached() {
         let text = fs::read_to_string(log).unwrap_or_default();
-        if text.contains("testnet running") {
-            return;
-        }
         if let Ok(Some(status)) = child.try_wait() {
             panic!(
-                "run-testnet exited ({status}) before running:\n{}",
+                "run-testnet exited ({status}) before {what}:\n{}",
                 tail(&text)
             );
         }
         assert!(
             Instant::now() < deadline,
-            "run-testnet not running after {BOOT_LIMIT:?}:\n{}",
+            "not {what} after {BOOT_LIMIT:?}:\n{}",
             tail(&text)
         );
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// Waits until the run prints that the testnet is running (the workers are up).
+fn wait_running(child: &mut Child, log: &Path) {
+    wait_run(child, log, "running", || {
+        fs::read_to_string(log)
+            .unwrap_or_default()
+            .contains("testnet running")
+    });
 }
 
 /// Waits until the run's first producer is up (the chain is booting, no worker yet).
 fn wait_booting(child: &mut Child, env: &Env, log: &Path) {
-    let deadline = Instant::now() + BOOT_LIMIT;
     let mark = [env.chain_tmp().display().to_string()];
-    while !processes_naming(&mark)
-        .iter()
-        .any(|(_, c)| c.contains("nodeos"))
-    {
-        let text = fs::read_to_string(log).unwrap_or_default();
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "run-testnet exited ({status}) before booting:\n{}",
-                tail(&text)
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no nodeos started:\n{}",
-            tail(&text)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_run(child, log, "booting", || {
+        processes_naming(&mark)
+            .iter()
+            .any(|(_, c)| c.contains("nodeos"))
+    });
 }
 
 fn tail(text: &str) -> String {

@@ -116,16 +116,15 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
 
     // Refusals before anything is sent, each naming its fix.
     let key = write_key(dir.path(), "contract.key", &wif, 0o600);
-    let key_arg = key.display().to_string();
     let open = write_key(dir.path(), "open.key", &wif, 0o644);
-    let out = deploy(&[
-        "--url",
-        &url,
-        "--account",
-        CONTRACT,
-        "--key-file",
-        &open.display().to_string(),
-    ]);
+    let with_key = |file: &Path, extra: &[&str]| {
+        let file = file.display().to_string();
+        let mut args = vec!["--url", url.as_str(), "--account", CONTRACT, "--key-file"];
+        args.push(&file);
+        args.extend_from_slice(extra);
+        deploy(&args)
+    };
+    let out = with_key(&open, &[]);
     assert!(
         !out.status.success() && text(&out).contains("chmod 600"),
         "{}",
@@ -133,14 +132,7 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     );
     let (other_wif, _) = new_key(net);
     let other = write_key(dir.path(), "other.key", &other_wif, 0o600);
-    let out = deploy(&[
-        "--url",
-        &url,
-        "--account",
-        CONTRACT,
-        "--key-file",
-        &other.display().to_string(),
-    ]);
+    let out = with_key(&other, &[]);
     assert!(
         !out.status.success() && text(&out).contains("is not an active key of"),
         "{}",
@@ -152,7 +144,7 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
         "{}",
         text(&out)
     );
-    let out = deploy(&["--url", &url, "--account", CONTRACT, "--key-file", &key_arg]);
+    let out = with_key(&key, &[]);
     let said = text(&out);
     assert!(
         !out.status.success() && said.contains("system buyram") && said.contains("bytes of RAM"),
@@ -164,15 +156,7 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     // With the recommended RAM bought, the code and ABI first, then the token.
     net.buy_ram("eosio", CONTRACT, CONTRACT_RAM - SMALL_RAM)
         .expect("buyram");
-    let out = deploy(&[
-        "--url",
-        &url,
-        "--account",
-        CONTRACT,
-        "--key-file",
-        &key_arg,
-        "--no-token",
-    ]);
+    let out = with_key(&key, &["--no-token"]);
     assert!(out.status.success(), "{}", text(&out));
     let local_hash = {
         let out = Command::new("sha256sum").arg(&wasm).output().expect("sha");
@@ -186,7 +170,7 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
         (code_hash(net, CONTRACT) == local_hash).then_some(())
     });
     let with_code = ram_used(net, CONTRACT);
-    let out = deploy(&["--url", &url, "--account", CONTRACT, "--key-file", &key_arg]);
+    let out = with_key(&key, &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("code already deployed"),
@@ -201,7 +185,7 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     assert_eq!(stat[0]["issuer"], CONTRACT);
     let with_token = ram_used(net, CONTRACT);
     // Run again: nothing to do, nothing spent.
-    let out = deploy(&["--url", &url, "--account", CONTRACT, "--key-file", &key_arg]);
+    let out = with_key(&key, &[]);
     assert!(
         out.status.success() && text(&out).contains("token BIT already exists"),
         "{}",
