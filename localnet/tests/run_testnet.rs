@@ -361,12 +361,17 @@ fn run_and_stop(env: &Env, producers: usize, stop: Stop, run: usize) -> Duration
 #[test]
 fn run_testnet_leaves_nothing_behind_however_it_is_stopped() {
     let env = Env::new();
+    // 2 producers keep the suite short; BITTENSOR_STOP_TEST_PRODUCERS=4 runs every stop on 4.
+    let small = std::env::var("BITTENSOR_STOP_TEST_PRODUCERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     let plan = [
         (4, Stop::TermGroup),
-        (2, Stop::TermPid),
-        (2, Stop::IntPipeline),
-        (2, Stop::HupGroup),
-        (2, Stop::TermPidDuringBoot),
+        (small, Stop::TermPid),
+        (small, Stop::IntPipeline),
+        (small, Stop::HupGroup),
+        (small, Stop::TermPidDuringBoot),
     ];
     for (run, (producers, stop)) in plan.into_iter().enumerate() {
         run_and_stop(&env, producers, stop, run + 1);
