@@ -9,6 +9,7 @@
 //! - [`chain`]: subscribe/emit/unsubscribe and metagraph reads through `chain-client`.
 //! - [`attribution`]: EMA of per-input importance turned into `emit` edge sets.
 //! - [`config`]: the TOML configuration and its defaults.
+//! - [`sync`]: the lock helper every module shares.
 //! - [`node`]: a running node: training loop, chain loop and peer server together.
 
 pub mod attribution;
@@ -18,3 +19,4 @@ pub mod corpus;
 pub mod model;
 pub mod node;
 pub mod peer;
+pub mod sync;

@@ -22,10 +22,11 @@ use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
 use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec, CHUNK_WORDS};
 use crate::peer::client::{PeerClient, Signer};
-use crate::peer::gate::{Gate, GateLimits};
+use crate::peer::kinds::KindLimits;
+use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::identity::Identity;
 use crate::peer::keys::{KeyCache, StaticKeys};
-use crate::peer::server::{serve, ServerContext};
+use crate::peer::server::{serve, ServerContext, ServerSettings};
 use crate::peer::Limits;
 
 /// What a run of the node loop with live peers did.
@@ -96,7 +97,7 @@ impl Drop for Background {
 }
 
 /// Rates no bench run reaches.
-const UNLIMITED: GateLimits = GateLimits {
+const UNLIMITED: KindLimits = KindLimits {
     forward_rate: 1e9,
     forward_burst: 1e9,
     backward_rate: 1e9,
@@ -201,12 +202,18 @@ pub async fn live_node(
             ..params.clone()
         };
         let shared = node(up.clone(), addr, corpus, &p, 0, upstream_grad_scale)?;
-        let gate = Gate::new(shared.me.clone(), keys.clone(), UNLIMITED);
         let ctx = Arc::new(ServerContext::new(
             Arc::new(NodeEndpoint(shared.clone())),
-            Limits::default(),
-            64 << 20,
-            gate,
+            shared.me.clone(),
+            keys.clone(),
+            ServerSettings {
+                limits: Limits {
+                    max_bytes: 64 << 20,
+                    ..Limits::default()
+                },
+                rates: UNLIMITED,
+                admission: AdmissionLimits::default(),
+            },
         ));
         let stop = stop.clone();
         upstream_rt.handle().spawn(async move {

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bittensor_protocol::policy::AddressPolicy;
@@ -31,10 +31,7 @@ pub const USELESS_FRACTION: f64 = 0.25;
 /// Weight of the newest model-step time in its moving average.
 const STEP_TIME_EMA: f64 = 0.1;
 
-/// Locks a mutex, recovering the data if a thread panicked while holding it.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub use crate::sync::lock;
 
 /// Training and chain counters reported by `/status`.
 #[derive(Debug, Default, Clone)]

@@ -44,12 +44,12 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 
     /// Callers currently tracked.
     pub fn tracked(&self) -> usize {
-        crate::node::state::lock(&self.buckets).len()
+        crate::sync::lock(&self.buckets).len()
     }
 
     /// Takes one token for `caller` at time `now`; false means answer 429.
     pub fn allow(&self, caller: &K, now: Instant) -> bool {
-        let mut buckets = crate::node::state::lock(&self.buckets);
+        let mut buckets = crate::sync::lock(&self.buckets);
         if buckets.len() >= self.capacity && !buckets.contains_key(caller) {
             let (burst, rate) = (self.burst, self.rate);
             buckets.retain(|_, b| {
