@@ -263,7 +263,7 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         {
             Err(e @ PeerError::Impostor { .. }) => {
                 assert!(e.disqualifies());
-                assert!(e.to_string().contains("not by mallory"), "{e}");
+                assert!(e.to_string().contains("not mallory"), "{e}");
             }
             other => panic!("expected an impostor error, got {other:?}"),
         }

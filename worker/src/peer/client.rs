@@ -37,17 +37,15 @@ pub enum PeerError {
     /// The peer's answer could not be decoded or has the wrong shape.
     #[error("garbage answer: {0}")]
     Garbage(#[from] CodecError),
-    /// The answer is unsigned or its signature does not verify.
-    #[error("unauthenticated answer: {0}")]
+    /// The session could not be authenticated (refused handshake, no key on chain).
+    #[error("unauthenticated: {0}")]
     Unauthenticated(String),
-    /// The answer is signed by another account than the one in the slot (or with a key the
-    /// chain does not list for it): somebody advertised a server that is not theirs.
-    #[error(
-        "answer signed by {signer}, not by {expected}: the address is not {expected}'s server"
-    )]
+    /// The server is another account than the one in the slot (or cannot prove a key the
+    /// chain lists for it): somebody advertised a server that is not theirs.
+    #[error("the server is {signer}, not {expected}: the address is not {expected}'s server")]
     Impostor { expected: String, signer: String },
-    /// The answer is signed by this node itself: the peer's address is our own server.
-    #[error("answer signed by this node itself: the peer's address is our own server")]
+    /// The server is this node itself: the peer's address is our own server.
+    #[error("the server at this address is this node itself")]
     OwnServer,
     /// The peer has another vocabulary: its word ids mean other words.
     #[error("vocabulary mismatch: peer's fingerprint {theirs}, ours {ours}")]
@@ -139,7 +137,6 @@ fn peer_error(e: SessionError, me: &str, expected: &str) -> PeerError {
             expected: expected.to_string(),
             signer: format!("a key that is not {expected}'s on-chain key"),
         },
-        SessionError::OwnServer => PeerError::OwnServer,
         SessionError::UnknownAccount(a, why) => {
             PeerError::Unauthenticated(format!("no on-chain key for {a}: {why}"))
         }

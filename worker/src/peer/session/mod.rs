@@ -44,9 +44,6 @@ pub enum SessionError {
     /// The server proved a key that is not the audience's on-chain key.
     #[error("the server at this address does not hold {0}'s on-chain key")]
     Impostor(String),
-    /// The server proved this node's own key: the address is our own server.
-    #[error("the server at this address is this node itself")]
-    OwnServer,
     /// The chain lists no usable key for the account.
     #[error("no on-chain key for {0}: {1}")]
     UnknownAccount(String, String),
