@@ -243,6 +243,10 @@ struct BenchArgs {
     /// ratios from one run.
     #[arg(long)]
     vs_gensim: bool,
+    /// Instead: the node on one thread serving honest downstreams, quietly and under a flood
+    /// of forged handshakes and greedy requests (success rate, CPU per step, bytes per step).
+    #[arg(long, conflicts_with = "vs_gensim")]
+    flood: bool,
     #[command(flatten)]
     w2v: W2vArgs,
     /// Python with gensim (default: .venv/bin/python).
@@ -536,6 +540,19 @@ fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
 fn bench(a: BenchArgs) -> anyhow::Result<()> {
     if a.vs_gensim {
         return bench_vs_gensim(&a);
+    }
+    if a.flood {
+        let params = a.w2v.params();
+        let corpus = Corpus::generate(params.seed, a.tokens);
+        let report = bittensor_worker::node::bench_flood::flood_bench(
+            &corpus,
+            &params,
+            a.chunk_words,
+            a.steps.max(200),
+        )?;
+        println!("{report}");
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
     }
     let params = a.w2v.params();
     let corpus = Corpus::generate(params.seed, a.tokens);

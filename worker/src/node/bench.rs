@@ -105,13 +105,31 @@ const UNLIMITED: KindLimits = KindLimits {
 };
 
 /// A bench node's state: loopback policy, the bench's own deadline (none shorter than 5 s).
-fn node(
+pub(crate) fn node(
     identity: Arc<Identity>,
     listen: SocketAddr,
     corpus: &Corpus,
     params: &W2vParams,
     peers: usize,
     grad_scale: f64,
+) -> anyhow::Result<Arc<Shared>> {
+    let deadline = DeadlinePolicy {
+        steps: 1e6,
+        min: Duration::from_secs(5),
+        max: Duration::from_secs(5),
+    };
+    node_with(identity, listen, corpus, params, peers, grad_scale, deadline)
+}
+
+/// A bench node's state with the step deadline `deadline`.
+pub(crate) fn node_with(
+    identity: Arc<Identity>,
+    listen: SocketAddr,
+    corpus: &Corpus,
+    params: &W2vParams,
+    peers: usize,
+    grad_scale: f64,
+    deadline: DeadlinePolicy,
 ) -> anyhow::Result<Arc<Shared>> {
     Ok(Shared::new(NodeParams {
         identity,
@@ -128,11 +146,7 @@ fn node(
         backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
         loss_tail: 16,
         policy: AddressPolicy::LOCAL_TESTNET,
-        deadline: DeadlinePolicy {
-            steps: 1e6,
-            min: Duration::from_secs(5),
-            max: Duration::from_secs(5),
-        },
+        deadline,
     }))
 }
 
