@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::bench::{node, node_with};
 use super::runner::vocab_fingerprint;
-use super::state::{lock, NodeEndpoint, Shared};
+use super::state::{lock, DeadlinePolicy, NodeEndpoint, Shared};
 use super::thread_cpu::ThreadSet;
 use super::trainer::{train, TrainSettings};
 use crate::chain::PeerRow;
@@ -38,6 +38,8 @@ use crate::peer::Limits;
 
 /// Honest downstream nodes.
 const HONEST: usize = 2;
+/// How long an honest downstream waits for the node's answer each step.
+pub const HONEST_DEADLINE: Duration = Duration::from_millis(250);
 /// Concurrent forgers (each from an address of its own) and greedy sessions.
 const FORGERS: usize = 4;
 const GREEDY_SESSIONS: usize = 4;
@@ -63,7 +65,8 @@ pub struct FloodPhase {
     pub greedy_requests: u64,
     /// Greedy requests answered with vectors.
     pub greedy_served: u64,
-    /// Bytes on the wire per honest peer per step (both directions, everything).
+    /// Bytes on the wire per honest peer per answered step (both directions, everything,
+    /// handshakes included).
     pub bytes_per_step_per_peer: f64,
     /// The node's server counters at the end.
     pub server: HashMap<String, u64>,
@@ -203,12 +206,17 @@ fn phase(
     let registry = threads.clone();
     let node_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
-        .max_blocking_threads(1)
         .thread_keep_alive(Duration::from_secs(3600))
         .enable_all()
         .on_thread_start(move || registry.register_current())
         .build()?;
+    // The honest downstreams and the attackers on runtimes of their own (on a network they
+    // are other machines).
     let others = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let attackers = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
@@ -255,8 +263,13 @@ fn phase(
             seed: params.seed + 10 + i as u64,
             ..params.clone()
         };
-        // The node's own step deadline, as a real downstream would run it.
-        let deadline = super::runner::deadline_policy(&defaults);
+        // A fixed wait, so that a failure means the node did not answer in time rather than
+        // that this shared bench host was busy elsewhere for a few milliseconds.
+        let deadline = DeadlinePolicy {
+            steps: 1e6,
+            min: HONEST_DEADLINE,
+            max: HONEST_DEADLINE,
+        };
         let d = node_with(h.clone(), "127.0.0.1:1".parse()?, corpus, &p, 1, 1.0, deadline)?;
         d.refresh_peers(&[row("victim", addr), row(&h.account, "127.0.0.1:1".parse()?)]);
         let client = PeerClient::signed(
@@ -294,7 +307,7 @@ fn phase(
                 .from_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10 + f as u8)));
             let (running, forged, forged_ok) = (running.clone(), forged.clone(), forged_ok.clone());
             let at = addr.to_string();
-            others.spawn(async move {
+            attackers.spawn(async move {
                 while running.load(Ordering::Relaxed) {
                     forged.fetch_add(1, Ordering::Relaxed);
                     if sessions.open(&at, "victim").await.is_ok() {
@@ -319,7 +332,7 @@ fn phase(
                 body.clone(),
             );
             let at = addr.to_string();
-            others.spawn(async move {
+            attackers.spawn(async move {
                 while running.load(Ordering::Relaxed) {
                     sent.fetch_add(1, Ordering::Relaxed);
                     match sessions.call(&at, "victim", FORWARD, body.clone(), None).await {
@@ -344,7 +357,6 @@ fn phase(
             .unwrap_or_default()
     };
     let before: Vec<(u64, u64)> = downstreams.iter().map(health).collect();
-    let honest_steps_before: Vec<u64> = downstreams.iter().map(|d| lock(&d.stats).step).collect();
     let bytes_before: Vec<u64> = clients.iter().map(wire_bytes).collect();
     let cpu_before = threads.cpu_seconds().unwrap_or(0.0);
     let started = Instant::now();
@@ -366,11 +378,7 @@ fn phase(
     let seconds = started.elapsed().as_secs_f64();
     let node_cpu_seconds = threads.cpu_seconds().unwrap_or(0.0) - cpu_before;
     let after: Vec<(u64, u64)> = downstreams.iter().map(health).collect();
-    let honest_steps: u64 = downstreams
-        .iter()
-        .zip(&honest_steps_before)
-        .map(|(d, b)| lock(&d.stats).step - b)
-        .sum();
+    let honest_ok: u64 = after.iter().zip(&before).map(|(a, b)| a.0 - b.0).sum();
     let bytes: u64 = clients
         .iter()
         .zip(&bytes_before)
@@ -391,15 +399,17 @@ fn phase(
         steps: lock(&me.stats).step,
         seconds,
         node_cpu_seconds,
-        honest_ok: after.iter().zip(&before).map(|(a, b)| a.0 - b.0).sum(),
+        honest_ok,
         honest_failed: after.iter().zip(&before).map(|(a, b)| a.1 - b.1).sum(),
         forged_attempts: forged.load(Ordering::Relaxed),
         forged_sessions: forged_ok.load(Ordering::Relaxed),
         greedy_requests: greedy_sent.load(Ordering::Relaxed),
         greedy_served: greedy_ok.load(Ordering::Relaxed),
-        bytes_per_step_per_peer: bytes as f64 / honest_steps.max(1) as f64,
+        // Per answered step: its forward, the answer and the backward (failed steps send less).
+        bytes_per_step_per_peer: bytes as f64 / honest_ok.max(1) as f64,
         server,
     };
+    attackers.shutdown_background();
     others.shutdown_background();
     node_rt.shutdown_background();
     Ok(report)
@@ -415,8 +425,8 @@ impl std::fmt::Display for FloodReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "node on one thread serving {HONEST} honest downstreams over the peer channel ({:.0} ids per step, dim {}):",
-            self.ids_per_step, self.dim
+            "node on one thread serving {HONEST} honest downstreams over the peer channel ({:.0} ids per step, dim {}, honest wait {} ms):",
+            self.ids_per_step, self.dim, HONEST_DEADLINE.as_millis()
         )?;
         writeln!(
             f,
