@@ -484,7 +484,9 @@ fn export_from_node(node: &str, config: &std::path::Path) -> anyhow::Result<()> 
             .map_err(|e| anyhow::anyhow!("reading the chain id: {e}"))?;
         let me = Arc::new(Identity::new(&account, key, &vocab).on_chain(chain_id));
         // The node must prove the very key this configuration holds.
-        let keys = [(account.clone(), vec![me.public_key()])].into_iter().collect();
+        let keys = [(account.clone(), vec![me.public_key()])]
+            .into_iter()
+            .collect();
         let signer = Signer {
             identity: me,
             keys: Arc::new(KeyCache::new(Arc::new(StaticKeys(keys)))),
@@ -575,7 +577,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let alone = rt.block_on(live_node(&corpus, &params, 0, a.chunk_words, a.steps, 1.0))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
-        tracing::info!(peers = a.peers, "the node loop with live HTTP/2 peers");
+        tracing::info!(peers = a.peers, "the node loop with live session peers");
         let live = rt.block_on(live_node(
             &corpus,
             &params,
@@ -584,7 +586,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             a.steps,
             1.0,
         ))?;
-        rows.push((format!("{} live HTTP/2 loopback peers", a.peers), live));
+        rows.push((format!("{} live session loopback peers", a.peers), live));
     }
     println!(
         "  {:<34} {:>10} {:>12} {:>11} {:>9} {:>9}",
@@ -634,7 +636,9 @@ fn print_auth_cost(
 ) -> anyhow::Result<()> {
     use bittensor_worker::peer::cost::auth_cost;
     let c = auth_cost(50, ids.max(1), dim).context("measuring the peer channel")?;
-    println!("  peer channel (Noise NN + K1 binding, {ids} ids per request, [{ids}, {dim}] answers):");
+    println!(
+        "  peer channel (Noise NN + K1 binding, {ids} ids per request, [{ids}, {dim}] answers):"
+    );
     println!(
         "    handshake {:.0} us (both sides, once per connection); one step's messages sealed and opened {:.1} us, {} bytes",
         c.handshake_us, c.seal_step_us, c.step_bytes

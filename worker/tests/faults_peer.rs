@@ -351,7 +351,8 @@ fn a_worker_dials_only_what_its_policy_allows_and_evicts_inflating_peers() {
         .build()
         .expect("tokio runtime");
     let disguise = Disguise::new(&rt, &net.url, &contract);
-    let (lurker_port, lurker_hits) = rt.block_on(hostile_server("lurker", Mode::Garbage, &disguise));
+    let (lurker_port, lurker_hits) =
+        rt.block_on(hostile_server("lurker", Mode::Garbage, &disguise));
     let (inflator_port, inflator_hits) = rt.block_on(inflating_server("inflator", &disguise));
     let code: Name = contract.parse().expect("contract name");
     let symbol = Symbol::new(4, "BIT").expect("symbol");

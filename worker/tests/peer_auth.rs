@@ -48,7 +48,11 @@ fn dev_key() -> PrivateKey {
 }
 
 /// The verdict a session handshake as `who` to alice at `addr` ends with.
-async fn handshake(addr: SocketAddr, who: Identity, keys: &Arc<KeyCache>) -> Result<(), SessionError> {
+async fn handshake(
+    addr: SocketAddr,
+    who: Identity,
+    keys: &Arc<KeyCache>,
+) -> Result<(), SessionError> {
     Sessions::new(Arc::new(who), keys.clone(), 1 << 20)
         .open(&addr.to_string(), "alice")
         .await
@@ -110,7 +114,8 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         Arc::new(EosChain::new(&net.url, &contract, "alice", dev_key()).expect("chain client"));
     let chain_id = rt.block_on(chain.chain_id()).expect("chain id");
     assert_ne!(chain_id, [0; 32], "the real chain has an id");
-    let on_chain = |name: &str, key: &PrivateKey| Identity::new(name, key.clone(), FP).on_chain(chain_id);
+    let on_chain =
+        |name: &str, key: &PrivateKey| Identity::new(name, key.clone(), FP).on_chain(chain_id);
     let alice = Arc::new(on_chain("alice", &dev_key()));
     let counts: Vec<u64> = (0..VOCAB as u64).map(|i| 100 - i).collect();
     let words = (0..VOCAB)
@@ -198,7 +203,8 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         assert!(why.contains("not subscribed"), "{why}");
 
         // Another vocabulary, another chain: refused with a clear reason.
-        let other_vocab = Identity::new("bob", bob_key.clone(), "ffffffffffffffffffffffffffffffff").on_chain(chain_id);
+        let other_vocab = Identity::new("bob", bob_key.clone(), "ffffffffffffffffffffffffffffffff")
+            .on_chain(chain_id);
         let (verdict, why) = refused(handshake(addr, other_vocab, &keys).await);
         assert_eq!(verdict, Verdict::Vocabulary);
         assert_eq!(why, FP);
@@ -209,18 +215,36 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
 
         // A gradient is accepted for a forward of the same session, once; mallory's session
         // cannot name bob's forward.
-        let bwd = |forward: u32, v: f32| wire::encode_backward(forward, &grad(v), Dtype::Bf16, &lim).expect("encode");
+        let bwd = |forward: u32, v: f32| {
+            wire::encode_backward(forward, &grad(v), Dtype::Bf16, &lim).expect("encode")
+        };
         let (a, _) = sessions
-            .call(&at, "alice", BACKWARD, bwd(first.id, 0.1), Some(first.epoch))
+            .call(
+                &at,
+                "alice",
+                BACKWARD,
+                bwd(first.id, 0.1),
+                Some(first.epoch),
+            )
             .await
             .expect("backward");
         assert_eq!(a.status, Status::Ok, "{a:?}");
         let (a, _) = sessions
-            .call(&at, "alice", BACKWARD, bwd(first.id, 0.1), Some(first.epoch))
+            .call(
+                &at,
+                "alice",
+                BACKWARD,
+                bwd(first.id, 0.1),
+                Some(first.epoch),
+            )
             .await
             .expect("backward");
         assert_eq!(a.status, Status::NotServed, "{a:?}");
-        let mallory = Sessions::new(Arc::new(on_chain("mallory", &mallory_key)), keys.clone(), 1 << 20);
+        let mallory = Sessions::new(
+            Arc::new(on_chain("mallory", &mallory_key)),
+            keys.clone(),
+            1 << 20,
+        );
         let (a, _) = mallory
             .call(&at, "alice", BACKWARD, bwd(first.id, 0.1), None)
             .await
@@ -238,7 +262,10 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
             .await
             .expect("backward");
         assert_eq!(a.status, Status::OutOfRange);
-        assert!(String::from_utf8_lossy(&a.body).contains("outside"), "{a:?}");
+        assert!(
+            String::from_utf8_lossy(&a.body).contains("outside"),
+            "{a:?}"
+        );
 
         // The downstream side: bob's client accepts alice's server for alice ...
         let signer = Signer {

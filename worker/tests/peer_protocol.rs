@@ -314,7 +314,10 @@ async fn backward_changes_the_served_embeddings() {
     assert_eq!(doc["identity"], "alice");
     assert_eq!(doc["server"]["backward_applied"], 1);
     assert_eq!(doc["server"]["not_served"], 1);
-    assert_eq!(doc["server"]["sessions_opened"], 1, "one handshake for three requests");
+    assert_eq!(
+        doc["server"]["sessions_opened"], 1,
+        "one handshake for three requests"
+    );
     let typed = bittensor_protocol::status::WorkerStatus::parse(&body)
         .expect("the served status parses strictly as the protocol's type");
     assert_eq!(typed.server["backward_applied"], 1);
@@ -340,7 +343,10 @@ async fn export_needs_the_nodes_own_key_and_writes_what_it_serves() {
     // Another account (a subscribed peer) may not make this node write files.
     let a = ask(&s, EXPORT, vec![]).await;
     assert_eq!(a.status, Status::Forbidden, "{a:?}");
-    assert!(String::from_utf8_lossy(&a.body).contains("own key"), "{a:?}");
+    assert!(
+        String::from_utf8_lossy(&a.body).contains("own key"),
+        "{a:?}"
+    );
     // Nor may it open a session as the node's own account without its key.
     match client().export(&s.base).await {
         Err(e @ PeerError::Impostor { .. }) => assert!(e.to_string().contains("alice"), "{e}"),
@@ -408,12 +414,18 @@ async fn bad_requests_get_clear_answers() {
     let s = start(100.0, 100.0, 1024).await;
     let a = ask(&s, FORWARD, b"hello".to_vec()).await;
     assert_eq!(a.status, Status::BadRequest);
-    assert!(String::from_utf8_lossy(&a.body).contains("forward"), "{a:?}");
+    assert!(
+        String::from_utf8_lossy(&a.body).contains("forward"),
+        "{a:?}"
+    );
 
     let out_of_vocab = wire::encode_forward(&[VOCAB], Dtype::F16, &Limits::default()).unwrap();
     let a = ask(&s, FORWARD, out_of_vocab).await;
     assert_eq!(a.status, Status::BadRequest);
-    assert!(String::from_utf8_lossy(&a.body).contains("vocabulary"), "{a:?}");
+    assert!(
+        String::from_utf8_lossy(&a.body).contains("vocabulary"),
+        "{a:?}"
+    );
 
     // A backward naming no forward of its session.
     let grad = WireTensor {
@@ -433,7 +445,10 @@ async fn bad_requests_get_clear_answers() {
         .call(&s.addr.to_string(), "alice", FORWARD, vec![0; 4096], None)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("transport") || err.to_string().contains("closed"), "{err}");
+    assert!(
+        err.to_string().contains("transport") || err.to_string().contains("closed"),
+        "{err}"
+    );
 
     let (status, _) = raw("POST", format!("{}/forward", s.base)).await;
     assert_eq!(status, StatusCode::GONE);
@@ -554,10 +569,7 @@ impl AsyncWrite for Recorder {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
@@ -570,9 +582,16 @@ async fn recorded(s: &Server, account: &str) -> (Channel<Recorder>, Arc<Mutex<Ve
         log: log.clone(),
     };
     let bob = identity("bob", 2);
-    let ch = initiate(rec, &bob, account, &keys(), 1 << 20, Arc::new(WireBytes::default()))
-        .await
-        .unwrap();
+    let ch = initiate(
+        rec,
+        &bob,
+        account,
+        &keys(),
+        1 << 20,
+        Arc::new(WireBytes::default()),
+    )
+    .await
+    .unwrap();
     (ch, log)
 }
 
@@ -621,8 +640,16 @@ async fn a_backward_replayed_to_another_server_is_refused() {
 
     // bob's genuine forward and backward with alice, as alice (or anyone on the path) saw them.
     let (mut to_alice, log) = recorded(&alice, "alice").await;
-    assert_eq!(request(&mut to_alice, FORWARD, 0, fwd.clone()).await.status, Status::Ok);
-    assert_eq!(request(&mut to_alice, BACKWARD, 1, one_row_grad()).await.status, Status::Ok);
+    assert_eq!(
+        request(&mut to_alice, FORWARD, 0, fwd.clone()).await.status,
+        Status::Ok
+    );
+    assert_eq!(
+        request(&mut to_alice, BACKWARD, 1, one_row_grad())
+            .await
+            .status,
+        Status::Ok
+    );
     let captured = log.lock().unwrap().clone();
     let recs = records(&captured);
     assert_eq!(recs.len(), 4, "hello, binding signature, forward, backward");
@@ -641,8 +668,16 @@ async fn a_backward_replayed_to_another_server_is_refused() {
     // Injected into bob's own session with carol, right after a forward with the same
     // request id: the record was sealed with alice's session keys and does not authenticate.
     let (mut to_carol, _) = recorded(&carol, "carol").await;
-    assert_eq!(request(&mut to_carol, FORWARD, 0, fwd).await.status, Status::Ok);
-    to_carol.stream_mut().inner.write_all(&recs[3]).await.unwrap();
+    assert_eq!(
+        request(&mut to_carol, FORWARD, 0, fwd).await.status,
+        Status::Ok
+    );
+    to_carol
+        .stream_mut()
+        .inner
+        .write_all(&recs[3])
+        .await
+        .unwrap();
     assert!(to_carol.recv().await.is_err(), "carol closes the session");
 
     let c = status(&carol).await;
@@ -659,7 +694,10 @@ async fn a_replay_within_a_session_is_refused() {
     let fwd = wire::encode_forward(&[2, 3], Dtype::F32, &Limits::default()).unwrap();
     let (mut ch, log) = recorded(&alice, "alice").await;
     assert_eq!(request(&mut ch, FORWARD, 0, fwd).await.status, Status::Ok);
-    assert_eq!(request(&mut ch, BACKWARD, 1, one_row_grad()).await.status, Status::Ok);
+    assert_eq!(
+        request(&mut ch, BACKWARD, 1, one_row_grad()).await.status,
+        Status::Ok
+    );
     let before = served(&alice.shared, &[2, 3]);
 
     // A new backward naming the same forward, sealed properly: refused (one gradient per forward).
@@ -672,7 +710,11 @@ async fn a_replay_within_a_session_is_refused() {
     ch.stream_mut().inner.write_all(&recs[3]).await.unwrap();
     assert!(ch.recv().await.is_err(), "the session is closed");
 
-    assert_eq!(served(&alice.shared, &[2, 3]), before, "nothing applied twice");
+    assert_eq!(
+        served(&alice.shared, &[2, 3]),
+        before,
+        "nothing applied twice"
+    );
     let a = status(&alice).await;
     assert_eq!(a["server"]["backward_applied"], 1, "{a}");
     assert_eq!(a["server"]["not_served"], 1, "{a}");
@@ -692,9 +734,22 @@ async fn forged_handshakes_are_refused_and_cost_no_session() {
     assert!(err.to_string().contains("BadSignature"), "{err}");
     // Another chain, another vocabulary, an unsubscribed account: refused before key work.
     for (who, reason) in [
-        (Identity::new("bob", PrivateKey::from_bytes(&[2; 32]).unwrap(), FP).on_chain([9; 32]), "Chain"),
-        (Identity::new("bob", PrivateKey::from_bytes(&[2; 32]).unwrap(), "other-vocab"), "Vocabulary"),
-        (Identity::new("dave", PrivateKey::from_bytes(&[4; 32]).unwrap(), FP), "NotSubscribed"),
+        (
+            Identity::new("bob", PrivateKey::from_bytes(&[2; 32]).unwrap(), FP).on_chain([9; 32]),
+            "Chain",
+        ),
+        (
+            Identity::new(
+                "bob",
+                PrivateKey::from_bytes(&[2; 32]).unwrap(),
+                "other-vocab",
+            ),
+            "Vocabulary",
+        ),
+        (
+            Identity::new("dave", PrivateKey::from_bytes(&[4; 32]).unwrap(), FP),
+            "NotSubscribed",
+        ),
     ] {
         let stream = TcpStream::connect(alice.addr).await.unwrap();
         let err = initiate(stream, &who, "alice", &keys(), 1 << 20, Arc::default())
@@ -708,7 +763,10 @@ async fn forged_handshakes_are_refused_and_cost_no_session() {
     assert_eq!(a["server"]["handshakes_refused"], 3, "{a}");
     assert_eq!(a["server"]["sessions_opened"], 0, "{a}");
     // A server that is not the audience is caught by the client: bob asks for carol at alice's port.
-    match client().forward(&alice.base, "carol", &[1], OUT, WAIT).await {
+    match client()
+        .forward(&alice.base, "carol", &[1], OUT, WAIT)
+        .await
+    {
         Err(e @ PeerError::Impostor { .. }) => assert!(e.disqualifies()),
         other => panic!("alice's server for carol: {other:?}"),
     }

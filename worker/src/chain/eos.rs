@@ -176,7 +176,10 @@ impl ChainApi for EosChain {
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
                 .ok_or_else(|| {
-                    ChainFailure::new(false, format!("chain id {:?} is not 32 hex bytes", info.chain_id))
+                    ChainFailure::new(
+                        false,
+                        format!("chain id {:?} is not 32 hex bytes", info.chain_id),
+                    )
                 })?;
             Ok(bytes)
         })

@@ -22,11 +22,11 @@ use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
 use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec, CHUNK_WORDS};
 use crate::peer::client::{PeerClient, Signer};
-use crate::peer::kinds::KindLimits;
-use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::identity::Identity;
 use crate::peer::keys::{KeyCache, StaticKeys};
+use crate::peer::kinds::KindLimits;
 use crate::peer::server::{serve, ServerContext, ServerSettings};
+use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::Limits;
 
 /// What a run of the node loop with live peers did.
@@ -118,7 +118,9 @@ pub(crate) fn node(
         min: Duration::from_secs(5),
         max: Duration::from_secs(5),
     };
-    node_with(identity, listen, corpus, params, peers, grad_scale, deadline)
+    node_with(
+        identity, listen, corpus, params, peers, grad_scale, deadline,
+    )
 }
 
 /// A bench node's state with the step deadline `deadline`.

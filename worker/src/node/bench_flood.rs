@@ -157,9 +157,19 @@ fn before_bytes(ids: usize, dim: usize) -> anyhow::Result<f64> {
     let f_auth = me.sign_request("POST", "/forward", &fwd)?;
     let b_auth = me.sign_request("POST", "/backward", &bwd)?;
     let a_auth = me.sign_answer(&f_auth.digest("POST", "/forward", &fwd), 200, &answer)?;
-    let answer_headers: usize = a_auth.headers().iter().map(|(k, v)| k.len() + v.len()).sum();
-    Ok((fwd.len() + headers(&f_auth) + answer.len() + answer_headers + bwd.len() + headers(&b_auth))
-        as f64)
+    let answer_headers: usize = a_auth
+        .headers()
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    Ok(
+        (fwd.len()
+            + headers(&f_auth)
+            + answer.len()
+            + answer_headers
+            + bwd.len()
+            + headers(&b_auth)) as f64,
+    )
 }
 
 /// Runs both phases: `steps` training steps of the node each.
@@ -270,7 +280,15 @@ fn phase(
             min: HONEST_DEADLINE,
             max: HONEST_DEADLINE,
         };
-        let d = node_with(h.clone(), "127.0.0.1:1".parse()?, corpus, &p, 1, 1.0, deadline)?;
+        let d = node_with(
+            h.clone(),
+            "127.0.0.1:1".parse()?,
+            corpus,
+            &p,
+            1,
+            1.0,
+            deadline,
+        )?;
         d.refresh_peers(&[row("victim", addr), row(&h.account, "127.0.0.1:1".parse()?)]);
         let client = PeerClient::signed(
             Duration::from_secs(5),
@@ -286,7 +304,13 @@ fn phase(
             steps: 0,
             log_every: 0,
         };
-        others.spawn(train(d.clone(), corpus.clone(), settings, client.clone(), stop.clone()));
+        others.spawn(train(
+            d.clone(),
+            corpus.clone(),
+            settings,
+            client.clone(),
+            stop.clone(),
+        ));
         downstreams.push(d);
         clients.push(client);
     }
@@ -300,9 +324,11 @@ fn phase(
     if flood {
         // Forged: each forger claims honest0 with a key of its own, from its own address.
         for f in 0..FORGERS {
-            let fake = Arc::new(
-                Identity::new("honest0", PrivateKey::from_bytes(&[100 + f as u8; 32])?, &vocab),
-            );
+            let fake = Arc::new(Identity::new(
+                "honest0",
+                PrivateKey::from_bytes(&[100 + f as u8; 32])?,
+                &vocab,
+            ));
             let sessions = Sessions::new(fake, keys.clone(), 1 << 20)
                 .from_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10 + f as u8)));
             let (running, forged, forged_ok) = (running.clone(), forged.clone(), forged_ok.clone());
@@ -335,7 +361,10 @@ fn phase(
             attackers.spawn(async move {
                 while running.load(Ordering::Relaxed) {
                     sent.fetch_add(1, Ordering::Relaxed);
-                    match sessions.call(&at, "victim", FORWARD, body.clone(), None).await {
+                    match sessions
+                        .call(&at, "victim", FORWARD, body.clone(), None)
+                        .await
+                    {
                         Ok((a, _)) if a.status == Status::Ok => {
                             ok.fetch_add(1, Ordering::Relaxed);
                         }
@@ -374,7 +403,13 @@ fn phase(
             keys: keys.clone(),
         },
     );
-    node_rt.block_on(train(me.clone(), corpus.clone(), settings, node_client, stop.clone()));
+    node_rt.block_on(train(
+        me.clone(),
+        corpus.clone(),
+        settings,
+        node_client,
+        stop.clone(),
+    ));
     let seconds = started.elapsed().as_secs_f64();
     let node_cpu_seconds = threads.cpu_seconds().unwrap_or(0.0) - cpu_before;
     let after: Vec<(u64, u64)> = downstreams.iter().map(health).collect();
@@ -387,9 +422,12 @@ fn phase(
     running.store(false, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let mut server: HashMap<String, u64> = HashMap::new();
-    for v in [serde_json::to_value(counters.as_ref()), serde_json::to_value(served.as_ref())]
-        .into_iter()
-        .flatten()
+    for v in [
+        serde_json::to_value(counters.as_ref()),
+        serde_json::to_value(served.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
     {
         if let serde_json::Value::Object(m) = v {
             server.extend(m.into_iter().filter_map(|(k, v)| Some((k, v.as_u64()?))));
@@ -431,7 +469,13 @@ impl std::fmt::Display for FloodReport {
         writeln!(
             f,
             "  {:<8} {:>6} {:>9} {:>13} {:>15} {:>16} {:>14}",
-            "phase", "steps", "cpu ms/st", "honest ok", "honest rate", "forged (sess.)", "greedy (ok)"
+            "phase",
+            "steps",
+            "cpu ms/st",
+            "honest ok",
+            "honest rate",
+            "forged (sess.)",
+            "greedy (ok)"
         )?;
         for (name, p) in [("quiet", &self.quiet), ("flood", &self.flood)] {
             writeln!(

@@ -1,7 +1,7 @@
 //! Start-up and shutdown of a node: corpus and word2vec model (resumed from its checkpoint
 //! if there is one), peer server, subscribe (with retries), then the training and chain
 //! loops until the step budget is spent or SIGINT/SIGTERM arrives (SIGUSR1 exports the
-//! embeddings meanwhile, as `POST /export` does); then a last emit with the latest
+//! embeddings meanwhile, as an export request does); then a last emit with the latest
 //! attribution, a last checkpoint and `unsubscribe`.
 
 use std::net::SocketAddr;
@@ -22,11 +22,11 @@ use crate::config::{Config, ModelSection, PeerConfig};
 use crate::corpus::{Corpus, Vocab};
 use crate::model::w2v::PeerW2v;
 use crate::peer::client::{PeerClient, Signer};
-use crate::peer::kinds::KindLimits;
-use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::identity::Identity;
 use crate::peer::keys::{ChainKeys, KeyCache};
+use crate::peer::kinds::KindLimits;
 use crate::peer::server::{serve, ServerContext, ServerSettings};
+use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::Limits;
 
 /// Tries of the last emit at shutdown.
@@ -157,8 +157,7 @@ pub async fn run(
         .await
         .map_err(|e| anyhow::anyhow!("reading the chain id: {e}"))?;
     let identity = Arc::new(
-        Identity::new(&cfg.node.account, key, &vocab_fingerprint(&corpus.vocab))
-            .on_chain(chain_id),
+        Identity::new(&cfg.node.account, key, &vocab_fingerprint(&corpus.vocab)).on_chain(chain_id),
     );
     tracing::info!(vocab = %identity.vocab, "vocabulary fingerprint");
     let params = m.params(cfg.node.seed);

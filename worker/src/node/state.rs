@@ -137,7 +137,7 @@ pub struct NodeParams {
     pub counts: Vec<u64>,
     /// Scale of remote-gradient steps (times the current learning rate).
     pub grad_scale: f64,
-    /// Where `POST /export` writes (none: export refused).
+    /// Where an export request writes (none: export refused).
     pub export_dir: Option<PathBuf>,
     /// The learning rate before the first step.
     pub model_alpha: f32,
@@ -168,7 +168,7 @@ pub struct Shared {
     /// The model (the training loop holds it for a step; gradients from downstream peers
     /// take it between steps).
     pub model: Mutex<PeerW2v>,
-    /// What `/forward` serves: every word's served vector `[vocab * dim]`, republished after
+    /// What a forward serves: every word's served vector `[vocab * dim]`, republished after
     /// each step, so a forward never waits for a training step.
     pub served: RwLock<Vec<f32>>,
     /// Vector width (own and served).
@@ -185,7 +185,7 @@ pub struct Shared {
     pub alpha: Mutex<f32>,
     /// Slots whose peer changed since the last step: the trainer forgets what they served.
     pub slot_resets: Mutex<Vec<usize>>,
-    /// Where `POST /export` writes (none: export refused).
+    /// Where an export request writes (none: export refused).
     pub export_dir: Option<PathBuf>,
     /// Attribution EMA.
     pub attribution: Mutex<Attribution>,
@@ -372,7 +372,7 @@ impl Shared {
         }
     }
 
-    /// Republishes what `/forward` serves from the model (every word: the gates are shared
+    /// Republishes what a forward serves from the model (every word: the gates are shared
     /// by all words, so a step changes every served row that has peer vectors).
     pub fn publish(&self, model: &PeerW2v) {
         let mut table = model.served_table();

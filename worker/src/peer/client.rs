@@ -159,7 +159,9 @@ fn http_status(s: Status) -> StatusCode {
 
 /// `host:port` of a base URL such as `http://127.0.0.1:7001`.
 fn address(base: &str) -> &str {
-    base.strip_prefix("http://").unwrap_or(base).trim_end_matches('/')
+    base.strip_prefix("http://")
+        .unwrap_or(base)
+        .trim_end_matches('/')
 }
 
 impl PeerClient {

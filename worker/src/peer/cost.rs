@@ -41,8 +41,16 @@ impl AuthCost {
 /// and answers of `[batch, dim]` values.
 pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost, SessionError> {
     let iterations = iterations.max(1);
-    let caller = Arc::new(Identity::new("bench", PrivateKey::from_bytes(&[1; 32])?, "vocab"));
-    let server = Arc::new(Identity::new("peer", PrivateKey::from_bytes(&[2; 32])?, "vocab"));
+    let caller = Arc::new(Identity::new(
+        "bench",
+        PrivateKey::from_bytes(&[1; 32])?,
+        "vocab",
+    ));
+    let server = Arc::new(Identity::new(
+        "peer",
+        PrivateKey::from_bytes(&[2; 32])?,
+        "vocab",
+    ));
     let table: HashMap<String, Vec<_>> = [&caller, &server]
         .iter()
         .map(|id| (id.account.clone(), vec![id.public_key()]))
@@ -75,7 +83,9 @@ pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost
             handshake_s += started.elapsed().as_secs_f64();
             let (mut client, (mut served, _)) = (client?, served?);
             bytes.sent.store(0, std::sync::atomic::Ordering::Relaxed);
-            bytes.received.store(0, std::sync::atomic::Ordering::Relaxed);
+            bytes
+                .received
+                .store(0, std::sync::atomic::Ordering::Relaxed);
             let started = Instant::now();
             client.send(&forward).await?;
             served.recv().await?;

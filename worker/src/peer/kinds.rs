@@ -85,11 +85,10 @@ pub fn node_handlers(
                 c.bad_requests.fetch_add(1, Ordering::Relaxed);
                 (Status::BadRequest, format!("forward: {e}"))
             })?;
-            let t = ep
-                .forward(&req.ids)
-                .map_err(|e| endpoint_refusal(e, &c))?;
-            let out = wire::encode_matrix(&t, req.dtype, &limits)
-                .map_err(|e| endpoint_refusal(EndpointError::Internal(format!("encode: {e}")), &c))?;
+            let t = ep.forward(&req.ids).map_err(|e| endpoint_refusal(e, &c))?;
+            let out = wire::encode_matrix(&t, req.dtype, &limits).map_err(|e| {
+                endpoint_refusal(EndpointError::Internal(format!("encode: {e}")), &c)
+            })?;
             call.memory.get::<ServedForwards>().record(call.id, req.ids);
             c.forward_served.fetch_add(1, Ordering::Relaxed);
             Ok(out)
@@ -152,8 +151,7 @@ pub fn node_handlers(
                 ));
             }
             let files = ep.export().map_err(|e| endpoint_refusal(e, &c))?;
-            serde_json::to_vec(&files)
-                .map_err(|e| (Status::Internal, format!("export: {e}")))
+            serde_json::to_vec(&files).map_err(|e| (Status::Internal, format!("export: {e}")))
         }),
     );
     h

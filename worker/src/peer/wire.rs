@@ -182,7 +182,12 @@ pub fn decode_forward(bytes: &[u8], limits: &Limits) -> Result<ForwardBody, Code
 }
 
 /// Appends a `[rows, cols]` matrix in `dtype`.
-pub fn put_matrix(out: &mut Vec<u8>, t: &WireTensor, dtype: Dtype, limits: &Limits) -> Result<(), CodecError> {
+pub fn put_matrix(
+    out: &mut Vec<u8>,
+    t: &WireTensor,
+    dtype: Dtype,
+    limits: &Limits,
+) -> Result<(), CodecError> {
     let (rows, cols) = match t.shape[..] {
         [r, c] if r * c == t.data.len() => (r, c),
         _ => {
@@ -206,7 +211,10 @@ pub fn put_matrix(out: &mut Vec<u8>, t: &WireTensor, dtype: Dtype, limits: &Limi
     out.extend_from_slice(&(rows as u32).to_le_bytes());
     out.extend_from_slice(&(cols as u16).to_le_bytes());
     match dtype {
-        Dtype::F32 => t.data.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Dtype::F32 => t
+            .data
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Dtype::F16 => t
             .data
             .iter()
@@ -271,7 +279,12 @@ pub fn decode_matrix(bytes: &[u8], limits: &Limits) -> Result<WireTensor, CodecE
 }
 
 /// Encodes a backward request answering the forward `forward`.
-pub fn encode_backward(forward: u32, grad: &WireTensor, dtype: Dtype, limits: &Limits) -> Result<Vec<u8>, CodecError> {
+pub fn encode_backward(
+    forward: u32,
+    grad: &WireTensor,
+    dtype: Dtype,
+    limits: &Limits,
+) -> Result<Vec<u8>, CodecError> {
     let mut out = forward.to_le_bytes().to_vec();
     put_matrix(&mut out, grad, dtype, limits)?;
     Ok(out)
@@ -315,7 +328,10 @@ mod tests {
             let back = decode_backward(&b, &l).unwrap();
             assert_eq!(back.forward, 9);
             for (a, b) in t.data.iter().zip(&back.grad.data) {
-                assert!((a - b).abs() <= tol * a.abs().max(1.0), "{dtype:?}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= tol * a.abs().max(1.0),
+                    "{dtype:?}: {a} vs {b}"
+                );
             }
         }
         let mut bad = encode_matrix(&t, Dtype::F32, &l).unwrap();
@@ -325,6 +341,9 @@ mod tests {
         let mut inf = inf;
         inf[7] = 0x00;
         inf[8] = 0x7c; // f16 +inf
-        assert!(matches!(decode_matrix(&inf, &l), Err(CodecError::NotFinite { .. })));
+        assert!(matches!(
+            decode_matrix(&inf, &l),
+            Err(CodecError::NotFinite { .. })
+        ));
     }
 }

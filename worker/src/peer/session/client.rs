@@ -104,7 +104,11 @@ impl Sessions {
     }
 
     /// Opens a new session to `account` at `addr`.
-    pub async fn open(&self, addr: &str, account: &str) -> Result<Channel<TcpStream>, SessionError> {
+    pub async fn open(
+        &self,
+        addr: &str,
+        account: &str,
+    ) -> Result<Channel<TcpStream>, SessionError> {
         let target: SocketAddr = tokio::net::lookup_host(addr)
             .await?
             .next()

@@ -85,7 +85,10 @@ impl Handlers {
             return Some(Answer::refused(
                 req.id,
                 Status::RateLimited,
-                format!("rate limit of kind {} exceeded for account {account}", req.kind),
+                format!(
+                    "rate limit of kind {} exceeded for account {account}",
+                    req.kind
+                ),
             ));
         }
         None

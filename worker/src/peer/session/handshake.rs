@@ -224,12 +224,16 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
             reason: String::from_utf8_lossy(&rest[..rest.len().min(300)]).into_owned(),
         });
     }
-    let theirs = parse_signature(rest)
-        .ok_or_else(|| SessionError::Protocol("server's binding signature does not parse".into()))?;
+    let theirs = parse_signature(rest).ok_or_else(|| {
+        SessionError::Protocol("server's binding signature does not parse".into())
+    })?;
     // A server that is this node itself refused the hello already (audience mismatch);
     // accounts may share a key, so the key alone says nothing about whose server this is.
     let digest = binding(Role::Responder, &hash);
-    match keys.accepts(audience, |ks| ks.iter().any(|k| theirs.verify(&digest, k))).await {
+    match keys
+        .accepts(audience, |ks| ks.iter().any(|k| theirs.verify(&digest, k)))
+        .await
+    {
         Ok(true) => Ok(channel),
         Ok(false) => Err(SessionError::Impostor(audience.to_string())),
         Err(why) => Err(SessionError::UnknownAccount(audience.to_string(), why)),
@@ -305,7 +309,9 @@ pub async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
     let digest = binding(Role::Initiator, &hash);
     let verified = match parse_signature(&sig) {
         Some(sig) => keys
-            .accepts(&hello.initiator, |ks| ks.iter().any(|k| sig.verify(&digest, k)))
+            .accepts(&hello.initiator, |ks| {
+                ks.iter().any(|k| sig.verify(&digest, k))
+            })
             .await
             .unwrap_or(false),
         None => false,

@@ -90,7 +90,9 @@ impl Request {
     /// Reads the wire form.
     pub fn decode(mut bytes: Vec<u8>) -> Result<Self, SessionError> {
         if bytes.len() < 5 {
-            return Err(SessionError::Protocol("request shorter than its header".into()));
+            return Err(SessionError::Protocol(
+                "request shorter than its header".into(),
+            ));
         }
         let kind = bytes[0];
         let id = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
@@ -116,7 +118,9 @@ impl Answer {
     /// Reads the wire form.
     pub fn decode(mut bytes: Vec<u8>) -> Result<Self, SessionError> {
         if bytes.len() < 5 {
-            return Err(SessionError::Protocol("answer shorter than its header".into()));
+            return Err(SessionError::Protocol(
+                "answer shorter than its header".into(),
+            ));
         }
         let id = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         let status = Status::from_u8(bytes[4])?;

@@ -64,7 +64,12 @@ pub struct Channel<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Channel<S> {
     /// A channel over `stream` after a completed handshake; messages above `max_message`
     /// bytes are refused on both sides.
-    pub fn new(stream: S, noise: TransportState, max_message: usize, bytes: Arc<WireBytes>) -> Self {
+    pub fn new(
+        stream: S,
+        noise: TransportState,
+        max_message: usize,
+        bytes: Arc<WireBytes>,
+    ) -> Self {
         Channel {
             stream,
             noise,

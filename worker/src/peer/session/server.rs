@@ -84,7 +84,10 @@ impl SessionServer {
             if !admission.has_room(&h.initiator) {
                 return Err((
                     Verdict::TooManySessions,
-                    format!("account {} has as many sessions open as it may", h.initiator),
+                    format!(
+                        "account {} has as many sessions open as it may",
+                        h.initiator
+                    ),
                 ));
             }
             Ok(())
@@ -132,7 +135,9 @@ impl SessionServer {
         let Some(_slot) = self.admission.open(&hello.initiator) else {
             return;
         };
-        self.counters.sessions_opened.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .sessions_opened
+            .fetch_add(1, Ordering::Relaxed);
         let account = hello.initiator;
         let mut memory = Some(SessionMemory::default());
         loop {
