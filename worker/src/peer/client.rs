@@ -255,13 +255,24 @@ impl PeerClient {
             .ok_or_else(|| PeerError::Transport("this client has no signing identity".into()))?;
         let deadline = deadline.min(self.timeout);
         let me = sessions.identity().account.clone();
-        let (answer, sent) = tokio::time::timeout(
-            deadline,
-            sessions.call(address(base), account, kind, body, epoch),
-        )
-        .await
-        .map_err(|_| PeerError::Timeout(deadline))?
-        .map_err(|e| peer_error(e, &me, account))?;
+        // The exchange runs in a task of its own, bounded by the client's timeout: a step
+        // that stops waiting leaves the session to finish its exchange (the late answer is
+        // dropped) instead of tearing it down, so the next step does not pay a handshake.
+        let (s, at, who, limit) = (
+            sessions.clone(),
+            address(base).to_string(),
+            account.to_string(),
+            self.timeout,
+        );
+        let exchange = tokio::spawn(async move {
+            tokio::time::timeout(limit, s.call(&at, &who, kind, body, epoch)).await
+        });
+        let (answer, sent) = tokio::time::timeout(deadline, exchange)
+            .await
+            .map_err(|_| PeerError::Timeout(deadline))?
+            .map_err(|e| PeerError::Transport(format!("task: {e}")))?
+            .map_err(|_| PeerError::Timeout(limit))?
+            .map_err(|e| peer_error(e, &me, account))?;
         if answer.status != Status::Ok {
             let message = String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
                 .trim()
