@@ -166,6 +166,20 @@ fn noise(initiator: bool) -> Result<HandshakeState, SessionError> {
     })
 }
 
+/// The rest of a server's reply if its verdict byte says go on, else its refusal.
+fn accepted(reply: &[u8]) -> Result<&[u8], SessionError> {
+    let (&verdict, rest) = reply
+        .split_first()
+        .ok_or_else(|| SessionError::Protocol("empty verdict".into()))?;
+    if verdict != Verdict::Accept as u8 {
+        return Err(SessionError::Refused {
+            verdict: Verdict::from_u8(verdict),
+            reason: String::from_utf8_lossy(&rest[..rest.len().min(300)]).into_owned(),
+        });
+    }
+    Ok(rest)
+}
+
 fn parse_signature(bytes: &[u8]) -> Option<Signature> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
 }
@@ -198,15 +212,7 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
     bytes
         .received
         .fetch_add(reply.len() as u64 + 2, Ordering::Relaxed);
-    let (&verdict, rest) = reply
-        .split_first()
-        .ok_or_else(|| SessionError::Protocol("empty verdict".into()))?;
-    if verdict != Verdict::Accept as u8 {
-        return Err(SessionError::Refused {
-            verdict: Verdict::from_u8(verdict),
-            reason: String::from_utf8_lossy(&rest[..rest.len().min(300)]).into_owned(),
-        });
-    }
+    let rest = accepted(&reply)?;
     hs.read_message(rest, &mut buf)
         .map_err(|_| SessionError::Forged)?;
     let hash = hs.get_handshake_hash().to_vec();
@@ -215,15 +221,7 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
     let mut channel = Channel::new(stream, transport, max_message, bytes);
     channel.send(mine.to_string().as_bytes()).await?;
     let answer = channel.recv().await?;
-    let (&verdict, rest) = answer
-        .split_first()
-        .ok_or_else(|| SessionError::Protocol("empty verdict".into()))?;
-    if verdict != Verdict::Accept as u8 {
-        return Err(SessionError::Refused {
-            verdict: Verdict::from_u8(verdict),
-            reason: String::from_utf8_lossy(&rest[..rest.len().min(300)]).into_owned(),
-        });
-    }
+    let rest = accepted(&answer)?;
     let theirs = parse_signature(rest).ok_or_else(|| {
         SessionError::Protocol("server's binding signature does not parse".into())
     })?;
