@@ -1,5 +1,5 @@
-//! Token buckets per caller (a verified account), so one downstream peer cannot flood
-//! `/forward` or `/backward` and drown the node's own training; the map is bounded.
+//! Token buckets per caller (a verified account per message kind, or a source address for
+//! handshakes), so one caller cannot drown the node's own training; the map is bounded.
 
 use std::collections::HashMap;
 use std::hash::Hash;
