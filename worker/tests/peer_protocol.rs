@@ -858,3 +858,71 @@ fn the_default_policy_never_slots_private_loopback_or_own_addresses() {
         "{text}"
     );
 }
+
+/// A peer whose first answer comes after the step stopped waiting keeps its session: the
+/// next step is answered on it, with no second handshake.
+#[tokio::test]
+async fn a_late_answer_keeps_the_session() {
+    use bittensor_worker::peer::server::ServerCounters;
+    use bittensor_worker::peer::session::handlers::Handlers;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shared = shared(addr);
+    let calls = Arc::new(AtomicU64::new(0));
+    let seen = calls.clone();
+    let mut handlers = Handlers::new();
+    handlers.register(
+        FORWARD,
+        1e6,
+        1e6,
+        Arc::new(move |_call, body| {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                std::thread::sleep(Duration::from_millis(400));
+            }
+            let ids = wire::decode_forward(body, &Limits::default()).unwrap().ids;
+            let t = WireTensor {
+                shape: vec![ids.len(), OUT],
+                data: vec![0.5; ids.len() * OUT],
+            };
+            Ok(wire::encode_matrix(&t, Dtype::F32, &Limits::default()).unwrap())
+        }),
+    );
+    let ctx = Arc::new(ServerContext::with_handlers(
+        Arc::new(NodeEndpoint(shared.clone())),
+        shared.me.clone(),
+        keys(),
+        ServerSettings {
+            limits: Limits::default(),
+            rates: KindLimits {
+                forward_rate: 1e6,
+                forward_burst: 1e6,
+                backward_rate: 1e6,
+                backward_burst: 1e6,
+            },
+            admission: AdmissionLimits::default(),
+        },
+        handlers,
+        Arc::new(ServerCounters::default()),
+    ));
+    let (_stop, rx) = watch::channel(false);
+    tokio::spawn(serve(listener, ctx.clone(), rx));
+    let base = format!("http://{addr}");
+    let c = client();
+    let err = c
+        .forward(&base, "alice", &[1], OUT, Duration::from_millis(150))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PeerError::Timeout(_)), "{err:?}");
+    // The late answer lands on the session in the background; the next step uses it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let got = c.forward(&base, "alice", &[1, 2], OUT, WAIT).await.unwrap();
+    assert_eq!(got.tensor.shape, vec![2, OUT]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(c.sessions().unwrap().handshakes(), 1, "no second handshake");
+    assert_eq!(
+        ctx.sessions.counters.sessions_opened.load(Ordering::SeqCst),
+        1
+    );
+}
