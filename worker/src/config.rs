@@ -55,8 +55,8 @@ pub struct NodeConfig {
     pub data_dir: Option<PathBuf>,
     /// Seconds between periodic checkpoints (one is also written at shutdown).
     pub checkpoint_secs: f64,
-    /// Where `POST /export` and SIGUSR1 write the node's embeddings; none = `<data_dir>/export`,
-    /// or no export when there is no data directory either.
+    /// Where an export request (the node's own key) and SIGUSR1 write the node's
+    /// embeddings; none = `<data_dir>/export`, or no export when there is no data directory.
     pub export_dir: Option<PathBuf>,
 }
 

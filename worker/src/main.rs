@@ -113,10 +113,14 @@ struct ExportArgs {
     /// Directory of the --checkpoint export (default: `export/` next to the checkpoint).
     #[arg(long, requires = "checkpoint")]
     out_dir: Option<PathBuf>,
-    /// Instead: ask the running node whose peer server is at this address (on this host,
-    /// e.g. 127.0.0.1:7001) to write its embeddings into its export directory.
-    #[arg(long, conflicts_with = "out")]
+    /// Instead: ask the running node whose peer server is at this address (e.g.
+    /// 127.0.0.1:7001) to write its embeddings into its export directory; only the node's
+    /// own key may ask, so --config names the node's configuration (account, key, chain).
+    #[arg(long, conflicts_with = "out", requires = "config")]
     node: Option<String>,
+    /// The running node's configuration file (with --node).
+    #[arg(long, requires = "node")]
+    config: Option<PathBuf>,
 }
 
 /// Evaluation set locations (gensim's test data, copied by `scripts/setup`).
@@ -262,6 +266,10 @@ struct BenchArgs {
     /// ratios from one run.
     #[arg(long)]
     vs_gensim: bool,
+    /// Instead: the node on one thread serving honest downstreams, quietly and under a flood
+    /// of forged handshakes and greedy requests (success rate, CPU per step, bytes per step).
+    #[arg(long, conflicts_with = "vs_gensim")]
+    flood: bool,
     #[command(flatten)]
     w2v: W2vArgs,
     /// Python with gensim (default: .venv/bin/python).
@@ -395,8 +403,8 @@ fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
 }
 
 fn export(a: ExportArgs) -> anyhow::Result<()> {
-    if let Some(node) = &a.node {
-        return export_from_node(node);
+    if let (Some(node), Some(config)) = (&a.node, &a.config) {
+        return export_from_node(node, config);
     }
     if let Some(path) = &a.checkpoint {
         return export_checkpoint(path, a.out_dir.as_deref());
@@ -464,20 +472,53 @@ fn export_checkpoint(
     Ok(())
 }
 
-/// Asks a running node on this host to export (`POST /export`).
-fn export_from_node(node: &str) -> anyhow::Result<()> {
+/// Asks a running node to export: a session as the node's own account (its key, from its
+/// configuration), so nobody else can make it write files.
+fn export_from_node(node: &str, config: &std::path::Path) -> anyhow::Result<()> {
+    use bittensor_worker::chain::ChainApi;
+    use bittensor_worker::peer::client::Signer;
+    use bittensor_worker::peer::identity::Identity;
+    use bittensor_worker::peer::keys::{KeyCache, StaticKeys};
+
     let base = if node.starts_with("http://") {
         node.to_string()
     } else {
         format!("http://{node}")
     };
-    let client = PeerClient::new(std::time::Duration::from_secs(120), Limits::default());
-    let files = tokio::runtime::Builder::new_current_thread()
+    let cfg = Config::load(config)?;
+    let key = cfg.signing_key()?;
+    let account = cfg.node.account.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("starting tokio")?
-        .block_on(client.export(&base))
-        .with_context(|| format!("asking {base} to export"))?;
+        .context("starting tokio")?;
+    let files = rt.block_on(async {
+        let timeout = std::time::Duration::from_secs(120);
+        let status = PeerClient::new(timeout, Limits::default())
+            .status(&base)
+            .await
+            .with_context(|| format!("reading {base}/status"))?;
+        let vocab = status["vocab"].as_str().unwrap_or_default().to_string();
+        let chain = EosChain::new(&cfg.chain.url, &cfg.chain.contract, &account, key.clone())
+            .map_err(anyhow::Error::msg)?;
+        let chain_id = chain
+            .chain_id()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the chain id: {e}"))?;
+        let me = Arc::new(Identity::new(&account, key, &vocab).on_chain(chain_id));
+        // The node must prove the very key this configuration holds.
+        let keys = [(account.clone(), vec![me.public_key()])]
+            .into_iter()
+            .collect();
+        let signer = Signer {
+            identity: me,
+            keys: Arc::new(KeyCache::new(Arc::new(StaticKeys(keys)))),
+        };
+        PeerClient::signed(timeout, Limits::default(), signer)
+            .export(&base)
+            .await
+            .with_context(|| format!("asking {base} to export"))
+    })?;
     println!("{base} wrote:");
     for f in files {
         println!("  {f}");
@@ -525,6 +566,19 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     if a.vs_gensim {
         return bench_vs_gensim(&a);
     }
+    if a.flood {
+        let params = a.w2v.params();
+        let corpus = Corpus::generate(params.seed, a.tokens);
+        let report = bittensor_worker::node::bench_flood::flood_bench(
+            &corpus,
+            &params,
+            a.chunk_words,
+            a.steps.max(200),
+        )?;
+        println!("{report}");
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
     let params = a.w2v.params();
     let corpus = Corpus::generate(params.seed, a.tokens);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -546,7 +600,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let alone = rt.block_on(live_node(&corpus, &params, 0, a.chunk_words, a.steps, 1.0))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
-        tracing::info!(peers = a.peers, "the node loop with live HTTP/2 peers");
+        tracing::info!(peers = a.peers, "the node loop with live session peers");
         let live = rt.block_on(live_node(
             &corpus,
             &params,
@@ -555,7 +609,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             a.steps,
             1.0,
         ))?;
-        rows.push((format!("{} live HTTP/2 loopback peers", a.peers), live));
+        rows.push((format!("{} live session loopback peers", a.peers), live));
     }
     println!(
         "  {:<34} {:>10} {:>12} {:>11} {:>9} {:>9}",
@@ -604,19 +658,17 @@ fn print_auth_cost(
     step_us: Option<f64>,
 ) -> anyhow::Result<()> {
     use bittensor_worker::peer::cost::auth_cost;
-    let c = auth_cost(200, ids.max(1), dim).context("measuring signing")?;
-    println!("  peer authentication (K1, {ids} ids per request, [{ids}, {dim}] answers):");
+    let c = auth_cost(50, ids.max(1), dim).context("measuring the peer channel")?;
     println!(
-        "    sign request {:.1} us, verify request {:.1} us, sign answer {:.1} us, verify answer {:.1} us",
-        c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us
+        "  peer channel (Noise NN + K1 binding, {ids} ids per request, [{ids}, {dim}] answers):"
     );
     println!(
-        "    per peer per step (signed forward and answer, signed backward; both sides): {:.0} us",
-        c.per_peer_step_us()
+        "    handshake {:.0} us (both sides, once per connection); one step's messages sealed and opened {:.1} us, {} bytes",
+        c.handshake_us, c.seal_step_us, c.step_bytes
     );
     if let Some(step_us) = step_us.filter(|_| peers > 0) {
         println!(
-            "    with {peers} peers: {:.0} us of crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
+            "    with {peers} peers: {:.0} us of channel crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
             c.per_peer_step_us() * peers as f64,
             step_us,
             100.0 * c.per_peer_step_us() * peers as f64 / step_us.max(1e-9)

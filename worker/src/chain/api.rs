@@ -69,4 +69,8 @@ pub trait ChainApi: Send + Sync {
     /// The contract's `max_self_weight` (parts per million) as of the last metagraph read,
     /// so the edge set the node posts is one the contract accepts.
     fn max_self_weight(&self) -> ChainFuture<'_, u32>;
+    /// The chain's id (peer sessions are bound to it); a chain without one reports zeros.
+    fn chain_id(&self) -> ChainFuture<'_, [u8; 32]> {
+        Box::pin(async { Ok([0; 32]) })
+    }
 }

@@ -22,10 +22,11 @@ use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
 use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec, CHUNK_WORDS};
 use crate::peer::client::{PeerClient, Signer};
-use crate::peer::gate::{Gate, GateLimits};
 use crate::peer::identity::Identity;
 use crate::peer::keys::{KeyCache, StaticKeys};
-use crate::peer::server::{serve, ServerContext};
+use crate::peer::kinds::KindLimits;
+use crate::peer::server::{serve, ServerContext, ServerSettings};
+use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::Limits;
 
 /// What a run of the node loop with live peers did.
@@ -96,7 +97,7 @@ impl Drop for Background {
 }
 
 /// Rates no bench run reaches.
-const UNLIMITED: GateLimits = GateLimits {
+const UNLIMITED: KindLimits = KindLimits {
     forward_rate: 1e9,
     forward_burst: 1e9,
     backward_rate: 1e9,
@@ -104,13 +105,33 @@ const UNLIMITED: GateLimits = GateLimits {
 };
 
 /// A bench node's state: loopback policy, the bench's own deadline (none shorter than 5 s).
-fn node(
+pub(crate) fn node(
     identity: Arc<Identity>,
     listen: SocketAddr,
     corpus: &Corpus,
     params: &W2vParams,
     peers: usize,
     grad_scale: f64,
+) -> anyhow::Result<Arc<Shared>> {
+    let deadline = DeadlinePolicy {
+        steps: 1e6,
+        min: Duration::from_secs(5),
+        max: Duration::from_secs(5),
+    };
+    node_with(
+        identity, listen, corpus, params, peers, grad_scale, deadline,
+    )
+}
+
+/// A bench node's state with the step deadline `deadline`.
+pub(crate) fn node_with(
+    identity: Arc<Identity>,
+    listen: SocketAddr,
+    corpus: &Corpus,
+    params: &W2vParams,
+    peers: usize,
+    grad_scale: f64,
+    deadline: DeadlinePolicy,
 ) -> anyhow::Result<Arc<Shared>> {
     Ok(Shared::new(NodeParams {
         identity,
@@ -127,11 +148,7 @@ fn node(
         backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
         loss_tail: 16,
         policy: AddressPolicy::LOCAL_TESTNET,
-        deadline: DeadlinePolicy {
-            steps: 1e6,
-            min: Duration::from_secs(5),
-            max: Duration::from_secs(5),
-        },
+        deadline,
     }))
 }
 
@@ -201,12 +218,18 @@ pub async fn live_node(
             ..params.clone()
         };
         let shared = node(up.clone(), addr, corpus, &p, 0, upstream_grad_scale)?;
-        let gate = Gate::new(shared.me.clone(), keys.clone(), UNLIMITED);
         let ctx = Arc::new(ServerContext::new(
             Arc::new(NodeEndpoint(shared.clone())),
-            Limits::default(),
-            64 << 20,
-            gate,
+            shared.me.clone(),
+            keys.clone(),
+            ServerSettings {
+                limits: Limits {
+                    max_bytes: 64 << 20,
+                    ..Limits::default()
+                },
+                rates: UNLIMITED,
+                admission: AdmissionLimits::default(),
+            },
         ));
         let stop = stop.clone();
         upstream_rt.handle().spawn(async move {
