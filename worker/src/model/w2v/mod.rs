@@ -10,6 +10,7 @@
 //! - [`Planner`], [`fit`] / [`fit_peered`]: epochs, chunking and the learning-rate schedule.
 //! - [`SavedW2v`]: a peer-aware model and its vocabulary on disk (checkpoints, export).
 
+mod hogwild;
 mod math;
 mod network;
 mod params;
@@ -18,6 +19,8 @@ mod plain;
 mod sampling;
 mod saved;
 mod schedule;
+pub mod simd;
+mod threads;
 
 #[cfg(test)]
 mod tests;
@@ -26,7 +29,9 @@ pub use math::dot;
 pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, ROWS};
 pub use params::W2vParams;
 pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
-pub use plain::Word2Vec;
+pub use hogwild::HogwildRows;
+pub use plain::{Update, Word2Vec};
 pub use sampling::{Lcg, NegativeTable, Subsampler};
 pub use saved::SavedW2v;
+pub use threads::{fit_with, machine_threads, FitOptions};
 pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, Planned, Planner, CHUNK_WORDS};
