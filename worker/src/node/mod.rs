@@ -13,6 +13,7 @@
 //! - [`runner`]: start-up (corpus, model, listener, subscribe) and clean shutdown.
 
 pub mod bench;
+pub mod bench_format;
 pub mod chain_loop;
 pub mod checkpoint;
 pub mod export;
