@@ -50,6 +50,8 @@ pub struct LiveReport {
     pub node_cpu_seconds: Option<f64>,
     /// Forward calls to peers that failed during the run (should be 0).
     pub peer_failures: u64,
+    /// Forward-and-backward rounds the downstream callers completed with the node.
+    pub downstream_rounds: u64,
     /// How far the gradients this node sent moved what its upstream peers serve: the mean
     /// over peers of the RMS change of their served tables (the upstreams do not train
     /// themselves here, so every change comes from those gradients).
@@ -292,6 +294,7 @@ pub async fn live_node(
     ));
     tokio::spawn(serve(my_listener, my_ctx, stop.clone()));
     let asks = downstream_asks(corpus, params, chunk_words);
+    let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for (i, d) in downs.iter().enumerate() {
         let caller = PeerClient::signed(
             Duration::from_secs(10),
@@ -310,8 +313,8 @@ pub async fn live_node(
             me_id.account.clone(),
             me.clone(),
             asks.clone(),
-            i,
-            params.dim,
+            (i, params.dim),
+            rounds.clone(),
             stop.clone(),
         ));
     }
@@ -379,6 +382,7 @@ pub async fn live_node(
         cpu_seconds,
         node_cpu_seconds,
         peer_failures: stats.peer_failures,
+        downstream_rounds: rounds.load(std::sync::atomic::Ordering::Relaxed),
         upstream_moved,
     })
 }
@@ -405,15 +409,14 @@ fn downstream_asks(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> A
 
 /// One downstream caller: once per step of the node, a forward for one chunk's words and
 /// the backward of a gradient on what it received (a small step back towards zero).
-#[allow(clippy::too_many_arguments)]
 async fn downstream(
     client: PeerClient,
     base: String,
     account: String,
     node: Arc<Shared>,
     asks: Arc<Vec<Vec<i64>>>,
-    index: usize,
-    dim: usize,
+    (index, dim): (usize, usize),
+    rounds: Arc<std::sync::atomic::AtomicU64>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut seen = u64::MAX;
@@ -443,8 +446,11 @@ async fn downstream(
                     ids: ids.clone(),
                     grad,
                 };
-                if let Err(e) = client.backward(&base, &account, &req).await {
-                    tracing::warn!(error = %e, "bench downstream: backward failed");
+                match client.backward(&base, &account, &req).await {
+                    Ok(()) => {
+                        rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "bench downstream: backward failed"),
                 }
             }
             Err(e) => tracing::warn!(error = %e, "bench downstream: forward failed"),
@@ -625,6 +631,10 @@ pub fn vs_gensim(
         r.words_per_sec(),
         r.words_per_cpu_sec(),
     ));
+    vectors.push((
+        "peer_aware_0p".into(),
+        Vectors::from_vocab(corpus.vocab.words(), params.dim, &alone.served_table())?,
+    ));
 
     if peers > 0 {
         tracing::info!(peers, "training the peer-aware core with in-process peers");
@@ -741,6 +751,10 @@ mod tests {
         };
         let on = live_node(&corpus, &params, around, 200, 10, 1.0).await.unwrap();
         assert_eq!(on.peer_failures, 0);
+        assert!(
+            on.downstream_rounds > 0,
+            "the node served its downstream callers"
+        );
         assert!(on.pairs > 0);
         assert!(
             on.upstream_moved > 1e-5,

@@ -119,7 +119,9 @@ mod tests {
 
     #[test]
     fn the_interval_holds_the_score_and_narrows_with_more_items() {
-        let mean = |xs: &[f64]| move |idx: &[usize]| idx.iter().map(|&i| xs[i]).sum::<f64>() / idx.len() as f64;
+        fn mean(xs: &[f64]) -> impl Fn(&[usize]) -> f64 + '_ {
+            move |idx| idx.iter().map(|&i| xs[i]).sum::<f64>() / idx.len() as f64
+        }
         let few: Vec<f64> = (0..20).map(|i| (i % 2) as f64).collect();
         let many: Vec<f64> = (0..2000).map(|i| (i % 2) as f64).collect();
         let a = bootstrap(few.len(), 1, mean(&few));

@@ -1,5 +1,6 @@
-//! The inner loops: dot products and `y += a x` over `f32` rows (written with eight
-//! independent lanes so the compiler vectorises them), and word2vec.c's tabulated sigmoid.
+//! The portable inner loops: dot products and `y += a x` over `f32` rows (written with eight
+//! independent lanes so the compiler vectorises them; [`super::simd`] has the wider ones),
+//! and word2vec.c's tabulated sigmoid.
 
 /// Logits beyond +-`MAX_EXP` count as saturated (word2vec.c's constant).
 pub const MAX_EXP: f32 = 6.0;
@@ -102,22 +103,4 @@ pub fn logistic(table: &SigmoidTable, f: f32, label: f32) -> (f32, f32) {
         };
         (label - s, loss)
     }
-}
-
-/// One negative-sampling pair: updates the context row `ctx` and accumulates the input's
-/// step in `neu1e`; returns the pair's loss. `g = (label - σ(h·c)) * alpha`.
-#[inline(always)]
-pub fn pair(
-    table: &SigmoidTable,
-    h: &[f32],
-    ctx: &mut [f32],
-    neu1e: &mut [f32],
-    label: f32,
-    alpha: f32,
-) -> f32 {
-    let (g, loss) = logistic(table, dot(h, ctx), label);
-    let g = g * alpha;
-    axpy(g, ctx, neu1e);
-    axpy(g, h, ctx);
-    loss
 }

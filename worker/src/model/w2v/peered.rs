@@ -11,6 +11,7 @@
 use super::math::{self, SigmoidTable};
 use super::plain::init_rows;
 use super::sampling::{Lcg, NegativeTable};
+use super::simd::{dispatch, Isa, Job, Kernel};
 use super::W2vParams;
 use crate::model::ModelError;
 
@@ -268,8 +269,7 @@ impl PeerW2v {
         Ok(Self::run_chunk(self, plan, peers, 0.0, rng, false)?.loss)
     }
 
-    /// The chunk loop, compiled for AVX as well as the baseline (picked at run time).
-    #[multiversion::multiversion(targets("x86_64+avx", "x86_64+sse4.1"))]
+    /// The chunk loop with the best kernels of this processor (see [`super::simd`]).
     fn run_chunk(
         this: &mut PeerW2v,
         plan: &ChunkPlan,
@@ -279,104 +279,21 @@ impl PeerW2v {
         learn: bool,
     ) -> Result<ChunkOutput, ModelError> {
         this.check_peers(plan, peers)?;
-        let (d, k) = (this.dim, this.peers);
-        let mut grads: Vec<Option<Vec<f32>>> = peers
-            .iter()
-            .map(|p| p.map(|_| vec![0f32; plan.distinct.len() * d]))
-            .collect();
-        let mut importance = vec![0f64; k + 1];
-        let mut h = vec![0f32; d];
-        let mut neu1e = vec![0f32; d];
-        let mut gated = vec![0f32; k * d];
-        let (mut pairs, mut loss) = (0u64, 0f64);
-        // Gradients are reported per unit rate, whatever alpha is.
-        let inv_alpha = if alpha > 0.0 { 1.0 / alpha } else { 0.0 };
-        let step = if learn { alpha } else { 0.0 };
-        let sentence = &plan.sentence;
-        let n = sentence.len();
-        for pos in 0..n {
-            let w = sentence[pos] as usize;
-            let slot = plan.slot[pos] as usize;
-            h.copy_from_slice(&this.syn0[w * d..(w + 1) * d]);
-            for (j, p) in peers.iter().enumerate() {
-                let gj = &mut gated[j * d..(j + 1) * d];
-                match p {
-                    Some(p) => {
-                        let row = &p[slot * d..(slot + 1) * d];
-                        for ((o, g), x) in
-                            gj.iter_mut().zip(&this.gates[j * d..(j + 1) * d]).zip(row)
-                        {
-                            *o = g * x;
-                        }
-                    }
-                    None => gj.iter_mut().for_each(|x| *x = 0.0),
-                }
-                math::axpy(1.0, gj, &mut h);
-            }
-            neu1e.iter_mut().for_each(|x| *x = 0.0);
-            let b = rng.below(this.window);
-            let reach = this.window - b;
-            let lo = pos.saturating_sub(reach);
-            let hi = (pos + reach).min(n - 1);
-            let mut trained = false;
-            for (c, &ctx) in sentence.iter().enumerate().take(hi + 1).skip(lo) {
-                if c == pos {
-                    continue;
-                }
-                for neg in 0..=this.negatives {
-                    let (target, label) = if neg == 0 {
-                        (ctx as usize, 1.0)
-                    } else {
-                        let t = this.table.draw(rng) as usize;
-                        if t == ctx as usize {
-                            continue;
-                        }
-                        (t, 0.0)
-                    };
-                    let row = &mut this.syn1neg[target * d..(target + 1) * d];
-                    loss += math::pair(&this.sigmoid, &h, row, &mut neu1e, label, step) as f64;
-                }
-                pairs += 1;
-                trained = true;
-            }
-            if !trained || !learn {
-                continue;
-            }
-            // Importance and the peers' gradients, before this step changes anything.
-            let own = &this.syn0[w * d..(w + 1) * d];
-            let t = math::dot(own, &neu1e) * inv_alpha;
-            importance[0] += (t * t) as f64;
-            for j in 0..k {
-                let gj = &gated[j * d..(j + 1) * d];
-                let t = math::dot(gj, &neu1e) * inv_alpha;
-                importance[j + 1] += (t * t) as f64;
-                if let (Some(grad), Some(p)) = (grads[j].as_mut(), peers[j]) {
-                    let gate = &this.gates[j * d..(j + 1) * d];
-                    let out = &mut grad[slot * d..(slot + 1) * d];
-                    for ((o, g), e) in out.iter_mut().zip(gate).zip(&neu1e) {
-                        *o -= g * e * inv_alpha;
-                    }
-                    let x = &p[slot * d..(slot + 1) * d];
-                    let gate = &mut this.gates[j * d..(j + 1) * d];
-                    let limit = this.gate_limit;
-                    for ((g, e), xi) in gate.iter_mut().zip(&neu1e).zip(x) {
-                        *g = (*g + GATE_RATE * e * xi).clamp(-limit, limit);
-                    }
-                }
-            }
-            math::axpy(1.0, &neu1e, &mut this.syn0[w * d..(w + 1) * d]);
-        }
+        let out = dispatch(
+            Isa::best(),
+            ChunkJob {
+                this,
+                plan,
+                peers,
+                alpha,
+                rng,
+                learn,
+            },
+        );
         if learn {
             this.remember(plan, peers);
         }
-        let centres = n.max(1) as f64;
-        importance.iter_mut().for_each(|x| *x /= centres);
-        Ok(ChunkOutput {
-            pairs,
-            loss,
-            peer_grads: grads,
-            importance,
-        })
+        Ok(out)
     }
 
     /// Stores each answering peer's vectors of the chunk's words, for `serve`.
@@ -389,5 +306,139 @@ impl PeerW2v {
                 self.cache[c..c + d].copy_from_slice(&p[slot * d..(slot + 1) * d]);
             }
         }
+    }
+}
+
+/// One chunk of training, run by [`dispatch`] with the chosen kernels.
+struct ChunkJob<'j> {
+    this: &'j mut PeerW2v,
+    plan: &'j ChunkPlan,
+    peers: &'j [Option<&'j [f32]>],
+    alpha: f32,
+    rng: &'j mut Lcg,
+    learn: bool,
+}
+
+impl Job for ChunkJob<'_> {
+    type Out = ChunkOutput;
+
+    #[inline(always)]
+    fn run<K: Kernel>(self, k: K) -> ChunkOutput {
+        chunk_loop(k, self)
+    }
+}
+
+/// Each centre word's `h` predicts its window's context words; one set of negatives is drawn
+/// for the window (Ji et al. 2016): `h · negative` is the same for every context word, so each
+/// negative is scored once and its step counted once per context word (the same expected
+/// gradient as fresh negatives per pair, with a window's worth fewer dot products).
+#[inline(always)]
+fn chunk_loop<K: Kernel>(k: K, job: ChunkJob<'_>) -> ChunkOutput {
+    let ChunkJob {
+        this,
+        plan,
+        peers,
+        alpha,
+        rng,
+        learn,
+    } = job;
+    let (d, kp) = (this.dim, this.peers);
+    let mut grads: Vec<Option<Vec<f32>>> = peers
+        .iter()
+        .map(|p| p.map(|_| vec![0f32; plan.distinct.len() * d]))
+        .collect();
+    let mut importance = vec![0f64; kp + 1];
+    let mut h = vec![0f32; d];
+    let mut neu1e = vec![0f32; d];
+    let mut gated = vec![0f32; kp * d];
+    let mut window: Vec<usize> = Vec::with_capacity(2 * this.window);
+    let (mut pairs, mut loss) = (0u64, 0f64);
+    // Gradients are reported per unit rate, whatever alpha is.
+    let inv_alpha = if alpha > 0.0 { 1.0 / alpha } else { 0.0 };
+    let step = if learn { alpha } else { 0.0 };
+    let sentence = &plan.sentence;
+    let n = sentence.len();
+    for pos in 0..n {
+        let w = sentence[pos] as usize;
+        let slot = plan.slot[pos] as usize;
+        h.copy_from_slice(&this.syn0[w * d..(w + 1) * d]);
+        for (j, p) in peers.iter().enumerate() {
+            let gj = &mut gated[j * d..(j + 1) * d];
+            match p {
+                Some(p) => {
+                    let row = &p[slot * d..(slot + 1) * d];
+                    for ((o, g), x) in gj.iter_mut().zip(&this.gates[j * d..(j + 1) * d]).zip(row)
+                    {
+                        *o = g * x;
+                    }
+                }
+                None => gj.iter_mut().for_each(|x| *x = 0.0),
+            }
+            k.axpy(1.0, gj, &mut h);
+        }
+        neu1e.iter_mut().for_each(|x| *x = 0.0);
+        let b = rng.below(this.window);
+        let reach = this.window - b;
+        let lo = pos.saturating_sub(reach);
+        let hi = (pos + reach).min(n - 1);
+        window.clear();
+        window.extend((lo..=hi).filter(|&c| c != pos).map(|c| sentence[c] as usize));
+        if window.is_empty() {
+            continue;
+        }
+        let mut score = |target: usize, label: f32, weight: f32, loss: &mut f64| {
+            let row = &mut this.syn1neg[target * d..(target + 1) * d];
+            let (g, l) = math::logistic(&this.sigmoid, k.dot(&h, row), label);
+            *loss += (weight * l) as f64;
+            let g = g * step * weight;
+            k.axpy(g, row, &mut neu1e);
+            k.axpy(g, &h, row);
+        };
+        for &ctx in &window {
+            score(ctx, 1.0, 1.0, &mut loss);
+        }
+        let m = window.len() as f32;
+        for _ in 0..this.negatives {
+            let t = this.table.draw(rng) as usize;
+            if t == w || window.contains(&t) {
+                continue;
+            }
+            score(t, 0.0, m, &mut loss);
+        }
+        pairs += window.len() as u64;
+        if !learn {
+            continue;
+        }
+        // Importance and the peers' gradients, before this step changes anything.
+        let own = &this.syn0[w * d..(w + 1) * d];
+        let t = k.dot(own, &neu1e) * inv_alpha;
+        importance[0] += (t * t) as f64;
+        for j in 0..kp {
+            let gj = &gated[j * d..(j + 1) * d];
+            let t = k.dot(gj, &neu1e) * inv_alpha;
+            importance[j + 1] += (t * t) as f64;
+            if let (Some(grad), Some(p)) = (grads[j].as_mut(), peers[j]) {
+                let gate = &this.gates[j * d..(j + 1) * d];
+                let out = &mut grad[slot * d..(slot + 1) * d];
+                for ((o, g), e) in out.iter_mut().zip(gate).zip(&neu1e) {
+                    *o -= g * e * inv_alpha;
+                }
+                let x = &p[slot * d..(slot + 1) * d];
+                let gate = &mut this.gates[j * d..(j + 1) * d];
+                let limit = this.gate_limit;
+                for ((g, e), xi) in gate.iter_mut().zip(&neu1e).zip(x) {
+                    *g = (*g + GATE_RATE * e * xi).clamp(-limit, limit);
+                }
+            }
+        }
+        k.axpy(1.0, &neu1e, &mut this.syn0[w * d..(w + 1) * d]);
+    }
+    let centres = n.max(1) as f64;
+    importance.iter_mut().for_each(|x| *x /= centres);
+    ChunkOutput {
+        pairs,
+        loss,
+        peer_grads: grads,
+        importance,
     }
 }
