@@ -106,6 +106,10 @@ struct ExportArgs {
     /// word2vec text.
     #[arg(long, required_unless_present_any = ["checkpoint", "node"])]
     out: Option<PathBuf>,
+    /// Threads of the --out training (default: the machine's cores; 1 is deterministic for
+    /// a seed).
+    #[arg(long, requires = "out", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Instead: a node's checkpoint (`<data_dir>/<account>.model`); writes its served and
     /// input embeddings, each as word2vec text and finalfusion, into --out-dir.
     #[arg(long, conflicts_with_all = ["out", "node"])]
@@ -197,6 +201,9 @@ struct RunArgs {
     /// Upstream peer slots k.
     #[arg(long)]
     peers: Option<usize>,
+    /// Training threads (default: the machine's cores; 1 is deterministic for a seed).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Seed of the model, batch order and peer choice.
     #[arg(long)]
     seed: Option<u64>,
@@ -285,6 +292,9 @@ fn apply_flags(cfg: &mut Config, a: RunArgs) -> anyhow::Result<()> {
     if let Some(v) = a.peers {
         cfg.model.peers = v;
     }
+    if let Some(v) = a.threads {
+        cfg.model.threads = v.into();
+    }
     if let Some(v) = a.seed {
         cfg.node.seed = v;
     }
@@ -365,7 +375,11 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
         "training word2vec"
     );
     let mut model = w2v::Word2Vec::new(counts, &params)?;
-    let r = w2v::fit(&mut model, &corpus.ids, counts, &params)?;
+    let opts = w2v::FitOptions {
+        threads: a.threads.map_or_else(w2v::machine_threads, usize::from),
+        ..w2v::FitOptions::default()
+    };
+    let r = w2v::fit_with(&mut model, &corpus.ids, counts, &params, opts)?;
     let vectors = Vectors::from_vocab(corpus.vocab.words(), params.dim, &model.syn0)?;
     match Format::of_path(&out) {
         Format::Finalfusion => vectors::save_finalfusion(&vectors, &out)?,
