@@ -515,6 +515,17 @@ mod tests {
     }
 
     #[test]
+    fn training_threads_default_to_the_cores_and_zero_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
+        let mut cfg = Config::load(&path).unwrap();
+        assert_eq!(cfg.model.threads, crate::model::w2v::machine_threads());
+        assert!(cfg.validate().is_ok());
+        cfg.model.threads = 0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("model.threads"), "{err}");
+    }
+
+    #[test]
     fn unknown_keys_and_missing_identity_are_errors() {
         assert!(toml::from_str::<Config>("[node]\nacount = \"x\"").is_err());
         let cfg: Config = toml::from_str("").unwrap();

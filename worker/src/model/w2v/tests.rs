@@ -175,6 +175,43 @@ fn every_update_thread_count_and_kernel_learns_the_classes() {
     }
 }
 
+/// The peer-aware core on two threads learns as on one, with a live peer's gradients
+/// flowing; on one thread it is bit-identical run to run.
+#[test]
+fn peer_aware_core_on_two_threads_learns_and_one_thread_repeats() {
+    let corpus = Corpus::generate(5, 20_000);
+    let counts = corpus.vocab.counts();
+    let p = small();
+    struct One<'a>(&'a mut PeerW2v);
+    impl PeerSource for One<'_> {
+        fn forward(&mut self, _: usize, ids: &[i64]) -> Option<Vec<f32>> {
+            self.0.serve(ids).ok()
+        }
+        fn backward(&mut self, _: usize, ids: &[i64], grad: &[f32], alpha: f32) {
+            self.0.apply_remote_grad(ids, grad, alpha).unwrap();
+        }
+    }
+    let train = |threads: usize| {
+        let mut up = PeerW2v::new(counts, &W2vParams { seed: 7, ..p.clone() }, 0).unwrap();
+        let mut me = PeerW2v::new(counts, &p, 1).unwrap().with_threads(threads);
+        assert_eq!(me.threads(), threads);
+        let before = class_margin(&corpus, &me.served_table(), p.dim);
+        let r = fit_peered(&mut me, &corpus.ids, counts, &p, &mut One(&mut up)).unwrap();
+        assert!(r.pairs > r.words, "{threads} threads: pairs");
+        let after = class_margin(&corpus, &me.served_table(), p.dim);
+        assert!(
+            after > before + 0.2,
+            "{threads} threads: class margin {before:.3} -> {after:.3}"
+        );
+        (me.syn0, me.gates, up.syn0)
+    };
+    let (a, b) = (train(1), train(1));
+    assert_eq!(a, b, "one thread, same tables");
+    let c = train(2);
+    assert_ne!(a.0, c.0, "two threads take another path");
+    assert!(c.1.iter().all(|g| g.abs() <= 0.9 + 1e-6), "gates stay bounded");
+}
+
 /// The same sentence trained with each kernel of this processor gives the same vectors up to
 /// rounding (FMA rounds once where the portable loop rounds twice).
 #[test]
