@@ -452,6 +452,25 @@ impl Job for PartJob<'_, '_> {
     }
 }
 
+/// One output row against `h`: the row moves by `rate * g * h`, the input's step `neu1e` by
+/// `rate * g * row`; returns the loss of the logit.
+#[inline(always)]
+fn score<K: Kernel>(
+    k: K,
+    t: &Tables<'_>,
+    target: usize,
+    label: f32,
+    rate: f32,
+    h: &[f32],
+    neu1e: &mut [f32],
+) -> f64 {
+    let (g, l) = math::logistic(t.sigmoid, t.syn1neg.dot(k, target, h), label);
+    let g = g * rate;
+    t.syn1neg.add_to(k, target, g, neu1e);
+    t.syn1neg.axpy(k, target, g, h);
+    l as f64
+}
+
 /// Each centre word's `h` predicts its window's context words; one set of negatives is drawn
 /// for the window (Ji et al. 2016): `h · negative` is the same for every context word, so each
 /// negative is scored once and its step counted once per context word (the same expected
@@ -511,23 +530,17 @@ fn part_loop<K: Kernel>(k: K, job: PartJob<'_, '_>) -> Part {
         if window.is_empty() {
             continue;
         }
-        let mut score = |target: usize, label: f32, weight: f32| {
-            let (g, l) = math::logistic(t.sigmoid, t.syn1neg.dot(k, target, &h), label);
-            let g = g * step * weight;
-            t.syn1neg.add_to(k, target, g, &mut neu1e);
-            t.syn1neg.axpy(k, target, g, &h);
-            (weight * l) as f64
-        };
         for &ctx in &window {
-            loss += score(ctx, 1.0, 1.0);
+            loss += score(k, t, ctx, 1.0, step, &h, &mut neu1e);
         }
+        // Each negative stands for the window's m pairs.
         let m = window.len() as f32;
         for _ in 0..t.negatives {
             let neg = t.table.draw(rng) as usize;
             if neg == w || window.contains(&neg) {
                 continue;
             }
-            loss += score(neg, 0.0, m);
+            loss += score(k, t, neg, 0.0, step * m, &h, &mut neu1e) * m as f64;
         }
         pairs += window.len() as u64;
         if !learn {
