@@ -513,7 +513,14 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         upstreams: 0,
         downstreams: 0,
     };
-    let alone = rt.block_on(live_node(&corpus, &params, none, a.chunk_words, a.steps, 1.0))?;
+    let alone = rt.block_on(live_node(
+        &corpus,
+        &params,
+        none,
+        a.chunk_words,
+        a.steps,
+        1.0,
+    ))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
         tracing::info!(peers = a.peers, "the node loop with live HTTP/2 peers");
@@ -551,7 +558,10 @@ fn print_auth_cost(
 ) -> anyhow::Result<()> {
     use bittensor_worker::peer::cost::auth_cost;
     let c = auth_cost(200, ids.max(1), dim).context("measuring signing")?;
-    print!("{}", bench_format::auth_cost_lines(&c, ids, dim, peers, step_us));
+    print!(
+        "{}",
+        bench_format::auth_cost_lines(&c, ids, dim, peers, step_us)
+    );
     Ok(())
 }
 

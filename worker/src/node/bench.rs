@@ -23,8 +23,7 @@ use crate::corpus::Corpus;
 use crate::model::vectors::{load_word2vec_text, ScoredIntervals, Vectors};
 use crate::model::w2v::simd::Isa;
 use crate::model::w2v::{
-    fit_peered, fit_with, FitOptions, PeerSource, PeerW2v, Update, W2vParams, Word2Vec,
-    CHUNK_WORDS,
+    fit_peered, fit_with, FitOptions, PeerSource, PeerW2v, Update, W2vParams, Word2Vec, CHUNK_WORDS,
 };
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::gate::{Gate, GateLimits};
@@ -582,7 +581,10 @@ pub fn vs_gensim(
         let key = format!("gensim_{workers}w");
         rows.push(row(
             &key,
-            &format!("gensim 4.4 Word2Vec, sg, {workers} worker{}", if workers > 1 { "s" } else { "" }),
+            &format!(
+                "gensim 4.4 Word2Vec, sg, {workers} worker{}",
+                if workers > 1 { "s" } else { "" }
+            ),
             g.words_per_sec(),
             g.words_per_cpu_sec(),
         ));
@@ -603,14 +605,35 @@ pub fn vs_gensim(
     }
 
     let plain_runs = [
-        ("plain_1t", "ours: plain core, shared negatives, 1 thread", 1, Update::SharedNegatives),
-        ("plain_2t", "ours: plain core, shared negatives, 2 threads", 2, Update::SharedNegatives),
-        ("plain_per_pair_1t", "ours: plain core, word2vec.c's per-pair update, 1 thread", 1, Update::PerPair),
+        (
+            "plain_1t",
+            "ours: plain core, shared negatives, 1 thread",
+            1,
+            Update::SharedNegatives,
+        ),
+        (
+            "plain_2t",
+            "ours: plain core, shared negatives, 2 threads",
+            2,
+            Update::SharedNegatives,
+        ),
+        (
+            "plain_per_pair_1t",
+            "ours: plain core, word2vec.c's per-pair update, 1 thread",
+            1,
+            Update::PerPair,
+        ),
     ];
     for (key, name, threads, update) in plain_runs {
         tracing::info!(threads, ?update, "training the plain word2vec core");
         let mut plain = Word2Vec::new(&counts, params)?;
-        let r = fit_with(&mut plain, &corpus.ids, &counts, params, FitOptions { threads, update })?;
+        let r = fit_with(
+            &mut plain,
+            &corpus.ids,
+            &counts,
+            params,
+            FitOptions { threads, update },
+        )?;
         rows.push(row(key, name, r.words_per_sec(), r.words_per_cpu_sec()));
         vectors.push((
             key.to_string(),
@@ -749,7 +772,9 @@ mod tests {
             upstreams: 2,
             downstreams: 2,
         };
-        let on = live_node(&corpus, &params, around, 200, 10, 1.0).await.unwrap();
+        let on = live_node(&corpus, &params, around, 200, 10, 1.0)
+            .await
+            .unwrap();
         assert_eq!(on.peer_failures, 0);
         assert!(
             on.downstream_rounds > 0,
@@ -763,7 +788,9 @@ mod tests {
         );
         // The same run with the upstreams ignoring what they receive: nothing moves, so the
         // figure above is the gradients' doing.
-        let off = live_node(&corpus, &params, around, 200, 10, 0.0).await.unwrap();
+        let off = live_node(&corpus, &params, around, 200, 10, 0.0)
+            .await
+            .unwrap();
         assert_eq!(off.upstream_moved, 0.0);
     }
 }

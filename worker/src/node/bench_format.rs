@@ -37,7 +37,9 @@ pub fn vs_gensim_table(r: &VsGensim, corpus: &str, p: &W2vParams) -> String {
             row.words_per_cpu_sec / plain_cpu.max(1e-9)
         );
     }
-    out.push_str("  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads;\n");
+    out.push_str(
+        "  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads;\n",
+    );
     out.push_str("   x gensim: against gensim with 1 worker; the live peers run in this process: 'whole process'\n");
     out.push_str("   counts their CPU too, 'the node's CPU' leaves their threads out)\n");
     if !r.quality.is_empty() {
@@ -80,9 +82,18 @@ pub fn vs_gensim_json(r: &VsGensim) -> Value {
     let mut m = Map::new();
     for row in &r.rows {
         m.insert(row.key.clone(), json!(row.words_per_sec.round()));
-        m.insert(format!("{}_cpu", row.key), json!(row.words_per_cpu_sec.round()));
+        m.insert(
+            format!("{}_cpu", row.key),
+            json!(row.words_per_cpu_sec.round()),
+        );
     }
-    let ratio = |a: f64, b: f64| if b > 0.0 { json!((a / b * 1000.0).round() / 1000.0) } else { Value::Null };
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            json!((a / b * 1000.0).round() / 1000.0)
+        } else {
+            Value::Null
+        }
+    };
     let (plain_1t, plain_1t_cpu) = figures(r, "plain_1t");
     let (plain_2t, _) = figures(r, "plain_2t");
     let (gensim_1w, _) = figures(r, "gensim_1w");
@@ -90,6 +101,13 @@ pub fn vs_gensim_json(r: &VsGensim) -> Value {
     let (_, live_cpu) = figures(r, "live_node_whole_process");
     m.insert("live_vs_plain".into(), ratio(live_cpu, plain_1t_cpu));
     m.insert("threads_2_vs_1".into(), ratio(plain_2t, plain_1t));
+    // Words per CPU second on two threads against one: what two free cores would give
+    // (twice this), whatever the machine's load during the run.
+    let (_, plain_2t_cpu) = figures(r, "plain_2t");
+    m.insert(
+        "threads_2_cpu_efficiency".into(),
+        ratio(plain_2t_cpu, plain_1t_cpu),
+    );
     m.insert("plain_1t_vs_gensim_1w".into(), ratio(plain_1t, gensim_1w));
     m.insert("plain_2t_vs_gensim_2w".into(), ratio(plain_2t, gensim_2w));
     for q in &r.quality {
@@ -109,13 +127,13 @@ pub fn live_table(rows: &[(String, LiveReport)]) -> String {
     };
     let _ = writeln!(
         out,
-        "  {:<34} {:>10} {:>12} {:>11} {:>9} {:>9}",
+        "  {:<44} {:>10} {:>12} {:>11} {:>9} {:>9}",
         "peers", "words/s", "words/cpu-s", "pairs/s", "x alone", "(cpu)"
     );
     for (name, r) in rows {
         let _ = writeln!(
             out,
-            "  {:<34} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures; upstream served vectors moved {:.2e} RMS)",
+            "  {:<44} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures, {} downstream rounds; upstream served vectors moved {:.2e} RMS)",
             name,
             r.words_per_sec(),
             r.words_per_cpu_sec(),
@@ -123,6 +141,7 @@ pub fn live_table(rows: &[(String, LiveReport)]) -> String {
             r.words_per_sec() / alone.words_per_sec().max(1e-9),
             r.words_per_cpu_sec() / alone.words_per_cpu_sec().max(1e-9),
             r.peer_failures,
+            r.downstream_rounds,
             r.upstream_moved
         );
     }
@@ -130,9 +149,18 @@ pub fn live_table(rows: &[(String, LiveReport)]) -> String {
 }
 
 /// Signing and verification of peer traffic: time per operation and the share of a step.
-pub fn auth_cost_lines(c: &AuthCost, ids: usize, dim: usize, peers: usize, step_us: Option<f64>) -> String {
+pub fn auth_cost_lines(
+    c: &AuthCost,
+    ids: usize,
+    dim: usize,
+    peers: usize,
+    step_us: Option<f64>,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "  peer authentication (K1, {ids} ids per request, [{ids}, {dim}] answers):");
+    let _ = writeln!(
+        out,
+        "  peer authentication (K1, {ids} ids per request, [{ids}, {dim}] answers):"
+    );
     let _ = writeln!(
         out,
         "    sign request {:.1} us, verify request {:.1} us, sign answer {:.1} us, verify answer {:.1} us",
@@ -186,11 +214,19 @@ mod tests {
     #[test]
     fn the_json_line_holds_the_figures_and_the_goals_ratios() {
         let j = vs_gensim_json(&run());
-        for key in ["plain_1t", "plain_2t", "gensim_1w", "gensim_2w", "plain_1t_cpu", "live_node_whole_process_cpu"] {
+        for key in [
+            "plain_1t",
+            "plain_2t",
+            "gensim_1w",
+            "gensim_2w",
+            "plain_1t_cpu",
+            "live_node_whole_process_cpu",
+        ] {
             assert!(j[key].is_number(), "{key} in {j}");
         }
         assert_eq!(j["live_vs_plain"], json!(0.5));
         assert_eq!(j["threads_2_vs_1"], json!(1.7));
+        assert_eq!(j["threads_2_cpu_efficiency"], json!(0.857));
         assert_eq!(j["plain_1t_vs_gensim_1w"], json!(2.0));
         assert_eq!(j["load_after"], json!(2.0));
         let line = j.to_string();
@@ -200,8 +236,16 @@ mod tests {
     #[test]
     fn the_table_has_a_row_per_trainer_against_gensim_and_plain() {
         let t = vs_gensim_table(&run(), "wiki.txt", &W2vParams::default());
-        assert_eq!(t.lines().filter(|l| l.trim_start().starts_with("plain_")).count(), 2);
-        let plain = t.lines().find(|l| l.trim_start().starts_with("plain_1t")).unwrap();
+        assert_eq!(
+            t.lines()
+                .filter(|l| l.trim_start().starts_with("plain_"))
+                .count(),
+            2
+        );
+        let plain = t
+            .lines()
+            .find(|l| l.trim_start().starts_with("plain_1t"))
+            .unwrap();
         let cols: Vec<&str> = plain.split_whitespace().collect();
         assert_eq!(cols[3], "2.00", "x gensim: {plain}");
         assert_eq!(cols[5], "1.00", "x plain: {plain}");

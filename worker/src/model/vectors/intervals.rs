@@ -132,7 +132,11 @@ mod tests {
         assert!(b.hi - b.lo < (a.hi - a.lo) / 3.0, "{a} vs {b}");
         assert!(a.hi - a.lo > 0.1, "20 coin flips are noisy: {a}");
         assert!(a.overlaps(&b));
-        let far = Interval { value: 0.9, lo: 0.85, hi: 0.95 };
+        let far = Interval {
+            value: 0.9,
+            lo: 0.85,
+            hi: 0.95,
+        };
         assert!(!b.overlaps(&far));
         assert_eq!(bootstrap(few.len(), 1, mean(&few)), a, "seeded");
     }

@@ -14,8 +14,8 @@ mod tests;
 use std::collections::HashMap;
 
 pub use analogy::{evaluate_word_analogies, AnalogyReport};
-pub use intervals::{bootstrap, Interval, ScoredIntervals, RESAMPLES};
 pub use export::{load_word2vec_text, save_finalfusion, save_word2vec_text, Format};
+pub use intervals::{bootstrap, Interval, ScoredIntervals, RESAMPLES};
 pub use scores::Scores;
 pub use similarity::{evaluate_word_pairs, spearman, PairsReport};
 

@@ -150,6 +150,9 @@ mod tests {
                 }
             });
         }
-        assert!(t.iter().all(|&x| x == 10_000.0), "disjoint rows lose nothing");
+        assert!(
+            t.iter().all(|&x| x == 10_000.0),
+            "disjoint rows lose nothing"
+        );
     }
 }

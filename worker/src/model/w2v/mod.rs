@@ -25,13 +25,13 @@ mod threads;
 #[cfg(test)]
 mod tests;
 
+pub use hogwild::HogwildRows;
 pub use math::dot;
 pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, ROWS};
 pub use params::W2vParams;
 pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
-pub use hogwild::HogwildRows;
 pub use plain::{Update, Word2Vec};
 pub use sampling::{Lcg, NegativeTable, Subsampler};
 pub use saved::SavedW2v;
-pub use threads::{fit_with, machine_threads, FitOptions};
 pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, Planned, Planner, CHUNK_WORDS};
+pub use threads::{fit_with, machine_threads, FitOptions};

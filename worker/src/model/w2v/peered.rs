@@ -526,7 +526,11 @@ fn part_loop<K: Kernel>(k: K, job: PartJob<'_, '_>) -> Part {
         let lo = pos.saturating_sub(reach);
         let hi = (pos + reach).min(n - 1);
         window.clear();
-        window.extend((lo..=hi).filter(|&c| c != pos).map(|c| sentence[c] as usize));
+        window.extend(
+            (lo..=hi)
+                .filter(|&c| c != pos)
+                .map(|c| sentence[c] as usize),
+        );
         if window.is_empty() {
             continue;
         }

@@ -84,7 +84,14 @@ impl Word2Vec {
     pub fn train_sentence(&mut self, sentence: &[u32], alpha: f32, rng: &mut Lcg) -> (u64, f64) {
         let shared = self.shared();
         let mut scratch = Scratch::new(shared.window, shared.syn0.dim());
-        shared.train(Isa::best(), Update::default(), sentence, alpha, rng, &mut scratch)
+        shared.train(
+            Isa::best(),
+            Update::default(),
+            sentence,
+            alpha,
+            rng,
+            &mut scratch,
+        )
     }
 
     /// The model's tables as the training threads share them (borrowed for the run).
@@ -172,10 +179,22 @@ impl Job for Sentence<'_, '_> {
     #[inline(always)]
     fn run<K: Kernel>(self, k: K) -> (u64, f64) {
         match self.update {
-            Update::SharedNegatives => {
-                shared_negatives(k, self.tables, self.sentence, self.alpha, self.rng, self.scratch)
-            }
-            Update::PerPair => per_pair(k, self.tables, self.sentence, self.alpha, self.rng, self.scratch),
+            Update::SharedNegatives => shared_negatives(
+                k,
+                self.tables,
+                self.sentence,
+                self.alpha,
+                self.rng,
+                self.scratch,
+            ),
+            Update::PerPair => per_pair(
+                k,
+                self.tables,
+                self.sentence,
+                self.alpha,
+                self.rng,
+                self.scratch,
+            ),
         }
     }
 }

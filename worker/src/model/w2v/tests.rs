@@ -159,7 +159,10 @@ fn every_update_thread_count_and_kernel_learns_the_classes() {
             let mut a = Word2Vec::new(counts, &p).unwrap();
             let r = fit_with(&mut a, &corpus.ids, counts, &p, opts).unwrap();
             assert_eq!(r.words, (corpus.ids.len() * p.epochs) as u64, "{opts:?}");
-            assert!(r.pairs > r.words, "{opts:?}: window 3 gives several pairs a word");
+            assert!(
+                r.pairs > r.words,
+                "{opts:?}: window 3 gives several pairs a word"
+            );
             let after = class_margin(&corpus, &a.syn0, p.dim);
             assert!(
                 after > before + 0.2,
@@ -192,7 +195,15 @@ fn peer_aware_core_on_two_threads_learns_and_one_thread_repeats() {
         }
     }
     let train = |threads: usize| {
-        let mut up = PeerW2v::new(counts, &W2vParams { seed: 7, ..p.clone() }, 0).unwrap();
+        let mut up = PeerW2v::new(
+            counts,
+            &W2vParams {
+                seed: 7,
+                ..p.clone()
+            },
+            0,
+        )
+        .unwrap();
         let mut me = PeerW2v::new(counts, &p, 1).unwrap().with_threads(threads);
         assert_eq!(me.threads(), threads);
         let before = class_margin(&corpus, &me.served_table(), p.dim);
@@ -209,7 +220,10 @@ fn peer_aware_core_on_two_threads_learns_and_one_thread_repeats() {
     assert_eq!(a, b, "one thread, same tables");
     let c = train(2);
     assert_ne!(a.0, c.0, "two threads take another path");
-    assert!(c.1.iter().all(|g| g.abs() <= 0.9 + 1e-6), "gates stay bounded");
+    assert!(
+        c.1.iter().all(|g| g.abs() <= 0.9 + 1e-6),
+        "gates stay bounded"
+    );
 }
 
 /// The same sentence trained with each kernel of this processor gives the same vectors up to
@@ -219,7 +233,12 @@ fn kernels_train_alike() {
     let corpus = Corpus::generate(5, 4_000);
     let counts = corpus.vocab.counts();
     let p = small();
-    let sentence: Vec<u32> = corpus.ids.iter().filter(|&&i| i > 0).map(|&i| i as u32).collect();
+    let sentence: Vec<u32> = corpus
+        .ids
+        .iter()
+        .filter(|&&i| i > 0)
+        .map(|&i| i as u32)
+        .collect();
     let mut reference: Option<Vec<f32>> = None;
     for isa in simd::Isa::available() {
         let mut m = Word2Vec::new(counts, &p).unwrap();
@@ -227,13 +246,24 @@ fn kernels_train_alike() {
             let shared = m.shared();
             let mut scratch = plain::Scratch::new(p.window, p.dim);
             let mut rng = Lcg::new(3);
-            shared.train(isa, Update::SharedNegatives, &sentence, 0.05, &mut rng, &mut scratch)
+            shared.train(
+                isa,
+                Update::SharedNegatives,
+                &sentence,
+                0.05,
+                &mut rng,
+                &mut scratch,
+            )
         };
         assert!(pairs > 0 && loss.is_finite(), "{}", isa.name());
         match &reference {
             None => reference = Some(m.syn0.clone()),
             Some(r) => {
-                let worst = r.iter().zip(&m.syn0).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                let worst = r
+                    .iter()
+                    .zip(&m.syn0)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
                 assert!(worst < 1e-3, "{}: max difference {worst}", isa.name());
             }
         }

@@ -82,8 +82,14 @@ pub fn fit_with(
                 let mut rng = Lcg::new(params.seed.wrapping_add(2 + t as u64));
                 let mut scratch = Scratch::new(window, dim);
                 while let Some(chunk) = next() {
-                    let (p, l) =
-                        shared.train(isa, opts.update, &chunk.sentence, chunk.alpha, &mut rng, &mut scratch);
+                    let (p, l) = shared.train(
+                        isa,
+                        opts.update,
+                        &chunk.sentence,
+                        chunk.alpha,
+                        &mut rng,
+                        &mut scratch,
+                    );
                     let done = words.fetch_add(chunk.words, Ordering::Relaxed) + chunk.words;
                     let mut sums = lock(sums);
                     let e = &mut sums[chunk.epoch.min(params.epochs - 1)];

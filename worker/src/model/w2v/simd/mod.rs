@@ -153,7 +153,8 @@ mod tests {
         let best = Isa::best().name();
         assert!(Isa::available().iter().any(|i| i.name() == best));
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             assert_ne!(best, "portable");
         }
     }
