@@ -306,16 +306,17 @@ pub async fn live_node(
                 keys: keys.clone(),
             },
         );
-        upstream_rt.handle().spawn(downstream(
-            caller,
-            format!("http://{my_addr}"),
-            me_id.account.clone(),
-            me.clone(),
-            asks.clone(),
-            (i, params.dim),
-            rounds.clone(),
-            stop.clone(),
-        ));
+        let caller = Downstream {
+            client: caller,
+            base: format!("http://{my_addr}"),
+            account: me_id.account.clone(),
+            node: me.clone(),
+            asks: asks.clone(),
+            index: i,
+            dim: params.dim,
+            rounds: rounds.clone(),
+        };
+        upstream_rt.handle().spawn(caller.run(stop.clone()));
     }
     let before: Vec<Vec<f32>> = upstreams.iter().map(served_table).collect();
     for u in &upstreams {
@@ -406,53 +407,68 @@ fn downstream_asks(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> A
     Arc::new(asks)
 }
 
-/// One downstream caller: once per step of the node, a forward for one chunk's words and
-/// the backward of a gradient on what it received (a small step back towards zero).
-async fn downstream(
+/// One downstream caller of the measured node.
+struct Downstream {
     client: PeerClient,
     base: String,
     account: String,
     node: Arc<Shared>,
     asks: Arc<Vec<Vec<i64>>>,
-    (index, dim): (usize, usize),
+    index: usize,
+    dim: usize,
     rounds: Arc<std::sync::atomic::AtomicU64>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut seen = u64::MAX;
-    let mut n = index;
-    while !*stop.borrow() {
-        let step = lock(&node.stats).step;
-        if step == seen || asks.is_empty() {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(2)) => {}
-                _ = stop.changed() => {}
-            }
-            continue;
-        }
-        seen = step;
-        let ids = &asks[n % asks.len()];
-        n += 1;
-        match client
-            .forward(&base, &account, ids, dim, Duration::from_secs(10))
-            .await
-        {
-            Ok(t) => {
-                let grad = crate::peer::codec::WireTensor {
-                    shape: t.shape.clone(),
-                    data: t.data.iter().map(|x| x * 1e-3).collect(),
-                };
-                let req = crate::peer::codec::BackwardRequest {
-                    ids: ids.clone(),
-                    grad,
-                };
-                match client.backward(&base, &account, &req).await {
-                    Ok(()) => {
-                        rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "bench downstream: backward failed"),
+}
+
+impl Downstream {
+    /// Once per step of the node, a forward for one chunk's words and the backward of a
+    /// gradient on what it received (a small step back towards zero), until `stop`.
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let Downstream {
+            client,
+            base,
+            account,
+            node,
+            asks,
+            index,
+            dim,
+            rounds,
+        } = self;
+        let mut seen = u64::MAX;
+        let mut n = index;
+        while !*stop.borrow() {
+            let step = lock(&node.stats).step;
+            if step == seen || asks.is_empty() {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(2)) => {}
+                    _ = stop.changed() => {}
                 }
+                continue;
             }
-            Err(e) => tracing::warn!(error = %e, "bench downstream: forward failed"),
+            seen = step;
+            let ids = &asks[n % asks.len()];
+            n += 1;
+            match client
+                .forward(&base, &account, ids, dim, Duration::from_secs(10))
+                .await
+            {
+                Ok(t) => {
+                    let grad = crate::peer::codec::WireTensor {
+                        shape: t.shape.clone(),
+                        data: t.data.iter().map(|x| x * 1e-3).collect(),
+                    };
+                    let req = crate::peer::codec::BackwardRequest {
+                        ids: ids.clone(),
+                        grad,
+                    };
+                    match client.backward(&base, &account, &req).await {
+                        Ok(()) => {
+                            rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "bench downstream: backward failed"),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "bench downstream: forward failed"),
+            }
         }
     }
 }

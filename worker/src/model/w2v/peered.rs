@@ -349,7 +349,6 @@ impl PeerW2v {
                 parts
             })
         };
-        drop(tables);
         let out = this.merge(parts, n, learn);
         if learn {
             this.remember(plan, peers);
