@@ -189,7 +189,7 @@ pub struct Around {
     /// Live upstream nodes it learns from.
     pub upstreams: usize,
     /// Downstream callers it serves: each asks for one chunk's distinct words and sends
-    /// their gradient back once per step of the node.
+    /// their gradient back, at most once per step of the node.
     pub downstreams: usize,
 }
 
@@ -420,7 +420,7 @@ struct Downstream {
 }
 
 impl Downstream {
-    /// Once per step of the node, a forward for one chunk's words and the backward of a
+    /// At most once per step of the node, a forward for one chunk's words and the backward of a
     /// gradient on what it received (a small step back towards zero), until `stop`.
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let Downstream {
