@@ -149,6 +149,9 @@ pub struct ModelSection {
     pub chunk_words: usize,
     /// Upstream peer slots k.
     pub peers: usize,
+    /// Threads each training step runs on (default: the machine's cores; 1 is deterministic
+    /// for a seed).
+    pub threads: usize,
     /// Scale of the steps this node takes on its downstream peers' gradients (times its
     /// current learning rate).
     pub grad_scale: f64,
@@ -178,6 +181,7 @@ impl Default for ModelSection {
             epochs: w.epochs,
             chunk_words: CHUNK_WORDS,
             peers: 3,
+            threads: crate::model::w2v::machine_threads(),
             grad_scale: 1.0,
             attribution_half_life_secs: 2.0,
         }
@@ -342,6 +346,12 @@ impl Config {
         }
         if self.model.chunk_words == 0 || self.model.peers > 64 {
             return bad("model.chunk_words must be at least 1 and model.peers at most 64".into());
+        }
+        if !(1..=256).contains(&self.model.threads) {
+            return bad(format!(
+                "model.threads must be between 1 and 256, got {}",
+                self.model.threads
+            ));
         }
         let g = self.model.grad_scale;
         if !(g.is_finite() && (0.0..=100.0).contains(&g)) {
@@ -541,6 +551,17 @@ mod tests {
             format!("{:#?}", Config::default()),
             "worker.example.toml and the defaults in code disagree"
         );
+    }
+
+    #[test]
+    fn training_threads_default_to_the_cores_and_zero_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
+        let mut cfg = Config::load(&path).unwrap();
+        assert_eq!(cfg.model.threads, crate::model::w2v::machine_threads());
+        assert!(cfg.validate().is_ok());
+        cfg.model.threads = 0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("model.threads"), "{err}");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use bittensor_worker::corpus::{Corpus, SHIPPED_SEED, SHIPPED_TOKENS};
 use bittensor_worker::model::baseline;
 use bittensor_worker::model::vectors::{self, Format, Vectors};
 use bittensor_worker::model::w2v::{self, W2vParams};
-use bittensor_worker::node::bench::{live_node, vs_gensim, SpeedRow};
+use bittensor_worker::node::bench::{distinct_per_chunk, live_node, vs_gensim, Around};
+use bittensor_worker::node::bench_format;
 use bittensor_worker::node::export::write_embeddings;
 use bittensor_worker::peer::client::PeerClient;
 use bittensor_worker::peer::Limits;
@@ -106,6 +107,10 @@ struct ExportArgs {
     /// word2vec text.
     #[arg(long, required_unless_present_any = ["checkpoint", "node"])]
     out: Option<PathBuf>,
+    /// Threads of the --out training (default: the machine's cores; 1 is deterministic for
+    /// a seed).
+    #[arg(long, requires = "out", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Instead: a node's checkpoint (`<data_dir>/<account>.model`); writes its served and
     /// input embeddings, each as word2vec text and finalfusion, into --out-dir.
     #[arg(long, conflicts_with_all = ["out", "node"])]
@@ -223,6 +228,9 @@ struct RunArgs {
     /// Upstream peer slots k.
     #[arg(long)]
     peers: Option<usize>,
+    /// Training threads (default: the machine's cores; 1 is deterministic for a seed).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Seed of the model, batch order and peer choice.
     #[arg(long)]
     seed: Option<u64>,
@@ -270,6 +278,9 @@ struct BenchArgs {
     /// of forged handshakes and greedy requests (success rate, CPU per step, bytes per step).
     #[arg(long, conflicts_with = "vs_gensim")]
     flood: bool,
+    /// With --vs-gensim: end with one JSON line of the figures and the goals' ratios.
+    #[arg(long, requires = "vs_gensim")]
+    json: bool,
     #[command(flatten)]
     w2v: W2vArgs,
     /// Python with gensim (default: .venv/bin/python).
@@ -311,6 +322,9 @@ fn apply_flags(cfg: &mut Config, a: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(v) = a.peers {
         cfg.model.peers = v;
+    }
+    if let Some(v) = a.threads {
+        cfg.model.threads = v.into();
     }
     if let Some(v) = a.seed {
         cfg.node.seed = v;
@@ -362,43 +376,14 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
 fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
     let params = a.w2v.params();
     let python = a.python.clone().unwrap_or_else(baseline::default_python);
-    let rows = vs_gensim(&a.w2v.corpus, &params, a.peers, &python)?;
-    println!(
-        "word2vec skip-gram on {} (dim {}, window {}, {} negatives, min_count {}, sample {}, {} epochs), one thread each:",
-        a.w2v.corpus.display(), params.dim, params.window, params.negatives, params.min_count, params.sample, params.epochs
+    let run = vs_gensim(&a.w2v.corpus, &params, a.peers, &python)?;
+    print!(
+        "{}",
+        bench_format::vs_gensim_table(&run, &a.w2v.corpus.display().to_string(), &params)
     );
-    let find = |key: &str, f: fn(&SpeedRow) -> f64| {
-        rows.iter()
-            .find(|r| r.name.contains(key))
-            .map(f)
-            .unwrap_or(0.0)
-    };
-    let (gensim_wall, gensim_cpu) = (
-        find("gensim", |r| r.words_per_sec),
-        find("gensim", |r| r.words_per_cpu_sec),
-    );
-    let (plain_wall, plain_cpu) = (
-        find("plain", |r| r.words_per_sec),
-        find("plain", |r| r.words_per_cpu_sec),
-    );
-    println!(
-        "  {:<50} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9}",
-        "trainer", "words/s", "words/cpu-s", "x gensim", "(cpu)", "x plain", "(cpu)"
-    );
-    for r in &rows {
-        println!(
-            "  {:<50} {:>10.0} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            r.name,
-            r.words_per_sec,
-            r.words_per_cpu_sec,
-            r.words_per_sec / gensim_wall.max(1e-9),
-            r.words_per_cpu_sec / gensim_cpu.max(1e-9),
-            r.words_per_sec / plain_wall.max(1e-9),
-            r.words_per_cpu_sec / plain_cpu.max(1e-9)
-        );
+    if a.json {
+        println!("{}", bench_format::vs_gensim_json(&run));
     }
-    println!("  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads, the fair figure on a shared machine;");
-    println!("   the live peers run in this process: 'whole process' counts their CPU too, 'the node's CPU' leaves their threads out)");
     Ok(())
 }
 
@@ -421,7 +406,11 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
         "training word2vec"
     );
     let mut model = w2v::Word2Vec::new(counts, &params)?;
-    let r = w2v::fit(&mut model, &corpus.ids, counts, &params)?;
+    let opts = w2v::FitOptions {
+        threads: a.threads.map_or_else(w2v::machine_threads, usize::from),
+        ..w2v::FitOptions::default()
+    };
+    let r = w2v::fit_with(&mut model, &corpus.ids, counts, &params, opts)?;
     let vectors = Vectors::from_vocab(corpus.vocab.words(), params.dim, &model.syn0)?;
     match Format::of_path(&out) {
         Format::Finalfusion => vectors::save_finalfusion(&vectors, &out)?,
@@ -597,57 +586,44 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         a.chunk_words
     );
     tracing::info!("the node loop without peers");
-    let alone = rt.block_on(live_node(&corpus, &params, 0, a.chunk_words, a.steps, 1.0))?;
+    let none = Around {
+        upstreams: 0,
+        downstreams: 0,
+    };
+    let alone = rt.block_on(live_node(
+        &corpus,
+        &params,
+        none,
+        a.chunk_words,
+        a.steps,
+        1.0,
+    ))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
         tracing::info!(peers = a.peers, "the node loop with live session peers");
+        let around = Around {
+            upstreams: a.peers,
+            downstreams: a.peers,
+        };
         let live = rt.block_on(live_node(
             &corpus,
             &params,
-            a.peers,
+            around,
             a.chunk_words,
             a.steps,
             1.0,
         ))?;
-        rows.push((format!("{} live session loopback peers", a.peers), live));
+        rows.push((
+            format!("{0} up / {0} down live session loopback peers", a.peers),
+            live,
+        ));
     }
-    println!(
-        "  {:<34} {:>10} {:>12} {:>11} {:>9} {:>9}",
-        "peers", "words/s", "words/cpu-s", "pairs/s", "x alone", "(cpu)"
-    );
-    for (name, r) in &rows {
-        println!(
-            "  {:<34} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures; upstream served vectors moved {:.2e} RMS)",
-            name,
-            r.words_per_sec(),
-            r.words_per_cpu_sec(),
-            r.pairs_per_sec(),
-            r.words_per_sec() / alone.words_per_sec().max(1e-9),
-            r.words_per_cpu_sec() / alone.words_per_cpu_sec().max(1e-9),
-            r.peer_failures,
-            r.upstream_moved
-        );
-    }
+    print!("{}", bench_format::live_table(&rows));
     let ids = distinct_per_chunk(&corpus, &params, a.chunk_words);
     let step_us = rows
         .last()
         .map(|(_, r)| r.seconds * 1e6 / a.steps.max(1) as f64);
     print_auth_cost(ids, params.dim, a.peers, step_us)
-}
-
-/// Mean distinct words of a subsampled chunk: the ids of one peer request.
-fn distinct_per_chunk(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> usize {
-    let Ok(mut planner) =
-        w2v::Planner::new(&corpus.ids, corpus.vocab.counts(), params, chunk_words)
-    else {
-        return 0;
-    };
-    let n = planner.chunks_per_epoch().clamp(1, 20);
-    let total: usize = (0..n)
-        .filter_map(|_| planner.next_chunk())
-        .map(|c| w2v::ChunkPlan::new(c.sentence).distinct.len())
-        .sum();
-    total / n as usize
 }
 
 /// Signing and verification of peer traffic: time per operation and the share of a step.
@@ -659,21 +635,10 @@ fn print_auth_cost(
 ) -> anyhow::Result<()> {
     use bittensor_worker::peer::cost::auth_cost;
     let c = auth_cost(50, ids.max(1), dim).context("measuring the peer channel")?;
-    println!(
-        "  peer channel (Noise NN + K1 binding, {ids} ids per request, [{ids}, {dim}] answers):"
+    print!(
+        "{}",
+        bench_format::auth_cost_lines(&c, ids, dim, peers, step_us)
     );
-    println!(
-        "    handshake {:.0} us (both sides, once per connection); one step's messages sealed and opened {:.1} us, {} bytes",
-        c.handshake_us, c.seal_step_us, c.step_bytes
-    );
-    if let Some(step_us) = step_us.filter(|_| peers > 0) {
-        println!(
-            "    with {peers} peers: {:.0} us of channel crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
-            c.per_peer_step_us() * peers as f64,
-            step_us,
-            100.0 * c.per_peer_step_us() * peers as f64 / step_us.max(1e-9)
-        );
-    }
     Ok(())
 }
 

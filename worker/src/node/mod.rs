@@ -16,6 +16,7 @@
 
 pub mod bench;
 pub mod bench_flood;
+pub mod bench_format;
 pub mod chain_loop;
 pub mod checkpoint;
 pub mod export;

@@ -165,7 +165,7 @@ pub async fn run(
     );
     tracing::info!(vocab = %identity.vocab, "vocabulary fingerprint");
     let params = m.params(cfg.node.seed);
-    let mut model = PeerW2v::new(corpus.vocab.counts(), &params, m.peers)?;
+    let mut model = PeerW2v::new(corpus.vocab.counts(), &params, m.peers)?.with_threads(m.threads);
     let checkpoint = match &cfg.node.data_dir {
         Some(dir) => Some(
             Checkpoint::new(dir, &cfg.node.account)
