@@ -558,6 +558,8 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
         let mut cfg = Config::load(&path).unwrap();
         assert_eq!(cfg.model.threads, crate::model::w2v::machine_threads());
+        // The example's corpus path is relative to the repository root, not to this crate.
+        cfg.model.corpus = None;
         assert!(cfg.validate().is_ok());
         cfg.model.threads = 0;
         let err = cfg.validate().unwrap_err().to_string();
