@@ -85,6 +85,25 @@ bt_chain_data_users() {
     'index($0, d) && $2 !~ /^Z/ && $3 !~ /awk$/ { print $1 }'
 }
 
+# bt_stop_dir_users DIR: stops the process groups of every live process whose command line
+# names DIR (the nodeos and keosd of a chain whose owner died before it could stop them):
+# SIGTERM, then SIGKILL after 10 s. The caller's own process group is never touched.
+bt_stop_dir_users() {
+  local dir="$1" own groups i
+  own="$(ps -o pgid= -p $$ | tr -d ' ')"
+  groups="$(ps -e -o pgid=,stat=,args= | awk -v d="$dir" -v own="$own" \
+    'index($0, d) && $2 !~ /^Z/ && $1 != own { print $1 }' | sort -u)"
+  [ -n "$groups" ] || return 0
+  bt_log "stopping process groups $(echo $groups) left running on $dir by an earlier run"
+  for g in $groups; do kill -TERM -- "-$g" 2>/dev/null || true; done
+  for i in $(seq 1 100); do
+    groups="$(for g in $groups; do ps -e -o pgid=,stat= | awk -v g="$g" '$1 == g && $2 !~ /^Z/ { print g; exit }'; done)"
+    [ -n "$groups" ] || return 0
+    sleep 0.1
+  done
+  for g in $groups; do kill -KILL -- "-$g" 2>/dev/null || true; done
+}
+
 # --- Hosts of their own for the workers of scripts/run-testnet --producers (root only) ---
 # A bridge on this host with a link-local /24 (never a private-range or public address: a
 # worker's address goes into its chain row), and one network namespace per worker linked to

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference baselines for `bittensor-worker bench --vs-gensim` and the embedding experiment.
 
-  w2v_baseline.py gensim CORPUS OUT DIM WINDOW NEGATIVE MIN_COUNT SAMPLE ALPHA MIN_ALPHA EPOCHS SEED
-      trains gensim Word2Vec (skip-gram, one worker) on CORPUS (one sentence a line), saves the
+  w2v_baseline.py gensim CORPUS OUT DIM WINDOW NEGATIVE MIN_COUNT SAMPLE ALPHA MIN_ALPHA EPOCHS SEED [WORKERS]
+      trains gensim Word2Vec (skip-gram, WORKERS worker threads, default 1) on CORPUS (one sentence a line), saves the
       vectors to OUT in word2vec text format and prints one JSON line: words, seconds, cpu_seconds, vocab.
   w2v_baseline.py pairs VECTORS FILE
       prints gensim's evaluate_word_pairs of a word2vec text file as JSON.
@@ -22,10 +22,11 @@ def train(args):
     dim, window, negative, min_count = (int(x) for x in args[2:6])
     sample, alpha, min_alpha = (float(x) for x in args[6:9])
     epochs, seed = int(args[9]), int(args[10])
+    workers = int(args[11]) if len(args) > 11 else 1
     sentences = LineSentence(corpus)
     model = Word2Vec(vector_size=dim, window=window, negative=negative, min_count=min_count,
                      sample=sample, alpha=alpha, min_alpha=min_alpha, epochs=epochs, seed=seed,
-                     sg=1, hs=0, workers=1)
+                     sg=1, hs=0, workers=workers)
     model.build_vocab(sentences)
     start, cpu = time.perf_counter(), time.process_time()
     model.train(sentences, total_examples=model.corpus_count, epochs=epochs)

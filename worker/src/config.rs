@@ -55,8 +55,8 @@ pub struct NodeConfig {
     pub data_dir: Option<PathBuf>,
     /// Seconds between periodic checkpoints (one is also written at shutdown).
     pub checkpoint_secs: f64,
-    /// Where `POST /export` and SIGUSR1 write the node's embeddings; none = `<data_dir>/export`,
-    /// or no export when there is no data directory either.
+    /// Where an export request (the node's own key) and SIGUSR1 write the node's
+    /// embeddings; none = `<data_dir>/export`, or no export when there is no data directory.
     pub export_dir: Option<PathBuf>,
 }
 
@@ -117,7 +117,7 @@ impl Default for ChainConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
     /// Text corpus (any UTF-8 text, lower-cased and split on whitespace, or a text8 `.zip`);
-    /// none = generated from `corpus_seed` (for tests).
+    /// none = generated from `corpus_seed` (for tests; the node warns that it is not real text).
     pub corpus: Option<PathBuf>,
     /// Words of the corpus seen fewer times map to `<unk>` (word2vec's min_count).
     pub min_count: u64,
@@ -149,6 +149,9 @@ pub struct ModelSection {
     pub chunk_words: usize,
     /// Upstream peer slots k.
     pub peers: usize,
+    /// Threads each training step runs on (default: the machine's cores; 1 is deterministic
+    /// for a seed).
+    pub threads: usize,
     /// Scale of the steps this node takes on its downstream peers' gradients (times its
     /// current learning rate).
     pub grad_scale: f64,
@@ -178,6 +181,7 @@ impl Default for ModelSection {
             epochs: w.epochs,
             chunk_words: CHUNK_WORDS,
             peers: 3,
+            threads: crate::model::w2v::machine_threads(),
             grad_scale: 1.0,
             attribution_half_life_secs: 2.0,
         }
@@ -185,6 +189,18 @@ impl Default for ModelSection {
 }
 
 impl ModelSection {
+    /// The text this node trains on, as its start-up log names it.
+    pub fn corpus_source(&self) -> String {
+        match &self.corpus {
+            Some(path) => path.display().to_string(),
+            None => format!(
+                "the generated test corpus (seed {}, {} tokens), not real text: set model.corpus \
+                 or --corpus (e.g. .data/wiki.txt)",
+                self.corpus_seed, self.corpus_tokens
+            ),
+        }
+    }
+
     /// The word2vec parameters of this section, seeded with `seed`.
     pub fn params(&self, seed: u64) -> W2vParams {
         W2vParams {
@@ -310,6 +326,15 @@ impl Config {
             ));
         }
         self.advertised_host()?;
+        if let Some(path) = &self.model.corpus {
+            if !path.is_file() {
+                return bad(format!(
+                    "model.corpus {}: no such file (run scripts/setup to prepare .data/wiki.txt, \
+                     or name another UTF-8 text or text8 zip; every node of the network uses the same)",
+                    path.display()
+                ));
+            }
+        }
         if self.model.shards == 0 || self.model.shard >= self.model.shards {
             return bad(format!(
                 "model.shard {} must be < model.shards {}",
@@ -321,6 +346,12 @@ impl Config {
         }
         if self.model.chunk_words == 0 || self.model.peers > 64 {
             return bad("model.chunk_words must be at least 1 and model.peers at most 64".into());
+        }
+        if !(1..=256).contains(&self.model.threads) {
+            return bad(format!(
+                "model.threads must be between 1 and 256, got {}",
+                self.model.threads
+            ));
         }
         let g = self.model.grad_scale;
         if !(g.is_finite() && (0.0..=100.0).contains(&g)) {
@@ -452,8 +483,25 @@ mod tests {
     #[test]
     fn example_config_parses_and_validates() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
-        let cfg = Config::load(&path).unwrap();
+        let mut cfg = Config::load(&path).unwrap();
+        // An operator's node trains on the real text scripts/setup prepares (a path relative
+        // to the repository, where the README's command runs).
+        assert_eq!(
+            cfg.model.corpus.as_deref(),
+            Some(Path::new(".data/wiki.txt"))
+        );
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let err = cfg.validate().map(|_| ()).unwrap_err().to_string();
+        assert!(
+            err.contains("model.corpus .data/wiki.txt: no such file")
+                && err.contains("scripts/setup"),
+            "a missing corpus names the fix: {err}"
+        );
+        cfg.model.corpus = Some(root.join("worker/worker.example.toml")); // any existing file
         assert!(cfg.validate().is_ok());
+        assert!(cfg.model.corpus_source().ends_with("worker.example.toml"));
+        cfg.model.corpus = None;
+        assert!(cfg.model.corpus_source().contains("not real text"));
         assert_eq!(cfg.model.peers, 3);
         // Two nodes started from the example never share a listening port, and it dials
         // public addresses only.
@@ -497,11 +545,25 @@ mod tests {
         example.node.key_file = defaults.node.key_file.clone();
         example.node.listen = defaults.node.listen;
         example.node.advertise = defaults.node.advertise.clone();
+        example.model.corpus = defaults.model.corpus.clone();
         assert_eq!(
             format!("{example:#?}"),
             format!("{:#?}", Config::default()),
             "worker.example.toml and the defaults in code disagree"
         );
+    }
+
+    #[test]
+    fn training_threads_default_to_the_cores_and_zero_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.example.toml");
+        let mut cfg = Config::load(&path).unwrap();
+        assert_eq!(cfg.model.threads, crate::model::w2v::machine_threads());
+        // The example's corpus path is relative to the repository root, not to this crate.
+        cfg.model.corpus = None;
+        assert!(cfg.validate().is_ok());
+        cfg.model.threads = 0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("model.threads"), "{err}");
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! - [`corpus`]: real text, text8 zips and the generated corpus, with the shared vocabulary.
 //! - [`model`]: the word2vec core (plain and peer-aware, with per-input importance), vector
 //!   export and evaluation, the gensim and fastText baselines.
-//! - [`peer`]: the HTTP/2 peer protocol (forward/backward) and its binary tensor codec.
+//! - [`peer`]: the peer channel (sessions, forward/backward kinds, compact frames).
 //! - [`chain`]: subscribe/emit/unsubscribe and metagraph reads through `chain-client`.
 //! - [`attribution`]: EMA of per-input importance turned into `emit` edge sets.
 //! - [`config`]: the TOML configuration and its defaults.
+//! - [`sync`]: the lock helper every module shares.
 //! - [`node`]: a running node: training loop, chain loop and peer server together.
 
 pub mod attribution;
@@ -18,3 +19,4 @@ pub mod corpus;
 pub mod model;
 pub mod node;
 pub mod peer;
+pub mod sync;

@@ -15,7 +15,8 @@ use bittensor_worker::corpus::{Corpus, SHIPPED_SEED, SHIPPED_TOKENS};
 use bittensor_worker::model::baseline;
 use bittensor_worker::model::vectors::{self, Format, Vectors};
 use bittensor_worker::model::w2v::{self, W2vParams};
-use bittensor_worker::node::bench::{live_node, vs_gensim, SpeedRow};
+use bittensor_worker::node::bench::{distinct_per_chunk, live_node, vs_gensim, Around};
+use bittensor_worker::node::bench_format;
 use bittensor_worker::node::export::write_embeddings;
 use bittensor_worker::peer::client::PeerClient;
 use bittensor_worker::peer::Limits;
@@ -32,6 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a node: train with peers, serve embeddings, post attributions on chain.
+    #[command(after_long_help = RUN_HELP)]
     Run(Box<RunArgs>),
     /// Training throughput of the node loop with live peers (or, with --vs-gensim, every
     /// trainer against gensim and fastText on real text).
@@ -105,6 +107,10 @@ struct ExportArgs {
     /// word2vec text.
     #[arg(long, required_unless_present_any = ["checkpoint", "node"])]
     out: Option<PathBuf>,
+    /// Threads of the --out training (default: the machine's cores; 1 is deterministic for
+    /// a seed).
+    #[arg(long, requires = "out", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Instead: a node's checkpoint (`<data_dir>/<account>.model`); writes its served and
     /// input embeddings, each as word2vec text and finalfusion, into --out-dir.
     #[arg(long, conflicts_with_all = ["out", "node"])]
@@ -112,10 +118,14 @@ struct ExportArgs {
     /// Directory of the --checkpoint export (default: `export/` next to the checkpoint).
     #[arg(long, requires = "checkpoint")]
     out_dir: Option<PathBuf>,
-    /// Instead: ask the running node whose peer server is at this address (on this host,
-    /// e.g. 127.0.0.1:7001) to write its embeddings into its export directory.
-    #[arg(long, conflicts_with = "out")]
+    /// Instead: ask the running node whose peer server is at this address (e.g.
+    /// 127.0.0.1:7001) to write its embeddings into its export directory; only the node's
+    /// own key may ask, so --config names the node's configuration (account, key, chain).
+    #[arg(long, conflicts_with = "out", requires = "config")]
     node: Option<String>,
+    /// The running node's configuration file (with --node).
+    #[arg(long, requires = "node")]
+    config: Option<PathBuf>,
 }
 
 /// Evaluation set locations (gensim's test data, copied by `scripts/setup`).
@@ -168,6 +178,27 @@ struct ExperimentArgs {
     python: Option<PathBuf>,
 }
 
+/// What an operator needs beyond the flags (`run --help`).
+const RUN_HELP: &str = "\
+Configuration: every flag overrides the TOML file given with --config; worker/worker.example.toml
+documents every key. For a public chain set at least:
+  node.account         your chain account (it needs RAM for its rows, CPU/NET stake and BIT for
+                       chain.stake; the contract account's operator funds it)
+  node.key_file        a file (chmod 600) holding the WIF key of the account's active permission,
+                       or the BITTENSOR_WORKER_KEY variable; never a command-line flag
+  node.listen          the address the peer server binds (e.g. 0.0.0.0:7001); open this TCP port
+  node.advertise       the public IP other nodes dial (published on chain; only public
+                       addresses are dialled unless peer.allow_* says otherwise)
+  chain.url            one or more nodeos API URLs, comma-separated, tried in order
+  chain.contract       the account holding the bittensor contract
+  model.corpus         the text this node trains on: every node of a network must use the same
+                       file (the vocabulary is checked with each peer); .data/wiki.txt is the
+                       Wikipedia extract scripts/setup prepares. Without it the node trains on
+                       a generated test corpus and says so in its first log lines.
+The node logs the text it trains on at start, then progress every node.log_every steps;
+GET /status on its peer port reports steps, loss, emits and the last chain error.
+Stop it with SIGINT or SIGTERM: it emits a last time and unsubscribes (stake back to its balance).";
+
 /// `run` flags; each overrides the config file.
 #[derive(Args)]
 struct RunArgs {
@@ -190,12 +221,16 @@ struct RunArgs {
     /// Peer server listen address (port 0 = any free port).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
-    /// Corpus file (text or text8 zip).
+    /// Corpus file (UTF-8 text or text8 zip), the same on every node of the network,
+    /// e.g. .data/wiki.txt (scripts/setup prepares it); overrides model.corpus.
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Upstream peer slots k.
     #[arg(long)]
     peers: Option<usize>,
+    /// Training threads (default: the machine's cores; 1 is deterministic for a seed).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Seed of the model, batch order and peer choice.
     #[arg(long)]
     seed: Option<u64>,
@@ -239,6 +274,13 @@ struct BenchArgs {
     /// ratios from one run.
     #[arg(long)]
     vs_gensim: bool,
+    /// Instead: the node on one thread serving honest downstreams, quietly and under a flood
+    /// of forged handshakes and greedy requests (success rate, CPU per step, bytes per step).
+    #[arg(long, conflicts_with = "vs_gensim")]
+    flood: bool,
+    /// With --vs-gensim: end with one JSON line of the figures and the goals' ratios.
+    #[arg(long, requires = "vs_gensim")]
+    json: bool,
     #[command(flatten)]
     w2v: W2vArgs,
     /// Python with gensim (default: .venv/bin/python).
@@ -280,6 +322,9 @@ fn apply_flags(cfg: &mut Config, a: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(v) = a.peers {
         cfg.model.peers = v;
+    }
+    if let Some(v) = a.threads {
+        cfg.model.threads = v.into();
     }
     if let Some(v) = a.seed {
         cfg.node.seed = v;
@@ -331,49 +376,20 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
 fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
     let params = a.w2v.params();
     let python = a.python.clone().unwrap_or_else(baseline::default_python);
-    let rows = vs_gensim(&a.w2v.corpus, &params, a.peers, &python)?;
-    println!(
-        "word2vec skip-gram on {} (dim {}, window {}, {} negatives, min_count {}, sample {}, {} epochs), one thread each:",
-        a.w2v.corpus.display(), params.dim, params.window, params.negatives, params.min_count, params.sample, params.epochs
+    let run = vs_gensim(&a.w2v.corpus, &params, a.peers, &python)?;
+    print!(
+        "{}",
+        bench_format::vs_gensim_table(&run, &a.w2v.corpus.display().to_string(), &params)
     );
-    let find = |key: &str, f: fn(&SpeedRow) -> f64| {
-        rows.iter()
-            .find(|r| r.name.contains(key))
-            .map(f)
-            .unwrap_or(0.0)
-    };
-    let (gensim_wall, gensim_cpu) = (
-        find("gensim", |r| r.words_per_sec),
-        find("gensim", |r| r.words_per_cpu_sec),
-    );
-    let (plain_wall, plain_cpu) = (
-        find("plain", |r| r.words_per_sec),
-        find("plain", |r| r.words_per_cpu_sec),
-    );
-    println!(
-        "  {:<50} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9}",
-        "trainer", "words/s", "words/cpu-s", "x gensim", "(cpu)", "x plain", "(cpu)"
-    );
-    for r in &rows {
-        println!(
-            "  {:<50} {:>10.0} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            r.name,
-            r.words_per_sec,
-            r.words_per_cpu_sec,
-            r.words_per_sec / gensim_wall.max(1e-9),
-            r.words_per_cpu_sec / gensim_cpu.max(1e-9),
-            r.words_per_sec / plain_wall.max(1e-9),
-            r.words_per_cpu_sec / plain_cpu.max(1e-9)
-        );
+    if a.json {
+        println!("{}", bench_format::vs_gensim_json(&run));
     }
-    println!("  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads, the fair figure on a shared machine;");
-    println!("   the live peers run in this process: 'whole process' counts their CPU too, 'the node's CPU' leaves their threads out)");
     Ok(())
 }
 
 fn export(a: ExportArgs) -> anyhow::Result<()> {
-    if let Some(node) = &a.node {
-        return export_from_node(node);
+    if let (Some(node), Some(config)) = (&a.node, &a.config) {
+        return export_from_node(node, config);
     }
     if let Some(path) = &a.checkpoint {
         return export_checkpoint(path, a.out_dir.as_deref());
@@ -390,7 +406,11 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
         "training word2vec"
     );
     let mut model = w2v::Word2Vec::new(counts, &params)?;
-    let r = w2v::fit(&mut model, &corpus.ids, counts, &params)?;
+    let opts = w2v::FitOptions {
+        threads: a.threads.map_or_else(w2v::machine_threads, usize::from),
+        ..w2v::FitOptions::default()
+    };
+    let r = w2v::fit_with(&mut model, &corpus.ids, counts, &params, opts)?;
     let vectors = Vectors::from_vocab(corpus.vocab.words(), params.dim, &model.syn0)?;
     match Format::of_path(&out) {
         Format::Finalfusion => vectors::save_finalfusion(&vectors, &out)?,
@@ -441,20 +461,53 @@ fn export_checkpoint(
     Ok(())
 }
 
-/// Asks a running node on this host to export (`POST /export`).
-fn export_from_node(node: &str) -> anyhow::Result<()> {
+/// Asks a running node to export: a session as the node's own account (its key, from its
+/// configuration), so nobody else can make it write files.
+fn export_from_node(node: &str, config: &std::path::Path) -> anyhow::Result<()> {
+    use bittensor_worker::chain::ChainApi;
+    use bittensor_worker::peer::client::Signer;
+    use bittensor_worker::peer::identity::Identity;
+    use bittensor_worker::peer::keys::{KeyCache, StaticKeys};
+
     let base = if node.starts_with("http://") {
         node.to_string()
     } else {
         format!("http://{node}")
     };
-    let client = PeerClient::new(std::time::Duration::from_secs(120), Limits::default());
-    let files = tokio::runtime::Builder::new_current_thread()
+    let cfg = Config::load(config)?;
+    let key = cfg.signing_key()?;
+    let account = cfg.node.account.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("starting tokio")?
-        .block_on(client.export(&base))
-        .with_context(|| format!("asking {base} to export"))?;
+        .context("starting tokio")?;
+    let files = rt.block_on(async {
+        let timeout = std::time::Duration::from_secs(120);
+        let status = PeerClient::new(timeout, Limits::default())
+            .status(&base)
+            .await
+            .with_context(|| format!("reading {base}/status"))?;
+        let vocab = status["vocab"].as_str().unwrap_or_default().to_string();
+        let chain = EosChain::new(&cfg.chain.url, &cfg.chain.contract, &account, key.clone())
+            .map_err(anyhow::Error::msg)?;
+        let chain_id = chain
+            .chain_id()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the chain id: {e}"))?;
+        let me = Arc::new(Identity::new(&account, key, &vocab).on_chain(chain_id));
+        // The node must prove the very key this configuration holds.
+        let keys = [(account.clone(), vec![me.public_key()])]
+            .into_iter()
+            .collect();
+        let signer = Signer {
+            identity: me,
+            keys: Arc::new(KeyCache::new(Arc::new(StaticKeys(keys)))),
+        };
+        PeerClient::signed(timeout, Limits::default(), signer)
+            .export(&base)
+            .await
+            .with_context(|| format!("asking {base} to export"))
+    })?;
     println!("{base} wrote:");
     for f in files {
         println!("  {f}");
@@ -502,6 +555,19 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     if a.vs_gensim {
         return bench_vs_gensim(&a);
     }
+    if a.flood {
+        let params = a.w2v.params();
+        let corpus = Corpus::generate(params.seed, a.tokens);
+        let report = bittensor_worker::node::bench_flood::flood_bench(
+            &corpus,
+            &params,
+            a.chunk_words,
+            a.steps.max(200),
+        )?;
+        println!("{report}");
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
     let params = a.w2v.params();
     let corpus = Corpus::generate(params.seed, a.tokens);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -520,57 +586,44 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         a.chunk_words
     );
     tracing::info!("the node loop without peers");
-    let alone = rt.block_on(live_node(&corpus, &params, 0, a.chunk_words, a.steps, 1.0))?;
+    let none = Around {
+        upstreams: 0,
+        downstreams: 0,
+    };
+    let alone = rt.block_on(live_node(
+        &corpus,
+        &params,
+        none,
+        a.chunk_words,
+        a.steps,
+        1.0,
+    ))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
-        tracing::info!(peers = a.peers, "the node loop with live HTTP/2 peers");
+        tracing::info!(peers = a.peers, "the node loop with live session peers");
+        let around = Around {
+            upstreams: a.peers,
+            downstreams: a.peers,
+        };
         let live = rt.block_on(live_node(
             &corpus,
             &params,
-            a.peers,
+            around,
             a.chunk_words,
             a.steps,
             1.0,
         ))?;
-        rows.push((format!("{} live HTTP/2 loopback peers", a.peers), live));
+        rows.push((
+            format!("{0} up / {0} down live session loopback peers", a.peers),
+            live,
+        ));
     }
-    println!(
-        "  {:<34} {:>10} {:>12} {:>11} {:>9} {:>9}",
-        "peers", "words/s", "words/cpu-s", "pairs/s", "x alone", "(cpu)"
-    );
-    for (name, r) in &rows {
-        println!(
-            "  {:<34} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures; upstream served vectors moved {:.2e} RMS)",
-            name,
-            r.words_per_sec(),
-            r.words_per_cpu_sec(),
-            r.pairs_per_sec(),
-            r.words_per_sec() / alone.words_per_sec().max(1e-9),
-            r.words_per_cpu_sec() / alone.words_per_cpu_sec().max(1e-9),
-            r.peer_failures,
-            r.upstream_moved
-        );
-    }
+    print!("{}", bench_format::live_table(&rows));
     let ids = distinct_per_chunk(&corpus, &params, a.chunk_words);
     let step_us = rows
         .last()
         .map(|(_, r)| r.seconds * 1e6 / a.steps.max(1) as f64);
     print_auth_cost(ids, params.dim, a.peers, step_us)
-}
-
-/// Mean distinct words of a subsampled chunk: the ids of one peer request.
-fn distinct_per_chunk(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> usize {
-    let Ok(mut planner) =
-        w2v::Planner::new(&corpus.ids, corpus.vocab.counts(), params, chunk_words)
-    else {
-        return 0;
-    };
-    let n = planner.chunks_per_epoch().clamp(1, 20);
-    let total: usize = (0..n)
-        .filter_map(|_| planner.next_chunk())
-        .map(|c| w2v::ChunkPlan::new(c.sentence).distinct.len())
-        .sum();
-    total / n as usize
 }
 
 /// Signing and verification of peer traffic: time per operation and the share of a step.
@@ -581,24 +634,11 @@ fn print_auth_cost(
     step_us: Option<f64>,
 ) -> anyhow::Result<()> {
     use bittensor_worker::peer::cost::auth_cost;
-    let c = auth_cost(200, ids.max(1), dim).context("measuring signing")?;
-    println!("  peer authentication (K1, {ids} ids per request, [{ids}, {dim}] answers):");
-    println!(
-        "    sign request {:.1} us, verify request {:.1} us, sign answer {:.1} us, verify answer {:.1} us",
-        c.sign_request_us, c.verify_request_us, c.sign_answer_us, c.verify_answer_us
+    let c = auth_cost(50, ids.max(1), dim).context("measuring the peer channel")?;
+    print!(
+        "{}",
+        bench_format::auth_cost_lines(&c, ids, dim, peers, step_us)
     );
-    println!(
-        "    per peer per step (signed forward and answer, signed backward; both sides): {:.0} us",
-        c.per_peer_step_us()
-    );
-    if let Some(step_us) = step_us.filter(|_| peers > 0) {
-        println!(
-            "    with {peers} peers: {:.0} us of crypto per {:.0} us step of the live loop ({:.1}% of its time, summed over both sides)",
-            c.per_peer_step_us() * peers as f64,
-            step_us,
-            100.0 * c.per_peer_step_us() * peers as f64 / step_us.max(1e-9)
-        );
-    }
     Ok(())
 }
 

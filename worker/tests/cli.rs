@@ -25,6 +25,57 @@ fn gen_corpus_writes_a_loadable_corpus() {
     assert_eq!(loaded.vocab.len(), generated.vocab.len());
 }
 
+/// `--threads` outside 1..=256 is refused by name, before any work; `export --out` on two
+/// threads and on one both write vectors, and one thread writes the same file twice.
+#[test]
+fn threads_are_checked_and_one_thread_repeats() {
+    for cmd in [
+        &["run", "--threads", "0"][..],
+        &["export", "--out", "x.txt", "--threads", "0"],
+    ] {
+        let out = bin().args(cmd).output().unwrap();
+        assert!(!out.status.success(), "{cmd:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--threads"), "{cmd:?}: {stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus.txt");
+    Corpus::generate(3, 20_000).write_text(&corpus).unwrap();
+    let export = |threads: &str, name: &str| {
+        let file = dir.path().join(name);
+        let out = bin()
+            .args(["export", "--corpus"])
+            .arg(&corpus)
+            .args([
+                "--dim",
+                "16",
+                "--epochs",
+                "1",
+                "--min-count",
+                "1",
+                "--threads",
+                threads,
+                "--out",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(&file).unwrap()
+    };
+    let (a, b, c) = (
+        export("1", "a.txt"),
+        export("1", "b.txt"),
+        export("2", "c.txt"),
+    );
+    assert_eq!(a, b, "one thread: the same vectors");
+    assert!(!c.is_empty());
+}
+
 #[test]
 fn run_refuses_bad_configs_with_a_message() {
     let dir = tempfile::tempdir().unwrap();

@@ -253,10 +253,12 @@ fn three_workers_train_attribute_and_survive_a_dead_peer() {
         );
     }
 
-    // Export on request: `bittensor-worker export --node` asks alice's running node, which
+    // Export on request: `bittensor-worker export --node` asks alice's running node (a session
+    // with alice's own key, from her configuration), which
     // writes its served and input embeddings; gensim loads what it wrote.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bittensor-worker"))
-        .args(["export", "--node", &workers[0].base])
+        .args(["export", "--node", &workers[0].base, "--config"])
+        .arg(dir.path().join("alice.toml"))
         .output()
         .unwrap();
     assert!(

@@ -1,30 +1,37 @@
-//! A real `bittensor-worker` whose every upstream peer is hostile. Five h2c servers written
-//! here are subscribed on a local chain like honest workers, and answer `/forward` and
-//! `/backward` with: random bytes, a tensor header announcing an oversize shape, a
-//! well-formed tensor of the wrong shape, a tensor full of NaN, or nothing at all.
+//! A real `bittensor-worker` whose every upstream peer is hostile. Five servers written
+//! here are subscribed on a local chain like honest workers, pass the session handshake
+//! with their accounts' real keys, and answer forwards with: random bytes, a matrix header
+//! announcing an oversize shape, a well-formed matrix of the wrong shape, a matrix full of
+//! NaN, or (the fifth) accept the connection and say nothing at all.
 //! The worker must keep training (its step count keeps rising, no failed steps, finite
 //! loss), count a failure on every hostile slot, keep emitting, and stop cleanly;
 //! token conservation holds on chain at the end.
 
 mod support;
 
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bittensor_tests::{conservation, deployed, funded};
-use bittensor_worker::peer::codec::{self, Limits, TENSOR_MAGIC, VERSION};
-use bytes::Bytes;
-use chain_client::{contract as actions, Asset, Name, Symbol};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::server::conn::http2;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use bittensor_worker::chain::eos::EosChain;
+use bittensor_worker::chain::ChainApi;
+use bittensor_worker::corpus::Corpus;
+use bittensor_worker::node::runner::vocab_fingerprint;
+use bittensor_worker::peer::codec::{Limits, WireTensor};
+use bittensor_worker::peer::identity::Identity;
+use bittensor_worker::peer::keys::{ChainKeys, KeyCache};
+use bittensor_worker::peer::kinds::KindLimits;
+use bittensor_worker::peer::server::{serve, ServerContext, ServerCounters, ServerSettings};
+use bittensor_worker::peer::session::admission::AdmissionLimits;
+use bittensor_worker::peer::session::handlers::{Handler, Handlers};
+use bittensor_worker::peer::session::message::{BACKWARD, FORWARD};
+use bittensor_worker::peer::wire;
+use bittensor_worker::peer::{Endpoint, EndpointError};
+use chain_client::{contract as actions, Asset, Name, PrivateKey, Symbol};
 use serde_json::Value;
 use support::{assert_alive, num, spawn, stop, wait_for, StatusReader, WorkerOpts};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// The worker's vector width in `support` configs (`dim`).
 const OUT_DIM: usize = 8;
@@ -32,15 +39,15 @@ const OUT_DIM: usize = 8;
 /// How a hostile peer answers.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
-    /// 200 with pseudo-random bytes.
+    /// Pseudo-random bytes as the forward's answer.
     Garbage,
-    /// 200 with a valid tensor header announcing 2^30 columns, and 16 bytes of data.
+    /// A valid matrix header announcing 2^32-1 rows of 65 535 columns, and 16 bytes of data.
     Oversize,
-    /// 200 with a well-formed tensor of shape [n + 1, OUT_DIM + 3].
+    /// A well-formed matrix of shape [n + 1, OUT_DIM + 3].
     WrongShape,
-    /// 200 with a tensor of the right shape whose elements are NaN.
+    /// A matrix of the right shape whose elements are NaN.
     NotFinite,
-    /// Accepts the request and never answers.
+    /// Accepts the connection and never answers.
     Silent,
 }
 
@@ -54,92 +61,158 @@ const MODES: [(&str, Mode); 5] = [
 
 /// Word ids in a forward request (0 when the body is not one).
 fn request_len(body: &[u8]) -> usize {
-    codec::decode_forward(body, &Limits::default())
-        .map(|ids| ids.len())
+    wire::decode_forward(body, &Limits::default())
+        .map(|f| f.ids.len())
         .unwrap_or(0)
 }
 
-fn answer(mode: Mode, body: &[u8], seq: u64) -> Option<Vec<u8>> {
+/// A raw f32 matrix, written without the encoder's checks: the point is to send what a
+/// checker would refuse.
+fn raw_matrix(rows: u32, cols: u16, values: &[f32]) -> Vec<u8> {
+    let mut out = vec![wire::Dtype::F32 as u8];
+    out.extend(rows.to_le_bytes());
+    out.extend(cols.to_le_bytes());
+    for v in values {
+        out.extend(v.to_le_bytes());
+    }
+    out
+}
+
+fn answer(mode: Mode, body: &[u8], seq: u64) -> Vec<u8> {
     let n = request_len(body);
-    let tensor = |shape: Vec<usize>, value: f32| {
-        let data = vec![value; shape.iter().product()];
-        // Encoded without limits checks: the point is to send what a checker would refuse.
-        let mut out = TENSOR_MAGIC.to_vec();
-        out.extend([VERSION, codec::DTYPE_F32, shape.len() as u8]);
-        for d in &shape {
-            out.extend((*d as u32).to_le_bytes());
-        }
-        for v in data {
-            out.extend(v.to_le_bytes());
-        }
-        out
-    };
     match mode {
         Mode::Garbage => {
             let mut x = seq.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-            Some(
-                (0..64 + (seq % 512) as usize)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect(),
-            )
+            (0..64 + (seq % 512) as usize)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect()
         }
-        Mode::Oversize => {
-            let mut out = TENSOR_MAGIC.to_vec();
-            out.extend([VERSION, codec::DTYPE_F32, 2]);
-            out.extend((n.max(1) as u32).to_le_bytes());
-            out.extend((1u32 << 30).to_le_bytes());
-            out.extend([0u8; 16]);
-            Some(out)
-        }
-        Mode::WrongShape => Some(tensor(vec![n + 1, OUT_DIM + 3], 0.5)),
-        Mode::NotFinite => Some(tensor(vec![n, OUT_DIM], f32::NAN)),
-        Mode::Silent => None,
+        Mode::Oversize => raw_matrix(u32::MAX, u16::MAX, &[0.0; 4]),
+        Mode::WrongShape => raw_matrix(
+            n as u32 + 1,
+            OUT_DIM as u16 + 3,
+            &vec![0.5; (n + 1) * (OUT_DIM + 3)],
+        ),
+        Mode::NotFinite => raw_matrix(n as u32, OUT_DIM as u16, &vec![f32::NAN; n * OUT_DIM]),
+        Mode::Silent => Vec::new(),
     }
 }
 
-/// Serves `mode` on a fresh loopback port; returns the port and a request counter.
-async fn hostile_server(mode: Mode) -> (u16, Arc<AtomicU64>) {
+/// What a hostile server needs to pass the worker's handshake: the chain's id and keys,
+/// the worker's vocabulary.
+#[derive(Clone)]
+struct Disguise {
+    chain_id: [u8; 32],
+    keys: Arc<KeyCache>,
+    vocab: String,
+}
+
+impl Disguise {
+    fn new(rt: &tokio::runtime::Runtime, url: &str, contract: &str) -> Self {
+        let dev = PrivateKey::from_wif(localnet::DEV_PRIVATE_KEY).expect("dev key");
+        let chain: Arc<dyn ChainApi> =
+            Arc::new(EosChain::new(url, contract, "worker", dev).expect("chain client"));
+        let chain_id = rt.block_on(chain.chain_id()).expect("chain id");
+        // The vocabulary of the `support` configs' generated corpus.
+        let vocab = vocab_fingerprint(&Corpus::generate(11, 12_000).vocab);
+        Disguise {
+            chain_id,
+            keys: Arc::new(KeyCache::new(Arc::new(ChainKeys(chain)))),
+            vocab,
+        }
+    }
+}
+
+/// Serves anyone; has nothing of its own (the handlers below answer).
+struct Nobody;
+
+impl Endpoint for Nobody {
+    fn forward(&self, _: &[i64]) -> Result<WireTensor, EndpointError> {
+        Err(EndpointError::Unavailable("hostile".into()))
+    }
+    fn backward(&self, _: &[i64], _: &WireTensor) -> Result<(), EndpointError> {
+        Ok(())
+    }
+    fn is_subscribed(&self, _: &str) -> bool {
+        true
+    }
+    fn status(&self) -> bittensor_protocol::status::WorkerStatus {
+        Default::default()
+    }
+}
+
+/// A real session server as `account` (all test accounts hold the development key) whose
+/// forward answers are `forward`'s; returns its port and a request counter.
+async fn session_server(
+    account: &'static str,
+    disguise: &Disguise,
+    forward: impl Fn(&[u8], u64) -> Vec<u8> + Send + Sync + 'static,
+) -> (u16, Arc<AtomicU64>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let hits = Arc::new(AtomicU64::new(0));
     let counter = hits.clone();
+    let key = PrivateKey::from_wif(localnet::DEV_PRIVATE_KEY).expect("dev key");
+    let me = Arc::new(Identity::new(account, key, &disguise.vocab).on_chain(disguise.chain_id));
+    let mut handlers = Handlers::new();
+    let answer_forward: Handler = Arc::new(move |_call, body| {
+        let seq = counter.fetch_add(1, Ordering::Relaxed);
+        Ok(forward(body, seq))
+    });
+    handlers.register(FORWARD, 1e9, 1e9, answer_forward);
+    handlers.register(BACKWARD, 1e9, 1e9, Arc::new(|_call, _body| Ok(Vec::new())));
+    let ctx = Arc::new(ServerContext::with_handlers(
+        Arc::new(Nobody),
+        me,
+        disguise.keys.clone(),
+        ServerSettings {
+            limits: Limits::default(),
+            rates: KindLimits {
+                forward_rate: 1e9,
+                forward_burst: 1e9,
+                backward_rate: 1e9,
+                backward_burst: 1e9,
+            },
+            admission: AdmissionLimits::default(),
+        },
+        handlers,
+        Arc::new(ServerCounters::default()),
+    ));
+    let (stop, rx) = watch::channel(false);
     tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: Request<Incoming>| {
-                    let counter = counter.clone();
-                    async move {
-                        let seq = counter.fetch_add(1, Ordering::Relaxed);
-                        let body = req
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        match answer(mode, &body, seq) {
-                            Some(bytes) => {
-                                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(bytes))))
-                            }
-                            None => std::future::pending().await,
-                        }
-                    }
-                });
-                let _ = http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
+        let _keep = stop;
+        serve(listener, ctx, rx).await
     });
     (port, hits)
+}
+
+/// Serves `mode` as `account` on a fresh loopback port; returns the port and a counter of
+/// forwards answered (connections accepted, for the silent one).
+async fn hostile_server(
+    account: &'static str,
+    mode: Mode,
+    disguise: &Disguise,
+) -> (u16, Arc<AtomicU64>) {
+    if let Mode::Silent = mode {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = Arc::new(AtomicU64::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::Relaxed);
+                held.push(sock);
+            }
+        });
+        return (port, hits);
+    }
+    session_server(account, disguise, move |body, seq| answer(mode, body, seq)).await
 }
 
 #[test]
@@ -156,8 +229,14 @@ fn a_worker_survives_hostile_peers_and_counts_them() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let servers: Vec<(u16, Arc<AtomicU64>)> =
-        rt.block_on(async { futures_join(MODES.iter().map(|(_, m)| *m).collect()).await });
+    let disguise = Disguise::new(&rt, &net.url, &contract);
+    let servers: Vec<(u16, Arc<AtomicU64>)> = rt.block_on(async {
+        let mut out = Vec::new();
+        for (account, mode) in MODES {
+            out.push(hostile_server(account, mode, &disguise).await);
+        }
+        out
+    });
     let code: Name = contract.parse().expect("contract name");
     let symbol = Symbol::new(4, "BIT").expect("symbol");
     for ((user, _), (port, _)) in MODES.iter().zip(&servers) {
@@ -240,81 +319,21 @@ fn a_worker_survives_hostile_peers_and_counts_them() {
         rows.iter().all(|r| r["user"] != "worker"),
         "worker unsubscribed"
     );
-    drop(rt);
+    rt.shutdown_background();
 }
 
-/// Starts one hostile server per mode.
-async fn futures_join(modes: Vec<Mode>) -> Vec<(u16, Arc<AtomicU64>)> {
-    let mut out = Vec::new();
-    for mode in modes {
-        out.push(hostile_server(mode).await);
-    }
-    out
-}
-
-/// An h2c server that answers every `/forward` correctly signed as `account` (all test
-/// accounts hold the development key), with the caller's vocabulary, in the right shape, but
-/// with every value 1e30; returns its port and a request counter.
-async fn inflating_server(account: &'static str) -> (u16, Arc<AtomicU64>) {
-    use bittensor_protocol::auth::RequestAuth;
-    use bittensor_worker::peer::codec::WireTensor;
-    use bittensor_worker::peer::identity::Identity;
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let hits = Arc::new(AtomicU64::new(0));
-    let counter = hits.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: Request<Incoming>| {
-                    let counter = counter.clone();
-                    async move {
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        let (parts, body) = req.into_parts();
-                        let body = body
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        let path = parts.uri.path().to_string();
-                        let auth =
-                            RequestAuth::from_headers(|n| parts.headers.get(n)?.to_str().ok());
-                        let n = request_len(&body);
-                        let answer = if path == "/forward" {
-                            let t = WireTensor {
-                                shape: vec![n, OUT_DIM],
-                                data: vec![1e30; n * OUT_DIM],
-                            };
-                            codec::encode_tensor(&t, &Limits::default()).unwrap_or_default()
-                        } else {
-                            b"applied\n".to_vec()
-                        };
-                        let mut resp = Response::new(Full::new(Bytes::from(answer.clone())));
-                        if let Ok(auth) = auth {
-                            let key = chain_client::PrivateKey::from_wif(localnet::DEV_PRIVATE_KEY)
-                                .expect("dev key");
-                            let me = Identity::new(account, key, &auth.vocab);
-                            let digest = auth.digest("POST", &path, &body);
-                            if let Ok(signed) = me.sign_answer(&digest, 200, &answer) {
-                                for (k, v) in signed.headers() {
-                                    if let Ok(v) = hyper::header::HeaderValue::from_str(&v) {
-                                        resp.headers_mut().insert(k, v);
-                                    }
-                                }
-                            }
-                        }
-                        Ok::<_, Infallible>(resp)
-                    }
-                });
-                let _ = http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    (port, hits)
+/// A session server as `account` that answers every forward in the right shape, but with
+/// every value 1e30; returns its port and a request counter.
+async fn inflating_server(account: &'static str, disguise: &Disguise) -> (u16, Arc<AtomicU64>) {
+    session_server(account, disguise, |body, _| {
+        let n = request_len(body);
+        let t = WireTensor {
+            shape: vec![n, OUT_DIM],
+            data: vec![1e30; n * OUT_DIM],
+        };
+        wire::encode_matrix(&t, wire::Dtype::F32, &Limits::default()).unwrap_or_default()
+    })
+    .await
 }
 
 /// Under the default policy a real worker never dials a loopback peer (nor, by the same
@@ -331,8 +350,10 @@ fn a_worker_dials_only_what_its_policy_allows_and_evicts_inflating_peers() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (lurker_port, lurker_hits) = rt.block_on(hostile_server(Mode::Garbage));
-    let (inflator_port, inflator_hits) = rt.block_on(inflating_server("inflator"));
+    let disguise = Disguise::new(&rt, &net.url, &contract);
+    let (lurker_port, lurker_hits) =
+        rt.block_on(hostile_server("lurker", Mode::Garbage, &disguise));
+    let (inflator_port, inflator_hits) = rt.block_on(inflating_server("inflator", &disguise));
     let code: Name = contract.parse().expect("contract name");
     let symbol = Symbol::new(4, "BIT").expect("symbol");
     let subscribe = |user: &str, port: u16| {
@@ -461,5 +482,5 @@ fn a_worker_dials_only_what_its_policy_allows_and_evicts_inflating_peers() {
     assert_eq!(later["server"]["forward_served"], 0, "{later}");
     assert_alive(&mut open);
     assert!(stop(&mut open).success(), "{}", support::log_tail(&open));
-    drop(rt);
+    rt.shutdown_background();
 }

@@ -1,16 +1,15 @@
-//! Peer authentication against a real chain: a node's peer server (real model, real TCP)
-//! checks every request's signature against the caller's active key as `get_account` reports
-//! it on a local nodeos, and downstream clients check that answers are signed by the account
-//! they attribute. Accounts `bob` and `mallory` get their own active keys through cleos, so
-//! "signed with another account's key" is a real, different key. Each refusal is asserted by
-//! status and reason.
+//! Peer sessions against a real chain: a node's peer server (real model, real TCP) checks
+//! each session's binding signature against the caller's active key as `get_account`
+//! reports it on a local nodeos (with the chain's real id in the handshake), and downstream
+//! clients check that the server proves the key of the account they attribute. Accounts
+//! `bob` and `mallory` get their own active keys through cleos, so "signed with another
+//! account's key" is a real, different key. Each refusal is asserted by verdict and reason.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bittensor_protocol::auth::{RequestAuth, HEADER_ACCOUNT};
 use bittensor_protocol::policy::AddressPolicy;
 use bittensor_tests::{deployed, funded};
 use bittensor_worker::chain::eos::EosChain;
@@ -19,17 +18,17 @@ use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::Shared;
 use bittensor_worker::peer::client::{PeerClient, PeerError, Signer};
-use bittensor_worker::peer::codec::{self, BackwardRequest, Limits, WireTensor};
-use bittensor_worker::peer::gate::{Gate, GateLimits};
-use bittensor_worker::peer::identity::{now_ms, Identity};
+use bittensor_worker::peer::codec::{Limits, WireTensor};
+use bittensor_worker::peer::identity::Identity;
 use bittensor_worker::peer::keys::{ChainKeys, KeyCache};
-use bittensor_worker::peer::server::{serve, ServerContext};
-use bytes::Bytes;
+use bittensor_worker::peer::kinds::KindLimits;
+use bittensor_worker::peer::server::{serve, ServerContext, ServerSettings};
+use bittensor_worker::peer::session::admission::AdmissionLimits;
+use bittensor_worker::peer::session::client::Sessions;
+use bittensor_worker::peer::session::message::{BACKWARD, FORWARD};
+use bittensor_worker::peer::session::{SessionError, Status, Verdict};
+use bittensor_worker::peer::wire::{self, Dtype};
 use chain_client::{contract as actions, Asset, Name, PrivateKey, Symbol};
-use http_body_util::{BodyExt, Full};
-use hyper::{Request, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -37,7 +36,7 @@ const VOCAB: i64 = 40;
 const OUT: usize = 6;
 const FP: &str = "0123456789abcdef0123456789abcdef";
 
-const LIMITS: GateLimits = GateLimits {
+const LIMITS: KindLimits = KindLimits {
     forward_rate: 1000.0,
     forward_burst: 1000.0,
     backward_rate: 1000.0,
@@ -48,33 +47,23 @@ fn dev_key() -> PrivateKey {
     PrivateKey::from_wif(localnet::DEV_PRIVATE_KEY).expect("dev key")
 }
 
-/// Sends a raw h2c POST with `headers`; returns status and body text.
-async fn post(
-    url: &str,
-    body: Vec<u8>,
-    headers: &[(&'static str, String)],
-) -> (StatusCode, String) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
-        .http2_only(true)
-        .build_http();
-    let mut req = Request::post(url);
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let resp = client
-        .request(req.body(Full::new(Bytes::from(body))).expect("request"))
+/// The verdict a session handshake as `who` to alice at `addr` ends with.
+async fn handshake(
+    addr: SocketAddr,
+    who: Identity,
+    keys: &Arc<KeyCache>,
+) -> Result<(), SessionError> {
+    Sessions::new(Arc::new(who), keys.clone(), 1 << 20)
+        .open(&addr.to_string(), "alice")
         .await
-        .expect("peer answers");
-    let status = resp.status();
-    let body = resp.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&body).to_string())
+        .map(|_| ())
 }
 
-fn signed_headers(id: &Identity, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
-    id.sign_request("POST", path, body)
-        .expect("sign")
-        .headers()
-        .to_vec()
+fn refused(r: Result<(), SessionError>) -> (Verdict, String) {
+    match r {
+        Err(SessionError::Refused { verdict, reason }) => (verdict, reason),
+        other => panic!("expected a refused handshake, got {other:?}"),
+    }
 }
 
 #[test]
@@ -123,7 +112,11 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
 
     let chain: Arc<dyn ChainApi> =
         Arc::new(EosChain::new(&net.url, &contract, "alice", dev_key()).expect("chain client"));
-    let alice = Arc::new(Identity::new("alice", dev_key(), FP));
+    let chain_id = rt.block_on(chain.chain_id()).expect("chain id");
+    assert_ne!(chain_id, [0; 32], "the real chain has an id");
+    let on_chain =
+        |name: &str, key: &PrivateKey| Identity::new(name, key.clone(), FP).on_chain(chain_id);
+    let alice = Arc::new(on_chain("alice", &dev_key()));
     let counts: Vec<u64> = (0..VOCAB as u64).map(|i| 100 - i).collect();
     let words = (0..VOCAB)
         .map(|i| {
@@ -165,178 +158,143 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
     let keys = Arc::new(KeyCache::new(Arc::new(ChainKeys(chain.clone()))));
     let ctx = Arc::new(ServerContext::new(
         Arc::new(NodeEndpoint(shared.clone())),
-        Limits::default(),
-        1 << 20,
-        Gate::new(alice.clone(), keys.clone(), LIMITS),
+        alice.clone(),
+        keys.clone(),
+        ServerSettings {
+            limits: Limits::default(),
+            rates: LIMITS,
+            admission: AdmissionLimits::default(),
+        },
     ));
     let (_stop, stop_rx) = watch::channel(false);
     rt.spawn(serve(listener, ctx.clone(), stop_rx));
     let base = format!("http://{addr}");
-    let fwd = format!("{base}/forward");
-    let bwd = format!("{base}/backward");
     let lim = Limits::default();
     let ids = vec![1, 2, 3];
-    let forward_body = codec::encode_forward(&ids, &lim).expect("encode");
-    let grad = |v: f32| BackwardRequest {
-        ids: ids.clone(),
-        grad: WireTensor {
-            shape: vec![ids.len(), OUT],
-            data: vec![v; ids.len() * OUT],
-        },
+    let grad = |v: f32| WireTensor {
+        shape: vec![ids.len(), OUT],
+        data: vec![v; ids.len() * OUT],
     };
-    let backward_body = |v: f32| codec::encode_backward(&grad(v), &lim).expect("encode");
-    let bob = Identity::new("bob", bob_key.clone(), FP);
 
     rt.block_on(async {
-        // Unsigned /backward (and /forward) are refused, with the reason.
-        let (status, text) = post(&bwd, backward_body(0.1), &[]).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-        assert!(text.contains("unsigned request"), "{text}");
-        let (status, _) = post(&fwd, forward_body.clone(), &[]).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // bob, proving his own on-chain key, gets a session and is served.
+        let bob = Arc::new(on_chain("bob", &bob_key));
+        let sessions = Sessions::new(bob.clone(), keys.clone(), 1 << 20);
+        let at = addr.to_string();
+        let fwd = wire::encode_forward(&ids, Dtype::F16, &lim).expect("encode");
+        let (a, first) = sessions
+            .call(&at, "alice", FORWARD, fwd.clone(), None)
+            .await
+            .expect("bob's session");
+        assert_eq!(a.status, Status::Ok);
 
-        // bob, signing with his own on-chain key, is served.
-        let h = signed_headers(&bob, "/forward", &forward_body);
-        let (status, text) = post(&fwd, forward_body.clone(), &h).await;
-        assert_eq!(status, StatusCode::OK, "{text}");
+        // A session claiming bob but proving mallory's key is refused ...
+        let (verdict, why) = refused(handshake(addr, on_chain("bob", &mallory_key), &keys).await);
+        assert_eq!(verdict, Verdict::BadSignature);
+        assert!(why.contains("bob's on-chain active permission"), "{why}");
+        // ... and so is one proving the development key (bob's owner key, but no longer his
+        // active key).
+        let (verdict, _) = refused(handshake(addr, on_chain("bob", &dev_key()), &keys).await);
+        assert_eq!(verdict, Verdict::BadSignature);
 
-        // The very same signed request a second time is a replay.
-        let (status, text) = post(&fwd, forward_body.clone(), &h).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-        assert!(text.contains("replayed"), "{text}");
+        // carol has a key on chain but is not subscribed: refused before any key work.
+        let (verdict, why) = refused(handshake(addr, on_chain("carol", &dev_key()), &keys).await);
+        assert_eq!(verdict, Verdict::NotSubscribed);
+        assert!(why.contains("not subscribed"), "{why}");
 
-        // A request claiming bob but signed with mallory's key is refused ...
-        let fake_bob = Identity::new("bob", mallory_key.clone(), FP);
-        let h = signed_headers(&fake_bob, "/forward", &forward_body);
-        let (status, text) = post(&fwd, forward_body.clone(), &h).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-        assert!(text.contains("bob's on-chain active permission"), "{text}");
-        // ... and so is one claiming bob signed with the development key (bob's owner key,
-        // but no longer his active key).
-        let h = signed_headers(
-            &Identity::new("bob", dev_key(), FP),
-            "/forward",
-            &forward_body,
+        // Another vocabulary, another chain: refused with a clear reason.
+        let other_vocab = Identity::new("bob", bob_key.clone(), "ffffffffffffffffffffffffffffffff")
+            .on_chain(chain_id);
+        let (verdict, why) = refused(handshake(addr, other_vocab, &keys).await);
+        assert_eq!(verdict, Verdict::Vocabulary);
+        assert_eq!(why, FP);
+        let other_chain = Identity::new("bob", bob_key.clone(), FP).on_chain([7; 32]);
+        let (verdict, why) = refused(handshake(addr, other_chain, &keys).await);
+        assert_eq!(verdict, Verdict::Chain);
+        assert!(why.contains("another chain"), "{why}");
+
+        // A gradient is accepted for a forward of the same session, once; mallory's session
+        // cannot name bob's forward.
+        let bwd = |forward: u32, v: f32| {
+            wire::encode_backward(forward, &grad(v), Dtype::Bf16, &lim).expect("encode")
+        };
+        let (a, _) = sessions
+            .call(
+                &at,
+                "alice",
+                BACKWARD,
+                bwd(first.id, 0.1),
+                Some(first.epoch),
+            )
+            .await
+            .expect("backward");
+        assert_eq!(a.status, Status::Ok, "{a:?}");
+        let (a, _) = sessions
+            .call(
+                &at,
+                "alice",
+                BACKWARD,
+                bwd(first.id, 0.1),
+                Some(first.epoch),
+            )
+            .await
+            .expect("backward");
+        assert_eq!(a.status, Status::NotServed, "{a:?}");
+        let mallory = Sessions::new(
+            Arc::new(on_chain("mallory", &mallory_key)),
+            keys.clone(),
+            1 << 20,
         );
-        let (status, _) = post(&fwd, forward_body.clone(), &h).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (a, _) = mallory
+            .call(&at, "alice", BACKWARD, bwd(first.id, 0.1), None)
+            .await
+            .expect("mallory's session");
+        assert_eq!(a.status, Status::NotServed, "served to bob, not to mallory");
 
-        // A body changed after signing no longer matches its signature.
-        let h = signed_headers(&bob, "/forward", &forward_body);
-        let other = codec::encode_forward(&[4, 5, 6], &lim).expect("encode");
-        let (status, text) = post(&fwd, other, &h).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-
-        // carol has a key on chain but is not subscribed.
-        let carol = Identity::new("carol", dev_key(), FP);
-        let h = signed_headers(&carol, "/forward", &forward_body);
-        let (status, text) = post(&fwd, forward_body.clone(), &h).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-        assert!(text.contains("not subscribed"), "{text}");
-
-        // A request signed a minute ago is stale.
-        let old = RequestAuth::sign(
-            &bob_key,
-            "bob",
-            FP,
-            "POST",
-            "/forward",
-            &forward_body,
-            now_ms() - 60_000,
-            5,
-        )
-        .expect("sign");
-        let (status, text) = post(&fwd, forward_body.clone(), &old.headers()).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-        assert!(text.contains("stale"), "{text}");
-
-        // Another vocabulary is refused with a clear error.
-        let other_vocab = Identity::new("bob", bob_key.clone(), "ffffffffffffffffffffffffffffffff");
-        let h = signed_headers(&other_vocab, "/forward", &forward_body);
-        let (status, text) = post(&fwd, forward_body.clone(), &h).await;
-        assert_eq!(status, StatusCode::CONFLICT, "{text}");
-        assert!(text.contains("vocabulary mismatch"), "{text}");
-
-        // The header of the signer names the account; a garbled one is malformed.
-        let mut h = signed_headers(&bob, "/forward", &forward_body);
-        h.retain(|(k, _)| *k != HEADER_ACCOUNT);
-        h.push((HEADER_ACCOUNT, "not an account!".into()));
-        let (status, _) = post(&fwd, forward_body.clone(), &h).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-
-        // /backward is accepted only for ids recently served to that caller, once.
-        let (status, text) = post(
-            &bwd,
-            backward_body(0.1),
-            &signed_headers(&bob, "/backward", &backward_body(0.1)),
-        )
-        .await;
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "the forward above served these ids to bob: {text}"
-        );
-        let (status, text) = post(
-            &bwd,
-            backward_body(0.1),
-            &signed_headers(&bob, "/backward", &backward_body(0.1)),
-        )
-        .await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
-        assert!(text.contains("not recently served"), "{text}");
-        let mallory = Identity::new("mallory", mallory_key.clone(), FP);
-        let (status, _) = post(
-            &bwd,
-            backward_body(0.1),
-            &signed_headers(&mallory, "/backward", &backward_body(0.1)),
-        )
-        .await;
-        assert_eq!(
-            status,
-            StatusCode::FORBIDDEN,
-            "served to bob, not to mallory"
+        // 1e30 gradients are rejected even for a forward awaiting its gradient.
+        let (_, second) = sessions
+            .call(&at, "alice", FORWARD, fwd.clone(), None)
+            .await
+            .expect("forward");
+        let huge = wire::encode_backward(second.id, &grad(1e30), Dtype::F32, &lim).expect("encode");
+        let (a, _) = sessions
+            .call(&at, "alice", BACKWARD, huge, Some(second.epoch))
+            .await
+            .expect("backward");
+        assert_eq!(a.status, Status::OutOfRange);
+        assert!(
+            String::from_utf8_lossy(&a.body).contains("outside"),
+            "{a:?}"
         );
 
-        // 1e30 gradients are rejected even for served ids.
-        let h = signed_headers(&bob, "/forward", &forward_body);
-        assert_eq!(post(&fwd, forward_body.clone(), &h).await.0, StatusCode::OK);
-        let (status, text) = post(
-            &bwd,
-            backward_body(1e30),
-            &signed_headers(&bob, "/backward", &backward_body(1e30)),
-        )
-        .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
-        assert!(text.contains("outside"), "{text}");
-
-        // The downstream side: bob's client accepts alice's signed answers for alice ...
+        // The downstream side: bob's client accepts alice's server for alice ...
         let signer = Signer {
-            identity: Arc::new(Identity::new("bob", bob_key.clone(), FP)),
+            identity: bob.clone(),
             keys: keys.clone(),
         };
         let client = PeerClient::signed(Duration::from_secs(5), lim, signer);
         let t = client
             .forward(&base, "alice", &ids, OUT, Duration::from_secs(5))
             .await
-            .expect("alice's answer verifies");
-        assert_eq!(t.shape, vec![ids.len(), OUT]);
+            .expect("alice's server proves alice's key");
+        assert_eq!(t.tensor.shape, vec![ids.len(), OUT]);
         client
-            .backward(&base, "alice", &grad(0.01))
+            .backward(&base, "alice", t.reference, &grad(0.01))
             .await
-            .expect("gradient for served ids, answer signed by alice");
-        // ... but if mallory advertised alice's server as hers, the answer is caught: it is
-        // signed by alice, not by the account the downstream would attribute and pay.
+            .expect("gradient for that forward");
+        // ... but if mallory advertised alice's server as hers, the session is refused: the
+        // server is alice's, not the account the downstream would attribute and pay.
         match client
             .forward(&base, "mallory", &ids, OUT, Duration::from_secs(5))
             .await
         {
             Err(e @ PeerError::Impostor { .. }) => {
                 assert!(e.disqualifies());
-                assert!(e.to_string().contains("not by mallory"), "{e}");
+                assert!(e.to_string().contains("not mallory"), "{e}");
             }
             other => panic!("expected an impostor error, got {other:?}"),
         }
-        // A node whose peer address is its own server finds out from the signature.
+        // A node whose peer address is its own server finds out at the handshake.
         let own = PeerClient::signed(
             Duration::from_secs(5),
             lim,
@@ -357,11 +315,15 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         "alice's server: {:?}",
         serde_json::to_value(ctx.counters.as_ref()).ok()
     );
-    let counters: HashMap<String, u64> =
+    let mut counters: HashMap<String, u64> =
         serde_json::from_value(serde_json::to_value(ctx.counters.as_ref()).expect("json"))
             .expect("counters");
-    assert!(counters["unauthorized"] >= 8, "{counters:?}");
-    assert_eq!(counters["vocab_mismatch"], 1, "{counters:?}");
+    let sessions: HashMap<String, u64> =
+        serde_json::from_value(serde_json::to_value(ctx.sessions.counters.as_ref()).expect("json"))
+            .expect("counters");
+    counters.extend(sessions);
+    assert_eq!(counters["handshakes_bad_signature"], 2, "{counters:?}");
+    assert_eq!(counters["handshakes_refused"], 5, "{counters:?}");
     assert_eq!(counters["not_served"], 2, "{counters:?}");
     assert_eq!(counters["out_of_range"], 1, "{counters:?}");
     assert_eq!(counters["backward_applied"], 2, "{counters:?}");

@@ -1,10 +1,13 @@
-//! The peer protocol end to end on loopback: the h2c server in front of a real (tiny)
-//! model, raw requests for the error paths, and the peer client's failure handling.
-//! Accounts and keys come from a fixed table here (the chain's part is `peer_auth.rs`).
+//! The peer channel end to end on loopback: sessions to a node in front of a real (tiny)
+//! model, raw session requests for the error paths, replays of captured records, and the
+//! peer client's failure handling. Accounts and keys come from a fixed table here (the
+//! chain's part is `peer_auth.rs`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,7 +15,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use bittensor_protocol::policy::AddressPolicy;
@@ -21,12 +25,19 @@ use bittensor_worker::model::vectors::load_word2vec_text;
 use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::Shared;
-use bittensor_worker::peer::client::{PeerClient, PeerError, Signer};
-use bittensor_worker::peer::codec::{self, BackwardRequest, Limits, WireTensor};
-use bittensor_worker::peer::gate::{Gate, GateLimits};
+use bittensor_worker::peer::client::{PeerClient, PeerError, Signer, WireTypes};
+use bittensor_worker::peer::codec::{Limits, WireTensor};
 use bittensor_worker::peer::identity::Identity;
 use bittensor_worker::peer::keys::{KeyCache, StaticKeys};
-use bittensor_worker::peer::server::{serve, ServerContext};
+use bittensor_worker::peer::kinds::KindLimits;
+use bittensor_worker::peer::server::{serve, ServerContext, ServerSettings};
+use bittensor_worker::peer::session::admission::AdmissionLimits;
+use bittensor_worker::peer::session::client::Sessions;
+use bittensor_worker::peer::session::handshake::initiate;
+use bittensor_worker::peer::session::message::{BACKWARD, EXPORT, FORWARD};
+use bittensor_worker::peer::session::record::{Channel, WireBytes};
+use bittensor_worker::peer::session::{Answer, Request as SessionRequest, Status, Verdict};
+use bittensor_worker::peer::wire::{self, Dtype};
 use chain_client::PrivateKey;
 
 const VOCAB: i64 = 40;
@@ -34,6 +45,10 @@ const OUT: usize = 6;
 const FP: &str = "vocab-of-the-test";
 /// A generous step deadline: these tests are about answers, not speed.
 const WAIT: Duration = Duration::from_secs(5);
+const F32: WireTypes = WireTypes {
+    features: Dtype::F32,
+    gradients: Dtype::F32,
+};
 
 fn identity(name: &str, seed: u8) -> Arc<Identity> {
     Arc::new(Identity::new(
@@ -44,7 +59,7 @@ fn identity(name: &str, seed: u8) -> Arc<Identity> {
 }
 
 fn keys() -> Arc<KeyCache> {
-    let table = [("alice", 1), ("bob", 2)]
+    let table = [("alice", 1), ("bob", 2), ("carol", 3)]
         .iter()
         .map(|(n, s)| (n.to_string(), vec![identity(n, *s).public_key()]))
         .collect();
@@ -61,8 +76,10 @@ fn row(user: &str) -> PeerRow {
     }
 }
 
-/// A node `alice` with a small word2vec model of `peers` slots.
-fn params(
+/// A node `name` (key seed `seed`) with a small word2vec model of `peers` slots.
+fn params_of(
+    name: &str,
+    seed: u8,
     listen: SocketAddr,
     peers: usize,
     policy: AddressPolicy,
@@ -84,7 +101,7 @@ fn params(
         ..W2vParams::default()
     };
     NodeParams {
-        identity: identity("alice", 1),
+        identity: identity(name, seed),
         listen,
         advertised: None,
         model: PeerW2v::new(&counts, &p, peers).unwrap(),
@@ -106,70 +123,119 @@ fn params(
     }
 }
 
-fn shared_exporting(listen: SocketAddr, export_dir: Option<PathBuf>) -> Arc<Shared> {
-    let s = Shared::new(params(listen, 1, AddressPolicy::PUBLIC_ONLY, export_dir));
+fn params(
+    listen: SocketAddr,
+    peers: usize,
+    policy: AddressPolicy,
+    export_dir: Option<PathBuf>,
+) -> NodeParams {
+    params_of("alice", 1, listen, peers, policy, export_dir)
+}
+
+fn shared(listen: SocketAddr) -> Arc<Shared> {
+    let s = Shared::new(params(listen, 1, AddressPolicy::PUBLIC_ONLY, None));
     s.refresh_peers(&[row("alice"), row("bob")]);
     s
 }
 
-fn shared(listen: SocketAddr) -> Arc<Shared> {
-    shared_exporting(listen, None)
-}
-
 struct Server {
     base: String,
+    addr: SocketAddr,
     shared: Arc<Shared>,
     _stop: watch::Sender<bool>,
 }
 
-async fn start(rate: f64, burst: f64, max_body: usize) -> Server {
-    start_with(rate, burst, max_body, None).await
+struct Setup {
+    name: &'static str,
+    seed: u8,
+    backward_rate: f64,
+    backward_burst: f64,
+    max_body: usize,
+    export_dir: Option<PathBuf>,
 }
 
-async fn start_with(rate: f64, burst: f64, max_body: usize, export_dir: Option<PathBuf>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let shared = shared_exporting(addr, export_dir);
-    let limits = GateLimits {
-        forward_rate: 1000.0,
-        forward_burst: 1000.0,
+const ALICE: Setup = Setup {
+    name: "alice",
+    seed: 1,
+    backward_rate: 100.0,
+    backward_burst: 100.0,
+    max_body: 1 << 20,
+    export_dir: None,
+};
+
+async fn start(rate: f64, burst: f64, max_body: usize) -> Server {
+    start_as(Setup {
         backward_rate: rate,
         backward_burst: burst,
-    };
+        max_body,
+        ..ALICE
+    })
+    .await
+}
+
+async fn start_as(setup: Setup) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shared = Shared::new(params_of(
+        setup.name,
+        setup.seed,
+        addr,
+        1,
+        AddressPolicy::PUBLIC_ONLY,
+        setup.export_dir,
+    ));
+    shared.refresh_peers(&[row("alice"), row("bob"), row("carol")]);
     let ctx = Arc::new(ServerContext::new(
         Arc::new(NodeEndpoint(shared.clone())),
-        Limits::default(),
-        max_body,
-        Gate::new(shared.me.clone(), keys(), limits),
+        shared.me.clone(),
+        keys(),
+        ServerSettings {
+            limits: Limits {
+                max_bytes: setup.max_body,
+                ..Limits::default()
+            },
+            rates: KindLimits {
+                forward_rate: 1000.0,
+                forward_burst: 1000.0,
+                backward_rate: setup.backward_rate,
+                backward_burst: setup.backward_burst,
+            },
+            admission: AdmissionLimits::default(),
+        },
     ));
     let (stop, rx) = watch::channel(false);
     tokio::spawn(serve(listener, ctx, rx));
     Server {
         base: format!("http://{addr}"),
+        addr,
         shared,
         _stop: stop,
     }
 }
 
-/// A raw request, signed by bob when it is a POST.
-async fn raw(method: &str, url: String, body: Vec<u8>) -> (StatusCode, Bytes) {
+/// A raw h2c request (the public side of the port).
+async fn raw(method: &str, url: String) -> (StatusCode, Bytes) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http();
-    let mut req = Request::builder().method(method).uri(&url);
-    if method == "POST" {
-        let path = url.rsplit_once('/').map(|(_, p)| format!("/{p}")).unwrap();
-        let auth = identity("bob", 2)
-            .sign_request("POST", &path, &body)
-            .unwrap();
-        for (k, v) in auth.headers() {
-            req = req.header(k, v);
-        }
-    }
-    let req = req.body(Full::new(Bytes::from(body))).unwrap();
+    let req = Request::builder()
+        .method(method)
+        .uri(&url)
+        .body(Full::new(Bytes::new()))
+        .unwrap();
     let resp = client.request(req).await.unwrap();
     let status = resp.status();
     (status, resp.into_body().collect().await.unwrap().to_bytes())
+}
+
+/// One raw request of `kind` from bob on a fresh session to alice at `s`.
+async fn ask(s: &Server, kind: u8, body: Vec<u8>) -> Answer {
+    let sessions = Sessions::new(identity("bob", 2), keys(), 1 << 20);
+    let (answer, _) = sessions
+        .call(&s.addr.to_string(), "alice", kind, body, None)
+        .await
+        .unwrap();
+    answer
 }
 
 fn client() -> PeerClient {
@@ -195,11 +261,19 @@ async fn forward_returns_what_the_model_serves() {
     let s = start(100.0, 100.0, 1 << 20).await;
     let ids = vec![1, 5, 5, 39];
     let got = client()
+        .with_wire(F32)
         .forward(&s.base, "alice", &ids, OUT, WAIT)
         .await
         .unwrap();
-    assert_eq!(got.shape, vec![4, OUT]);
-    assert_eq!(got, served(&s.shared, &ids));
+    assert_eq!(got.tensor, served(&s.shared, &ids));
+    // Half precision by default: the same values within f16's precision.
+    let half = client()
+        .forward(&s.base, "alice", &ids, OUT, WAIT)
+        .await
+        .unwrap();
+    for (a, b) in half.tensor.data.iter().zip(&got.tensor.data) {
+        assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-2), "{a} vs {b}");
+    }
 }
 
 #[tokio::test]
@@ -212,17 +286,10 @@ async fn backward_changes_the_served_embeddings() {
         data: vec![0.5; 2 * OUT],
     };
     let c = client();
-    c.forward(&s.base, "alice", &ids, OUT, WAIT).await.unwrap();
-    c.backward(
-        &s.base,
-        "alice",
-        &BackwardRequest {
-            ids: ids.clone(),
-            grad,
-        },
-    )
-    .await
-    .unwrap();
+    let fwd = c.forward(&s.base, "alice", &ids, OUT, WAIT).await.unwrap();
+    c.backward(&s.base, "alice", fwd.reference, &grad)
+        .await
+        .unwrap();
     let after = served(&s.shared, &ids);
     assert_ne!(before, after);
     // Descending the gradient of sum(0.5 * out) lowers the served values on the whole.
@@ -233,20 +300,37 @@ async fn backward_changes_the_served_embeddings() {
         sum(&after),
         sum(&before)
     );
-    let (status, body) = raw("GET", format!("{}/status", s.base), vec![]).await;
+    // A gradient answers one forward, once.
+    match c.backward(&s.base, "alice", fwd.reference, &grad).await {
+        Err(PeerError::Status { status, message }) => {
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            assert!(message.contains("not a forward awaiting"), "{message}");
+        }
+        other => panic!("second backward for one forward: {other:?}"),
+    }
+    let (status, body) = raw("GET", format!("{}/status", s.base)).await;
     assert_eq!(status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(doc["identity"], "alice");
     assert_eq!(doc["server"]["backward_applied"], 1);
+    assert_eq!(doc["server"]["not_served"], 1);
+    assert_eq!(
+        doc["server"]["sessions_opened"], 1,
+        "one handshake for three requests"
+    );
     let typed = bittensor_protocol::status::WorkerStatus::parse(&body)
         .expect("the served status parses strictly as the protocol's type");
     assert_eq!(typed.server["backward_applied"], 1);
 }
 
 #[tokio::test]
-async fn export_on_request_writes_what_the_node_serves() {
+async fn export_needs_the_nodes_own_key_and_writes_what_it_serves() {
     let dir = tempfile::tempdir().unwrap();
-    let s = start_with(100.0, 100.0, 1 << 20, Some(dir.path().join("export"))).await;
+    let s = start_as(Setup {
+        export_dir: Some(dir.path().join("export")),
+        ..ALICE
+    })
+    .await;
     // Peer vectors in the cache, so served and input embeddings differ.
     {
         let mut m = s.shared.model.lock().unwrap();
@@ -256,7 +340,30 @@ async fn export_on_request_writes_what_the_node_serves() {
             .for_each(|(i, x)| *x = (i % 7) as f32 * 0.1);
         s.shared.publish(&m);
     }
-    let files = client().export(&s.base).await.unwrap();
+    // Another account (a subscribed peer) may not make this node write files.
+    let a = ask(&s, EXPORT, vec![]).await;
+    assert_eq!(a.status, Status::Forbidden, "{a:?}");
+    assert!(
+        String::from_utf8_lossy(&a.body).contains("own key"),
+        "{a:?}"
+    );
+    // Nor may it open a session as the node's own account without its key.
+    match client().export(&s.base).await {
+        Err(e @ PeerError::Impostor { .. }) => assert!(e.to_string().contains("alice"), "{e}"),
+        other => panic!("bob asking bob at alice's address: {other:?}"),
+    }
+    // Over h2c there is no export at all.
+    let (status, _) = raw("POST", format!("{}/export", s.base)).await;
+    assert_eq!(status, StatusCode::GONE);
+    let node = PeerClient::signed(
+        WAIT,
+        Limits::default(),
+        Signer {
+            identity: identity("alice", 1),
+            keys: keys(),
+        },
+    );
+    let files = node.export(&s.base).await.unwrap();
     let names: Vec<String> = files
         .iter()
         .map(|f| {
@@ -291,53 +398,63 @@ async fn export_on_request_writes_what_the_node_serves() {
     }
     assert_ne!(served_file.row(w5), input_file.row(w5));
 
-    // Without an export directory: 503 with the reason.
+    // Without an export directory: unavailable, with the reason.
     let plain = start(100.0, 100.0, 1 << 20).await;
-    match client().export(&plain.base).await {
+    match node.export(&plain.base).await {
         Err(PeerError::Status { status, message }) => {
             assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
             assert!(message.contains("export_dir"), "{message}");
         }
         other => panic!("export without a directory: {other:?}"),
     }
-    let (status, _) = raw("GET", format!("{}/export", s.base), vec![]).await;
-    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]
-async fn bad_requests_get_clear_4xx_answers() {
+async fn bad_requests_get_clear_answers() {
     let s = start(100.0, 100.0, 1024).await;
-    let (status, body) = raw("POST", format!("{}/forward", s.base), b"hello".to_vec()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let a = ask(&s, FORWARD, b"hello".to_vec()).await;
+    assert_eq!(a.status, Status::BadRequest);
     assert!(
-        String::from_utf8_lossy(&body).contains("bad magic"),
-        "{body:?}"
+        String::from_utf8_lossy(&a.body).contains("forward"),
+        "{a:?}"
     );
 
-    let out_of_vocab = codec::encode_forward(&[VOCAB], &Limits::default()).unwrap();
-    let (status, body) = raw("POST", format!("{}/forward", s.base), out_of_vocab).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let out_of_vocab = wire::encode_forward(&[VOCAB], Dtype::F16, &Limits::default()).unwrap();
+    let a = ask(&s, FORWARD, out_of_vocab).await;
+    assert_eq!(a.status, Status::BadRequest);
     assert!(
-        String::from_utf8_lossy(&body).contains("vocabulary"),
-        "{body:?}"
+        String::from_utf8_lossy(&a.body).contains("vocabulary"),
+        "{a:?}"
     );
 
-    let wrong_dim = BackwardRequest {
-        ids: vec![1],
-        grad: WireTensor {
-            shape: vec![1, OUT + 1],
-            data: vec![0.1; OUT + 1],
-        },
+    // A backward naming no forward of its session.
+    let grad = WireTensor {
+        shape: vec![1, OUT],
+        data: vec![0.1; OUT],
     };
-    let body = codec::encode_backward(&wrong_dim, &Limits::default()).unwrap();
-    let (status, body) = raw("POST", format!("{}/backward", s.base), body).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body:?}");
+    let body = wire::encode_backward(0, &grad, Dtype::F32, &Limits::default()).unwrap();
+    let a = ask(&s, BACKWARD, body).await;
+    assert_eq!(a.status, Status::NotServed, "{a:?}");
 
-    let (status, _) = raw("POST", format!("{}/forward", s.base), vec![0; 4096]).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    let (status, _) = raw("GET", format!("{}/forward", s.base), vec![]).await;
+    let a = ask(&s, 77, vec![]).await;
+    assert_eq!(a.status, Status::UnknownKind);
+
+    // Above the message limit: the session ends, nothing is allocated for it.
+    let sessions = Sessions::new(identity("bob", 2), keys(), 1 << 20);
+    let err = sessions
+        .call(&s.addr.to_string(), "alice", FORWARD, vec![0; 4096], None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("transport") || err.to_string().contains("closed"),
+        "{err}"
+    );
+
+    let (status, _) = raw("POST", format!("{}/forward", s.base)).await;
+    assert_eq!(status, StatusCode::GONE);
+    let (status, _) = raw("POST", format!("{}/status", s.base)).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    let (status, _) = raw("GET", format!("{}/nowhere", s.base), vec![]).await;
+    let (status, _) = raw("GET", format!("{}/nowhere", s.base)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The server is still fine after all that.
@@ -345,36 +462,38 @@ async fn bad_requests_get_clear_4xx_answers() {
         .forward(&s.base, "alice", &[0, 1], OUT, WAIT)
         .await
         .unwrap();
-    assert_eq!(got.shape, vec![2, OUT]);
+    assert_eq!(got.tensor.shape, vec![2, OUT]);
     let doc = client().status(&s.base).await.unwrap();
-    assert_eq!(doc["server"]["bad_requests"], 5);
+    assert_eq!(doc["server"]["bad_requests"], 2);
     assert_eq!(doc["server"]["not_served"], 1);
 }
 
 #[tokio::test]
 async fn backward_is_rate_limited_per_account() {
     let s = start(0.001, 2.0, 1 << 20).await;
-    let req = BackwardRequest {
-        ids: vec![1],
-        grad: WireTensor {
-            shape: vec![1, OUT],
-            data: vec![0.01; OUT],
-        },
+    let grad = WireTensor {
+        shape: vec![1, OUT],
+        data: vec![0.01; OUT],
     };
     let c = client();
+    let mut fwds = Vec::new();
     for _ in 0..3 {
-        c.forward(&s.base, "alice", &[1], OUT, WAIT).await.unwrap();
+        fwds.push(c.forward(&s.base, "alice", &[1], OUT, WAIT).await.unwrap());
     }
-    c.backward(&s.base, "alice", &req).await.unwrap();
-    c.backward(&s.base, "alice", &req).await.unwrap();
-    match c.backward(&s.base, "alice", &req).await {
+    c.backward(&s.base, "alice", fwds[0].reference, &grad)
+        .await
+        .unwrap();
+    c.backward(&s.base, "alice", fwds[1].reference, &grad)
+        .await
+        .unwrap();
+    match c.backward(&s.base, "alice", fwds[2].reference, &grad).await {
         Err(PeerError::Status { status, .. }) => assert_eq!(status, StatusCode::TOO_MANY_REQUESTS),
         other => panic!("expected 429, got {other:?}"),
     }
     // Forward has its own (here generous) limit.
     c.forward(&s.base, "alice", &[1], OUT, WAIT).await.unwrap();
     let doc = c.status(&s.base).await.unwrap();
-    assert_eq!(doc["server"]["rate_limited"], 1);
+    assert_eq!(doc["server"]["session_rate_limited"], 1);
     assert_eq!(doc["server"]["backward_applied"], 2);
 }
 
@@ -418,6 +537,239 @@ async fn client_reports_dead_slow_and_garbage_peers() {
         .await
         .unwrap_err();
     assert!(matches!(err, PeerError::Garbage(_)), "{err:?}");
+}
+
+/// A socket that keeps a copy of every byte written to it (what an eavesdropper on the
+/// path, or a malicious upstream that relays, would hold).
+struct Recorder {
+    inner: TcpStream,
+    log: Arc<Mutex<Vec<u8>>>,
+}
+
+impl AsyncRead for Recorder {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Recorder {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let n = std::task::ready!(Pin::new(&mut self.inner).poll_write(cx, buf))?;
+        self.log.lock().unwrap().extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// bob's session to `account` at `s`, recording what bob sends.
+async fn recorded(s: &Server, account: &str) -> (Channel<Recorder>, Arc<Mutex<Vec<u8>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let rec = Recorder {
+        inner: TcpStream::connect(s.addr).await.unwrap(),
+        log: log.clone(),
+    };
+    let bob = identity("bob", 2);
+    let ch = initiate(
+        rec,
+        &bob,
+        account,
+        &keys(),
+        1 << 20,
+        Arc::new(WireBytes::default()),
+    )
+    .await
+    .unwrap();
+    (ch, log)
+}
+
+/// The records of a captured client stream: the magic, then length-prefixed records.
+fn records(log: &[u8]) -> Vec<Vec<u8>> {
+    assert_eq!(&log[..4], b"BTS1");
+    let mut out = Vec::new();
+    let mut at = 4;
+    while at < log.len() {
+        let n = u16::from_be_bytes([log[at], log[at + 1]]) as usize;
+        out.push(log[at..at + 2 + n].to_vec());
+        at += 2 + n;
+    }
+    out
+}
+
+async fn request(ch: &mut Channel<Recorder>, kind: u8, id: u32, body: Vec<u8>) -> Answer {
+    ch.send(&SessionRequest { kind, id, body }.encode())
+        .await
+        .unwrap();
+    Answer::decode(ch.recv().await.unwrap()).unwrap()
+}
+
+fn one_row_grad() -> Vec<u8> {
+    let grad = WireTensor {
+        shape: vec![2, OUT],
+        data: vec![0.25; 2 * OUT],
+    };
+    wire::encode_backward(0, &grad, Dtype::F32, &Limits::default()).unwrap()
+}
+
+async fn status(s: &Server) -> serde_json::Value {
+    client().status(&s.base).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_backward_replayed_to_another_server_is_refused() {
+    let alice = start_as(ALICE).await;
+    let carol = start_as(Setup {
+        name: "carol",
+        seed: 3,
+        ..ALICE
+    })
+    .await;
+    let fwd = wire::encode_forward(&[2, 3], Dtype::F32, &Limits::default()).unwrap();
+
+    // bob's genuine forward and backward with alice, as alice (or anyone on the path) saw them.
+    let (mut to_alice, log) = recorded(&alice, "alice").await;
+    assert_eq!(
+        request(&mut to_alice, FORWARD, 0, fwd.clone()).await.status,
+        Status::Ok
+    );
+    assert_eq!(
+        request(&mut to_alice, BACKWARD, 1, one_row_grad())
+            .await
+            .status,
+        Status::Ok
+    );
+    let captured = log.lock().unwrap().clone();
+    let recs = records(&captured);
+    assert_eq!(recs.len(), 4, "hello, binding signature, forward, backward");
+
+    // Replayed whole to carol: the hello names alice as the audience, so carol refuses it
+    // before any key work.
+    let mut raw = TcpStream::connect(carol.addr).await.unwrap();
+    raw.write_all(&captured).await.unwrap();
+    let mut len = [0u8; 2];
+    raw.read_exact(&mut len).await.unwrap();
+    let mut verdict = vec![0u8; u16::from_be_bytes(len) as usize];
+    raw.read_exact(&mut verdict).await.unwrap();
+    assert_eq!(verdict[0], Verdict::Audience as u8);
+    assert_eq!(&verdict[1..], b"carol");
+
+    // Injected into bob's own session with carol, right after a forward with the same
+    // request id: the record was sealed with alice's session keys and does not authenticate.
+    let (mut to_carol, _) = recorded(&carol, "carol").await;
+    assert_eq!(
+        request(&mut to_carol, FORWARD, 0, fwd).await.status,
+        Status::Ok
+    );
+    to_carol
+        .stream_mut()
+        .inner
+        .write_all(&recs[3])
+        .await
+        .unwrap();
+    assert!(to_carol.recv().await.is_err(), "carol closes the session");
+
+    let c = status(&carol).await;
+    assert_eq!(c["server"]["backward_applied"], 0, "{c}");
+    assert_eq!(c["server"]["records_forged"], 1, "{c}");
+    assert_eq!(c["server"]["sessions_opened"], 1, "{c}");
+    let a = status(&alice).await;
+    assert_eq!(a["server"]["backward_applied"], 1, "{a}");
+}
+
+#[tokio::test]
+async fn a_replay_within_a_session_is_refused() {
+    let alice = start_as(ALICE).await;
+    let fwd = wire::encode_forward(&[2, 3], Dtype::F32, &Limits::default()).unwrap();
+    let (mut ch, log) = recorded(&alice, "alice").await;
+    assert_eq!(request(&mut ch, FORWARD, 0, fwd).await.status, Status::Ok);
+    assert_eq!(
+        request(&mut ch, BACKWARD, 1, one_row_grad()).await.status,
+        Status::Ok
+    );
+    let before = served(&alice.shared, &[2, 3]);
+
+    // A new backward naming the same forward, sealed properly: refused (one gradient per forward).
+    let again = request(&mut ch, BACKWARD, 2, one_row_grad()).await;
+    assert_eq!(again.status, Status::NotServed, "{again:?}");
+
+    // The captured backward record, replayed byte for byte on the same connection: its
+    // sequence number is behind the session's, so it does not authenticate.
+    let recs = records(&log.lock().unwrap());
+    ch.stream_mut().inner.write_all(&recs[3]).await.unwrap();
+    assert!(ch.recv().await.is_err(), "the session is closed");
+
+    assert_eq!(
+        served(&alice.shared, &[2, 3]),
+        before,
+        "nothing applied twice"
+    );
+    let a = status(&alice).await;
+    assert_eq!(a["server"]["backward_applied"], 1, "{a}");
+    assert_eq!(a["server"]["not_served"], 1, "{a}");
+    assert_eq!(a["server"]["records_forged"], 1, "{a}");
+}
+
+#[tokio::test]
+async fn forged_handshakes_are_refused_and_cost_no_session() {
+    let alice = start_as(ALICE).await;
+    // mallory claims to be bob without bob's key.
+    let fake_bob = Identity::new("bob", PrivateKey::from_bytes(&[66; 32]).unwrap(), FP);
+    let stream = TcpStream::connect(alice.addr).await.unwrap();
+    let err = initiate(stream, &fake_bob, "alice", &keys(), 1 << 20, Arc::default())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("BadSignature"), "{err}");
+    // Another chain, another vocabulary, an unsubscribed account: refused before key work.
+    for (who, reason) in [
+        (
+            Identity::new("bob", PrivateKey::from_bytes(&[2; 32]).unwrap(), FP).on_chain([9; 32]),
+            "Chain",
+        ),
+        (
+            Identity::new(
+                "bob",
+                PrivateKey::from_bytes(&[2; 32]).unwrap(),
+                "other-vocab",
+            ),
+            "Vocabulary",
+        ),
+        (
+            Identity::new("dave", PrivateKey::from_bytes(&[4; 32]).unwrap(), FP),
+            "NotSubscribed",
+        ),
+    ] {
+        let stream = TcpStream::connect(alice.addr).await.unwrap();
+        let err = initiate(stream, &who, "alice", &keys(), 1 << 20, Arc::default())
+            .await
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains(reason), "{reason}: {err}");
+    }
+    let a = status(&alice).await;
+    assert_eq!(a["server"]["handshakes_bad_signature"], 1, "{a}");
+    assert_eq!(a["server"]["handshakes_refused"], 3, "{a}");
+    assert_eq!(a["server"]["sessions_opened"], 0, "{a}");
+    // A server that is not the audience is caught by the client: bob asks for carol at alice's port.
+    match client()
+        .forward(&alice.base, "carol", &[1], OUT, WAIT)
+        .await
+    {
+        Err(e @ PeerError::Impostor { .. }) => assert!(e.disqualifies()),
+        other => panic!("alice's server for carol: {other:?}"),
+    }
 }
 
 #[test]
@@ -504,5 +856,73 @@ fn the_default_policy_never_slots_private_loopback_or_own_addresses() {
     assert!(
         text.contains("mirror") && text.contains("mapped") && text.contains("own address"),
         "{text}"
+    );
+}
+
+/// A peer whose first answer comes after the step stopped waiting keeps its session: the
+/// next step is answered on it, with no second handshake.
+#[tokio::test]
+async fn a_late_answer_keeps_the_session() {
+    use bittensor_worker::peer::server::ServerCounters;
+    use bittensor_worker::peer::session::handlers::Handlers;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shared = shared(addr);
+    let calls = Arc::new(AtomicU64::new(0));
+    let seen = calls.clone();
+    let mut handlers = Handlers::new();
+    handlers.register(
+        FORWARD,
+        1e6,
+        1e6,
+        Arc::new(move |_call, body| {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                std::thread::sleep(Duration::from_millis(400));
+            }
+            let ids = wire::decode_forward(body, &Limits::default()).unwrap().ids;
+            let t = WireTensor {
+                shape: vec![ids.len(), OUT],
+                data: vec![0.5; ids.len() * OUT],
+            };
+            Ok(wire::encode_matrix(&t, Dtype::F32, &Limits::default()).unwrap())
+        }),
+    );
+    let ctx = Arc::new(ServerContext::with_handlers(
+        Arc::new(NodeEndpoint(shared.clone())),
+        shared.me.clone(),
+        keys(),
+        ServerSettings {
+            limits: Limits::default(),
+            rates: KindLimits {
+                forward_rate: 1e6,
+                forward_burst: 1e6,
+                backward_rate: 1e6,
+                backward_burst: 1e6,
+            },
+            admission: AdmissionLimits::default(),
+        },
+        handlers,
+        Arc::new(ServerCounters::default()),
+    ));
+    let (_stop, rx) = watch::channel(false);
+    tokio::spawn(serve(listener, ctx.clone(), rx));
+    let base = format!("http://{addr}");
+    let c = client();
+    let err = c
+        .forward(&base, "alice", &[1], OUT, Duration::from_millis(150))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PeerError::Timeout(_)), "{err:?}");
+    // The late answer lands on the session in the background; the next step uses it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let got = c.forward(&base, "alice", &[1, 2], OUT, WAIT).await.unwrap();
+    assert_eq!(got.tensor.shape, vec![2, OUT]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(c.sessions().unwrap().handshakes(), 1, "no second handshake");
+    assert_eq!(
+        ctx.sessions.counters.sessions_opened.load(Ordering::SeqCst),
+        1
     );
 }

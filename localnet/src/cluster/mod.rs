@@ -162,6 +162,17 @@ impl Cluster {
     }
 }
 
+impl Drop for Cluster {
+    /// Every node is asked to stop at once; the fields' own drops then wait for each, so
+    /// stopping P producers takes about as long as stopping one.
+    fn drop(&mut self) {
+        for node in &self.others {
+            node.terminate();
+        }
+        self.genesis.nodeos.terminate();
+    }
+}
+
 impl Localnet {
     /// The producer names of the active schedule (`get_producer_schedule`).
     pub fn active_producers(&self) -> Result<Vec<String>, LocalnetError> {

@@ -36,6 +36,13 @@ impl ProducerNode {
         }
     }
 
+    /// Asks the node to stop (SIGTERM to its group) without waiting for it.
+    pub(crate) fn terminate(&self) {
+        if let Some(p) = &self.process {
+            p.terminate();
+        }
+    }
+
     /// Starts the node again on the same directory and ports.
     pub(crate) fn restart(&mut self) -> Result<(), LocalnetError> {
         self.stop();

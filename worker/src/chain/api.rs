@@ -74,4 +74,8 @@ pub trait ChainApi: Send + Sync {
     fn params(&self) -> ChainFuture<'_, Option<super::params::ChainParams>> {
         Box::pin(async { Ok(None) })
     }
+    /// The chain's id (peer sessions are bound to it); a chain without one reports zeros.
+    fn chain_id(&self) -> ChainFuture<'_, [u8; 32]> {
+        Box::pin(async { Ok([0; 32]) })
+    }
 }

@@ -185,6 +185,22 @@ impl ChainApi for EosChain {
         })
     }
 
+    fn chain_id(&self) -> ChainFuture<'_, [u8; 32]> {
+        Box::pin(async move {
+            let info = self.client.get_info().await.map_err(failure)?;
+            let bytes = hex::decode(&info.chain_id)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| {
+                    ChainFailure::new(
+                        false,
+                        format!("chain id {:?} is not 32 hex bytes", info.chain_id),
+                    )
+                })?;
+            Ok(bytes)
+        })
+    }
+
     fn max_self_weight(&self) -> ChainFuture<'_, u32> {
         Box::pin(async move {
             let view = self.view.lock().await;

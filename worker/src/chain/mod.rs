@@ -5,6 +5,7 @@
 pub mod api;
 pub mod backoff;
 pub mod eos;
+pub mod hints;
 pub mod lifecycle;
 pub mod pacing;
 pub mod params;

@@ -1,6 +1,6 @@
 //! The reference trainers, run as child processes on the same corpus and settings: gensim's
 //! `Word2Vec` (through `scripts/w2v_baseline.py`, compiled into this binary) and Debian's
-//! `fasttext skipgram -minn 0 -maxn 0` (plain skip-gram), each single-threaded.
+//! `fasttext skipgram -minn 0 -maxn 0` (plain skip-gram); gensim on one worker thread or more.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,12 +79,24 @@ pub fn run_script(python: &Path, args: &[String]) -> Result<serde_json::Value, M
     serde_json::from_str(line).map_err(|e| failed("gensim helper output", format!("{e}: {line:?}")))
 }
 
-/// Trains gensim's skip-gram on `corpus` (one sentence a line) with `p`, vectors to `out`.
+/// Trains gensim's skip-gram on `corpus` (one sentence a line) with `p`, vectors to `out`,
+/// with one worker thread.
 pub fn gensim(
     python: &Path,
     corpus: &Path,
     p: &W2vParams,
     out: &Path,
+) -> Result<BaselineRun, ModelError> {
+    gensim_workers(python, corpus, p, out, 1)
+}
+
+/// As [`gensim`], with `workers` worker threads.
+pub fn gensim_workers(
+    python: &Path,
+    corpus: &Path,
+    p: &W2vParams,
+    out: &Path,
+    workers: usize,
 ) -> Result<BaselineRun, ModelError> {
     let args: Vec<String> = vec![
         "gensim".into(),
@@ -99,6 +111,7 @@ pub fn gensim(
         p.min_alpha.to_string(),
         p.epochs.to_string(),
         p.seed.to_string(),
+        workers.max(1).to_string(),
     ];
     let v = run_script(python, &args)?;
     let (Some(words), Some(seconds), Some(cpu_seconds)) = (

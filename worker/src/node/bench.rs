@@ -20,12 +20,17 @@ use super::thread_cpu::ThreadSet;
 use super::trainer::{train, TrainSettings};
 use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
-use crate::model::w2v::{fit, fit_peered, PeerSource, PeerW2v, W2vParams, Word2Vec, CHUNK_WORDS};
+use crate::model::vectors::{load_word2vec_text, ScoredIntervals, Vectors};
+use crate::model::w2v::simd::Isa;
+use crate::model::w2v::{
+    fit_peered, fit_with, FitOptions, PeerSource, PeerW2v, Update, W2vParams, Word2Vec, CHUNK_WORDS,
+};
 use crate::peer::client::{PeerClient, Signer};
-use crate::peer::gate::{Gate, GateLimits};
 use crate::peer::identity::Identity;
 use crate::peer::keys::{KeyCache, StaticKeys};
-use crate::peer::server::{serve, ServerContext};
+use crate::peer::kinds::KindLimits;
+use crate::peer::server::{serve, ServerContext, ServerSettings};
+use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::Limits;
 
 /// What a run of the node loop with live peers did.
@@ -45,6 +50,8 @@ pub struct LiveReport {
     pub node_cpu_seconds: Option<f64>,
     /// Forward calls to peers that failed during the run (should be 0).
     pub peer_failures: u64,
+    /// Forward-and-backward rounds the downstream callers completed with the node.
+    pub downstream_rounds: u64,
     /// How far the gradients this node sent moved what its upstream peers serve: the mean
     /// over peers of the RMS change of their served tables (the upstreams do not train
     /// themselves here, so every change comes from those gradients).
@@ -96,7 +103,7 @@ impl Drop for Background {
 }
 
 /// Rates no bench run reaches.
-const UNLIMITED: GateLimits = GateLimits {
+const UNLIMITED: KindLimits = KindLimits {
     forward_rate: 1e9,
     forward_burst: 1e9,
     backward_rate: 1e9,
@@ -104,13 +111,33 @@ const UNLIMITED: GateLimits = GateLimits {
 };
 
 /// A bench node's state: loopback policy, the bench's own deadline (none shorter than 5 s).
-fn node(
+pub(crate) fn node(
     identity: Arc<Identity>,
     listen: SocketAddr,
     corpus: &Corpus,
     params: &W2vParams,
     peers: usize,
     grad_scale: f64,
+) -> anyhow::Result<Arc<Shared>> {
+    let deadline = DeadlinePolicy {
+        steps: 1e6,
+        min: Duration::from_secs(5),
+        max: Duration::from_secs(5),
+    };
+    node_with(
+        identity, listen, corpus, params, peers, grad_scale, deadline,
+    )
+}
+
+/// A bench node's state with the step deadline `deadline`.
+pub(crate) fn node_with(
+    identity: Arc<Identity>,
+    listen: SocketAddr,
+    corpus: &Corpus,
+    params: &W2vParams,
+    peers: usize,
+    grad_scale: f64,
+    deadline: DeadlinePolicy,
 ) -> anyhow::Result<Arc<Shared>> {
     Ok(Shared::new(NodeParams {
         identity,
@@ -127,24 +154,26 @@ fn node(
         backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
         loss_tail: 16,
         policy: AddressPolicy::LOCAL_TESTNET,
-        deadline: DeadlinePolicy {
-            steps: 1e6,
-            min: Duration::from_secs(5),
-            max: Duration::from_secs(5),
-        },
+        deadline,
     }))
 }
 
-/// The accounts of a bench run: the measured node, its upstream peers, and their keys.
+/// The accounts of a bench run: the measured node, its upstream and downstream peers, and
+/// their keys.
 struct BenchIdentities {
     me: Arc<Identity>,
     ups: Vec<Arc<Identity>>,
+    downs: Vec<Arc<Identity>>,
     keys: Arc<KeyCache>,
 }
 
-/// Identities of a bench run: `bench` and `peer0..peerN`, each with its own key; the key
-/// table stands in for the chain's `get_account`.
-fn bench_identities(peers: usize, vocab: &str) -> anyhow::Result<BenchIdentities> {
+/// Identities of a bench run: `bench`, `peer0..peerN` and `down0..downM`, each with its own
+/// key; the key table stands in for the chain's `get_account`.
+fn bench_identities(
+    peers: usize,
+    downstreams: usize,
+    vocab: &str,
+) -> anyhow::Result<BenchIdentities> {
     let make = |i: usize, name: &str| -> anyhow::Result<Arc<Identity>> {
         let key = PrivateKey::from_bytes(&[i as u8 + 1; 32])?;
         Ok(Arc::new(Identity::new(name, key, vocab)))
@@ -153,22 +182,42 @@ fn bench_identities(peers: usize, vocab: &str) -> anyhow::Result<BenchIdentities
         .map(|i| make(i, &format!("peer{i}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let me = make(peers, "bench")?;
+    let downs = (0..downstreams)
+        .map(|i| make(peers + 1 + i, &format!("down{i}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let table: HashMap<String, Vec<_>> = ups
         .iter()
+        .chain(&downs)
         .chain(std::iter::once(&me))
         .map(|id| (id.account.clone(), vec![id.public_key()]))
         .collect();
     let keys = Arc::new(KeyCache::new(Arc::new(StaticKeys(table))));
-    Ok(BenchIdentities { me, ups, keys })
+    Ok(BenchIdentities {
+        me,
+        ups,
+        downs,
+        keys,
+    })
 }
 
-/// Trains one node on `corpus` for `steps` chunks of `chunk_words` tokens with `peers` live
-/// upstream nodes on loopback (each serving an untrained model of its own seed through the
-/// node's serving path, learning from the gradients it receives at `upstream_grad_scale`).
+/// The peers around the measured node in [`live_node`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Around {
+    /// Live upstream nodes it learns from.
+    pub upstreams: usize,
+    /// Downstream callers it serves: each asks for one chunk's distinct words and sends
+    /// their gradient back, at most once per step of the node.
+    pub downstreams: usize,
+}
+
+/// Trains one node on `corpus` for `steps` chunks of `chunk_words` tokens with live peers on
+/// loopback: `around.upstreams` nodes (each serving an untrained model of its own seed
+/// through the node's serving path, learning from the gradients it receives at
+/// `upstream_grad_scale`) and `around.downstreams` callers of the node's own server.
 pub async fn live_node(
     corpus: &Corpus,
     params: &W2vParams,
-    peers: usize,
+    around: Around,
     chunk_words: usize,
     steps: u64,
     upstream_grad_scale: f64,
@@ -177,8 +226,14 @@ pub async fn live_node(
     let BenchIdentities {
         me: me_id,
         ups,
+        downs,
         keys,
-    } = bench_identities(peers, &vocab_fingerprint(&corpus.vocab))?;
+    } = bench_identities(
+        around.upstreams,
+        around.downstreams,
+        &vocab_fingerprint(&corpus.vocab),
+    )?;
+    let peers = around.upstreams;
     let mut rows = Vec::new();
     let mut upstreams = Vec::new();
     // The upstream peers get a runtime (and threads) of their own, so their CPU can be told
@@ -201,12 +256,18 @@ pub async fn live_node(
             ..params.clone()
         };
         let shared = node(up.clone(), addr, corpus, &p, 0, upstream_grad_scale)?;
-        let gate = Gate::new(shared.me.clone(), keys.clone(), UNLIMITED);
         let ctx = Arc::new(ServerContext::new(
             Arc::new(NodeEndpoint(shared.clone())),
-            Limits::default(),
-            64 << 20,
-            gate,
+            shared.me.clone(),
+            keys.clone(),
+            ServerSettings {
+                limits: Limits {
+                    max_bytes: 64 << 20,
+                    ..Limits::default()
+                },
+                rates: UNLIMITED,
+                admission: AdmissionLimits::default(),
+            },
         ));
         let stop = stop.clone();
         upstream_rt.handle().spawn(async move {
@@ -224,22 +285,69 @@ pub async fn live_node(
             edges: vec![],
         });
     }
+    // The node's own server (on the node's runtime: serving is part of its cost).
+    let my_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let my_addr = my_listener.local_addr()?;
     rows.push(PeerRow {
         user: me_id.account.clone(),
         address: "127.0.0.1".into(),
-        port: 1,
+        port: my_addr.port(),
         stake: 1,
         edges: vec![],
     });
-    let me = node(
-        me_id.clone(),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        corpus,
-        params,
-        peers,
-        1.0,
-    )?;
+    // Downstream callers are in the metagraph (so the node serves them) without an address
+    // (so it never picks them as upstreams).
+    for d in &downs {
+        rows.push(PeerRow {
+            user: d.account.clone(),
+            address: String::new(),
+            port: 0,
+            stake: 1,
+            edges: vec![],
+        });
+    }
+    let me = node(me_id.clone(), my_addr, corpus, params, peers, 1.0)?;
     me.refresh_peers(&rows);
+    let my_ctx = Arc::new(ServerContext::new(
+        Arc::new(NodeEndpoint(me.clone())),
+        me.me.clone(),
+        keys.clone(),
+        ServerSettings {
+            limits: Limits {
+                max_bytes: 64 << 20,
+                ..Limits::default()
+            },
+            rates: UNLIMITED,
+            admission: AdmissionLimits::default(),
+        },
+    ));
+    tokio::spawn(serve(my_listener, my_ctx, stop.clone()));
+    let asks = downstream_asks(corpus, params, chunk_words);
+    let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    for (i, d) in downs.iter().enumerate() {
+        let caller = PeerClient::signed(
+            Duration::from_secs(10),
+            Limits {
+                max_bytes: 64 << 20,
+                ..Limits::default()
+            },
+            Signer {
+                identity: d.clone(),
+                keys: keys.clone(),
+            },
+        );
+        let caller = Downstream {
+            client: caller,
+            base: format!("http://{my_addr}"),
+            account: me_id.account.clone(),
+            node: me.clone(),
+            asks: asks.clone(),
+            index: i,
+            dim: params.dim,
+            rounds: rounds.clone(),
+        };
+        upstream_rt.handle().spawn(caller.run(stop.clone()));
+    }
     let before: Vec<Vec<f32>> = upstreams.iter().map(served_table).collect();
     for u in &upstreams {
         u.refresh_peers(&rows);
@@ -304,8 +412,106 @@ pub async fn live_node(
         cpu_seconds,
         node_cpu_seconds,
         peer_failures: stats.peer_failures,
+        downstream_rounds: rounds.load(std::sync::atomic::Ordering::Relaxed),
         upstream_moved,
     })
+}
+
+/// The distinct words of the first chunks of `corpus`: what downstream callers ask for.
+fn downstream_asks(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> Arc<Vec<Vec<i64>>> {
+    let asks = crate::model::w2v::Planner::new(
+        &corpus.ids,
+        corpus.vocab.counts(),
+        params,
+        chunk_words.max(1),
+    )
+    .map(|mut p| {
+        let n = p.chunks_per_epoch().clamp(1, 16);
+        (0..n)
+            .filter_map(|_| p.next_chunk())
+            .map(|c| crate::model::w2v::ChunkPlan::new(c.sentence).ids())
+            .filter(|ids| !ids.is_empty())
+            .collect()
+    })
+    .unwrap_or_default();
+    Arc::new(asks)
+}
+
+/// One downstream caller of the measured node.
+struct Downstream {
+    client: PeerClient,
+    base: String,
+    account: String,
+    node: Arc<Shared>,
+    asks: Arc<Vec<Vec<i64>>>,
+    index: usize,
+    dim: usize,
+    rounds: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Downstream {
+    /// At most once per step of the node, a forward for one chunk's words and the backward of a
+    /// gradient on what it received (a small step back towards zero), until `stop`.
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let Downstream {
+            client,
+            base,
+            account,
+            node,
+            asks,
+            index,
+            dim,
+            rounds,
+        } = self;
+        let mut seen = u64::MAX;
+        let mut n = index;
+        while !*stop.borrow() {
+            let step = lock(&node.stats).step;
+            if step == seen || asks.is_empty() {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(2)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            seen = step;
+            let ids = &asks[n % asks.len()];
+            n += 1;
+            match client
+                .forward(&base, &account, ids, dim, Duration::from_secs(10))
+                .await
+            {
+                Ok(t) => {
+                    let grad = crate::peer::codec::WireTensor {
+                        shape: t.tensor.shape.clone(),
+                        data: t.tensor.data.iter().map(|x| x * 1e-3).collect(),
+                    };
+                    match client.backward(&base, &account, t.reference, &grad).await {
+                        Ok(()) => {
+                            rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "bench downstream: backward failed"),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "bench downstream: forward failed"),
+            }
+        }
+    }
+}
+
+/// Mean distinct words of a subsampled chunk: the ids of one peer request.
+pub fn distinct_per_chunk(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> usize {
+    let Ok(mut planner) =
+        crate::model::w2v::Planner::new(&corpus.ids, corpus.vocab.counts(), params, chunk_words)
+    else {
+        return 0;
+    };
+    let n = planner.chunks_per_epoch().clamp(1, 20);
+    let total: usize = (0..n)
+        .filter_map(|_| planner.next_chunk())
+        .map(|c| crate::model::w2v::ChunkPlan::new(c.sentence).distinct.len())
+        .sum();
+    total / n as usize
 }
 
 /// What a node serves now, every word.
@@ -316,6 +522,8 @@ fn served_table(s: &Arc<Shared>) -> Vec<f32> {
 /// One row of [`vs_gensim`]: a trainer and its raw words per second.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpeedRow {
+    /// Short name, the key of its figure in the JSON summary.
+    pub key: String,
     /// What was measured.
     pub name: String,
     /// Raw corpus words per second (tokens x epochs / training seconds).
@@ -324,6 +532,31 @@ pub struct SpeedRow {
     pub words_per_cpu_sec: f64,
 }
 
+/// One row of the quality table: a trainer's vectors scored with 95 % intervals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityRow {
+    /// The trainer (a [`SpeedRow`] key).
+    pub key: String,
+    /// The scores.
+    pub scores: ScoredIntervals,
+}
+
+/// Everything one `bench --vs-gensim` run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VsGensim {
+    /// Speed of each trainer, in the order they ran.
+    pub rows: Vec<SpeedRow>,
+    /// Quality of the plain trainers and gensim (empty without the evaluation sets).
+    pub quality: Vec<QualityRow>,
+    /// The kernels the core used.
+    pub isa: &'static str,
+    /// The machine's 1-minute load average before and after the run.
+    pub load: (f64, f64),
+    /// Tokens and vocabulary of the corpus.
+    pub tokens: usize,
+    /// Words in the vocabulary (without `<unk>`).
+    pub vocab: usize,
+}
 /// In-process peers: each slot is another model, called directly.
 pub struct LocalPeers<'a> {
     /// The upstream models.
@@ -344,15 +577,27 @@ impl PeerSource for LocalPeers<'_> {
     }
 }
 
-/// Words per second of gensim, fastText (if installed) and this project's trainers on one
-/// corpus with the same settings, measured one after the other in this run.
+/// The machine's 1-minute load average (0 where it cannot be read).
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Words per second of gensim (1 and 2 workers), fastText (if installed) and this project's
+/// trainers (the plain core on 1 and 2 threads, its word2vec.c-order update, the peer-aware
+/// core, the node loop with live peers) on one corpus with the same settings, one after the
+/// other in this run; then the plain trainers' and gensim's vectors scored with intervals
+/// (when the evaluation sets are next to the corpus).
 pub fn vs_gensim(
     corpus_path: &std::path::Path,
     params: &W2vParams,
     peers: usize,
     python: &std::path::Path,
-) -> anyhow::Result<Vec<SpeedRow>> {
+) -> anyhow::Result<VsGensim> {
     use anyhow::Context;
+    let load_before = load_average();
     let corpus = Corpus::load_with(corpus_path, params.min_count, usize::MAX)
         .with_context(|| format!("loading {}", corpus_path.display()))?;
     let counts = corpus.vocab.counts().to_vec();
@@ -363,38 +608,80 @@ pub fn vs_gensim(
     );
     let tmp = tempdir()?;
     let mut rows = Vec::new();
-    let row = |name: &str, wall: f64, cpu: f64| SpeedRow {
+    let mut vectors: Vec<(String, Vectors)> = Vec::new();
+    let row = |key: &str, name: &str, wall: f64, cpu: f64| SpeedRow {
+        key: key.into(),
         name: name.into(),
         words_per_sec: wall,
         words_per_cpu_sec: cpu,
     };
 
-    tracing::info!("training gensim Word2Vec (1 worker)");
-    let g = crate::model::baseline::gensim(python, corpus_path, params, &tmp.join("gensim.txt"))?;
-    rows.push(row(
-        "gensim 4.4 Word2Vec, sg, 1 worker",
-        g.words_per_sec(),
-        g.words_per_cpu_sec(),
-    ));
+    for workers in [1, 2] {
+        tracing::info!(workers, "training gensim Word2Vec");
+        let out = tmp.join(format!("gensim{workers}.txt"));
+        let g = crate::model::baseline::gensim_workers(python, corpus_path, params, &out, workers)?;
+        let key = format!("gensim_{workers}w");
+        rows.push(row(
+            &key,
+            &format!(
+                "gensim 4.4 Word2Vec, sg, {workers} worker{}",
+                if workers > 1 { "s" } else { "" }
+            ),
+            g.words_per_sec(),
+            g.words_per_cpu_sec(),
+        ));
+        if workers == 1 {
+            vectors.push((key, load_word2vec_text(&out)?));
+        }
+    }
     if crate::model::baseline::fasttext_available() {
         tracing::info!("training fastText skipgram (1 thread)");
         let words = (corpus.ids.len() * params.epochs) as u64;
         let f = crate::model::baseline::fasttext(corpus_path, params, words, &tmp.join("ft"))?;
         rows.push(row(
+            "fasttext_1t",
             "fastText skipgram -minn 0 -maxn 0, 1 thread",
             f.words_per_sec(),
             f.words_per_cpu_sec(),
         ));
     }
 
-    tracing::info!("training the plain word2vec core");
-    let mut plain = Word2Vec::new(&counts, params)?;
-    let r = fit(&mut plain, &corpus.ids, &counts, params)?;
-    rows.push(row(
-        "ours: plain word2vec core",
-        r.words_per_sec(),
-        r.words_per_cpu_sec(),
-    ));
+    let plain_runs = [
+        (
+            "plain_1t",
+            "ours: plain core, shared negatives, 1 thread",
+            1,
+            Update::SharedNegatives,
+        ),
+        (
+            "plain_2t",
+            "ours: plain core, shared negatives, 2 threads",
+            2,
+            Update::SharedNegatives,
+        ),
+        (
+            "plain_per_pair_1t",
+            "ours: plain core, word2vec.c's per-pair update, 1 thread",
+            1,
+            Update::PerPair,
+        ),
+    ];
+    for (key, name, threads, update) in plain_runs {
+        tracing::info!(threads, ?update, "training the plain word2vec core");
+        let mut plain = Word2Vec::new(&counts, params)?;
+        let r = fit_with(
+            &mut plain,
+            &corpus.ids,
+            &counts,
+            params,
+            FitOptions { threads, update },
+        )?;
+        rows.push(row(key, name, r.words_per_sec(), r.words_per_cpu_sec()));
+        vectors.push((
+            key.to_string(),
+            Vectors::from_vocab(corpus.vocab.words(), params.dim, &plain.syn0)?,
+        ));
+    }
 
     tracing::info!("training the peer-aware core, no peers");
     let mut alone = PeerW2v::new(&counts, params, 0)?;
@@ -404,9 +691,14 @@ pub fn vs_gensim(
     };
     let r = fit_peered(&mut alone, &corpus.ids, &counts, params, &mut none)?;
     rows.push(row(
+        "peer_aware_0p",
         "ours: peer-aware core, 0 peers",
         r.words_per_sec(),
         r.words_per_cpu_sec(),
+    ));
+    vectors.push((
+        "peer_aware_0p".into(),
+        Vectors::from_vocab(corpus.vocab.words(), params.dim, &alone.served_table())?,
     ));
 
     if peers > 0 {
@@ -427,6 +719,7 @@ pub fn vs_gensim(
         };
         let r = fit_peered(&mut me, &corpus.ids, &counts, params, &mut local)?;
         rows.push(row(
+            "peer_aware_in_process",
             &format!("ours: peer-aware core, {peers} in-process peers"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),
@@ -438,7 +731,11 @@ pub fn vs_gensim(
             .enable_all()
             .build()?;
         let steps = corpus.ids.len().div_ceil(CHUNK_WORDS) as u64 * params.epochs as u64;
-        let r = rt.block_on(live_node(&corpus, params, peers, CHUNK_WORDS, steps, 1.0))?;
+        let around = Around {
+            upstreams: peers,
+            downstreams: peers,
+        };
+        let r = rt.block_on(live_node(&corpus, params, around, CHUNK_WORDS, steps, 1.0))?;
         if r.peer_failures > 0 {
             tracing::warn!(
                 failures = r.peer_failures,
@@ -446,21 +743,46 @@ pub fn vs_gensim(
             );
         }
         rows.push(row(
-            &format!("ours: node loop, {peers} live HTTP/2 peers, whole process"),
+            "live_node_whole_process",
+            &format!("ours: node loop, {peers} up / {peers} down live peers, whole process"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),
         ));
         if let Some(node_only) = r.words_per_node_cpu_sec() {
             // The same run, CPU of the node alone (the peers' threads left out).
             rows.push(row(
-                &format!("ours: node loop, {peers} live HTTP/2 peers, the node's CPU"),
+                "live_node_own",
+                &format!("ours: node loop, {peers} up / {peers} down live peers, the node's CPU"),
                 r.words_per_sec(),
                 node_only,
             ));
         }
     }
+    let load_after = load_average();
+
+    let dir = corpus_path.parent().unwrap_or(std::path::Path::new("."));
+    let sets = ["wordsim353.tsv", "simlex999.txt", "questions-words.txt"].map(|f| dir.join(f));
+    let mut quality = Vec::new();
+    if sets.iter().all(|s| s.exists()) {
+        for (key, v) in &vectors {
+            tracing::info!(trainer = %key, "scoring with bootstrap intervals");
+            quality.push(QualityRow {
+                key: key.clone(),
+                scores: ScoredIntervals::of(v, &sets[0], &sets[1], &sets[2])?,
+            });
+        }
+    } else {
+        tracing::warn!(dir = %dir.display(), "evaluation sets not found next to the corpus; no quality table");
+    }
     let _ = std::fs::remove_dir_all(&tmp);
-    Ok(rows)
+    Ok(VsGensim {
+        rows,
+        quality,
+        isa: Isa::best().name(),
+        load: (load_before, load_after),
+        tokens: corpus.ids.len(),
+        vocab: counts.len() - 1,
+    })
 }
 
 /// A fresh temporary directory under the system's.
@@ -488,8 +810,18 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn gradients_sent_over_http_change_what_the_upstream_serves() {
         let (corpus, params) = small();
-        let on = live_node(&corpus, &params, 2, 200, 10, 1.0).await.unwrap();
+        let around = Around {
+            upstreams: 2,
+            downstreams: 2,
+        };
+        let on = live_node(&corpus, &params, around, 200, 10, 1.0)
+            .await
+            .unwrap();
         assert_eq!(on.peer_failures, 0);
+        assert!(
+            on.downstream_rounds > 0,
+            "the node served its downstream callers"
+        );
         assert!(on.pairs > 0);
         assert!(
             on.upstream_moved > 1e-5,
@@ -498,7 +830,9 @@ mod tests {
         );
         // The same run with the upstreams ignoring what they receive: nothing moves, so the
         // figure above is the gradients' doing.
-        let off = live_node(&corpus, &params, 2, 200, 10, 0.0).await.unwrap();
+        let off = live_node(&corpus, &params, around, 200, 10, 0.0)
+            .await
+            .unwrap();
         assert_eq!(off.upstream_moved, 0.0);
     }
 }

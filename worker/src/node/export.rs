@@ -1,8 +1,8 @@
 //! Export of a node's embeddings: what it serves (`h(w)`, its own rows plus its peers'
-//! gated vectors, exactly what `/forward` answers) and its local input embedding (`syn0`),
+//! gated vectors, exactly what a forward answers) and its local input embedding (`syn0`),
 //! each in word2vec text format (gensim's `KeyedVectors.load_word2vec_format` reads it) and
-//! in finalfusion format. A running node writes them on `POST /export`; `bittensor-worker
-//! export --checkpoint` writes them from a saved model.
+//! in finalfusion format. A running node writes them on an export request from its own
+//! key; `bittensor-worker export --checkpoint` writes them from a saved model.
 
 use std::path::{Path, PathBuf};
 

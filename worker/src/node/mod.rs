@@ -8,11 +8,15 @@
 //! - [`export`]: the node's served and input embeddings written on request.
 //! - [`chain_loop`]: peer discovery and periodic emits.
 //! - [`bench`]: throughput of the training loop with live loopback peers.
+//! - [`bench_flood`]: honest peers' success and the node's CPU under a flood of forged
+//!   handshakes and greedy requests.
 //! - [`thread_cpu`]: CPU time of the bench's upstream peers' threads, to leave it out.
 //! - [`checkpoint`]: periodic and shutdown saves of the model, restored at start.
 //! - [`runner`]: start-up (corpus, model, listener, subscribe) and clean shutdown.
 
 pub mod bench;
+pub mod bench_flood;
+pub mod bench_format;
 pub mod chain_loop;
 pub mod checkpoint;
 pub mod export;

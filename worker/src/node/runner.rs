@@ -1,7 +1,7 @@
 //! Start-up and shutdown of a node: corpus and word2vec model (resumed from its checkpoint
 //! if there is one), peer server, subscribe (with retries), then the training and chain
 //! loops until the step budget is spent or SIGINT/SIGTERM arrives (SIGUSR1 exports the
-//! embeddings meanwhile, as `POST /export` does); then a last emit with the latest
+//! embeddings meanwhile, as an export request does); then a last emit with the latest
 //! attribution, a last checkpoint and `unsubscribe`.
 
 use std::net::SocketAddr;
@@ -22,10 +22,11 @@ use crate::config::{Config, ModelSection, PeerConfig};
 use crate::corpus::{Corpus, Vocab};
 use crate::model::w2v::PeerW2v;
 use crate::peer::client::{PeerClient, Signer};
-use crate::peer::gate::{Gate, GateLimits};
 use crate::peer::identity::Identity;
 use crate::peer::keys::{ChainKeys, KeyCache};
-use crate::peer::server::{serve, ServerContext};
+use crate::peer::kinds::KindLimits;
+use crate::peer::server::{serve, ServerContext, ServerSettings};
+use crate::peer::session::admission::AdmissionLimits;
 use crate::peer::Limits;
 
 /// Tries of the last emit at shutdown.
@@ -53,8 +54,8 @@ pub fn vocab_fingerprint(vocab: &Vocab) -> String {
 }
 
 /// The per-account rates of a config's peer section.
-pub fn gate_limits(p: &PeerConfig) -> GateLimits {
-    GateLimits {
+pub fn kind_limits(p: &PeerConfig) -> KindLimits {
+    KindLimits {
         forward_rate: p.forward_rate,
         forward_burst: p.forward_burst,
         backward_rate: p.backward_rate,
@@ -143,22 +144,28 @@ pub async fn run(
     let stake = cfg.validate()?;
     let advertised_ip = cfg.advertised_host()?;
     let m = &cfg.model;
+    if m.corpus.is_none() {
+        tracing::warn!("training on {}", m.corpus_source());
+    }
     let corpus = load_corpus(m)?;
     tracing::info!(
+        text = %m.corpus_source(),
         tokens = corpus.ids.len(),
         vocab = corpus.vocab.len(),
         shard = m.shard,
         shards = m.shards,
         "corpus ready"
     );
-    let identity = Arc::new(Identity::new(
-        &cfg.node.account,
-        key,
-        &vocab_fingerprint(&corpus.vocab),
-    ));
+    let chain_id = chain
+        .chain_id()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the chain id: {e}"))?;
+    let identity = Arc::new(
+        Identity::new(&cfg.node.account, key, &vocab_fingerprint(&corpus.vocab)).on_chain(chain_id),
+    );
     tracing::info!(vocab = %identity.vocab, "vocabulary fingerprint");
     let params = m.params(cfg.node.seed);
-    let mut model = PeerW2v::new(corpus.vocab.counts(), &params, m.peers)?;
+    let mut model = PeerW2v::new(corpus.vocab.counts(), &params, m.peers)?.with_threads(m.threads);
     let checkpoint = match &cfg.node.data_dir {
         Some(dir) => Some(
             Checkpoint::new(dir, &cfg.node.account)
@@ -210,9 +217,13 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctx = Arc::new(ServerContext::new(
         Arc::new(NodeEndpoint(shared.clone())),
-        limits,
-        cfg.peer.max_body_bytes,
-        Gate::new(identity.clone(), keys.clone(), gate_limits(&cfg.peer)),
+        identity.clone(),
+        keys.clone(),
+        ServerSettings {
+            limits,
+            rates: kind_limits(&cfg.peer),
+            admission: AdmissionLimits::default(),
+        },
     ));
     let server = tokio::spawn(serve(listener, ctx, stop_rx.clone()));
     tracing::info!(%listen, account = %cfg.node.account, policy = ?cfg.peer.policy(), "peer server listening");
@@ -237,7 +248,16 @@ pub async fn run(
     {
         let _ = stop_tx.send(true);
         let _ = server.await;
-        anyhow::bail!("subscribe failed: {e}");
+        let text = e.to_string();
+        match crate::chain::hints::subscribe_fix(
+            &text,
+            &cfg.node.account,
+            &cfg.chain.contract,
+            &cfg.chain.stake,
+        ) {
+            Some(fix) => anyhow::bail!("subscribe failed: {text}; {fix}"),
+            None => anyhow::bail!("subscribe failed: {text}"),
+        }
     }
     tracing::info!(%advertise, port = listen.port(), stake, "subscribed");
     match chain.metagraph().await {

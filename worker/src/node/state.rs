@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bittensor_protocol::policy::AddressPolicy;
@@ -31,10 +31,7 @@ pub const USELESS_FRACTION: f64 = 0.25;
 /// Weight of the newest model-step time in its moving average.
 const STEP_TIME_EMA: f64 = 0.1;
 
-/// Locks a mutex, recovering the data if a thread panicked while holding it.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub use crate::sync::lock;
 
 /// Training and chain counters reported by `/status`.
 #[derive(Debug, Default, Clone)]
@@ -140,7 +137,7 @@ pub struct NodeParams {
     pub counts: Vec<u64>,
     /// Scale of remote-gradient steps (times the current learning rate).
     pub grad_scale: f64,
-    /// Where `POST /export` writes (none: export refused).
+    /// Where an export request writes (none: export refused).
     pub export_dir: Option<PathBuf>,
     /// The learning rate before the first step.
     pub model_alpha: f32,
@@ -171,7 +168,7 @@ pub struct Shared {
     /// The model (the training loop holds it for a step; gradients from downstream peers
     /// take it between steps).
     pub model: Mutex<PeerW2v>,
-    /// What `/forward` serves: every word's served vector `[vocab * dim]`, republished after
+    /// What a forward serves: every word's served vector `[vocab * dim]`, republished after
     /// each step, so a forward never waits for a training step.
     pub served: RwLock<Vec<f32>>,
     /// Vector width (own and served).
@@ -188,7 +185,7 @@ pub struct Shared {
     pub alpha: Mutex<f32>,
     /// Slots whose peer changed since the last step: the trainer forgets what they served.
     pub slot_resets: Mutex<Vec<usize>>,
-    /// Where `POST /export` writes (none: export refused).
+    /// Where an export request writes (none: export refused).
     pub export_dir: Option<PathBuf>,
     /// Attribution EMA.
     pub attribution: Mutex<Attribution>,
@@ -375,7 +372,7 @@ impl Shared {
         }
     }
 
-    /// Republishes what `/forward` serves from the model (every word: the gates are shared
+    /// Republishes what a forward serves from the model (every word: the gates are shared
     /// by all words, so a step changes every served row that has peer vectors).
     pub fn publish(&self, model: &PeerW2v) {
         let mut table = model.served_table();

@@ -15,7 +15,6 @@ use super::state::{lock, Shared};
 use crate::corpus::Corpus;
 use crate::model::w2v::{ChunkOutput, ChunkPlan, Lcg, Planned, Planner, W2vParams};
 use crate::peer::client::PeerClient;
-use crate::peer::codec::BackwardRequest;
 use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
 use crate::peer::upstream::{fetch_all, send_backward, Fetched, Target};
 use crate::peer::WireTensor;
@@ -62,6 +61,7 @@ fn targets(shared: &Shared, now: Instant) -> Vec<Option<Target>> {
                 base,
                 account: slot.peer.user,
                 usable,
+                forward: None,
             })
         })
         .collect()
@@ -86,10 +86,13 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, ids: Vec<i64>) -> Gathe
         let mut table = lock(&shared.peers);
         for (i, (f, target)) in fetched.into_iter().zip(&targets).enumerate() {
             match f {
-                Fetched::Ok(t) => {
+                Fetched::Ok(served) => {
                     table.health[i].record_success();
-                    features.push(Some(t.data));
-                    answered.push(target.clone());
+                    features.push(Some(served.tensor.data));
+                    answered.push(target.clone().map(|t| Target {
+                        forward: Some(served.reference),
+                        ..t
+                    }));
                 }
                 Fetched::Skipped => {
                     features.push(None);
@@ -141,14 +144,11 @@ fn scatter(
         let (Some(target), Some(grad)) = (target, grad) else {
             continue;
         };
-        let req = BackwardRequest {
-            ids: ids.to_vec(),
-            grad: WireTensor {
-                shape: vec![ids.len(), shared.dim],
-                data: grad,
-            },
+        let grad = WireTensor {
+            shape: vec![ids.len(), shared.dim],
+            data: grad,
         };
-        let handle = send_backward(client, target, req);
+        let handle = send_backward(client, target, grad);
         let shared = shared.clone();
         tokio::spawn(async move {
             if let Ok(Err(e)) = handle.await {

@@ -1,23 +1,26 @@
-//! The h2c client the node uses to call its upstream peers: every request signed with this
-//! node's key, every answer checked to be signed by the account the node attributes (and
-//! pays), with the same vocabulary, within range and shape, inside a deadline; typed
-//! failures so the caller can fall back to zeros, back off, or evict the peer.
+//! The client the node uses to call its upstream peers: one session per peer (the server
+//! must prove the key of the account the node attributes and pays), answers checked for
+//! shape and range inside a deadline; typed failures so the caller can fall back to zeros,
+//! back off, or evict the peer. Public reads (`/status`) go over h2c.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bittensor_protocol::auth::AnswerAuth;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::{HeaderMap, Request, StatusCode};
+use hyper::{Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::codec::{self, BackwardRequest, CodecError, Limits, WireTensor};
+use super::codec::{CodecError, Limits, WireTensor};
 use super::identity::Identity;
 use super::keys::KeyCache;
 use super::range::{out_of_range, MAX_ABS_VALUE};
+use super::session::client::{Sent, Sessions};
+use super::session::message::{Kind, BACKWARD, EXPORT, FORWARD};
+use super::session::{SessionError, Status, Verdict};
+use super::wire::{self, Dtype};
 
 /// Why a call to a peer failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,17 +37,15 @@ pub enum PeerError {
     /// The peer's answer could not be decoded or has the wrong shape.
     #[error("garbage answer: {0}")]
     Garbage(#[from] CodecError),
-    /// The answer is unsigned or its signature does not verify.
-    #[error("unauthenticated answer: {0}")]
+    /// The session could not be authenticated (refused handshake, no key on chain).
+    #[error("unauthenticated: {0}")]
     Unauthenticated(String),
-    /// The answer is signed by another account than the one in the slot (or with a key the
-    /// chain does not list for it): somebody advertised a server that is not theirs.
-    #[error(
-        "answer signed by {signer}, not by {expected}: the address is not {expected}'s server"
-    )]
+    /// The server is another account than the one in the slot (or cannot prove a key the
+    /// chain lists for it): somebody advertised a server that is not theirs.
+    #[error("the server is {signer}, not {expected}: the address is not {expected}'s server")]
     Impostor { expected: String, signer: String },
-    /// The answer is signed by this node itself: the peer's address is our own server.
-    #[error("answer signed by this node itself: the peer's address is our own server")]
+    /// The server is this node itself: the peer's address is our own server.
+    #[error("the server at this address is this node itself")]
     OwnServer,
     /// The peer has another vocabulary: its word ids mean other words.
     #[error("vocabulary mismatch: peer's fingerprint {theirs}, ours {ours}")]
@@ -65,7 +66,7 @@ impl PeerError {
     }
 }
 
-/// What signs requests and checks answers: this node and the chain's keys.
+/// Who this node is on sessions: its identity and the chain's keys of the others.
 #[derive(Clone)]
 pub struct Signer {
     /// This node.
@@ -74,13 +75,93 @@ pub struct Signer {
     pub keys: Arc<KeyCache>,
 }
 
-/// A shared HTTP/2-only client (one multiplexed connection per peer).
+/// Element types on the wire: what the node asks its upstreams to serve in, and what it
+/// sends gradients in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireTypes {
+    /// Served vectors.
+    pub features: Dtype,
+    /// Gradients.
+    pub gradients: Dtype,
+}
+
+impl Default for WireTypes {
+    fn default() -> Self {
+        WireTypes {
+            features: Dtype::F16,
+            gradients: Dtype::Bf16,
+        }
+    }
+}
+
+/// A forward's answer and the reference its backward names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Served {
+    /// The vectors, `[ids, dim]`.
+    pub tensor: WireTensor,
+    /// The forward, as its backward must name it.
+    pub reference: Sent,
+}
+
+/// The node's client: sessions to upstream peers, and h2c for public reads (`/status`).
 #[derive(Clone)]
 pub struct PeerClient {
     http: Client<HttpConnector, Full<Bytes>>,
     timeout: Duration,
     limits: Limits,
-    signer: Option<Signer>,
+    sessions: Option<Arc<Sessions>>,
+    wire: WireTypes,
+}
+
+fn peer_error(e: SessionError, me: &str, expected: &str) -> PeerError {
+    match e {
+        SessionError::Refused {
+            verdict: Verdict::Audience,
+            reason,
+        } if reason == me => PeerError::OwnServer,
+        SessionError::Refused {
+            verdict: Verdict::Audience,
+            reason,
+        } => PeerError::Impostor {
+            expected: expected.to_string(),
+            signer: reason,
+        },
+        SessionError::Refused {
+            verdict: Verdict::Vocabulary,
+            reason,
+        } => PeerError::Vocabulary {
+            ours: String::new(),
+            theirs: reason,
+        },
+        SessionError::Impostor(_) => PeerError::Impostor {
+            expected: expected.to_string(),
+            signer: format!("a key that is not {expected}'s on-chain key"),
+        },
+        SessionError::UnknownAccount(a, why) => {
+            PeerError::Unauthenticated(format!("no on-chain key for {a}: {why}"))
+        }
+        e @ SessionError::Refused { .. } => PeerError::Unauthenticated(e.to_string()),
+        e => PeerError::Transport(e.to_string()),
+    }
+}
+
+fn http_status(s: Status) -> StatusCode {
+    match s {
+        Status::Ok => StatusCode::OK,
+        Status::BadRequest | Status::OutOfRange => StatusCode::BAD_REQUEST,
+        Status::Forbidden | Status::NotServed => StatusCode::FORBIDDEN,
+        Status::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Status::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Status::UnknownKind => StatusCode::NOT_FOUND,
+    }
+}
+
+/// `host:port` of a base URL such as `http://127.0.0.1:7001`.
+fn address(base: &str) -> &str {
+    base.strip_prefix("http://")
+        .unwrap_or(base)
+        .trim_end_matches('/')
 }
 
 impl PeerClient {
@@ -96,16 +177,29 @@ impl PeerClient {
             http,
             timeout,
             limits,
-            signer: None,
+            sessions: None,
+            wire: WireTypes::default(),
         }
     }
 
-    /// A client that signs `/forward` and `/backward` as `signer` and checks the answers.
+    /// A client that opens sessions as `signer` (forward, backward, export).
     pub fn signed(timeout: Duration, limits: Limits, signer: Signer) -> Self {
+        let sessions = Sessions::new(signer.identity, signer.keys, limits.max_bytes);
+        Self::on_sessions(timeout, limits, sessions)
+    }
+
+    /// A client over `sessions` (e.g. dialling from a given local address).
+    pub fn on_sessions(timeout: Duration, limits: Limits, sessions: Sessions) -> Self {
         PeerClient {
-            signer: Some(signer),
+            sessions: Some(Arc::new(sessions)),
             ..PeerClient::new(timeout, limits)
         }
+    }
+
+    /// The same client with other element types on the wire.
+    pub fn with_wire(mut self, wire: WireTypes) -> Self {
+        self.wire = wire;
+        self
     }
 
     /// The longest any request waits.
@@ -113,12 +207,13 @@ impl PeerClient {
         self.timeout
     }
 
-    /// Sends `req` within `deadline`; a non-2xx answer is an error carrying its message.
-    async fn send(
-        &self,
-        req: Request<Full<Bytes>>,
-        deadline: Duration,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), PeerError> {
+    /// The sessions (bytes and handshake counts).
+    pub fn sessions(&self) -> Option<&Arc<Sessions>> {
+        self.sessions.as_ref()
+    }
+
+    /// Sends `GET` to `base` within the timeout; a non-2xx answer is an error with its message.
+    async fn send(&self, req: Request<Full<Bytes>>) -> Result<Bytes, PeerError> {
         let call = async {
             let resp = self
                 .http
@@ -126,8 +221,7 @@ impl PeerClient {
                 .await
                 .map_err(|e| PeerError::Transport(e.to_string()))?;
             let status = resp.status();
-            let (parts, body) = resp.into_parts();
-            let body = Limited::new(body, self.limits.max_bytes)
+            let body = Limited::new(resp.into_body(), self.limits.max_bytes)
                 .collect()
                 .await
                 .map_err(|e| PeerError::Transport(e.to_string()))?
@@ -138,88 +232,61 @@ impl PeerClient {
                     .to_string();
                 return Err(PeerError::Status { status, message });
             }
-            Ok((status, parts.headers, body))
+            Ok(body)
         };
-        let deadline = deadline.min(self.timeout);
-        tokio::time::timeout(deadline, call)
+        tokio::time::timeout(self.timeout, call)
             .await
-            .map_err(|_| PeerError::Timeout(deadline))?
+            .map_err(|_| PeerError::Timeout(self.timeout))?
     }
 
-    /// Signs and POSTs `body` to `path` of the peer `account` at `base`; with `check`, the
-    /// answer must be signed by `account`.
-    async fn post(
+    /// One request of `kind` to `account` at `base` within `deadline`.
+    async fn call(
         &self,
         base: &str,
         account: &str,
-        path: &str,
+        kind: Kind,
         body: Vec<u8>,
+        epoch: Option<u64>,
         deadline: Duration,
-        check: bool,
-    ) -> Result<Bytes, PeerError> {
-        let signer = self
-            .signer
+    ) -> Result<(Vec<u8>, Sent), PeerError> {
+        let sessions = self
+            .sessions
             .as_ref()
             .ok_or_else(|| PeerError::Transport("this client has no signing identity".into()))?;
-        let auth = signer
-            .identity
-            .sign_request("POST", path, &body)
-            .map_err(|e| PeerError::Transport(format!("signing: {e}")))?;
-        let digest = auth.digest("POST", path, &body);
-        let mut builder = Request::post(format!("{base}{path}"))
-            .header(hyper::header::CONTENT_TYPE, "application/octet-stream");
-        for (name, value) in auth.headers() {
-            builder = builder.header(name, value);
-        }
-        let req = builder
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| PeerError::Transport(e.to_string()))?;
-        let (status, headers, body) = self.send(req, deadline).await?;
-        if !check {
-            return Ok(body);
-        }
-        let answer = AnswerAuth::from_headers(|n| headers.get(n)?.to_str().ok())
-            .map_err(|e| PeerError::Unauthenticated(e.to_string()))?;
-        let me = &signer.identity;
-        let status = status.as_u16();
-        if answer.account == me.account
-            && answer.made_by(&digest, status, &body, &[me.public_key()])
-        {
-            return Err(PeerError::OwnServer);
-        }
-        if answer.account != account {
-            return Err(PeerError::Impostor {
-                expected: account.to_string(),
-                signer: answer.account,
+        let deadline = deadline.min(self.timeout);
+        let me = sessions.identity().account.clone();
+        // The exchange runs in a task of its own, bounded by the client's timeout: a step
+        // that stops waiting leaves the session to finish its exchange (the late answer is
+        // dropped) instead of tearing it down, so the next step does not pay a handshake.
+        let (s, at, who, limit) = (
+            sessions.clone(),
+            address(base).to_string(),
+            account.to_string(),
+            self.timeout,
+        );
+        let exchange = tokio::spawn(async move {
+            tokio::time::timeout(limit, s.call(&at, &who, kind, body, epoch)).await
+        });
+        let (answer, sent) = tokio::time::timeout(deadline, exchange)
+            .await
+            .map_err(|_| PeerError::Timeout(deadline))?
+            .map_err(|e| PeerError::Transport(format!("task: {e}")))?
+            .map_err(|_| PeerError::Timeout(limit))?
+            .map_err(|e| peer_error(e, &me, account))?;
+        if answer.status != Status::Ok {
+            let message = String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
+                .trim()
+                .to_string();
+            return Err(PeerError::Status {
+                status: http_status(answer.status),
+                message,
             });
         }
-        let signed =
-            |keys: &[chain_client::PublicKey]| answer.made_by(&digest, status, &body, keys);
-        match signer.keys.accepts(account, signed).await {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(PeerError::Impostor {
-                    expected: account.to_string(),
-                    signer: format!("a key that is not {account}'s on-chain key"),
-                })
-            }
-            Err(why) => {
-                return Err(PeerError::Unauthenticated(format!(
-                    "no on-chain key for {account}: {why}"
-                )))
-            }
-        }
-        if answer.vocab != me.vocab {
-            return Err(PeerError::Vocabulary {
-                ours: me.vocab.clone(),
-                theirs: answer.vocab,
-            });
-        }
-        Ok(body)
+        Ok((answer.body, sent))
     }
 
     /// Asks the peer `account` at `base` (e.g. `http://127.0.0.1:7001`) for the embeddings of
-    /// `ids`; the answer must be `[ids.len(), dim]`, signed by `account`, within range.
+    /// `ids`; the answer must be `[ids.len(), dim]` and within range.
     pub async fn forward(
         &self,
         base: &str,
@@ -227,12 +294,12 @@ impl PeerClient {
         ids: &[i64],
         dim: usize,
         deadline: Duration,
-    ) -> Result<WireTensor, PeerError> {
-        let body = codec::encode_forward(ids, &self.limits)?;
-        let bytes = self
-            .post(base, account, "/forward", body, deadline, true)
+    ) -> Result<Served, PeerError> {
+        let body = wire::encode_forward(ids, self.wire.features, &self.limits)?;
+        let (bytes, reference) = self
+            .call(base, account, FORWARD, body, None, deadline)
             .await?;
-        let t = codec::decode_tensor(&bytes, &self.limits)?;
+        let t = wire::decode_matrix(&bytes, &self.limits)?;
         if t.shape != [ids.len(), dim] {
             return Err(PeerError::Garbage(CodecError::ShapeMismatch {
                 expected: vec![ids.len(), dim],
@@ -242,21 +309,32 @@ impl PeerClient {
         if let Some((index, value)) = out_of_range(&t.data) {
             return Err(PeerError::OutOfRange { index, value });
         }
-        Ok(t)
+        Ok(Served {
+            tensor: t,
+            reference,
+        })
     }
 
-    /// Sends the gradient for the embeddings of `ids` back to the peer `account` at `base`
-    /// (signed; the plain acknowledgement is not checked).
+    /// Sends the gradient for what the forward `reference` returned back to the peer
+    /// `account` at `base`, on the session of that forward.
     pub async fn backward(
         &self,
         base: &str,
         account: &str,
-        req: &BackwardRequest,
+        reference: Sent,
+        grad: &WireTensor,
     ) -> Result<(), PeerError> {
-        let body = codec::encode_backward(req, &self.limits)?;
-        self.post(base, account, "/backward", body, self.timeout, false)
-            .await
-            .map(|_| ())
+        let body = wire::encode_backward(reference.id, grad, self.wire.gradients, &self.limits)?;
+        self.call(
+            base,
+            account,
+            BACKWARD,
+            body,
+            Some(reference.epoch),
+            self.timeout,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Fetches `GET /status` from `base` as JSON (public, unsigned).
@@ -264,23 +342,22 @@ impl PeerClient {
         let req = Request::get(format!("{base}/status"))
             .body(Full::new(Bytes::new()))
             .map_err(|e| PeerError::Transport(e.to_string()))?;
-        let (_, _, body) = self.send(req, self.timeout).await?;
+        let body = self.send(req).await?;
         serde_json::from_slice(&body).map_err(|e| PeerError::Transport(e.to_string()))
     }
 
-    /// Asks the node at `base` to export its embeddings (`POST /export`, answered to loopback
-    /// callers only); returns the files it wrote.
+    /// Asks the node at `base` to export its embeddings: a session as the node's own account
+    /// (only its key may ask); returns the files it wrote.
     pub async fn export(&self, base: &str) -> Result<Vec<String>, PeerError> {
-        let req = Request::post(format!("{base}/export"))
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| PeerError::Transport(e.to_string()))?;
-        let (_, _, body) = self.send(req, self.timeout).await?;
-        #[derive(serde::Deserialize)]
-        struct Files {
-            files: Vec<String>,
-        }
-        serde_json::from_slice::<Files>(&body)
-            .map(|f| f.files)
+        let me = self
+            .sessions
+            .as_ref()
+            .map(|s| s.identity().account.clone())
+            .ok_or_else(|| PeerError::Transport("export needs the node's key".into()))?;
+        let (body, _) = self
+            .call(base, &me, EXPORT, Vec::new(), None, self.timeout)
+            .await?;
+        serde_json::from_slice::<Vec<String>>(&body)
             .map_err(|e| PeerError::Transport(format!("export answer: {e}")))
     }
 }

@@ -1,103 +1,117 @@
-//! What signing costs: time to sign and to verify peer requests and answers, measured in one
-//! run by `bittensor-worker bench`, so the price of authenticated peers is a figure, not a guess.
+//! What the peer channel costs, measured in one run by `bittensor-worker bench`: a session's
+//! handshake (both sides: two ephemeral DHs, one K1 signature and one verification each
+//! way), paid once per connection, and the sealing of one training step's messages (forward
+//! request and answer, backward), paid every step, both sides together.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
-use bittensor_protocol::auth::{ReplayGuard, RequestAuth};
-use chain_client::{KeyError, PrivateKey};
+use chain_client::PrivateKey;
 
-use super::codec::{encode_forward, encode_tensor, Limits, WireTensor};
-use super::identity::{now_ms, Identity};
+use super::codec::{Limits, WireTensor};
+use super::identity::Identity;
+use super::keys::{KeyCache, StaticKeys};
+use super::session::handshake::{initiate, respond, Hello, Verdict};
+use super::session::record::WireBytes;
+use super::session::SessionError;
+use super::wire::{self, Dtype};
 
-/// Microseconds per operation, as measured.
+/// Microseconds, as measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthCost {
-    /// Signing one `/forward` request (body hash, digest, K1 signature).
-    pub sign_request_us: f64,
-    /// Verifying one request: header parse, signature check against the account's key,
-    /// replay memory.
-    pub verify_request_us: f64,
-    /// Signing one answer carrying a `[batch, dim]` tensor.
-    pub sign_answer_us: f64,
-    /// Verifying one such answer.
-    pub verify_answer_us: f64,
+    /// One session handshake, both sides (once per connection).
+    pub handshake_us: f64,
+    /// Sealing and opening one step's forward request, its answer and the backward, both
+    /// sides (f16 features, bf16 gradients).
+    pub seal_step_us: f64,
+    /// Bytes one step puts on the wire for one peer (both directions, framing included).
+    pub step_bytes: u64,
 }
 
 impl AuthCost {
-    /// Crypto time one upstream peer adds to one training step, both sides together: a
-    /// forward (request and answer signed and verified) and a backward (request only).
+    /// Channel time one upstream peer adds to one training step (the handshake is paid once
+    /// per connection, so it is left out).
     pub fn per_peer_step_us(&self) -> f64 {
-        2.0 * (self.sign_request_us + self.verify_request_us)
-            + self.sign_answer_us
-            + self.verify_answer_us
+        self.seal_step_us
     }
 }
 
-fn time_us(
-    iterations: usize,
-    mut f: impl FnMut(usize) -> Result<(), KeyError>,
-) -> Result<f64, KeyError> {
-    let start = Instant::now();
-    for i in 0..iterations {
-        f(i)?;
-    }
-    Ok(start.elapsed().as_secs_f64() * 1e6 / iterations.max(1) as f64)
-}
-
-/// Measures [`AuthCost`] over `iterations` operations each, for requests of `batch` ids and
-/// answers of `[batch, dim]` values.
-pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost, KeyError> {
+/// Measures [`AuthCost`] over `iterations` handshakes and steps, for requests of `batch` ids
+/// and answers of `[batch, dim]` values.
+pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost, SessionError> {
     let iterations = iterations.max(1);
-    let caller = Identity::new("bench", PrivateKey::from_bytes(&[1; 32])?, "vocab");
-    let server = Identity::new("peer", PrivateKey::from_bytes(&[2; 32])?, "vocab");
+    let caller = Arc::new(Identity::new(
+        "bench",
+        PrivateKey::from_bytes(&[1; 32])?,
+        "vocab",
+    ));
+    let server = Arc::new(Identity::new(
+        "peer",
+        PrivateKey::from_bytes(&[2; 32])?,
+        "vocab",
+    ));
+    let table: HashMap<String, Vec<_>> = [&caller, &server]
+        .iter()
+        .map(|id| (id.account.clone(), vec![id.public_key()]))
+        .collect();
+    let keys = Arc::new(KeyCache::new(Arc::new(StaticKeys(table))));
     let limits = Limits::default();
     let ids: Vec<i64> = (0..batch as i64).collect();
-    let body = encode_forward(&ids, &limits).unwrap_or_default();
     let tensor = WireTensor {
         shape: vec![batch, dim],
         data: (0..batch * dim).map(|i| (i as f32 * 1e-3).sin()).collect(),
     };
-    let answer = encode_tensor(&tensor, &limits).unwrap_or_default();
-
-    let mut requests = Vec::with_capacity(iterations);
-    let sign_request_us = time_us(iterations, |_| {
-        requests.push(caller.sign_request("POST", "/forward", &body)?);
-        Ok(())
-    })?;
-    let keys = [caller.public_key()];
-    let mut guard = ReplayGuard::new(iterations + 1);
-    let headers: Vec<_> = requests.iter().map(|r| r.headers()).collect();
-    let verify_request_us = time_us(iterations, |i| {
-        let h = &headers[i];
-        let auth =
-            RequestAuth::from_headers(|n| h.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str()))
-                .map_err(|_| KeyError::NonCanonical)?;
-        auth.verify("POST", "/forward", &body, &keys)
-            .map_err(|_| KeyError::NonCanonical)?;
-        guard
-            .admit(&auth, now_ms())
-            .map_err(|_| KeyError::NonCanonical)?;
-        Ok(())
-    })?;
-    let digest = requests[0].digest("POST", "/forward", &body);
-    let mut answers = Vec::with_capacity(iterations);
-    let sign_answer_us = time_us(iterations, |_| {
-        answers.push(server.sign_answer(&digest, 200, &answer)?);
-        Ok(())
-    })?;
-    let server_key = server.public_key();
-    let verify_answer_us = time_us(iterations, |i| {
-        if !answers[i].made_by(&digest, 200, &answer, &[server_key]) {
-            return Err(KeyError::NonCanonical);
+    let forward = wire::encode_forward(&ids, Dtype::F16, &limits)?;
+    let answer = wire::encode_matrix(&tensor, Dtype::F16, &limits)?;
+    let backward = wire::encode_backward(0, &tensor, Dtype::Bf16, &limits)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let admit = |_: &Hello| -> Result<(), (Verdict, String)> { Ok(()) };
+        let mut handshake_s = 0.0;
+        let mut seal_s = 0.0;
+        let bytes = Arc::new(WireBytes::default());
+        for _ in 0..iterations {
+            let (a, b) = tokio::io::duplex(1 << 22);
+            let started = Instant::now();
+            let (client, served) = tokio::join!(
+                initiate(a, &caller, "peer", &keys, 1 << 24, bytes.clone()),
+                respond(b, &server, &keys, &admit, 1 << 24, Arc::default()),
+            );
+            handshake_s += started.elapsed().as_secs_f64();
+            let (mut client, (mut served, _)) = (client?, served?);
+            bytes.sent.store(0, std::sync::atomic::Ordering::Relaxed);
+            bytes
+                .received
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+            let started = Instant::now();
+            client.send(&forward).await?;
+            served.recv().await?;
+            served.send(&answer).await?;
+            client.recv().await?;
+            client.send(&backward).await?;
+            served.recv().await?;
+            served.send(&[]).await?;
+            client.recv().await?;
+            seal_s += started.elapsed().as_secs_f64();
         }
-        Ok(())
-    })?;
-    Ok(AuthCost {
-        sign_request_us,
-        verify_request_us,
-        sign_answer_us,
-        verify_answer_us,
+        let n = iterations as f64;
+        let step_bytes = bytes.sent.load(std::sync::atomic::Ordering::Relaxed)
+            + bytes.received.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(AuthCost {
+            handshake_us: handshake_s * 1e6 / n,
+            seal_step_us: seal_s * 1e6 / n,
+            step_bytes,
+        })
     })
+}
+
+impl From<super::codec::CodecError> for SessionError {
+    fn from(e: super::codec::CodecError) -> Self {
+        SessionError::Protocol(e.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -105,16 +119,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_operation_is_measured() {
-        let c = auth_cost(3, 8, 4).unwrap();
-        for v in [
-            c.sign_request_us,
-            c.verify_request_us,
-            c.sign_answer_us,
-            c.verify_answer_us,
-        ] {
-            assert!(v > 0.0 && v.is_finite(), "{c:?}");
-        }
-        assert!(c.per_peer_step_us() > c.sign_request_us);
+    fn a_handshake_and_a_step_are_measured() {
+        let c = auth_cost(2, 8, 4).unwrap();
+        assert!(c.handshake_us > 0.0 && c.handshake_us.is_finite(), "{c:?}");
+        assert!(c.seal_step_us > 0.0 && c.seal_step_us.is_finite(), "{c:?}");
+        // 8 two-byte ids, two 8x4 half-precision matrices, envelopes and record framing.
+        assert!(c.step_bytes > 2 * 8 + 2 * 2 * 32, "{c:?}");
+        assert_eq!(c.per_peer_step_us(), c.seal_step_us);
     }
 }

@@ -14,6 +14,8 @@ pub struct Identity {
     key: PrivateKey,
     /// Fingerprint of the vocabulary (word ids must mean the same words on both sides).
     pub vocab: String,
+    /// The chain this node's accounts live on (sessions are bound to it).
+    pub chain_id: [u8; 32],
 }
 
 /// Unix time in milliseconds (0 if the clock is before 1970).
@@ -30,7 +32,19 @@ impl Identity {
             account: account.to_string(),
             key,
             vocab: vocab.to_string(),
+            chain_id: [0; 32],
         }
+    }
+
+    /// The same identity on the chain `chain_id` (sessions with nodes of other chains fail).
+    pub fn on_chain(mut self, chain_id: [u8; 32]) -> Self {
+        self.chain_id = chain_id;
+        self
+    }
+
+    /// Signs a session's handshake binding with the account key.
+    pub fn sign_digest(&self, digest: &[u8; 32]) -> Result<chain_client::Signature, KeyError> {
+        self.key.sign_offchain(digest)
     }
 
     /// The public half of the signing key.

@@ -67,7 +67,7 @@ impl KeyCache {
     }
 
     fn cached(&self, account: &str, max_age: Duration) -> Option<Entry> {
-        let entries = crate::node::state::lock(&self.entries);
+        let entries = crate::sync::lock(&self.entries);
         let e = entries.get(account)?;
         let ttl = if e.keys.is_ok() { KEY_TTL } else { FAILED_TTL };
         (e.fetched.elapsed() < ttl.min(max_age)).then(|| e.clone())
@@ -87,7 +87,7 @@ impl KeyCache {
             .account_keys(account)
             .await
             .map_err(|e| e.message);
-        let mut entries = crate::node::state::lock(&self.entries);
+        let mut entries = crate::sync::lock(&self.entries);
         if entries.len() >= MAX_ACCOUNTS && !entries.contains_key(account) {
             if let Some(stalest) = entries
                 .iter()
@@ -135,7 +135,7 @@ impl KeyCache {
 
     /// Accounts currently cached.
     pub fn len(&self) -> usize {
-        crate::node::state::lock(&self.entries).len()
+        crate::sync::lock(&self.entries).len()
     }
 
     /// Whether nothing is cached.

@@ -1,32 +1,37 @@
-//! The HTTP/2 peer protocol: downstream nodes `POST /forward` word ids to get this node's
-//! embeddings and `POST /backward` gradients for them, both signed with the caller's account
-//! key; `GET /status` reports progress. See `docs/peers.md`.
+//! The peer channel: downstream nodes open a session to this node (a handshake binding both
+//! accounts' on-chain keys, the chain, the audience and fresh ephemeral keys) and send typed
+//! requests on it: forward (word ids for this node's embeddings) and backward (the gradient
+//! for one forward); the node's own account may ask for an export. `GET /status` stays public
+//! over h2c on the same port. See `docs/peers.md`.
 //!
-//! - [`codec`]: the binary tensor and request encoding (bounded, typed errors).
+//! - [`session`]: the handshake, the encrypted records, the admission checks, the typed
+//!   envelope and its handlers, the server loop and the client's sessions.
+//! - [`kinds`]: the node's kinds (forward, backward, export).
+//! - [`wire`]: their compact bodies (narrow ids, half-precision vectors).
+//! - [`codec`]: the f32 tensor type, limits and typed decoding errors.
 //! - [`endpoint`]: what the server needs from the node (serve, apply gradient, status).
-//! - [`identity`]: this node's account, signing key and vocabulary fingerprint.
+//! - [`identity`]: this node's account, signing key, chain and vocabulary fingerprint.
 //! - [`keys`]: peer accounts' on-chain keys, cached with expiry.
-//! - [`gate`]: the server's checks: signature, caller, freshness, replay, vocabulary, rate.
-//! - [`ratelimit`]: per-account token buckets in a bounded map.
-//! - [`served`]: what was served to whom, so gradients answer real forwards only.
-//! - [`cost`]: the measured time of signing and verifying.
+//! - [`ratelimit`]: token buckets in a bounded map (per address, per account).
+//! - [`cost`]: the measured time of a handshake and of sealing a step's messages.
 //! - [`range`]: the range of values accepted on the wire.
-//! - [`server`]: the h2c server.
-//! - [`client`]: the signing h2c client with deadlines and answer checks.
+//! - [`server`]: the listener (session or h2c by the first bytes).
+//! - [`client`]: the node's client with deadlines and answer checks.
 //! - [`upstream`]: upstream peer slots with health tracking and zero fallback.
 
 pub mod client;
 pub mod codec;
 pub mod cost;
 pub mod endpoint;
-pub mod gate;
 pub mod identity;
 pub mod keys;
+pub mod kinds;
 pub mod range;
 pub mod ratelimit;
-pub mod served;
 pub mod server;
+pub mod session;
 pub mod upstream;
+pub mod wire;
 
 pub use codec::{Limits, WireTensor};
 pub use endpoint::{Endpoint, EndpointError};

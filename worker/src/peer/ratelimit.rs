@@ -1,5 +1,5 @@
-//! Token buckets per caller (a verified account), so one downstream peer cannot flood
-//! `/forward` or `/backward` and drown the node's own training; the map is bounded.
+//! Token buckets per caller (a verified account per message kind, or a source address for
+//! handshakes), so one caller cannot drown the node's own training; the map is bounded.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -44,12 +44,12 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 
     /// Callers currently tracked.
     pub fn tracked(&self) -> usize {
-        crate::node::state::lock(&self.buckets).len()
+        crate::sync::lock(&self.buckets).len()
     }
 
     /// Takes one token for `caller` at time `now`; false means answer 429.
     pub fn allow(&self, caller: &K, now: Instant) -> bool {
-        let mut buckets = crate::node::state::lock(&self.buckets);
+        let mut buckets = crate::sync::lock(&self.buckets);
         if buckets.len() >= self.capacity && !buckets.contains_key(caller) {
             let (burst, rate) = (self.burst, self.rate);
             buckets.retain(|_, b| {

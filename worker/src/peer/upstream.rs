@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::client::{PeerClient, PeerError};
-use super::codec::{BackwardRequest, WireTensor};
+use super::client::{PeerClient, PeerError, Served};
+use super::codec::WireTensor;
+use super::session::client::Sent;
 use bittensor_protocol::policy::{AddressPolicy, Refusal};
 
 use crate::chain::{Backoff, PeerRow};
@@ -105,6 +106,8 @@ pub struct Target {
     pub account: String,
     /// False while the peer backs off (skipped this step).
     pub usable: bool,
+    /// The forward this slot answered this step (what its backward names).
+    pub forward: Option<Sent>,
 }
 
 /// Zeros of shape `[rows, dim]`: what an absent or failing peer contributes.
@@ -120,7 +123,7 @@ pub enum Fetched {
     /// The slot is empty or its peer is backing off.
     Skipped,
     /// The peer answered.
-    Ok(WireTensor),
+    Ok(Served),
     /// The peer failed this time.
     Failed(PeerError),
 }
@@ -163,15 +166,22 @@ pub async fn fetch_all(
     out
 }
 
-/// Sends a gradient to a peer in the background; failures are only logged and counted
-/// through the returned handle.
+/// Sends a gradient for the forward `target` answered to that peer in the background;
+/// failures are only logged and counted through the returned handle.
 pub fn send_backward(
     client: &PeerClient,
     target: Target,
-    req: BackwardRequest,
+    grad: WireTensor,
 ) -> tokio::task::JoinHandle<Result<(), PeerError>> {
     let client = client.clone();
-    tokio::spawn(async move { client.backward(&target.base, &target.account, &req).await })
+    tokio::spawn(async move {
+        let reference = target
+            .forward
+            .ok_or_else(|| PeerError::Transport("no forward to answer".into()))?;
+        client
+            .backward(&target.base, &target.account, reference, &grad)
+            .await
+    })
 }
 
 #[cfg(test)]

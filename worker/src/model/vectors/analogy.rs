@@ -25,6 +25,30 @@ pub fn evaluate_word_analogies(
     vectors: &Vectors,
     path: &Path,
 ) -> Result<AnalogyReport, ModelError> {
+    let (outcomes, oov) = analogy_outcomes(vectors, path)?;
+    let (answered, total) = (outcomes.len(), outcomes.len() + oov);
+    let correct = outcomes.iter().filter(|&&c| c).count();
+    Ok(AnalogyReport {
+        accuracy: if answered == 0 {
+            0.0
+        } else {
+            correct as f64 / answered as f64
+        },
+        questions: answered,
+        oov_percent: if total == 0 {
+            0.0
+        } else {
+            100.0 * oov as f64 / total as f64
+        },
+    })
+}
+
+/// Whether each answered question of an analogy file was right, and how many had an
+/// unknown word.
+pub(crate) fn analogy_outcomes(
+    vectors: &Vectors,
+    path: &Path,
+) -> Result<(Vec<bool>, usize), ModelError> {
     let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
         path: path.to_path_buf(),
         source,
@@ -33,7 +57,7 @@ pub fn evaluate_word_analogies(
     let index = vectors.upper_index(restrict);
     let unit = vectors.unit_rows();
     let d = vectors.dim();
-    let (mut correct, mut answered, mut oov, mut total) = (0usize, 0usize, 0usize, 0usize);
+    let (mut outcomes, mut oov) = (Vec::new(), 0usize);
     let mut query = vec![0f32; d];
     for line in text.lines() {
         if line.starts_with(": ") || line.trim().is_empty() {
@@ -44,7 +68,6 @@ pub fn evaluate_word_analogies(
             tracing::debug!(line, "skipping invalid line");
             continue;
         }
-        total += 1;
         let ids: Option<Vec<usize>> = words.iter().map(|w| index.get(w).copied()).collect();
         let Some(ids) = ids else {
             oov += 1;
@@ -64,22 +87,7 @@ pub fn evaluate_word_analogies(
                 best = (s, i);
             }
         }
-        answered += 1;
-        if best.1 == expected {
-            correct += 1;
-        }
+        outcomes.push(best.1 == expected);
     }
-    Ok(AnalogyReport {
-        accuracy: if answered == 0 {
-            0.0
-        } else {
-            correct as f64 / answered as f64
-        },
-        questions: answered,
-        oov_percent: if total == 0 {
-            0.0
-        } else {
-            100.0 * oov as f64 / total as f64
-        },
-    })
+    Ok((outcomes, oov))
 }

@@ -4,6 +4,7 @@
 
 mod analogy;
 mod export;
+mod intervals;
 mod scores;
 mod similarity;
 
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 
 pub use analogy::{evaluate_word_analogies, AnalogyReport};
 pub use export::{load_word2vec_text, save_finalfusion, save_word2vec_text, Format};
+pub use intervals::{bootstrap, Interval, ScoredIntervals, RESAMPLES};
 pub use scores::Scores;
 pub use similarity::{evaluate_word_pairs, spearman, PairsReport};
 

@@ -64,6 +64,25 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
 
 /// Scores `vectors` on a word-pair file (see the module docs).
 pub fn evaluate_word_pairs(vectors: &Vectors, path: &Path) -> Result<PairsReport, ModelError> {
+    let (gold, model, oov) = scored_pairs(vectors, path)?;
+    let total = gold.len() + oov;
+    Ok(PairsReport {
+        spearman: spearman(&gold, &model),
+        pearson: pearson(&gold, &model),
+        pairs: gold.len(),
+        oov_percent: if total == 0 {
+            0.0
+        } else {
+            100.0 * oov as f64 / total as f64
+        },
+    })
+}
+
+/// The known pairs of a word-pair file: human scores, cosines, and the unknown pairs' count.
+pub(crate) fn scored_pairs(
+    vectors: &Vectors,
+    path: &Path,
+) -> Result<(Vec<f64>, Vec<f64>, usize), ModelError> {
     let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
         path: path.to_path_buf(),
         source,
@@ -91,15 +110,5 @@ pub fn evaluate_word_pairs(vectors: &Vectors, path: &Path) -> Result<PairsReport
             _ => oov += 1,
         }
     }
-    let total = gold.len() + oov;
-    Ok(PairsReport {
-        spearman: spearman(&gold, &model),
-        pearson: pearson(&gold, &model),
-        pairs: gold.len(),
-        oov_percent: if total == 0 {
-            0.0
-        } else {
-            100.0 * oov as f64 / total as f64
-        },
-    })
+    Ok((gold, model, oov))
 }

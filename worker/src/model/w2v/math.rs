@@ -1,5 +1,6 @@
-//! The inner loops: dot products and `y += a x` over `f32` rows (written with eight
-//! independent lanes so the compiler vectorises them), and word2vec.c's tabulated sigmoid.
+//! The portable inner loops: dot products and `y += a x` over `f32` rows (written with eight
+//! independent lanes so the compiler vectorises them; [`super::simd`] has the wider ones),
+//! and word2vec.c's tabulated sigmoid.
 
 /// Logits beyond +-`MAX_EXP` count as saturated (word2vec.c's constant).
 pub const MAX_EXP: f32 = 6.0;
@@ -85,19 +86,11 @@ impl SigmoidTable {
     }
 }
 
-/// One negative-sampling pair: updates the context row `ctx` and accumulates the input's
-/// step in `neu1e`; returns the pair's loss. `g = (label - σ(h·c)) * alpha`.
+/// The step and loss of one logit `f` with target `label` (1 or 0): `(label - σ(f), loss)`,
+/// saturated beyond [`MAX_EXP`] as word2vec.c does.
 #[inline(always)]
-pub fn pair(
-    table: &SigmoidTable,
-    h: &[f32],
-    ctx: &mut [f32],
-    neu1e: &mut [f32],
-    label: f32,
-    alpha: f32,
-) -> f32 {
-    let f = dot(h, ctx);
-    let (g, loss) = if f > MAX_EXP {
+pub fn logistic(table: &SigmoidTable, f: f32, label: f32) -> (f32, f32) {
+    if f > MAX_EXP {
         (label - 1.0, if label > 0.0 { 0.0 } else { f })
     } else if f < -MAX_EXP {
         (label, if label > 0.0 { -f } else { 0.0 })
@@ -109,9 +102,5 @@ pub fn pair(
             table.loss(-f)
         };
         (label - s, loss)
-    };
-    let g = g * alpha;
-    axpy(g, ctx, neu1e);
-    axpy(g, h, ctx);
-    loss
+    }
 }

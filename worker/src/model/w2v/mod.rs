@@ -3,13 +3,17 @@
 //! window shrunk at random per position, a learning rate decaying linearly over all epochs.
 //!
 //! - [`W2vParams`]: the hyper-parameters and their defaults (defined once, here).
-//! - [`Word2Vec`]: the plain model (per-pair SGD exactly as word2vec.c's skip-gram).
+//! - [`Word2Vec`]: the plain model (one set of negatives per window, or word2vec.c's per-pair
+//!   update: [`Update`]); [`fit_with`] trains it on several threads, lock-free.
 //! - [`PeerW2v`]: the same core whose input vector of a word also sums its upstream peers'
 //!   served vectors (gated per dimension); it returns the gradients for those peers and
 //!   learns from its own downstream peers' gradients.
 //! - [`Planner`], [`fit`] / [`fit_peered`]: epochs, chunking and the learning-rate schedule.
 //! - [`SavedW2v`]: a peer-aware model and its vocabulary on disk (checkpoints, export).
+//! - [`simd`]: the vector kernels, picked at run time; [`HogwildRows`]: rows shared by the
+//!   training threads without locks.
 
+mod hogwild;
 mod math;
 mod network;
 mod params;
@@ -18,15 +22,19 @@ mod plain;
 mod sampling;
 mod saved;
 mod schedule;
+pub mod simd;
+mod threads;
 
 #[cfg(test)]
 mod tests;
 
+pub use hogwild::HogwildRows;
 pub use math::dot;
 pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, ROWS};
 pub use params::W2vParams;
 pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
-pub use plain::Word2Vec;
+pub use plain::{Update, Word2Vec};
 pub use sampling::{Lcg, NegativeTable, Subsampler};
 pub use saved::SavedW2v;
 pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, Planned, Planner, CHUNK_WORDS};
+pub use threads::{fit_with, machine_threads, FitOptions};

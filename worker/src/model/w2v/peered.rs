@@ -8,9 +8,11 @@
 //! to `syn0[w]`, to the gates, and, as the loss gradient `-gate_j ⊙ step / alpha`, returned
 //! per peer for the words it served (features forward, gradients backward).
 
+use super::hogwild::HogwildRows;
 use super::math::{self, SigmoidTable};
 use super::plain::init_rows;
 use super::sampling::{Lcg, NegativeTable};
+use super::simd::{dispatch, Isa, Job, Kernel};
 use super::W2vParams;
 use crate::model::ModelError;
 
@@ -95,6 +97,7 @@ pub struct PeerW2v {
     negatives: usize,
     window: usize,
     gate_limit: f32,
+    threads: usize,
     table: NegativeTable,
     sigmoid: SigmoidTable,
 }
@@ -124,9 +127,23 @@ impl PeerW2v {
             negatives: params.negatives,
             window: params.window,
             gate_limit: GATE_SUM / peers.max(1) as f32,
+            threads: 1,
             table: NegativeTable::new(counts, params.ns_exponent),
             sigmoid: SigmoidTable::default(),
         })
+    }
+
+    /// Trains each chunk on `threads` threads (at least 1; 1, the default, is deterministic
+    /// for a seed): the chunk's positions are split between them, the tables shared without
+    /// locks, each thread's gate steps and peer gradients summed at the end of the chunk.
+    pub fn with_threads(mut self, threads: usize) -> PeerW2v {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The threads a chunk trains on.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     fn check_ids(&self, ids: &[i64]) -> Result<(), ModelError> {
@@ -268,8 +285,7 @@ impl PeerW2v {
         Ok(Self::run_chunk(self, plan, peers, 0.0, rng, false)?.loss)
     }
 
-    /// The chunk loop, compiled for AVX as well as the baseline (picked at run time).
-    #[multiversion::multiversion(targets("x86_64+avx", "x86_64+sse4.1"))]
+    /// The chunk loop on `this.threads` threads with the best kernels of this processor.
     fn run_chunk(
         this: &mut PeerW2v,
         plan: &ChunkPlan,
@@ -279,104 +295,99 @@ impl PeerW2v {
         learn: bool,
     ) -> Result<ChunkOutput, ModelError> {
         this.check_peers(plan, peers)?;
-        let (d, k) = (this.dim, this.peers);
-        let mut grads: Vec<Option<Vec<f32>>> = peers
-            .iter()
-            .map(|p| p.map(|_| vec![0f32; plan.distinct.len() * d]))
-            .collect();
-        let mut importance = vec![0f64; k + 1];
-        let mut h = vec![0f32; d];
-        let mut neu1e = vec![0f32; d];
-        let mut gated = vec![0f32; k * d];
-        let (mut pairs, mut loss) = (0u64, 0f64);
-        // Gradients are reported per unit rate, whatever alpha is.
-        let inv_alpha = if alpha > 0.0 { 1.0 / alpha } else { 0.0 };
-        let step = if learn { alpha } else { 0.0 };
-        let sentence = &plan.sentence;
-        let n = sentence.len();
-        for pos in 0..n {
-            let w = sentence[pos] as usize;
-            let slot = plan.slot[pos] as usize;
-            h.copy_from_slice(&this.syn0[w * d..(w + 1) * d]);
-            for (j, p) in peers.iter().enumerate() {
-                let gj = &mut gated[j * d..(j + 1) * d];
-                match p {
-                    Some(p) => {
-                        let row = &p[slot * d..(slot + 1) * d];
-                        for ((o, g), x) in
-                            gj.iter_mut().zip(&this.gates[j * d..(j + 1) * d]).zip(row)
-                        {
-                            *o = g * x;
-                        }
-                    }
-                    None => gj.iter_mut().for_each(|x| *x = 0.0),
-                }
-                math::axpy(1.0, gj, &mut h);
-            }
-            neu1e.iter_mut().for_each(|x| *x = 0.0);
-            let b = rng.below(this.window);
-            let reach = this.window - b;
-            let lo = pos.saturating_sub(reach);
-            let hi = (pos + reach).min(n - 1);
-            let mut trained = false;
-            for (c, &ctx) in sentence.iter().enumerate().take(hi + 1).skip(lo) {
-                if c == pos {
-                    continue;
-                }
-                for neg in 0..=this.negatives {
-                    let (target, label) = if neg == 0 {
-                        (ctx as usize, 1.0)
-                    } else {
-                        let t = this.table.draw(rng) as usize;
-                        if t == ctx as usize {
-                            continue;
-                        }
-                        (t, 0.0)
-                    };
-                    let row = &mut this.syn1neg[target * d..(target + 1) * d];
-                    loss += math::pair(&this.sigmoid, &h, row, &mut neu1e, label, step) as f64;
-                }
-                pairs += 1;
-                trained = true;
-            }
-            if !trained || !learn {
-                continue;
-            }
-            // Importance and the peers' gradients, before this step changes anything.
-            let own = &this.syn0[w * d..(w + 1) * d];
-            let t = math::dot(own, &neu1e) * inv_alpha;
-            importance[0] += (t * t) as f64;
-            for j in 0..k {
-                let gj = &gated[j * d..(j + 1) * d];
-                let t = math::dot(gj, &neu1e) * inv_alpha;
-                importance[j + 1] += (t * t) as f64;
-                if let (Some(grad), Some(p)) = (grads[j].as_mut(), peers[j]) {
-                    let gate = &this.gates[j * d..(j + 1) * d];
-                    let out = &mut grad[slot * d..(slot + 1) * d];
-                    for ((o, g), e) in out.iter_mut().zip(gate).zip(&neu1e) {
-                        *o -= g * e * inv_alpha;
-                    }
-                    let x = &p[slot * d..(slot + 1) * d];
-                    let gate = &mut this.gates[j * d..(j + 1) * d];
-                    let limit = this.gate_limit;
-                    for ((g, e), xi) in gate.iter_mut().zip(&neu1e).zip(x) {
-                        *g = (*g + GATE_RATE * e * xi).clamp(-limit, limit);
-                    }
-                }
-            }
-            math::axpy(1.0, &neu1e, &mut this.syn0[w * d..(w + 1) * d]);
-        }
+        let n = plan.sentence.len();
+        let threads = this.threads.min(n / MIN_POSITIONS_PER_THREAD).max(1);
+        // Threads past the first get generators drawn from the chunk's (none with one thread).
+        let mut rngs: Vec<Lcg> = (1..threads).map(|_| Lcg::new(rng.next_u64())).collect();
+        let isa = Isa::best();
+        let d = this.dim;
+        let tables = Tables {
+            syn0: HogwildRows::new(&mut this.syn0, d),
+            syn1neg: HogwildRows::new(&mut this.syn1neg, d),
+            gates: &this.gates,
+            table: &this.table,
+            sigmoid: &this.sigmoid,
+            window: this.window,
+            negatives: this.negatives,
+            gate_limit: this.gate_limit,
+            peers: this.peers,
+        };
+        let job = |range: std::ops::Range<usize>, rng: &mut Lcg| {
+            dispatch(
+                isa,
+                PartJob {
+                    t: &tables,
+                    plan,
+                    peers,
+                    range,
+                    alpha,
+                    rng,
+                    learn,
+                },
+            )
+        };
+        let bounds: Vec<usize> = (0..=threads).map(|i| i * n / threads).collect();
+        let parts: Vec<Part> = if threads == 1 {
+            vec![job(0..n, rng)]
+        } else {
+            std::thread::scope(|s| {
+                let job = &job;
+                let handles: Vec<_> = rngs
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let range = bounds[i + 1]..bounds[i + 2];
+                        s.spawn(move || job(range, r))
+                    })
+                    .collect();
+                let mut parts = vec![job(bounds[0]..bounds[1], rng)];
+                parts.extend(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+                );
+                parts
+            })
+        };
+        let out = this.merge(parts, n, learn);
         if learn {
             this.remember(plan, peers);
         }
+        Ok(out)
+    }
+
+    /// Sums the threads' results: pairs, loss, importance (a mean over the chunk's centre
+    /// words), peer gradients; each thread's gate steps added to the gates, within bounds.
+    fn merge(&mut self, mut parts: Vec<Part>, n: usize, learn: bool) -> ChunkOutput {
         let centres = n.max(1) as f64;
-        importance.iter_mut().for_each(|x| *x /= centres);
-        Ok(ChunkOutput {
-            pairs,
-            loss,
-            peer_grads: grads,
-            importance,
-        })
+        let first = parts.remove(0);
+        let mut out = ChunkOutput {
+            pairs: first.pairs,
+            loss: first.loss,
+            peer_grads: first.grads,
+            importance: first.importance,
+        };
+        let gates_before = std::mem::replace(&mut self.gates, first.gates);
+        for p in parts {
+            out.pairs += p.pairs;
+            out.loss += p.loss;
+            for (a, b) in out.importance.iter_mut().zip(&p.importance) {
+                *a += b;
+            }
+            for (a, b) in out.peer_grads.iter_mut().zip(&p.grads) {
+                if let (Some(a), Some(b)) = (a, b) {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                }
+            }
+            if learn {
+                let limit = self.gate_limit;
+                for ((g, t), before) in self.gates.iter_mut().zip(&p.gates).zip(&gates_before) {
+                    *g = (*g + (t - before)).clamp(-limit, limit);
+                }
+            }
+        }
+        out.importance.iter_mut().for_each(|x| *x /= centres);
+        out
     }
 
     /// Stores each answering peer's vectors of the chunk's words, for `serve`.
@@ -389,5 +400,182 @@ impl PeerW2v {
                 self.cache[c..c + d].copy_from_slice(&p[slot * d..(slot + 1) * d]);
             }
         }
+    }
+}
+
+/// Fewer positions than this per thread are not worth a thread.
+const MIN_POSITIONS_PER_THREAD: usize = 256;
+
+/// The model's tables as the threads of one chunk share them.
+struct Tables<'a> {
+    syn0: HogwildRows<'a>,
+    syn1neg: HogwildRows<'a>,
+    /// The gates at the start of the chunk (each thread steps its own copy).
+    gates: &'a [f32],
+    table: &'a NegativeTable,
+    sigmoid: &'a SigmoidTable,
+    window: usize,
+    negatives: usize,
+    gate_limit: f32,
+    peers: usize,
+}
+
+/// What one thread's part of a chunk produced.
+struct Part {
+    pairs: u64,
+    loss: f64,
+    grads: Vec<Option<Vec<f32>>>,
+    /// Summed (not yet averaged) importance per input.
+    importance: Vec<f64>,
+    /// This thread's copy of the gates after its steps.
+    gates: Vec<f32>,
+}
+
+/// One thread's positions of a chunk, run by [`dispatch`] with the chosen kernels.
+struct PartJob<'j, 'a> {
+    t: &'j Tables<'a>,
+    plan: &'j ChunkPlan,
+    peers: &'j [Option<&'j [f32]>],
+    range: std::ops::Range<usize>,
+    alpha: f32,
+    rng: &'j mut Lcg,
+    learn: bool,
+}
+
+impl Job for PartJob<'_, '_> {
+    type Out = Part;
+
+    #[inline(always)]
+    fn run<K: Kernel>(self, k: K) -> Part {
+        part_loop(k, self)
+    }
+}
+
+/// One output row against `h`: the row moves by `rate * g * h`, the input's step `neu1e` by
+/// `rate * g * row`; returns the loss of the logit.
+#[inline(always)]
+fn score<K: Kernel>(
+    k: K,
+    t: &Tables<'_>,
+    target: usize,
+    label: f32,
+    rate: f32,
+    h: &[f32],
+    neu1e: &mut [f32],
+) -> f64 {
+    let (g, l) = math::logistic(t.sigmoid, t.syn1neg.dot(k, target, h), label);
+    let g = g * rate;
+    t.syn1neg.add_to(k, target, g, neu1e);
+    t.syn1neg.axpy(k, target, g, h);
+    l as f64
+}
+
+/// Each centre word's `h` predicts its window's context words; one set of negatives is drawn
+/// for the window (Ji et al. 2016): `h · negative` is the same for every context word, so each
+/// negative is scored once and its step counted once per context word (the same expected
+/// gradient as fresh negatives per pair, with a window's worth fewer dot products).
+#[inline(always)]
+fn part_loop<K: Kernel>(k: K, job: PartJob<'_, '_>) -> Part {
+    let PartJob {
+        t,
+        plan,
+        peers,
+        range,
+        alpha,
+        rng,
+        learn,
+    } = job;
+    let (d, kp) = (t.syn0.dim(), t.peers);
+    let mut grads: Vec<Option<Vec<f32>>> = peers
+        .iter()
+        .map(|p| p.map(|_| vec![0f32; plan.distinct.len() * d]))
+        .collect();
+    let mut gates = t.gates.to_vec();
+    let mut importance = vec![0f64; kp + 1];
+    let mut h = vec![0f32; d];
+    let mut neu1e = vec![0f32; d];
+    let mut gated = vec![0f32; kp * d];
+    let mut window: Vec<usize> = Vec::with_capacity(2 * t.window);
+    let (mut pairs, mut loss) = (0u64, 0f64);
+    // Gradients are reported per unit rate, whatever alpha is.
+    let inv_alpha = if alpha > 0.0 { 1.0 / alpha } else { 0.0 };
+    let step = if learn { alpha } else { 0.0 };
+    let sentence = &plan.sentence;
+    let n = sentence.len();
+    for pos in range {
+        let w = sentence[pos] as usize;
+        let slot = plan.slot[pos] as usize;
+        h.fill(0.0);
+        t.syn0.add_to(k, w, 1.0, &mut h);
+        for (j, p) in peers.iter().enumerate() {
+            let gj = &mut gated[j * d..(j + 1) * d];
+            match p {
+                Some(p) => {
+                    let row = &p[slot * d..(slot + 1) * d];
+                    for ((o, g), x) in gj.iter_mut().zip(&gates[j * d..(j + 1) * d]).zip(row) {
+                        *o = g * x;
+                    }
+                }
+                None => gj.iter_mut().for_each(|x| *x = 0.0),
+            }
+            k.axpy(1.0, gj, &mut h);
+        }
+        neu1e.fill(0.0);
+        let reach = t.window - rng.below(t.window);
+        let lo = pos.saturating_sub(reach);
+        let hi = (pos + reach).min(n - 1);
+        window.clear();
+        window.extend(
+            (lo..=hi)
+                .filter(|&c| c != pos)
+                .map(|c| sentence[c] as usize),
+        );
+        if window.is_empty() {
+            continue;
+        }
+        for &ctx in &window {
+            loss += score(k, t, ctx, 1.0, step, &h, &mut neu1e);
+        }
+        // Each negative stands for the window's m pairs.
+        let m = window.len() as f32;
+        for _ in 0..t.negatives {
+            let neg = t.table.draw(rng) as usize;
+            if neg == w || window.contains(&neg) {
+                continue;
+            }
+            loss += score(k, t, neg, 0.0, step * m, &h, &mut neu1e) * m as f64;
+        }
+        pairs += window.len() as u64;
+        if !learn {
+            continue;
+        }
+        // Importance and the peers' gradients, before this step changes anything.
+        let own = t.syn0.dot(k, w, &neu1e) * inv_alpha;
+        importance[0] += (own * own) as f64;
+        for j in 0..kp {
+            let gj = &gated[j * d..(j + 1) * d];
+            let x = k.dot(gj, &neu1e) * inv_alpha;
+            importance[j + 1] += (x * x) as f64;
+            if let (Some(grad), Some(p)) = (grads[j].as_mut(), peers[j]) {
+                let gate = &mut gates[j * d..(j + 1) * d];
+                let out = &mut grad[slot * d..(slot + 1) * d];
+                for ((o, g), e) in out.iter_mut().zip(gate.iter()).zip(&neu1e) {
+                    *o -= g * e * inv_alpha;
+                }
+                let x = &p[slot * d..(slot + 1) * d];
+                let limit = t.gate_limit;
+                for ((g, e), xi) in gate.iter_mut().zip(&neu1e).zip(x) {
+                    *g = (*g + GATE_RATE * e * xi).clamp(-limit, limit);
+                }
+            }
+        }
+        t.syn0.axpy(k, w, 1.0, &neu1e);
+    }
+    Part {
+        pairs,
+        loss,
+        grads,
+        importance,
+        gates,
     }
 }

@@ -205,16 +205,14 @@ fn run_epochs(
 }
 
 /// Trains the plain model on `ids` (a tokenised corpus; `<unk>` tokens are skipped) with
-/// per-id `counts` for subsampling.
+/// per-id `counts` for subsampling, on one thread (see [`super::fit_with`] for more).
 pub fn fit(
     model: &mut Word2Vec,
     ids: &[i64],
     counts: &[u64],
     params: &W2vParams,
 ) -> Result<FitReport, ModelError> {
-    run_epochs(ids, counts, params, |sentence, alpha, rng| {
-        Ok(model.train_sentence(sentence, alpha, rng))
-    })
+    super::fit_with(model, ids, counts, params, super::FitOptions::default())
 }
 
 /// Where a peer-aware model gets its upstream peers' vectors and sends their gradients.

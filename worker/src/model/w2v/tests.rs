@@ -145,6 +145,131 @@ fn plain_model_learns_the_classes_and_is_deterministic() {
     assert_ne!(a.syn0, c.syn0);
 }
 
+/// Every way of training the plain model (both updates, one and two threads, every kernel
+/// this processor has) learns the classes; one thread is bit-identical run to run.
+#[test]
+fn every_update_thread_count_and_kernel_learns_the_classes() {
+    let corpus = Corpus::generate(5, 20_000);
+    let counts = corpus.vocab.counts();
+    let p = small();
+    let before = class_margin(&corpus, &Word2Vec::new(counts, &p).unwrap().syn0, p.dim);
+    for update in [Update::SharedNegatives, Update::PerPair] {
+        for threads in [1, 2] {
+            let opts = FitOptions { threads, update };
+            let mut a = Word2Vec::new(counts, &p).unwrap();
+            let r = fit_with(&mut a, &corpus.ids, counts, &p, opts).unwrap();
+            assert_eq!(r.words, (corpus.ids.len() * p.epochs) as u64, "{opts:?}");
+            assert!(
+                r.pairs > r.words,
+                "{opts:?}: window 3 gives several pairs a word"
+            );
+            let after = class_margin(&corpus, &a.syn0, p.dim);
+            assert!(
+                after > before + 0.2,
+                "{opts:?}: class margin {before:.3} -> {after:.3}"
+            );
+            if threads == 1 {
+                let mut b = Word2Vec::new(counts, &p).unwrap();
+                fit_with(&mut b, &corpus.ids, counts, &p, opts).unwrap();
+                assert_eq!(a.syn0, b.syn0, "{opts:?}: one thread, same vectors");
+                assert_eq!(a.syn1neg, b.syn1neg, "{opts:?}");
+            }
+        }
+    }
+}
+
+/// The peer-aware core on two threads learns as on one, with a live peer's gradients
+/// flowing; on one thread it is bit-identical run to run.
+#[test]
+fn peer_aware_core_on_two_threads_learns_and_one_thread_repeats() {
+    let corpus = Corpus::generate(5, 20_000);
+    let counts = corpus.vocab.counts();
+    let p = small();
+    struct One<'a>(&'a mut PeerW2v);
+    impl PeerSource for One<'_> {
+        fn forward(&mut self, _: usize, ids: &[i64]) -> Option<Vec<f32>> {
+            self.0.serve(ids).ok()
+        }
+        fn backward(&mut self, _: usize, ids: &[i64], grad: &[f32], alpha: f32) {
+            self.0.apply_remote_grad(ids, grad, alpha).unwrap();
+        }
+    }
+    let train = |threads: usize| {
+        let mut up = PeerW2v::new(
+            counts,
+            &W2vParams {
+                seed: 7,
+                ..p.clone()
+            },
+            0,
+        )
+        .unwrap();
+        let mut me = PeerW2v::new(counts, &p, 1).unwrap().with_threads(threads);
+        assert_eq!(me.threads(), threads);
+        let before = class_margin(&corpus, &me.served_table(), p.dim);
+        let r = fit_peered(&mut me, &corpus.ids, counts, &p, &mut One(&mut up)).unwrap();
+        assert!(r.pairs > r.words, "{threads} threads: pairs");
+        let after = class_margin(&corpus, &me.served_table(), p.dim);
+        assert!(
+            after > before + 0.2,
+            "{threads} threads: class margin {before:.3} -> {after:.3}"
+        );
+        (me.syn0, me.gates, up.syn0)
+    };
+    let (a, b) = (train(1), train(1));
+    assert_eq!(a, b, "one thread, same tables");
+    let c = train(2);
+    assert_ne!(a.0, c.0, "two threads take another path");
+    assert!(
+        c.1.iter().all(|g| g.abs() <= 0.9 + 1e-6),
+        "gates stay bounded"
+    );
+}
+
+/// The same sentence trained with each kernel of this processor gives the same vectors up to
+/// rounding (FMA rounds once where the portable loop rounds twice).
+#[test]
+fn kernels_train_alike() {
+    let corpus = Corpus::generate(5, 4_000);
+    let counts = corpus.vocab.counts();
+    let p = small();
+    let sentence: Vec<u32> = corpus
+        .ids
+        .iter()
+        .filter(|&&i| i > 0)
+        .map(|&i| i as u32)
+        .collect();
+    let mut reference: Option<Vec<f32>> = None;
+    for isa in simd::Isa::available() {
+        let mut m = Word2Vec::new(counts, &p).unwrap();
+        let (pairs, loss) = {
+            let shared = m.shared();
+            let mut scratch = plain::Scratch::new(p.window, p.dim);
+            let mut rng = Lcg::new(3);
+            shared.train(
+                isa,
+                Update::SharedNegatives,
+                &sentence,
+                0.05,
+                &mut rng,
+                &mut scratch,
+            )
+        };
+        assert!(pairs > 0 && loss.is_finite(), "{}", isa.name());
+        match &reference {
+            None => reference = Some(m.syn0.clone()),
+            Some(r) => {
+                let worst = r
+                    .iter()
+                    .zip(&m.syn0)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(worst < 1e-3, "{}: max difference {worst}", isa.name());
+            }
+        }
+    }
+}
+
 /// A downstream model with one upstream peer (itself trained alone) and one chunk.
 fn downstream() -> (Corpus, PeerW2v, PeerW2v, ChunkPlan) {
     let corpus = Corpus::generate(9, 12_000);

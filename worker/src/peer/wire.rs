@@ -1,0 +1,349 @@
+//! The compact bodies of the forward and backward kinds: word ids as wide as the vocabulary
+//! needs (two bytes below 65 536 words), vectors in half precision (f16 or bf16, or f32
+//! when asked), and a backward that names the forward it answers (its request id in the
+//! same session) instead of resending the ids.
+//!
+//! Forward request: dtype `u8` the caller wants back, id width `u8` (2 or 4), count `u32`,
+//! ids. Forward answer and backward gradient: a matrix, dtype `u8`, rows `u32`, cols `u16`,
+//! little-endian elements. Backward request: forward id `u32`, then the matrix.
+
+use half::{bf16, f16};
+
+use super::codec::{CodecError, Limits, WireTensor};
+
+/// Element type of a matrix on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// IEEE single precision (4 bytes).
+    F32 = 0,
+    /// IEEE half precision (2 bytes; 11-bit significand, range ±65 504).
+    F16 = 1,
+    /// bfloat16 (2 bytes; 8-bit significand, the range of f32).
+    Bf16 = 2,
+}
+
+impl Dtype {
+    fn from_u8(b: u8) -> Result<Dtype, CodecError> {
+        match b {
+            0 => Ok(Dtype::F32),
+            1 => Ok(Dtype::F16),
+            2 => Ok(Dtype::Bf16),
+            b => Err(CodecError::UnsupportedDtype(b)),
+        }
+    }
+
+    /// Bytes per element.
+    pub fn width(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F16 | Dtype::Bf16 => 2,
+        }
+    }
+
+    /// `x` as it arrives after a trip through this type.
+    pub fn round_trip(self, x: f32) -> f32 {
+        match self {
+            Dtype::F32 => x,
+            Dtype::F16 => f16::from_f32(x).to_f32(),
+            Dtype::Bf16 => bf16::from_f32(x).to_f32(),
+        }
+    }
+}
+
+impl std::str::FromStr for Dtype {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" => Ok(Dtype::F32),
+            "f16" => Ok(Dtype::F16),
+            "bf16" => Ok(Dtype::Bf16),
+            _ => Err(format!("unknown dtype {s:?} (f32, f16 or bf16)")),
+        }
+    }
+}
+
+/// A decoded forward request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardBody {
+    /// The element type the answer should use.
+    pub dtype: Dtype,
+    /// Word ids.
+    pub ids: Vec<i64>,
+}
+
+/// A decoded backward request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackwardBody {
+    /// The request id of the forward this gradient answers.
+    pub forward: u32,
+    /// The gradient, one row per id of that forward.
+    pub grad: WireTensor,
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+        if self.0.len() < n {
+            return Err(CodecError::Truncated {
+                needed: n,
+                got: self.0.len(),
+            });
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+    fn u8(&mut self) -> Result<u8, CodecError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, CodecError> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Result<u32, CodecError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn finish(&self) -> Result<(), CodecError> {
+        if !self.0.is_empty() {
+            return Err(CodecError::TrailingBytes {
+                expected: 0,
+                got: self.0.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn oversize(what: &'static str, got: usize, limit: usize) -> CodecError {
+    CodecError::Oversize {
+        what,
+        got: got as u64,
+        limit: limit as u64,
+    }
+}
+
+/// Encodes a forward request for `ids`, asking for `dtype`.
+pub fn encode_forward(ids: &[i64], dtype: Dtype, limits: &Limits) -> Result<Vec<u8>, CodecError> {
+    if ids.len() > limits.max_ids {
+        return Err(oversize("ids", ids.len(), limits.max_ids));
+    }
+    if let Some(index) = ids.iter().position(|&i| i < 0) {
+        return Err(CodecError::NegativeId { index });
+    }
+    let max = ids.iter().copied().max().unwrap_or(0);
+    let width: usize = if max <= u16::MAX as i64 { 2 } else { 4 };
+    if max > u32::MAX as i64 {
+        return Err(oversize("word id", max as usize, u32::MAX as usize));
+    }
+    let mut out = Vec::with_capacity(6 + width * ids.len());
+    out.push(dtype as u8);
+    out.push(width as u8);
+    out.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+    for &id in ids {
+        if width == 2 {
+            out.extend_from_slice(&(id as u16).to_le_bytes());
+        } else {
+            out.extend_from_slice(&(id as u32).to_le_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes a forward request (bounded by `limits`).
+pub fn decode_forward(bytes: &[u8], limits: &Limits) -> Result<ForwardBody, CodecError> {
+    let mut r = Reader(bytes);
+    let dtype = Dtype::from_u8(r.u8()?)?;
+    let width = r.u8()? as usize;
+    if width != 2 && width != 4 {
+        return Err(CodecError::BadMagic {
+            expected: "id width 2 or 4",
+        });
+    }
+    let n = r.u32()? as usize;
+    if n > limits.max_ids {
+        return Err(oversize("ids", n, limits.max_ids));
+    }
+    let raw = r.take(n * width)?;
+    r.finish()?;
+    let ids = raw
+        .chunks_exact(width)
+        .map(|c| {
+            if width == 2 {
+                u16::from_le_bytes([c[0], c[1]]) as i64
+            } else {
+                u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64
+            }
+        })
+        .collect();
+    Ok(ForwardBody { dtype, ids })
+}
+
+/// Appends a `[rows, cols]` matrix in `dtype`.
+pub fn put_matrix(
+    out: &mut Vec<u8>,
+    t: &WireTensor,
+    dtype: Dtype,
+    limits: &Limits,
+) -> Result<(), CodecError> {
+    let (rows, cols) = match t.shape[..] {
+        [r, c] if r * c == t.data.len() => (r, c),
+        _ => {
+            return Err(CodecError::ShapeMismatch {
+                expected: vec![t.data.len()],
+                got: t.shape.clone(),
+            })
+        }
+    };
+    if t.data.len() > limits.max_elements {
+        return Err(oversize("elements", t.data.len(), limits.max_elements));
+    }
+    if cols > u16::MAX as usize || rows > u32::MAX as usize {
+        return Err(oversize("dimension", cols.max(rows), u16::MAX as usize));
+    }
+    if let Some(index) = t.data.iter().position(|x| !x.is_finite()) {
+        return Err(CodecError::NotFinite { index });
+    }
+    out.reserve(7 + dtype.width() * t.data.len());
+    out.push(dtype as u8);
+    out.extend_from_slice(&(rows as u32).to_le_bytes());
+    out.extend_from_slice(&(cols as u16).to_le_bytes());
+    match dtype {
+        Dtype::F32 => t
+            .data
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Dtype::F16 => t
+            .data
+            .iter()
+            .for_each(|x| out.extend_from_slice(&f16::from_f32(*x).to_le_bytes())),
+        Dtype::Bf16 => t
+            .data
+            .iter()
+            .for_each(|x| out.extend_from_slice(&bf16::from_f32(*x).to_le_bytes())),
+    }
+    Ok(())
+}
+
+fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTensor, CodecError> {
+    let dtype = Dtype::from_u8(r.u8()?)?;
+    let rows = r.u32()? as usize;
+    let cols = r.u16()? as usize;
+    let n = (rows as u64) * (cols as u64);
+    if n > limits.max_elements as u64 {
+        return Err(CodecError::Oversize {
+            what: "elements",
+            got: n,
+            limit: limits.max_elements as u64,
+        });
+    }
+    let raw = r.take(n as usize * dtype.width())?;
+    let data: Vec<f32> = match dtype {
+        Dtype::F32 => raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        Dtype::F16 => raw
+            .chunks_exact(2)
+            .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        Dtype::Bf16 => raw
+            .chunks_exact(2)
+            .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+    };
+    if let Some(index) = data.iter().position(|x| !x.is_finite()) {
+        return Err(CodecError::NotFinite { index });
+    }
+    Ok(WireTensor {
+        shape: vec![rows, cols],
+        data,
+    })
+}
+
+/// Encodes a forward answer.
+pub fn encode_matrix(t: &WireTensor, dtype: Dtype, limits: &Limits) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    put_matrix(&mut out, t, dtype, limits)?;
+    Ok(out)
+}
+
+/// Decodes a forward answer.
+pub fn decode_matrix(bytes: &[u8], limits: &Limits) -> Result<WireTensor, CodecError> {
+    let mut r = Reader(bytes);
+    let t = get_matrix(&mut r, limits)?;
+    r.finish()?;
+    Ok(t)
+}
+
+/// Encodes a backward request answering the forward `forward`.
+pub fn encode_backward(
+    forward: u32,
+    grad: &WireTensor,
+    dtype: Dtype,
+    limits: &Limits,
+) -> Result<Vec<u8>, CodecError> {
+    let mut out = forward.to_le_bytes().to_vec();
+    put_matrix(&mut out, grad, dtype, limits)?;
+    Ok(out)
+}
+
+/// Decodes a backward request.
+pub fn decode_backward(bytes: &[u8], limits: &Limits) -> Result<BackwardBody, CodecError> {
+    let mut r = Reader(bytes);
+    let forward = r.u32()?;
+    let grad = get_matrix(&mut r, limits)?;
+    r.finish()?;
+    Ok(BackwardBody { forward, grad })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_take_two_bytes_below_65536_words_and_four_above() {
+        let l = Limits::default();
+        let small = encode_forward(&[0, 5, 65_535], Dtype::F16, &l).unwrap();
+        assert_eq!(small.len(), 6 + 3 * 2);
+        let big = encode_forward(&[0, 65_536], Dtype::F16, &l).unwrap();
+        assert_eq!(big.len(), 6 + 2 * 4);
+        assert_eq!(decode_forward(&big, &l).unwrap().ids, vec![0, 65_536]);
+        assert!(encode_forward(&[-1], Dtype::F16, &l).is_err());
+        assert!(decode_forward(&small[..small.len() - 1], &l).is_err());
+    }
+
+    #[test]
+    fn matrices_round_trip_in_each_dtype_within_its_precision() {
+        let l = Limits::default();
+        let t = WireTensor {
+            shape: vec![2, 3],
+            data: vec![0.1, -0.25, 3.0, 1e-3, -7.5, 0.0],
+        };
+        for (dtype, tol) in [(Dtype::F32, 0.0), (Dtype::F16, 1e-3), (Dtype::Bf16, 8e-3)] {
+            let b = encode_backward(9, &t, dtype, &l).unwrap();
+            assert_eq!(b.len(), 4 + 7 + 6 * dtype.width());
+            let back = decode_backward(&b, &l).unwrap();
+            assert_eq!(back.forward, 9);
+            for (a, b) in t.data.iter().zip(&back.grad.data) {
+                assert!(
+                    (a - b).abs() <= tol * a.abs().max(1.0),
+                    "{dtype:?}: {a} vs {b}"
+                );
+            }
+        }
+        let mut bad = encode_matrix(&t, Dtype::F32, &l).unwrap();
+        bad[0] = 9;
+        assert!(decode_matrix(&bad, &l).is_err());
+        let inf = encode_matrix(&t, Dtype::F16, &l).unwrap();
+        let mut inf = inf;
+        inf[7] = 0x00;
+        inf[8] = 0x7c; // f16 +inf
+        assert!(matches!(
+            decode_matrix(&inf, &l),
+            Err(CodecError::NotFinite { .. })
+        ));
+    }
+}
