@@ -184,6 +184,7 @@ function drawTable(state, color) {
     name.appendChild(document.createTextNode(n.name));
     html("td", { text: number(n.stake, state) }, tr);
     html("td", { class: "fraction", text: pct(n.fraction) }, tr);
+    html("td", { class: "received", text: pct(n.received) }, tr);
     html("td", { class: "credited", text: pct(n.credited) }, tr);
     html("td", { class: "predicted", text: pct(n.predicted) }, tr);
     html("td", { text: number(n.residual, state) }, tr);

@@ -173,6 +173,19 @@ fn page_shows_live_loss_and_attributions_of_three_real_workers() {
             .then_some(state)
     });
     assert!(later["history"].as_array().map_or(0, Vec::len) >= 2);
+    // Attribution received sits beside the emission credited: a node another node points
+    // at receives a positive stake-weighted attribution, one nobody points at receives none.
+    for n in later["nodes"].as_array().unwrap() {
+        let name = n["name"].as_str().unwrap();
+        let pointed_at = later["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["to"] == name && e["weight"].as_f64().unwrap_or(0.0) > 0.0);
+        let received = n["received"].as_f64().unwrap();
+        assert_eq!(received > 0.0, pointed_at, "{name}: received {received}");
+        assert!(received <= 1.0, "{name}: received {received}");
+    }
 
     let mut needles: Vec<String> = USERS
         .iter()
@@ -198,6 +211,7 @@ fn page_shows_live_loss_and_attributions_of_three_real_workers() {
             }),
     );
     needles.push("holds".into());
+    needles.push("class=\"received\"".into());
     let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
     // The page is live: a worker slow to answer one poll shows as down in that render, so
     // the rendered page gets three tries to show every panel.

@@ -36,6 +36,7 @@ pub fn build_snapshot(
         Ok(p) => (p.into_iter().map(Some).collect(), None),
         Err(e) => (vec![None; sorted.len()], Some(e)),
     };
+    let received = received_attribution(&sorted, total);
     let mut nodes: Vec<NodeView> = sorted
         .iter()
         .zip(predicted)
@@ -51,6 +52,7 @@ pub fn build_snapshot(
             },
             predicted,
             credited: None,
+            received: received.get(&n.user).copied().unwrap_or(0.0),
             residual: residuals.get(&n.user).copied().unwrap_or(0),
             last_emit: n.last_emit,
             self_weight: n
@@ -105,6 +107,27 @@ pub fn build_snapshot(
         conservation: check(tables),
         ..Snapshot::default()
     }
+}
+
+/// Each node's attribution from the others, `sum over i != j of fraction_i * w_ij`: the value
+/// its peers credit it with, before the chain turns attributions into emission.
+fn received_attribution(
+    sorted: &[crate::chain::MetagraphRow],
+    total: u128,
+) -> HashMap<Name, f64> {
+    let mut received: HashMap<Name, f64> = sorted.iter().map(|n| (n.user, 0.0)).collect();
+    if total == 0 {
+        return received;
+    }
+    for n in sorted {
+        let fraction = n.stake as f64 / total as f64;
+        for e in n.edges.iter().filter(|e| e.to != n.user) {
+            if let Some(r) = received.get_mut(&e.to) {
+                *r += fraction * weight_to_f64(e.weight);
+            }
+        }
+    }
+    received
 }
 
 #[cfg(test)]
@@ -194,6 +217,9 @@ mod tests {
             ("alice", "bob")
         );
         assert!((s.edges[0].weight - 0.4).abs() < 1e-12);
+        // bob receives alice's 40 % at alice's stake fraction; nobody points at alice or carol.
+        assert!((s.nodes[1].received - 0.4 * fractions[0]).abs() < 1e-12);
+        assert_eq!((s.nodes[0].received, s.nodes[2].received), (0.0, 0.0));
         // The prediction is the emission crate's, aligned with the sorted nodes.
         let sorted: Vec<_> = {
             let mut v = t.metagraph.clone();
@@ -220,6 +246,7 @@ mod tests {
             "\"nodes\"",
             "\"predicted\"",
             "\"fraction\"",
+            "\"received\"",
             "\"loss_series\"",
             "\"conservation\"",
         ] {

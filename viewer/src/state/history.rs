@@ -146,6 +146,7 @@ mod tests {
             fraction,
             predicted: None,
             credited: None,
+            received: 0.0,
             residual: 0,
             last_emit: 0,
             self_weight: 1.0,

@@ -45,6 +45,9 @@ pub struct NodeView {
     pub predicted: Option<f64>,
     /// Its share of the stake and residual credited over the history window, when any was.
     pub credited: Option<f64>,
+    /// The attribution other nodes give it, each weighted by its stake fraction: what its
+    /// peers say it is worth, shown beside what the chain credited it.
+    pub received: f64,
     /// Pending residual in base units.
     pub residual: u64,
     /// Block of the last emit.
