@@ -37,6 +37,11 @@
 //! set: sending the excess back to a pool the node shares in, or burning it, would leave it
 //! more than its share (`docs/emission.md`).
 //!
+//! A receiver's next settlement tells what redirects brought it from growth of its stake
+//! ([`lump`]: two pool accumulators, a snapshot of each per position) and settles that part
+//! like a forward that arrived in its residual, so the compounding rule withholds (and
+//! forwards back along the receiver's edges, possibly to the source) nothing extra on it.
+//!
 //! Why 2^32 shares per base unit: a re-price rounds down by less than one share, i.e. by less
 //! than `price / 2^32` base units, where the price starts at 1 and grows only with the
 //! network's compounded emission (it returns to 1 when the metagraph empties). Products

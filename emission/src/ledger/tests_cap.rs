@@ -74,6 +74,7 @@ fn a_never_emitting_resubscriber_takes_no_more_than_honest_play() {
         l.emit(&2, &[e(2, 500_000), e(1, 500_000)], block).unwrap();
         0
     });
+    std::eprintln!("re-subscriber: attack {attack:.4}, honest {honest:.4}");
     assert!(attack <= 0.502, "attacker's share {attack}");
     // Honest play takes half (up to the timing of a finite run); the attack takes less: what
     // it withdraws on each rejoin stops compounding.
