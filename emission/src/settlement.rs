@@ -860,6 +860,60 @@ mod tests {
     }
 
     #[test]
+    fn a_redirect_is_read_back_as_a_lump_by_its_receiver_only() {
+        let mut store = map(&[1, 2, 3], u64::MAX);
+        let mut p = Pool {
+            max_self_weight: 500_000,
+            ..pool(10_000)
+        };
+        let mut a = join(&mut store, &mut p, 1_000_000, 0).unwrap();
+        let b = join(&mut store, &mut p, 3_000_000, 0).unwrap();
+        let mut c = join(&mut store, &mut p, 1_000_000, 0).unwrap();
+        // Node 3 (self-only stored, cap 50 %) sends half of its claim to nodes 1 and 2.
+        let s = settle(
+            &mut store,
+            &mut p,
+            &3,
+            &mut c,
+            &self_only(3),
+            40,
+            false,
+            false,
+        )
+        .unwrap();
+        assert!(s.redirected > 0);
+        assert_eq!(lump(&p, &c), (0, 0), "the source receives none of it");
+        let (pa, va) = lump(&p, &a);
+        let (pb, vb) = lump(&p, &b);
+        // Pro rata to value (1 : 3), principal and value equal (no growth since), within
+        // rounding.
+        assert!(
+            (pa + pb).abs_diff(s.redirected) <= 2,
+            "{pa} + {pb} vs {}",
+            s.redirected
+        );
+        assert!(pb.abs_diff(3 * pa) <= 4, "{pa} vs {pb}");
+        assert!(va.abs_diff(pa) <= 1 && vb.abs_diff(pb) <= 1, "{va} {vb}");
+        // Blocks later the lump has grown with the pool; a settlement resets the snapshot.
+        advance(&mut store, &mut p, 80).unwrap();
+        let (pa2, va2) = lump(&p, &a);
+        assert_eq!(pa2, pa);
+        assert!(va2 > va, "{va2} vs {va}");
+        settle(
+            &mut store,
+            &mut p,
+            &1,
+            &mut a,
+            &self_only(1),
+            80,
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(lump(&p, &a), (0, 0));
+    }
+
+    #[test]
     fn the_cap_limits_issue() {
         let mut store = map(&[1], 25);
         let mut p = pool(10);
