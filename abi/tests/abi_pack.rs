@@ -163,7 +163,7 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
     );
     same(
         &abi,
-        json!(["alice", "h", 1, 7, 3591248436u64, "340282366920938463463374607431768211455", [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}], 12]),
+        json!(["alice", "h", 1, 7, 3591248436u64, "340282366920938463463374607431768211455", [{"to": "alice", "weight": 600000}, {"to": "bob", "weight": 400000}], 12, "5", "1180591620717411303424"]),
         Node {
             user: n("alice"),
             address: "h".into(),
@@ -173,6 +173,8 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             shares: U128(u128::MAX),
             edges,
             seq: 12,
+            lump_at: U128(5),
+            lump_shares_at: U128(1 << 70),
         },
     );
     same(
@@ -205,7 +207,9 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             14,
             15,
             16,
-            17
+            17,
+            "18",
+            "1267650600228229401496703205376"
         ]),
         Global {
             total_stake: 1,
@@ -226,6 +230,8 @@ fn every_action_and_row_packs_identically_through_the_abi_and_the_codec() {
             next_max_self_weight: 15,
             next_max_idle: 16,
             next_at: 17,
+            lump_per_share: U128(18),
+            lump_shares_per_share: U128(1 << 100),
         },
     );
     same(

@@ -85,6 +85,10 @@ pub struct NodeState<Id> {
     pub residual_shares: u128,
     /// Pushed along the stored edges since they took force (`settlement::Held::pushed`).
     pub residual_pushed: u64,
+    /// `Pool::lump_per_share` and `Pool::lump_shares_per_share` at its last settlement or
+    /// re-price (`settlement::Position::lump_at`, `lump_shares_at`): how a settlement tells
+    /// the redirects it received from growth of its stake.
+    pub lump_at: (u128, u128),
     /// Block of its last join or settlement (the contract reads it from the row's `seq`):
     /// a settlement in that same block forfeits what it is owed (`settlement::settle`).
     pub settled_at: u64,
@@ -97,12 +101,15 @@ impl<Id> NodeState<Id> {
         Position {
             stake: self.stake,
             shares: self.shares,
+            lump_at: self.lump_at.0,
+            lump_shares_at: self.lump_at.1,
         }
     }
 
     fn set_position(&mut self, p: Position) {
         self.stake = p.stake;
         self.shares = p.shares;
+        self.lump_at = (p.lump_at, p.lump_shares_at);
     }
 
     fn held(&self) -> Held {
@@ -348,6 +355,7 @@ impl<Id: Ord + Clone> Ledger<Id> {
                         shares: position.shares,
                         residual_shares: 0,
                         residual_pushed: 0,
+                        lump_at: (position.lump_at, position.lump_shares_at),
                         settled_at: block,
                         edges,
                     },

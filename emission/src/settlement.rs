@@ -37,6 +37,11 @@
 //! set: sending the excess back to a pool the node shares in, or burning it, would leave it
 //! more than its share (`docs/emission.md`).
 //!
+//! A receiver's next settlement tells what redirects brought it from growth of its stake
+//! ([`lump`]: two pool accumulators, a snapshot of each per position) and settles that part
+//! like a forward that arrived in its residual, so the compounding rule withholds (and
+//! forwards back along the receiver's edges, possibly to the source) nothing extra on it.
+//!
 //! Why 2^32 shares per base unit: a re-price rounds down by less than one share, i.e. by less
 //! than `price / 2^32` base units, where the price starts at 1 and grows only with the
 //! network's compounded emission (it returns to 1 when the metagraph empties). Products
@@ -93,6 +98,15 @@ pub struct Pool {
     /// Base units sent to the other holders so far (cap excess and forwards to targets that
     /// left): readers see how much the cap and departed targets moved.
     pub redirected: u64,
+    /// Redirected base units per share of the holders that received them, summed over every
+    /// redirect, Q32.96 and wrapping: a position's `shares * (this - its snapshot)` is the
+    /// principal of the redirects it received since it last settled ([`lump`]).
+    pub lump_per_share: u128,
+    /// Shares the redirects bought per share of their receivers (`x / (O + x)` for `x` sent to
+    /// holders worth `O`), summed, Q64.64 and wrapping: a position's
+    /// `shares * (this - its snapshot)` priced now is what those redirects are worth today,
+    /// their growth since they arrived included ([`lump`]).
+    pub lump_shares_per_share: u128,
 }
 
 impl Default for Pool {
@@ -108,6 +122,8 @@ impl Default for Pool {
             emission_rate: 0,
             max_self_weight: WEIGHT_ONE,
             redirected: 0,
+            lump_per_share: 0,
+            lump_shares_per_share: 0,
         }
     }
 }
@@ -119,6 +135,10 @@ pub struct Position {
     pub stake: u64,
     /// Shares of the pool's value (stake plus unsettled emission).
     pub shares: u128,
+    /// `Pool::lump_per_share` when the position last settled or was priced.
+    pub lump_at: u128,
+    /// `Pool::lump_shares_per_share` when the position last settled or was priced.
+    pub lump_shares_at: u128,
 }
 
 /// A node's residual: emission received or claimed and not yet pushed, and the pool shares it
@@ -329,7 +349,41 @@ pub fn reprice(
         .ok_or(SettleError::Overflow)?;
     position.stake = new_stake;
     position.shares = shares;
+    position.lump_at = pool.lump_per_share;
+    position.lump_shares_at = pool.lump_shares_per_share;
     Ok(())
+}
+
+/// `floor(a * b / 2^shift)` for `64 <= shift < 128` with a 256-bit product (within 2 of
+/// exact); `None` when it needs more than 128 bits.
+fn mul_shift(a: u128, b: u128, shift: u32) -> Option<u128> {
+    let lo = mul_div(a, b as u64, 1u128 << shift)?;
+    let hi = mul_div(a, (b >> 64) as u64, 1u128 << (shift - 64))?;
+    lo.checked_add(hi)
+}
+
+/// The redirects `position` received since it last settled or was priced: their principal
+/// (what each added to its value when it arrived) and what they are worth now (principal plus
+/// the growth since), from the pool's two redirect accumulators and the position's snapshots
+/// of them. O(1). Only the stake's shares count: those are constant between the position's own
+/// settlements, so the figures are exact up to rounding (redirects reaching the residual's
+/// shares show as the residual's growth). A figure that would not fit reads 0, which treats
+/// the lump as growth of the stake (the rule before the accumulators).
+pub fn lump(pool: &Pool, position: &Position) -> (u64, u64) {
+    let per_share = pool.lump_per_share.wrapping_sub(position.lump_at);
+    let shares_per_share = pool
+        .lump_shares_per_share
+        .wrapping_sub(position.lump_shares_at);
+    if position.shares == 0 || (per_share == 0 && shares_per_share == 0) {
+        return (0, 0);
+    }
+    let principal = mul_shift(position.shares, per_share, 96)
+        .and_then(|p| u64::try_from(p).ok())
+        .unwrap_or(0);
+    let value = mul_shift(position.shares, shares_per_share, 64)
+        .and_then(|shares| value_of(pool, shares).ok())
+        .unwrap_or(0);
+    (principal, value)
 }
 
 /// Closes a settled position and its residual (the rounding carry of its last push): both
@@ -417,8 +471,18 @@ pub fn settle<Id, S: Store<Id>>(
     let residual_growth = value_of(pool, held.shares)?
         .saturating_sub(held.amount)
         .min(accrued);
-    let fair = kept_compounding_claim(position.stake, accrued - residual_growth, self_weight)
-        + mul_weight(residual_growth, self_weight);
+    // Redirects received since the last settlement are money that arrived, not growth of the
+    // stake: their principal is pushed like a forward that arrived in the residual, their
+    // growth since they arrived is split like a residual's ([`lump`]), and only the rest of
+    // the claim goes through the compounding rule. Without this, a lump inflates the claim's
+    // convex withheld part and the excess is forwarded, partly back to the lump's source.
+    let (principal, lump_value) = lump(pool, position);
+    let lump_value = lump_value.min(accrued - residual_growth);
+    let principal = principal.min(lump_value);
+    let stake_growth = accrued - residual_growth - lump_value;
+    let fair = kept_compounding_claim(position.stake, stake_growth, self_weight)
+        + mul_weight(residual_growth + (lump_value - principal), self_weight)
+        + principal;
     let compounding = accrued - fair;
     // Every part rounds down cumulatively over the pushes under this edge set, so settling
     // often hands out exactly what settling once does; what is not handed out (under one
@@ -521,7 +585,9 @@ pub fn settle<Id, S: Store<Id>>(
         .ok_or(SettleError::Underflow)?;
     position.stake = new_stake;
     position.shares = stake_shares;
-    let redirected = redirect(pool, position, &mut carried, redirected, forfeited > 0)?;
+    let redirected = redirect(pool, position, &mut carried, redirected, forfeited)?;
+    position.lump_at = pool.lump_per_share;
+    position.lump_shares_at = pool.lump_shares_per_share;
     store.set_residual(id, carried)?;
     if redirected > 0 {
         store.unmint(redirected)?;
@@ -550,16 +616,22 @@ pub fn settle<Id, S: Store<Id>>(
 /// then holds `(stake - amount) * N / (O + amount)` shares at the price `(O + amount) / N`:
 /// its position is worth exactly its new stake (rounded down) and the others' `O + amount`.
 /// With no other holder (`N == 0`) there is no one to send it to: nothing moves (the node
-/// keeps it) and 0 is returned. `forfeit`: re-price even when `amount == 0`, which hands what
-/// the node is owed and has not claimed (it is in `O`) to the other holders.
+/// keeps it) and 0 is returned. `forfeited`: what the node is owed and has not claimed (it is
+/// in `O`); when non-zero the node is re-priced even with `amount == 0`, which hands it to the
+/// other holders.
+///
+/// Each receiver's part is recorded, O(1), in the pool's two lump accumulators: per share of
+/// the receivers, the principal `(amount + forfeited) / N` and the shares it buys at their new
+/// price `(amount + forfeited) / (O + amount)`; a receiver's next settlement reads them
+/// ([`lump`]) and treats its part as money that arrived, not as growth of its stake.
 pub fn redirect(
     pool: &mut Pool,
     position: &mut Position,
     held: &mut Held,
     amount: u64,
-    forfeit: bool,
+    forfeited: u64,
 ) -> Result<u64, SettleError> {
-    if amount == 0 && !forfeit {
+    if amount == 0 && forfeited == 0 {
         return Ok(0);
     }
     let own = position
@@ -581,6 +653,13 @@ pub fn redirect(
         .checked_sub(amount)
         .ok_or(SettleError::Underflow)?;
     let value = checked(other_value.checked_add(amount))?;
+    let gain = amount.saturating_add(forfeited);
+    pool.lump_per_share = pool
+        .lump_per_share
+        .wrapping_add(mul_div(1 << 96, gain, other_shares).unwrap_or(0));
+    pool.lump_shares_per_share = pool
+        .lump_shares_per_share
+        .wrapping_add(mul_div(1 << 64, gain, value as u128).unwrap_or(0));
     position.shares = shares_at(stake, other_shares, value)?;
     held.shares = shares_at(held.amount, other_shares, value)?;
     pool.total_shares = other_shares
@@ -778,6 +857,60 @@ mod tests {
             proptest::prop_assert!(s.is_ok(), "{:?}", s);
             proptest::prop_assert_eq!(fresh.stake, joiner);
         }
+    }
+
+    #[test]
+    fn a_redirect_is_read_back_as_a_lump_by_its_receiver_only() {
+        let mut store = map(&[1, 2, 3], u64::MAX);
+        let mut p = Pool {
+            max_self_weight: 500_000,
+            ..pool(10_000)
+        };
+        let mut a = join(&mut store, &mut p, 1_000_000, 0).unwrap();
+        let b = join(&mut store, &mut p, 3_000_000, 0).unwrap();
+        let mut c = join(&mut store, &mut p, 1_000_000, 0).unwrap();
+        // Node 3 (self-only stored, cap 50 %) sends half of its claim to nodes 1 and 2.
+        let s = settle(
+            &mut store,
+            &mut p,
+            &3,
+            &mut c,
+            &self_only(3),
+            40,
+            false,
+            false,
+        )
+        .unwrap();
+        assert!(s.redirected > 0);
+        assert_eq!(lump(&p, &c), (0, 0), "the source receives none of it");
+        let (pa, va) = lump(&p, &a);
+        let (pb, vb) = lump(&p, &b);
+        // Pro rata to value (1 : 3), principal and value equal (no growth since), within
+        // rounding.
+        assert!(
+            (pa + pb).abs_diff(s.redirected) <= 2,
+            "{pa} + {pb} vs {}",
+            s.redirected
+        );
+        assert!(pb.abs_diff(3 * pa) <= 4, "{pa} vs {pb}");
+        assert!(va.abs_diff(pa) <= 1 && vb.abs_diff(pb) <= 1, "{va} {vb}");
+        // Blocks later the lump has grown with the pool; a settlement resets the snapshot.
+        advance(&mut store, &mut p, 80).unwrap();
+        let (pa2, va2) = lump(&p, &a);
+        assert_eq!(pa2, pa);
+        assert!(va2 > va, "{va2} vs {va}");
+        settle(
+            &mut store,
+            &mut p,
+            &1,
+            &mut a,
+            &self_only(1),
+            80,
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(lump(&p, &a), (0, 0));
     }
 
     #[test]

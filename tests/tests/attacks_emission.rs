@@ -462,6 +462,7 @@ fn emission_attacks_gain_nothing_on_a_real_chain() {
         &["thonest", "tattack", "tthrowa", "tthrowb"],
         funds,
     );
+    let throwbase = Deployment::new(&net, &wasm, "throwbase", &["bhonest", "battack"], funds);
     let evicted = Deployment::new(
         &net,
         &wasm,
@@ -501,7 +502,7 @@ fn emission_attacks_gain_nothing_on_a_real_chain() {
         s.spawn(|| edge_laundering(&launder, funds));
         s.spawn(|| dead_weight_eviction(&dead, funds));
         s.spawn(|| attacks_cap::never_emitting_resubscriber(&resub, funds));
-        s.spawn(|| attacks_cap::throwaway_targets(&throwaway, funds));
+        s.spawn(|| attacks_cap::throwaway_targets(&throwaway, &throwbase, funds));
         s.spawn(|| attacks_cap::evicted_targets_ram_and_delay(&evicted, &net));
         s.spawn(|| attacks_cap::supply_cap(&supply, supply_max));
         for (d, members, cap) in &rings {

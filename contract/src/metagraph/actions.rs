@@ -86,6 +86,8 @@ pub fn subscribe(host: &mut impl Host, args: Subscribe) -> Result<()> {
                     weight: WEIGHT_ONE,
                 }],
                 seq: next_seq(&mut global, block)?,
+                lump_at: U128(0),
+                lump_shares_at: U128(0),
             };
             node.set_position(&position);
             store_node(host, args.user, &node)?;

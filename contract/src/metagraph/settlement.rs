@@ -93,6 +93,8 @@ impl Global {
             emission_rate: self.emission_rate,
             max_self_weight: self.max_self_weight,
             redirected: self.redirected,
+            lump_per_share: self.lump_per_share.0,
+            lump_shares_per_share: self.lump_shares_per_share.0,
         }
     }
 
@@ -106,6 +108,8 @@ impl Global {
         self.acc_block = pool.acc_block;
         self.emission_rate = pool.emission_rate;
         self.redirected = pool.redirected;
+        self.lump_per_share = U128(pool.lump_per_share);
+        self.lump_shares_per_share = U128(pool.lump_shares_per_share);
     }
 }
 
@@ -115,6 +119,8 @@ impl Node {
         Position {
             stake: self.stake,
             shares: self.shares.0,
+            lump_at: self.lump_at.0,
+            lump_shares_at: self.lump_shares_at.0,
         }
     }
 
@@ -122,6 +128,8 @@ impl Node {
     pub fn set_position(&mut self, position: &Position) {
         self.stake = position.stake;
         self.shares = U128(position.shares);
+        self.lump_at = U128(position.lump_at);
+        self.lump_shares_at = U128(position.lump_shares_at);
     }
 }
 

@@ -43,6 +43,8 @@ pub fn init_global(host: &mut impl Host, symbol: Symbol) -> Result<()> {
             next_max_self_weight: 0,
             next_max_idle: 0,
             next_at: 0,
+            lump_per_share: U128(0),
+            lump_shares_per_share: U128(0),
         };
         table::store(host, me.0, me, &global)?;
     }

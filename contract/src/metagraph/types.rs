@@ -122,6 +122,11 @@ abi_struct! {
         /// Change number of the row's last write (`global.change_seq` then): the key of the
         /// table's secondary index, so readers fetch only rows changed since they last read.
         pub seq: u64,
+        /// `global.lump_per_share` at the node's last settlement or re-price: with
+        /// `lump_shares_at`, how its next settlement tells redirects it received from growth.
+        pub lump_at: U128,
+        /// `global.lump_shares_per_share` at the node's last settlement or re-price.
+        pub lump_shares_at: U128,
     }
 }
 row!(Node, "metagraph", |r| r.user.0);
@@ -209,6 +214,12 @@ abi_struct! {
         pub next_max_idle: u64,
         /// Block slot the announced parameters take effect; 0 when none are pending.
         pub next_at: u64,
+        /// Redirected base units per share of their receivers, summed (Q32.96, wrapping):
+        /// `emission::settlement::Pool::lump_per_share`.
+        pub lump_per_share: U128,
+        /// Shares redirects bought per share of their receivers, summed (Q64.64, wrapping):
+        /// `emission::settlement::Pool::lump_shares_per_share`.
+        pub lump_shares_per_share: U128,
     }
 }
 row!(Global, "global", |_r| crate::metagraph::state::GLOBAL_PK);

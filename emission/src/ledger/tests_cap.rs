@@ -2,6 +2,8 @@
 //! never-emitting re-subscriber, the throwaway target and the evicted target, each against
 //! the honest play it replaces.
 
+extern crate std;
+
 use super::*;
 use crate::fixed::mul_weight;
 
@@ -72,6 +74,7 @@ fn a_never_emitting_resubscriber_takes_no_more_than_honest_play() {
         l.emit(&2, &[e(2, 500_000), e(1, 500_000)], block).unwrap();
         0
     });
+    std::eprintln!("re-subscriber: attack {attack:.4}, honest {honest:.4}");
     assert!(attack <= 0.502, "attacker's share {attack}");
     // Honest play takes half (up to the timing of a finite run); the attack takes less: what
     // it withdraws on each rejoin stops compounding.
@@ -188,7 +191,7 @@ fn joining_right_before_a_redirect_and_leaving_right_after_takes_none_of_it() {
 
 /// 2 = attacker, 1 = honest; `mode` 0: honest `[2: 50 %, 1: 50 %]`; 1: throwaways (1 % of
 /// the stake) joining before the emit and leaving after; 2: throwaways joining after it.
-fn throwaway_share(mode: u8) -> f64 {
+fn throwaway_share(mode: u8, throwaway: u64) -> f64 {
     let mut l = capped();
     l.subscribe(1, STAKE, 0).unwrap();
     l.subscribe(2, STAKE, 0).unwrap();
@@ -204,16 +207,16 @@ fn throwaway_share(mode: u8) -> f64 {
                 l.emit(&2, &fair, block).unwrap();
             }
             1 => {
-                l.subscribe(t, STAKE / 100, block).unwrap();
+                l.subscribe(t, throwaway, block).unwrap();
                 l.emit(&2, &[e(2, 500_000), e(t, 500_000)], block).unwrap();
-                balance2 += l.unsubscribe(&t, block).unwrap() as i64 - (STAKE / 100) as i64;
+                balance2 += l.unsubscribe(&t, block).unwrap() as i64 - throwaway as i64;
             }
             _ => {
                 // The throwaway exists only between the emit and its leaving: the next
                 // settlement's forward finds it gone.
-                l.subscribe(t, STAKE / 100, block).unwrap();
+                l.subscribe(t, throwaway, block).unwrap();
                 l.emit(&2, &[e(2, 500_000), e(t, 500_000)], block).unwrap();
-                balance2 += l.unsubscribe(&t, block + 1).unwrap() as i64 - (STAKE / 100) as i64;
+                balance2 += l.unsubscribe(&t, block + 1).unwrap() as i64 - throwaway as i64;
             }
         }
         l.emit(&1, &honest, block).unwrap();
@@ -231,21 +234,31 @@ fn throwaway_share(mode: u8) -> f64 {
     g2 as f64 / (g1 + g2) as f64
 }
 
-/// Measured: honest 0.5026, throwaways present at the redirect 0.5051, throwaways gone
-/// 0.5060. The attacker keeps its capped half either way; what it gains over honest play
-/// (+0.25 to +0.34 points here) comes back through the honest node: a redirected amount
-/// reaches it as pool value, which its next settlement counts as growth of its stake, and the
-/// compounding rule (`crate::compounding`) forwards the withheld part of that growth along its
-/// edges, here half to the attacker. Bounded here at +0.5 points; docs/emission.md.
+/// The attacker keeps its capped half either way. A redirected amount reaches the honest node
+/// as pool value; its next settlement reads it as a lump (`settlement::lump`: money that
+/// arrived, pushed like a forward into its residual), not as growth of its stake, so the
+/// compounding rule withholds nothing extra on it and forwards nothing extra back to the
+/// attacker. Before the lump accumulators the attack took +0.25 and +0.34 points over honest
+/// play (0.5051 and 0.5060 against 0.5026); docs/emission.md has today's figures.
 #[test]
-fn throwaway_targets_taking_turns_gain_at_most_half_a_point() {
-    let honest = throwaway_share(0);
+fn throwaway_targets_taking_turns_gain_at_most_a_tenth_of_a_percent() {
+    let honest = throwaway_share(0, 0);
     assert!((honest - 0.5).abs() <= 0.005, "honest {honest}");
-    for mode in [1, 2] {
-        let attack = throwaway_share(mode);
+    // (mode, throwaway stake, bound over honest play). What is left is the throwaway's own
+    // stake share: in mode 1 its same-block forfeit is shared by the holders left, the
+    // attacker included; in mode 2 it holds across a block boundary and keeps its share of
+    // the redirect ("Flash holders" in docs/emission.md). A 1-unit throwaway gains nothing.
+    for (mode, t, bound) in [
+        (1, 1, 0.0001),
+        (1, STAKE / 100, 0.001),
+        (2, 1, 0.0005),
+        (2, STAKE / 100, 0.0025),
+    ] {
+        let attack = throwaway_share(mode, t);
+        std::eprintln!("throwaway mode {mode} stake {t}: {attack:.5} vs honest {honest:.5}");
         assert!(
-            attack <= honest + 0.005,
-            "mode {mode}: {attack} vs honest {honest}"
+            attack <= honest + bound,
+            "mode {mode}, throwaway {t}: {attack} vs honest {honest}"
         );
     }
 }

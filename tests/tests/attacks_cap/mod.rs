@@ -95,18 +95,28 @@ pub fn never_emitting_resubscriber(d: &Deployment, funds: i64) {
 }
 
 /// `tattack` points half at a throwaway account that leaves in the same transaction (two
-/// throwaways taking turns); `thonest` emits `[self 50 %, tattack 50 %]`. Cap 50 %. What the
-/// throwaways' forwards carried goes to `thonest`: the attacker (throwaways included) ends
-/// near where honest play `[self 50 %, thonest 50 %]` would, half (see the bound below).
-pub fn throwaway_targets(d: &Deployment, funds: i64) {
+/// throwaways taking turns, 1 BIT each); `thonest` emits `[self 50 %, tattack 50 %]`. Cap 50 %.
+/// Honest play runs beside it on its own copy of the contract (`b`), in the SAME transactions
+/// (so in the same blocks): `battack` emits `[self 50 %, bhonest 50 %]`, `bhonest` as
+/// `thonest`. The attacker (throwaways included) may take at most 0.1 % more of what the pair
+/// gained than the honest baseline measured in this run.
+pub fn throwaway_targets(d: &Deployment, b: &Deployment, funds: i64) {
     set_cap(d, 500_000);
+    set_cap(b, 500_000);
     let stake = 100 * UNIT;
     d.tx(vec![
         d.subscribe("thonest", stake),
         d.subscribe("tattack", stake),
+        b.subscribe("bhonest", stake),
+        b.subscribe("battack", stake),
     ]);
     let honest = [("thonest", 500_000), ("tattack", 500_000)];
-    d.tx(vec![d.emit("thonest", &honest)]);
+    let b_honest = [("bhonest", 500_000), ("battack", 500_000)];
+    let b_fair = [("battack", 500_000), ("bhonest", 500_000)];
+    d.tx(vec![
+        d.emit("thonest", &honest),
+        b.emit("bhonest", &b_honest),
+    ]);
     let throwaways = ["tthrowa", "tthrowb"];
     for round in 0..8 {
         // Blocks apart, so no two identical transactions share an expiry.
@@ -116,13 +126,22 @@ pub fn throwaway_targets(d: &Deployment, funds: i64) {
             d.subscribe(t, UNIT),
             d.emit("tattack", &[("tattack", 500_000), (t, 500_000)]),
             d.unsubscribe(t),
+            b.emit("battack", &b_fair),
         ]);
-        d.tx(vec![d.emit("thonest", &honest)]);
+        d.tx(vec![
+            d.emit("thonest", &honest),
+            b.emit("bhonest", &b_honest),
+        ]);
     }
     let fair = [("tattack", 500_000), ("thonest", 500_000)];
     for _ in 0..3 {
         d.wait_blocks(3);
-        d.tx(vec![d.emit("tattack", &fair), d.emit("thonest", &honest)]);
+        d.tx(vec![
+            d.emit("tattack", &fair),
+            d.emit("thonest", &honest),
+            b.emit("battack", &b_fair),
+            b.emit("bhonest", &b_honest),
+        ]);
     }
     let attacker: i64 = ["tattack", "tthrowa", "tthrowb"]
         .iter()
@@ -130,19 +149,24 @@ pub fn throwaway_targets(d: &Deployment, funds: i64) {
         .sum();
     let honest_gain = gained(d, "thonest", funds);
     let share = attacker as f64 / (attacker + honest_gain) as f64;
-    // Not the 0.1 % the other mechanical attacks meet: a redirected amount reaches the
-    // honest node as pool value, which the compounding rule treats as growth of its stake
-    // and forwards partly back along its edges (here to the attacker), and the throwaway's
-    // forfeit at its same-block leave is shared by the holders left, the attacker included
-    // (docs/emission.md, "Flash holders" and "The redirect and the compounding rule"). The
-    // bound asserted is what a measured run allows (0.51); keeping the dead forward, as the
-    // contract did before, gave the attacker three quarters.
-    let bound = 0.52;
+    let (b_attacker, b_honest_gain) = (gained(b, "battack", funds), gained(b, "bhonest", funds));
+    let baseline = b_attacker as f64 / (b_attacker + b_honest_gain) as f64;
+    // A redirect reaches `thonest` as a lump its next settlement pushes like a forward into
+    // its residual (`emission::settlement::lump`), so none of it returns to the attacker
+    // through the compounding rule; before that rule the attacker took 0.5142 here. What a
+    // 1 BIT throwaway's same-block forfeit hands back to the attacker is well inside the
+    // bound (the ledger measures +0.0006 at 1 % of the stake; docs/emission.md).
+    let bound = baseline + 0.001;
     eprintln!(
-        "throwaway targets: share {share:.4} (attacker {attacker}, honest {honest_gain}), bound {bound:.4}"
+        "throwaway targets: share {share:.4} (attacker {attacker}, honest {honest_gain}), \
+         honest play beside it {baseline:.4} ({b_attacker} / {b_honest_gain}), bound {bound:.4}"
     );
-    assert!(share <= bound, "throwaway targets took {share:.4}");
+    assert!(
+        share <= bound,
+        "throwaway targets took {share:.4}, honest play {baseline:.4}"
+    );
     d.assert_conserved(&["thonest", "tattack", "tthrowa", "tthrowb"]);
+    b.assert_conserved(&["bhonest", "battack"]);
 }
 
 /// One deployment, one wait of `max_idle` (= the parameter delay): `eattack` points half at
