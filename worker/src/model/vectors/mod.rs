@@ -3,6 +3,7 @@
 //! finalfusion format, and evaluated as gensim evaluates them.
 
 mod analogy;
+mod bootstrap;
 mod export;
 mod scores;
 mod similarity;
@@ -15,7 +16,8 @@ use std::collections::HashMap;
 pub use analogy::{evaluate_word_analogies, AnalogyReport};
 pub use export::{load_word2vec_text, save_finalfusion, save_word2vec_text, Format};
 pub use scores::Scores;
-pub use similarity::{evaluate_word_pairs, spearman, PairsReport};
+pub use bootstrap::{covered, paired_bootstrap, Estimate, RowCosines, RESAMPLES};
+pub use similarity::{evaluate_word_pairs, pair_cosines, read_pairs, spearman, GoldPair, PairsReport};
 
 use super::ModelError;
 
