@@ -154,9 +154,15 @@ struct ExperimentArgs {
     /// Nodes, each on its own contiguous shard of the corpus.
     #[arg(long, default_value_t = 4)]
     nodes: usize,
-    /// Seeds to run (the table shows mean and spread).
-    #[arg(long, default_value_t = 3)]
+    /// Seeds to run (each seed's models are members of their row).
+    #[arg(long, default_value_t = 1)]
     seeds: u64,
+    /// Train on this many tokens of the corpus (its prefix).
+    #[arg(long)]
+    max_tokens: Option<usize>,
+    /// Print one JSON line (rows and differences with their intervals) after the table.
+    #[arg(long)]
+    json: bool,
     /// Scale of the gradients sent upstream (times the sender's rate).
     #[arg(long, default_value_t = 1.0)]
     grad_scale: f32,
@@ -483,18 +489,21 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
 fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
     let settings = w2v::NetworkSettings {
         corpus: a.w2v.corpus.clone(),
+        max_tokens: a.max_tokens,
         params: a.w2v.params(),
         nodes: a.nodes,
         seeds: a.seeds,
         grad_scale: a.grad_scale,
         wordsim: a.sets.wordsim.clone(),
         simlex: a.sets.simlex.clone(),
-        analogies: a.sets.analogies.clone(),
         python: (!a.no_baselines)
             .then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
     };
     let table = w2v::network_experiment(&settings)?;
     println!("{table}");
+    if a.json {
+        println!("{}", table.table.json());
+    }
     Ok(())
 }
 

@@ -58,6 +58,15 @@ impl Vocab {
         }
     }
 
+    /// The same words and ids with other counts (a node's own counts of its own text).
+    pub fn with_counts(&self, counts: Vec<u64>) -> Vocab {
+        assert_eq!(counts.len(), self.words.len(), "one count per id");
+        Vocab {
+            counts,
+            ..self.clone()
+        }
+    }
+
     /// Ground-truth classes when every real word is spelled like a synthetic word (`c07w12`).
     fn parse_classes(words: &[String]) -> Option<Vec<usize>> {
         let mut out = vec![NO_CLASS];

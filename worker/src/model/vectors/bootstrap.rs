@@ -174,13 +174,8 @@ mod tests {
         // A second member missing other pairs: the row covers only what both cover.
         let mut other = full.clone();
         other[0] = None;
-        let (rows, diffs) = paired_bootstrap(
-            &gold,
-            &[vec![full], vec![half, other]],
-            &[(0, 1)],
-            50,
-            1,
-        );
+        let (rows, diffs) =
+            paired_bootstrap(&gold, &[vec![full], vec![half, other]], &[(0, 1)], 50, 1);
         assert_eq!(rows[0].pairs, 50);
         assert_eq!(rows[1].pairs, 24);
         assert_eq!(diffs[0].pairs, 24);

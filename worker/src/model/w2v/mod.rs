@@ -23,7 +23,7 @@ mod schedule;
 mod tests;
 
 pub use math::dot;
-pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, ROWS};
+pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, DIFFS};
 pub use params::W2vParams;
 pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
 pub use plain::Word2Vec;
