@@ -69,4 +69,7 @@ pub trait ChainApi: Send + Sync {
     /// The contract's `max_self_weight` (parts per million) as of the last metagraph read,
     /// so the edge set the node posts is one the contract accepts.
     fn max_self_weight(&self) -> ChainFuture<'_, u32>;
+    /// The vocabulary the contract pins (`setvocab`): its file's SHA-256 (hex) and word
+    /// count, `None` when none is pinned.
+    fn pinned_vocab(&self) -> ChainFuture<'_, Option<(String, u32)>>;
 }

@@ -25,6 +25,8 @@ struct State {
     drop_next: usize,
     /// The contract's self-weight cap, `None` for the default (no cap).
     max_self_weight: Option<u32>,
+    /// The pinned vocabulary (hash, words).
+    vocab: Option<(String, u32)>,
 }
 
 /// A fake chain acting as user `me`; `fail_next` scripts the next calls to fail.
@@ -67,6 +69,11 @@ impl FakeChain {
     /// Sets the contract's `max_self_weight`: emits above it are refused as the contract does.
     pub fn set_max_self_weight(&self, max: u32) {
         self.lock().max_self_weight = Some(max);
+    }
+
+    /// Pins a vocabulary as `setvocab` does.
+    pub fn pin_vocab(&self, hash: &str, words: u32) {
+        self.lock().vocab = Some((hash.into(), words));
     }
 
     /// Emit calls made so far, failed ones included.
@@ -217,6 +224,13 @@ impl ChainApi for FakeChain {
                 .lock()
                 .max_self_weight
                 .unwrap_or(emission::fixed::WEIGHT_ONE))
+        })
+    }
+
+    fn pinned_vocab(&self) -> ChainFuture<'_, Option<(String, u32)>> {
+        Box::pin(async move {
+            self.scripted()?;
+            Ok(self.lock().vocab.clone())
         })
     }
 }

@@ -18,6 +18,7 @@ mod read;
 mod split;
 mod synthetic;
 mod vocab;
+mod vocab_file;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ pub use error::CorpusError;
 pub use split::write_shards;
 pub use synthetic::{class_of_word, generate_words, word_name, SyntheticSpec};
 pub use vocab::{Vocab, NO_CLASS};
+pub use vocab_file::{sha256_hex, VocabFile};
 
 /// Generator seed of the shipped `worker/data/synthetic.txt`.
 pub const SHIPPED_SEED: u64 = 2026;

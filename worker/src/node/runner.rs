@@ -19,7 +19,7 @@ use super::trainer::{train, TrainSettings};
 use crate::chain::lifecycle::{subscribe_with_retry, unsubscribe_with_retry};
 use crate::chain::{Backoff, ChainApi};
 use crate::config::{Config, ModelSection, PeerConfig};
-use crate::corpus::{Corpus, Vocab};
+use crate::corpus::{Corpus, Vocab, VocabFile};
 use crate::model::w2v::PeerW2v;
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::gate::{Gate, GateLimits};
@@ -35,14 +35,56 @@ const FINAL_EMIT_ATTEMPTS: u32 = 4;
 const FINAL_EMIT_RETRY: Duration = Duration::from_millis(300);
 
 /// Loads the configured corpus (or generates the shared synthetic one) and takes this
-/// node's shard.
-pub fn load_corpus(m: &ModelSection) -> anyhow::Result<Corpus> {
+/// node's shard. With a vocabulary file, the corpus is the node's own text and nothing else
+/// is read; the file's hash is returned for the check against the chain.
+pub fn load_corpus(m: &ModelSection) -> anyhow::Result<(Corpus, Option<VocabFile>)> {
+    if let Some(vocab_path) = &m.vocab {
+        let Some(path) = &m.corpus else {
+            anyhow::bail!("model.vocab needs model.corpus: the node's own text");
+        };
+        if m.shards > 1 {
+            anyhow::bail!(
+                "with model.vocab the corpus is this node's own text: give it its shard's file, not shard {}/{}",
+                m.shard,
+                m.shards
+            );
+        }
+        let file = VocabFile::read(vocab_path)
+            .with_context(|| format!("loading vocabulary {}", vocab_path.display()))?;
+        let corpus = Corpus::load_in(path, &file.vocab)
+            .with_context(|| format!("loading corpus {}", path.display()))?;
+        return Ok((corpus, Some(file)));
+    }
     let corpus = match &m.corpus {
         Some(path) => Corpus::load_with(path, m.min_count, m.max_vocab)
             .with_context(|| format!("loading corpus {}", path.display()))?,
         None => Corpus::generate(m.corpus_seed, m.corpus_tokens),
     };
-    Ok(corpus.shard(m.shard, m.shards))
+    Ok((corpus.shard(m.shard, m.shards), None))
+}
+
+/// Refuses to start when the vocabulary file is not the one the chain pins.
+pub async fn check_pinned_vocab(chain: &dyn ChainApi, file: &VocabFile) -> anyhow::Result<()> {
+    let words = file.vocab.len() - 1;
+    match chain
+        .pinned_vocab()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the pinned vocabulary: {e}"))?
+    {
+        Some((hash, n)) if hash == file.hash && n as usize == words => Ok(()),
+        Some((hash, n)) => anyhow::bail!(
+            "vocabulary mismatch: this node's file has hash {} ({} words) but the network pins {} ({} words); use the network's vocabulary file",
+            file.hash,
+            words,
+            hash,
+            n
+        ),
+        None => anyhow::bail!(
+            "the contract pins no vocabulary yet (the network's booter runs setvocab with hash {} and {} words)",
+            file.hash,
+            words
+        ),
+    }
 }
 
 /// The fingerprint of a vocabulary (words in id order), exchanged with every peer.
@@ -143,7 +185,11 @@ pub async fn run(
     let stake = cfg.validate()?;
     let advertised_ip = cfg.advertised_host()?;
     let m = &cfg.model;
-    let corpus = load_corpus(m)?;
+    let (corpus, vocab_file) = load_corpus(m)?;
+    if let Some(file) = &vocab_file {
+        check_pinned_vocab(chain.as_ref(), file).await?;
+        tracing::info!(hash = %file.hash, "vocabulary matches the one the chain pins");
+    }
     tracing::info!(
         tokens = corpus.ids.len(),
         vocab = corpus.vocab.len(),

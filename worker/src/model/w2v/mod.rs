@@ -18,6 +18,8 @@ mod plain;
 mod sampling;
 mod saved;
 mod schedule;
+mod shared_space;
+mod sparse_update;
 
 #[cfg(test)]
 mod tests;
@@ -30,3 +32,8 @@ pub use plain::Word2Vec;
 pub use sampling::{Lcg, NegativeTable, Subsampler};
 pub use saved::SavedW2v;
 pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, Planned, Planner, CHUNK_WORDS};
+pub use shared_space::{
+    apply_update, delta_since, merge_round, train_exchanging, Aggregate, Applied, ExchangeSettings,
+    ExchangeStats, UpdateBound, DEFAULT_MAX_ROW_NORM,
+};
+pub use sparse_update::SparseUpdate;

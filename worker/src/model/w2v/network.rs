@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use super::peered::{ChunkPlan, PeerW2v};
 use super::sampling::{Lcg, Subsampler};
 use super::schedule::{chunks, fit};
+use super::shared_space::{train_exchanging, ExchangeSettings, ExchangeStats};
 use super::{W2vParams, Word2Vec};
 use crate::corpus::{write_shards, Corpus};
 use crate::model::vectors::{load_word2vec_text, ScoreTable, Vectors};
@@ -37,8 +38,8 @@ pub struct NetworkSettings {
     pub nodes: usize,
     /// Seeds run: `params.seed .. params.seed + seeds`.
     pub seeds: u64,
-    /// Scale of the gradients sent upstream (times the sender's rate).
-    pub grad_scale: f32,
+    /// How the networked nodes exchange their sparse updates.
+    pub exchange: ExchangeSettings,
     /// WordSim-353 file.
     pub wordsim: PathBuf,
     /// SimLex-999 file.
@@ -65,6 +66,8 @@ pub struct NetworkTable {
     pub shard_tokens: Vec<usize>,
     /// Vocabulary size (without `<unk>`).
     pub vocab: usize,
+    /// The last seed's exchange counters.
+    pub exchange: ExchangeStats,
     /// The scores.
     pub table: ScoreTable,
 }
@@ -200,6 +203,7 @@ fn run_experiment(s: &NetworkSettings, tmp: &Path) -> Result<NetworkTable, Model
     .iter()
     .map(|n| (n.to_string(), Vec::new()))
     .collect();
+    let mut exchange = ExchangeStats::default();
     for seed in s.params.seed..s.params.seed + s.seeds {
         let params = W2vParams {
             seed,
@@ -220,12 +224,16 @@ fn run_experiment(s: &NetworkSettings, tmp: &Path) -> Result<NetworkTable, Model
             fit(&mut m, &shard.ids, own, &p)?;
             rows[0].1.push(own_vectors(words, p.dim, &m.syn0, shard)?);
         }
-        tracing::info!(seed, "training the nodes together");
-        let models = train_live(&corpus, &params, s.nodes, s.grad_scale)?;
+        tracing::info!(
+            seed,
+            syncs_per_epoch = s.exchange.syncs_per_epoch,
+            "training the nodes together"
+        );
+        let (models, stats) = train_exchanging(&shards, &params, &s.exchange, None)?;
+        tracing::info!(?stats, "exchange done");
+        exchange = stats;
         for m in &models {
-            rows[1]
-                .1
-                .push(Vectors::from_vocab(words, m.dim, &m.served_table())?);
+            rows[1].1.push(Vectors::from_vocab(words, m.dim, &m.syn0)?);
         }
         tracing::info!(seed, "training the centralised model");
         let mut central = Word2Vec::new(&counts, &params)?;
@@ -264,6 +272,7 @@ fn run_experiment(s: &NetworkSettings, tmp: &Path) -> Result<NetworkTable, Model
         tokens: corpus.ids.len(),
         shard_tokens: shards.iter().map(|c| c.ids.len()).collect(),
         vocab: counts.len() - 1,
+        exchange,
         table,
     })
 }
@@ -287,6 +296,17 @@ impl fmt::Display for NetworkTable {
             p.epochs,
             p.seed,
             p.seed + s.seeds - 1
+        )?;
+        writeln!(
+            f,
+            "networked: {} exchanges per epoch, {:?}, row bound {}; {} rounds, {} rows applied ({} clipped), {:.1} MB sent",
+            s.exchange.syncs_per_epoch,
+            s.exchange.aggregate,
+            s.exchange.bound.max_row_norm,
+            self.exchange.rounds,
+            self.exchange.rows,
+            self.exchange.clipped,
+            self.exchange.bytes as f64 / 1e6
         )?;
         writeln!(
             f,
