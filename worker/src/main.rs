@@ -170,7 +170,7 @@ struct ExperimentArgs {
     #[arg(long, default_value_t = 16)]
     syncs_per_epoch: usize,
     /// How a node combines a round's updates.
-    #[arg(long, value_enum, default_value_t = w2v::Aggregate::RowMean)]
+    #[arg(long, value_enum, default_value_t = w2v::Aggregate::Sum)]
     aggregate: w2v::Aggregate,
     /// Largest L2 change one peer's update may make to one row of one table.
     #[arg(long, default_value_t = w2v::DEFAULT_MAX_ROW_NORM)]

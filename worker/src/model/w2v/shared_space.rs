@@ -18,7 +18,7 @@ use crate::corpus::Corpus;
 use crate::model::ModelError;
 
 /// Default of [`UpdateBound::max_row_norm`] (see docs/embeddings.md for how it was chosen).
-pub const DEFAULT_MAX_ROW_NORM: f32 = 1000.0;
+pub const DEFAULT_MAX_ROW_NORM: f32 = 0.2;
 
 /// What one peer's update may do to a node.
 #[derive(Debug, Clone, Copy, PartialEq)]
