@@ -18,7 +18,7 @@ use crate::corpus::Corpus;
 use crate::model::ModelError;
 
 /// Default of [`UpdateBound::max_row_norm`] (see docs/embeddings.md for how it was chosen).
-pub const DEFAULT_MAX_ROW_NORM: f32 = 0.2;
+pub const DEFAULT_MAX_ROW_NORM: f32 = 0.5;
 
 /// What one peer's update may do to a node.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -243,6 +243,9 @@ pub struct ExchangeStats {
     pub bytes: u64,
 }
 
+/// Rewrites the update node 0 sends (a hostile peer, in tests and experiments).
+pub type Rewrite<'a> = dyn FnMut(&Word2Vec, SparseUpdate) -> SparseUpdate + 'a;
+
 /// One node: its model, its own planner over its shard, and its state at the last exchange.
 struct Node<'a> {
     model: Word2Vec,
@@ -260,7 +263,7 @@ pub fn train_exchanging(
     shards: &[Corpus],
     params: &W2vParams,
     settings: &ExchangeSettings,
-    mut hostile: Option<&mut dyn FnMut(&Word2Vec, SparseUpdate) -> SparseUpdate>,
+    mut hostile: Option<&mut Rewrite<'_>>,
 ) -> Result<(Vec<Word2Vec>, ExchangeStats), ModelError> {
     let mut nodes: Vec<Node<'_>> = shards
         .iter()
