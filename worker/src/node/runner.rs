@@ -419,3 +419,31 @@ mod tests {
         assert!(!chain.is_subscribed("me"));
     }
 }
+
+#[cfg(test)]
+mod vocab_tests {
+    use super::*;
+    use crate::chain::fake::FakeChain;
+
+    #[tokio::test]
+    async fn a_node_starts_only_on_the_pinned_vocabulary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vocab.txt");
+        std::fs::write(&path, "the\nof\nand\n").unwrap();
+        let file = VocabFile::read(&path).unwrap();
+        let chain = FakeChain::new("alice");
+        let none = check_pinned_vocab(&chain, &file).await.unwrap_err();
+        assert!(none.to_string().contains("pins no vocabulary"), "{none}");
+        chain.pin_vocab(&"0".repeat(64), 3);
+        let other = check_pinned_vocab(&chain, &file).await.unwrap_err();
+        assert!(other.to_string().contains("vocabulary mismatch"), "{other}");
+        chain.pin_vocab(&file.hash, 4);
+        assert!(check_pinned_vocab(&chain, &file).await.is_err());
+        chain.pin_vocab(&file.hash, 3);
+        check_pinned_vocab(&chain, &file).await.unwrap();
+        std::fs::write(&path, "the\nThe\n").unwrap();
+        assert!(VocabFile::read(&path).is_err());
+        std::fs::write(&path, "the\nthe\n").unwrap();
+        assert!(VocabFile::read(&path).is_err());
+    }
+}
