@@ -69,16 +69,19 @@ fn traced_pid(strace: &Child) -> Option<u32> {
     children.split_whitespace().next()?.parse().ok()
 }
 
-/// Stops `strace` and the worker it traces (one process group) on every exit path.
+/// Stops `strace` and the worker it traces (their own process group) on every exit path
+/// where they still run.
 struct Traced(Child);
 
 impl Drop for Traced {
     fn drop(&mut self) {
-        let pgid = self.0.id();
-        let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{pgid}")])
-            .status();
-        let _ = self.0.wait();
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let pgid = self.0.id();
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pgid}")])
+                .status();
+            let _ = self.0.wait();
+        }
     }
 }
 
