@@ -89,6 +89,15 @@ pub fn setparams(
     raw(contract, names::SETPARAMS, contract, data)
 }
 
+/// `setvocab`: the contract account pins the vocabulary file (its SHA-256 in hex, its word
+/// count) every node must load.
+pub fn setvocab(contract: Name, hash: &str, words: u32) -> Action {
+    let mut data = Vec::new();
+    hash.pack(&mut data);
+    words.pack(&mut data);
+    raw(contract, Name::constant("setvocab"), contract, data)
+}
+
 /// `settle`: `actor` (anyone) pushes `user`'s accrued emission along its stored edges.
 pub fn settle(contract: Name, actor: Name, user: Name) -> Action {
     Action::new(contract, names::SETTLE, actor, &user)

@@ -15,7 +15,7 @@ pub mod types;
 
 pub use client::{
     ChainInfo, Client, DepartureRow, Edge, GlobalRow, MetagraphRow, MetagraphView, PushReceipt,
-    Refresh, ResidualRow, StatRow,
+    Refresh, ResidualRow, StatRow, VocabRow,
 };
 pub use crypto::{KeyError, PrivateKey, PublicKey, Signature};
 pub use error::{ChainError, Resource};

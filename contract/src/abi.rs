@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use crate::asset::Asset;
 use crate::name::Name;
 use crate::symbol::Symbol;
-use crate::{metagraph, token};
+use crate::{metagraph, token, vocab};
 
 /// A Rust type's name in ABI type syntax (`uint64`, `name`, `edge[]`, ...).
 pub trait AbiType {
@@ -116,6 +116,8 @@ pub fn structs() -> Vec<StructDesc> {
         metagraph::Residual::describe(),
         metagraph::Global::describe(),
         metagraph::Departure::describe(),
+        vocab::SetVocab::describe(),
+        vocab::VocabRow::describe(),
     ]
 }
 
@@ -134,6 +136,7 @@ pub fn actions() -> Vec<(&'static str, &'static str)> {
         ("setparams", metagraph::SetParams::NAME),
         ("settle", metagraph::Settle::NAME),
         ("evict", metagraph::Evict::NAME),
+        ("setvocab", vocab::SetVocab::NAME),
     ]
 }
 
@@ -148,5 +151,6 @@ pub fn tables() -> Vec<(&'static str, &'static str)> {
         (metagraph::Residual::TABLE_NAME, metagraph::Residual::NAME),
         (metagraph::Global::TABLE_NAME, metagraph::Global::NAME),
         (metagraph::Departure::TABLE_NAME, metagraph::Departure::NAME),
+        (vocab::VocabRow::TABLE_NAME, vocab::VocabRow::NAME),
     ]
 }

@@ -5,7 +5,7 @@ use crate::codec::{from_bytes, Pack};
 use crate::error::{ContractError, Result};
 use crate::host::Host;
 use crate::name::Name;
-use crate::{metagraph, token};
+use crate::{metagraph, token, vocab};
 
 /// Decodes `data` as `T` and runs `handler`.
 fn run<H: Host, T: Pack>(
@@ -40,6 +40,7 @@ pub fn dispatch<H: Host>(
     const SETPARAMS: u64 = Name::new("setparams").0;
     const SETTLE: u64 = Name::new("settle").0;
     const EVICT: u64 = Name::new("evict").0;
+    const SETVOCAB: u64 = Name::new("setvocab").0;
     match action.0 {
         CREATE => run(host, data, token::create),
         ISSUE => run(host, data, metagraph::issue),
@@ -53,6 +54,7 @@ pub fn dispatch<H: Host>(
         SETPARAMS => run(host, data, metagraph::setparams),
         SETTLE => run(host, data, metagraph::settle),
         EVICT => run(host, data, metagraph::evict),
+        SETVOCAB => run(host, data, vocab::setvocab),
         _ => Err(ContractError::new("unknown action")),
     }
 }

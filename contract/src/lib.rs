@@ -24,6 +24,7 @@ pub mod host;
 pub mod metagraph;
 pub mod table;
 pub mod token;
+pub mod vocab;
 
 pub use antelope::{asset, name, symbol};
 

@@ -236,6 +236,9 @@ fn packing_matches_cleos_for_bittensor_actions() {
     assert_eq!(v.data, pack("evict", r#"["alice"]"#));
     let u = actions::unsubscribe(c, alice);
     assert_eq!(u.data, pack("unsubscribe", r#"["alice"]"#));
+    let hash = "ab".repeat(32);
+    let v = actions::setvocab(c, &hash, 26_867);
+    assert_eq!(v.data, pack("setvocab", &format!(r#"["{hash}", 26867]"#)));
 }
 
 /// The public key the client derives is the one nodeos stores for a dev-key account.

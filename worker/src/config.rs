@@ -119,6 +119,10 @@ pub struct ModelSection {
     /// Text corpus (any UTF-8 text, lower-cased and split on whitespace, or a text8 `.zip`);
     /// none = generated from `corpus_seed` (for tests; the node warns that it is not real text).
     pub corpus: Option<PathBuf>,
+    /// The network's vocabulary file (its hash pinned on chain by `setvocab`): with it, the
+    /// corpus is this node's own text only (nothing else is opened) and the node counts its
+    /// own words; without it, the vocabulary is built from the corpus (one machine's setup).
+    pub vocab: Option<PathBuf>,
     /// Words of the corpus seen fewer times map to `<unk>` (word2vec's min_count).
     pub min_count: u64,
     /// Seed of the generated corpus (shared by the network).
@@ -166,6 +170,7 @@ impl Default for ModelSection {
         let w = W2vParams::default();
         ModelSection {
             corpus: None,
+            vocab: None,
             min_count: w.min_count,
             corpus_seed: 42,
             corpus_tokens: 200_000,

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::config::Config;
-use bittensor_worker::corpus::{Corpus, SHIPPED_SEED, SHIPPED_TOKENS};
+use bittensor_worker::corpus::{Corpus, VocabFile, SHIPPED_SEED, SHIPPED_TOKENS};
 use bittensor_worker::model::baseline;
 use bittensor_worker::model::vectors::{self, Format, Vectors};
 use bittensor_worker::model::w2v::{self, W2vParams};
@@ -40,6 +40,9 @@ enum Command {
     Bench(BenchArgs),
     /// Write a generated corpus (text8 format) to a file.
     GenCorpus(GenArgs),
+    /// Write the network's vocabulary file from a text (the booter's step) and print the
+    /// hash and word count that `setvocab` pins on chain.
+    Vocab(VocabArgs),
     /// Write word vectors: a fresh word2vec model (--out), a node's checkpoint
     /// (--checkpoint), or a running node's (--node; it writes its own files).
     Export(ExportArgs),
@@ -164,12 +167,24 @@ struct ExperimentArgs {
     /// Nodes, each on its own contiguous shard of the corpus.
     #[arg(long, default_value_t = 4)]
     nodes: usize,
-    /// Seeds to run (the table shows mean and spread).
-    #[arg(long, default_value_t = 3)]
+    /// Seeds to run (each seed's models are members of their row).
+    #[arg(long, default_value_t = 1)]
     seeds: u64,
-    /// Scale of the gradients sent upstream (times the sender's rate).
-    #[arg(long, default_value_t = 1.0)]
-    grad_scale: f32,
+    /// Train on this many tokens of the corpus (its prefix).
+    #[arg(long)]
+    max_tokens: Option<usize>,
+    /// Print one JSON line (rows and differences with their intervals) after the table.
+    #[arg(long)]
+    json: bool,
+    /// Sparse-update exchanges per epoch of a node's shard (0: one init, no exchange).
+    #[arg(long, default_value_t = 16)]
+    syncs_per_epoch: usize,
+    /// How a node combines a round's updates.
+    #[arg(long, value_enum, default_value_t = w2v::Aggregate::Sum)]
+    aggregate: w2v::Aggregate,
+    /// Largest L2 change one peer's update may make to one row of one table.
+    #[arg(long, default_value_t = w2v::DEFAULT_MAX_ROW_NORM)]
+    max_row_norm: f32,
     /// Skip the gensim and fastText rows.
     #[arg(long)]
     no_baselines: bool,
@@ -286,6 +301,23 @@ struct BenchArgs {
     /// Python with gensim (default: .venv/bin/python).
     #[arg(long)]
     python: Option<PathBuf>,
+}
+
+/// `vocab` flags.
+#[derive(Args)]
+struct VocabArgs {
+    /// Text the vocabulary is built from.
+    #[arg(long)]
+    corpus: PathBuf,
+    /// Words seen fewer times are left out.
+    #[arg(long, default_value_t = W2vParams::default().min_count)]
+    min_count: u64,
+    /// Most words kept.
+    #[arg(long, default_value_t = 100_000)]
+    max_vocab: usize,
+    /// Output file (one word a line).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 /// `gen-corpus` arguments; the defaults regenerate the shipped `worker/data/synthetic.txt`.
@@ -536,18 +568,28 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
 fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
     let settings = w2v::NetworkSettings {
         corpus: a.w2v.corpus.clone(),
+        max_tokens: a.max_tokens,
         params: a.w2v.params(),
         nodes: a.nodes,
         seeds: a.seeds,
-        grad_scale: a.grad_scale,
+        exchange: w2v::ExchangeSettings {
+            syncs_per_epoch: a.syncs_per_epoch,
+            aggregate: a.aggregate,
+            bound: w2v::UpdateBound {
+                max_row_norm: a.max_row_norm,
+                max_rows: usize::MAX,
+            },
+        },
         wordsim: a.sets.wordsim.clone(),
         simlex: a.sets.simlex.clone(),
-        analogies: a.sets.analogies.clone(),
         python: (!a.no_baselines)
             .then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
     };
     let table = w2v::network_experiment(&settings)?;
     println!("{table}");
+    if a.json {
+        println!("{}", table.table.json());
+    }
     Ok(())
 }
 
@@ -642,6 +684,18 @@ fn print_auth_cost(
     Ok(())
 }
 
+fn vocab(a: VocabArgs) -> anyhow::Result<()> {
+    let corpus = Corpus::load_with(&a.corpus, a.min_count, a.max_vocab)
+        .with_context(|| format!("loading {}", a.corpus.display()))?;
+    let hash = VocabFile::write(&corpus.vocab, &a.out)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    println!(
+        "{}",
+        serde_json::json!({"hash": hash, "words": corpus.vocab.len() - 1, "file": a.out})
+    );
+    Ok(())
+}
+
 fn gen_corpus(a: GenArgs) -> anyhow::Result<()> {
     let corpus = Corpus::generate(a.seed, a.tokens);
     corpus
@@ -667,6 +721,7 @@ fn main() -> std::process::ExitCode {
             .and_then(|rt| rt.block_on(run(*a))),
         Command::Bench(a) => bench(a),
         Command::GenCorpus(a) => gen_corpus(a),
+        Command::Vocab(a) => vocab(a),
         Command::Export(a) => export(a),
         Command::Evaluate(a) => evaluate(a),
         Command::Experiment(a) => experiment(a),

@@ -11,6 +11,7 @@ mod scopes;
 mod tables;
 pub mod time;
 pub mod view;
+mod vocab;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use push::PushReceipt;
 pub use rejection::rejection_from_body;
 pub use rows::{DepartureRow, Edge, GlobalRow, MetagraphRow, ResidualRow, StatRow};
 pub use view::{MetagraphView, Refresh};
+pub use vocab::VocabRow;
 
 /// Default per-request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -65,7 +65,7 @@ impl Client {
         }
     }
 
-    async fn typed_rows<T: DeserializeOwned>(
+    pub(super) async fn typed_rows<T: DeserializeOwned>(
         &self,
         code: Name,
         scope: &str,

@@ -111,10 +111,7 @@ pub fn build_snapshot(
 
 /// Each node's attribution from the others, `sum over i != j of fraction_i * w_ij`: the value
 /// its peers credit it with, before the chain turns attributions into emission.
-fn received_attribution(
-    sorted: &[crate::chain::MetagraphRow],
-    total: u128,
-) -> HashMap<Name, f64> {
+fn received_attribution(sorted: &[crate::chain::MetagraphRow], total: u128) -> HashMap<Name, f64> {
     let mut received: HashMap<Name, f64> = sorted.iter().map(|n| (n.user, 0.0)).collect();
     if total == 0 {
         return received;

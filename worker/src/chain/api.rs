@@ -78,4 +78,7 @@ pub trait ChainApi: Send + Sync {
     fn chain_id(&self) -> ChainFuture<'_, [u8; 32]> {
         Box::pin(async { Ok([0; 32]) })
     }
+    /// The vocabulary the contract pins (`setvocab`): its file's SHA-256 (hex) and word
+    /// count, `None` when none is pinned.
+    fn pinned_vocab(&self) -> ChainFuture<'_, Option<(String, u32)>>;
 }

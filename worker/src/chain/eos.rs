@@ -209,6 +209,13 @@ impl ChainApi for EosChain {
                 .unwrap_or(emission::fixed::WEIGHT_ONE))
         })
     }
+
+    fn pinned_vocab(&self) -> ChainFuture<'_, Option<(String, u32)>> {
+        Box::pin(async move {
+            let row = self.client.vocab(self.contract).await.map_err(failure)?;
+            Ok(row.map(|r| (r.hash, r.words)))
+        })
+    }
 }
 
 #[cfg(test)]

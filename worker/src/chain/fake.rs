@@ -27,6 +27,8 @@ struct State {
     max_self_weight: Option<u32>,
     /// The contract's parameters as `params` reports them.
     params: Option<super::params::ChainParams>,
+    /// The pinned vocabulary (hash, words).
+    vocab: Option<(String, u32)>,
 }
 
 /// A fake chain acting as user `me`; `fail_next` scripts the next calls to fail.
@@ -74,6 +76,11 @@ impl FakeChain {
     /// Sets the contract's `max_self_weight`: emits above it are refused as the contract does.
     pub fn set_max_self_weight(&self, max: u32) {
         self.lock().max_self_weight = Some(max);
+    }
+
+    /// Pins a vocabulary as `setvocab` does.
+    pub fn pin_vocab(&self, hash: &str, words: u32) {
+        self.lock().vocab = Some((hash.into(), words));
     }
 
     /// Emit calls made so far, failed ones included.
@@ -229,5 +236,12 @@ impl ChainApi for FakeChain {
 
     fn params(&self) -> ChainFuture<'_, Option<super::params::ChainParams>> {
         Box::pin(async move { Ok(self.lock().params) })
+    }
+
+    fn pinned_vocab(&self) -> ChainFuture<'_, Option<(String, u32)>> {
+        Box::pin(async move {
+            self.scripted()?;
+            Ok(self.lock().vocab.clone())
+        })
     }
 }

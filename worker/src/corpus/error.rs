@@ -39,6 +39,14 @@ pub enum CorpusError {
         /// The file.
         path: PathBuf,
     },
+    /// A vocabulary file that is not one lower-case word per line.
+    #[error("vocabulary file {path} is malformed: {reason}")]
+    BadVocab {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The vocabulary cap leaves no room for real words beside `<unk>`.
     #[error("max_vocab must be at least 2 (one word plus <unk>), got {0}")]
     VocabTooSmall(usize),

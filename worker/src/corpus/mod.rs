@@ -15,8 +15,10 @@
 mod batch;
 mod error;
 mod read;
+mod split;
 mod synthetic;
 mod vocab;
+mod vocab_file;
 
 #[cfg(test)]
 mod tests;
@@ -27,8 +29,10 @@ use std::path::Path;
 
 pub use batch::{Batch, Batches};
 pub use error::CorpusError;
+pub use split::write_shards;
 pub use synthetic::{class_of_word, generate_words, word_name, SyntheticSpec};
 pub use vocab::{Vocab, NO_CLASS};
+pub use vocab_file::{sha256_hex, VocabFile};
 
 /// Generator seed of the shipped `worker/data/synthetic.txt`.
 pub const SHIPPED_SEED: u64 = 2026;
@@ -65,6 +69,26 @@ impl Corpus {
             });
         }
         Ok(Self::from_words_min(&words, min_count, max_vocab))
+    }
+
+    /// Loads a node's own text with the network's vocabulary: ids from `vocab`, counts (for
+    /// subsampling and negatives) from this text alone.
+    pub fn load_in(path: &Path, vocab: &Vocab) -> Result<Corpus, CorpusError> {
+        let text = read::read_text(path)?.to_lowercase();
+        let ids: Vec<i64> = text.split_whitespace().map(|w| vocab.id(w)).collect();
+        if ids.is_empty() {
+            return Err(CorpusError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut counts = vec![0u64; vocab.len()];
+        for &id in &ids {
+            counts[id as usize] += 1;
+        }
+        Ok(Corpus {
+            vocab: vocab.with_counts(counts),
+            ids,
+        })
     }
 
     /// Tokenises words with a vocabulary built from them.

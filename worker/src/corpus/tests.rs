@@ -177,3 +177,27 @@ fn shipped_corpus_matches_its_generator() {
     assert_eq!(shipped, Corpus::generate(SHIPPED_SEED, SHIPPED_TOKENS));
     assert!(shipped.word_classes().is_some());
 }
+
+#[test]
+fn shards_keep_lines_and_a_node_counts_only_its_own_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("all.txt");
+    std::fs::write(&src, "a b c\nd e\nf g h i\nj\nk l m n o p\n").unwrap();
+    let (whole, shards) = write_shards(&src, Some(12), 2, &dir.path().join("s")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&whole).unwrap(),
+        "a b c\nd e\nf g h i\nj\nk l\n"
+    );
+    // A line goes where its first token falls: tokens 0..6 to shard 0, 6..12 to shard 1.
+    assert_eq!(
+        std::fs::read_to_string(&shards[0]).unwrap(),
+        "a b c\nd e\nf g h i\n"
+    );
+    assert_eq!(std::fs::read_to_string(&shards[1]).unwrap(), "j\nk l\n");
+    let all = Corpus::load(&whole, usize::MAX).unwrap();
+    let own = Corpus::load_in(&shards[0], &all.vocab).unwrap();
+    assert_eq!(own.vocab.words(), all.vocab.words());
+    assert_eq!(own.vocab.count(all.vocab.id("a")), Some(1));
+    assert_eq!(own.vocab.count(all.vocab.id("k")), Some(0));
+    assert_eq!(own.ids.len(), 9);
+}

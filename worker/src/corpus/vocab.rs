@@ -58,6 +58,33 @@ impl Vocab {
         }
     }
 
+    /// A vocabulary of `words` in this id order (after `<unk>`), every count zero.
+    pub fn in_order(words: Vec<String>) -> Vocab {
+        let mut all = vec![Self::UNK_WORD.to_string()];
+        all.extend(words);
+        let index = all
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.clone(), i as i64))
+            .collect();
+        let classes = Self::parse_classes(&all);
+        Vocab {
+            counts: vec![0; all.len()],
+            words: all,
+            index,
+            classes,
+        }
+    }
+
+    /// The same words and ids with other counts (a node's own counts of its own text).
+    pub fn with_counts(&self, counts: Vec<u64>) -> Vocab {
+        assert_eq!(counts.len(), self.words.len(), "one count per id");
+        Vocab {
+            counts,
+            ..self.clone()
+        }
+    }
+
     /// Ground-truth classes when every real word is spelled like a synthetic word (`c07w12`).
     fn parse_classes(words: &[String]) -> Option<Vec<usize>> {
         let mut out = vec![NO_CLASS];

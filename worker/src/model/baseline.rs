@@ -214,6 +214,37 @@ pub fn fasttext(
     })
 }
 
+/// Trains `fasttext skipgram` with its own defaults (subwords of 3 to 6 characters, rate
+/// 0.05, sampling 1e-4, dim 100, window 5, 5 negatives, 5 epochs, min count 5) on one thread;
+/// vectors to `out_prefix.vec`.
+pub fn fasttext_own(corpus: &Path, seed: u64, out_prefix: &Path) -> Result<PathBuf, ModelError> {
+    let out = Command::new("fasttext")
+        .arg("skipgram")
+        .arg("-input")
+        .arg(corpus)
+        .arg("-output")
+        .arg(out_prefix)
+        .args(["-thread", "1", "-verbose", "0", "-seed"])
+        .arg(seed.to_string())
+        .output()
+        .map_err(|e| {
+            failed(
+                "starting fasttext (apt-get install fasttext)",
+                e.to_string(),
+            )
+        })?;
+    if !out.status.success() {
+        return Err(failed(
+            "fasttext failed",
+            String::from_utf8_lossy(&out.stderr)
+                .chars()
+                .take(400)
+                .collect(),
+        ));
+    }
+    Ok(out_prefix.with_extension("vec"))
+}
+
 /// Seconds of one `times` field such as `0m1.234s`.
 fn parse_times(field: &str) -> f64 {
     let field = field.trim_end_matches('s');

@@ -19,7 +19,7 @@ use super::trainer::{train, TrainSettings};
 use crate::chain::lifecycle::{check_chain_params, subscribe_with_retry, unsubscribe_with_retry};
 use crate::chain::{Backoff, ChainApi};
 use crate::config::{Config, ModelSection, PeerConfig};
-use crate::corpus::{Corpus, Vocab};
+use crate::corpus::{Corpus, Vocab, VocabFile};
 use crate::model::w2v::PeerW2v;
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::identity::Identity;
@@ -36,14 +36,56 @@ const FINAL_EMIT_ATTEMPTS: u32 = 4;
 const FINAL_EMIT_RETRY: Duration = Duration::from_millis(300);
 
 /// Loads the configured corpus (or generates the shared synthetic one) and takes this
-/// node's shard.
-pub fn load_corpus(m: &ModelSection) -> anyhow::Result<Corpus> {
+/// node's shard. With a vocabulary file, the corpus is the node's own text and nothing else
+/// is read; the file's hash is returned for the check against the chain.
+pub fn load_corpus(m: &ModelSection) -> anyhow::Result<(Corpus, Option<VocabFile>)> {
+    if let Some(vocab_path) = &m.vocab {
+        let Some(path) = &m.corpus else {
+            anyhow::bail!("model.vocab needs model.corpus: the node's own text");
+        };
+        if m.shards > 1 {
+            anyhow::bail!(
+                "with model.vocab the corpus is this node's own text: give it its shard's file, not shard {}/{}",
+                m.shard,
+                m.shards
+            );
+        }
+        let file = VocabFile::read(vocab_path)
+            .with_context(|| format!("loading vocabulary {}", vocab_path.display()))?;
+        let corpus = Corpus::load_in(path, &file.vocab)
+            .with_context(|| format!("loading corpus {}", path.display()))?;
+        return Ok((corpus, Some(file)));
+    }
     let corpus = match &m.corpus {
         Some(path) => Corpus::load_with(path, m.min_count, m.max_vocab)
             .with_context(|| format!("loading corpus {}", path.display()))?,
         None => Corpus::generate(m.corpus_seed, m.corpus_tokens),
     };
-    Ok(corpus.shard(m.shard, m.shards))
+    Ok((corpus.shard(m.shard, m.shards), None))
+}
+
+/// Refuses to start when the vocabulary file is not the one the chain pins.
+pub async fn check_pinned_vocab(chain: &dyn ChainApi, file: &VocabFile) -> anyhow::Result<()> {
+    let words = file.vocab.len() - 1;
+    match chain
+        .pinned_vocab()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the pinned vocabulary: {e}"))?
+    {
+        Some((hash, n)) if hash == file.hash && n as usize == words => Ok(()),
+        Some((hash, n)) => anyhow::bail!(
+            "vocabulary mismatch: this node's file has hash {} ({} words) but the network pins {} ({} words); use the network's vocabulary file",
+            file.hash,
+            words,
+            hash,
+            n
+        ),
+        None => anyhow::bail!(
+            "the contract pins no vocabulary yet (the network's booter runs setvocab with hash {} and {} words)",
+            file.hash,
+            words
+        ),
+    }
 }
 
 /// The fingerprint of a vocabulary (words in id order), exchanged with every peer.
@@ -147,7 +189,11 @@ pub async fn run(
     if m.corpus.is_none() {
         tracing::warn!("training on {}", m.corpus_source());
     }
-    let corpus = load_corpus(m)?;
+    let (corpus, vocab_file) = load_corpus(m)?;
+    if let Some(file) = &vocab_file {
+        check_pinned_vocab(chain.as_ref(), file).await?;
+        tracing::info!(hash = %file.hash, "vocabulary matches the one the chain pins");
+    }
     tracing::info!(
         text = %m.corpus_source(),
         tokens = corpus.ids.len(),
@@ -396,5 +442,33 @@ mod tests {
         let chain = Arc::new(FakeChain::new("me"));
         assert!(rt.block_on(run(cfg, key(), chain.clone())).is_err());
         assert!(!chain.is_subscribed("me"));
+    }
+}
+
+#[cfg(test)]
+mod vocab_tests {
+    use super::*;
+    use crate::chain::fake::FakeChain;
+
+    #[tokio::test]
+    async fn a_node_starts_only_on_the_pinned_vocabulary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vocab.txt");
+        std::fs::write(&path, "the\nof\nand\n").unwrap();
+        let file = VocabFile::read(&path).unwrap();
+        let chain = FakeChain::new("alice");
+        let none = check_pinned_vocab(&chain, &file).await.unwrap_err();
+        assert!(none.to_string().contains("pins no vocabulary"), "{none}");
+        chain.pin_vocab(&"0".repeat(64), 3);
+        let other = check_pinned_vocab(&chain, &file).await.unwrap_err();
+        assert!(other.to_string().contains("vocabulary mismatch"), "{other}");
+        chain.pin_vocab(&file.hash, 4);
+        assert!(check_pinned_vocab(&chain, &file).await.is_err());
+        chain.pin_vocab(&file.hash, 3);
+        check_pinned_vocab(&chain, &file).await.unwrap();
+        std::fs::write(&path, "the\nThe\n").unwrap();
+        assert!(VocabFile::read(&path).is_err());
+        std::fs::write(&path, "the\nthe\n").unwrap();
+        assert!(VocabFile::read(&path).is_err());
     }
 }

@@ -10,8 +10,7 @@ use super::Vectors;
 use crate::model::w2v::Lcg;
 use crate::model::ModelError;
 
-/// Resamples of each bootstrap.
-pub const RESAMPLES: usize = 1000;
+use super::bootstrap::RESAMPLES;
 
 /// A score and its 95 % bootstrap interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

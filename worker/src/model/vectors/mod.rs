@@ -3,10 +3,12 @@
 //! finalfusion format, and evaluated as gensim evaluates them.
 
 mod analogy;
+mod bootstrap;
 mod export;
 mod intervals;
 mod scores;
 mod similarity;
+mod table;
 
 #[cfg(test)]
 mod tests;
@@ -14,10 +16,14 @@ mod tests;
 use std::collections::HashMap;
 
 pub use analogy::{evaluate_word_analogies, AnalogyReport};
+pub use bootstrap::{covered, paired_bootstrap, Estimate, RowCosines, RESAMPLES};
 pub use export::{load_word2vec_text, save_finalfusion, save_word2vec_text, Format};
-pub use intervals::{bootstrap, Interval, ScoredIntervals, RESAMPLES};
+pub use intervals::{bootstrap, Interval, ScoredIntervals};
 pub use scores::Scores;
-pub use similarity::{evaluate_word_pairs, spearman, PairsReport};
+pub use similarity::{
+    evaluate_word_pairs, pair_cosines, read_pairs, spearman, GoldPair, PairsReport,
+};
+pub use table::{PairCounts, ScoreTable, TableDiff, TableRow};
 
 use super::ModelError;
 
@@ -62,6 +68,24 @@ impl Vectors {
             });
         }
         Vectors::new(vocab_words[1..].to_vec(), dim, table[dim..].to_vec())
+    }
+
+    /// The vectors of the vocabulary's words that have a count in `counts` (a node's own
+    /// counts): words it never saw are left out, so evaluation reports them out of
+    /// vocabulary instead of scoring their random rows.
+    pub fn from_vocab_seen(
+        vocab_words: &[String],
+        dim: usize,
+        table: &[f32],
+        counts: &[u64],
+    ) -> Result<Vectors, ModelError> {
+        let all = Vectors::from_vocab(vocab_words, dim, table)?;
+        let keep: Vec<usize> = (0..all.words.len())
+            .filter(|&i| counts.get(i + 1).is_some_and(|&c| c > 0))
+            .collect();
+        let words = keep.iter().map(|&i| all.words[i].clone()).collect();
+        let data = keep.iter().flat_map(|&i| all.row(i).to_vec()).collect();
+        Vectors::new(words, dim, data)
     }
 
     /// The words, in row order.

@@ -62,6 +62,57 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&ranks(x), &ranks(y))
 }
 
+/// One line of a word-pair file: two words and the human similarity score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoldPair {
+    /// First word, upper-cased as gensim looks it up.
+    pub a: String,
+    /// Second word, upper-cased.
+    pub b: String,
+    /// Human similarity.
+    pub score: f64,
+}
+
+/// Reads a word-pair file (see the module docs); invalid lines are skipped.
+pub fn read_pairs(path: &Path) -> Result<Vec<GoldPair>, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('\t').collect();
+        let parsed = (parts.len() >= 3)
+            .then(|| parts[2].trim().parse::<f64>().ok())
+            .flatten();
+        let Some(score) = parsed else {
+            tracing::debug!(line, "skipping invalid line");
+            continue;
+        };
+        out.push(GoldPair {
+            a: parts[0].to_uppercase(),
+            b: parts[1].to_uppercase(),
+            score,
+        });
+    }
+    Ok(out)
+}
+
+/// The cosine of each pair's two vectors; `None` when either word is out of vocabulary.
+pub fn pair_cosines(vectors: &Vectors, pairs: &[GoldPair]) -> Vec<Option<f64>> {
+    let index = vectors.upper_index(RESTRICT_VOCAB);
+    pairs
+        .iter()
+        .map(|p| match (index.get(&p.a), index.get(&p.b)) {
+            (Some(&i), Some(&j)) => Some(cosine(vectors.row(i), vectors.row(j))),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Scores `vectors` on a word-pair file (see the module docs).
 pub fn evaluate_word_pairs(vectors: &Vectors, path: &Path) -> Result<PairsReport, ModelError> {
     let (gold, model, oov) = scored_pairs(vectors, path)?;
@@ -83,31 +134,15 @@ pub(crate) fn scored_pairs(
     vectors: &Vectors,
     path: &Path,
 ) -> Result<(Vec<f64>, Vec<f64>, usize), ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let index = vectors.upper_index(RESTRICT_VOCAB);
+    let pairs = read_pairs(path)?;
     let (mut gold, mut model, mut oov) = (Vec::new(), Vec::new(), 0usize);
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let parts: Vec<&str> = line.split('\t').collect();
-        let parsed = (parts.len() >= 3)
-            .then(|| parts[2].trim().parse::<f64>().ok())
-            .flatten();
-        let Some(score) = parsed else {
-            tracing::debug!(line, "skipping invalid line");
-            continue;
-        };
-        let (a, b) = (parts[0].to_uppercase(), parts[1].to_uppercase());
-        match (index.get(&a), index.get(&b)) {
-            (Some(&i), Some(&j)) => {
-                gold.push(score);
-                model.push(cosine(vectors.row(i), vectors.row(j)));
+    for (p, c) in pairs.iter().zip(pair_cosines(vectors, &pairs)) {
+        match c {
+            Some(c) => {
+                gold.push(p.score);
+                model.push(c);
             }
-            _ => oov += 1,
+            None => oov += 1,
         }
     }
     Ok((gold, model, oov))

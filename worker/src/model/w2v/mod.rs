@@ -22,7 +22,9 @@ mod plain;
 mod sampling;
 mod saved;
 mod schedule;
+mod shared_space;
 pub mod simd;
+mod sparse_update;
 mod threads;
 
 #[cfg(test)]
@@ -30,11 +32,16 @@ mod tests;
 
 pub use hogwild::HogwildRows;
 pub use math::dot;
-pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, ROWS};
+pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, DIFFS};
 pub use params::W2vParams;
 pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
 pub use plain::{Update, Word2Vec};
 pub use sampling::{Lcg, NegativeTable, Subsampler};
 pub use saved::SavedW2v;
 pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, Planned, Planner, CHUNK_WORDS};
+pub use shared_space::{
+    apply_update, delta_since, merge_round, train_exchanging, Aggregate, Applied, ExchangeSettings,
+    ExchangeStats, UpdateBound, DEFAULT_MAX_ROW_NORM,
+};
+pub use sparse_update::SparseUpdate;
 pub use threads::{fit_with, machine_threads, FitOptions};

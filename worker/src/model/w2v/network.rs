@@ -1,30 +1,28 @@
-//! The network experiment on real text: N nodes, each on its own contiguous shard of one
-//! corpus (the vocabulary is the whole corpus's, as every node of a network shares it).
+//! The network experiment on real text: N nodes, each given only its own contiguous shard
+//! (a file of its own, cut from a prefix of one corpus, lines kept), sharing the network's
+//! vocabulary (that of the whole prefix, as the network's booter pins it) and counting their
+//! own words for subsampling and negatives.
 //!
-//! Rows, each scored on WordSim-353, SimLex-999 and the Google analogies, mean over nodes:
-//! - alone: the plain model on the node's shard;
-//! - with peers (live): all N peer-aware models train at once, chunk by chunk in turn, each
-//!   fed the other N-1 nodes' *current* served vectors and sending them its gradients;
-//!   scored on what each node serves (the serving path a downstream node receives);
-//!   Beside it, the same live nodes scored on their own rows only (`syn0`) and on the gated
-//!   peer part only (served minus `syn0`): where the served score comes from;
-//! - with peers, no gradients: the same with the backward calls dropped (what the
-//!   gradients do to the upstream nodes);
-//! - peers only: the concatenation of the other nodes' alone vectors (each row unit length),
-//!   without the node itself;
-//! - centralised: the plain model on the whole corpus; gensim and fastText likewise.
+//! Rows, scored together with paired bootstrap 95 % intervals ([`ScoreTable`]); a node's
+//! words it never saw are out of vocabulary for that node:
+//! - `alone`: the plain model on the node's shard (mean over nodes);
+//! - `networked`: what each node serves after training with its peers (mean over nodes);
+//! - `centralised`: the plain model on the whole prefix;
+//! - `gensim`, `fasttext`: the reference trainers with our settings on the whole prefix;
+//! - `gensim_own`, `fasttext_own`: the same with their own defaults.
 //!
-//! Repeated for several seeds; the table shows the mean and the spread (min to max).
+//! With several seeds, every seed's models are members of their row.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::peered::{ChunkPlan, PeerW2v};
 use super::sampling::{Lcg, Subsampler};
 use super::schedule::{chunks, fit};
+use super::shared_space::{train_exchanging, ExchangeSettings, ExchangeStats};
 use super::{W2vParams, Word2Vec};
-use crate::corpus::Corpus;
-use crate::model::vectors::{load_word2vec_text, Scores, Vectors};
+use crate::corpus::{write_shards, Corpus};
+use crate::model::vectors::{load_word2vec_text, ScoreTable, Vectors};
 use crate::model::{baseline, ModelError};
 
 /// What [`network_experiment`] runs.
@@ -32,65 +30,46 @@ use crate::model::{baseline, ModelError};
 pub struct NetworkSettings {
     /// The corpus file.
     pub corpus: PathBuf,
+    /// Train on this many tokens of the corpus (its prefix); None = all.
+    pub max_tokens: Option<usize>,
     /// Training settings of every model (its seed is the first seed).
     pub params: W2vParams,
     /// Nodes N (k = N - 1 peers each).
     pub nodes: usize,
     /// Seeds run: `params.seed .. params.seed + seeds`.
     pub seeds: u64,
-    /// Scale of the gradients sent upstream (times the sender's rate).
-    pub grad_scale: f32,
+    /// How the networked nodes exchange their sparse updates.
+    pub exchange: ExchangeSettings,
     /// WordSim-353 file.
     pub wordsim: PathBuf,
     /// SimLex-999 file.
     pub simlex: PathBuf,
-    /// Google analogy file.
-    pub analogies: PathBuf,
     /// Python with gensim for the baselines (None = no gensim / fastText rows).
     pub python: Option<PathBuf>,
 }
 
-/// The rows of the table, in order.
-pub const ROWS: [&str; 9] = [
-    "node alone (own shard)",
-    "node with peers, live, gradients on",
-    "  its own rows only (syn0, no peer part)",
-    "  its gated peer part only (served - syn0)",
-    "node with peers, live, no gradients",
-    "peers only (concatenated, without the node)",
-    "centralised (one model, all shards)",
-    "gensim Word2Vec, all shards",
-    "fastText skipgram, all shards",
+/// The differences every experiment reports.
+pub const DIFFS: [(&str, &str); 3] = [
+    ("networked", "centralised"),
+    ("networked", "alone"),
+    ("centralised", "gensim"),
 ];
 
-/// Scores per row and seed.
+/// The experiment's result: its scale and the scored table.
 #[derive(Debug, Clone)]
 pub struct NetworkTable {
     /// The settings.
     pub settings: NetworkSettings,
+    /// Tokens of the whole prefix.
+    pub tokens: usize,
     /// Tokens per shard.
-    pub shard_tokens: usize,
-    /// Vocabulary size.
+    pub shard_tokens: Vec<usize>,
+    /// Vocabulary size (without `<unk>`).
     pub vocab: usize,
-    /// `rows[r]` holds one [`Scores`] per seed (empty when the row was not run).
-    pub rows: Vec<Vec<Scores>>,
-}
-
-fn evaluate(s: &NetworkSettings, v: &Vectors) -> Result<Scores, ModelError> {
-    Scores::of(v, &s.wordsim, &s.simlex, &s.analogies)
-}
-
-fn mean_scores(all: &[Scores]) -> Scores {
-    let n = all.len().max(1) as f64;
-    let m = |f: fn(&Scores) -> f64| all.iter().map(f).sum::<f64>() / n;
-    Scores {
-        wordsim: m(|s| s.wordsim),
-        wordsim_oov: m(|s| s.wordsim_oov),
-        simlex: m(|s| s.simlex),
-        simlex_oov: m(|s| s.simlex_oov),
-        analogy: m(|s| s.analogy),
-        analogy_oov: m(|s| s.analogy_oov),
-    }
+    /// The last seed's exchange counters.
+    pub exchange: ExchangeStats,
+    /// The scores.
+    pub table: ScoreTable,
 }
 
 /// One node of the live run: its model and where it is in its shard.
@@ -170,18 +149,21 @@ pub fn train_live(
     Ok(live.into_iter().map(|l| l.model).collect())
 }
 
-fn concat_peers(alone: &[Vectors], i: usize) -> Result<Vectors, ModelError> {
-    let n = alone.len();
-    let words = alone[0].words().to_vec();
-    let d = alone[0].dim();
-    let units: Vec<Vec<f32>> = (1..n).map(|o| alone[(i + o) % n].unit_rows()).collect();
-    let mut data = Vec::with_capacity(words.len() * d * units.len());
-    for w in 0..words.len() {
-        for u in &units {
-            data.extend_from_slice(&u[w * d..(w + 1) * d]);
-        }
+/// A node's own vectors: the words it never counted are left out (out of vocabulary).
+fn own_vectors(
+    words: &[String],
+    dim: usize,
+    table: &[f32],
+    shard: &Corpus,
+) -> Result<Vectors, ModelError> {
+    Vectors::from_vocab_seen(words, dim, table, shard.vocab.counts())
+}
+
+fn io_dir(dir: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
+    move |source| ModelError::Io {
+        path: dir.to_path_buf(),
+        source,
     }
-    Vectors::new(words, d * units.len(), data)
 }
 
 /// Runs the experiment (see the module docs).
@@ -191,102 +173,107 @@ pub fn network_experiment(s: &NetworkSettings) -> Result<NetworkTable, ModelErro
             "need at least 2 nodes and 1 seed".into(),
         ));
     }
-    let corpus = Corpus::load_with(&s.corpus, s.params.min_count, usize::MAX)
-        .map_err(|e| ModelError::Config(e.to_string()))?;
+    let tmp = std::env::temp_dir().join(format!("bittensor-experiment-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(io_dir(&tmp))?;
+    let result = run_experiment(s, &tmp);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+fn run_experiment(s: &NetworkSettings, tmp: &Path) -> Result<NetworkTable, ModelError> {
+    let cfg = |e: crate::corpus::CorpusError| ModelError::Config(e.to_string());
+    let (whole, shard_paths) = write_shards(&s.corpus, s.max_tokens, s.nodes, tmp).map_err(cfg)?;
+    let corpus = Corpus::load_with(&whole, s.params.min_count, usize::MAX).map_err(cfg)?;
+    let shards: Vec<Corpus> = shard_paths
+        .iter()
+        .map(|p| Corpus::load_in(p, &corpus.vocab))
+        .collect::<Result<_, _>>()
+        .map_err(cfg)?;
     let counts = corpus.vocab.counts().to_vec();
     let words = corpus.vocab.words();
-    let mut rows: Vec<Vec<Scores>> = vec![Vec::new(); ROWS.len()];
-    let tmp = std::env::temp_dir().join(format!("bittensor-experiment-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).map_err(|e| ModelError::Io {
-        path: tmp.clone(),
-        source: e,
-    })?;
+    let mut rows: Vec<(String, Vec<Vectors>)> = [
+        "alone",
+        "networked",
+        "centralised",
+        "gensim",
+        "fasttext",
+        "gensim_own",
+        "fasttext_own",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), Vec::new()))
+    .collect();
+    let mut exchange = ExchangeStats::default();
     for seed in s.params.seed..s.params.seed + s.seeds {
         let params = W2vParams {
             seed,
             ..s.params.clone()
         };
-        tracing::info!(seed, "training each node alone");
-        let mut alone = Vec::new();
-        for i in 0..s.nodes {
+        tracing::info!(
+            seed,
+            nodes = s.nodes,
+            "training each node alone on its shard"
+        );
+        for (i, shard) in shards.iter().enumerate() {
             let p = W2vParams {
                 seed: seed.wrapping_mul(1000).wrapping_add(i as u64),
                 ..params.clone()
             };
-            let mut m = Word2Vec::new(&counts, &p)?;
-            fit(&mut m, &corpus.shard(i, s.nodes).ids, &counts, &p)?;
-            alone.push(Vectors::from_vocab(words, p.dim, &m.syn0)?);
+            let own = shard.vocab.counts();
+            let mut m = Word2Vec::new(own, &p)?;
+            fit(&mut m, &shard.ids, own, &p)?;
+            rows[0].1.push(own_vectors(words, p.dim, &m.syn0, shard)?);
         }
-        let per_node = |vs: &[Vectors]| -> Result<Scores, ModelError> {
-            let all: Vec<Scores> = vs
-                .iter()
-                .map(|v| evaluate(s, v))
-                .collect::<Result<_, _>>()?;
-            Ok(mean_scores(&all))
-        };
-        rows[0].push(per_node(&alone)?);
-        for (row, scale) in [(1, s.grad_scale), (4, 0.0)] {
-            tracing::info!(
-                seed,
-                grad_scale = scale,
-                "training the nodes together, live"
-            );
-            let models = train_live(&corpus, &params, s.nodes, scale)?;
-            let served: Vec<Vectors> = models
-                .iter()
-                .map(|m| Vectors::from_vocab(words, m.dim, &m.served_table()))
-                .collect::<Result<_, _>>()?;
-            rows[row].push(per_node(&served)?);
-            if row == 1 {
-                // Where the served score comes from: the node's own rows, and the rest.
-                let own: Vec<Vectors> = models
-                    .iter()
-                    .map(|m| Vectors::from_vocab(words, m.dim, &m.syn0))
-                    .collect::<Result<_, _>>()?;
-                rows[2].push(per_node(&own)?);
-                let peer_part: Vec<Vectors> = models
-                    .iter()
-                    .map(|m| {
-                        let part: Vec<f32> = m
-                            .served_table()
-                            .iter()
-                            .zip(&m.syn0)
-                            .map(|(h, x)| h - x)
-                            .collect();
-                        Vectors::from_vocab(words, m.dim, &part)
-                    })
-                    .collect::<Result<_, _>>()?;
-                rows[3].push(per_node(&peer_part)?);
-            }
+        tracing::info!(
+            seed,
+            syncs_per_epoch = s.exchange.syncs_per_epoch,
+            "training the nodes together"
+        );
+        let (models, stats) = train_exchanging(&shards, &params, &s.exchange, None)?;
+        tracing::info!(?stats, "exchange done");
+        exchange = stats;
+        for m in &models {
+            rows[1].1.push(Vectors::from_vocab(words, m.dim, &m.syn0)?);
         }
-        let concat: Vec<Vectors> = (0..s.nodes)
-            .map(|i| concat_peers(&alone, i))
-            .collect::<Result<_, _>>()?;
-        rows[5].push(per_node(&concat)?);
         tracing::info!(seed, "training the centralised model");
         let mut central = Word2Vec::new(&counts, &params)?;
         fit(&mut central, &corpus.ids, &counts, &params)?;
-        rows[6].push(evaluate(
-            s,
-            &Vectors::from_vocab(words, params.dim, &central.syn0)?,
-        )?);
+        rows[2]
+            .1
+            .push(Vectors::from_vocab(words, params.dim, &central.syn0)?);
         if let Some(python) = &s.python {
-            tracing::info!(seed, "training gensim");
-            let g = baseline::gensim(python, &s.corpus, &params, &tmp.join("gensim.txt"))?;
-            rows[7].push(evaluate(s, &load_word2vec_text(&g.vectors)?)?);
+            tracing::info!(seed, "training gensim, ours and its own settings");
+            let g = baseline::gensim(python, &whole, &params, &tmp.join("gensim.txt"))?;
+            rows[3].1.push(load_word2vec_text(&g.vectors)?);
+            let own = W2vParams {
+                seed,
+                ..W2vParams::default()
+            };
+            let g = baseline::gensim(python, &whole, &own, &tmp.join("gensim-own.txt"))?;
+            rows[5].1.push(load_word2vec_text(&g.vectors)?);
             if baseline::fasttext_available() {
-                tracing::info!(seed, "training fastText");
-                let f = baseline::fasttext(&s.corpus, &params, 0, &tmp.join("ft"))?;
-                rows[8].push(evaluate(s, &load_word2vec_text(&f.vectors)?)?);
+                tracing::info!(seed, "training fastText, ours and its own settings");
+                let f = baseline::fasttext(&whole, &params, 0, &tmp.join("ft"))?;
+                rows[4].1.push(load_word2vec_text(&f.vectors)?);
+                let f = baseline::fasttext_own(&whole, seed, &tmp.join("ft-own"))?;
+                rows[6].1.push(load_word2vec_text(&f)?);
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&tmp);
+    rows.retain(|(_, members)| !members.is_empty());
+    let diffs: Vec<(&str, &str)> = DIFFS
+        .iter()
+        .copied()
+        .filter(|(a, b)| rows.iter().any(|r| r.0 == *a) && rows.iter().any(|r| r.0 == *b))
+        .collect();
+    let table = ScoreTable::score(&rows, &diffs, &s.wordsim, &s.simlex, s.params.seed)?;
     Ok(NetworkTable {
         settings: s.clone(),
-        shard_tokens: corpus.ids.len() / s.nodes,
+        tokens: corpus.ids.len(),
+        shard_tokens: shards.iter().map(|c| c.ids.len()).collect(),
         vocab: counts.len() - 1,
-        rows,
+        exchange,
+        table,
     })
 }
 
@@ -296,49 +283,35 @@ impl fmt::Display for NetworkTable {
         let p = &s.params;
         writeln!(
             f,
-            "network experiment: {} nodes x {} tokens of {} (vocabulary {}), dim {}, window {}, {} epochs, seeds {}..{}",
+            "network experiment: {} nodes on {} tokens of {} (shards {:?} tokens; vocabulary {}), dim {}, window {}, sample {}, alpha {}, {} epochs, seeds {}..{}",
             s.nodes,
-            self.shard_tokens,
+            self.tokens,
             s.corpus.display(),
+            self.shard_tokens,
             self.vocab,
             p.dim,
             p.window,
+            p.sample,
+            p.alpha,
             p.epochs,
             p.seed,
             p.seed + s.seeds - 1
         )?;
         writeln!(
             f,
-            "mean over nodes, then mean [min..max] over seeds; OOV: WordSim {:.1}%, SimLex {:.1}%, analogy {:.1}%",
-            self.rows[0].first().map(|x| x.wordsim_oov).unwrap_or(0.0),
-            self.rows[0].first().map(|x| x.simlex_oov).unwrap_or(0.0),
-            self.rows[0].first().map(|x| x.analogy_oov).unwrap_or(0.0)
+            "networked: {} exchanges per epoch, {:?}, row bound {}; {} rounds, {} rows applied ({} clipped), {:.1} MB sent",
+            s.exchange.syncs_per_epoch,
+            s.exchange.aggregate,
+            s.exchange.bound.max_row_norm,
+            self.exchange.rounds,
+            self.exchange.rows,
+            self.exchange.clipped,
+            self.exchange.bytes as f64 / 1e6
         )?;
         writeln!(
             f,
-            "| {:<44} | {:^21} | {:^21} | {:^21} |",
-            "model", "WordSim-353", "SimLex-999", "analogy"
+            "Spearman with paired bootstrap 95% intervals over the pairs; a node's unseen words are out of vocabulary"
         )?;
-        writeln!(f, "|{:-<46}|{:-<23}|{:-<23}|{:-<23}|", "", "", "", "")?;
-        let cell = |v: Vec<f64>| {
-            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            format!("{mean:.3} [{lo:.3}..{hi:.3}]")
-        };
-        for (name, scores) in ROWS.iter().zip(&self.rows) {
-            if scores.is_empty() {
-                continue;
-            }
-            writeln!(
-                f,
-                "| {:<44} | {:^21} | {:^21} | {:^21} |",
-                name,
-                cell(scores.iter().map(|x| x.wordsim).collect()),
-                cell(scores.iter().map(|x| x.simlex).collect()),
-                cell(scores.iter().map(|x| x.analogy).collect())
-            )?;
-        }
-        Ok(())
+        write!(f, "{}", self.table)
     }
 }

@@ -437,3 +437,157 @@ fn peers_that_know_more_help_a_node_on_a_small_shard() {
         "with peers {live_margin:.3}, alone {alone_margin:.3}"
     );
 }
+
+fn shards_of(corpus: &Corpus, nodes: usize) -> Vec<Corpus> {
+    (0..nodes)
+        .map(|i| {
+            let ids = corpus.shard(i, nodes).ids;
+            let mut counts = vec![0u64; corpus.vocab.len()];
+            for &id in &ids {
+                counts[id as usize] += 1;
+            }
+            Corpus {
+                vocab: corpus.vocab.with_counts(counts),
+                ids,
+            }
+        })
+        .collect()
+}
+
+fn row_moves(before: &[f32], after: &[f32], dim: usize) -> f32 {
+    before
+        .chunks_exact(dim)
+        .zip(after.chunks_exact(dim))
+        .map(|(a, b)| dot(&sub(b, a), &sub(b, a)).sqrt())
+        .fold(0.0, f32::max)
+}
+
+fn sub(a: &[f32], b: &[f32]) -> Vec<f32> {
+    a.iter().zip(b).map(|(x, y)| x - y).collect()
+}
+
+const BOUND: UpdateBound = UpdateBound {
+    max_row_norm: 0.05,
+    max_rows: 10_000,
+};
+
+#[test]
+fn a_hostile_update_moves_any_served_row_by_at_most_the_bound() {
+    let corpus = Corpus::generate(4, 4_000);
+    let counts = corpus.vocab.counts();
+    let p = small();
+    let model = Word2Vec::new(counts, &p).unwrap();
+    let (vocab, dim) = (model.vocab, model.dim);
+    let all: Vec<u32> = (0..vocab as u32).collect();
+    // Huge values in every row of both tables.
+    let huge = SparseUpdate {
+        round: 0,
+        dim,
+        rows: all.clone(),
+        input: vec![1e30; vocab * dim],
+        context: vec![-1e30; vocab * dim],
+    };
+    // Crafted to pull word 1 onto word 2 (and every word onto word 2).
+    let target = model.vector(2).to_vec();
+    let mut pull = vec![0f32; vocab * dim];
+    for r in 0..vocab {
+        let d = sub(&target, model.vector(r));
+        pull[r * dim..(r + 1) * dim]
+            .copy_from_slice(&d.iter().map(|x| x * 1e6).collect::<Vec<_>>());
+    }
+    let crafted = SparseUpdate {
+        round: 0,
+        dim,
+        rows: all,
+        input: pull.clone(),
+        context: pull,
+    };
+    for hostile in [&huge, &crafted] {
+        let mut m = model.clone();
+        let applied = apply_update(&mut m, hostile, &BOUND).unwrap();
+        assert_eq!(applied.rows, vocab);
+        assert!(row_moves(&model.syn0, &m.syn0, dim) <= BOUND.max_row_norm * 1.0001);
+        assert!(row_moves(&model.syn1neg, &m.syn1neg, dim) <= BOUND.max_row_norm * 1.0001);
+        // Under the per-row mean the hostile share is smaller still.
+        let mut m = model.clone();
+        let own = delta_since(&model, &model.syn0, &model.syn1neg, 0);
+        let (_, refused) = merge_round(&mut m, &own, &[hostile], &BOUND);
+        assert!(refused.is_empty());
+        assert!(row_moves(&model.syn0, &m.syn0, dim) <= BOUND.max_row_norm * 1.0001);
+    }
+    // Garbage is refused and changes nothing.
+    let mut nan = crafted.clone();
+    nan.input[3] = f32::NAN;
+    let mut outside = crafted.clone();
+    outside.rows[vocab - 1] = vocab as u32;
+    let mut too_many = crafted.clone();
+    too_many.rows.truncate(vocab);
+    for bad in [&nan, &outside] {
+        let mut m = model.clone();
+        assert!(apply_update(&mut m, bad, &BOUND).is_err());
+        assert!(m.syn0 == model.syn0 && m.syn1neg == model.syn1neg);
+    }
+    let tight = UpdateBound {
+        max_rows: vocab - 1,
+        ..BOUND
+    };
+    let mut m = model.clone();
+    assert!(apply_update(&mut m, &too_many, &tight).is_err());
+    assert!(m.syn0 == model.syn0);
+}
+
+#[test]
+fn exchanging_nodes_learn_more_than_alone_and_a_hostile_peer_cannot_undo_it() {
+    let corpus = Corpus::generate(4, 120_000);
+    let p = W2vParams {
+        epochs: 2,
+        ..small()
+    };
+    let shards = shards_of(&corpus, 4);
+    let margin = |models: &[Word2Vec], skip: usize| -> f64 {
+        let kept: Vec<f64> = models
+            .iter()
+            .skip(skip)
+            .map(|m| class_margin(&corpus, &m.syn0, p.dim))
+            .collect();
+        kept.iter().sum::<f64>() / kept.len() as f64
+    };
+    let settings = |syncs| ExchangeSettings {
+        syncs_per_epoch: syncs,
+        aggregate: Aggregate::Sum,
+        bound: UpdateBound {
+            max_row_norm: 0.2,
+            max_rows: usize::MAX,
+        },
+    };
+    let (alone, _) = train_exchanging(&shards, &p, &settings(0), None).unwrap();
+    let (honest, stats) = train_exchanging(&shards, &p, &settings(16), None).unwrap();
+    assert!(stats.rounds > 0 && stats.rows > 0);
+    let (alone_m, honest_m) = (margin(&alone, 1), margin(&honest, 1));
+    assert!(
+        honest_m > alone_m,
+        "exchanging {honest_m:.3}, alone {alone_m:.3}"
+    );
+    // Node 0 turns hostile: every round it sends huge updates pulling every word together.
+    let mut attack = |m: &Word2Vec, honest: SparseUpdate| -> SparseUpdate {
+        let target = m.vector(1).to_vec();
+        let mut input = vec![0f32; honest.rows.len() * m.dim];
+        for (k, &r) in honest.rows.iter().enumerate() {
+            let d = sub(&target, m.vector(r as usize));
+            for (x, v) in input[k * m.dim..(k + 1) * m.dim].iter_mut().zip(d) {
+                *x = v * 1e6;
+            }
+        }
+        SparseUpdate {
+            context: input.iter().map(|x| -x).collect(),
+            input,
+            ..honest
+        }
+    };
+    let (attacked, _) = train_exchanging(&shards, &p, &settings(16), Some(&mut attack)).unwrap();
+    let attacked_m = margin(&attacked, 1);
+    assert!(
+        attacked_m > alone_m && attacked_m > 0.5 * honest_m,
+        "attacked {attacked_m:.3}, honest {honest_m:.3}, alone {alone_m:.3}"
+    );
+}

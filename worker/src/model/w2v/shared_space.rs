@@ -1,0 +1,369 @@
+//! Learning across shards: nodes start from one initialisation and, every `1/syncs` of an
+//! epoch, send each other the sparse changes of *both* tables ([`SparseUpdate`]); each node
+//! adds its peers' changes to its own model, so the models stay in one space and every
+//! node's vectors carry the co-occurrence evidence of every shard (local SGD on the union,
+//! as one model would see it), while no node ever sees another's text.
+//!
+//! A peer is a stranger: [`apply_update`] refuses malformed updates (shape, order,
+//! non-finite values, rows outside the vocabulary, more rows than [`UpdateBound::max_rows`])
+//! and clips each row's delta, per table, to [`UpdateBound::max_row_norm`] (L2). So one
+//! update of one peer moves any row of a node's served table by at most `max_row_norm`,
+//! whatever it holds (huge values, or deltas crafted to pull chosen words together).
+
+use super::sampling::Lcg;
+use super::schedule::{Planner, CHUNK_WORDS};
+use super::sparse_update::SparseUpdate;
+use super::{W2vParams, Word2Vec};
+use crate::corpus::Corpus;
+use crate::model::ModelError;
+
+/// Default of [`UpdateBound::max_row_norm`] (see docs/embeddings.md for how it was chosen).
+pub const DEFAULT_MAX_ROW_NORM: f32 = 0.5;
+
+/// What one peer's update may do to a node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UpdateBound {
+    /// Largest L2 change of one row of one table per update.
+    pub max_row_norm: f32,
+    /// Most rows one update may touch.
+    pub max_rows: usize,
+}
+
+/// What [`apply_update`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Applied {
+    /// Rows changed.
+    pub rows: usize,
+    /// Row deltas (of either table) scaled down to the bound.
+    pub clipped: usize,
+}
+
+/// The rows where `now` differs from `base` (both `[vocab * dim]`), for either table.
+fn changed_rows(dim: usize, pairs: [(&[f32], &[f32]); 2]) -> Vec<u32> {
+    let vocab = pairs[0].0.len() / dim;
+    (0..vocab)
+        .filter(|&r| {
+            pairs
+                .iter()
+                .any(|(now, base)| now[r * dim..(r + 1) * dim] != base[r * dim..(r + 1) * dim])
+        })
+        .map(|r| r as u32)
+        .collect()
+}
+
+/// The model's changes since `base_input` / `base_context` as an update of `round`.
+pub fn delta_since(
+    model: &Word2Vec,
+    base_input: &[f32],
+    base_context: &[f32],
+    round: u64,
+) -> SparseUpdate {
+    let dim = model.dim;
+    let rows = changed_rows(
+        dim,
+        [(&model.syn0, base_input), (&model.syn1neg, base_context)],
+    );
+    let pick = |now: &[f32], base: &[f32]| -> Vec<f32> {
+        rows.iter()
+            .flat_map(|&r| {
+                let r = r as usize * dim;
+                (r..r + dim).map(move |i| now[i] - base[i])
+            })
+            .collect()
+    };
+    SparseUpdate {
+        round,
+        dim,
+        input: pick(&model.syn0, base_input),
+        context: pick(&model.syn1neg, base_context),
+        rows,
+    }
+}
+
+/// Adds `delta` to `row`, scaled down to L2 norm `max` if longer; true when clipped.
+fn add_clipped(row: &mut [f32], delta: &[f32], max: f32) -> bool {
+    let norm = delta
+        .iter()
+        .map(|x| (*x as f64).powi(2))
+        .sum::<f64>()
+        .sqrt() as f32;
+    let scale = if norm > max { max / norm } else { 1.0 };
+    for (x, d) in row.iter_mut().zip(delta) {
+        *x += d * scale;
+    }
+    scale < 1.0
+}
+
+/// The handler of a peer's update (see the module docs): validates it against the model
+/// and the bound, then adds each row's clipped deltas to both tables.
+pub fn apply_update(
+    model: &mut Word2Vec,
+    update: &SparseUpdate,
+    bound: &UpdateBound,
+) -> Result<Applied, ModelError> {
+    admit(model, update, bound)?;
+    let dim = model.dim;
+    let mut applied = Applied::default();
+    for (k, &r) in update.rows.iter().enumerate() {
+        let (row, d) = (r as usize * dim, k * dim);
+        applied.clipped += add_clipped(
+            &mut model.syn0[row..row + dim],
+            &update.input[d..d + dim],
+            bound.max_row_norm,
+        ) as usize;
+        applied.clipped += add_clipped(
+            &mut model.syn1neg[row..row + dim],
+            &update.context[d..d + dim],
+            bound.max_row_norm,
+        ) as usize;
+        applied.rows += 1;
+    }
+    Ok(applied)
+}
+
+/// Checks a peer's update against the model and the bound (see [`apply_update`]).
+fn admit(model: &Word2Vec, update: &SparseUpdate, bound: &UpdateBound) -> Result<(), ModelError> {
+    update.validate()?;
+    if update.dim != model.dim {
+        return Err(ModelError::Config(format!(
+            "sparse update of dim {} for a model of dim {}",
+            update.dim, model.dim
+        )));
+    }
+    if update.rows.len() > bound.max_rows {
+        return Err(ModelError::Config(format!(
+            "sparse update of {} rows, at most {} accepted",
+            update.rows.len(),
+            bound.max_rows
+        )));
+    }
+    if update
+        .rows
+        .last()
+        .is_some_and(|&r| r as usize >= model.vocab)
+    {
+        return Err(ModelError::Config(
+            "sparse update names a row outside the vocabulary".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The handler of one exchange round under [`Aggregate::RowMean`]: each row becomes the
+/// state at the last exchange plus the mean of the deltas of the nodes that changed it (the
+/// node's own, which is already in `model`, and each admitted peer's, clipped). A peer's
+/// update that is refused (see [`apply_update`]) is left out; its error is returned beside.
+pub fn merge_round(
+    model: &mut Word2Vec,
+    own: &SparseUpdate,
+    peers: &[&SparseUpdate],
+    bound: &UpdateBound,
+) -> (Applied, Vec<ModelError>) {
+    let dim = model.dim;
+    let mut sum_in = vec![0f32; model.vocab * dim];
+    let mut sum_ctx = vec![0f32; model.vocab * dim];
+    let mut own_in = vec![0f32; model.vocab * dim];
+    let mut own_ctx = vec![0f32; model.vocab * dim];
+    let mut count = vec![0u32; model.vocab];
+    let mut applied = Applied::default();
+    let mut refused = Vec::new();
+    for (k, &r) in own.rows.iter().enumerate() {
+        let (row, d) = (r as usize * dim, k * dim);
+        own_in[row..row + dim].copy_from_slice(&own.input[d..d + dim]);
+        own_ctx[row..row + dim].copy_from_slice(&own.context[d..d + dim]);
+        count[r as usize] = 1;
+    }
+    sum_in.copy_from_slice(&own_in);
+    sum_ctx.copy_from_slice(&own_ctx);
+    for u in peers {
+        if let Err(e) = admit(model, u, bound) {
+            refused.push(e);
+            continue;
+        }
+        for (k, &r) in u.rows.iter().enumerate() {
+            let (row, d) = (r as usize * dim, k * dim);
+            applied.clipped += add_clipped(
+                &mut sum_in[row..row + dim],
+                &u.input[d..d + dim],
+                bound.max_row_norm,
+            ) as usize;
+            applied.clipped += add_clipped(
+                &mut sum_ctx[row..row + dim],
+                &u.context[d..d + dim],
+                bound.max_row_norm,
+            ) as usize;
+            count[r as usize] += 1;
+            applied.rows += 1;
+        }
+    }
+    // The own delta is in the model already: take it out, put the mean in.
+    for (r, &c) in count.iter().enumerate() {
+        if c == 0 {
+            continue;
+        }
+        let inv = 1.0 / c as f32;
+        for i in r * dim..(r + 1) * dim {
+            model.syn0[i] += sum_in[i] * inv - own_in[i];
+            model.syn1neg[i] += sum_ctx[i] * inv - own_ctx[i];
+        }
+    }
+    (applied, refused)
+}
+
+/// How a node combines the round's updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Aggregate {
+    /// Add every peer's (clipped) delta: local SGD on the union at full rate.
+    Sum,
+    /// Per row, the mean of the deltas of the nodes that changed it.
+    RowMean,
+}
+
+/// How the in-process network of [`train_exchanging`] exchanges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExchangeSettings {
+    /// Exchanges per epoch of a node's shard (0 = never: each node alone, one init).
+    pub syncs_per_epoch: usize,
+    /// How the round's updates are combined.
+    pub aggregate: Aggregate,
+    /// The bound on each peer's update.
+    pub bound: UpdateBound,
+}
+
+/// Counters of a run of [`train_exchanging`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExchangeStats {
+    /// Exchange rounds.
+    pub rounds: u64,
+    /// Rows applied from peers' updates.
+    pub rows: u64,
+    /// Row deltas clipped to the bound.
+    pub clipped: u64,
+    /// Bytes of updates sent (encoded), over all nodes and peers.
+    pub bytes: u64,
+}
+
+/// Rewrites the update node 0 sends (a hostile peer, in tests and experiments).
+pub type Rewrite<'a> = dyn FnMut(&Word2Vec, SparseUpdate) -> SparseUpdate + 'a;
+
+/// One node: its model, its own planner over its shard, and its state at the last exchange.
+struct Node<'a> {
+    model: Word2Vec,
+    planner: Planner<'a>,
+    rng: Lcg,
+    base_input: Vec<f32>,
+    base_context: Vec<f32>,
+}
+
+/// Trains one model per shard (each with its own counts for subsampling and negatives),
+/// all from the initialisation of `params.seed`, exchanging sparse updates of both tables
+/// `syncs_per_epoch` times per epoch; `hostile`, if given, rewrites the update one node
+/// (index 0) sends (to test what a hostile peer can do). Returns the models.
+pub fn train_exchanging(
+    shards: &[Corpus],
+    params: &W2vParams,
+    settings: &ExchangeSettings,
+    mut hostile: Option<&mut Rewrite<'_>>,
+) -> Result<(Vec<Word2Vec>, ExchangeStats), ModelError> {
+    let mut nodes: Vec<Node<'_>> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, shard)| {
+            let own = W2vParams {
+                seed: params.seed.wrapping_mul(1000).wrapping_add(i as u64),
+                ..params.clone()
+            };
+            let model = Word2Vec::new(shard.vocab.counts(), params)?;
+            Ok(Node {
+                base_input: model.syn0.clone(),
+                base_context: model.syn1neg.clone(),
+                model,
+                planner: Planner::new(&shard.ids, shard.vocab.counts(), &own, CHUNK_WORDS)?,
+                rng: Lcg::new(own.seed.wrapping_add(2)),
+            })
+        })
+        .collect::<Result<_, ModelError>>()?;
+    let syncs = settings.syncs_per_epoch.max(1) as u64;
+    let per_round: Vec<u64> = nodes
+        .iter()
+        .map(|n| n.planner.chunks_per_epoch().div_ceil(syncs).max(1))
+        .collect();
+    let rounds = nodes
+        .iter()
+        .zip(&per_round)
+        .map(|(n, per)| n.planner.scheduled_chunks().div_ceil(*per))
+        .max()
+        .unwrap_or(0);
+    let mut stats = ExchangeStats::default();
+    for round in 0..rounds {
+        for (node, per) in nodes.iter_mut().zip(&per_round) {
+            for _ in 0..*per {
+                if node.planner.position() >= node.planner.scheduled_chunks() {
+                    break;
+                }
+                if let Some(chunk) = node.planner.next_chunk() {
+                    node.model
+                        .train_sentence(&chunk.sentence, chunk.alpha, &mut node.rng);
+                }
+            }
+        }
+        if settings.syncs_per_epoch == 0 {
+            continue;
+        }
+        let mut updates: Vec<SparseUpdate> = nodes
+            .iter()
+            .map(|n| delta_since(&n.model, &n.base_input, &n.base_context, round))
+            .collect();
+        if let Some(h) = hostile.as_mut() {
+            let honest = std::mem::replace(
+                &mut updates[0],
+                SparseUpdate {
+                    round,
+                    dim: params.dim,
+                    rows: vec![],
+                    input: vec![],
+                    context: vec![],
+                },
+            );
+            updates[0] = h(&nodes[0].model, honest);
+        }
+        for (j, node) in nodes.iter_mut().enumerate() {
+            let peers: Vec<&SparseUpdate> = (0..updates.len())
+                .filter(|&i| i != j)
+                .map(|i| &updates[i])
+                .collect();
+            stats.bytes += peers.iter().map(|u| u.encoded_len() as u64).sum::<u64>();
+            let (applied, refused) = match settings.aggregate {
+                Aggregate::Sum => {
+                    let mut total = Applied::default();
+                    let mut refused = Vec::new();
+                    for u in &peers {
+                        match apply_update(&mut node.model, u, &settings.bound) {
+                            Ok(a) => {
+                                total.rows += a.rows;
+                                total.clipped += a.clipped;
+                            }
+                            Err(e) => refused.push(e),
+                        }
+                    }
+                    (total, refused)
+                }
+                Aggregate::RowMean => {
+                    merge_round(&mut node.model, &updates[j], &peers, &settings.bound)
+                }
+            };
+            stats.rows += applied.rows as u64;
+            stats.clipped += applied.clipped as u64;
+            for e in refused {
+                tracing::warn!(to = j, error = %e, "update refused");
+            }
+            node.base_input.copy_from_slice(&node.model.syn0);
+            node.base_context.copy_from_slice(&node.model.syn1neg);
+        }
+        stats.rounds += 1;
+        if round % 16 == 0 {
+            tracing::debug!(round, rounds, "exchange round");
+        }
+    }
+    Ok((nodes.into_iter().map(|n| n.model).collect(), stats))
+}

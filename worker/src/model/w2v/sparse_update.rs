@@ -1,0 +1,157 @@
+//! The sparse-update message nodes exchange to keep their models in one space: the rows of
+//! both tables (input and context vectors) a node changed since its last exchange, and by
+//! how much. Types and the binary encoding live here, apart from any transport, so the same
+//! message rides on whichever peer session carries it; [`super::shared_space::apply_update`]
+//! is the handler, a plain function from a decoded update to what it applied.
+//!
+//! Encoding (little-endian): magic `b"SPU1"`, `round: u64`, `dim: u32`, `n: u32`, then `n`
+//! strictly increasing row ids (`u32`), `n * dim` input deltas, `n * dim` context deltas
+//! (`f32`).
+
+use crate::model::ModelError;
+
+const MAGIC: &[u8; 4] = b"SPU1";
+const HEADER: usize = 4 + 8 + 4 + 4;
+
+/// The changes of one node's tables over one exchange round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseUpdate {
+    /// The sender's exchange round (for logs and ordering).
+    pub round: u64,
+    /// Vector dimension.
+    pub dim: usize,
+    /// Changed rows, strictly increasing.
+    pub rows: Vec<u32>,
+    /// Input-vector deltas, `rows.len() * dim`.
+    pub input: Vec<f32>,
+    /// Context-vector deltas, `rows.len() * dim`.
+    pub context: Vec<f32>,
+}
+
+fn bad(why: impl Into<String>) -> ModelError {
+    ModelError::Config(format!("malformed sparse update: {}", why.into()))
+}
+
+impl SparseUpdate {
+    /// Checks the shape, the row order and that every value is finite.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let n = self.rows.len();
+        if self.dim == 0 {
+            return Err(bad("dim 0"));
+        }
+        if self.input.len() != n * self.dim || self.context.len() != n * self.dim {
+            return Err(bad(format!(
+                "{n} rows of dim {} need {} values per table, got {} and {}",
+                self.dim,
+                n * self.dim,
+                self.input.len(),
+                self.context.len()
+            )));
+        }
+        if self.rows.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(bad("rows not strictly increasing"));
+        }
+        if self
+            .input
+            .iter()
+            .chain(&self.context)
+            .any(|x| !x.is_finite())
+        {
+            return Err(bad("non-finite value"));
+        }
+        Ok(())
+    }
+
+    /// Length of [`SparseUpdate::encode`]'s output.
+    pub fn encoded_len(&self) -> usize {
+        HEADER + 4 * self.rows.len() + 8 * self.rows.len() * self.dim
+    }
+
+    /// The wire bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let n = self.rows.len();
+        let mut out = Vec::with_capacity(self.encoded_len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.round.to_le_bytes());
+        out.extend_from_slice(&(self.dim as u32).to_le_bytes());
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        for r in &self.rows {
+            out.extend_from_slice(&r.to_le_bytes());
+        }
+        for x in self.input.iter().chain(&self.context) {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out
+    }
+
+    /// Decodes and validates wire bytes; never panics on any input.
+    pub fn decode(bytes: &[u8]) -> Result<SparseUpdate, ModelError> {
+        if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+            return Err(bad("no SPU1 header"));
+        }
+        let u32_at =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let mut round = [0u8; 8];
+        round.copy_from_slice(&bytes[4..12]);
+        let (dim, n) = (u32_at(12) as usize, u32_at(16) as usize);
+        let values = n
+            .checked_mul(dim)
+            .and_then(|v| v.checked_mul(8))
+            .and_then(|v| v.checked_add(n * 4 + HEADER))
+            .ok_or_else(|| bad("size overflows"))?;
+        if bytes.len() != values {
+            return Err(bad(format!("{} bytes, expected {values}", bytes.len())));
+        }
+        let rows = (0..n).map(|i| u32_at(HEADER + 4 * i)).collect();
+        let start = HEADER + 4 * n;
+        let floats: Vec<f32> = bytes[start..]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let (input, context) = floats.split_at(n * dim);
+        let update = SparseUpdate {
+            round: u64::from_le_bytes(round),
+            dim,
+            rows,
+            input: input.to_vec(),
+            context: context.to_vec(),
+        };
+        update.validate()?;
+        Ok(update)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SparseUpdate {
+        SparseUpdate {
+            round: 7,
+            dim: 2,
+            rows: vec![1, 5],
+            input: vec![0.5, -1.0, 2.0, 0.0],
+            context: vec![1.0, 1.0, -0.25, 3.0],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_refuses_garbage_without_panicking() {
+        let u = sample();
+        let bytes = u.encode();
+        assert_eq!(SparseUpdate::decode(&bytes).unwrap(), u);
+        assert_eq!(bytes.len(), u.encoded_len());
+        for cut in 0..bytes.len() {
+            assert!(SparseUpdate::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut nan = u.clone();
+        nan.context[3] = f32::NAN;
+        assert!(SparseUpdate::decode(&nan.encode()).is_err());
+        let mut order = u.clone();
+        order.rows = vec![5, 1];
+        assert!(SparseUpdate::decode(&order.encode()).is_err());
+        let mut huge = bytes.clone();
+        huge[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(SparseUpdate::decode(&huge).is_err());
+    }
+}
