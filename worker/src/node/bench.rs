@@ -256,19 +256,7 @@ pub async fn live_node(
             ..params.clone()
         };
         let shared = node(up.clone(), addr, corpus, &p, 0, upstream_grad_scale)?;
-        let ctx = Arc::new(ServerContext::new(
-            Arc::new(NodeEndpoint(shared.clone())),
-            shared.me.clone(),
-            keys.clone(),
-            ServerSettings {
-                limits: Limits {
-                    max_bytes: 64 << 20,
-                    ..Limits::default()
-                },
-                rates: UNLIMITED,
-                admission: AdmissionLimits::default(),
-            },
-        ));
+        let ctx = bench_server(&shared, &keys);
         let stop = stop.clone();
         upstream_rt.handle().spawn(async move {
             match TcpListener::from_std(listener) {
@@ -308,19 +296,7 @@ pub async fn live_node(
     }
     let me = node(me_id.clone(), my_addr, corpus, params, peers, 1.0)?;
     me.refresh_peers(&rows);
-    let my_ctx = Arc::new(ServerContext::new(
-        Arc::new(NodeEndpoint(me.clone())),
-        me.me.clone(),
-        keys.clone(),
-        ServerSettings {
-            limits: Limits {
-                max_bytes: 64 << 20,
-                ..Limits::default()
-            },
-            rates: UNLIMITED,
-            admission: AdmissionLimits::default(),
-        },
-    ));
+    let my_ctx = bench_server(&me, &keys);
     tokio::spawn(serve(my_listener, my_ctx, stop.clone()));
     let asks = downstream_asks(corpus, params, chunk_words);
     let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -497,6 +473,24 @@ impl Downstream {
             }
         }
     }
+}
+
+/// The server side of a bench node: large bodies and no per-account rates, so the bench
+/// measures the node's work rather than its limits.
+fn bench_server(shared: &Arc<Shared>, keys: &Arc<KeyCache>) -> Arc<ServerContext> {
+    Arc::new(ServerContext::new(
+        Arc::new(NodeEndpoint(shared.clone())),
+        shared.me.clone(),
+        keys.clone(),
+        ServerSettings {
+            limits: Limits {
+                max_bytes: 64 << 20,
+                ..Limits::default()
+            },
+            rates: UNLIMITED,
+            admission: AdmissionLimits::default(),
+        },
+    ))
 }
 
 /// Mean distinct words of a subsampled chunk: the ids of one peer request.
