@@ -285,7 +285,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 400_000)]
     tokens: usize,
     /// Instead: gensim, fastText and this project's word2vec trainers (plain, with peers in
-    /// process, and the node loop with live HTTP/2 peers) on one real corpus, words/s and
+    /// process, and the node loop with live session peers) on one real corpus, words/s and
     /// ratios from one run.
     #[arg(long)]
     vs_gensim: bool,

@@ -719,7 +719,7 @@ pub fn vs_gensim(
             r.words_per_cpu_sec(),
         ));
 
-        tracing::info!(peers, "training the node loop with live HTTP/2 peers");
+        tracing::info!(peers, "training the node loop with live session peers");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
