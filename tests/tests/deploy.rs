@@ -198,6 +198,12 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     let worker = "btworker1";
     net.create_metered_account(worker, &worker_resources())
         .expect("worker account");
+    // The endpoint the worker uses may be a block behind the genesis node: wait until it
+    // knows the account (its resource row), so the refusal below is about funds.
+    let public = NodeView { url: url.clone() };
+    wait_within(Duration::from_secs(15), "the worker's account", &[], || {
+        (!public.table("eosio", worker, "userres").ok()?.is_empty()).then_some(())
+    });
     // Not funded yet: the worker stops at subscribe and says what to do.
     let opts = WorkerOpts::new(worker, &url, CONTRACT);
     let mut unfunded = spawn(dir.path(), &opts, 0);
@@ -224,7 +230,6 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     net.push_action(CONTRACT, "transfer", &transfer, CONTRACT)
         .expect("funding the worker");
     // On the endpoint the worker uses (a block behind the genesis node at times).
-    let public = NodeView { url: url.clone() };
     wait_within(Duration::from_secs(15), "the worker's balance", &[], || {
         (!public.table(CONTRACT, worker, "accounts").ok()?.is_empty()).then_some(())
     });
