@@ -58,7 +58,9 @@ fn score(row: &RowCosines, gold: &[f64], idx: &[usize]) -> f64 {
     total / row.len() as f64
 }
 
-fn percentiles(mut v: Vec<f64>) -> [f64; 2] {
+/// The 2.5 % and 97.5 % percentiles of the finite draws (NaN when none is finite): the one
+/// percentile rule of every bootstrap here.
+pub(super) fn percentiles(mut v: Vec<f64>) -> [f64; 2] {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
         return [f64::NAN, f64::NAN];

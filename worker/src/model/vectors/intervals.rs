@@ -10,7 +10,7 @@ use super::Vectors;
 use crate::model::w2v::Lcg;
 use crate::model::ModelError;
 
-use super::bootstrap::RESAMPLES;
+use super::bootstrap::{percentiles, RESAMPLES};
 
 /// A score and its 95 % bootstrap interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -50,26 +50,19 @@ pub fn bootstrap(n: usize, seed: u64, stat: impl Fn(&[usize]) -> f64) -> Interva
     }
     let mut rng = Lcg::new(seed);
     let mut pick = vec![0usize; n];
-    let mut draws: Vec<f64> = (0..RESAMPLES)
+    let draws: Vec<f64> = (0..RESAMPLES)
         .map(|_| {
             pick.iter_mut().for_each(|p| *p = rng.below(n));
             stat(&pick)
         })
-        .filter(|x| x.is_finite())
         .collect();
-    draws.sort_by(f64::total_cmp);
-    let at = |q: f64| draws[((draws.len() - 1) as f64 * q).round() as usize];
-    if draws.is_empty() {
-        return Interval {
+    match percentiles(draws) {
+        [lo, hi] if lo.is_finite() => Interval { value, lo, hi },
+        _ => Interval {
             value,
             lo: value,
             hi: value,
-        };
-    }
-    Interval {
-        value,
-        lo: at(0.025),
-        hi: at(0.975),
+        },
     }
 }
 
