@@ -12,6 +12,7 @@ use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,8 @@ use crate::error::LocalnetError;
 
 /// Process groups started by this process and not yet stopped.
 static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// The signal the guard is handling (0: none); the guard exits once its groups are stopped.
+static SIGNALLED: AtomicI32 = AtomicI32::new(0);
 /// How long stopping takes at most before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -41,6 +44,7 @@ fn install_signal_guard() {
             .name("localnet-signals".into())
             .spawn(move || {
                 if let Some(signal) = signals.forever().next() {
+                    SIGNALLED.store(signal, Ordering::SeqCst);
                     eprintln!("localnet: signal {signal}: stopping nodeos and keosd");
                     stop_all_groups();
                     std::process::exit(128 + signal);
@@ -50,6 +54,18 @@ fn install_signal_guard() {
             eprintln!("localnet: cannot start the signal guard ({e})");
         }
     });
+}
+
+/// Lets the signal guard end the process: an owner whose work failed because the guard is
+/// stopping its chain calls this before exiting, so it exits with 128 + the signal (as the
+/// default action would) instead of reporting the failure the signal caused.
+pub fn yield_to_signal_guard() {
+    if SIGNALLED.load(Ordering::SeqCst) != 0 {
+        // The guard calls `exit` after at most STOP_GRACE plus the SIGKILL round.
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 /// SIGTERM to every registered group at once, then SIGKILL to those alive after the grace.

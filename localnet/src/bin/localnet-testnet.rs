@@ -106,6 +106,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            localnet::yield_to_signal_guard();
             eprintln!("localnet-testnet: {e}");
             ExitCode::FAILURE
         }

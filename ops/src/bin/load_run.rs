@@ -66,7 +66,7 @@ fn main() -> Result<()> {
         peers: 3,
         log_dir: Some(localnet::repo_root().join("target/artefacts/load-run-logs")),
     };
-    let report = run(&opts)?;
+    let report = run(&opts).inspect_err(|_| localnet::yield_to_signal_guard())?;
     let table = report.table();
     print!("{table}");
     let out = args
