@@ -638,7 +638,6 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         none,
         a.chunk_words,
         a.steps,
-        1.0,
     ))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
@@ -653,7 +652,6 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             around,
             a.chunk_words,
             a.steps,
-            1.0,
         ))?;
         rows.push((
             format!("{0} up / {0} down live session loopback peers", a.peers),

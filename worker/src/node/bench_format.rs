@@ -133,7 +133,7 @@ pub fn live_table(rows: &[(String, LiveReport)]) -> String {
     for (name, r) in rows {
         let _ = writeln!(
             out,
-            "  {:<44} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures, {} downstream rounds; upstream served vectors moved {:.2e} RMS)",
+            "  {:<44} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures, {} update fetches answered to downstreams, {} peer updates applied)",
             name,
             r.words_per_sec(),
             r.words_per_cpu_sec(),
@@ -142,7 +142,7 @@ pub fn live_table(rows: &[(String, LiveReport)]) -> String {
             r.words_per_cpu_sec() / alone.words_per_cpu_sec().max(1e-9),
             r.peer_failures,
             r.downstream_rounds,
-            r.upstream_moved
+            r.updates_applied
         );
     }
     out
