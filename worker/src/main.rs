@@ -481,11 +481,10 @@ fn export_checkpoint(
         .unwrap_or_else(|| "node".into());
     let files = write_embeddings(&dir, &stem, &words, &model)?;
     println!(
-        "wrote the served and input embeddings of {} ({} words, dim {}, {} peer slots):",
+        "wrote the served and input embeddings of {} ({} words, dim {}):",
         path.display(),
         words.len() - 1,
         model.dim,
-        model.peers
     );
     for f in files {
         println!("  {}", f.display());

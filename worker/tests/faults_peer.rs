@@ -177,6 +177,8 @@ async fn session_server(
                 forward_burst: 1e9,
                 backward_rate: 1e9,
                 backward_burst: 1e9,
+                updates_rate: 1e9,
+                updates_burst: 1e9,
             },
             admission: AdmissionLimits::default(),
         },
