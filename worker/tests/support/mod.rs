@@ -84,6 +84,7 @@ peers = {peers}
 negatives = 2
 window = 2
 chunk_words = 32
+epochs = 200                         # a schedule longer than any test waits: the nodes keep training
 alpha = 0.25                         # a tiny corpus and dimension: learn visibly within a few hundred steps
 
 [peer]
