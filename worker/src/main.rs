@@ -631,13 +631,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         upstreams: 0,
         downstreams: 0,
     };
-    let alone = rt.block_on(live_node(
-        &corpus,
-        &params,
-        none,
-        a.chunk_words,
-        a.steps,
-    ))?;
+    let alone = rt.block_on(live_node(&corpus, &params, none, a.chunk_words, a.steps))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
         tracing::info!(peers = a.peers, "the node loop with live session peers");
@@ -645,13 +639,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             upstreams: a.peers,
             downstreams: a.peers,
         };
-        let live = rt.block_on(live_node(
-            &corpus,
-            &params,
-            around,
-            a.chunk_words,
-            a.steps,
-        ))?;
+        let live = rt.block_on(live_node(&corpus, &params, around, a.chunk_words, a.steps))?;
         rows.push((
             format!("{0} up / {0} down live session loopback peers", a.peers),
             live,

@@ -37,8 +37,8 @@ use bittensor_worker::peer::session::handshake::initiate;
 use bittensor_worker::peer::session::message::{BACKWARD, EXPORT, FORWARD, UPDATES};
 use bittensor_worker::peer::session::record::{Channel, WireBytes};
 use bittensor_worker::peer::session::{Answer, Request as SessionRequest, Status, Verdict};
-use bittensor_worker::peer::wire_updates;
 use bittensor_worker::peer::wire::{self, Dtype};
+use bittensor_worker::peer::wire_updates;
 use chain_client::PrivateKey;
 
 const VOCAB: i64 = 40;
@@ -346,7 +346,11 @@ async fn export_needs_the_nodes_own_key_and_writes_what_it_serves() {
     for (a, b) in served_file.row(w5).iter().zip(&live) {
         assert!((a - b).abs() < 1e-5, "exported {a}, served {b}");
     }
-    assert_eq!(served_file.row(w5), input_file.row(w5), "a node serves its input vectors");
+    assert_eq!(
+        served_file.row(w5),
+        input_file.row(w5),
+        "a node serves its input vectors"
+    );
 
     // Without an export directory: unavailable, with the reason.
     let plain = start(100.0, 100.0, 1 << 20).await;
@@ -572,7 +576,11 @@ async fn an_update_fetch_replayed_to_another_server_is_refused() {
     );
     let captured = log.lock().unwrap().clone();
     let recs = records(&captured);
-    assert_eq!(recs.len(), 4, "hello, binding signature, forward, update fetch");
+    assert_eq!(
+        recs.len(),
+        4,
+        "hello, binding signature, forward, update fetch"
+    );
 
     // Replayed whole to carol: the hello names alice as the audience, so carol refuses it
     // before any key work.

@@ -207,7 +207,12 @@ pub struct Around {
 }
 
 /// The loop's settings in the bench: one thread, the default exchange rate.
-pub(crate) fn bench_settings(params: &W2vParams, chunk_words: usize, steps: u64, vocab: usize) -> TrainSettings {
+pub(crate) fn bench_settings(
+    params: &W2vParams,
+    chunk_words: usize,
+    steps: u64,
+    vocab: usize,
+) -> TrainSettings {
     TrainSettings {
         params: params.clone(),
         chunk_words,
@@ -377,7 +382,9 @@ pub async fn live_node(
     };
     let _ = stop_tx.send(true);
     let stats = lock(&me.stats).clone();
-    let len = super::trainer::split_held_out(&corpus.ids, chunk_words).0.len() as u64;
+    let len = super::trainer::split_held_out(&corpus.ids, chunk_words)
+        .0
+        .len() as u64;
     let per_epoch = len.div_ceil(chunk_words.max(1) as u64).max(1);
     let (full, rest) = (stats.step / per_epoch, stats.step % per_epoch);
     Ok(LiveReport {
@@ -702,8 +709,14 @@ mod tests {
         };
         let r = live_node(&corpus, &params, around, 200, 40).await.unwrap();
         assert_eq!(r.peer_failures, 0);
-        assert!(r.downstream_rounds > 0, "the downstreams got the node's updates");
+        assert!(
+            r.downstream_rounds > 0,
+            "the downstreams got the node's updates"
+        );
         assert!(r.pairs > 0);
-        assert!(r.updates_applied > 0, "the node applied its upstreams' updates");
+        assert!(
+            r.updates_applied > 0,
+            "the node applied its upstreams' updates"
+        );
     }
 }

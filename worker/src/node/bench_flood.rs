@@ -285,14 +285,7 @@ fn phase(
             min: HONEST_DEADLINE,
             max: HONEST_DEADLINE,
         };
-        let d = node_with(
-            h.clone(),
-            "127.0.0.1:1".parse()?,
-            corpus,
-            &p,
-            1,
-            deadline,
-        )?;
+        let d = node_with(h.clone(), "127.0.0.1:1".parse()?, corpus, &p, 1, deadline)?;
         d.refresh_peers(&[row("victim", addr), row(&h.account, "127.0.0.1:1".parse()?)]);
         let client = PeerClient::signed(
             Duration::from_secs(5),

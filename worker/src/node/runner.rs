@@ -14,13 +14,13 @@ use tokio::sync::watch;
 
 use super::chain_loop::{emit_now, run_chain_loop, ChainSettings};
 use super::checkpoint::{run_checkpoints, stake_to_add, Checkpoint};
+use super::hooks::Hooks;
 use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
 use super::trainer::{train, TrainSettings};
 use crate::chain::lifecycle::{check_chain_params, subscribe_with_retry, unsubscribe_with_retry};
 use crate::chain::{Backoff, ChainApi};
 use crate::config::{Config, ModelSection, PeerConfig};
 use crate::corpus::{Corpus, Vocab, VocabFile};
-use super::hooks::Hooks;
 use crate::model::w2v::{UpdateBound, W2vParams, Word2Vec};
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::identity::Identity;
@@ -183,8 +183,9 @@ fn write_ready_file(cfg: &Config, listen: SocketAddr) {
 /// vocabulary's hash when there is one, else `model.seed`.
 pub fn network_seed(m: &ModelSection, vocab: Option<&VocabFile>) -> u64 {
     match vocab {
-        Some(file) => u64::from_str_radix(&file.hash[..16.min(file.hash.len())], 16)
-            .unwrap_or(m.seed),
+        Some(file) => {
+            u64::from_str_radix(&file.hash[..16.min(file.hash.len())], 16).unwrap_or(m.seed)
+        }
         None => m.seed,
     }
 }
@@ -264,22 +265,25 @@ pub async fn run_with_hooks(
         Duration::from_millis(cfg.peer.backoff_initial_ms),
         Duration::from_millis(cfg.peer.backoff_max_ms),
     );
-    let shared = Shared::with_hooks(NodeParams {
-        identity: identity.clone(),
-        listen,
-        advertised: Some(SocketAddr::new(advertised_ip, listen.port())),
-        model,
-        words: corpus.vocab.words().to_vec(),
-        counts: corpus.vocab.counts().to_vec(),
-        export_dir,
-        peers: m.peers,
-        attribution_half_life_secs: m.attribution_half_life_secs,
-        seed: cfg.node.seed,
-        backoff: peer_backoff,
-        loss_tail: cfg.node.loss_tail,
-        policy: cfg.peer.policy(),
-        deadline: deadline_policy(&cfg.peer),
-    }, hooks);
+    let shared = Shared::with_hooks(
+        NodeParams {
+            identity: identity.clone(),
+            listen,
+            advertised: Some(SocketAddr::new(advertised_ip, listen.port())),
+            model,
+            words: corpus.vocab.words().to_vec(),
+            counts: corpus.vocab.counts().to_vec(),
+            export_dir,
+            peers: m.peers,
+            attribution_half_life_secs: m.attribution_half_life_secs,
+            seed: cfg.node.seed,
+            backoff: peer_backoff,
+            loss_tail: cfg.node.loss_tail,
+            policy: cfg.peer.policy(),
+            deadline: deadline_policy(&cfg.peer),
+        },
+        hooks,
+    );
     lock(&shared.stats).step = resumed_step.unwrap_or(0);
     let limits = Limits {
         max_bytes: cfg.peer.max_body_bytes,

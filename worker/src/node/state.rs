@@ -619,7 +619,10 @@ pub(crate) mod tests {
             p.push(u(r));
         }
         let a = p.after(1, Dtype::F32, 1 << 20);
-        assert_eq!(a.updates.iter().map(|u| u.round).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(
+            a.updates.iter().map(|u| u.round).collect::<Vec<_>>(),
+            [2, 3]
+        );
         assert!(!a.gap && a.latest == 3);
         assert!(p.after(3, Dtype::F32, 1 << 20).updates.is_empty());
         // One update fits the byte budget: the oldest first, the rest next time.
@@ -630,8 +633,15 @@ pub(crate) mod tests {
         }
         let late = p.after(2, Dtype::F32, 1 << 20);
         assert!(late.gap, "rounds 3..5 are gone");
-        assert_eq!(late.updates.iter().map(|u| u.round).collect::<Vec<_>>(), [9]);
-        assert_eq!(p.after(5, Dtype::F32, 1 << 20).updates.len(), 4, "6..9 kept");
+        assert_eq!(
+            late.updates.iter().map(|u| u.round).collect::<Vec<_>>(),
+            [9]
+        );
+        assert_eq!(
+            p.after(5, Dtype::F32, 1 << 20).updates.len(),
+            4,
+            "6..9 kept"
+        );
     }
 
     #[test]

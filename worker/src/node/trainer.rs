@@ -25,8 +25,8 @@ use super::state::{lock, Shared};
 use crate::corpus::Corpus;
 use crate::model::w2v::value::{HeldOut, Valuer};
 use crate::model::w2v::{
-    admit, apply_update, delta_since, train_round, Lcg, Planner, SparseUpdate, Update,
-    UpdateBound, W2vParams,
+    admit, apply_update, delta_since, train_round, Lcg, Planner, SparseUpdate, Update, UpdateBound,
+    W2vParams,
 };
 use crate::peer::client::{PeerClient, PeerError};
 use crate::peer::upstream::Target;
@@ -75,7 +75,13 @@ pub fn split_held_out(ids: &[i64], chunk_words: usize) -> (Vec<i64>, Vec<Vec<u32
     let mut held = Vec::new();
     for (i, chunk) in ids.chunks(chunk_words.max(1)).enumerate() {
         if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 {
-            held.push(chunk.iter().filter(|&&w| w > 0).map(|&w| w as u32).collect());
+            held.push(
+                chunk
+                    .iter()
+                    .filter(|&&w| w > 0)
+                    .map(|&w| w as u32)
+                    .collect(),
+            );
         } else {
             train.extend_from_slice(chunk);
         }
@@ -177,7 +183,10 @@ async fn fetch_round(
             let Some(h) = table.health.get_mut(i) else {
                 continue;
             };
-            let user = targets[i].as_ref().map(|t| t.account.clone()).unwrap_or_default();
+            let user = targets[i]
+                .as_ref()
+                .map(|t| t.account.clone())
+                .unwrap_or_default();
             match g {
                 Got::Skipped => {}
                 Got::Failed(e) => {
@@ -297,7 +306,9 @@ fn run_rounds(
         0 => planner.scheduled_chunks(),
         n => n,
     };
-    let per_round = per_epoch.div_ceil(settings.syncs_per_epoch.max(1) as u64).max(1);
+    let per_round = per_epoch
+        .div_ceil(settings.syncs_per_epoch.max(1) as u64)
+        .max(1);
     let mut valuer = Valuer::new(
         HeldOut::new(&held, &counts, params, HELD_OUT_PAIRS, params.seed),
         VALUER_HISTORY_ROUNDS,

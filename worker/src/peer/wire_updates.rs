@@ -55,7 +55,16 @@ pub fn decode_request(bytes: &[u8]) -> Result<UpdatesRequest, CodecError> {
 /// Bytes one update takes in `dtype` (to keep an answer under the body limit).
 pub fn encoded_len(u: &SparseUpdate, dtype: Dtype) -> usize {
     let n = u.rows.len();
-    8 + 4 + 1 + 4 * n + 2 * (7 + dtype.width() * n * u.dim)
+    8 + 4 + 1 + id_width(u) * n + 2 * (7 + dtype.width() * n * u.dim)
+}
+
+/// Bytes per row id: two while every row fits in 16 bits.
+fn id_width(u: &SparseUpdate) -> usize {
+    if u.rows.last().is_none_or(|&r| r <= u16::MAX as u32) {
+        2
+    } else {
+        4
+    }
 }
 
 /// Encodes an updates answer.
@@ -67,17 +76,19 @@ pub fn encode_answer(
     if a.updates.len() > u16::MAX as usize {
         return Err(oversize("updates", a.updates.len(), u16::MAX as usize));
     }
-    let mut out = Vec::with_capacity(11 + a.updates.iter().map(|u| encoded_len(u, dtype)).sum::<usize>());
+    let mut out = Vec::with_capacity(
+        11 + a
+            .updates
+            .iter()
+            .map(|u| encoded_len(u, dtype))
+            .sum::<usize>(),
+    );
     out.extend_from_slice(&a.latest.to_le_bytes());
     out.push(a.gap as u8);
     out.extend_from_slice(&(a.updates.len() as u16).to_le_bytes());
     for u in &a.updates {
         let n = u.rows.len();
-        let width: usize = if u.rows.last().is_none_or(|&r| r <= u16::MAX as u32) {
-            2
-        } else {
-            4
-        };
+        let width = id_width(u);
         out.extend_from_slice(&u.round.to_le_bytes());
         out.extend_from_slice(&(n as u32).to_le_bytes());
         out.push(width as u8);
@@ -185,13 +196,21 @@ mod tests {
         let a = UpdatesAnswer {
             latest: 9,
             gap: true,
-            updates: vec![update(8, vec![1, 4, 70_000]), update(9, vec![]), update(9, vec![2])],
+            updates: vec![
+                update(8, vec![1, 4, 70_000]),
+                update(9, vec![]),
+                update(9, vec![2]),
+            ],
         };
         let bytes = encode_answer(&a, Dtype::F32, &l).unwrap();
         assert_eq!(decode_answer(&bytes, &l).unwrap(), a);
         assert_eq!(
             bytes.len(),
-            11 + a.updates.iter().map(|u| encoded_len(u, Dtype::F32)).sum::<usize>()
+            11 + a
+                .updates
+                .iter()
+                .map(|u| encoded_len(u, Dtype::F32))
+                .sum::<usize>()
         );
         let half = encode_answer(&a, Dtype::F16, &l).unwrap();
         assert!(half.len() < bytes.len());

@@ -52,8 +52,7 @@ impl Word2Vec {
             });
         }
         let mut out = Vec::with_capacity(
-            64 + words.iter().map(|w| w.len() + 4).sum::<usize>()
-                + 4 * self.syn0.len() * 2,
+            64 + words.iter().map(|w| w.len() + 4).sum::<usize>() + 4 * self.syn0.len() * 2,
         );
         out.extend_from_slice(MAGIC);
         for n in [self.vocab, self.dim, 0] {

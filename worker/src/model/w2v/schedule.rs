@@ -2,7 +2,6 @@
 //! sentence limit; a window never crosses a chunk), each chunk is subsampled afresh every
 //! epoch, and the rate decays linearly with the raw words done over all epochs.
 
-
 use super::sampling::{Lcg, Subsampler};
 use super::{W2vParams, Word2Vec};
 use crate::model::ModelError;
