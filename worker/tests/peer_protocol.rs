@@ -110,7 +110,7 @@ fn params_of(
         words,
         counts,
         export_dir,
-        peers: peers,
+        peers,
         attribution_half_life_secs: 2.0,
         seed: 1,
         backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),

@@ -461,6 +461,46 @@ mod tests {
         assert!(!chain.is_subscribed("me"), "unsubscribed at the end");
     }
 
+    /// A node alone on one thread with a seed trains the same model every time; another
+    /// node seed gives another model from the same initialisation.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_thread_and_a_seed_train_the_same_model_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let trained = |name: &str, seed: u64| {
+            let mut cfg = config();
+            cfg.model.threads = 1;
+            cfg.node.seed = seed;
+            cfg.node.data_dir = Some(dir.path().join(name));
+            cfg
+        };
+        for (name, seed) in [("a", 5), ("b", 5), ("c", 6)] {
+            let chain = Arc::new(FakeChain::new("me"));
+            run(trained(name, seed), key(), chain).await.unwrap();
+        }
+        let model = |name: &str| std::fs::read(dir.path().join(name).join("me.model")).unwrap();
+        assert_eq!(model("a"), model("b"), "same seed, one thread: same bytes");
+        assert_ne!(model("a"), model("c"), "another seed: another model");
+        let init = |seed| {
+            let mut cfg = config();
+            cfg.node.seed = seed;
+            let p = cfg.model.params(seed);
+            Word2Vec::new(
+                &[5, 4, 3],
+                &W2vParams {
+                    seed: network_seed(&cfg.model, None),
+                    ..p
+                },
+            )
+            .unwrap()
+            .syn0
+        };
+        assert_eq!(
+            init(5),
+            init(6),
+            "every node of a network starts from one initialisation"
+        );
+    }
+
     #[tokio::test]
     async fn a_chain_rejection_at_subscribe_stops_the_node() {
         let chain = Arc::new(FakeChain::new("me"));
