@@ -635,21 +635,27 @@ pub fn vs_gensim(
                 "peer calls failed during the run"
             );
         }
+        // The node's process: its training thread, its server answering its downstreams,
+        // its fetches from its upstreams and the estimator; the upstream nodes and the
+        // downstream callers are other machines in a real network (their threads, on a
+        // runtime of their own, are left out).
+        let cpu = r
+            .words_per_node_cpu_sec()
+            .unwrap_or_else(|| r.words_per_cpu_sec());
         rows.push(row(
             "live_node_whole_process",
-            &format!("ours: node loop, {peers} up / {peers} down live peers, whole process"),
+            &format!(
+                "ours: node loop, 1 thread, {peers} up / {peers} down live peers, the node's process"
+            ),
+            r.words_per_sec(),
+            cpu,
+        ));
+        rows.push(row(
+            "live_node_with_peers_cpu",
+            &format!("ours: the same run, CPU of the whole test process ({peers} upstream nodes training in it)"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),
         ));
-        if let Some(node_only) = r.words_per_node_cpu_sec() {
-            // The same run, CPU of the node alone (the peers' threads left out).
-            rows.push(row(
-                "live_node_own",
-                &format!("ours: node loop, {peers} up / {peers} down live peers, the node's CPU"),
-                r.words_per_sec(),
-                node_only,
-            ));
-        }
     }
     let load_after = load_average();
 

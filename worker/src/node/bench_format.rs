@@ -40,8 +40,10 @@ pub fn vs_gensim_table(r: &VsGensim, corpus: &str, p: &W2vParams) -> String {
     out.push_str(
         "  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads;\n",
     );
-    out.push_str("   x gensim: against gensim with 1 worker; the live peers run in this process: 'whole process'\n");
-    out.push_str("   counts their CPU too, 'the node's CPU' leaves their threads out)\n");
+    out.push_str("   x gensim: against gensim with 1 worker; the live peers run in this process on threads of\n");
+    out.push_str(
+        "   their own: 'the node's process' leaves them out, the last row counts them too)\n",
+    );
     if !r.quality.is_empty() {
         let _ = writeln!(
             out,
