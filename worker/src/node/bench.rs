@@ -665,7 +665,7 @@ pub fn vs_gensim(
             cpu,
         ));
         rows.push(row(
-            "live_node_with_peers_cpu",
+            "live_node_test_process",
             &format!("ours: the same run, CPU of the whole test process ({peers} upstream nodes training in it)"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),
