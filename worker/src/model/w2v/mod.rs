@@ -10,6 +10,7 @@
 //!   learns from its own downstream peers' gradients.
 //! - [`Planner`], [`fit`] / [`fit_peered`]: epochs, chunking and the learning-rate schedule.
 //! - [`SavedW2v`]: a peer-aware model and its vocabulary on disk (checkpoints, export).
+//! - [`Valuer`]: what each peer's update is worth on the node's held-out text (copies 0).
 //! - [`simd`]: the vector kernels, picked at run time; [`HogwildRows`]: rows shared by the
 //!   training threads without locks.
 
@@ -26,6 +27,7 @@ mod shared_space;
 pub mod simd;
 mod sparse_update;
 mod threads;
+mod value;
 
 #[cfg(test)]
 mod tests;
@@ -45,3 +47,6 @@ pub use shared_space::{
 };
 pub use sparse_update::SparseUpdate;
 pub use threads::{fit_with, machine_threads, FitOptions};
+pub use value::{
+    overlap_cosine, taylor, CopyOf, HeldOut, Valuation, Valuer, COPY_COSINE, COPY_OVERLAP,
+};
