@@ -25,6 +25,7 @@
 
 use std::collections::VecDeque;
 
+use super::math::dot;
 use super::sampling::{Lcg, NegativeTable, Subsampler};
 use super::shared_space::UpdateBound;
 use super::sparse_update::SparseUpdate;
@@ -177,8 +178,10 @@ impl HeldOut {
         let none = Shift {
             parts: [None, None],
         };
+        let mut x = vec![0f32; model.dim];
+        let mut y = vec![0f32; model.dim];
         (0..n as u32)
-            .map(|i| triple_loss(model, self.triple(i), &none))
+            .map(|i| triple_loss(model, self.triple(i), &none, &mut x, &mut y))
             .sum::<f64>()
             / n as f64
     }
@@ -354,8 +357,10 @@ impl Valuer {
         }
     }
 
-    /// Summed loss of the triples `u` touches at `model - own` (or `model` when `own` is
-    /// None) and with `sign * u` added to that.
+    /// Summed loss of the terms of the triples `u` touches that `u` changes, at the
+    /// reference point `model - own` (or `model` when `own` is None) and with `sign * u`
+    /// added to it. A term whose rows `u` leaves alone is equal on both sides, so it is not
+    /// computed: a triple touched through one negative costs two dot products.
     fn losses(
         &mut self,
         model: &Word2Vec,
@@ -364,9 +369,38 @@ impl Valuer {
         sign: f32,
     ) -> (f64, f64) {
         let (mut base, mut moved) = (0f64, 0f64);
+        let d = model.dim;
+        let mut x_at = vec![0f32; d];
+        let mut x_sh = vec![0f32; d];
+        let mut y = vec![0f32; d];
         self.visit(own, u, sign, |held, t, at, shifted| {
-            base += triple_loss(model, held.triple(t), at);
-            moved += triple_loss(model, held.triple(t), shifted);
+            let t = held.triple(t);
+            at.row_into(model, t[0], false, &mut x_at);
+            let dx = shifted.changing(t[0], false);
+            x_sh.copy_from_slice(&x_at);
+            if let Some(dx) = dx {
+                for (o, v) in x_sh.iter_mut().zip(dx) {
+                    *o += sign * v;
+                }
+            }
+            for (i, &row) in t[1..].iter().enumerate() {
+                let dy = shifted.changing(row, true);
+                if dx.is_none() && dy.is_none() {
+                    continue;
+                }
+                at.row_into(model, row, true, &mut y);
+                let s_at = dot(&x_at, &y) as f64;
+                if let Some(dy) = dy {
+                    for (o, v) in y.iter_mut().zip(dy) {
+                        *o += sign * v;
+                    }
+                }
+                let s_sh = dot(&x_sh, &y) as f64;
+                // The positive term's loss is softplus(-s), a negative's softplus(s).
+                let flip = if i == 0 { 1.0 } else { -1.0 };
+                base += softplus_neg(flip * s_at);
+                moved += softplus_neg(flip * s_sh);
+            }
         });
         (base, moved)
     }
@@ -423,6 +457,18 @@ struct Shift<'a> {
 }
 
 impl Shift<'_> {
+    /// The delta (unsigned) the changing update (the second part) has for `row`, if any.
+    fn changing(&self, row: u32, context: bool) -> Option<&[f32]> {
+        let (u, slot, _) = self.parts[1]?;
+        let k = slot[row as usize];
+        if k == u32::MAX {
+            return None;
+        }
+        let (k, d) = (k as usize, u.dim);
+        let deltas = if context { &u.context } else { &u.input };
+        Some(&deltas[k * d..(k + 1) * d])
+    }
+
     /// Row `row` of the input (`context == false`) or context table, shifted, into `out`.
     fn row_into(&self, model: &Word2Vec, row: u32, context: bool, out: &mut [f32]) {
         let d = model.dim;
@@ -456,16 +502,20 @@ fn dot64(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum()
 }
 
-/// Negative-sampling loss of one triple on the shifted model.
-fn triple_loss(model: &Word2Vec, t: &[u32], shift: &Shift<'_>) -> f64 {
-    let mut x = vec![0f32; model.dim];
-    let mut y = vec![0f32; model.dim];
-    shift.row_into(model, t[0], false, &mut x);
-    shift.row_into(model, t[1], true, &mut y);
-    let mut loss = softplus_neg(dot64(&x, &y));
+/// Negative-sampling loss of one triple on the shifted model (`x`, `y`: `dim` scratch).
+fn triple_loss(
+    model: &Word2Vec,
+    t: &[u32],
+    shift: &Shift<'_>,
+    x: &mut [f32],
+    y: &mut [f32],
+) -> f64 {
+    shift.row_into(model, t[0], false, x);
+    shift.row_into(model, t[1], true, y);
+    let mut loss = softplus_neg(dot(x, y) as f64);
     for &n in &t[2..] {
-        shift.row_into(model, n, true, &mut y);
-        loss += softplus_neg(-dot64(&x, &y));
+        shift.row_into(model, n, true, y);
+        loss += softplus_neg(-dot(x, y) as f64);
     }
     loss
 }

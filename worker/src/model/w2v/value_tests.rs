@@ -352,3 +352,38 @@ fn taylor_cannot_tell_copies_or_harm_from_value() {
         v.peers[3]
     );
 }
+
+/// The valuer computes only the terms an update changes; the values must equal the mean
+/// held-out loss differences of the whole models.
+#[test]
+fn values_equal_the_held_out_loss_differences_of_the_whole_models() {
+    let mut net = Net::new();
+    let round = net.round(0);
+    let v =
+        Valuer::new(net.held.clone(), 4).value(&round.model, &round.own, &round.peers, &bound());
+    let mut start = round.model.clone();
+    let d = start.dim;
+    for (k, &r) in round.own.rows.iter().enumerate() {
+        for i in 0..d {
+            start.syn0[r as usize * d + i] -= round.own.input[k * d + i];
+            start.syn1neg[r as usize * d + i] -= round.own.context[k * d + i];
+        }
+    }
+    let at_start = net.held.mean_loss(&start);
+    let own = at_start - net.held.mean_loss(&round.model);
+    assert!(
+        (v.own - own.max(0.0)).abs() < 1e-6 * own.abs().max(1e-3),
+        "{} vs {own}",
+        v.own
+    );
+    for (j, u) in round.peers.iter().enumerate() {
+        let mut with = start.clone();
+        crate::model::w2v::apply_update(&mut with, u, &bound()).unwrap();
+        let gain = at_start - net.held.mean_loss(&with);
+        assert!(
+            (v.peers[j] - gain.max(0.0)).abs() < 1e-6 * gain.abs().max(1e-3),
+            "peer {j}: {} vs {gain}",
+            v.peers[j]
+        );
+    }
+}
