@@ -47,7 +47,7 @@ struct Args {
 }
 
 const CHUNK: usize = 1000;
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
     "honest", "noise", "lazy", "copy", "replay", "own back", "reversed",
 ];
 
@@ -107,7 +107,8 @@ fn main() -> Result<()> {
     let mut valuer = Valuer::new(held_out.clone(), 4);
     let mut rngs: Vec<Lcg> = (0..a.nodes as u64).map(|i| Lcg::new(200 + i)).collect();
     let mut noise_rng = Lcg::new(9);
-    let (mut sums_v, mut sums_t) = ([0f64; 7], [0f64; 7]);
+    let (mut sums_v, mut sums_t) = ([0f64; 8], [0f64; 8]);
+    let mut perturbed_cos = Vec::new();
     let mut counted = 0usize;
     let (mut cos_peers, mut cos_own_peer, mut cos_rounds) = (Vec::new(), Vec::new(), Vec::new());
     let (mut overlaps, mut t_train, mut t_value, mut t_taylor) = (Vec::new(), 0f64, 0f64, 0f64);
@@ -165,6 +166,21 @@ fn main() -> Result<()> {
             peers.push(last_peers[0].clone());
             peers.push(last_own.clone());
             peers.push(reversed);
+            // A copy with random rows of half its own row norms added: cosine just under
+            // the threshold, so not taken for a copy; what does it earn?
+            let mut perturbed = honest[1].clone();
+            let noise = noise_like(&honest[1], 1.0, &mut noise_rng);
+            for (row, e) in perturbed
+                .input
+                .chunks_mut(a.dim)
+                .chain(perturbed.context.chunks_mut(a.dim))
+                .zip(noise.input.chunks(a.dim).chain(noise.context.chunks(a.dim)))
+            {
+                let n = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+                row.iter_mut().zip(e).for_each(|(x, e)| *x += 0.5 * n * e);
+            }
+            perturbed_cos.push(overlap_cosine(&perturbed, &honest[1]).0);
+            peers.push(perturbed);
             let t = Instant::now();
             let v = valuer.value(&model, &own, &peers, &bound);
             t_value += t.elapsed().as_secs_f64();
@@ -176,7 +192,7 @@ fn main() -> Result<()> {
             let ht = tay[1..=k].iter().sum::<f64>() / k as f64;
             sums_v[0] += 1.0;
             sums_t[0] += 1.0;
-            for kind in 1..7 {
+            for kind in 1..8 {
                 sums_v[kind] += v.peers[k + kind - 1] / hv.max(1e-300);
                 sums_t[kind] += tay[k + kind] / ht.max(1e-300);
             }
@@ -233,13 +249,17 @@ fn main() -> Result<()> {
         "cosine, one peer's update and its previous one: {}",
         stats(&cos_rounds)
     );
+    println!(
+        "cosine, copy + noise and its source: {}",
+        stats(&perturbed_cos)
+    );
     println!("copy threshold: cosine >= {COPY_COSINE} with overlap >= {COPY_OVERLAP}");
     let r = a.rounds as f64;
     println!(
         "per round: training {:.1} ms (node 0), valuer {:.1} ms for {} updates, Taylor {:.1} ms",
         t_train / r * 1e3,
         t_value / counted.max(1) as f64 * 1e3,
-        a.nodes - 1 + 6,
+        a.nodes - 1 + 7,
         t_taylor / counted.max(1) as f64 * 1e3
     );
     Ok(())

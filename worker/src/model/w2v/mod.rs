@@ -27,7 +27,7 @@ mod shared_space;
 pub mod simd;
 mod sparse_update;
 mod threads;
-mod value;
+pub mod value;
 
 #[cfg(test)]
 mod tests;
@@ -48,5 +48,5 @@ pub use shared_space::{
 pub use sparse_update::SparseUpdate;
 pub use threads::{fit_with, machine_threads, FitOptions};
 pub use value::{
-    overlap_cosine, taylor, CopyOf, HeldOut, Valuation, Valuer, COPY_COSINE, COPY_OVERLAP,
+    overlap_cosine, taylor, CopyOf, HeldOut, Valuation, Valuer, COPY_COSINE, COPY_OVERLAP, SKETCH,
 };

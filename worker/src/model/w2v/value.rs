@@ -17,9 +17,11 @@
 //!   reference update and whose deltas on those common rows have a cosine of at least
 //!   [`COPY_COSINE`] with the reference's is worth 0 and marked ([`CopyOf`]). References are
 //!   the node's own update, the peers' updates of this round that arrived earlier (earlier in
-//!   the slice) and every update (own or peer) of the last `history_rounds` rounds. A
-//!   comparison costs O((rows_u + rows_v) + common x dim); a round compares each update with
-//!   at most `(1 + peers) x (1 + history_rounds)` references.
+//!   the slice) and every update (own or peer) of the last `history_rounds` rounds. The
+//!   cosine is taken on sketches ([`SKETCH`] random ±1 projections per row, made once per
+//!   update in O(rows x dim x SKETCH)); a comparison costs O(rows_u + rows_v + common x
+//!   SKETCH), and a round compares each update with at most
+//!   `(1 + peers) x (1 + history_rounds)` references. The history keeps only sketches.
 //! - [`taylor`]: the squared first-order (Fisher/Taylor) score of the peer-aware model
 //!   (`peered.rs`), on the same triples, kept only to compare with (docs/attribution.md).
 
@@ -220,8 +222,56 @@ impl Valuation {
 
 /// An update kept to detect copies of it.
 struct Reference {
-    update: SparseUpdate,
+    sketch: Sketch,
     own: bool,
+}
+
+/// Directions of an update's sketch: the cosine of two sketches on their common rows
+/// estimates the cosine of the updates with a standard error of about
+/// `1 / sqrt(SKETCH x common rows)` (under 0.01 for the hundreds of rows of a round).
+pub const SKETCH: usize = 16;
+
+/// An update's rows and their projections, all the copy rule needs.
+struct Sketch {
+    rows: Vec<u32>,
+    /// `rows.len() * SKETCH` values.
+    values: Vec<f32>,
+}
+
+impl Sketch {
+    /// The copy rule of the module docs on the sketches.
+    fn copies(&self, reference: &Sketch) -> bool {
+        let (cosine, fraction) = self.cosine(reference);
+        fraction >= COPY_OVERLAP && cosine >= COPY_COSINE
+    }
+
+    /// As [`overlap_cosine`], estimated from the sketches.
+    fn cosine(&self, reference: &Sketch) -> (f64, f64) {
+        let (u, v) = (self, reference);
+        let (mut i, mut j, mut common) = (0, 0, 0usize);
+        let (mut uv, mut uu, mut vv) = (0f64, 0f64, 0f64);
+        while i < u.rows.len() && j < v.rows.len() {
+            match u.rows[i].cmp(&v.rows[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let a = &u.values[i * SKETCH..(i + 1) * SKETCH];
+                    let b = &v.values[j * SKETCH..(j + 1) * SKETCH];
+                    uv += dot(a, b) as f64;
+                    uu += dot(a, a) as f64;
+                    vv += dot(b, b) as f64;
+                    common += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let fraction = common as f64 / u.rows.len().max(1) as f64;
+        if uu <= 0.0 || vv <= 0.0 {
+            return (0.0, fraction);
+        }
+        (uv / (uu.sqrt() * vv.sqrt()), fraction)
+    }
 }
 
 /// Values each round's updates on a node's held-out triples (see the module docs).
@@ -236,6 +286,8 @@ pub struct Valuer {
     slot: Vec<u32>,
     /// The same for the node's own update.
     own_slot: Vec<u32>,
+    /// The sketches' ±1 directions, `SKETCH x 2 dim` (made at the first update seen).
+    projection: Vec<f32>,
 }
 
 impl Valuer {
@@ -245,6 +297,7 @@ impl Valuer {
             stamp: vec![0; held_out.len()],
             slot: vec![u32::MAX; held_out.vocab],
             own_slot: vec![u32::MAX; held_out.vocab],
+            projection: Vec::new(),
             held_out,
             history_rounds,
             history: VecDeque::new(),
@@ -281,13 +334,19 @@ impl Valuer {
             .iter()
             .map(|u| admissible(model, u, bound.max_rows))
             .collect();
+        let own_sketch = own_ok.then(|| self.sketch(own));
+        let sketches: Vec<Option<Sketch>> = peers
+            .iter()
+            .zip(&ok)
+            .map(|(u, ok)| ok.then(|| self.sketch(u)))
+            .collect();
         for (j, u) in peers.iter().enumerate() {
-            if !ok[j] {
+            let Some(sketch) = &sketches[j] else {
                 values.push(0.0);
                 copy_of.push(None);
                 continue;
-            }
-            let copy = self.copy_of(u, own_ok.then_some(own), &peers[..j], &ok[..j]);
+            };
+            let copy = self.copy_of(sketch, own_sketch.as_ref(), &sketches[..j]);
             copy_of.push(copy);
             if copy.is_some() || u.rows.is_empty() {
                 values.push(0.0);
@@ -297,7 +356,7 @@ impl Valuer {
             let (base, with) = self.losses(model, own_ok.then_some(own), &clipped, 1.0);
             values.push(((base - with) / n).max(0.0));
         }
-        self.remember(own_ok.then_some(own), peers, &ok);
+        self.remember(own_sketch, sketches);
         Valuation {
             own: own_value,
             peers: values,
@@ -308,52 +367,71 @@ impl Valuer {
     /// The first reference `u` copies: own, earlier peers of this round, then the history.
     fn copy_of(
         &self,
-        u: &SparseUpdate,
-        own: Option<&SparseUpdate>,
-        earlier: &[SparseUpdate],
-        earlier_ok: &[bool],
+        u: &Sketch,
+        own: Option<&Sketch>,
+        earlier: &[Option<Sketch>],
     ) -> Option<CopyOf> {
         if u.rows.is_empty() {
             return None;
         }
-        if own.is_some_and(|o| is_copy(u, o)) {
+        if own.is_some_and(|o| u.copies(o)) {
             return Some(CopyOf::Own);
         }
-        if let Some(k) = (0..earlier.len()).find(|&k| earlier_ok[k] && is_copy(u, &earlier[k])) {
+        if let Some(k) = earlier
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| u.copies(e)))
+        {
             return Some(CopyOf::Peer(k));
         }
         self.history
             .iter()
             .flatten()
-            .find(|r| is_copy(u, &r.update))
+            .find(|r| u.copies(&r.sketch))
             .map(|r| if r.own { CopyOf::Own } else { CopyOf::Earlier })
     }
 
-    fn remember(&mut self, own: Option<&SparseUpdate>, peers: &[SparseUpdate], ok: &[bool]) {
+    fn remember(&mut self, own: Option<Sketch>, peers: Vec<Option<Sketch>>) {
         if self.history_rounds == 0 {
             return;
         }
-        let mut round: Vec<Reference> = own
-            .filter(|o| !o.rows.is_empty())
-            .map(|o| Reference {
-                update: o.clone(),
-                own: true,
-            })
+        let round: Vec<Reference> = own
+            .map(|sketch| Reference { sketch, own: true })
             .into_iter()
+            .chain(
+                peers
+                    .into_iter()
+                    .flatten()
+                    .map(|sketch| Reference { sketch, own: false }),
+            )
+            .filter(|r| !r.sketch.rows.is_empty())
             .collect();
-        round.extend(
-            peers
-                .iter()
-                .zip(ok)
-                .filter(|(u, ok)| **ok && !u.rows.is_empty())
-                .map(|(u, _)| Reference {
-                    update: u.clone(),
-                    own: false,
-                }),
-        );
         self.history.push_back(round);
         while self.history.len() > self.history_rounds {
             self.history.pop_front();
+        }
+    }
+
+    /// `u`'s rows, each (input and context deltas together) projected on [`SKETCH`] fixed
+    /// random ±1 directions.
+    fn sketch(&mut self, u: &SparseUpdate) -> Sketch {
+        let width = 2 * u.dim;
+        if self.projection.len() != SKETCH * width {
+            let mut rng = Lcg::new(0x5eed_c0de);
+            self.projection = (0..SKETCH * width)
+                .map(|_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 })
+                .collect();
+        }
+        let d = u.dim;
+        let mut values = Vec::with_capacity(u.rows.len() * SKETCH);
+        for k in 0..u.rows.len() {
+            let (a, b) = (&u.input[k * d..(k + 1) * d], &u.context[k * d..(k + 1) * d]);
+            for p in self.projection.chunks_exact(width) {
+                values.push(dot(&p[..d], a) + dot(&p[d..], b));
+            }
+        }
+        Sketch {
+            rows: u.rows.clone(),
+            values,
         }
     }
 
@@ -560,9 +638,9 @@ pub fn overlap_cosine(u: &SparseUpdate, v: &SparseUpdate) -> (f64, f64) {
             std::cmp::Ordering::Equal => {
                 for (a, b) in [(&u.input, &v.input), (&u.context, &v.context)] {
                     let (ra, rb) = (&a[i * d..(i + 1) * d], &b[j * d..(j + 1) * d]);
-                    uv += dot64(ra, rb);
-                    uu += dot64(ra, ra);
-                    vv += dot64(rb, rb);
+                    uv += dot(ra, rb) as f64;
+                    uu += dot(ra, ra) as f64;
+                    vv += dot(rb, rb) as f64;
                 }
                 common += 1;
                 i += 1;
@@ -575,12 +653,6 @@ pub fn overlap_cosine(u: &SparseUpdate, v: &SparseUpdate) -> (f64, f64) {
         return (0.0, fraction);
     }
     (uv / (uu.sqrt() * vv.sqrt()), fraction)
-}
-
-/// The copy rule of the module docs.
-fn is_copy(u: &SparseUpdate, reference: &SparseUpdate) -> bool {
-    let (cosine, fraction) = overlap_cosine(u, reference);
-    fraction >= COPY_OVERLAP && cosine >= COPY_COSINE
 }
 
 /// The Fisher/Taylor score of `peered.rs` transposed to updates, for comparison only:

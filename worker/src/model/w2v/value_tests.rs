@@ -387,3 +387,31 @@ fn values_equal_the_held_out_loss_differences_of_the_whole_models() {
         );
     }
 }
+
+/// The copy rule runs on sketches: their cosine must track the exact one on real updates.
+#[test]
+fn sketch_cosines_track_the_exact_cosines() {
+    let mut net = Net::new();
+    let first = net.round(0);
+    let second = net.round(1);
+    let mut valuer = Valuer::new(net.held.clone(), 4);
+    let half = scaled(&first.peers[0], 0.5);
+    let pairs = [
+        (&first.peers[0], &first.peers[1]),
+        (&first.own, &first.peers[0]),
+        (&second.peers[0], &first.peers[0]),
+        (&half, &first.peers[0]),
+    ];
+    for (a, b) in pairs {
+        let exact = overlap_cosine(a, b);
+        let (sa, sb) = (valuer.sketch(a), valuer.sketch(b));
+        let est = sa.cosine(&sb);
+        assert_eq!(est.1, exact.1, "the same common rows");
+        assert!(
+            (est.0 - exact.0).abs() < 0.05,
+            "sketch {} vs exact {}",
+            est.0,
+            exact.0
+        );
+    }
+}
