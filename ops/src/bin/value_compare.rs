@@ -48,7 +48,14 @@ struct Args {
 
 const CHUNK: usize = 1000;
 const KINDS: [&str; 8] = [
-    "honest", "noise", "lazy", "copy", "replay", "own back", "reversed",
+    "honest",
+    "noise",
+    "lazy",
+    "copy",
+    "replay",
+    "own back",
+    "reversed",
+    "copy + noise",
 ];
 
 fn main() -> Result<()> {
