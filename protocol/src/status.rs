@@ -51,10 +51,8 @@ pub struct WorkerStatus {
     pub vocab: String,
     /// How long a step currently waits for its peers, in milliseconds.
     pub peer_deadline_ms: f64,
-    /// Forward calls to upstream peers that failed.
+    /// Update fetches from upstream peers that failed.
     pub peer_failures: u64,
-    /// Backward calls to upstream peers that failed.
-    pub backward_failures: u64,
     /// Emits the chain accepted.
     pub emits_pushed: u64,
     /// Emit attempts that failed.
@@ -75,9 +73,31 @@ pub struct WorkerStatus {
     pub stake: Option<u64>,
     /// Whether the worker is shutting down.
     pub stopping: bool,
+    /// Whether the worker's training schedule is done (it keeps serving until stopped).
+    #[serde(default)]
+    pub training_done: bool,
+    /// The sparse-update exchange with its peers.
+    #[serde(default)]
+    pub exchange: ExchangeStatus,
     /// The peer server's request counters, by name.
     #[serde(default)]
     pub server: BTreeMap<String, u64>,
+}
+
+/// Counters of a worker's exchange of sparse updates with its upstream peers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeStatus {
+    /// Exchange rounds done.
+    pub rounds: u64,
+    /// Peer updates applied.
+    pub applied: u64,
+    /// Peer updates refused (malformed, over the bound).
+    pub refused: u64,
+    /// Peer updates found to be copies (not applied).
+    pub copied: u64,
+    /// Times a peer's history had moved past what this worker had fetched.
+    pub missed: u64,
 }
 
 /// One upstream peer slot: who is in it, how it answers, and what it is worth.
@@ -92,16 +112,14 @@ pub struct PeerSlot {
     pub address: Option<String>,
     /// Whether the peer is currently asked (not backing off).
     pub healthy: bool,
-    /// Successful forward calls.
+    /// Successful update fetches.
     pub successes: u64,
-    /// Failed forward calls.
+    /// Failed update fetches.
     pub failures: u64,
-    /// Failed forward calls since the last success.
+    /// Failed update fetches since the last success.
     pub consecutive_failures: u64,
-    /// Steps it was skipped while backing off.
+    /// Rounds it was skipped while backing off.
     pub skipped: u64,
-    /// Backward calls that failed.
-    pub backward_failures: u64,
     /// Answers refused for values outside the served range.
     pub out_of_range: u64,
     /// Last failure message.
@@ -282,7 +300,6 @@ mod tests {
                     failures: 0,
                     consecutive_failures: 0,
                     skipped: 0,
-                    backward_failures: 0,
                     out_of_range: 0,
                     last_error: None,
                     attribution: 0.5,
@@ -296,7 +313,6 @@ mod tests {
                     failures: 0,
                     consecutive_failures: 0,
                     skipped: 0,
-                    backward_failures: 0,
                     out_of_range: 0,
                     last_error: None,
                     attribution: 0.0,
@@ -314,7 +330,6 @@ mod tests {
             vocab: "00112233445566778899aabbccddeeff".into(),
             peer_deadline_ms: 25.0,
             peer_failures: 0,
-            backward_failures: 0,
             emits_pushed: 2,
             emits_failed: 0,
             emits_confirmed: 1,
@@ -331,6 +346,8 @@ mod tests {
             }),
             stake: Some(100_000),
             stopping: false,
+            training_done: false,
+            exchange: ExchangeStatus::default(),
             server: BTreeMap::from([("forward_served".to_string(), 3)]),
         }
     }

@@ -10,11 +10,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 
-use bittensor_ops::strategies::adapter::run_with_hooks;
 use bittensor_ops::strategies::behaviour::Behaviour;
 use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::config::Config;
-use bittensor_worker::model::w2v::DEFAULT_MAX_ROW_NORM;
+use bittensor_worker::node::run_with_hooks;
 
 /// A worker node with one strategic behaviour (for the strategy catalogue only).
 #[derive(Parser)]
@@ -28,9 +27,6 @@ struct Args {
     /// The ring's other account (ring only).
     #[arg(long)]
     partner: Option<String>,
-    /// Row norm of the noise (the network's bound on one row of one peer's update).
-    #[arg(long, default_value_t = DEFAULT_MAX_ROW_NORM)]
-    max_row_norm: f32,
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
@@ -47,7 +43,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     tracing::warn!(account = %cfg.node.account, ?behaviour, "strategic node (strategy catalogue)");
-    let hooks = behaviour.hooks(args.max_row_norm, cfg.node.seed);
+    // Noise of the network's bound: the largest row change a peer applies.
+    let hooks = behaviour.hooks(cfg.model.max_row_norm, cfg.node.seed);
     run_with_hooks(cfg, key, Arc::new(chain), hooks).await
 }
 

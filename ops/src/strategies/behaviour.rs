@@ -16,7 +16,7 @@ use bittensor_worker::model::w2v::{overlap_cosine, Lcg, SparseUpdate};
 use emission::fixed::WEIGHT_ONE;
 use emission::Edge;
 
-use super::adapter::Hooks;
+use bittensor_worker::node::hooks::Hooks;
 
 /// One behaviour of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,5 @@
 //!
 //! None of this is in the worker binary: an operator cannot switch a behaviour on by accident.
 
-pub mod adapter;
 pub mod behaviour;
 pub mod live;

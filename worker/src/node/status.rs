@@ -33,7 +33,6 @@ impl Shared {
                     failures: h.failures,
                     consecutive_failures: h.consecutive_failures,
                     skipped: h.skipped,
-                    backward_failures: h.backward_failures,
                     out_of_range: h.out_of_range,
                     last_error: h.last_error.clone(),
                     attribution: attr.get(i + 1).copied().unwrap_or(0.0),
@@ -88,7 +87,6 @@ impl Shared {
             vocab: self.me.vocab.clone(),
             peer_deadline_ms: self.peer_deadline().as_secs_f64() * 1e3,
             peer_failures: stats.peer_failures,
-            backward_failures: stats.backward_failures,
             emits_pushed: stats.emits_pushed,
             emits_failed: stats.emits_failed,
             emits_confirmed: stats.emits_confirmed,
@@ -99,6 +97,14 @@ impl Shared {
             last_emit_interval: last_interval,
             stake,
             stopping: stats.stopping,
+            training_done: stats.training_done,
+            exchange: bittensor_protocol::status::ExchangeStatus {
+                rounds: stats.rounds,
+                applied: stats.updates_applied,
+                refused: stats.updates_refused,
+                copied: stats.updates_copied,
+                missed: stats.updates_missed,
+            },
             server: Default::default(),
         }
     }

@@ -21,12 +21,25 @@ pub enum EndpointError {
 pub trait Endpoint: Send + Sync + 'static {
     /// Embeddings this node serves for `ids`, shape `[ids.len(), d]`.
     fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError>;
-    /// Applies a downstream gradient for the embeddings of `ids`.
-    fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError>;
     /// Whether `account` is in the metagraph as last read (only subscribers are served).
     fn is_subscribed(&self, account: &str) -> bool;
     /// What `GET /status` returns (the server adds its counters).
     fn status(&self) -> bittensor_protocol::status::WorkerStatus;
+    /// The encoded answer to a fetch of the sparse updates this node published after
+    /// sequence `after` ([`super::wire_updates`]): those it still keeps, oldest first, in
+    /// `dtype`, within `limits` (the latest only, flagged, when `after` is older than its
+    /// history).
+    fn updates(
+        &self,
+        after: u64,
+        dtype: super::wire::Dtype,
+        limits: &super::codec::Limits,
+    ) -> Result<Vec<u8>, EndpointError> {
+        let _ = (after, dtype, limits);
+        Err(EndpointError::Unavailable(
+            "this node publishes no updates".into(),
+        ))
+    }
     /// Writes the node's embeddings to its export directory (`POST /export`, loopback
     /// callers only); returns the files written.
     fn export(&self) -> Result<Vec<std::path::PathBuf>, EndpointError> {

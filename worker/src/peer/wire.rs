@@ -1,11 +1,10 @@
-//! The compact bodies of the forward and backward kinds: word ids as wide as the vocabulary
-//! needs (two bytes below 65 536 words), vectors in half precision (f16 or bf16, or f32
-//! when asked), and a backward that names the forward it answers (its request id in the
-//! same session) instead of resending the ids.
+//! The compact bodies of the forward kind, and the matrices every kind uses: word ids as wide
+//! as the vocabulary needs (two bytes below 65 536 words), vectors in half precision (f16 or
+//! bf16, or f32 when asked).
 //!
 //! Forward request: dtype `u8` the caller wants back, id width `u8` (2 or 4), count `u32`,
-//! ids. Forward answer and backward gradient: a matrix, dtype `u8`, rows `u32`, cols `u16`,
-//! little-endian elements. Backward request: forward id `u32`, then the matrix.
+//! ids. Forward answer: a matrix, dtype `u8`, rows `u32`, cols `u16`, little-endian
+//! elements.
 
 use half::{bf16, f16};
 
@@ -24,7 +23,7 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    fn from_u8(b: u8) -> Result<Dtype, CodecError> {
+    pub(super) fn from_u8(b: u8) -> Result<Dtype, CodecError> {
         match b {
             0 => Ok(Dtype::F32),
             1 => Ok(Dtype::F16),
@@ -72,19 +71,11 @@ pub struct ForwardBody {
     pub ids: Vec<i64>,
 }
 
-/// A decoded backward request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BackwardBody {
-    /// The request id of the forward this gradient answers.
-    pub forward: u32,
-    /// The gradient, one row per id of that forward.
-    pub grad: WireTensor,
-}
-
-struct Reader<'a>(&'a [u8]);
+/// A cursor over an untrusted body.
+pub(super) struct Reader<'a>(pub(super) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         if self.0.len() < n {
             return Err(CodecError::Truncated {
                 needed: n,
@@ -95,18 +86,18 @@ impl<'a> Reader<'a> {
         self.0 = b;
         Ok(a)
     }
-    fn u8(&mut self) -> Result<u8, CodecError> {
+    pub(super) fn u8(&mut self) -> Result<u8, CodecError> {
         Ok(self.take(1)?[0])
     }
-    fn u16(&mut self) -> Result<u16, CodecError> {
+    pub(super) fn u16(&mut self) -> Result<u16, CodecError> {
         let b = self.take(2)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
-    fn u32(&mut self) -> Result<u32, CodecError> {
+    pub(super) fn u32(&mut self) -> Result<u32, CodecError> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn finish(&self) -> Result<(), CodecError> {
+    pub(super) fn finish(&self) -> Result<(), CodecError> {
         if !self.0.is_empty() {
             return Err(CodecError::TrailingBytes {
                 expected: 0,
@@ -117,7 +108,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn oversize(what: &'static str, got: usize, limit: usize) -> CodecError {
+pub(super) fn oversize(what: &'static str, got: usize, limit: usize) -> CodecError {
     CodecError::Oversize {
         what,
         got: got as u64,
@@ -227,7 +218,7 @@ pub fn put_matrix(
     Ok(())
 }
 
-fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTensor, CodecError> {
+pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTensor, CodecError> {
     let dtype = Dtype::from_u8(r.u8()?)?;
     let rows = r.u32()? as usize;
     let cols = r.u16()? as usize;
@@ -278,27 +269,6 @@ pub fn decode_matrix(bytes: &[u8], limits: &Limits) -> Result<WireTensor, CodecE
     Ok(t)
 }
 
-/// Encodes a backward request answering the forward `forward`.
-pub fn encode_backward(
-    forward: u32,
-    grad: &WireTensor,
-    dtype: Dtype,
-    limits: &Limits,
-) -> Result<Vec<u8>, CodecError> {
-    let mut out = forward.to_le_bytes().to_vec();
-    put_matrix(&mut out, grad, dtype, limits)?;
-    Ok(out)
-}
-
-/// Decodes a backward request.
-pub fn decode_backward(bytes: &[u8], limits: &Limits) -> Result<BackwardBody, CodecError> {
-    let mut r = Reader(bytes);
-    let forward = r.u32()?;
-    let grad = get_matrix(&mut r, limits)?;
-    r.finish()?;
-    Ok(BackwardBody { forward, grad })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,11 +293,10 @@ mod tests {
             data: vec![0.1, -0.25, 3.0, 1e-3, -7.5, 0.0],
         };
         for (dtype, tol) in [(Dtype::F32, 0.0), (Dtype::F16, 1e-3), (Dtype::Bf16, 8e-3)] {
-            let b = encode_backward(9, &t, dtype, &l).unwrap();
-            assert_eq!(b.len(), 4 + 7 + 6 * dtype.width());
-            let back = decode_backward(&b, &l).unwrap();
-            assert_eq!(back.forward, 9);
-            for (a, b) in t.data.iter().zip(&back.grad.data) {
+            let b = encode_matrix(&t, dtype, &l).unwrap();
+            assert_eq!(b.len(), 7 + 6 * dtype.width());
+            let back = decode_matrix(&b, &l).unwrap();
+            for (a, b) in t.data.iter().zip(&back.data) {
                 assert!(
                     (a - b).abs() <= tol * a.abs().max(1.0),
                     "{dtype:?}: {a} vs {b}"

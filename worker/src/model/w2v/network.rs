@@ -16,9 +16,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::peered::{ChunkPlan, PeerW2v};
-use super::sampling::{Lcg, Subsampler};
-use super::schedule::{chunks, fit};
+use super::schedule::fit;
 use super::shared_space::{train_exchanging, ExchangeSettings, ExchangeStats};
 use super::{W2vParams, Word2Vec};
 use crate::corpus::{write_shards, Corpus};
@@ -70,83 +68,6 @@ pub struct NetworkTable {
     pub exchange: ExchangeStats,
     /// The scores.
     pub table: ScoreTable,
-}
-
-/// One node of the live run: its model and where it is in its shard.
-struct Live {
-    model: PeerW2v,
-    shard: Vec<i64>,
-    rng: Lcg,
-    chunk: usize,
-    words: u64,
-}
-
-/// Trains N peer-aware nodes together (see the module docs); returns the models.
-pub fn train_live(
-    corpus: &Corpus,
-    params: &W2vParams,
-    nodes: usize,
-    grad_scale: f32,
-) -> Result<Vec<PeerW2v>, ModelError> {
-    let counts = corpus.vocab.counts();
-    let sub = Subsampler::new(counts, params.sample);
-    let k = nodes - 1;
-    let mut live: Vec<Live> = (0..nodes)
-        .map(|i| {
-            let p = W2vParams {
-                seed: params.seed.wrapping_mul(1000).wrapping_add(i as u64),
-                ..params.clone()
-            };
-            Ok(Live {
-                model: PeerW2v::new(counts, &p, k)?,
-                shard: corpus.shard(i, nodes).ids,
-                rng: Lcg::new(p.seed.wrapping_add(1)),
-                chunk: 0,
-                words: 0,
-            })
-        })
-        .collect::<Result<_, ModelError>>()?;
-    let per_epoch: Vec<usize> = live.iter().map(|l| chunks(&l.shard).len()).collect();
-    let rounds = per_epoch.iter().max().copied().unwrap_or(0) * params.epochs;
-    let mut sentence = Vec::new();
-    for round in 0..rounds {
-        for i in 0..nodes {
-            let n_chunks = per_epoch[i];
-            if live[i].chunk >= n_chunks * params.epochs || n_chunks == 0 {
-                continue;
-            }
-            let total = (live[i].shard.len() * params.epochs).max(1) as f64;
-            let alpha = params.alpha_at(live[i].words as f64 / total);
-            let c = live[i].chunk % n_chunks;
-            let chunk: Vec<i64> = chunks(&live[i].shard).nth(c).unwrap_or(&[]).to_vec();
-            sub.filter(&chunk, &mut live[i].rng, &mut sentence);
-            let plan = ChunkPlan::new(sentence.clone());
-            let ids = plan.ids();
-            let peers: Vec<usize> = (1..nodes).map(|o| (i + o) % nodes).collect();
-            let served: Vec<Vec<f32>> = peers
-                .iter()
-                .map(|&j| live[j].model.serve(&ids))
-                .collect::<Result<_, _>>()?;
-            let views: Vec<Option<&[f32]>> = served.iter().map(|v| Some(v.as_slice())).collect();
-            let me = &mut live[i];
-            let out = me.model.train_chunk(&plan, &views, alpha, &mut me.rng)?;
-            me.chunk += 1;
-            me.words += chunk.len() as u64;
-            if grad_scale > 0.0 {
-                for (slot, &j) in peers.iter().enumerate() {
-                    if let Some(g) = &out.peer_grads[slot] {
-                        live[j]
-                            .model
-                            .apply_remote_grad(&ids, g, alpha * grad_scale)?;
-                    }
-                }
-            }
-        }
-        if round % 50 == 0 {
-            tracing::debug!(round, rounds, "live network training");
-        }
-    }
-    Ok(live.into_iter().map(|l| l.model).collect())
 }
 
 /// A node's own vectors: the words it never counted are left out (out of vocabulary).

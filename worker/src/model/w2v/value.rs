@@ -23,7 +23,8 @@
 //!   SKETCH), and a round compares each update with at most
 //!   `(1 + peers) x (1 + history_rounds)` references. The history keeps only sketches.
 //! - [`taylor`]: the squared first-order (Fisher/Taylor) score of the peer-aware model
-//!   (`peered.rs`), on the same triples, kept only to compare with (docs/attribution.md).
+//!   (the retired gated model's attribution), on the same triples, kept only to compare with
+//!   (docs/attribution.md).
 
 use std::collections::VecDeque;
 
@@ -655,7 +656,7 @@ pub fn overlap_cosine(u: &SparseUpdate, v: &SparseUpdate) -> (f64, f64) {
     (uv / (uu.sqrt() * vv.sqrt()), fraction)
 }
 
-/// The Fisher/Taylor score of `peered.rs` transposed to updates, for comparison only:
+/// The Fisher/Taylor score of the retired gated model transposed to updates, for comparison:
 /// `(u · dL/dθ)^2` at the same reference point as [`Valuer::value`] (`model - own`), on the
 /// held-out triples `u` touches (the squared first-order loss change of the clipped update;
 /// own unclipped), `[own, peers...]`. It has no sign, so an update that raises the loss
