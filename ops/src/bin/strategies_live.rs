@@ -77,9 +77,8 @@ fn main() -> Result<()> {
         emit_interval: args.emit_interval,
         dir: args.dir,
     };
-    let results = run(&opts).inspect_err(|_| localnet::yield_to_signal_guard())?;
     let mut tables = String::new();
-    for r in &results {
+    let mut print = |r: &bittensor_ops::strategies::live::CapResult| -> Result<()> {
         eprintln!(
             "max_self_weight {}: {} base units minted in {:.0} s\n{}",
             r.max_self_weight, r.minted, r.seconds, r.table
@@ -88,7 +87,10 @@ fn main() -> Result<()> {
         tables.push('\n');
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", r.line).context("writing the result line")?;
-    }
+        out.flush().context("writing the result line")?;
+        Ok(())
+    };
+    run(&opts, &mut print).inspect_err(|_| localnet::yield_to_signal_guard())?;
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }

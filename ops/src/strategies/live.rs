@@ -138,7 +138,7 @@ pub struct CapResult {
     /// Per account, its share of the emission over its share of stake.
     pub ratio: BTreeMap<String, f64>,
     /// The JSON line of the issue.
-    pub line: Value,
+    pub line: String,
     /// Who credits whom: markdown table of the averaged posted edge sets.
     pub table: String,
     /// Emission minted during the run (base units) and the measured seconds.
@@ -147,8 +147,12 @@ pub struct CapResult {
     pub seconds: f64,
 }
 
-/// Runs the catalogue once per cap, each on a fresh chain.
-pub fn run(opts: &LiveOptions) -> Result<Vec<CapResult>> {
+/// Runs the catalogue once per cap, each on a fresh chain; `done` gets each cap's result as
+/// soon as it is measured (so a later cap's failure loses nothing printed).
+pub fn run(
+    opts: &LiveOptions,
+    done: &mut dyn FnMut(&CapResult) -> Result<()>,
+) -> Result<Vec<CapResult>> {
     if opts.honest < 3 {
         bail!("at least 3 honest nodes (one is the copier's source)");
     }
@@ -179,19 +183,19 @@ pub fn run(opts: &LiveOptions) -> Result<Vec<CapResult>> {
         let dir = opts.dir.join(format!("cap-{cap}"));
         fs::create_dir_all(&dir)?;
         let shard_of = |n: &Node| shard_paths[n.shard].clone();
-        out.push(
-            one_cap(
-                opts,
-                &nodes,
-                cap,
-                &dir,
-                &vocab,
-                &hash,
-                union.vocab.len() - 1,
-                &shard_of,
-            )
-            .with_context(|| format!("the run at max_self_weight {cap}"))?,
-        );
+        let result = one_cap(
+            opts,
+            &nodes,
+            cap,
+            &dir,
+            &vocab,
+            &hash,
+            union.vocab.len() - 1,
+            &shard_of,
+        )
+        .with_context(|| format!("the run at max_self_weight {cap}"))?;
+        done(&result)?;
+        out.push(result);
     }
     Ok(out)
 }
@@ -301,7 +305,7 @@ fn name(text: &str) -> Result<Name> {
 }
 
 /// The issue's line: honest = mean over honest nodes but the copied one, copied = node 0.
-fn summary(cap: u32, nodes: &[Node], ratio: &BTreeMap<String, f64>) -> Value {
+fn summary(cap: u32, nodes: &[Node], ratio: &BTreeMap<String, f64>) -> String {
     let mean = |pick: &dyn Fn(usize, &Node) -> bool| {
         let v: Vec<f64> = nodes
             .iter()
@@ -313,16 +317,22 @@ fn summary(cap: u32, nodes: &[Node], ratio: &BTreeMap<String, f64>) -> Value {
     };
     let role = |r: Role| move |_: usize, n: &Node| n.role == r;
     let r4 = |x: f64| (x * 10_000.0).round() / 10_000.0;
-    serde_json::json!({
-        "max_self_weight": cap as f64 / 1e6,
-        "honest": r4(mean(&|i, n| n.role == Role::Honest && i > 0)),
-        "noise": r4(mean(&role(Role::Noise))),
-        "lazy": r4(mean(&role(Role::Lazy))),
-        "copier": r4(mean(&role(Role::Copier))),
-        "copied": r4(mean(&|i, _| i == 0)),
-        "selfish": r4(mean(&role(Role::Selfish))),
-        "ring": r4(mean(&role(Role::Ring))),
-    })
+    let fields = [
+        ("honest", mean(&|i, n| n.role == Role::Honest && i > 0)),
+        ("noise", mean(&role(Role::Noise))),
+        ("lazy", mean(&role(Role::Lazy))),
+        ("copier", mean(&role(Role::Copier))),
+        ("copied", mean(&|i, _| i == 0)),
+        ("selfish", mean(&role(Role::Selfish))),
+        ("ring", mean(&role(Role::Ring))),
+    ];
+    // Written by hand so the keys keep the issue's order.
+    let mut line = format!("{{\"max_self_weight\": {}", cap as f64 / 1e6);
+    for (k, v) in fields {
+        let _ = write!(line, ", \"{k}\": {}", r4(v));
+    }
+    line.push('}');
+    line
 }
 
 /// Markdown: one row per crediting node, one column per credited node, the mean posted
@@ -603,7 +613,12 @@ mod tests {
             .enumerate()
             .map(|(i, n)| (n.account.clone(), i as f64))
             .collect();
-        let line = summary(200_000, &nodes, &ratio);
+        let text = summary(200_000, &nodes, &ratio);
+        assert!(
+            text.starts_with("{\"max_self_weight\": 0.2, \"honest\": "),
+            "{text}"
+        );
+        let line: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(line["copied"], 0.0);
         assert_eq!(line["honest"], 1.5);
         assert_eq!(line["ring"], 7.5);
