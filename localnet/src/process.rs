@@ -96,18 +96,14 @@ fn unregister(pgid: u32) {
 }
 
 /// A spawned program leading its own process group, stopped (TERM, then KILL) on drop.
-pub(crate) struct ProcessGroup {
+pub struct ProcessGroup {
     child: Child,
     name: String,
 }
 
 impl ProcessGroup {
     /// Spawns `cmd` in a new process group with stdout and stderr appended to `log`.
-    pub(crate) fn spawn(
-        name: &str,
-        mut cmd: Command,
-        log: &Path,
-    ) -> Result<ProcessGroup, LocalnetError> {
+    pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> Result<ProcessGroup, LocalnetError> {
         let out = File::create(log)
             .map_err(|e| LocalnetError::io(format!("creating {}", log.display()), e))?;
         let err = out
@@ -129,23 +125,23 @@ impl ProcessGroup {
     }
 
     /// The exit status if the direct child has already exited.
-    pub(crate) fn exited(&mut self) -> Option<std::process::ExitStatus> {
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
 
     /// Process group id (= the child's pid).
-    pub(crate) fn pgid(&self) -> u32 {
+    pub fn pgid(&self) -> u32 {
         self.child.id()
     }
 
     /// Sends SIGTERM to every process of the group without waiting, so that several
     /// groups stopped together shut down in parallel (each [`ProcessGroup::stop`] then waits).
-    pub(crate) fn terminate(&self) {
+    pub fn terminate(&self) {
         signal_group(self.pgid(), "TERM");
     }
 
     /// Stops every process of the group: SIGTERM, up to 10 s grace, then SIGKILL.
-    pub(crate) fn stop(&mut self) {
+    pub fn stop(&mut self) {
         let pgid = self.pgid();
         signal_group(pgid, "TERM");
         let deadline = Instant::now() + STOP_GRACE;
