@@ -166,6 +166,11 @@ pub struct ModelSection {
     pub syncs_per_epoch: usize,
     /// Largest L2 change one peer's update may make to one row of one table per round.
     pub max_row_norm: f32,
+    /// Fraction of the rows of its residual the node sends per round, largest first (the
+    /// rest later: error feedback; see docs/peers.md).
+    pub update_top_fraction: f32,
+    /// Element type of the update values the node sends and asks its upstreams for.
+    pub update_precision: crate::model::w2v::Precision,
     /// Half-life, in seconds, of the attribution's importance EMA (0 = the latest step only);
     /// time-based so that the posted edge sets mean the same on fast and slow machines.
     pub attribution_half_life_secs: f64,
@@ -197,6 +202,8 @@ impl Default for ModelSection {
             seed: 1,
             syncs_per_epoch: DEFAULT_SYNCS_PER_EPOCH,
             max_row_norm: crate::model::w2v::DEFAULT_MAX_ROW_NORM,
+            update_top_fraction: crate::model::w2v::DEFAULT_TOP_FRACTION,
+            update_precision: crate::model::w2v::DEFAULT_PRECISION,
             attribution_half_life_secs: 2.0,
         }
     }
@@ -392,6 +399,12 @@ impl Config {
         }
         if !positive(self.model.max_row_norm as f64) {
             return bad("model.max_row_norm must be positive".into());
+        }
+        let f = self.model.update_top_fraction;
+        if !(f > 0.0 && f <= 1.0) {
+            return bad(format!(
+                "model.update_top_fraction must be in (0, 1], got {f}"
+            ));
         }
         if !positive(self.peer.forward_rate) || !positive(self.peer.forward_burst - 0.5) {
             return bad("peer.forward_rate must be > 0 and forward_burst >= 1".into());

@@ -185,6 +185,13 @@ struct ExperimentArgs {
     /// Largest L2 change one peer's update may make to one row of one table.
     #[arg(long, default_value_t = w2v::DEFAULT_MAX_ROW_NORM)]
     max_row_norm: f32,
+    /// Fraction of the rows of its residual a node sends per round, largest first (the rest
+    /// goes out later: error feedback).
+    #[arg(long, default_value_t = w2v::DEFAULT_TOP_FRACTION)]
+    top_fraction: f32,
+    /// Element type of the update values a node sends.
+    #[arg(long, value_enum, default_value_t = w2v::DEFAULT_PRECISION)]
+    precision: w2v::Precision,
     /// Skip the gensim and fastText rows.
     #[arg(long)]
     no_baselines: bool,
@@ -577,6 +584,10 @@ fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
             bound: w2v::UpdateBound {
                 max_row_norm: a.max_row_norm,
                 max_rows: usize::MAX,
+            },
+            compression: w2v::Compression {
+                top_fraction: a.top_fraction,
+                precision: a.precision,
             },
         },
         wordsim: a.sets.wordsim.clone(),

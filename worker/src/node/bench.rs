@@ -23,7 +23,7 @@ use crate::corpus::Corpus;
 use crate::model::vectors::{load_word2vec_text, ScoredIntervals, Vectors};
 use crate::model::w2v::simd::Isa;
 use crate::model::w2v::{
-    fit_with, FitOptions, Update, UpdateBound, W2vParams, Word2Vec, CHUNK_WORDS,
+    fit_with, Compression, FitOptions, Update, UpdateBound, W2vParams, Word2Vec, CHUNK_WORDS,
     DEFAULT_MAX_ROW_NORM,
 };
 use crate::peer::client::{PeerClient, Signer};
@@ -224,6 +224,7 @@ pub(crate) fn bench_settings(
             max_row_norm: DEFAULT_MAX_ROW_NORM,
             max_rows: vocab,
         },
+        compression: Compression::default(),
         exit_when_done: true,
     }
 }

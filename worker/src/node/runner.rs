@@ -21,7 +21,7 @@ use crate::chain::lifecycle::{check_chain_params, subscribe_with_retry, unsubscr
 use crate::chain::{Backoff, ChainApi};
 use crate::config::{Config, ModelSection, PeerConfig};
 use crate::corpus::{Corpus, Vocab, VocabFile};
-use crate::model::w2v::{UpdateBound, W2vParams, Word2Vec};
+use crate::model::w2v::{Compression, UpdateBound, W2vParams, Word2Vec};
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::identity::Identity;
 use crate::peer::keys::{ChainKeys, KeyCache};
@@ -354,6 +354,10 @@ pub async fn run_with_hooks(
         bound: UpdateBound {
             max_row_norm: m.max_row_norm,
             max_rows: corpus.vocab.len(),
+        },
+        compression: Compression {
+            top_fraction: m.update_top_fraction,
+            precision: m.update_precision,
         },
         exit_when_done: cfg.node.steps > 0,
     };

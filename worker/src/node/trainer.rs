@@ -25,10 +25,10 @@ use super::state::{lock, Shared};
 use crate::corpus::Corpus;
 use crate::model::w2v::value::{HeldOut, Valuer};
 use crate::model::w2v::{
-    admit, apply_update, delta_since, train_round, Lcg, Planner, SparseUpdate, Update, UpdateBound,
-    W2vParams,
+    admit, apply_update, delta_since, train_round, Compression, Compressor, Lcg, Planner,
+    SparseUpdate, Update, UpdateBound, W2vParams,
 };
-use crate::peer::client::{PeerClient, PeerError};
+use crate::peer::client::{PeerClient, PeerError, WireTypes};
 use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
 use crate::peer::upstream::Target;
 
@@ -64,6 +64,9 @@ pub struct TrainSettings {
     pub threads: usize,
     /// What one peer's update may do to this node.
     pub bound: UpdateBound,
+    /// What of its own change the node sends each round (and the precision it asks its
+    /// upstreams for).
+    pub compression: Compression,
     /// Whether the node stops when its schedule is done (tests) or keeps serving.
     pub exit_when_done: bool,
 }
@@ -268,6 +271,7 @@ struct Round {
     cursors: Vec<u64>,
     base_input: Vec<f32>,
     base_context: Vec<f32>,
+    compressor: Compressor,
 }
 
 fn empty_update(round: u64, dim: usize) -> SparseUpdate {
@@ -353,8 +357,14 @@ fn run_rounds(
             cursors: vec![0; k],
             base_input: model.syn0.clone(),
             base_context: model.syn1neg.clone(),
+            compressor: Compressor::new(model.vocab, model.dim, settings.compression),
         }
     };
+    // Ask upstreams for updates in the precision this node sends its own in.
+    let client = &client.clone().with_wire(WireTypes {
+        updates: settings.compression.precision.into(),
+        ..WireTypes::default()
+    });
     let hooks = shared.hooks.clone();
     tracing::info!(
         chunks = until,
@@ -390,8 +400,11 @@ fn run_rounds(
         };
         let trained = started.elapsed();
         let own = if hooks.train {
-            let model = lock(&shared.model);
-            delta_since(&model, &round.base_input, &round.base_context, round.number)
+            let delta = {
+                let model = lock(&shared.model);
+                delta_since(&model, &round.base_input, &round.base_context, round.number)
+            };
+            round.compressor.compress(delta)
         } else {
             empty_update(round.number, shared.dim)
         };

@@ -50,6 +50,17 @@ impl Dtype {
     }
 }
 
+impl From<crate::model::w2v::Precision> for Dtype {
+    fn from(p: crate::model::w2v::Precision) -> Dtype {
+        use crate::model::w2v::Precision;
+        match p {
+            Precision::F32 => Dtype::F32,
+            Precision::F16 => Dtype::F16,
+            Precision::Bf16 => Dtype::Bf16,
+        }
+    }
+}
+
 impl std::str::FromStr for Dtype {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

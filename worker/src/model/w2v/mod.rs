@@ -7,12 +7,14 @@
 //!   update: [`Update`]); [`fit_with`] trains it on several threads, lock-free.
 //! - [`Planner`], [`fit`], [`train_round`]: epochs, chunking and the learning-rate schedule
 //!   (a node trains round by round between its exchanges).
-//! - [`SparseUpdate`], [`apply_update`]: the exchange that keeps every node in one space.
+//! - [`SparseUpdate`], [`apply_update`]: the exchange that keeps every node in one space;
+//!   [`Compressor`]: what of its own change a node sends each round (error feedback).
 //! - [`value`]: what each round's inputs are worth on held-out text.
 //! - [`SavedW2v`]: a model and its vocabulary on disk (checkpoints, export).
 //! - [`simd`]: the vector kernels, picked at run time; [`HogwildRows`]: rows shared by the
 //!   training threads without locks.
 
+mod compress;
 mod hogwild;
 mod math;
 mod network;
@@ -30,6 +32,7 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 
+pub use compress::{Compression, Compressor, Precision, DEFAULT_PRECISION, DEFAULT_TOP_FRACTION};
 pub use hogwild::HogwildRows;
 pub use math::dot;
 pub use network::{network_experiment, NetworkSettings, NetworkTable, DIFFS};

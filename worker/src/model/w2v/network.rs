@@ -220,14 +220,20 @@ impl fmt::Display for NetworkTable {
         )?;
         writeln!(
             f,
-            "networked: {} exchanges per epoch, {:?}, row bound {}; {} rounds, {} rows applied ({} clipped), {:.1} MB sent",
+            "networked: {} exchanges per epoch, {:?}, row bound {}, top {} of the residual's rows in {:?}; {} rounds, {} rows applied ({} clipped), {:.1} MB sent ({:.0} kB per round per peer)",
             s.exchange.syncs_per_epoch,
             s.exchange.aggregate,
             s.exchange.bound.max_row_norm,
+            s.exchange.compression.top_fraction,
+            s.exchange.compression.precision,
             self.exchange.rounds,
             self.exchange.rows,
             self.exchange.clipped,
-            self.exchange.bytes as f64 / 1e6
+            self.exchange.bytes as f64 / 1e6,
+            self.exchange.bytes as f64
+                / 1e3
+                / (self.exchange.rounds.max(1) * (s.nodes * s.nodes.saturating_sub(1)).max(1) as u64)
+                    as f64
         )?;
         writeln!(
             f,

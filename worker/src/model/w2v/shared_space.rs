@@ -10,6 +10,7 @@
 //! update of one peer moves any row of a node's served table by at most `max_row_norm`,
 //! whatever it holds (huge values, or deltas crafted to pull chosen words together).
 
+use super::compress::{Compression, Compressor};
 use super::sampling::Lcg;
 use super::schedule::{Planner, CHUNK_WORDS};
 use super::sparse_update::SparseUpdate;
@@ -232,6 +233,8 @@ pub struct ExchangeSettings {
     pub aggregate: Aggregate,
     /// The bound on each peer's update.
     pub bound: UpdateBound,
+    /// What of its own change each node sends per round.
+    pub compression: Compression,
 }
 
 /// Counters of a run of [`train_exchanging`].
@@ -243,8 +246,11 @@ pub struct ExchangeStats {
     pub rows: u64,
     /// Row deltas clipped to the bound.
     pub clipped: u64,
-    /// Bytes of updates sent (encoded), over all nodes and peers.
+    /// Bytes of updates sent (rows, ids and values at the compression's precision), over
+    /// all nodes and peers.
     pub bytes: u64,
+    /// Rows of updates sent, over all nodes and peers.
+    pub rows_sent: u64,
 }
 
 /// Rewrites the update node 0 sends (a hostile peer, in tests and experiments).
@@ -257,6 +263,7 @@ struct Node<'a> {
     rng: Lcg,
     base_input: Vec<f32>,
     base_context: Vec<f32>,
+    compressor: Compressor,
 }
 
 /// Trains one model per shard (each with its own counts for subsampling and negatives),
@@ -279,6 +286,7 @@ pub fn train_exchanging(
             };
             let model = Word2Vec::new(shard.vocab.counts(), params)?;
             Ok(Node {
+                compressor: Compressor::new(model.vocab, model.dim, settings.compression),
                 base_input: model.syn0.clone(),
                 base_context: model.syn1neg.clone(),
                 model,
@@ -314,10 +322,16 @@ pub fn train_exchanging(
         if settings.syncs_per_epoch == 0 {
             continue;
         }
-        let mut updates: Vec<SparseUpdate> = nodes
-            .iter()
-            .map(|n| delta_since(&n.model, &n.base_input, &n.base_context, round))
-            .collect();
+        let mut own = Vec::with_capacity(nodes.len());
+        let mut updates = Vec::with_capacity(nodes.len());
+        for n in nodes.iter_mut() {
+            let delta = delta_since(&n.model, &n.base_input, &n.base_context, round);
+            // Row-mean takes the node's own whole delta out of its model: keep it whole.
+            if settings.aggregate == Aggregate::RowMean {
+                own.push(delta.clone());
+            }
+            updates.push(n.compressor.compress(delta));
+        }
         if let Some(h) = hostile.as_mut() {
             let honest = std::mem::replace(
                 &mut updates[0],
@@ -336,7 +350,9 @@ pub fn train_exchanging(
                 .filter(|&i| i != j)
                 .map(|i| &updates[i])
                 .collect();
-            stats.bytes += peers.iter().map(|u| u.encoded_len() as u64).sum::<u64>();
+            let c = &settings.compression;
+            stats.bytes += peers.iter().map(|u| c.wire_bytes(u) as u64).sum::<u64>();
+            stats.rows_sent += peers.iter().map(|u| u.rows.len() as u64).sum::<u64>();
             let (applied, refused) = match settings.aggregate {
                 Aggregate::Sum => {
                     let mut total = Applied::default();
@@ -353,7 +369,7 @@ pub fn train_exchanging(
                     (total, refused)
                 }
                 Aggregate::RowMean => {
-                    merge_round(&mut node.model, &updates[j], &peers, &settings.bound)
+                    merge_round(&mut node.model, &own[j], &peers, &settings.bound)
                 }
             };
             stats.rows += applied.rows as u64;

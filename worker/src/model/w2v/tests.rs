@@ -374,6 +374,7 @@ fn exchanging_nodes_learn_more_than_alone_and_a_hostile_peer_cannot_undo_it() {
             max_row_norm: 0.2,
             max_rows: usize::MAX,
         },
+        compression: crate::model::w2v::Compression::NONE,
     };
     let (alone, _) = train_exchanging(&shards, &p, &settings(0), None).unwrap();
     let (honest, stats) = train_exchanging(&shards, &p, &settings(16), None).unwrap();

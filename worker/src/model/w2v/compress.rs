@@ -1,0 +1,372 @@
+//! What a node sends of its own change each round: the rule both the live node's loop and
+//! the in-process [`super::train_exchanging`] use, so the experiment measures what the node
+//! ships.
+//!
+//! Error feedback: the round's delta is added to a residual the node keeps; the rows of the
+//! residual with the largest L2 norm (both tables together), a fraction
+//! [`Compression::top_fraction`] of the rows it holds, are sent, their values rounded to
+//! [`Compression::precision`], and what was sent is taken out of the residual. A row not
+//! sent, and the rounding error of a row sent, stay in the residual and go out in a later
+//! round: nothing is lost, only delayed (sum of sent = sum of deltas - final residual).
+//! With `top_fraction = 1` and f32 the update is the delta itself, untouched.
+
+use half::{bf16, f16};
+
+use super::sparse_update::SparseUpdate;
+
+/// Element type of the values a node publishes (and asks its upstreams for).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// IEEE single precision (4 bytes).
+    #[default]
+    F32,
+    /// IEEE half precision (2 bytes; 11-bit significand, range +-65 504).
+    F16,
+    /// bfloat16 (2 bytes; 8-bit significand, the range of f32).
+    Bf16,
+}
+
+impl Precision {
+    /// Bytes per value on the wire.
+    pub fn width(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F16 | Precision::Bf16 => 2,
+        }
+    }
+
+    /// `x` as it arrives after a trip through this type (finite `x` stays finite: f16
+    /// saturates at its largest finite value instead of becoming infinite).
+    pub fn round(self, x: f32) -> f32 {
+        match self {
+            Precision::F32 => x,
+            Precision::F16 => f16::from_f32(x.clamp(-65_504.0, 65_504.0)).to_f32(),
+            Precision::Bf16 => {
+                let y = bf16::from_f32(x).to_f32();
+                if y.is_finite() {
+                    y
+                } else {
+                    x.signum() * bf16::MAX.to_f32()
+                }
+            }
+        }
+    }
+}
+
+/// How much of its own change a node sends per round.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Compression {
+    /// Fraction (0, 1] of the rows held in the residual sent each round, largest norm first.
+    pub top_fraction: f32,
+    /// Element type of the values sent.
+    pub precision: Precision,
+}
+
+/// Default of [`Compression::top_fraction`] (see docs/embeddings.md for how it was chosen).
+pub const DEFAULT_TOP_FRACTION: f32 = 0.25;
+/// Default of [`Compression::precision`] (see docs/embeddings.md for how it was chosen).
+pub const DEFAULT_PRECISION: Precision = Precision::F16;
+
+impl Default for Compression {
+    fn default() -> Self {
+        Compression {
+            top_fraction: DEFAULT_TOP_FRACTION,
+            precision: DEFAULT_PRECISION,
+        }
+    }
+}
+
+impl Compression {
+    /// Sends every row in f32: the update is the delta itself.
+    pub const NONE: Compression = Compression {
+        top_fraction: 1.0,
+        precision: Precision::F32,
+    };
+
+    /// Whether the update is the delta itself (no residual is ever kept).
+    pub fn is_none(&self) -> bool {
+        self.top_fraction >= 1.0 && self.precision == Precision::F32
+    }
+
+    /// Bytes of `u` on the wire at this precision (ids as `u32`, the header of the
+    /// sparse-update encoding): the in-process experiment's count of what a node ships.
+    pub fn wire_bytes(&self, u: &SparseUpdate) -> usize {
+        20 + 4 * u.rows.len() + 2 * u.rows.len() * u.dim * self.precision.width()
+    }
+}
+
+/// A node's residual between rounds (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Compressor {
+    settings: Compression,
+    dim: usize,
+    input: Vec<f32>,
+    context: Vec<f32>,
+    held: Vec<bool>,
+}
+
+impl Compressor {
+    /// An empty residual for a model of `vocab` rows of `dim`.
+    pub fn new(vocab: usize, dim: usize, settings: Compression) -> Compressor {
+        let dense = if settings.is_none() { 0 } else { vocab * dim };
+        Compressor {
+            settings,
+            dim,
+            input: vec![0.0; dense],
+            context: vec![0.0; dense],
+            held: vec![false; if settings.is_none() { 0 } else { vocab }],
+        }
+    }
+
+    /// The rule's settings.
+    pub fn settings(&self) -> Compression {
+        self.settings
+    }
+
+    /// The residual not sent yet, `(input, context)`, each `[vocab * dim]` (empty when the
+    /// rule sends everything).
+    pub fn residual(&self) -> (&[f32], &[f32]) {
+        (&self.input, &self.context)
+    }
+
+    /// Adds the round's `delta` (rows strictly increasing, as [`super::delta_since`] makes
+    /// them) to the residual and returns what to send this round.
+    pub fn compress(&mut self, delta: SparseUpdate) -> SparseUpdate {
+        if self.settings.is_none() {
+            return delta;
+        }
+        let dim = self.dim;
+        for (k, &r) in delta.rows.iter().enumerate() {
+            let (row, d) = (r as usize * dim, k * dim);
+            for i in 0..dim {
+                self.input[row + i] += delta.input[d + i];
+                self.context[row + i] += delta.context[d + i];
+            }
+            self.held[r as usize] = true;
+        }
+        let mut candidates: Vec<(f32, u32)> = self
+            .held
+            .iter()
+            .enumerate()
+            .filter(|(_, &h)| h)
+            .map(|(r, _)| {
+                let s = r * dim..(r + 1) * dim;
+                let norm: f32 = self.input[s.clone()]
+                    .iter()
+                    .chain(&self.context[s])
+                    .map(|x| x * x)
+                    .sum();
+                (norm, r as u32)
+            })
+            .collect();
+        let keep = ((candidates.len() as f64 * self.settings.top_fraction.clamp(0.0, 1.0) as f64)
+            .ceil() as usize)
+            .min(candidates.len());
+        if keep < candidates.len() && keep > 0 {
+            // Largest norm first; ties by row id, so the choice is deterministic.
+            candidates
+                .select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
+        candidates.truncate(keep);
+        let mut rows: Vec<u32> = candidates.into_iter().map(|(_, r)| r).collect();
+        rows.sort_unstable();
+        let precision = self.settings.precision;
+        let mut input = Vec::with_capacity(rows.len() * dim);
+        let mut context = Vec::with_capacity(rows.len() * dim);
+        for &r in &rows {
+            let s = r as usize * dim..(r as usize + 1) * dim;
+            for (table, out) in [
+                (&mut self.input, &mut input),
+                (&mut self.context, &mut context),
+            ] {
+                for x in &mut table[s.clone()] {
+                    let sent = precision.round(*x);
+                    out.push(sent);
+                    *x -= sent;
+                }
+            }
+            let left = self.input[s.clone()]
+                .iter()
+                .chain(&self.context[s])
+                .any(|&x| x != 0.0);
+            self.held[r as usize] = left;
+        }
+        SparseUpdate {
+            round: delta.round,
+            dim,
+            rows,
+            input,
+            context,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::w2v::sampling::Lcg;
+
+    /// A random delta over a random subset of `vocab` rows.
+    fn random_delta(rng: &mut Lcg, vocab: usize, dim: usize, round: u64) -> SparseUpdate {
+        let rows: Vec<u32> = (0..vocab as u32)
+            .filter(|_| rng.next_u64() % 3 != 0)
+            .collect();
+        let mut value = || ((rng.next_u64() % 2001) as f32 / 1000.0 - 1.0) * 0.01;
+        let n = rows.len() * dim;
+        let input = (0..n).map(|_| value()).collect();
+        let context = (0..n).map(|_| value()).collect();
+        SparseUpdate {
+            round,
+            dim,
+            rows,
+            input,
+            context,
+        }
+    }
+
+    fn scatter(sum: &mut [f32], u: &SparseUpdate, table: &[f32]) {
+        for (k, &r) in u.rows.iter().enumerate() {
+            for i in 0..u.dim {
+                sum[r as usize * u.dim + i] += table[k * u.dim + i];
+            }
+        }
+    }
+
+    #[test]
+    fn the_residual_carries_over_so_nothing_is_lost() {
+        let (vocab, dim) = (50, 4);
+        for settings in [
+            Compression {
+                top_fraction: 0.1,
+                precision: Precision::F32,
+            },
+            Compression {
+                top_fraction: 0.3,
+                precision: Precision::F16,
+            },
+            Compression {
+                top_fraction: 1.0,
+                precision: Precision::Bf16,
+            },
+        ] {
+            let mut rng = Lcg::new(7);
+            let mut c = Compressor::new(vocab, dim, settings);
+            let (mut deltas_in, mut deltas_ctx) =
+                (vec![0f32; vocab * dim], vec![0f32; vocab * dim]);
+            let (mut sent_in, mut sent_ctx) = (vec![0f32; vocab * dim], vec![0f32; vocab * dim]);
+            let mut sent_rows = 0;
+            for round in 0..20 {
+                let d = random_delta(&mut rng, vocab, dim, round);
+                scatter(&mut deltas_in, &d, &d.input);
+                scatter(&mut deltas_ctx, &d, &d.context);
+                let s = c.compress(d);
+                s.validate().unwrap();
+                assert_eq!(s.round, round);
+                if settings.top_fraction < 1.0 {
+                    assert!(s.rows.len() < vocab, "{settings:?} sent every row");
+                }
+                assert!(s.input.iter().all(|&x| settings.precision.round(x) == x));
+                sent_rows += s.rows.len();
+                scatter(&mut sent_in, &s, &s.input);
+                scatter(&mut sent_ctx, &s, &s.context);
+            }
+            assert!(sent_rows > 0);
+            let (res_in, res_ctx) = c.residual();
+            for (sum, sent, res) in [
+                (&deltas_in, &sent_in, res_in),
+                (&deltas_ctx, &sent_ctx, res_ctx),
+            ] {
+                for i in 0..vocab * dim {
+                    let gap = (sum[i] - sent[i] - res[i]).abs();
+                    assert!(gap < 1e-6, "{settings:?} lost {gap} at {i}");
+                }
+            }
+            // The residual is what was not sent yet: smaller than what was.
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!(norm(res_in) < norm(&sent_in), "{settings:?}");
+        }
+    }
+
+    #[test]
+    fn the_rows_sent_are_the_largest() {
+        let mut c = Compressor::new(
+            4,
+            1,
+            Compression {
+                top_fraction: 0.5,
+                precision: Precision::F32,
+            },
+        );
+        let d = SparseUpdate {
+            round: 1,
+            dim: 1,
+            rows: vec![0, 1, 2, 3],
+            input: vec![0.1, -3.0, 0.2, 0.0],
+            context: vec![0.0, 0.0, 0.0, 2.0],
+        };
+        let s = c.compress(d);
+        assert_eq!(s.rows, vec![1, 3]);
+        assert_eq!(s.input, vec![-3.0, 0.0]);
+        assert_eq!(s.context, vec![0.0, 2.0]);
+        // Nothing new: the two held back go out, half of what is held each round.
+        let empty = SparseUpdate {
+            round: 2,
+            dim: 1,
+            rows: vec![],
+            input: vec![],
+            context: vec![],
+        };
+        let s = c.compress(empty.clone());
+        assert_eq!((s.rows, s.input), (vec![2], vec![0.2]));
+        let s = c.compress(empty.clone());
+        assert_eq!((s.rows, s.input), (vec![0], vec![0.1]));
+        assert!(c.compress(empty).rows.is_empty());
+    }
+
+    #[test]
+    fn all_rows_in_f32_is_the_delta_itself() {
+        let mut rng = Lcg::new(3);
+        let d = random_delta(&mut rng, 30, 5, 4);
+        let mut c = Compressor::new(30, 5, Compression::NONE);
+        assert_eq!(c.compress(d.clone()), d);
+        assert!(c.residual().0.is_empty());
+    }
+
+    #[test]
+    fn half_precision_round_trip_is_bounded_and_finite() {
+        let mut rng = Lcg::new(11);
+        for _ in 0..10_000 {
+            let x = ((rng.next_u64() % 2_000_001) as f32 / 1_000_000.0 - 1.0) * 0.5;
+            if x.abs() < 1e-4 {
+                continue;
+            }
+            // f16: 11-bit significand (relative error <= 2^-11); bf16: 8 bits (<= 2^-8).
+            assert!(
+                (Precision::F16.round(x) - x).abs() <= x.abs() * 4.9e-4,
+                "{x}"
+            );
+            assert!(
+                (Precision::Bf16.round(x) - x).abs() <= x.abs() * 3.91e-3,
+                "{x}"
+            );
+        }
+        for p in [Precision::F16, Precision::Bf16] {
+            for x in [1e6f32, -1e6, f32::MAX, f32::MIN] {
+                assert!(p.round(x).is_finite(), "{p:?} {x}");
+                assert_eq!(p.round(x).signum(), x.signum());
+            }
+        }
+        assert_eq!(Precision::F16.round(65_504.0), 65_504.0);
+    }
+}
