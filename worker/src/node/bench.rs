@@ -391,6 +391,12 @@ pub async fn live_node(
     );
     let _ = stop_tx.send(true);
     let stats = lock(&me.stats).clone();
+    tracing::info!(
+        rounds = stats.rounds,
+        published_rows_per_round = stats.published_rows / stats.rounds.max(1),
+        published_bytes_per_round = stats.published_bytes / stats.rounds.max(1),
+        "the node's own updates, per round, as each downstream receives them"
+    );
     let peer_errors = lock(&me.peers)
         .health
         .iter()

@@ -87,6 +87,10 @@ pub struct Stats {
     pub updates_copied: u64,
     /// Rounds in which a peer's updates were missed (its history had moved on).
     pub updates_missed: u64,
+    /// Rows of the node's own updates published (after compression).
+    pub published_rows: u64,
+    /// Bytes of the node's own updates published, as one downstream's answer carries them.
+    pub published_bytes: u64,
     /// Whether the training schedule is done (the node keeps serving until stopped).
     pub training_done: bool,
 }

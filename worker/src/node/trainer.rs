@@ -31,6 +31,7 @@ use crate::model::w2v::{
 use crate::peer::client::{PeerClient, PeerError, WireTypes};
 use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
 use crate::peer::upstream::Target;
+use crate::peer::wire_updates;
 
 /// Every this many chunks of its shard, a node holds one out of training (its estimator's
 /// held-out text).
@@ -485,6 +486,9 @@ fn run_rounds(
             s.updates_applied += applied;
             s.updates_refused += refused;
             s.updates_copied += copied;
+            s.published_rows += own.rows.len() as u64;
+            s.published_bytes +=
+                wire_updates::encoded_len(&own, settings.compression.precision.into()) as u64;
         }
         window.1 += report.pairs;
         if settings.log_every > 0 && round.number.is_multiple_of(settings.log_every) {

@@ -407,3 +407,68 @@ fn exchanging_nodes_learn_more_than_alone_and_a_hostile_peer_cannot_undo_it() {
         "attacked {attacked_m:.3}, honest {honest_m:.3}, alone {alone_m:.3}"
     );
 }
+
+#[test]
+fn compressed_exchange_ships_less_learns_across_shards_and_is_deterministic() {
+    let corpus = Corpus::generate(4, 120_000);
+    let p = W2vParams {
+        epochs: 2,
+        ..small()
+    };
+    let shards = shards_of(&corpus, 4);
+    let settings = |compression| ExchangeSettings {
+        syncs_per_epoch: 16,
+        aggregate: Aggregate::Sum,
+        bound: UpdateBound {
+            max_row_norm: 0.2,
+            max_rows: usize::MAX,
+        },
+        compression,
+    };
+    let margin = |models: &[Word2Vec]| -> f64 {
+        models
+            .iter()
+            .map(|m| class_margin(&corpus, &m.syn0, p.dim))
+            .sum::<f64>()
+            / models.len() as f64
+    };
+    let none = crate::model::w2v::Compression::NONE;
+    let packed = crate::model::w2v::Compression::default();
+    assert!(!packed.is_none());
+    let (full, full_stats) = train_exchanging(&shards, &p, &settings(none), None).unwrap();
+    let (a, a_stats) = train_exchanging(&shards, &p, &settings(packed), None).unwrap();
+    let (b, _) = train_exchanging(&shards, &p, &settings(packed), None).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.syn0, y.syn0, "same seed, same models");
+        assert_eq!(x.syn1neg, y.syn1neg);
+    }
+    assert!(
+        a_stats.bytes * 3 < full_stats.bytes,
+        "compressed {} bytes, full {}",
+        a_stats.bytes,
+        full_stats.bytes
+    );
+    // f16 on every row learns as f32 does; the top-fraction rule learns across shards
+    // (above alone) but, on this small hot vocabulary with a tight bound, less than every
+    // row (docs/embeddings.md, "Compressing the exchange").
+    let half = crate::model::w2v::Compression {
+        top_fraction: 1.0,
+        precision: crate::model::w2v::Precision::F16,
+    };
+    let (h, _) = train_exchanging(&shards, &p, &settings(half), None).unwrap();
+    let alone_settings = ExchangeSettings {
+        syncs_per_epoch: 0,
+        ..settings(none)
+    };
+    let (alone, _) = train_exchanging(&shards, &p, &alone_settings, None).unwrap();
+    let (full_m, half_m, packed_m, alone_m) =
+        (margin(&full), margin(&h), margin(&a), margin(&alone));
+    assert!(
+        (half_m - full_m).abs() < 0.02 * full_m,
+        "f16 {half_m:.3}, f32 {full_m:.3}"
+    );
+    assert!(
+        packed_m > alone_m + 0.05,
+        "compressed {packed_m:.3}, alone {alone_m:.3}"
+    );
+}
