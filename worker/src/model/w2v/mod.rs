@@ -15,7 +15,6 @@
 
 mod hogwild;
 mod math;
-mod network;
 mod params;
 mod peered;
 mod plain;
@@ -32,7 +31,6 @@ mod tests;
 
 pub use hogwild::HogwildRows;
 pub use math::dot;
-pub use network::{network_experiment, train_live, NetworkSettings, NetworkTable, DIFFS};
 pub use params::W2vParams;
 pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
 pub use plain::{Update, Word2Vec};

@@ -402,42 +402,6 @@ fn bad_peer_inputs_are_refused() {
     );
 }
 
-#[test]
-fn peers_that_know_more_help_a_node_on_a_small_shard() {
-    let corpus = Corpus::generate(4, 40_000);
-    let counts = corpus.vocab.counts();
-    let p = W2vParams {
-        epochs: 2,
-        ..small()
-    };
-    let nodes = 4;
-    let alone_margin: f64 = (0..nodes)
-        .map(|i| {
-            let mut m = Word2Vec::new(
-                counts,
-                &W2vParams {
-                    seed: 50 + i as u64,
-                    ..p.clone()
-                },
-            )
-            .unwrap();
-            fit(&mut m, &corpus.shard(i, nodes).ids, counts, &p).unwrap();
-            class_margin(&corpus, &m.syn0, p.dim)
-        })
-        .sum::<f64>()
-        / nodes as f64;
-    let live = train_live(&corpus, &p, nodes, 1.0).unwrap();
-    let live_margin: f64 = live
-        .iter()
-        .map(|m| class_margin(&corpus, &m.served_table(), p.dim))
-        .sum::<f64>()
-        / nodes as f64;
-    assert!(
-        live_margin > alone_margin,
-        "with peers {live_margin:.3}, alone {alone_margin:.3}"
-    );
-}
-
 fn shards_of(corpus: &Corpus, nodes: usize) -> Vec<Corpus> {
     (0..nodes)
         .map(|i| {
