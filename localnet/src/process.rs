@@ -104,11 +104,7 @@ pub struct ProcessGroup {
 
 impl ProcessGroup {
     /// Spawns `cmd` in a new process group with stdout and stderr appended to `log`.
-    pub fn spawn(
-        name: &str,
-        mut cmd: Command,
-        log: &Path,
-    ) -> Result<ProcessGroup, LocalnetError> {
+    pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> Result<ProcessGroup, LocalnetError> {
         let out = File::create(log)
             .map_err(|e| LocalnetError::io(format!("creating {}", log.display()), e))?;
         let err = out

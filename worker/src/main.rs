@@ -46,6 +46,9 @@ enum Command {
     Export(ExportArgs),
     /// Score a vector file: WordSim-353, SimLex-999 (Spearman), Google analogies (3CosAdd).
     Evaluate(EvaluateArgs),
+    /// The plain core against gensim and fastText (ours and their own settings) on one
+    /// text or one part of it, scored together: how the defaults are chosen and checked.
+    Compare(CompareArgs),
     /// The network experiment on real text: N worker processes on private shards (what each
     /// serves), each shard alone, one model on all of it, gensim and fastText.
     Experiment(ExperimentArgs),
@@ -154,6 +157,30 @@ struct EvaluateArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+}
+
+/// `compare` flags.
+#[derive(Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    w2v: W2vArgs,
+    #[command(flatten)]
+    sets: EvalSets,
+    /// Train on part I of N contiguous parts of the corpus (by tokens), e.g. 1/2.
+    #[arg(long, default_value = "1/1")]
+    part: String,
+    /// Train on this many tokens of the part (its prefix).
+    #[arg(long)]
+    max_tokens: Option<usize>,
+    /// Print one JSON line (rows and differences with their intervals) after the table.
+    #[arg(long)]
+    json: bool,
+    /// Skip the gensim and fastText rows.
+    #[arg(long)]
+    no_baselines: bool,
+    /// Python with gensim (default: .venv/bin/python).
+    #[arg(long)]
+    python: Option<PathBuf>,
 }
 
 /// `experiment` flags.
@@ -539,6 +566,40 @@ fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn compare(a: CompareArgs) -> anyhow::Result<()> {
+    use bittensor_worker::experiment::compare::{compare, parse_part, CompareSettings};
+    let s = CompareSettings {
+        corpus: a.w2v.corpus.clone(),
+        part: parse_part(&a.part)?,
+        max_tokens: a.max_tokens,
+        params: a.w2v.params(),
+        wordsim: a.sets.wordsim.clone(),
+        simlex: a.sets.simlex.clone(),
+        python: (!a.no_baselines)
+            .then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
+    };
+    let (tokens, table) = compare(&s)?;
+    let p = &s.params;
+    println!(
+        "{} part {} ({} tokens): dim {}, window {}, negatives {}, sample {}, alpha {}, {} epochs, seed {}",
+        s.corpus.display(),
+        a.part,
+        tokens,
+        p.dim,
+        p.window,
+        p.negatives,
+        p.sample,
+        p.alpha,
+        p.epochs,
+        p.seed
+    );
+    print!("{table}");
+    if a.json {
+        println!("{}", table.json());
+    }
+    Ok(())
+}
+
 fn bench(a: BenchArgs) -> anyhow::Result<()> {
     if a.vs_gensim {
         return bench_vs_gensim(&a);
@@ -670,6 +731,7 @@ fn main() -> std::process::ExitCode {
         Command::Vocab(a) => vocab(a),
         Command::Export(a) => export(a),
         Command::Evaluate(a) => evaluate(a),
+        Command::Compare(a) => compare(a),
         Command::Experiment(a) => experiment(a),
     };
     match result {

@@ -20,12 +20,7 @@ pub fn connect(cfg: &Config, key: PrivateKey) -> anyhow::Result<Arc<dyn ChainApi
         let chain = LocalFileChain::open(dir, &cfg.node.account).map_err(anyhow::Error::msg)?;
         return Ok(Arc::new(chain));
     }
-    let chain = EosChain::new(
-        &cfg.chain.url,
-        &cfg.chain.contract,
-        &cfg.node.account,
-        key,
-    )
-    .map_err(anyhow::Error::msg)?;
+    let chain = EosChain::new(&cfg.chain.url, &cfg.chain.contract, &cfg.node.account, key)
+        .map_err(anyhow::Error::msg)?;
     Ok(Arc::new(chain))
 }

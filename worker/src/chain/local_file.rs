@@ -377,24 +377,30 @@ mod tests {
             .unwrap();
         let rows = b.metagraph().await.unwrap();
         let alice = rows.iter().find(|r| r.user == "alice").unwrap();
-        assert_eq!(alice.edges, vec![("alice".into(), 400_000), ("bob".into(), 600_000)]);
+        assert_eq!(
+            alice.edges,
+            vec![("alice".into(), 400_000), ("bob".into(), 600_000)]
+        );
         assert_eq!(alice.port, 7000);
         let cap = a.emit(edges(&[("alice", 600_000), ("bob", 400_000)])).await;
         assert!(cap.is_err(), "self weight above the cap");
         let other = a.emit(edges(&[("bob", 1_000_000)])).await;
-        assert!(other.is_err(), "an edge set that does not start with the caller");
+        assert!(
+            other.is_err(),
+            "an edge set that does not start with the caller"
+        );
         assert_eq!(
             b.account_keys("alice").await.unwrap()[0].to_string(),
             key(1)
         );
         assert!(b.account_keys("mallory").await.is_err());
-        assert_eq!(
-            a.pinned_vocab().await.unwrap(),
-            Some(("ab".repeat(32), 10))
-        );
+        assert_eq!(a.pinned_vocab().await.unwrap(), Some(("ab".repeat(32), 10)));
         a.unsubscribe().await.unwrap();
         let rows = b.metagraph().await.unwrap();
-        assert_eq!(rows.iter().map(|r| r.user.as_str()).collect::<Vec<_>>(), ["bob"]);
+        assert_eq!(
+            rows.iter().map(|r| r.user.as_str()).collect::<Vec<_>>(),
+            ["bob"]
+        );
     }
 
     #[tokio::test]

@@ -18,7 +18,10 @@
 //! - [`setup`]: shards, vocabulary, keys, the chain's roster and each node's configuration;
 //! - [`nodes`]: the worker processes, their progress, the export, the stop;
 //! - [`rows`]: the rows trained in this process.
+//! - [`compare`]: the plain core against the reference trainers on one text (how the
+//!   defaults are chosen).
 
+pub mod compare;
 pub mod nodes;
 pub mod rows;
 pub mod setup;
@@ -108,10 +111,7 @@ fn exchange_lines(s: &ExperimentSettings) -> Option<String> {
 /// unless the run failed (the nodes' logs are there).
 pub fn run(s: &ExperimentSettings) -> anyhow::Result<ExperimentTable> {
     if s.nodes < 2 || s.nodes > setup::MAX_NODES || s.seeds == 0 {
-        anyhow::bail!(
-            "need 2 to {} nodes and at least 1 seed",
-            setup::MAX_NODES
-        );
+        anyhow::bail!("need 2 to {} nodes and at least 1 seed", setup::MAX_NODES);
     }
     if s.syncs_per_epoch == 0 {
         anyhow::bail!("--syncs-per-epoch must be at least 1");
@@ -185,7 +185,10 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
         tracing::info!(seed, "training the centralised model");
         push("centralised", rows::centralised(&whole, &params)?);
         if let Some(python) = &s.python {
-            tracing::info!(seed, "training gensim and fastText, ours and their own settings");
+            tracing::info!(
+                seed,
+                "training gensim and fastText, ours and their own settings"
+            );
             for (name, v) in rows::baselines(python, &whole_path, &params, &dir)? {
                 push(name, v);
             }

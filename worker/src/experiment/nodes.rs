@@ -64,12 +64,15 @@ pub struct Progress {
 /// Reads a node's progress from its status. A node that reports whether its schedule is
 /// over (`training_done`) and its epoch is taken at its word; otherwise the schedule is
 /// taken to be `epochs` passes of `shard_tokens` in steps of `chunk_words` tokens.
-pub fn progress(status: &Value, shard_tokens: usize, chunk_words: usize, epochs: usize) -> Progress {
+pub fn progress(
+    status: &Value,
+    shard_tokens: usize,
+    chunk_words: usize,
+    epochs: usize,
+) -> Progress {
     let step = status["step"].as_u64().unwrap_or(0);
     let per_epoch = shard_tokens.div_ceil(chunk_words.max(1)).max(1) as f64;
-    let epoch = status["epoch"]
-        .as_f64()
-        .unwrap_or(step as f64 / per_epoch);
+    let epoch = status["epoch"].as_f64().unwrap_or(step as f64 / per_epoch);
     let done = status["training_done"]
         .as_bool()
         .unwrap_or(epoch >= epochs as f64);
@@ -213,7 +216,11 @@ impl Network {
                     })
                     .collect();
                 // A closed stderr must not stop the run (its cleanup included).
-                let _ = writeln!(std::io::stderr(), "[experiment] {label}: {}", cells.join(" | "));
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "[experiment] {label}: {}",
+                    cells.join(" | ")
+                );
             }
             if done {
                 return Ok(all);
@@ -241,7 +248,9 @@ impl Network {
                 .iter()
                 .find(|f| f.ends_with(".served.txt"))
                 .map(PathBuf::from)
-                .with_context(|| format!("{} exported no served vectors: {files:?}", n.files.account))?;
+                .with_context(|| {
+                    format!("{} exported no served vectors: {files:?}", n.files.account)
+                })?;
             out.push(
                 load_word2vec_text(&served)
                     .with_context(|| format!("loading {}", served.display()))?,
