@@ -1,6 +1,6 @@
 //! The plain core against gensim and fastText on one text, every row from one run: ours
-//! and the reference trainers with our settings, and the reference trainers with their own
-//! defaults, scored together with paired bootstrap intervals. This is how the defaults in
+//! (and, with the reference rows, ours with the defaults when the settings differ from them), the reference trainers
+//! with our settings, and the reference trainers with their own defaults, scored together with paired bootstrap intervals. This is how the defaults in
 //! [`W2vParams`](crate::model::w2v::W2vParams) are chosen on one part of a corpus and
 //! confirmed on another (`--part I/N` takes the I-th of N contiguous parts, by tokens).
 
@@ -33,7 +33,11 @@ pub struct CompareSettings {
 }
 
 /// The differences a comparison reports.
-const DIFFS: [(&str, &str); 2] = [("ours", "gensim"), ("ours", "fasttext")];
+const DIFFS: [(&str, &str); 3] = [
+    ("ours", "ours_defaults"),
+    ("ours", "gensim"),
+    ("ours", "fasttext"),
+];
 
 /// Parses `I/N` (1-based index, as people count parts) into `(I - 1, N)`.
 pub fn parse_part(text: &str) -> anyhow::Result<(usize, usize)> {
@@ -74,6 +78,17 @@ fn compare_in(s: &CompareSettings, dir: &Path) -> anyhow::Result<(usize, ScoreTa
     tracing::info!(tokens = corpus.ids.len(), vocab = corpus.vocab.len() - 1, params = ?s.params, "training ours");
     let mut table: Vec<(String, Vec<Vectors>)> =
         vec![("ours".into(), vec![rows::centralised(&corpus, &s.params)?])];
+    let defaults = W2vParams {
+        seed: s.params.seed,
+        ..W2vParams::default()
+    };
+    if s.python.is_some() && defaults != s.params {
+        tracing::info!(params = ?defaults, "training ours with the defaults");
+        table.push((
+            "ours_defaults".into(),
+            vec![rows::centralised(&corpus, &defaults)?],
+        ));
+    }
     if let Some(python) = &s.python {
         tracing::info!("training gensim and fastText, ours and their own settings");
         for (name, v) in rows::baselines(python, &text, &s.params, dir)? {
