@@ -75,9 +75,31 @@ pub struct WorkerStatus {
     pub stake: Option<u64>,
     /// Whether the worker is shutting down.
     pub stopping: bool,
+    /// Whether the worker's training schedule is done (it keeps serving until stopped).
+    #[serde(default)]
+    pub training_done: bool,
+    /// The sparse-update exchange with its peers.
+    #[serde(default)]
+    pub exchange: ExchangeStatus,
     /// The peer server's request counters, by name.
     #[serde(default)]
     pub server: BTreeMap<String, u64>,
+}
+
+/// Counters of a worker's exchange of sparse updates with its upstream peers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeStatus {
+    /// Exchange rounds done.
+    pub rounds: u64,
+    /// Peer updates applied.
+    pub applied: u64,
+    /// Peer updates refused (malformed, over the bound).
+    pub refused: u64,
+    /// Peer updates found to be copies (not applied).
+    pub copied: u64,
+    /// Times a peer's history had moved past what this worker had fetched.
+    pub missed: u64,
 }
 
 /// One upstream peer slot: who is in it, how it answers, and what it is worth.
@@ -331,6 +353,8 @@ mod tests {
             }),
             stake: Some(100_000),
             stopping: false,
+            training_done: false,
+            exchange: ExchangeStatus::default(),
             server: BTreeMap::from([("forward_served".to_string(), 3)]),
         }
     }

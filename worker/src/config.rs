@@ -43,9 +43,10 @@ pub struct NodeConfig {
     pub advertise: Option<String>,
     /// Seed for model init, subsampling, negatives and peer choice.
     pub seed: u64,
-    /// Training steps to run (0 = until stopped).
+    /// Chunks to train, then stop the node (0 = `model.epochs` passes over the shard, then
+    /// keep serving until stopped; `/status` says when training is done).
     pub steps: u64,
-    /// Log progress every this many steps.
+    /// Log progress every this many exchange rounds.
     pub log_every: u64,
     /// How many recent losses `/status` reports.
     pub loss_tail: usize,
@@ -69,7 +70,7 @@ impl Default for NodeConfig {
             advertise: None,
             seed: 1,
             steps: 0,
-            log_every: 50,
+            log_every: 8,
             loss_tail: 200,
             ready_file: None,
             data_dir: None,
@@ -161,9 +162,15 @@ pub struct ModelSection {
     /// Threads each training step runs on (default: the machine's cores; 1 is deterministic
     /// for a seed).
     pub threads: usize,
-    /// Scale of the steps this node takes on its downstream peers' gradients (times its
-    /// current learning rate).
-    pub grad_scale: f64,
+    /// Seed of the initialisation every node of a network shares when no vocabulary is pinned
+    /// (with `vocab`, the seed comes from the vocabulary's hash); `node.seed` seeds the
+    /// node's own sampling.
+    pub seed: u64,
+    /// Exchanges of sparse updates with the peers per epoch of the node's shard (32 measured
+    /// as good as centralised training on GCIDE; see docs/embeddings.md).
+    pub syncs_per_epoch: usize,
+    /// Largest L2 change one peer's update may make to one row of one table per round.
+    pub max_row_norm: f32,
     /// Half-life, in seconds, of the attribution's importance EMA (0 = the latest step only);
     /// time-based so that the posted edge sets mean the same on fast and slow machines.
     pub attribution_half_life_secs: f64,
@@ -192,7 +199,9 @@ impl Default for ModelSection {
             chunk_words: CHUNK_WORDS,
             peers: 3,
             threads: crate::model::w2v::machine_threads(),
-            grad_scale: 1.0,
+            seed: 1,
+            syncs_per_epoch: DEFAULT_SYNCS_PER_EPOCH,
+            max_row_norm: crate::model::w2v::DEFAULT_MAX_ROW_NORM,
             attribution_half_life_secs: 2.0,
         }
     }
@@ -228,6 +237,9 @@ impl ModelSection {
     }
 }
 
+/// Default of `model.syncs_per_epoch`.
+pub const DEFAULT_SYNCS_PER_EPOCH: usize = 32;
+
 /// Peer protocol limits.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -242,6 +254,11 @@ pub struct PeerConfig {
     pub backward_rate: f64,
     /// Burst size of the backward token bucket.
     pub backward_burst: f64,
+    /// Updates requests per second allowed per calling account (a downstream polls while it
+    /// waits for a round).
+    pub updates_rate: f64,
+    /// Burst size of the updates token bucket.
+    pub updates_burst: f64,
     /// Forward requests per second allowed per calling account.
     pub forward_rate: f64,
     /// Burst size of the forward token bucket.
@@ -279,6 +296,8 @@ impl Default for PeerConfig {
             backoff_max_ms: 10_000,
             backward_rate: 200.0,
             backward_burst: 400.0,
+            updates_rate: 100.0,
+            updates_burst: 200.0,
             forward_rate: 400.0,
             forward_burst: 800.0,
             max_body_bytes: 8 << 20,
@@ -363,10 +382,6 @@ impl Config {
                 self.model.threads
             ));
         }
-        let g = self.model.grad_scale;
-        if !(g.is_finite() && (0.0..=100.0).contains(&g)) {
-            return bad(format!("model.grad_scale must be in [0, 100], got {g}"));
-        }
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !positive(self.chain.emit_interval_secs) || !positive(self.chain.refresh_interval_secs) {
             return bad("chain intervals must be positive".into());
@@ -382,6 +397,15 @@ impl Config {
         }
         if !positive(self.peer.backward_rate) || !positive(self.peer.backward_burst - 0.5) {
             return bad("peer.backward_rate must be > 0 and backward_burst >= 1".into());
+        }
+        if !positive(self.peer.updates_rate) || !positive(self.peer.updates_burst - 0.5) {
+            return bad("peer.updates_rate must be > 0 and updates_burst >= 1".into());
+        }
+        if self.model.syncs_per_epoch == 0 {
+            return bad("model.syncs_per_epoch must be at least 1".into());
+        }
+        if !positive(self.model.max_row_norm as f64) {
+            return bad("model.max_row_norm must be positive".into());
         }
         if !positive(self.peer.forward_rate) || !positive(self.peer.forward_burst - 0.5) {
             return bad("peer.forward_rate must be > 0 and forward_burst >= 1".into());

@@ -498,11 +498,10 @@ fn export_checkpoint(
         .unwrap_or_else(|| "node".into());
     let files = write_embeddings(&dir, &stem, &words, &model)?;
     println!(
-        "wrote the served and input embeddings of {} ({} words, dim {}, {} peer slots):",
+        "wrote the served and input embeddings of {} ({} words, dim {}):",
         path.display(),
         words.len() - 1,
         model.dim,
-        model.peers
     );
     for f in files {
         println!("  {}", f.display());
@@ -639,14 +638,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         upstreams: 0,
         downstreams: 0,
     };
-    let alone = rt.block_on(live_node(
-        &corpus,
-        &params,
-        none,
-        a.chunk_words,
-        a.steps,
-        1.0,
-    ))?;
+    let alone = rt.block_on(live_node(&corpus, &params, none, a.chunk_words, a.steps))?;
     let mut rows = vec![("no peers".to_string(), alone.clone())];
     if a.peers > 0 {
         tracing::info!(peers = a.peers, "the node loop with live session peers");
@@ -654,14 +646,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
             upstreams: a.peers,
             downstreams: a.peers,
         };
-        let live = rt.block_on(live_node(
-            &corpus,
-            &params,
-            around,
-            a.chunk_words,
-            a.steps,
-            1.0,
-        ))?;
+        let live = rt.block_on(live_node(&corpus, &params, around, a.chunk_words, a.steps))?;
         rows.push((
             format!("{0} up / {0} down live session loopback peers", a.peers),
             live,

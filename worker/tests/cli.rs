@@ -138,7 +138,7 @@ fn run_refuses_bad_configs_with_a_message() {
 #[test]
 fn export_writes_a_nodes_embeddings_from_its_checkpoint() {
     use bittensor_worker::model::vectors::load_word2vec_text;
-    use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
+    use bittensor_worker::model::w2v::{W2vParams, Word2Vec};
 
     let dir = tempfile::tempdir().unwrap();
     let counts = [4u64, 9, 8, 7, 6];
@@ -149,9 +149,9 @@ fn export_writes_a_nodes_embeddings_from_its_checkpoint() {
         dim: 5,
         ..W2vParams::default()
     };
-    let mut model = PeerW2v::new(&counts, &p, 2).unwrap();
+    let mut model = Word2Vec::new(&counts, &p).unwrap();
     model
-        .cache
+        .syn0
         .iter_mut()
         .enumerate()
         .for_each(|(i, x)| *x = (i % 5) as f32 * 0.1);
@@ -169,7 +169,7 @@ fn export_writes_a_nodes_embeddings_from_its_checkpoint() {
     let served = load_word2vec_text(&out_dir.join("alice.served.txt")).unwrap();
     let input = load_word2vec_text(&out_dir.join("alice.input.txt")).unwrap();
     assert_eq!(served.words(), &words[1..]);
-    let want = model.serve(&[3]).unwrap();
+    let want = model.syn0[3 * 5..4 * 5].to_vec();
     for (a, b) in served.row(2).iter().zip(&want) {
         assert!((a - b).abs() < 1e-6, "served {a} vs {b}");
     }

@@ -24,7 +24,7 @@ use bittensor_worker::peer::kinds::KindLimits;
 use bittensor_worker::peer::server::{serve, ServerContext, ServerCounters, ServerSettings};
 use bittensor_worker::peer::session::admission::AdmissionLimits;
 use bittensor_worker::peer::session::handlers::{Handler, Handlers};
-use bittensor_worker::peer::session::message::{BACKWARD, FORWARD};
+use bittensor_worker::peer::session::message::{BACKWARD, FORWARD, UPDATES};
 use bittensor_worker::peer::wire;
 use bittensor_worker::peer::{Endpoint, EndpointError};
 use chain_client::{contract as actions, Asset, Name, PrivateKey, Symbol};
@@ -164,7 +164,9 @@ async fn session_server(
         let seq = counter.fetch_add(1, Ordering::Relaxed);
         Ok(forward(body, seq))
     });
-    handlers.register(FORWARD, 1e9, 1e9, answer_forward);
+    handlers.register(FORWARD, 1e9, 1e9, answer_forward.clone());
+    // The node's loop fetches updates: the same hostile answers come back to those.
+    handlers.register(UPDATES, 1e9, 1e9, answer_forward);
     handlers.register(BACKWARD, 1e9, 1e9, Arc::new(|_call, _body| Ok(Vec::new())));
     let ctx = Arc::new(ServerContext::with_handlers(
         Arc::new(Nobody),
@@ -177,6 +179,8 @@ async fn session_server(
                 forward_burst: 1e9,
                 backward_rate: 1e9,
                 backward_burst: 1e9,
+                updates_rate: 1e9,
+                updates_burst: 1e9,
             },
             admission: AdmissionLimits::default(),
         },
@@ -281,6 +285,12 @@ fn a_worker_survives_hostile_peers_and_counts_them() {
         "{later}"
     );
     assert!(num(&later, "peer_failures") >= MODES.len() as u64);
+    let log = std::fs::read_to_string(&worker.log).unwrap_or_default();
+    assert!(
+        log.contains("peer update refused: malformed"),
+        "garbage updates are refused with a logged error:\n{}",
+        support::log_tail(&worker)
+    );
     for p in later["peers"].as_array().expect("peers") {
         assert_eq!(
             num(p, "successes"),

@@ -14,7 +14,7 @@ use bittensor_protocol::policy::AddressPolicy;
 use bittensor_tests::{deployed, funded};
 use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::chain::{Backoff, ChainApi};
-use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
+use bittensor_worker::model::w2v::{W2vParams, Word2Vec};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::Shared;
 use bittensor_worker::peer::client::{PeerClient, PeerError, Signer};
@@ -41,6 +41,8 @@ const LIMITS: KindLimits = KindLimits {
     forward_burst: 1000.0,
     backward_rate: 1000.0,
     backward_burst: 1000.0,
+    updates_rate: 1000.0,
+    updates_burst: 1000.0,
 };
 
 fn dev_key() -> PrivateKey {
@@ -136,12 +138,11 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         identity: alice.clone(),
         listen: addr,
         advertised: None,
-        model: PeerW2v::new(&counts, &params, 1).expect("model"),
+        model: Word2Vec::new(&counts, &params).unwrap(),
         words,
         counts,
-        grad_scale: 1.0,
         export_dir: None,
-        model_alpha: params.alpha as f32,
+        peers: 1,
         attribution_half_life_secs: 2.0,
         seed: 1,
         backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),

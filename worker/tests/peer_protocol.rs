@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use bittensor_protocol::policy::AddressPolicy;
 use bittensor_worker::chain::{Backoff, PeerRow};
 use bittensor_worker::model::vectors::load_word2vec_text;
-use bittensor_worker::model::w2v::{PeerW2v, W2vParams};
+use bittensor_worker::model::w2v::{W2vParams, Word2Vec};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::Shared;
 use bittensor_worker::peer::client::{PeerClient, PeerError, Signer, WireTypes};
@@ -34,10 +34,11 @@ use bittensor_worker::peer::server::{serve, ServerContext, ServerSettings};
 use bittensor_worker::peer::session::admission::AdmissionLimits;
 use bittensor_worker::peer::session::client::Sessions;
 use bittensor_worker::peer::session::handshake::initiate;
-use bittensor_worker::peer::session::message::{BACKWARD, EXPORT, FORWARD};
+use bittensor_worker::peer::session::message::{BACKWARD, EXPORT, FORWARD, UPDATES};
 use bittensor_worker::peer::session::record::{Channel, WireBytes};
 use bittensor_worker::peer::session::{Answer, Request as SessionRequest, Status, Verdict};
 use bittensor_worker::peer::wire::{self, Dtype};
+use bittensor_worker::peer::wire_updates;
 use chain_client::PrivateKey;
 
 const VOCAB: i64 = 40;
@@ -48,6 +49,7 @@ const WAIT: Duration = Duration::from_secs(5);
 const F32: WireTypes = WireTypes {
     features: Dtype::F32,
     gradients: Dtype::F32,
+    updates: Dtype::F32,
 };
 
 fn identity(name: &str, seed: u8) -> Arc<Identity> {
@@ -104,12 +106,11 @@ fn params_of(
         identity: identity(name, seed),
         listen,
         advertised: None,
-        model: PeerW2v::new(&counts, &p, peers).unwrap(),
+        model: Word2Vec::new(&counts, &p).unwrap(),
         words,
         counts,
-        grad_scale: 1.0,
         export_dir,
-        model_alpha: p.alpha as f32,
+        peers,
         attribution_half_life_secs: 2.0,
         seed: 1,
         backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(100)),
@@ -199,6 +200,8 @@ async fn start_as(setup: Setup) -> Server {
                 forward_burst: 1000.0,
                 backward_rate: setup.backward_rate,
                 backward_burst: setup.backward_burst,
+                updates_rate: 1e6,
+                updates_burst: 1e6,
             },
             admission: AdmissionLimits::default(),
         },
@@ -252,7 +255,10 @@ fn client() -> PeerClient {
 fn served(s: &Shared, ids: &[i64]) -> WireTensor {
     WireTensor {
         shape: vec![ids.len(), OUT],
-        data: s.model.lock().unwrap().serve(ids).unwrap(),
+        data: ids
+            .iter()
+            .flat_map(|&i| s.model.lock().unwrap().vector(i as usize).to_vec())
+            .collect(),
     }
 }
 
@@ -277,53 +283,6 @@ async fn forward_returns_what_the_model_serves() {
 }
 
 #[tokio::test]
-async fn backward_changes_the_served_embeddings() {
-    let s = start(100.0, 100.0, 1 << 20).await;
-    let ids = vec![2, 3];
-    let before = served(&s.shared, &ids);
-    let grad = WireTensor {
-        shape: vec![2, OUT],
-        data: vec![0.5; 2 * OUT],
-    };
-    let c = client();
-    let fwd = c.forward(&s.base, "alice", &ids, OUT, WAIT).await.unwrap();
-    c.backward(&s.base, "alice", fwd.reference, &grad)
-        .await
-        .unwrap();
-    let after = served(&s.shared, &ids);
-    assert_ne!(before, after);
-    // Descending the gradient of sum(0.5 * out) lowers the served values on the whole.
-    let sum = |t: &WireTensor| t.data.iter().sum::<f32>();
-    assert!(
-        sum(&after) < sum(&before),
-        "{} !< {}",
-        sum(&after),
-        sum(&before)
-    );
-    // A gradient answers one forward, once.
-    match c.backward(&s.base, "alice", fwd.reference, &grad).await {
-        Err(PeerError::Status { status, message }) => {
-            assert_eq!(status, StatusCode::FORBIDDEN);
-            assert!(message.contains("not a forward awaiting"), "{message}");
-        }
-        other => panic!("second backward for one forward: {other:?}"),
-    }
-    let (status, body) = raw("GET", format!("{}/status", s.base)).await;
-    assert_eq!(status, StatusCode::OK);
-    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(doc["identity"], "alice");
-    assert_eq!(doc["server"]["backward_applied"], 1);
-    assert_eq!(doc["server"]["not_served"], 1);
-    assert_eq!(
-        doc["server"]["sessions_opened"], 1,
-        "one handshake for three requests"
-    );
-    let typed = bittensor_protocol::status::WorkerStatus::parse(&body)
-        .expect("the served status parses strictly as the protocol's type");
-    assert_eq!(typed.server["backward_applied"], 1);
-}
-
-#[tokio::test]
 async fn export_needs_the_nodes_own_key_and_writes_what_it_serves() {
     let dir = tempfile::tempdir().unwrap();
     let s = start_as(Setup {
@@ -331,15 +290,6 @@ async fn export_needs_the_nodes_own_key_and_writes_what_it_serves() {
         ..ALICE
     })
     .await;
-    // Peer vectors in the cache, so served and input embeddings differ.
-    {
-        let mut m = s.shared.model.lock().unwrap();
-        m.cache
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, x)| *x = (i % 7) as f32 * 0.1);
-        s.shared.publish(&m);
-    }
     // Another account (a subscribed peer) may not make this node write files.
     let a = ask(&s, EXPORT, vec![]).await;
     assert_eq!(a.status, Status::Forbidden, "{a:?}");
@@ -396,7 +346,11 @@ async fn export_needs_the_nodes_own_key_and_writes_what_it_serves() {
     for (a, b) in served_file.row(w5).iter().zip(&live) {
         assert!((a - b).abs() < 1e-5, "exported {a}, served {b}");
     }
-    assert_ne!(served_file.row(w5), input_file.row(w5));
+    assert_eq!(
+        served_file.row(w5),
+        input_file.row(w5),
+        "a node serves its input vectors"
+    );
 
     // Without an export directory: unavailable, with the reason.
     let plain = start(100.0, 100.0, 1 << 20).await;
@@ -466,35 +420,6 @@ async fn bad_requests_get_clear_answers() {
     let doc = client().status(&s.base).await.unwrap();
     assert_eq!(doc["server"]["bad_requests"], 2);
     assert_eq!(doc["server"]["not_served"], 1);
-}
-
-#[tokio::test]
-async fn backward_is_rate_limited_per_account() {
-    let s = start(0.001, 2.0, 1 << 20).await;
-    let grad = WireTensor {
-        shape: vec![1, OUT],
-        data: vec![0.01; OUT],
-    };
-    let c = client();
-    let mut fwds = Vec::new();
-    for _ in 0..3 {
-        fwds.push(c.forward(&s.base, "alice", &[1], OUT, WAIT).await.unwrap());
-    }
-    c.backward(&s.base, "alice", fwds[0].reference, &grad)
-        .await
-        .unwrap();
-    c.backward(&s.base, "alice", fwds[1].reference, &grad)
-        .await
-        .unwrap();
-    match c.backward(&s.base, "alice", fwds[2].reference, &grad).await {
-        Err(PeerError::Status { status, .. }) => assert_eq!(status, StatusCode::TOO_MANY_REQUESTS),
-        other => panic!("expected 429, got {other:?}"),
-    }
-    // Forward has its own (here generous) limit.
-    c.forward(&s.base, "alice", &[1], OUT, WAIT).await.unwrap();
-    let doc = c.status(&s.base).await.unwrap();
-    assert_eq!(doc["server"]["session_rate_limited"], 1);
-    assert_eq!(doc["server"]["backward_applied"], 2);
 }
 
 #[tokio::test]
@@ -615,12 +540,11 @@ async fn request(ch: &mut Channel<Recorder>, kind: u8, id: u32, body: Vec<u8>) -
     Answer::decode(ch.recv().await.unwrap()).unwrap()
 }
 
-fn one_row_grad() -> Vec<u8> {
-    let grad = WireTensor {
-        shape: vec![2, OUT],
-        data: vec![0.25; 2 * OUT],
-    };
-    wire::encode_backward(0, &grad, Dtype::F32, &Limits::default()).unwrap()
+fn updates_body() -> Vec<u8> {
+    wire_updates::encode_request(wire_updates::UpdatesRequest {
+        dtype: Dtype::F32,
+        after: 0,
+    })
 }
 
 async fn status(s: &Server) -> serde_json::Value {
@@ -628,7 +552,7 @@ async fn status(s: &Server) -> serde_json::Value {
 }
 
 #[tokio::test]
-async fn a_backward_replayed_to_another_server_is_refused() {
+async fn an_update_fetch_replayed_to_another_server_is_refused() {
     let alice = start_as(ALICE).await;
     let carol = start_as(Setup {
         name: "carol",
@@ -638,21 +562,25 @@ async fn a_backward_replayed_to_another_server_is_refused() {
     .await;
     let fwd = wire::encode_forward(&[2, 3], Dtype::F32, &Limits::default()).unwrap();
 
-    // bob's genuine forward and backward with alice, as alice (or anyone on the path) saw them.
+    // bob's genuine forward and update fetch with alice, as alice (or anyone on the path) saw them.
     let (mut to_alice, log) = recorded(&alice, "alice").await;
     assert_eq!(
         request(&mut to_alice, FORWARD, 0, fwd.clone()).await.status,
         Status::Ok
     );
     assert_eq!(
-        request(&mut to_alice, BACKWARD, 1, one_row_grad())
+        request(&mut to_alice, UPDATES, 1, updates_body())
             .await
             .status,
         Status::Ok
     );
     let captured = log.lock().unwrap().clone();
     let recs = records(&captured);
-    assert_eq!(recs.len(), 4, "hello, binding signature, forward, backward");
+    assert_eq!(
+        recs.len(),
+        4,
+        "hello, binding signature, forward, update fetch"
+    );
 
     // Replayed whole to carol: the hello names alice as the audience, so carol refuses it
     // before any key work.
@@ -681,11 +609,11 @@ async fn a_backward_replayed_to_another_server_is_refused() {
     assert!(to_carol.recv().await.is_err(), "carol closes the session");
 
     let c = status(&carol).await;
-    assert_eq!(c["server"]["backward_applied"], 0, "{c}");
+    assert_eq!(c["server"]["updates_served"], 0, "{c}");
     assert_eq!(c["server"]["records_forged"], 1, "{c}");
     assert_eq!(c["server"]["sessions_opened"], 1, "{c}");
     let a = status(&alice).await;
-    assert_eq!(a["server"]["backward_applied"], 1, "{a}");
+    assert_eq!(a["server"]["updates_served"], 1, "{a}");
 }
 
 #[tokio::test]
@@ -695,29 +623,18 @@ async fn a_replay_within_a_session_is_refused() {
     let (mut ch, log) = recorded(&alice, "alice").await;
     assert_eq!(request(&mut ch, FORWARD, 0, fwd).await.status, Status::Ok);
     assert_eq!(
-        request(&mut ch, BACKWARD, 1, one_row_grad()).await.status,
+        request(&mut ch, UPDATES, 1, updates_body()).await.status,
         Status::Ok
     );
-    let before = served(&alice.shared, &[2, 3]);
 
-    // A new backward naming the same forward, sealed properly: refused (one gradient per forward).
-    let again = request(&mut ch, BACKWARD, 2, one_row_grad()).await;
-    assert_eq!(again.status, Status::NotServed, "{again:?}");
-
-    // The captured backward record, replayed byte for byte on the same connection: its
+    // The captured update-fetch record, replayed byte for byte on the same connection: its
     // sequence number is behind the session's, so it does not authenticate.
     let recs = records(&log.lock().unwrap());
     ch.stream_mut().inner.write_all(&recs[3]).await.unwrap();
     assert!(ch.recv().await.is_err(), "the session is closed");
 
-    assert_eq!(
-        served(&alice.shared, &[2, 3]),
-        before,
-        "nothing applied twice"
-    );
     let a = status(&alice).await;
-    assert_eq!(a["server"]["backward_applied"], 1, "{a}");
-    assert_eq!(a["server"]["not_served"], 1, "{a}");
+    assert_eq!(a["server"]["updates_served"], 1, "answered once, {a}");
     assert_eq!(a["server"]["records_forged"], 1, "{a}");
 }
 
@@ -773,15 +690,10 @@ async fn forged_handshakes_are_refused_and_cost_no_session() {
 }
 
 #[test]
-fn gradients_move_what_the_node_serves_and_bad_ones_are_refused() {
+fn the_node_serves_its_input_vectors_and_refuses_ids_outside_the_vocabulary() {
     let s = shared("127.0.0.1:1".parse().unwrap());
-    let before = s.served_rows(&[4]).unwrap();
-    s.apply_remote_grad(&[4], &[0.2; OUT]).unwrap();
-    let after = s.served_rows(&[4]).unwrap();
-    assert_ne!(before, after, "the served table is republished");
-    assert_eq!(after, served(&s, &[4]).data, "and equals the model's serve");
-    assert!(s.apply_remote_grad(&[4], &[0.2; OUT - 1]).is_err());
-    assert!(s.apply_remote_grad(&[VOCAB], &[0.2; OUT]).is_err());
+    assert_eq!(s.served_rows(&[4]).unwrap(), served(&s, &[4]).data);
+    assert!(s.served_rows(&[VOCAB]).is_err());
     assert!(s.served_rows(&[-1]).is_err());
 }
 
@@ -900,6 +812,8 @@ async fn a_late_answer_keeps_the_session() {
                 forward_burst: 1e6,
                 backward_rate: 1e6,
                 backward_burst: 1e6,
+                updates_rate: 1e6,
+                updates_burst: 1e6,
             },
             admission: AdmissionLimits::default(),
         },

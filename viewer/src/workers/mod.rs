@@ -46,6 +46,8 @@ pub(crate) fn status_for_tests(
         last_emit_interval: None,
         stake: None,
         stopping: false,
+        training_done: false,
+        exchange: Default::default(),
         server: Default::default(),
     }
 }

@@ -85,6 +85,7 @@ pub async fn emit_latest(
     me: &str,
     attribution: &Attribution,
     slot_names: &[Option<String>],
+    rewrite: Option<&crate::node::hooks::EdgesHook>,
 ) -> Result<Emitted, ChainFailure> {
     let rows = chain.metagraph().await?;
     let subscribed: HashSet<&str> = rows.iter().map(|r| r.user.as_str()).collect();
@@ -105,6 +106,10 @@ pub async fn emit_latest(
             ),
             e => ChainFailure::new(false, format!("cannot build edge set: {e}")),
         })?;
+    let edges = match rewrite {
+        Some(f) => f(edges),
+        None => edges,
+    };
     let receipt = chain.emit(edges.clone()).await?;
     Ok((rows, edges, receipt))
 }
@@ -206,9 +211,13 @@ mod tests {
         attr.update(&[0.5, 0.25, 0.25]);
         let names = vec![Some("a".to_string()), Some("gone".to_string())];
         chain.fail_next(1, true);
-        assert!(emit_latest(&chain, "me", &attr, &names).await.is_err());
+        assert!(emit_latest(&chain, "me", &attr, &names, None)
+            .await
+            .is_err());
         attr.update(&[0.2, 0.8, 0.0]);
-        let (_, edges, _) = emit_latest(&chain, "me", &attr, &names).await.unwrap();
+        let (_, edges, _) = emit_latest(&chain, "me", &attr, &names, None)
+            .await
+            .unwrap();
         assert_eq!(edges.len(), 2);
         assert_eq!(edges[1].to, "a");
         assert_eq!(edges[1].weight, 800_000);
@@ -228,14 +237,18 @@ mod tests {
         attr.update(&[0.9, 0.1]);
         let names = vec![Some("a".to_string())];
         // Alone, the node cannot meet the cap: a transient refusal, nothing pushed.
-        let err = emit_latest(&chain, "me", &attr, &names).await.unwrap_err();
+        let err = emit_latest(&chain, "me", &attr, &names, None)
+            .await
+            .unwrap_err();
         assert!(
             err.transient && err.message.contains("max_self_weight"),
             "{err}"
         );
         assert_eq!(chain.emits().len(), 0);
         chain.add_user("a");
-        let (_, edges, _) = emit_latest(&chain, "me", &attr, &names).await.unwrap();
+        let (_, edges, _) = emit_latest(&chain, "me", &attr, &names, None)
+            .await
+            .unwrap();
         assert!(edges[0].weight <= 500_000, "{edges:?}");
         assert_eq!(edges.len(), 2);
     }
@@ -244,12 +257,16 @@ mod tests {
     async fn emit_and_unsubscribe_lifecycle() {
         let chain = FakeChain::new("me");
         let attr = Attribution::new(1, 0.5);
-        let err = emit_latest(&chain, "me", &attr, &[None]).await.unwrap_err();
+        let err = emit_latest(&chain, "me", &attr, &[None], None)
+            .await
+            .unwrap_err();
         assert!(err.message.contains("not subscribed"));
         subscribe_with_retry(&chain, "h", 1, 1, 1, backoff())
             .await
             .unwrap();
-        emit_latest(&chain, "me", &attr, &[None]).await.unwrap();
+        emit_latest(&chain, "me", &attr, &[None], None)
+            .await
+            .unwrap();
         chain.fail_next(1, true);
         unsubscribe_with_retry(&chain, 3, backoff()).await.unwrap();
         assert!(!chain.is_subscribed("me"));

@@ -16,14 +16,14 @@ use chain_client::PrivateKey;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::bench::{node, node_with};
+use super::bench::{bench_settings, node, node_with};
 use super::runner::vocab_fingerprint;
 use super::state::{lock, DeadlinePolicy, NodeEndpoint, Shared};
 use super::thread_cpu::ThreadSet;
-use super::trainer::{train, TrainSettings};
+use super::trainer::train;
 use crate::chain::PeerRow;
 use crate::corpus::Corpus;
-use crate::model::w2v::{ChunkPlan, Planner, W2vParams};
+use crate::model::w2v::{Planner, W2vParams};
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::codec::{self, BackwardRequest, WireTensor};
 use crate::peer::identity::Identity;
@@ -127,7 +127,12 @@ fn ids_per_step(corpus: &Corpus, params: &W2vParams, chunk_words: usize) -> f64 
     let n = planner.chunks_per_epoch().clamp(1, 50);
     let total: usize = (0..n)
         .filter_map(|_| planner.next_chunk())
-        .map(|c| ChunkPlan::new(c.sentence).distinct.len())
+        .map(|c| {
+            let mut ids = c.sentence;
+            ids.sort_unstable();
+            ids.dedup();
+            ids.len()
+        })
         .sum();
     total as f64 / n as f64
 }
@@ -235,7 +240,7 @@ fn phase(
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let me = node(victim.clone(), addr, corpus, params, 0, 1.0)?;
+    let me = node(victim.clone(), addr, corpus, params, 0)?;
     let mut rows = vec![row("victim", addr), row("greedy", "127.0.0.1:1".parse()?)];
     rows.extend(
         honest
@@ -280,15 +285,7 @@ fn phase(
             min: HONEST_DEADLINE,
             max: HONEST_DEADLINE,
         };
-        let d = node_with(
-            h.clone(),
-            "127.0.0.1:1".parse()?,
-            corpus,
-            &p,
-            1,
-            1.0,
-            deadline,
-        )?;
+        let d = node_with(h.clone(), "127.0.0.1:1".parse()?, corpus, &p, 1, deadline)?;
         d.refresh_peers(&[row("victim", addr), row(&h.account, "127.0.0.1:1".parse()?)]);
         let client = PeerClient::signed(
             Duration::from_secs(5),
@@ -298,12 +295,8 @@ fn phase(
                 keys: keys.clone(),
             },
         );
-        let settings = TrainSettings {
-            params: p,
-            chunk_words,
-            steps: 0,
-            log_every: 0,
-        };
+        let mut settings = bench_settings(&p, chunk_words, 0, corpus.vocab.len());
+        settings.exit_when_done = false;
         others.spawn(train(
             d.clone(),
             corpus.clone(),
@@ -389,12 +382,7 @@ fn phase(
     let bytes_before: Vec<u64> = clients.iter().map(wire_bytes).collect();
     let cpu_before = threads.cpu_seconds().unwrap_or(0.0);
     let started = Instant::now();
-    let settings = TrainSettings {
-        params: params.clone(),
-        chunk_words,
-        steps,
-        log_every: 0,
-    };
+    let settings = bench_settings(params, chunk_words, steps, corpus.vocab.len());
     let node_client = PeerClient::signed(
         Duration::from_secs(5),
         Limits::default(),

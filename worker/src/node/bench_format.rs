@@ -40,8 +40,10 @@ pub fn vs_gensim_table(r: &VsGensim, corpus: &str, p: &W2vParams) -> String {
     out.push_str(
         "  (words/s: wall clock; words/cpu-s: CPU time of the trainer's process, all threads;\n",
     );
-    out.push_str("   x gensim: against gensim with 1 worker; the live peers run in this process: 'whole process'\n");
-    out.push_str("   counts their CPU too, 'the node's CPU' leaves their threads out)\n");
+    out.push_str("   x gensim: against gensim with 1 worker; the live peers run in this process on threads of\n");
+    out.push_str(
+        "   their own: 'the node's process' leaves them out, the last row counts them too)\n",
+    );
     if !r.quality.is_empty() {
         let _ = writeln!(
             out,
@@ -133,7 +135,7 @@ pub fn live_table(rows: &[(String, LiveReport)]) -> String {
     for (name, r) in rows {
         let _ = writeln!(
             out,
-            "  {:<44} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures, {} downstream rounds; upstream served vectors moved {:.2e} RMS)",
+            "  {:<44} {:>10.0} {:>12.0} {:>11.0} {:>9.2} {:>9.2}  ({} peer failures, {} update fetches answered to downstreams, {} peer updates applied)",
             name,
             r.words_per_sec(),
             r.words_per_cpu_sec(),
@@ -142,7 +144,7 @@ pub fn live_table(rows: &[(String, LiveReport)]) -> String {
             r.words_per_cpu_sec() / alone.words_per_cpu_sec().max(1e-9),
             r.peer_failures,
             r.downstream_rounds,
-            r.upstream_moved
+            r.updates_applied
         );
     }
     out

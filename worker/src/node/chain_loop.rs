@@ -70,7 +70,15 @@ async fn emit_once(
     let taken = std::time::Instant::now();
     let attribution = lock(&shared.attribution).clone();
     let names = lock(&shared.peers).slots.names();
-    match emit_latest(chain, &shared.identity, &attribution, &names).await {
+    match emit_latest(
+        chain,
+        &shared.identity,
+        &attribution,
+        &names,
+        shared.hooks.edges.as_ref(),
+    )
+    .await
+    {
         Ok((rows, edges, receipt)) => {
             let edges: Vec<(String, u32)> = edges.into_iter().map(|e| (e.to, e.weight)).collect();
             tracing::info!(edges = ?edges, block = receipt.block_num, "emit pushed");

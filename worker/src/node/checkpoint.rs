@@ -1,5 +1,5 @@
 //! Checkpoints, so a node killed mid-training resumes where it was: the word2vec model with
-//! its vocabulary (through [`PeerW2v::save`], a self-contained file that `bittensor-worker
+//! its vocabulary (through [`Word2Vec::save`], a self-contained file that `bittensor-worker
 //! export --checkpoint` also reads) and the step count are written under the node's data
 //! directory periodically and at shutdown, each time to a temporary file renamed into
 //! place (a kill during a save leaves the previous checkpoint intact). At start a
@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::state::{lock, Shared};
 use crate::chain::ChainApi;
-use crate::model::w2v::{PeerW2v, SavedW2v};
+use crate::model::w2v::{SavedW2v, Word2Vec};
 
 /// Metagraph reads tried before assuming the node is not subscribed yet.
 const MEMBERSHIP_READS: u32 = 5;
@@ -48,7 +48,7 @@ impl Checkpoint {
     /// Loads a saved checkpoint into `model` if its vocabulary is `words`; returns its step,
     /// or None when there is no usable checkpoint (missing, unreadable, another vocabulary
     /// or other sizes: logged, node starts fresh).
-    pub fn restore(&self, model: &mut PeerW2v, words: &[String]) -> Option<u64> {
+    pub fn restore(&self, model: &mut Word2Vec, words: &[String]) -> Option<u64> {
         if !self.model.exists() {
             tracing::info!(path = %self.model.display(), "no checkpoint, starting fresh");
             return None;
@@ -163,13 +163,13 @@ mod tests {
     use crate::chain::fake::FakeChain;
     use crate::model::w2v::W2vParams;
 
-    fn model(seed: u64, peers: usize) -> PeerW2v {
+    fn model(seed: u64, dim: usize) -> Word2Vec {
         let p = W2vParams {
-            dim: 4,
+            dim,
             seed,
             ..W2vParams::default()
         };
-        PeerW2v::new(&[5, 4, 3, 2], &p, peers).expect("model")
+        Word2Vec::new(&[5, 4, 3, 2], &p).expect("model")
     }
 
     fn words() -> Vec<String> {
@@ -180,22 +180,20 @@ mod tests {
     fn a_saved_model_is_restored_and_others_are_refused() {
         let dir = tempfile::tempdir().expect("tmp");
         let cp = Checkpoint::new(&dir.path().join("data"), "me").expect("dir");
-        let mut fresh = model(2, 1);
+        let mut fresh = model(2, 4);
         assert_eq!(cp.restore(&mut fresh, &words()), None, "nothing saved yet");
-        let saved = model(1, 1);
+        let saved = model(1, 4);
         saved
             .save(&words(), &[5, 4, 3, 2], &cp.model)
             .expect("save");
         std::fs::write(&cp.step, "42").expect("step");
-        let ids = [1i64, 2, 3];
-        assert_ne!(saved.serve(&ids).unwrap(), fresh.serve(&ids).unwrap());
+        assert_ne!(saved.syn0, fresh.syn0);
         assert_eq!(cp.restore(&mut fresh, &words()), Some(42));
         assert_eq!(
-            saved.serve(&ids).unwrap(),
-            fresh.serve(&ids).unwrap(),
+            saved.syn0, fresh.syn0,
             "the restored model serves what the saved one served"
         );
-        let mut other = model(1, 2);
+        let mut other = model(1, 5);
         assert_eq!(
             cp.restore(&mut other, &words()),
             None,
@@ -204,12 +202,12 @@ mod tests {
         let mut renamed = words();
         renamed[2] = "z".into();
         assert_eq!(
-            cp.restore(&mut model(1, 1), &renamed),
+            cp.restore(&mut model(1, 4), &renamed),
             None,
             "another vocabulary starts fresh"
         );
         std::fs::write(&cp.model, b"an old checkpoint of another format").unwrap();
-        assert_eq!(cp.restore(&mut model(1, 1), &words()), None);
+        assert_eq!(cp.restore(&mut model(1, 4), &words()), None);
     }
 
     #[tokio::test]

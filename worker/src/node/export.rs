@@ -1,5 +1,5 @@
-//! Export of a node's embeddings: what it serves (`h(w)`, its own rows plus its peers'
-//! gated vectors, exactly what a forward answers) and its local input embedding (`syn0`),
+//! Export of a node's embeddings: what it serves (its input vectors `syn0`, exactly what a
+//! forward answers, written as `served` and, for readers of earlier exports, `input`),
 //! each in word2vec text format (gensim's `KeyedVectors.load_word2vec_format` reads it) and
 //! in finalfusion format. A running node writes them on an export request from its own
 //! key; `bittensor-worker export --checkpoint` writes them from a saved model.
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::state::{lock, Shared};
 use crate::model::vectors::{save_finalfusion, save_word2vec_text, Vectors};
-use crate::model::w2v::PeerW2v;
+use crate::model::w2v::Word2Vec;
 use crate::model::ModelError;
 
 /// Why an export failed.
@@ -36,16 +36,15 @@ pub fn write_embeddings(
     dir: &Path,
     stem: &str,
     words: &[String],
-    model: &PeerW2v,
+    model: &Word2Vec,
 ) -> Result<Vec<PathBuf>, ExportError> {
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Dir {
         path: dir.to_path_buf(),
         source,
     })?;
-    let served = Vectors::from_vocab(words, model.dim, &model.served_table())?;
-    let input = Vectors::from_vocab(words, model.dim, &model.syn0)?;
+    let served = Vectors::from_vocab(words, model.dim, &model.syn0)?;
     let mut files = Vec::new();
-    for (what, v) in [("served", &served), ("input", &input)] {
+    for (what, v) in [("served", &served), ("input", &served)] {
         let text = dir.join(format!("{stem}.{what}.txt"));
         save_word2vec_text(v, &text)?;
         let fifu = dir.join(format!("{stem}.{what}.fifu"));

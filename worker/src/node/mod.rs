@@ -3,8 +3,9 @@
 //!
 //! - [`state`]: what the loops share (model, attribution, peers, counters).
 //! - [`status`]: the `/status` document built from that state.
-//! - [`trainer`]: the training loop of the word2vec core (peer features in, prefetched one
-//!   step ahead, gradients back out).
+//! - [`trainer`]: the node's one training loop (word2vec on its private shard, rounds of
+//!   sparse-update exchange with its peers, each input valued on held-out text).
+//! - [`hooks`]: where a strategy other than the honest one plugs in (library only).
 //! - [`export`]: the node's served and input embeddings written on request.
 //! - [`export_request`]: asking a running node, as its own account, to export.
 //! - [`chain_loop`]: peer discovery and periodic emits.
@@ -22,11 +23,12 @@ pub mod chain_loop;
 pub mod checkpoint;
 pub mod export;
 pub mod export_request;
+pub mod hooks;
 pub mod runner;
 pub mod state;
 pub mod status;
 pub mod thread_cpu;
 pub mod trainer;
 
-pub use runner::run;
+pub use runner::{run, run_with_hooks};
 pub use state::Shared;

@@ -14,13 +14,14 @@ use tokio::sync::watch;
 
 use super::chain_loop::{emit_now, run_chain_loop, ChainSettings};
 use super::checkpoint::{run_checkpoints, stake_to_add, Checkpoint};
+use super::hooks::Hooks;
 use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
 use super::trainer::{train, TrainSettings};
 use crate::chain::lifecycle::{check_chain_params, subscribe_with_retry, unsubscribe_with_retry};
 use crate::chain::{Backoff, ChainApi};
 use crate::config::{Config, ModelSection, PeerConfig};
 use crate::corpus::{Corpus, Vocab, VocabFile};
-use crate::model::w2v::PeerW2v;
+use crate::model::w2v::{UpdateBound, W2vParams, Word2Vec};
 use crate::peer::client::{PeerClient, Signer};
 use crate::peer::identity::Identity;
 use crate::peer::keys::{ChainKeys, KeyCache};
@@ -102,6 +103,8 @@ pub fn kind_limits(p: &PeerConfig) -> KindLimits {
         forward_burst: p.forward_burst,
         backward_rate: p.backward_rate,
         backward_burst: p.backward_burst,
+        updates_rate: p.updates_rate,
+        updates_burst: p.updates_burst,
     }
 }
 
@@ -176,12 +179,33 @@ fn write_ready_file(cfg: &Config, listen: SocketAddr) {
     }
 }
 
+/// The seed of the initialisation every node of a network shares: from the pinned
+/// vocabulary's hash when there is one, else `model.seed`.
+pub fn network_seed(m: &ModelSection, vocab: Option<&VocabFile>) -> u64 {
+    match vocab {
+        Some(file) => {
+            u64::from_str_radix(&file.hash[..16.min(file.hash.len())], 16).unwrap_or(m.seed)
+        }
+        None => m.seed,
+    }
+}
+
 /// Runs a node with `chain`, signing peer traffic with `key` (the account's active key),
 /// until done or signalled; errors only for start-up failures.
 pub async fn run(
     cfg: Config,
     key: chain_client::PrivateKey,
     chain: Arc<dyn ChainApi>,
+) -> anyhow::Result<()> {
+    run_with_hooks(cfg, key, chain, Hooks::default()).await
+}
+
+/// [`run`] with a strategy's `hooks` (library only: the strategy catalogue's harness).
+pub async fn run_with_hooks(
+    cfg: Config,
+    key: chain_client::PrivateKey,
+    chain: Arc<dyn ChainApi>,
+    hooks: Hooks,
 ) -> anyhow::Result<()> {
     let stake = cfg.validate()?;
     let advertised_ip = cfg.advertised_host()?;
@@ -211,7 +235,11 @@ pub async fn run(
     );
     tracing::info!(vocab = %identity.vocab, "vocabulary fingerprint");
     let params = m.params(cfg.node.seed);
-    let mut model = PeerW2v::new(corpus.vocab.counts(), &params, m.peers)?.with_threads(m.threads);
+    let init = W2vParams {
+        seed: network_seed(m, vocab_file.as_ref()),
+        ..params.clone()
+    };
+    let mut model = Word2Vec::new(corpus.vocab.counts(), &init)?;
     let checkpoint = match &cfg.node.data_dir {
         Some(dir) => Some(
             Checkpoint::new(dir, &cfg.node.account)
@@ -237,23 +265,25 @@ pub async fn run(
         Duration::from_millis(cfg.peer.backoff_initial_ms),
         Duration::from_millis(cfg.peer.backoff_max_ms),
     );
-    let shared = Shared::new(NodeParams {
-        identity: identity.clone(),
-        listen,
-        advertised: Some(SocketAddr::new(advertised_ip, listen.port())),
-        model,
-        words: corpus.vocab.words().to_vec(),
-        counts: corpus.vocab.counts().to_vec(),
-        grad_scale: m.grad_scale,
-        export_dir,
-        model_alpha: params.alpha as f32,
-        attribution_half_life_secs: m.attribution_half_life_secs,
-        seed: cfg.node.seed,
-        backoff: peer_backoff,
-        loss_tail: cfg.node.loss_tail,
-        policy: cfg.peer.policy(),
-        deadline: deadline_policy(&cfg.peer),
-    });
+    let shared = Shared::with_hooks(
+        NodeParams {
+            identity: identity.clone(),
+            listen,
+            advertised: Some(SocketAddr::new(advertised_ip, listen.port())),
+            model,
+            words: corpus.vocab.words().to_vec(),
+            counts: corpus.vocab.counts().to_vec(),
+            export_dir,
+            peers: m.peers,
+            attribution_half_life_secs: m.attribution_half_life_secs,
+            seed: cfg.node.seed,
+            backoff: peer_backoff,
+            loss_tail: cfg.node.loss_tail,
+            policy: cfg.peer.policy(),
+            deadline: deadline_policy(&cfg.peer),
+        },
+        hooks,
+    );
     lock(&shared.stats).step = resumed_step.unwrap_or(0);
     let limits = Limits {
         max_bytes: cfg.peer.max_body_bytes,
@@ -321,6 +351,13 @@ pub async fn run(
         chunk_words: m.chunk_words,
         steps: cfg.node.steps,
         log_every: cfg.node.log_every,
+        syncs_per_epoch: m.syncs_per_epoch,
+        threads: m.threads,
+        bound: UpdateBound {
+            max_row_norm: m.max_row_norm,
+            max_rows: corpus.vocab.len(),
+        },
+        exit_when_done: cfg.node.steps > 0,
     };
     let mut trainer = tokio::spawn(train(
         shared.clone(),
@@ -422,6 +459,46 @@ mod tests {
         assert!(!emits.is_empty(), "the final emit at least");
         assert!(emits.iter().all(|e| e[0].to == "me"));
         assert!(!chain.is_subscribed("me"), "unsubscribed at the end");
+    }
+
+    /// A node alone on one thread with a seed trains the same model every time; another
+    /// node seed gives another model from the same initialisation.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_thread_and_a_seed_train_the_same_model_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let trained = |name: &str, seed: u64| {
+            let mut cfg = config();
+            cfg.model.threads = 1;
+            cfg.node.seed = seed;
+            cfg.node.data_dir = Some(dir.path().join(name));
+            cfg
+        };
+        for (name, seed) in [("a", 5), ("b", 5), ("c", 6)] {
+            let chain = Arc::new(FakeChain::new("me"));
+            run(trained(name, seed), key(), chain).await.unwrap();
+        }
+        let model = |name: &str| std::fs::read(dir.path().join(name).join("me.model")).unwrap();
+        assert_eq!(model("a"), model("b"), "same seed, one thread: same bytes");
+        assert_ne!(model("a"), model("c"), "another seed: another model");
+        let init = |seed| {
+            let mut cfg = config();
+            cfg.node.seed = seed;
+            let p = cfg.model.params(seed);
+            Word2Vec::new(
+                &[5, 4, 3],
+                &W2vParams {
+                    seed: network_seed(&cfg.model, None),
+                    ..p
+                },
+            )
+            .unwrap()
+            .syn0
+        };
+        assert_eq!(
+            init(5),
+            init(6),
+            "every node of a network starts from one initialisation"
+        );
     }
 
     #[tokio::test]

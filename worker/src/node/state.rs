@@ -13,10 +13,12 @@ use bittensor_protocol::status::WorkerStatus;
 
 use crate::attribution::Attribution;
 use crate::chain::{Backoff, PeerRow, PeerSlots};
-use crate::model::w2v::PeerW2v;
+use crate::model::w2v::{SparseUpdate, Word2Vec};
 use crate::model::ModelError;
 use crate::peer::identity::Identity;
 use crate::peer::upstream::{PeerHealth, Slot};
+use crate::peer::wire::Dtype;
+use crate::peer::wire_updates::{self, UpdatesAnswer};
 use crate::peer::{Endpoint, EndpointError, WireTensor};
 
 /// Consecutive failed calls after which a peer's slot goes to an unused candidate, if any.
@@ -28,6 +30,9 @@ pub const USELESS_MIN_ANSWERS: u64 = 200;
 /// A peer whose attribution stays below this fraction of an equal share is rotated out
 /// when another candidate is free.
 pub const USELESS_FRACTION: f64 = 0.25;
+/// Rounds of published updates a node keeps for its downstreams (a downstream that falls
+/// further behind gets the latest only).
+pub const PUBLISHED_ROUNDS: usize = 4;
 /// Weight of the newest model-step time in its moving average.
 const STEP_TIME_EMA: f64 = 0.1;
 
@@ -73,6 +78,64 @@ pub struct Stats {
     pub refused: Vec<(String, String)>,
     /// Whether the node is shutting down.
     pub stopping: bool,
+    /// Exchange rounds done.
+    pub rounds: u64,
+    /// Peer updates applied.
+    pub updates_applied: u64,
+    /// Peer updates refused (malformed, over the bound, another dimension).
+    pub updates_refused: u64,
+    /// Peer updates found to be copies (not applied).
+    pub updates_copied: u64,
+    /// Rounds in which a peer's updates were missed (its history had moved on).
+    pub updates_missed: u64,
+    /// Whether the training schedule is done (the node keeps serving until stopped).
+    pub training_done: bool,
+}
+
+/// What the node published for its downstreams, newest last, at most [`PUBLISHED_ROUNDS`].
+#[derive(Debug, Default)]
+pub struct Published(VecDeque<SparseUpdate>);
+
+impl Published {
+    /// Keeps `u` (its `round` is its sequence number, increasing), dropping the oldest.
+    pub fn push(&mut self, u: SparseUpdate) {
+        if self.0.len() >= PUBLISHED_ROUNDS {
+            self.0.pop_front();
+        }
+        self.0.push_back(u);
+    }
+
+    /// The newest sequence number published (0 = none yet).
+    pub fn latest(&self) -> u64 {
+        self.0.back().map_or(0, |u| u.round)
+    }
+
+    /// The updates after `after`, oldest first, as many as fit in `max_bytes` in `dtype`
+    /// (at least one); when some after `after` were dropped, the latest only, flagged.
+    pub fn after(&self, after: u64, dtype: Dtype, max_bytes: usize) -> UpdatesAnswer {
+        let latest = self.latest();
+        let oldest = self.0.front().map_or(0, |u| u.round);
+        let gap = after < latest && oldest > after + 1;
+        let mut updates = Vec::new();
+        let mut bytes = 11;
+        let pick: Box<dyn Iterator<Item = &SparseUpdate>> = if gap {
+            Box::new(self.0.back().into_iter())
+        } else {
+            Box::new(self.0.iter().filter(|u| u.round > after))
+        };
+        for u in pick {
+            bytes += wire_updates::encoded_len(u, dtype);
+            if bytes > max_bytes && !updates.is_empty() {
+                break;
+            }
+            updates.push(u.clone());
+        }
+        UpdatesAnswer {
+            latest,
+            gap,
+            updates,
+        }
+    }
 }
 
 /// Upstream slots and their health, kept together so they change together.
@@ -129,18 +192,16 @@ pub struct NodeParams {
     pub listen: SocketAddr,
     /// The address published on chain, when it is an IP literal.
     pub advertised: Option<SocketAddr>,
-    /// The model.
-    pub model: PeerW2v,
+    /// The model (every node of a network starts from the same one).
+    pub model: Word2Vec,
     /// The vocabulary in id order (for exports and checkpoints).
     pub words: Vec<String>,
     /// Corpus count per id (saved with checkpoints).
     pub counts: Vec<u64>,
-    /// Scale of remote-gradient steps (times the current learning rate).
-    pub grad_scale: f64,
     /// Where an export request writes (none: export refused).
     pub export_dir: Option<PathBuf>,
-    /// The learning rate before the first step.
-    pub model_alpha: f32,
+    /// Upstream peer slots.
+    pub peers: usize,
     /// Half-life, in seconds, of the attribution EMA.
     pub attribution_half_life_secs: f64,
     /// Seed of the peer draw.
@@ -165,12 +226,13 @@ pub struct Shared {
     pub listen: SocketAddr,
     /// Our own addresses (bound, advertised): never dialled as a peer.
     pub own: Vec<SocketAddr>,
-    /// The model (the training loop holds it for a step; gradients from downstream peers
-    /// take it between steps).
-    pub model: Mutex<PeerW2v>,
-    /// What a forward serves: every word's served vector `[vocab * dim]`, republished after
-    /// each step, so a forward never waits for a training step.
+    /// The model (the training loop holds it for a round).
+    pub model: Mutex<Word2Vec>,
+    /// What a forward serves: every word's input vector `[vocab * dim]` (`syn0`),
+    /// republished after each round, so a forward never waits for training.
     pub served: RwLock<Vec<f32>>,
+    /// The updates this node published for its downstreams.
+    pub published: Mutex<Published>,
     /// Vector width (own and served).
     pub dim: usize,
     /// Vocabulary size.
@@ -179,11 +241,7 @@ pub struct Shared {
     pub words: Vec<String>,
     /// Corpus count per id.
     pub counts: Vec<u64>,
-    /// Scale of remote-gradient steps (times the current learning rate).
-    pub grad_scale: f64,
-    /// The learning rate of the latest training step.
-    pub alpha: Mutex<f32>,
-    /// Slots whose peer changed since the last step: the trainer forgets what they served.
+    /// Slots whose peer changed since the last round: the trainer forgets where they were.
     pub slot_resets: Mutex<Vec<usize>>,
     /// Where an export request writes (none: export refused).
     pub export_dir: Option<PathBuf>,
@@ -201,14 +259,21 @@ pub struct Shared {
     pub policy: AddressPolicy,
     /// How long a step waits for peers.
     pub deadline: DeadlinePolicy,
+    /// How this node departs from the honest loop (the default: it does not).
+    pub hooks: Arc<super::hooks::Hooks>,
     /// Moving average of the model-step time, seconds.
     step_time: Mutex<Option<f64>>,
 }
 
 impl Shared {
-    /// The one constructor of a node's state.
+    /// An honest node's state.
     pub fn new(p: NodeParams) -> Arc<Shared> {
-        let k = p.model.peers;
+        Self::with_hooks(p, super::hooks::Hooks::default())
+    }
+
+    /// The one constructor of a node's state, with the strategy `hooks` (library only).
+    pub fn with_hooks(p: NodeParams, hooks: super::hooks::Hooks) -> Arc<Shared> {
+        let k = p.peers;
         let mut own = vec![p.listen];
         own.extend(p.advertised);
         Arc::new(Shared {
@@ -216,14 +281,13 @@ impl Shared {
             me: p.identity,
             listen: p.listen,
             own,
-            served: RwLock::new(p.model.served_table()),
+            served: RwLock::new(p.model.syn0.clone()),
+            published: Mutex::new(Published::default()),
             dim: p.model.dim,
             vocab: p.model.vocab,
-            alpha: Mutex::new(p.model_alpha),
             model: Mutex::new(p.model),
             words: p.words,
             counts: p.counts,
-            grad_scale: p.grad_scale,
             slot_resets: Mutex::new(Vec::new()),
             export_dir: p.export_dir,
             attribution: Mutex::new(Attribution::new(k, p.attribution_half_life_secs)),
@@ -233,6 +297,7 @@ impl Shared {
             started: Instant::now(),
             policy: p.policy,
             deadline: p.deadline,
+            hooks: Arc::new(hooks),
             step_time: Mutex::new(None),
         })
     }
@@ -358,10 +423,12 @@ impl Shared {
         lock(&self.slot_resets).push(i);
     }
 
-    /// Records one training step's mean loss (None for a step without pairs) and examples.
-    pub fn record_step(&self, loss: Option<f64>, examples: u64) {
+    /// Records one round: chunks trained in all (`step`), its mean loss (None for a round
+    /// without pairs) and pairs.
+    pub fn record_round(&self, step: u64, loss: Option<f64>, examples: u64) {
         let mut s = lock(&self.stats);
-        s.step += 1;
+        s.step = step;
+        s.rounds += 1;
         s.examples += examples;
         if let Some(loss) = loss.filter(|l| l.is_finite()) {
             s.first_loss.get_or_insert(loss);
@@ -372,14 +439,10 @@ impl Shared {
         }
     }
 
-    /// Republishes what a forward serves from the model (every word: the gates are shared
-    /// by all words, so a step changes every served row that has peer vectors).
-    pub fn publish(&self, model: &PeerW2v) {
-        let mut table = model.served_table();
-        std::mem::swap(
-            &mut *self.served.write().unwrap_or_else(|p| p.into_inner()),
-            &mut table,
-        );
+    /// Republishes what a forward serves: the model's input vectors.
+    pub fn publish(&self, model: &Word2Vec) {
+        let mut table = self.served.write().unwrap_or_else(|p| p.into_inner());
+        table.clone_from(&model.syn0);
     }
 
     /// The served vectors of `ids` `[ids * dim]`; an id outside the vocabulary is refused.
@@ -398,23 +461,6 @@ impl Shared {
             out.extend_from_slice(&table[w * d..(w + 1) * d]);
         }
         Ok(out)
-    }
-
-    /// Applies a downstream peer's gradient on what it was served for `ids`, at the current
-    /// learning rate times `grad_scale`, and republishes those rows.
-    pub fn apply_remote_grad(&self, ids: &[i64], grad: &[f32]) -> Result<(), ModelError> {
-        let rate = *lock(&self.alpha) * self.grad_scale as f32;
-        let mut model = lock(&self.model);
-        model.apply_remote_grad(ids, grad, rate)?;
-        let rows = model.serve(ids)?;
-        drop(model);
-        let mut table = self.served.write().unwrap_or_else(|p| p.into_inner());
-        let d = self.dim;
-        for (&id, row) in ids.iter().zip(rows.chunks_exact(d)) {
-            let w = id as usize;
-            table[w * d..(w + 1) * d].copy_from_slice(row);
-        }
-        Ok(())
     }
 }
 
@@ -449,18 +495,19 @@ impl Endpoint for NodeEndpoint {
         })
     }
 
-    fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError> {
-        if grad.shape != [ids.len(), self.0.dim] {
-            return Err(EndpointError::BadInput(format!(
-                "gradient shape {:?}, expected [{}, {}]",
-                grad.shape,
-                ids.len(),
-                self.0.dim
-            )));
-        }
-        self.0
-            .apply_remote_grad(ids, &grad.data)
-            .map_err(endpoint_error)
+    fn backward(&self, _ids: &[i64], _grad: &WireTensor) -> Result<(), EndpointError> {
+        Err(EndpointError::Unavailable(
+            "this node learns from its peers' sparse updates, not from gradients".into(),
+        ))
+    }
+
+    fn updates(
+        &self,
+        after: u64,
+        dtype: Dtype,
+        max_bytes: usize,
+    ) -> Result<UpdatesAnswer, EndpointError> {
+        Ok(lock(&self.0.published).after(after, dtype, max_bytes))
     }
 
     fn export(&self) -> Result<Vec<PathBuf>, EndpointError> {
@@ -499,12 +546,11 @@ pub(crate) mod tests {
             identity: Arc::new(Identity::new("me", key, "v")),
             listen: "127.0.0.1:7000".parse().unwrap(),
             advertised: None,
-            model: PeerW2v::new(&counts, &params, peers).unwrap(),
+            model: Word2Vec::new(&counts, &params).unwrap(),
             words,
             counts,
-            grad_scale: 1.0,
             export_dir: None,
-            model_alpha: 0.025,
+            peers,
             attribution_half_life_secs: 0.5,
             seed: 3,
             backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(10)),
@@ -555,6 +601,46 @@ pub(crate) mod tests {
         assert_eq!(
             lock(&s.peers).slots.names()[0].as_deref(),
             Some(second.as_str())
+        );
+    }
+
+    #[test]
+    fn published_updates_are_kept_a_few_rounds_and_a_late_caller_gets_the_latest() {
+        let mut p = Published::default();
+        let u = |round| SparseUpdate {
+            round,
+            dim: 2,
+            rows: vec![1],
+            input: vec![0.1, 0.2],
+            context: vec![0.3, 0.4],
+        };
+        assert_eq!(p.after(0, Dtype::F32, 1 << 20).updates.len(), 0);
+        for r in 1..=3 {
+            p.push(u(r));
+        }
+        let a = p.after(1, Dtype::F32, 1 << 20);
+        assert_eq!(
+            a.updates.iter().map(|u| u.round).collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert!(!a.gap && a.latest == 3);
+        assert!(p.after(3, Dtype::F32, 1 << 20).updates.is_empty());
+        // One update fits the byte budget: the oldest first, the rest next time.
+        let one = p.after(0, Dtype::F32, 40);
+        assert_eq!(one.updates.len(), 1);
+        for r in 4..=9 {
+            p.push(u(r));
+        }
+        let late = p.after(2, Dtype::F32, 1 << 20);
+        assert!(late.gap, "rounds 3..5 are gone");
+        assert_eq!(
+            late.updates.iter().map(|u| u.round).collect::<Vec<_>>(),
+            [9]
+        );
+        assert_eq!(
+            p.after(5, Dtype::F32, 1 << 20).updates.len(),
+            4,
+            "6..9 kept"
         );
     }
 

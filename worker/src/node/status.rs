@@ -99,6 +99,14 @@ impl Shared {
             last_emit_interval: last_interval,
             stake,
             stopping: stats.stopping,
+            training_done: stats.training_done,
+            exchange: bittensor_protocol::status::ExchangeStatus {
+                rounds: stats.rounds,
+                applied: stats.updates_applied,
+                refused: stats.updates_refused,
+                copied: stats.updates_copied,
+                missed: stats.updates_missed,
+            },
             server: Default::default(),
         }
     }

@@ -1,44 +1,93 @@
-//! The training loop of the word2vec core: the shard is cut into chunks (one step each, see
-//! [`Planner`]); for each chunk the upstream peers are asked for their served vectors of the
-//! chunk's distinct words, and that request goes out while the previous chunk trains
-//! (prefetch, one step ahead). A step trains the peer-aware model on the blocking pool,
-//! republishes what this node serves, folds the step's importance into the attribution,
-//! and sends each answering peer the gradient of the loss with respect to what it served.
+//! The node's one training loop, the network's product: a plain word2vec model trained on
+//! the node's private shard (on `threads` threads, lock-free), every node of a network from
+//! one initialisation. Every `1/syncs_per_epoch` of an epoch the node ends a round:
+//! 1. it publishes its own change since the last round (the sparse update of both tables,
+//!    [`delta_since`]) for its downstreams to fetch;
+//! 2. it fetches its upstreams' new updates over their sessions (polling within a bounded
+//!    wait; a slow or absent peer is skipped this round, its updates are picked up in a
+//!    later one while its history still has them);
+//! 3. it values its own update and each peer's on held-out text of its own ([`Valuer`]);
+//!    copies are not applied, the others are added under the bound ([`apply_update`]);
+//! 4. it folds the round's importances into the attribution the chain loop posts, and
+//!    republishes what it serves (`syn0`).
+//!
+//! When the schedule is done the node says so in `/status` and keeps serving (and
+//! answering update fetches) until it is stopped. Every [`HELD_OUT_EVERY`]th chunk of the
+//! shard is never trained on: it is the held-out text of the estimator.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use tokio::runtime::Handle;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use super::state::{lock, Shared};
 use crate::corpus::Corpus;
-use crate::model::w2v::{ChunkOutput, ChunkPlan, Lcg, Planned, Planner, W2vParams};
-use crate::peer::client::PeerClient;
-use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
-use crate::peer::upstream::{fetch_all, send_backward, Fetched, Target};
-use crate::peer::WireTensor;
+use crate::model::w2v::value::{HeldOut, Valuer};
+use crate::model::w2v::{
+    admit, apply_update, delta_since, train_round, Lcg, Planner, SparseUpdate, Update, UpdateBound,
+    W2vParams,
+};
+use crate::peer::client::{PeerClient, PeerError};
+use crate::peer::upstream::Target;
 
-/// Steps over which the reported examples/s is measured.
-const RATE_WINDOW_STEPS: u64 = 20;
+/// Every this many chunks of its shard, a node holds one out of training (its estimator's
+/// held-out text).
+pub const HELD_OUT_EVERY: usize = 20;
+/// Evaluation pairs the estimator draws from the held-out text.
+pub const HELD_OUT_PAIRS: usize = 20_000;
+/// Rounds the estimator remembers to recognise a replayed update.
+pub const VALUER_HISTORY_ROUNDS: usize = 4;
+/// Pause between two asks to an upstream that has nothing new yet.
+const POLL_EVERY: Duration = Duration::from_millis(10);
+/// Shortest wait for upstreams' updates in a round.
+const MIN_WAIT: Duration = Duration::from_millis(30);
+/// How long a round of a node that does not train lasts.
+const IDLE_ROUND: Duration = Duration::from_millis(100);
 
 /// Training loop settings.
 #[derive(Debug, Clone)]
 pub struct TrainSettings {
-    /// word2vec parameters (the seed seeds subsampling and negatives).
+    /// word2vec parameters of the node's own sampling (subsampling, negatives).
     pub params: W2vParams,
-    /// Tokens per step.
+    /// Tokens per chunk.
     pub chunk_words: usize,
-    /// Steps to run in total, counting a resumed node's earlier steps (0 = until shutdown).
+    /// Chunks to train in total, counting a resumed node's earlier ones (0 = the schedule:
+    /// `params.epochs` passes over the shard).
     pub steps: u64,
-    /// Progress log period.
+    /// Progress log period, in rounds (0 = never).
     pub log_every: u64,
+    /// Exchange rounds per epoch of the shard.
+    pub syncs_per_epoch: usize,
+    /// Training threads.
+    pub threads: usize,
+    /// What one peer's update may do to this node.
+    pub bound: UpdateBound,
+    /// Whether the node stops when its schedule is done (tests) or keeps serving.
+    pub exit_when_done: bool,
 }
 
-/// One slot's features for a chunk: the served rows, or None (absent, backing off, failed).
-type Features = Vec<Option<Vec<f32>>>;
-/// Peer features for one chunk and which slots answered.
-type Gathered = (Features, Vec<Option<Target>>);
+/// The node's shard as the loop uses it: the tokens it trains on, and every
+/// [`HELD_OUT_EVERY`]th chunk of `chunk_words` tokens held out (as sentences of word ids,
+/// `<unk>` left out).
+pub fn split_held_out(ids: &[i64], chunk_words: usize) -> (Vec<i64>, Vec<Vec<u32>>) {
+    let mut train = Vec::with_capacity(ids.len());
+    let mut held = Vec::new();
+    for (i, chunk) in ids.chunks(chunk_words.max(1)).enumerate() {
+        if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 {
+            held.push(
+                chunk
+                    .iter()
+                    .filter(|&&w| w > 0)
+                    .map(|&w| w as u32)
+                    .collect(),
+            );
+        } else {
+            train.extend_from_slice(chunk);
+        }
+    }
+    (train, held)
+}
 
 /// Where each slot's request goes: the policy is checked again right before the dial.
 fn targets(shared: &Shared, now: Instant) -> Vec<Option<Target>> {
@@ -67,58 +116,112 @@ fn targets(shared: &Shared, now: Instant) -> Vec<Option<Target>> {
         .collect()
 }
 
-/// Asks the upstream peers for the served vectors of `ids` within the step's deadline;
-/// records health and evicts peers that are disqualified or keep sending out-of-range
-/// values; returns each slot's rows (None where missing) and which slots answered.
-async fn gather(shared: Arc<Shared>, client: PeerClient, ids: Vec<i64>) -> Gathered {
-    let k = lock(&shared.peers).health.len();
-    if ids.is_empty() {
-        return (vec![None; k], vec![None; k]);
+/// One upstream's answer this round.
+enum Got {
+    Skipped,
+    Updates {
+        updates: Vec<SparseUpdate>,
+        latest: u64,
+        gap: bool,
+    },
+    Failed(PeerError),
+}
+
+/// Asks one upstream for its updates after `after` until it has some or `wait` is over.
+async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration) -> Got {
+    let end = Instant::now() + wait;
+    loop {
+        let left = end.saturating_duration_since(Instant::now()).max(MIN_WAIT);
+        match client.updates(&t.base, &t.account, after, left).await {
+            Err(e) => return Got::Failed(e),
+            Ok(a) if !a.updates.is_empty() || Instant::now() + POLL_EVERY >= end => {
+                return Got::Updates {
+                    updates: a.updates,
+                    latest: a.latest,
+                    gap: a.gap,
+                }
+            }
+            Ok(_) => tokio::time::sleep(POLL_EVERY).await,
+        }
     }
-    let targets = targets(&shared, Instant::now());
-    let deadline = shared.peer_deadline();
-    let fetched = fetch_all(&client, &targets, &ids, shared.dim, deadline).await;
-    let mut features = Vec::with_capacity(fetched.len());
-    let mut answered = Vec::with_capacity(fetched.len());
-    let mut failures = 0;
+}
+
+/// Fetches every usable upstream's updates after its cursor (concurrently, within `wait`);
+/// records health, evicts impostors; returns `(slot, update)` in slot order and moves the
+/// cursors.
+async fn fetch_round(
+    shared: &Shared,
+    client: &PeerClient,
+    cursors: &mut [u64],
+    wait: Duration,
+) -> Vec<(usize, SparseUpdate)> {
+    let targets = targets(shared, Instant::now());
+    let tasks: Vec<_> = targets
+        .iter()
+        .zip(cursors.iter())
+        .map(|(t, &after)| match t {
+            Some(t) if t.usable => Some(tokio::spawn(poll(client.clone(), t.clone(), after, wait))),
+            _ => None,
+        })
+        .collect();
+    let mut got = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        got.push(match task {
+            None => Got::Skipped,
+            Some(h) => h
+                .await
+                .unwrap_or_else(|e| Got::Failed(PeerError::Transport(e.to_string()))),
+        });
+    }
+    let mut out = Vec::new();
     let mut evict = Vec::new();
+    let mut failures = 0;
+    let mut missed = 0;
     {
         let mut table = lock(&shared.peers);
-        for (i, (f, target)) in fetched.into_iter().zip(&targets).enumerate() {
-            match f {
-                Fetched::Ok(served) => {
-                    table.health[i].record_success();
-                    features.push(Some(served.tensor.data));
-                    answered.push(target.clone().map(|t| Target {
-                        forward: Some(served.reference),
-                        ..t
-                    }));
-                }
-                Fetched::Skipped => {
-                    features.push(None);
-                    answered.push(None);
-                }
-                Fetched::Failed(e) => {
+        for (i, g) in got.into_iter().enumerate() {
+            let Some(h) = table.health.get_mut(i) else {
+                continue;
+            };
+            let user = targets[i]
+                .as_ref()
+                .map(|t| t.account.clone())
+                .unwrap_or_default();
+            match g {
+                Got::Skipped => {}
+                Got::Failed(e) => {
                     failures += 1;
-                    let delay = table.health[i].record_failure(Instant::now(), &e);
-                    let user = target
-                        .as_ref()
-                        .map(|t| t.account.clone())
-                        .unwrap_or_default();
-                    tracing::warn!(slot = i, peer = %user, error = %e, retry_in = ?delay, "upstream peer failed; training without it this step");
+                    let delay = h.record_failure(Instant::now(), &e);
+                    if matches!(e, PeerError::Garbage(_)) {
+                        tracing::error!(slot = i, peer = %user, error = %e, "peer update refused: malformed; training goes on without it");
+                    } else {
+                        tracing::warn!(slot = i, peer = %user, error = %e, retry_in = ?delay, "upstream peer failed; this round goes on without it");
+                    }
                     if e.disqualifies() {
                         evict.push((i, e.to_string()));
-                    } else if table.health[i].out_of_range >= EVICT_AFTER_OUT_OF_RANGE {
-                        evict.push((
-                            i,
-                            format!(
-                                "{} out-of-range answers, last: {e}",
-                                table.health[i].out_of_range
-                            ),
-                        ));
                     }
-                    features.push(None);
-                    answered.push(None);
+                }
+                Got::Updates {
+                    updates,
+                    latest,
+                    gap,
+                } => {
+                    h.record_success();
+                    if gap {
+                        missed += 1;
+                    }
+                    let before = cursors[i];
+                    if latest < before {
+                        // The upstream started over (a restart without its history).
+                        cursors[i] = 0;
+                    }
+                    for u in updates.into_iter().take(super::state::PUBLISHED_ROUNDS) {
+                        if u.round <= before && !gap {
+                            continue;
+                        }
+                        cursors[i] = cursors[i].max(u.round);
+                        out.push((i, u));
+                    }
                 }
             }
         }
@@ -126,178 +229,264 @@ async fn gather(shared: Arc<Shared>, client: PeerClient, ids: Vec<i64>) -> Gathe
     for (i, why) in evict {
         shared.ban(i, &why);
     }
-    if failures > 0 {
-        lock(&shared.stats).peer_failures += failures;
-    }
-    (features, answered)
+    let mut s = lock(&shared.stats);
+    s.peer_failures += failures;
+    s.updates_missed += missed;
+    out
 }
 
-/// Sends each answering peer its gradient in the background, counting failures.
-fn scatter(
-    shared: &Arc<Shared>,
-    client: &PeerClient,
-    ids: &[i64],
-    answered: Vec<Option<Target>>,
-    grads: Vec<Option<Vec<f32>>>,
-) {
-    for (slot, (target, grad)) in answered.into_iter().zip(grads).enumerate() {
-        let (Some(target), Some(grad)) = (target, grad) else {
-            continue;
-        };
-        let grad = WireTensor {
-            shape: vec![ids.len(), shared.dim],
-            data: grad,
-        };
-        let handle = send_backward(client, target, grad);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            if let Ok(Err(e)) = handle.await {
-                tracing::debug!(slot, error = %e, "backward to upstream peer failed");
-                lock(&shared.stats).backward_failures += 1;
-                if let Some(h) = lock(&shared.peers).health.get_mut(slot) {
-                    h.backward_failures += 1;
-                }
-            }
-        });
+/// The loop's state between rounds (owned by the blocking thread that trains).
+struct Round {
+    number: u64,
+    cursors: Vec<u64>,
+    base_input: Vec<f32>,
+    base_context: Vec<f32>,
+}
+
+fn empty_update(round: u64, dim: usize) -> SparseUpdate {
+    SparseUpdate {
+        round,
+        dim,
+        rows: vec![],
+        input: vec![],
+        context: vec![],
     }
 }
 
-/// A chunk ready to train: its plan and the request for its peers' vectors, in flight.
-struct Next {
-    chunk: Planned,
-    plan: ChunkPlan,
-    features: JoinHandle<Gathered>,
-}
-
-/// Plans the next chunk and starts fetching its peers' vectors in the background, so the
-/// round trip overlaps the current step.
-fn prefetch(shared: &Arc<Shared>, client: &PeerClient, planner: &mut Planner) -> Option<Next> {
-    let chunk = planner.next_chunk()?;
-    let plan = ChunkPlan::new(chunk.sentence.clone());
-    let features = tokio::spawn(gather(shared.clone(), client.clone(), plan.ids()));
-    Some(Next {
-        chunk,
-        plan,
-        features,
-    })
-}
-
-/// Trains one chunk on the blocking pool: forgets the slots whose peer changed, takes the
-/// step, republishes what the node serves.
-async fn model_step(
-    shared: &Arc<Shared>,
-    plan: ChunkPlan,
-    features: Features,
-    alpha: f32,
-    mut rng: Lcg,
-) -> Result<(ChunkOutput, Lcg, ChunkPlan), String> {
-    let shared = shared.clone();
-    tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let views: Vec<Option<&[f32]>> = features.iter().map(|f| f.as_deref()).collect();
-        let mut model = lock(&shared.model);
-        let resets: Vec<usize> = std::mem::take(&mut *lock(&shared.slot_resets));
-        for j in resets {
-            model.reset_slot(j);
-        }
-        let out = model
-            .train_chunk(&plan, &views, alpha, &mut rng)
-            .map_err(|e| e.to_string())?;
-        shared.publish(&model);
-        drop(model);
-        *lock(&shared.alpha) = alpha;
-        shared.record_step_time(started.elapsed());
-        Ok((out, rng, plan))
-    })
-    .await
-    .map_err(|e| format!("model task: {e}"))?
-}
-
-/// Trains until `settings.steps` steps are done or `shutdown` turns true.
+/// Trains until the schedule (or `settings.steps`) is done, then, unless
+/// `settings.exit_when_done`, keeps the node serving until `shutdown` turns true.
 pub async fn train(
     shared: Arc<Shared>,
     corpus: Corpus,
     settings: TrainSettings,
     client: PeerClient,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) {
-    let counts = corpus.vocab.counts().to_vec();
-    let mut planner =
-        match Planner::new(&corpus.ids, &counts, &settings.params, settings.chunk_words) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot plan training; training stops");
-                return;
-            }
-        };
-    if planner.chunks_per_epoch() == 0 {
-        tracing::error!("corpus shard is empty; training stops");
+    let handle = Handle::current();
+    let (s2, stop) = (shared.clone(), shutdown.clone());
+    let exit = settings.exit_when_done;
+    let task = tokio::task::spawn_blocking(move || {
+        run_rounds(&s2, &corpus, &settings, &client, &stop, &handle)
+    });
+    match task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "training stops"),
+        Err(e) => tracing::error!(error = %e, "training task failed"),
+    }
+    lock(&shared.stats).training_done = true;
+    if exit {
         return;
     }
-    let first = lock(&shared.stats).step;
-    planner.skip_to(first);
-    let mut rng = Lcg::new(settings.params.seed.wrapping_add(2).wrapping_add(first));
-    let mut window_start = Instant::now();
-    let mut window_examples = 0u64;
-    let mut next = prefetch(&shared, &client, &mut planner);
-    while let Some(Next {
-        chunk,
-        plan,
-        features,
-    }) = next.take()
-    {
-        let step = lock(&shared.stats).step;
-        if *shutdown.borrow() || (settings.steps > 0 && step >= settings.steps) {
-            features.abort();
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
             return;
         }
-        let (features, answered) = match features.await {
-            Ok(g) => g,
-            Err(e) => {
-                tracing::warn!(error = %e, "peer fetch task failed; training without peers");
-                let k = lock(&shared.peers).health.len();
-                (vec![None; k], vec![None; k])
-            }
+    }
+}
+
+/// The rounds themselves, on a blocking thread (the fetches run on the runtime).
+fn run_rounds(
+    shared: &Shared,
+    corpus: &Corpus,
+    settings: &TrainSettings,
+    client: &PeerClient,
+    shutdown: &watch::Receiver<bool>,
+    handle: &Handle,
+) -> Result<(), String> {
+    let params = &settings.params;
+    let counts = corpus.vocab.counts().to_vec();
+    let (train_ids, held) = split_held_out(&corpus.ids, settings.chunk_words);
+    let mut planner = Planner::new(&train_ids, &counts, params, settings.chunk_words)
+        .map_err(|e| format!("cannot plan training: {e}"))?;
+    let per_epoch = planner.chunks_per_epoch();
+    if per_epoch == 0 {
+        return Err("corpus shard is empty".into());
+    }
+    let until = match settings.steps {
+        0 => planner.scheduled_chunks(),
+        n => n,
+    };
+    let per_round = per_epoch
+        .div_ceil(settings.syncs_per_epoch.max(1) as u64)
+        .max(1);
+    let mut valuer = Valuer::new(
+        HeldOut::new(&held, &counts, params, HELD_OUT_PAIRS, params.seed),
+        VALUER_HISTORY_ROUNDS,
+    );
+    let first = lock(&shared.stats).step;
+    planner.skip_to(first);
+    let mut rngs: Vec<Lcg> = (0..settings.threads.max(1) as u64)
+        .map(|t| Lcg::new(params.seed.wrapping_add(2 + t).wrapping_add(first)))
+        .collect();
+    let k = lock(&shared.peers).health.len();
+    let mut round = {
+        let model = lock(&shared.model);
+        Round {
+            number: lock(&shared.published).latest(),
+            cursors: vec![0; k],
+            base_input: model.syn0.clone(),
+            base_context: model.syn1neg.clone(),
+        }
+    };
+    let hooks = shared.hooks.clone();
+    tracing::info!(
+        chunks = until,
+        done = first,
+        per_round,
+        held_out_sentences = held.len(),
+        threads = rngs.len(),
+        "training: one round per {} of an epoch",
+        format!("1/{}", settings.syncs_per_epoch)
+    );
+    let mut window = (Instant::now(), 0u64);
+    while planner.position() < until {
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        round.number += 1;
+        let started = Instant::now();
+        // 1. Train (or, for a node that does not, let a round's time pass).
+        let report = if hooks.train {
+            let mut model = lock(&shared.model);
+            train_round(
+                &mut model,
+                &mut planner,
+                per_round,
+                until,
+                &mut rngs,
+                Update::default(),
+            )
+        } else {
+            std::thread::sleep(IDLE_ROUND);
+            planner.skip_to((planner.position() + per_round).min(until));
+            Default::default()
         };
-        if settings.steps == 0 || step + 1 < settings.steps {
-            next = prefetch(&shared, &client, &mut planner);
+        let trained = started.elapsed();
+        let own = if hooks.train {
+            let model = lock(&shared.model);
+            delta_since(&model, &round.base_input, &round.base_context, round.number)
+        } else {
+            empty_update(round.number, shared.dim)
+        };
+        // 2. Publish (an honest node before it waits for its upstreams) and fetch.
+        if hooks.publish.is_none() {
+            lock(&shared.published).push(own.clone());
         }
-        match model_step(&shared, plan, features, chunk.alpha, rng.clone()).await {
-            Ok((out, used, plan)) => {
-                rng = used;
-                lock(&shared.attribution).update(&out.importance);
-                scatter(&shared, &client, &plan.ids(), answered, out.peer_grads);
-                let loss = (out.pairs > 0).then(|| out.loss / out.pairs as f64);
-                shared.record_step(loss, out.pairs);
-                window_examples += out.pairs;
-                let step = step + 1;
-                if step.is_multiple_of(RATE_WINDOW_STEPS) {
-                    let rate =
-                        window_examples as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
-                    window_start = Instant::now();
-                    window_examples = 0;
-                    lock(&shared.stats).examples_per_sec = rate;
-                }
-                if settings.log_every > 0 && step.is_multiple_of(settings.log_every) {
-                    let rate = lock(&shared.stats).examples_per_sec;
-                    let attr = lock(&shared.attribution).values().to_vec();
-                    tracing::info!(
-                        step,
-                        epoch = chunk.epoch + 1,
-                        alpha = format!("{:.5}", chunk.alpha),
-                        loss = format!("{:.4}", loss.unwrap_or(f64::NAN)),
-                        pairs_per_sec = format!("{rate:.0}"),
-                        attribution = ?attr.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>(),
-                        "training"
-                    );
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "training step failed; skipping chunk");
-                lock(&shared.stats).failed_steps += 1;
-                // The step still counts, so a chunk that keeps failing cannot stall the run.
-                lock(&shared.stats).step += 1;
+        for i in std::mem::take(&mut *lock(&shared.slot_resets)) {
+            if let Some(c) = round.cursors.get_mut(i) {
+                *c = 0;
             }
         }
+        let wait = trained.clamp(MIN_WAIT, shared.deadline.max.max(MIN_WAIT));
+        let fetched = handle.block_on(fetch_round(shared, client, &mut round.cursors, wait));
+        // 3. Admit, value, apply.
+        let mut slots = Vec::with_capacity(fetched.len());
+        let mut peers = Vec::with_capacity(fetched.len());
+        let mut refused = 0;
+        {
+            let model = lock(&shared.model);
+            for (slot, u) in fetched {
+                match admit(&model, &u, &settings.bound) {
+                    Ok(()) => {
+                        slots.push(slot);
+                        peers.push(u);
+                    }
+                    Err(e) => {
+                        refused += 1;
+                        tracing::error!(slot, round = u.round, error = %e, "peer update refused; training goes on without it");
+                    }
+                }
+            }
+        }
+        if let Some(publish) = &hooks.publish {
+            let mut out = publish(&own, &peers);
+            out.round = round.number;
+            lock(&shared.published).push(out);
+        }
+        let valuation = {
+            let model = lock(&shared.model);
+            valuer.value(&model, &own, &peers, &settings.bound)
+        };
+        let (mut applied, mut copied) = (0u64, 0u64);
+        let mut importance = vec![0.0; k + 1];
+        importance[0] = valuation.own.max(0.0);
+        {
+            let mut model = lock(&shared.model);
+            for (j, u) in peers.iter().enumerate() {
+                if let Some(v) = valuation.peers.get(j) {
+                    importance[slots[j] + 1] += v.max(0.0);
+                }
+                if valuation.copy_of.get(j).is_some_and(|c| c.is_some()) {
+                    copied += 1;
+                    continue;
+                }
+                if !hooks.train {
+                    continue;
+                }
+                match apply_update(&mut model, u, &settings.bound) {
+                    Ok(_) => applied += 1,
+                    Err(e) => {
+                        refused += 1;
+                        tracing::error!(slot = slots[j], error = %e, "peer update refused; training goes on without it");
+                    }
+                }
+            }
+            round.base_input.clone_from(&model.syn0);
+            round.base_context.clone_from(&model.syn1neg);
+            shared.publish(&model);
+        }
+        // 4. Attribution and counters.
+        lock(&shared.attribution).update(&importance);
+        shared.record_step_time(started.elapsed());
+        let loss = (report.pairs > 0).then(|| report.loss / report.pairs as f64);
+        shared.record_round(planner.position(), loss, report.pairs);
+        {
+            let mut s = lock(&shared.stats);
+            s.updates_applied += applied;
+            s.updates_refused += refused;
+            s.updates_copied += copied;
+        }
+        window.1 += report.pairs;
+        if settings.log_every > 0 && round.number.is_multiple_of(settings.log_every) {
+            let rate = window.1 as f64 / window.0.elapsed().as_secs_f64().max(1e-9);
+            window = (Instant::now(), 0);
+            lock(&shared.stats).examples_per_sec = rate;
+            let attr = lock(&shared.attribution).values().to_vec();
+            tracing::info!(
+                round = round.number,
+                chunks = planner.position(),
+                of = until,
+                loss = format!("{:.4}", loss.unwrap_or(f64::NAN)),
+                pairs_per_sec = format!("{rate:.0}"),
+                own_rows = own.rows.len(),
+                peer_updates = peers.len(),
+                applied,
+                attribution = ?attr.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>(),
+                "round"
+            );
+        }
+    }
+    tracing::info!(
+        rounds = round.number,
+        chunks = planner.position(),
+        "training done; serving until stopped"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_twentieth_chunk_is_held_out_and_never_trained() {
+        let ids: Vec<i64> = (0..1000).map(|i| (i % 7) as i64).collect();
+        let (train, held) = split_held_out(&ids, 10);
+        assert_eq!(held.len(), 100 / HELD_OUT_EVERY);
+        assert_eq!(train.len(), 1000 - 10 * held.len());
+        assert!(held.iter().flatten().all(|&w| w > 0), "<unk> left out");
+        // The 20th chunk (tokens 190..200) is not in the training tokens' order.
+        assert_eq!(&train[180..190], &ids[180..190]);
+        assert_eq!(&train[190..200], &ids[200..210]);
     }
 }

@@ -18,9 +18,10 @@ use super::identity::Identity;
 use super::keys::KeyCache;
 use super::range::{out_of_range, MAX_ABS_VALUE};
 use super::session::client::{Sent, Sessions};
-use super::session::message::{Kind, BACKWARD, EXPORT, FORWARD};
+use super::session::message::{Kind, BACKWARD, EXPORT, FORWARD, UPDATES};
 use super::session::{SessionError, Status, Verdict};
 use super::wire::{self, Dtype};
+use super::wire_updates::{self, UpdatesAnswer, UpdatesRequest};
 
 /// Why a call to a peer failed.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,8 @@ pub struct WireTypes {
     pub features: Dtype,
     /// Gradients.
     pub gradients: Dtype,
+    /// Values of the sparse updates peers exchange (f32 by default: see docs/embeddings.md).
+    pub updates: Dtype,
 }
 
 impl Default for WireTypes {
@@ -90,6 +93,7 @@ impl Default for WireTypes {
         WireTypes {
             features: Dtype::F16,
             gradients: Dtype::Bf16,
+            updates: Dtype::F32,
         }
     }
 }
@@ -335,6 +339,25 @@ impl PeerClient {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Asks the peer `account` at `base` for the sparse updates it published after sequence
+    /// `after`; each update is checked for shape, order and finite values on decoding.
+    pub async fn updates(
+        &self,
+        base: &str,
+        account: &str,
+        after: u64,
+        deadline: Duration,
+    ) -> Result<UpdatesAnswer, PeerError> {
+        let body = wire_updates::encode_request(UpdatesRequest {
+            dtype: self.wire.updates,
+            after,
+        });
+        let (bytes, _) = self
+            .call(base, account, UPDATES, body, None, deadline)
+            .await?;
+        Ok(wire_updates::decode_answer(&bytes, &self.limits)?)
     }
 
     /// Fetches `GET /status` from `base` as JSON (public, unsigned).

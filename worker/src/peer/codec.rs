@@ -56,6 +56,9 @@ pub enum CodecError {
     /// A word id is negative.
     #[error("word id at {index} is negative")]
     NegativeId { index: usize },
+    /// A structure inside the body is unusable (e.g. a sparse update's rows out of order).
+    #[error("malformed: {0}")]
+    Malformed(String),
 }
 
 /// Size limits applied when decoding untrusted bodies (and checked when encoding).

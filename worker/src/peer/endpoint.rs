@@ -2,6 +2,7 @@
 //! with a tiny in-process endpoint and run with the real model.
 
 use super::codec::WireTensor;
+use super::wire_updates::UpdatesAnswer;
 
 /// Why an endpoint call failed: the caller's fault (400) or ours (500).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +28,20 @@ pub trait Endpoint: Send + Sync + 'static {
     fn is_subscribed(&self, account: &str) -> bool;
     /// What `GET /status` returns (the server adds its counters).
     fn status(&self) -> bittensor_protocol::status::WorkerStatus;
+    /// The sparse updates this node published after sequence `after` that it still keeps,
+    /// oldest first, at most `max_bytes` of them when encoded in `dtype` (the latest only,
+    /// flagged, when `after` is older than its history).
+    fn updates(
+        &self,
+        after: u64,
+        dtype: super::wire::Dtype,
+        max_bytes: usize,
+    ) -> Result<UpdatesAnswer, EndpointError> {
+        let _ = (after, dtype, max_bytes);
+        Err(EndpointError::Unavailable(
+            "this node publishes no updates".into(),
+        ))
+    }
     /// Writes the node's embeddings to its export directory (`POST /export`, loopback
     /// callers only); returns the files written.
     fn export(&self) -> Result<Vec<std::path::PathBuf>, EndpointError> {

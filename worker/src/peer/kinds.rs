@@ -1,4 +1,5 @@
-//! The node's message kinds on the session: `FORWARD` (embeddings of word ids), `BACKWARD`
+//! The node's message kinds on the session: `UPDATES` (the sparse updates the node published
+//! after a sequence number, how nodes learn across shards), `FORWARD` (embeddings of word ids), `BACKWARD`
 //! (the gradient for what one forward of the same session returned, named by its request
 //! id, so a gradient can neither be replayed nor sent to another server) and `EXPORT`
 //! (write the embeddings to disk; only the node's own account may ask).
@@ -12,9 +13,9 @@ use super::endpoint::{Endpoint, EndpointError};
 use super::range::{out_of_range, MAX_ABS_VALUE};
 use super::server::ServerCounters;
 use super::session::handlers::{Handlers, Refusal};
-use super::session::message::{BACKWARD, EXPORT, FORWARD};
+use super::session::message::{BACKWARD, EXPORT, FORWARD, UPDATES};
 use super::session::Status;
-use super::wire;
+use super::{wire, wire_updates};
 
 /// Forwards a session remembers for their backward (a step has one forward in flight and
 /// one prefetched per upstream, so a few suffice).
@@ -31,6 +32,11 @@ pub struct KindLimits {
     pub backward_rate: f64,
     /// Burst of backwards.
     pub backward_burst: f64,
+    /// Updates requests per second per account (a downstream polls while it waits for a
+    /// round).
+    pub updates_rate: f64,
+    /// Burst of updates requests.
+    pub updates_burst: f64,
 }
 
 /// The ids of a session's recent forwards, by request id (bounded).
@@ -136,6 +142,26 @@ pub fn node_handlers(
                 .map_err(|e| endpoint_refusal(e, &c))?;
             c.backward_applied.fetch_add(1, Ordering::Relaxed);
             Ok(Vec::new())
+        }),
+    );
+    let (ep, c) = (endpoint.clone(), counters.clone());
+    h.register(
+        UPDATES,
+        rates.updates_rate,
+        rates.updates_burst,
+        Arc::new(move |_call, body| {
+            let req = wire_updates::decode_request(body).map_err(|e| {
+                c.bad_requests.fetch_add(1, Ordering::Relaxed);
+                (Status::BadRequest, format!("updates: {e}"))
+            })?;
+            let answer = ep
+                .updates(req.after, req.dtype, limits.max_bytes)
+                .map_err(|e| endpoint_refusal(e, &c))?;
+            let out = wire_updates::encode_answer(&answer, req.dtype, &limits).map_err(|e| {
+                endpoint_refusal(EndpointError::Internal(format!("encode: {e}")), &c)
+            })?;
+            c.updates_served.fetch_add(1, Ordering::Relaxed);
+            Ok(out)
         }),
     );
     let (ep, c) = (endpoint, counters);

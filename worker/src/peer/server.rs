@@ -38,6 +38,8 @@ const SNIFF_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct ServerCounters {
     /// Forward requests answered with embeddings.
     pub forward_served: AtomicU64,
+    /// Updates requests answered with the node's published sparse updates.
+    pub updates_served: AtomicU64,
     /// Backward requests whose gradient was applied.
     pub backward_applied: AtomicU64,
     /// Backward requests naming no forward of their session awaiting a gradient.

@@ -24,7 +24,7 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    fn from_u8(b: u8) -> Result<Dtype, CodecError> {
+    pub(super) fn from_u8(b: u8) -> Result<Dtype, CodecError> {
         match b {
             0 => Ok(Dtype::F32),
             1 => Ok(Dtype::F16),
@@ -81,10 +81,11 @@ pub struct BackwardBody {
     pub grad: WireTensor,
 }
 
-struct Reader<'a>(&'a [u8]);
+/// A cursor over an untrusted body.
+pub(super) struct Reader<'a>(pub(super) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         if self.0.len() < n {
             return Err(CodecError::Truncated {
                 needed: n,
@@ -95,18 +96,18 @@ impl<'a> Reader<'a> {
         self.0 = b;
         Ok(a)
     }
-    fn u8(&mut self) -> Result<u8, CodecError> {
+    pub(super) fn u8(&mut self) -> Result<u8, CodecError> {
         Ok(self.take(1)?[0])
     }
-    fn u16(&mut self) -> Result<u16, CodecError> {
+    pub(super) fn u16(&mut self) -> Result<u16, CodecError> {
         let b = self.take(2)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
-    fn u32(&mut self) -> Result<u32, CodecError> {
+    pub(super) fn u32(&mut self) -> Result<u32, CodecError> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn finish(&self) -> Result<(), CodecError> {
+    pub(super) fn finish(&self) -> Result<(), CodecError> {
         if !self.0.is_empty() {
             return Err(CodecError::TrailingBytes {
                 expected: 0,
@@ -117,7 +118,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn oversize(what: &'static str, got: usize, limit: usize) -> CodecError {
+pub(super) fn oversize(what: &'static str, got: usize, limit: usize) -> CodecError {
     CodecError::Oversize {
         what,
         got: got as u64,
@@ -227,7 +228,7 @@ pub fn put_matrix(
     Ok(())
 }
 
-fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTensor, CodecError> {
+pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTensor, CodecError> {
     let dtype = Dtype::from_u8(r.u8()?)?;
     let rows = r.u32()? as usize;
     let cols = r.u16()? as usize;

@@ -37,6 +37,8 @@ pub struct WorkerOpts {
     pub node_extra: String,
     /// Whether the worker may dial loopback peers (all test peers are on loopback).
     pub allow_loopback: bool,
+    /// Extra `[model]` lines (e.g. the node's shard).
+    pub model_extra: String,
 }
 
 impl WorkerOpts {
@@ -52,6 +54,7 @@ impl WorkerOpts {
             peer_timeout_ms: 300,
             node_extra: String::new(),
             allow_loopback: true,
+            model_extra: String::new(),
         }
     }
 
@@ -84,7 +87,9 @@ peers = {peers}
 negatives = 2
 window = 2
 chunk_words = 32
+epochs = 200                         # a schedule longer than any test waits: the nodes keep training
 alpha = 0.25                         # a tiny corpus and dimension: learn visibly within a few hundred steps
+{model_extra}
 
 [peer]
 timeout_ms = {timeout}
@@ -98,6 +103,7 @@ allow_loopback = {loopback}
             seed = self.seed,
             ready = ready.display(),
             node_extra = self.node_extra,
+            model_extra = self.model_extra,
             url = self.url,
             contract = self.contract,
             emit = self.emit_interval,

@@ -5,18 +5,17 @@
 //! - [`W2vParams`]: the hyper-parameters and their defaults (defined once, here).
 //! - [`Word2Vec`]: the plain model (one set of negatives per window, or word2vec.c's per-pair
 //!   update: [`Update`]); [`fit_with`] trains it on several threads, lock-free.
-//! - [`PeerW2v`]: the same core whose input vector of a word also sums its upstream peers'
-//!   served vectors (gated per dimension); it returns the gradients for those peers and
-//!   learns from its own downstream peers' gradients.
-//! - [`Planner`], [`fit`] / [`fit_peered`]: epochs, chunking and the learning-rate schedule.
-//! - [`SavedW2v`]: a peer-aware model and its vocabulary on disk (checkpoints, export).
+//! - [`Planner`], [`fit`], [`train_round`]: epochs, chunking and the learning-rate schedule
+//!   (a node trains round by round between its exchanges).
+//! - [`SparseUpdate`], [`apply_update`]: the exchange that keeps every node in one space.
+//! - [`value`]: what each round's inputs are worth on held-out text.
+//! - [`SavedW2v`]: a model and its vocabulary on disk (checkpoints, export).
 //! - [`simd`]: the vector kernels, picked at run time; [`HogwildRows`]: rows shared by the
 //!   training threads without locks.
 
 mod hogwild;
 mod math;
 mod params;
-mod peered;
 mod plain;
 mod sampling;
 mod saved;
@@ -25,6 +24,7 @@ mod shared_space;
 pub mod simd;
 mod sparse_update;
 mod threads;
+pub mod value;
 
 #[cfg(test)]
 mod tests;
@@ -32,14 +32,13 @@ mod tests;
 pub use hogwild::HogwildRows;
 pub use math::dot;
 pub use params::W2vParams;
-pub use peered::{ChunkOutput, ChunkPlan, PeerW2v, MAX_REMOTE_ROW_NORM};
 pub use plain::{Update, Word2Vec};
 pub use sampling::{Lcg, NegativeTable, Subsampler};
 pub use saved::SavedW2v;
-pub use schedule::{chunks, fit, fit_peered, FitReport, PeerSource, Planned, Planner, CHUNK_WORDS};
+pub use schedule::{chunks, fit, FitReport, Planned, Planner, CHUNK_WORDS};
 pub use shared_space::{
-    apply_update, delta_since, merge_round, train_exchanging, Aggregate, Applied, ExchangeSettings,
-    ExchangeStats, UpdateBound, DEFAULT_MAX_ROW_NORM,
+    admit, apply_update, delta_since, merge_round, train_exchanging, Aggregate, Applied,
+    ExchangeSettings, ExchangeStats, UpdateBound, DEFAULT_MAX_ROW_NORM,
 };
 pub use sparse_update::SparseUpdate;
-pub use threads::{fit_with, machine_threads, FitOptions};
+pub use threads::{fit_with, machine_threads, train_round, FitOptions, RoundReport};

@@ -1,13 +1,14 @@
-//! A peer-aware model on disk: the vocabulary (words and counts) and every table
-//! (`syn0`, `syn1neg`, gates, the peers' cached vectors), little-endian, behind a magic and
-//! the sizes. The file is self-contained, so `bittensor-worker export` can write a node's
+//! A model on disk: the vocabulary (words and counts) and both tables (`syn0`, `syn1neg`),
+//! little-endian, behind a magic and the sizes (a third size, peer slots, is 0; files of the
+//! retired peer-gated model carry their gates and cached peer rows after the tables, which
+//! a load reads past). The file is self-contained, so `bittensor-worker export` can write a node's
 //! embeddings from its checkpoint alone; a load checks that the length is exactly what the
 //! header promises before allocating anything.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
-use super::{PeerW2v, W2vParams};
+use super::{W2vParams, Word2Vec};
 use crate::model::ModelError;
 
 /// First bytes of a saved model (format version 1).
@@ -15,7 +16,7 @@ const MAGIC: &[u8; 8] = b"BTW2V\0\0\x01";
 /// Longest word accepted in a saved vocabulary.
 const MAX_WORD_BYTES: usize = 1 << 16;
 
-/// A saved peer-aware model as read back.
+/// A saved model as read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedW2v {
     /// The vocabulary in id order (`<unk>` first).
@@ -24,12 +25,8 @@ pub struct SavedW2v {
     pub counts: Vec<u64>,
     /// Vector dimension.
     pub dim: usize,
-    /// Upstream peer slots.
-    pub peers: usize,
     syn0: Vec<f32>,
     syn1neg: Vec<f32>,
-    gates: Vec<f32>,
-    cache: Vec<f32>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> ModelError + '_ {
@@ -43,7 +40,7 @@ fn bad(what: &str) -> ModelError {
     ModelError::Incompatible(what.to_string())
 }
 
-impl PeerW2v {
+impl Word2Vec {
     /// Writes this model and its vocabulary to `path` (through a temporary file renamed
     /// into place, so a crash leaves the previous file intact).
     pub fn save(&self, words: &[String], counts: &[u64], path: &Path) -> Result<(), ModelError> {
@@ -55,11 +52,10 @@ impl PeerW2v {
             });
         }
         let mut out = Vec::with_capacity(
-            64 + words.iter().map(|w| w.len() + 4).sum::<usize>()
-                + 4 * (self.syn0.len() * 2 + self.gates.len() + self.cache.len()),
+            64 + words.iter().map(|w| w.len() + 4).sum::<usize>() + 4 * self.syn0.len() * 2,
         );
         out.extend_from_slice(MAGIC);
-        for n in [self.vocab, self.dim, self.peers] {
+        for n in [self.vocab, self.dim, 0] {
             out.extend_from_slice(&(n as u64).to_le_bytes());
         }
         for w in words {
@@ -69,7 +65,7 @@ impl PeerW2v {
         for c in counts {
             out.extend_from_slice(&c.to_le_bytes());
         }
-        for table in [&self.syn0, &self.syn1neg, &self.gates, &self.cache] {
+        for table in [&self.syn0, &self.syn1neg] {
             for x in table.iter() {
                 out.extend_from_slice(&x.to_le_bytes());
             }
@@ -85,23 +81,19 @@ impl PeerW2v {
     }
 
     /// Replaces this model's tables by a saved model's; refused (and nothing changed) when
-    /// the vocabulary, dimension or peer slots differ.
+    /// the vocabulary or dimension differ.
     pub fn restore(&mut self, saved: &SavedW2v) -> Result<(), ModelError> {
-        if saved.dim != self.dim || saved.peers != self.peers || saved.words.len() != self.vocab {
+        if saved.dim != self.dim || saved.words.len() != self.vocab {
             return Err(ModelError::Incompatible(format!(
-                "saved model has {} words x {} dims with {} peer slots; this node has {} x {} with {}",
+                "saved model has {} words x {} dims; this node has {} x {}",
                 saved.words.len(),
                 saved.dim,
-                saved.peers,
                 self.vocab,
                 self.dim,
-                self.peers
             )));
         }
         self.syn0.clone_from(&saved.syn0);
         self.syn1neg.clone_from(&saved.syn1neg);
-        self.gates.clone_from(&saved.gates);
-        self.cache.clone_from(&saved.cache);
         Ok(())
     }
 }
@@ -168,27 +160,25 @@ impl SavedW2v {
         };
         let syn0 = table(vocab * dim)?;
         let syn1neg = table(vocab * dim)?;
-        let gates = table(peers * dim)?;
-        let cache = table(peers * vocab * dim)?;
+        // A retired peer-gated file's gates and cached peer rows: checked, not kept.
+        table(peers * dim)?;
+        table(peers * vocab * dim)?;
         Ok(SavedW2v {
             words,
             counts,
             dim,
-            peers,
             syn0,
             syn1neg,
-            gates,
-            cache,
         })
     }
 
     /// The saved model as a live one, trained on with `params` (its `dim` is the saved one).
-    pub fn into_model(self, params: &W2vParams) -> Result<PeerW2v, ModelError> {
+    pub fn into_model(self, params: &W2vParams) -> Result<Word2Vec, ModelError> {
         let p = W2vParams {
             dim: self.dim,
             ..params.clone()
         };
-        let mut m = PeerW2v::new(&self.counts, &p, self.peers)?;
+        let mut m = Word2Vec::new(&self.counts, &p)?;
         m.restore(&self)?;
         Ok(m)
     }
@@ -238,8 +228,8 @@ mod tests {
             dim: 4,
             ..W2vParams::default()
         };
-        let mut m = PeerW2v::new(&counts, &p, 2).unwrap();
-        m.cache
+        let mut m = Word2Vec::new(&counts, &p).unwrap();
+        m.syn1neg
             .iter_mut()
             .enumerate()
             .for_each(|(i, x)| *x = i as f32 * 0.01);
@@ -249,14 +239,11 @@ mod tests {
         let saved = SavedW2v::load(&path).unwrap();
         assert_eq!(saved.words, words);
         let back = saved.clone().into_model(&W2vParams::default()).unwrap();
-        assert_eq!(
-            back.serve(&[1, 2, 3]).unwrap(),
-            m.serve(&[1, 2, 3]).unwrap()
-        );
+        assert_eq!(back.syn0, m.syn0);
         assert_eq!(back.syn1neg, m.syn1neg);
 
-        let mut other = PeerW2v::new(&counts, &p, 1).unwrap();
-        assert!(other.restore(&saved).is_err(), "other peer slots");
+        let mut other = Word2Vec::new(&counts, &W2vParams { dim: 3, ..p }).unwrap();
+        assert!(other.restore(&saved).is_err(), "another dimension");
         let bytes = std::fs::read(&path).unwrap();
         for cut in [0, 7, 30, bytes.len() - 1] {
             assert!(SavedW2v::parse(&bytes[..cut]).is_err(), "cut at {cut}");

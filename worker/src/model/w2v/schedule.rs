@@ -2,9 +2,6 @@
 //! sentence limit; a window never crosses a chunk), each chunk is subsampled afresh every
 //! epoch, and the rate decays linearly with the raw words done over all epochs.
 
-use std::time::Instant;
-
-use super::peered::{ChunkPlan, PeerW2v};
 use super::sampling::{Lcg, Subsampler};
 use super::{W2vParams, Word2Vec};
 use crate::model::ModelError;
@@ -45,19 +42,6 @@ impl FitReport {
     }
 }
 
-fn log_epoch(epoch: usize, epochs: usize, loss: f64, pairs: u64, start: Instant, words: u64) {
-    tracing::info!(
-        epoch = epoch + 1,
-        epochs,
-        loss_per_pair = format!("{:.4}", loss / pairs.max(1) as f64),
-        words_per_sec = format!(
-            "{:.0}",
-            words as f64 / start.elapsed().as_secs_f64().max(1e-9)
-        ),
-        "epoch done"
-    );
-}
-
 /// One planned chunk: its subsampled words and the rate to train them at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
@@ -77,7 +61,7 @@ pub struct Planned {
 /// tokens, subsamples each afresh, and gives it the rate at its place in the linear
 /// schedule over `params.epochs` epochs. Past the last epoch it keeps cycling at
 /// `min_alpha` (a running node trains until stopped). The one place this rule lives: the
-/// plain trainer, the peer-aware trainer and the running node all take their chunks here.
+/// plain trainer and the running node take their chunks here.
 pub struct Planner<'a> {
     ids: &'a [i64],
     chunk_words: usize,
@@ -165,45 +149,6 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// The epoch loop both trainers share: the chunks of a [`Planner`] over the scheduled
-/// epochs and the per-epoch log; `step` trains one subsampled chunk at the given rate and
-/// returns its `(pairs, loss)`.
-fn run_epochs(
-    ids: &[i64],
-    counts: &[u64],
-    params: &W2vParams,
-    mut step: impl FnMut(&[u32], f32, &mut Lcg) -> Result<(u64, f64), ModelError>,
-) -> Result<FitReport, ModelError> {
-    let mut planner = Planner::new(ids, counts, params, CHUNK_WORDS)?;
-    let mut rng = Lcg::new(params.seed.wrapping_add(2));
-    let (mut words, mut pairs, mut last_loss, mut last_pairs) = (0u64, 0u64, 0f64, 0u64);
-    let (mut loss, mut epoch_pairs) = (0f64, 0u64);
-    let start = Instant::now();
-    let cpu = cpu_time::ProcessTime::now();
-    for _ in 0..planner.scheduled_chunks() {
-        let Some(chunk) = planner.next_chunk() else {
-            break;
-        };
-        let (p, l) = step(&chunk.sentence, chunk.alpha, &mut rng)?;
-        epoch_pairs += p;
-        loss += l;
-        words += chunk.words;
-        if chunk.ends_epoch {
-            pairs += epoch_pairs;
-            (last_loss, last_pairs) = (loss, epoch_pairs);
-            log_epoch(chunk.epoch, params.epochs, loss, epoch_pairs, start, words);
-            (loss, epoch_pairs) = (0.0, 0);
-        }
-    }
-    Ok(FitReport {
-        words,
-        pairs,
-        seconds: start.elapsed().as_secs_f64(),
-        cpu_seconds: cpu.elapsed().as_secs_f64(),
-        last_epoch_loss: last_loss / last_pairs.max(1) as f64,
-    })
-}
-
 /// Trains the plain model on `ids` (a tokenised corpus; `<unk>` tokens are skipped) with
 /// per-id `counts` for subsampling, on one thread (see [`super::fit_with`] for more).
 pub fn fit(
@@ -213,37 +158,4 @@ pub fn fit(
     params: &W2vParams,
 ) -> Result<FitReport, ModelError> {
     super::fit_with(model, ids, counts, params, super::FitOptions::default())
-}
-
-/// Where a peer-aware model gets its upstream peers' vectors and sends their gradients.
-pub trait PeerSource {
-    /// Peer `slot`'s served vectors of `ids` (`[ids * dim]`), None if it does not answer.
-    fn forward(&mut self, slot: usize, ids: &[i64]) -> Option<Vec<f32>>;
-    /// Sends peer `slot` the loss gradient on what it served for `ids`, at rate `alpha`.
-    fn backward(&mut self, slot: usize, ids: &[i64], grad: &[f32], alpha: f32);
-}
-
-/// Trains the peer-aware model on `ids` with its peers from `source` (one forward per peer
-/// and chunk, for the chunk's distinct words; one backward per answering peer).
-pub fn fit_peered(
-    model: &mut PeerW2v,
-    ids: &[i64],
-    counts: &[u64],
-    params: &W2vParams,
-    source: &mut dyn PeerSource,
-) -> Result<FitReport, ModelError> {
-    run_epochs(ids, counts, params, |sentence, alpha, rng| {
-        let plan = ChunkPlan::new(sentence.to_vec());
-        let wire = plan.ids();
-        let fetched: Vec<Option<Vec<f32>>> =
-            (0..model.peers).map(|j| source.forward(j, &wire)).collect();
-        let views: Vec<Option<&[f32]>> = fetched.iter().map(|f| f.as_deref()).collect();
-        let out = model.train_chunk(&plan, &views, alpha, rng)?;
-        for (j, g) in out.peer_grads.iter().enumerate() {
-            if let Some(g) = g {
-                source.backward(j, &wire, g, alpha);
-            }
-        }
-        Ok((out.pairs, out.loss))
-    })
 }

@@ -122,7 +122,11 @@ pub fn apply_update(
 }
 
 /// Checks a peer's update against the model and the bound (see [`apply_update`]).
-fn admit(model: &Word2Vec, update: &SparseUpdate, bound: &UpdateBound) -> Result<(), ModelError> {
+pub fn admit(
+    model: &Word2Vec,
+    update: &SparseUpdate,
+    bound: &UpdateBound,
+) -> Result<(), ModelError> {
     update.validate()?;
     if update.dim != model.dim {
         return Err(ModelError::Config(format!(

@@ -177,55 +177,6 @@ fn every_update_thread_count_and_kernel_learns_the_classes() {
         }
     }
 }
-
-/// The peer-aware core on two threads learns as on one, with a live peer's gradients
-/// flowing; on one thread it is bit-identical run to run.
-#[test]
-fn peer_aware_core_on_two_threads_learns_and_one_thread_repeats() {
-    let corpus = Corpus::generate(5, 20_000);
-    let counts = corpus.vocab.counts();
-    let p = small();
-    struct One<'a>(&'a mut PeerW2v);
-    impl PeerSource for One<'_> {
-        fn forward(&mut self, _: usize, ids: &[i64]) -> Option<Vec<f32>> {
-            self.0.serve(ids).ok()
-        }
-        fn backward(&mut self, _: usize, ids: &[i64], grad: &[f32], alpha: f32) {
-            self.0.apply_remote_grad(ids, grad, alpha).unwrap();
-        }
-    }
-    let train = |threads: usize| {
-        let mut up = PeerW2v::new(
-            counts,
-            &W2vParams {
-                seed: 7,
-                ..p.clone()
-            },
-            0,
-        )
-        .unwrap();
-        let mut me = PeerW2v::new(counts, &p, 1).unwrap().with_threads(threads);
-        assert_eq!(me.threads(), threads);
-        let before = class_margin(&corpus, &me.served_table(), p.dim);
-        let r = fit_peered(&mut me, &corpus.ids, counts, &p, &mut One(&mut up)).unwrap();
-        assert!(r.pairs > r.words, "{threads} threads: pairs");
-        let after = class_margin(&corpus, &me.served_table(), p.dim);
-        assert!(
-            after > before + 0.2,
-            "{threads} threads: class margin {before:.3} -> {after:.3}"
-        );
-        (me.syn0, me.gates, up.syn0)
-    };
-    let (a, b) = (train(1), train(1));
-    assert_eq!(a, b, "one thread, same tables");
-    let c = train(2);
-    assert_ne!(a.0, c.0, "two threads take another path");
-    assert!(
-        c.1.iter().all(|g| g.abs() <= 0.9 + 1e-6),
-        "gates stay bounded"
-    );
-}
-
 /// The same sentence trained with each kernel of this processor gives the same vectors up to
 /// rounding (FMA rounds once where the portable loop rounds twice).
 #[test]
@@ -270,136 +221,36 @@ fn kernels_train_alike() {
     }
 }
 
-/// A downstream model with one upstream peer (itself trained alone) and one chunk.
-fn downstream() -> (Corpus, PeerW2v, PeerW2v, ChunkPlan) {
-    let corpus = Corpus::generate(9, 12_000);
+/// Rounds of the node's loop on one thread are the sequential run bit for bit, and on two
+/// threads they learn too.
+#[test]
+fn rounds_on_one_thread_are_the_sequential_run_and_two_threads_learn() {
+    let corpus = Corpus::generate(5, 20_000);
     let counts = corpus.vocab.counts();
     let p = small();
-    let mut up = PeerW2v::new(
-        counts,
-        &W2vParams {
-            seed: 7,
-            ..p.clone()
-        },
-        0,
-    )
-    .unwrap();
-    struct Nobody;
-    impl PeerSource for Nobody {
-        fn forward(&mut self, _: usize, _: &[i64]) -> Option<Vec<f32>> {
-            None
+    let mut seq = Word2Vec::new(counts, &p).unwrap();
+    fit(&mut seq, &corpus.ids, counts, &p).unwrap();
+    for threads in [1usize, 2] {
+        let mut m = Word2Vec::new(counts, &p).unwrap();
+        let mut planner = Planner::new(&corpus.ids, counts, &p, CHUNK_WORDS).unwrap();
+        let until = planner.scheduled_chunks();
+        let mut rngs: Vec<Lcg> = (0..threads)
+            .map(|t| Lcg::new(p.seed.wrapping_add(2 + t as u64)))
+            .collect();
+        let mut done = 0;
+        while planner.position() < until {
+            let r = train_round(&mut m, &mut planner, 3, until, &mut rngs, Update::default());
+            assert!(r.chunks > 0 && r.chunks <= 3);
+            done += r.words;
         }
-        fn backward(&mut self, _: usize, _: &[i64], _: &[f32], _: f32) {}
+        assert_eq!(done, (corpus.ids.len() * p.epochs) as u64);
+        if threads == 1 {
+            assert_eq!(m.syn0, seq.syn0, "one thread: the sequential run");
+        } else {
+            let margin = class_margin(&corpus, &m.syn0, p.dim);
+            assert!(margin > 0.2, "two threads learn: margin {margin:.3}");
+        }
     }
-    fit_peered(&mut up, &corpus.shard(1, 2).ids, counts, &p, &mut Nobody).unwrap();
-    let mut down = PeerW2v::new(counts, &p, 1).unwrap();
-    fit_peered(&mut down, &corpus.shard(0, 2).ids, counts, &p, &mut Nobody).unwrap();
-    let words: Vec<u32> = corpus.ids[..2000].iter().map(|&w| w as u32).collect();
-    (corpus, up, down, ChunkPlan::new(words))
-}
-
-#[test]
-fn gradients_sent_upstream_lower_the_downstream_loss() {
-    let (_, mut up, down, plan) = downstream();
-    let ids = plan.ids();
-    let served = up.serve(&ids).unwrap();
-    let loss = |down: &mut PeerW2v, served: &[f32]| {
-        down.chunk_loss(&plan, &[Some(served)], &mut Lcg::new(11))
-            .unwrap()
-    };
-    let base = loss(&mut down.clone(), &served);
-    let out = down
-        .clone()
-        .train_chunk(&plan, &[Some(&served)], 0.001, &mut Lcg::new(11))
-        .unwrap();
-    let grad = out.peer_grads[0].clone().expect("the peer answered");
-    let norm = dot(&grad, &grad).sqrt();
-    assert!(norm > 1e-3, "the gradient is not inert (norm {norm})");
-    let step = 0.5 / norm;
-    let along: Vec<f32> = served
-        .iter()
-        .zip(&grad)
-        .map(|(s, g)| s - step * g)
-        .collect();
-    let against: Vec<f32> = served
-        .iter()
-        .zip(&grad)
-        .map(|(s, g)| s + step * g)
-        .collect();
-    let (down_loss, up_loss) = (
-        loss(&mut down.clone(), &along),
-        loss(&mut down.clone(), &against),
-    );
-    assert!(
-        down_loss < base && base < up_loss,
-        "{down_loss} < {base} < {up_loss}"
-    );
-
-    // Sent upstream, the gradient changes what the upstream serves, in that direction.
-    up.apply_remote_grad(&ids, &grad, 0.05).unwrap();
-    let after = up.serve(&ids).unwrap();
-    assert_ne!(after, served, "the upstream's served vectors moved");
-    let new_loss = loss(&mut down.clone(), &after);
-    assert!(
-        new_loss < base,
-        "downstream loss {base} -> {new_loss} after the upstream step"
-    );
-}
-
-#[test]
-fn a_huge_remote_gradient_is_clipped() {
-    let (_, mut up, _, plan) = downstream();
-    let ids = plan.ids();
-    let before = up.serve(&ids).unwrap();
-    let huge = vec![1e6f32; before.len()];
-    up.apply_remote_grad(&ids, &huge, 0.1).unwrap();
-    let after = up.serve(&ids).unwrap();
-    for (b, a) in before.chunks_exact(up.dim).zip(after.chunks_exact(up.dim)) {
-        let moved: f32 = b
-            .iter()
-            .zip(a)
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f32>()
-            .sqrt();
-        assert!(
-            moved <= 0.1 * MAX_REMOTE_ROW_NORM + 1e-4,
-            "row moved {moved}"
-        );
-    }
-    assert!(
-        up.apply_remote_grad(&ids, &huge[1..], 0.1).is_err(),
-        "wrong length"
-    );
-    let mut nan = huge.clone();
-    nan[3] = f32::NAN;
-    assert!(up.apply_remote_grad(&ids, &nan, 0.1).is_err(), "NaN");
-    assert!(up
-        .apply_remote_grad(&[up.vocab as i64], &huge[..up.dim], 0.1)
-        .is_err());
-}
-
-#[test]
-fn bad_peer_inputs_are_refused() {
-    let (_, _, mut down, plan) = downstream();
-    let mut rng = Lcg::new(1);
-    let n = plan.distinct.len() * down.dim;
-    assert!(
-        down.train_chunk(&plan, &[], 0.01, &mut rng).is_err(),
-        "peer count"
-    );
-    let short = vec![0.0; n - 1];
-    assert!(down
-        .train_chunk(&plan, &[Some(&short)], 0.01, &mut rng)
-        .is_err());
-    let mut nan = vec![0.0; n];
-    nan[0] = f32::INFINITY;
-    assert!(down
-        .train_chunk(&plan, &[Some(&nan)], 0.01, &mut rng)
-        .is_err());
-    assert!(
-        down.train_chunk(&plan, &[None], 0.01, &mut rng).is_ok(),
-        "a missing peer is zeros"
-    );
 }
 
 fn shards_of(corpus: &Corpus, nodes: usize) -> Vec<Corpus> {

@@ -123,3 +123,75 @@ pub fn fit_with(
         last_epoch_loss: last.loss / last.pairs.max(1) as f64,
     })
 }
+
+/// What one [`train_round`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RoundReport {
+    /// Chunks trained.
+    pub chunks: u64,
+    /// Raw tokens of those chunks.
+    pub words: u64,
+    /// Training pairs.
+    pub pairs: u64,
+    /// Summed loss over those pairs.
+    pub loss: f64,
+}
+
+/// Trains the next `chunks` chunks of `planner` (never past `until`, its position at which
+/// the run ends) on one thread per generator in `rngs`, lock-free as [`fit_with`] does; a
+/// node's training between two exchanges. With one generator the round runs on the calling
+/// thread and is the sequential run, bit for bit.
+pub fn train_round(
+    model: &mut Word2Vec,
+    planner: &mut Planner<'_>,
+    chunks: u64,
+    until: u64,
+    rngs: &mut [Lcg],
+    update: Update,
+) -> RoundReport {
+    let end = until.min(planner.position().saturating_add(chunks));
+    let isa = Isa::best();
+    let (window, dim) = (model.window, model.dim);
+    let shared = model.shared();
+    let planner = Mutex::new(planner);
+    let next = || -> Option<Planned> {
+        let mut p = lock(&planner);
+        (p.position() < end).then(|| p.next_chunk()).flatten()
+    };
+    let run = |rng: &mut Lcg| -> RoundReport {
+        let mut scratch = Scratch::new(window, dim);
+        let mut r = RoundReport::default();
+        while let Some(chunk) = next() {
+            let (p, l) = shared.train(isa, update, &chunk.sentence, chunk.alpha, rng, &mut scratch);
+            r.chunks += 1;
+            r.words += chunk.words;
+            r.pairs += p;
+            r.loss += l;
+        }
+        r
+    };
+    let parts: Vec<RoundReport> = match rngs {
+        [one] => vec![run(one)],
+        many => std::thread::scope(|s| {
+            let handles: Vec<_> = many
+                .iter_mut()
+                .map(|rng| {
+                    let run = &run;
+                    s.spawn(move || run(rng))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        }),
+    };
+    parts
+        .into_iter()
+        .fold(RoundReport::default(), |a, b| RoundReport {
+            chunks: a.chunks + b.chunks,
+            words: a.words + b.words,
+            pairs: a.pairs + b.pairs,
+            loss: a.loss + b.loss,
+        })
+}

@@ -14,6 +14,8 @@ pub const FORWARD: Kind = 1;
 pub const BACKWARD: Kind = 2;
 /// Ask the node to write its embeddings to its export directory (its own account only).
 pub const EXPORT: Kind = 3;
+/// Ask for the sparse updates the node published after a sequence number.
+pub const UPDATES: Kind = 4;
 
 /// How a request went (one byte on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,243 @@
+//! The compact bodies of the updates kind: a downstream asks an upstream for the sparse
+//! updates it published after sequence number `after`; the upstream answers with those it
+//! still keeps (or, when `after` is older than its history, with its latest only and the
+//! gap flagged).
+//!
+//! Request: dtype `u8` the caller wants the values in, `after: u64`.
+//! Answer: `latest: u64` (the newest sequence the upstream has published, 0 = none yet),
+//! `gap: u8` (1 = updates after `after` were dropped from the history), count `u16`, then
+//! per update: `seq: u64`, rows `u32`, id width `u8` (2 or 4), the row ids, the input deltas
+//! and the context deltas as two `[rows, dim]` matrices (see [`super::wire`]).
+//! Little-endian throughout.
+
+use super::codec::{CodecError, Limits, WireTensor};
+use super::wire::{get_matrix, oversize, put_matrix, Dtype, Reader};
+use crate::model::w2v::SparseUpdate;
+
+/// A decoded updates request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdatesRequest {
+    /// The element type the answer should use.
+    pub dtype: Dtype,
+    /// The newest sequence number the caller already has (0 = none).
+    pub after: u64,
+}
+
+/// A decoded updates answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdatesAnswer {
+    /// The newest sequence number the upstream has published (0 = none yet).
+    pub latest: u64,
+    /// Whether updates after the caller's `after` were dropped from the upstream's history
+    /// (the caller missed them; what follows is the latest only).
+    pub gap: bool,
+    /// The updates, oldest first; each one's `round` is its sequence number.
+    pub updates: Vec<SparseUpdate>,
+}
+
+/// Encodes an updates request.
+pub fn encode_request(req: UpdatesRequest) -> Vec<u8> {
+    let mut out = vec![req.dtype as u8];
+    out.extend_from_slice(&req.after.to_le_bytes());
+    out
+}
+
+/// Decodes an updates request.
+pub fn decode_request(bytes: &[u8]) -> Result<UpdatesRequest, CodecError> {
+    let mut r = Reader(bytes);
+    let dtype = Dtype::from_u8(r.u8()?)?;
+    let b = r.take(8)?;
+    let after = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    r.finish()?;
+    Ok(UpdatesRequest { dtype, after })
+}
+
+/// Bytes one update takes in `dtype` (to keep an answer under the body limit).
+pub fn encoded_len(u: &SparseUpdate, dtype: Dtype) -> usize {
+    let n = u.rows.len();
+    8 + 4 + 1 + id_width(u) * n + 2 * (7 + dtype.width() * n * u.dim)
+}
+
+/// Bytes per row id: two while every row fits in 16 bits.
+fn id_width(u: &SparseUpdate) -> usize {
+    if u.rows.last().is_none_or(|&r| r <= u16::MAX as u32) {
+        2
+    } else {
+        4
+    }
+}
+
+/// Encodes an updates answer.
+pub fn encode_answer(
+    a: &UpdatesAnswer,
+    dtype: Dtype,
+    limits: &Limits,
+) -> Result<Vec<u8>, CodecError> {
+    if a.updates.len() > u16::MAX as usize {
+        return Err(oversize("updates", a.updates.len(), u16::MAX as usize));
+    }
+    let mut out = Vec::with_capacity(
+        11 + a
+            .updates
+            .iter()
+            .map(|u| encoded_len(u, dtype))
+            .sum::<usize>(),
+    );
+    out.extend_from_slice(&a.latest.to_le_bytes());
+    out.push(a.gap as u8);
+    out.extend_from_slice(&(a.updates.len() as u16).to_le_bytes());
+    for u in &a.updates {
+        let n = u.rows.len();
+        let width = id_width(u);
+        out.extend_from_slice(&u.round.to_le_bytes());
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.push(width as u8);
+        for &r in &u.rows {
+            if width == 2 {
+                out.extend_from_slice(&(r as u16).to_le_bytes());
+            } else {
+                out.extend_from_slice(&r.to_le_bytes());
+            }
+        }
+        for table in [&u.input, &u.context] {
+            let t = WireTensor {
+                shape: vec![n, u.dim],
+                data: table.clone(),
+            };
+            put_matrix(&mut out, &t, dtype, limits)?;
+        }
+    }
+    if out.len() > limits.max_bytes {
+        return Err(oversize("answer bytes", out.len(), limits.max_bytes));
+    }
+    Ok(out)
+}
+
+/// Decodes an updates answer (bounded by `limits`); every update is checked for shape,
+/// row order and finite values ([`SparseUpdate::validate`]); never panics on any input.
+pub fn decode_answer(bytes: &[u8], limits: &Limits) -> Result<UpdatesAnswer, CodecError> {
+    let mut r = Reader(bytes);
+    let b = r.take(8)?;
+    let latest = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    let gap = match r.u8()? {
+        0 => false,
+        1 => true,
+        g => return Err(CodecError::Malformed(format!("gap flag {g}"))),
+    };
+    let count = r.u16()? as usize;
+    let mut updates = Vec::with_capacity(count.min(64));
+    for _ in 0..count {
+        let b = r.take(8)?;
+        let round = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        let n = r.u32()? as usize;
+        if n > limits.max_elements {
+            return Err(oversize("update rows", n, limits.max_elements));
+        }
+        let width = r.u8()? as usize;
+        if width != 2 && width != 4 {
+            return Err(CodecError::Malformed(format!("row id width {width}")));
+        }
+        let raw = r.take(n * width)?;
+        let rows: Vec<u32> = raw
+            .chunks_exact(width)
+            .map(|c| {
+                if width == 2 {
+                    u16::from_le_bytes([c[0], c[1]]) as u32
+                } else {
+                    u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+                }
+            })
+            .collect();
+        let input = get_matrix(&mut r, limits)?;
+        let context = get_matrix(&mut r, limits)?;
+        if input.shape != context.shape || input.shape[0] != n {
+            return Err(CodecError::ShapeMismatch {
+                expected: vec![n, input.shape[1]],
+                got: context.shape,
+            });
+        }
+        let u = SparseUpdate {
+            round,
+            dim: input.shape[1],
+            rows,
+            input: input.data,
+            context: context.data,
+        };
+        u.validate()
+            .map_err(|e| CodecError::Malformed(e.to_string()))?;
+        updates.push(u);
+    }
+    r.finish()?;
+    Ok(UpdatesAnswer {
+        latest,
+        gap,
+        updates,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(round: u64, rows: Vec<u32>) -> SparseUpdate {
+        let n = rows.len();
+        SparseUpdate {
+            round,
+            dim: 3,
+            rows,
+            input: (0..n * 3).map(|i| i as f32 * 0.01).collect(),
+            context: (0..n * 3).map(|i| -(i as f32) * 0.02).collect(),
+        }
+    }
+
+    #[test]
+    fn answers_round_trip_and_garbage_is_refused_without_panicking() {
+        let l = Limits::default();
+        let a = UpdatesAnswer {
+            latest: 9,
+            gap: true,
+            updates: vec![
+                update(8, vec![1, 4, 70_000]),
+                update(9, vec![]),
+                update(9, vec![2]),
+            ],
+        };
+        let bytes = encode_answer(&a, Dtype::F32, &l).unwrap();
+        assert_eq!(decode_answer(&bytes, &l).unwrap(), a);
+        assert_eq!(
+            bytes.len(),
+            11 + a
+                .updates
+                .iter()
+                .map(|u| encoded_len(u, Dtype::F32))
+                .sum::<usize>()
+        );
+        let half = encode_answer(&a, Dtype::F16, &l).unwrap();
+        assert!(half.len() < bytes.len());
+        let back = decode_answer(&half, &l).unwrap();
+        for (x, y) in a.updates[0].input.iter().zip(&back.updates[0].input) {
+            assert!((x - y).abs() <= 1e-3 * x.abs().max(1e-3), "{x} vs {y}");
+        }
+        for cut in 0..bytes.len() {
+            assert!(decode_answer(&bytes[..cut], &l).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_answer(&longer, &l).is_err());
+        // Rows out of order, and a NaN: refused by the update's own check.
+        let mut order = a.clone();
+        order.updates[0].rows = vec![4, 1, 70_000];
+        let err = decode_answer(&encode_answer(&order, Dtype::F32, &l).unwrap(), &l).unwrap_err();
+        assert!(err.to_string().contains("strictly increasing"), "{err}");
+        let mut nan = encode_answer(&a, Dtype::F32, &l).unwrap();
+        let at = nan.len() - 4;
+        nan[at..].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(decode_answer(&nan, &l).is_err());
+        let req = UpdatesRequest {
+            dtype: Dtype::Bf16,
+            after: 41,
+        };
+        assert_eq!(decode_request(&encode_request(req)).unwrap(), req);
+        assert!(decode_request(&[9, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    }
+}

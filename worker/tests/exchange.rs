@@ -1,0 +1,118 @@
+//! Two real `bittensor-worker` processes on a local chain, each on its own half of the
+//! generated corpus, exchange their sparse updates over real TCP sessions and learn in one
+//! space: the served vectors of a node that received its peer's updates are closer to its
+//! peer's than those of the same node trained alone (the same shard, seed and chunks, one
+//! thread each, so the only difference is the exchange).
+
+mod support;
+
+use std::path::Path;
+
+use bittensor_tests::{deployed, funded};
+use bittensor_worker::model::w2v::{SavedW2v, W2vParams};
+use support::{num, spawn, stop, wait_for, StatusReader, WorkerOpts};
+
+fn opts(
+    name: &str,
+    url: &str,
+    contract: &str,
+    shard: usize,
+    peers: usize,
+    dir: &Path,
+) -> WorkerOpts {
+    let mut o = WorkerOpts::new(name, url, contract);
+    o.peers = peers;
+    o.seed = 7;
+    o.node_extra = format!("data_dir = \"{}\"", dir.join(name).display());
+    o.model_extra = format!("shard = {shard}\nshards = 2\nthreads = 1");
+    o
+}
+
+/// A stopped worker's served vectors (its shutdown checkpoint) and its chunk count.
+fn served(dir: &Path, name: &str) -> (Vec<f32>, u64) {
+    let saved = SavedW2v::load(&dir.join(name).join(format!("{name}.model"))).expect("checkpoint");
+    let step = std::fs::read_to_string(dir.join(name).join(format!("{name}.step")))
+        .expect("step file")
+        .trim()
+        .parse()
+        .expect("step");
+    (
+        saved.into_model(&W2vParams::default()).expect("model").syn0,
+        step,
+    )
+}
+
+/// Mean L2 distance between the rows of two tables of width 8.
+fn distance(a: &[f32], b: &[f32]) -> f64 {
+    let rows = a.len() / 8;
+    a.chunks(8)
+        .zip(b.chunks(8))
+        .map(|(x, y)| {
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| ((p - q) as f64).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .sum::<f64>()
+        / rows as f64
+}
+
+#[test]
+fn two_workers_exchanging_updates_learn_in_one_space() {
+    let (net, contract) = deployed().expect("local chain with the contract");
+    funded(&net, &contract, &["alice", "bob", "carol"], 1_000_000).expect("funded accounts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let reader = StatusReader::new();
+
+    let mut alice = spawn(
+        dir.path(),
+        &opts("alice", &net.url, &contract, 0, 1, dir.path()),
+        0,
+    );
+    let mut bob = spawn(
+        dir.path(),
+        &opts("bob", &net.url, &contract, 1, 1, dir.path()),
+        0,
+    );
+    for w in [&alice, &bob] {
+        wait_for("updates applied from the peer", &[&alice, &bob], || {
+            let doc = reader.status(w)?;
+            (num(&doc["exchange"], "applied") >= 30).then_some(())
+        });
+    }
+    let doc = reader.status(&alice).expect("alice's status");
+    assert_eq!(num(&doc["exchange"], "refused"), 0, "{doc}");
+    assert_eq!(doc["training_done"], false, "{doc}");
+    for w in [&mut alice, &mut bob] {
+        let exit = stop(w);
+        assert!(
+            exit.success(),
+            "{} exit {exit}\n{}",
+            w.name,
+            support::log_tail(w)
+        );
+    }
+    let (a, steps) = served(dir.path(), "alice");
+    let (b, _) = served(dir.path(), "bob");
+
+    // carol: alice's shard, seed and chunks, alone (her upstream slots stay empty).
+    let mut carol_opts = opts("carol", &net.url, &contract, 0, 0, dir.path());
+    carol_opts.node_extra += &format!("\nsteps = {steps}");
+    let mut carol = spawn(dir.path(), &carol_opts, 0);
+    let exit = carol.child.wait().expect("carol runs her steps and stops");
+    assert!(
+        exit.success(),
+        "carol exit {exit}\n{}",
+        support::log_tail(&carol)
+    );
+    let (c, carol_steps) = served(dir.path(), "carol");
+    assert_eq!(carol_steps, steps);
+
+    let (with_peer, alone) = (distance(&a, &b), distance(&c, &b));
+    println!("alice-bob {with_peer:.4}, carol(alone)-bob {alone:.4}, after {steps} chunks");
+    assert!(
+        with_peer < 0.8 * alone,
+        "the exchange did not bring alice toward bob: {with_peer} vs alone {alone}"
+    );
+}
