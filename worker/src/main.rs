@@ -202,12 +202,14 @@ struct ExperimentArgs {
     /// Print one JSON line (rows and differences with their intervals) after the table.
     #[arg(long)]
     json: bool,
-    /// Sparse-update exchanges per epoch of a node's shard.
-    #[arg(long, default_value_t = 16)]
-    syncs_per_epoch: usize,
-    /// Largest L2 change one peer's update may make to one row of one table.
-    #[arg(long, default_value_t = w2v::DEFAULT_MAX_ROW_NORM)]
-    max_row_norm: f32,
+    /// Sparse-update exchanges per epoch of a node's shard (default: the node's,
+    /// `model.syncs_per_epoch`).
+    #[arg(long)]
+    syncs_per_epoch: Option<usize>,
+    /// Largest L2 change one peer's update may make to one row of one table (default: the
+    /// node's, `model.max_row_norm`).
+    #[arg(long)]
+    max_row_norm: Option<f32>,
     /// Skip the gensim and fastText rows.
     #[arg(long)]
     no_baselines: bool,

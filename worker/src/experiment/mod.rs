@@ -67,10 +67,10 @@ pub struct ExperimentSettings {
     pub nodes: usize,
     /// Seeds run: `params.seed .. params.seed + seeds`.
     pub seeds: u64,
-    /// Sparse-update exchanges per epoch of a node's shard.
-    pub syncs_per_epoch: usize,
-    /// Largest L2 change one peer's update may make to one row.
-    pub max_row_norm: f32,
+    /// Sparse-update exchanges per epoch of a node's shard (None: the node's default).
+    pub syncs_per_epoch: Option<usize>,
+    /// Largest L2 change one peer's update may make to one row (None: the node's default).
+    pub max_row_norm: Option<f32>,
     /// WordSim-353 file.
     pub wordsim: PathBuf,
     /// SimLex-999 file.
@@ -92,19 +92,22 @@ pub struct ExperimentTable {
     pub shard_tokens: Vec<usize>,
     /// Vocabulary size (without `<unk>`).
     pub vocab: usize,
-    /// Whether the nodes were given the exchange settings (a node without them ignores them).
-    pub exchange_configured: bool,
+    /// The exchange settings the nodes ran with: exchanges per epoch, row bound.
+    pub exchange: (usize, f32),
     /// The scores.
     pub table: ScoreTable,
 }
 
-/// The `[model]` lines of the exchange settings, when the node's configuration has them.
-fn exchange_lines(s: &ExperimentSettings) -> Option<String> {
-    let lines = format!(
-        "syncs_per_epoch = {}\nmax_row_norm = {:?}\n",
-        s.syncs_per_epoch, s.max_row_norm
-    );
-    toml::from_str::<ModelSection>(&lines).ok().map(|_| lines)
+/// The exchange settings of the nodes (the node's defaults where none is given) and the
+/// `[model]` lines that set them.
+fn exchange(s: &ExperimentSettings) -> ((usize, f32), String) {
+    let d = ModelSection::default();
+    let syncs = s.syncs_per_epoch.unwrap_or(d.syncs_per_epoch);
+    let bound = s.max_row_norm.unwrap_or(d.max_row_norm);
+    (
+        (syncs, bound),
+        format!("syncs_per_epoch = {syncs}\nmax_row_norm = {bound:?}\n"),
+    )
 }
 
 /// Runs the experiment (see the module docs) in a fresh directory, removed afterwards
@@ -113,8 +116,11 @@ pub fn run(s: &ExperimentSettings) -> anyhow::Result<ExperimentTable> {
     if s.nodes < 2 || s.nodes > setup::MAX_NODES || s.seeds == 0 {
         anyhow::bail!("need 2 to {} nodes and at least 1 seed", setup::MAX_NODES);
     }
-    if s.syncs_per_epoch == 0 {
+    if s.syncs_per_epoch == Some(0) {
         anyhow::bail!("--syncs-per-epoch must be at least 1");
+    }
+    if s.max_row_norm.is_some_and(|b| !(b.is_finite() && b > 0.0)) {
+        anyhow::bail!("--max-row-norm must be positive");
     }
     s.params.validate().map_err(anyhow::Error::msg)?;
     let tmp = std::env::temp_dir().join(format!("bittensor-experiment-{}", std::process::id()));
@@ -138,10 +144,7 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
         .collect::<Result<_, _>>()?;
     let (vocab_path, hash, words) = setup::write_vocab(&whole, tmp)?;
     let shard_tokens: Vec<usize> = shards.iter().map(|c| c.ids.len()).collect();
-    let model_extra = exchange_lines(s);
-    if model_extra.is_none() {
-        tracing::warn!("this node's configuration has no exchange settings: --syncs-per-epoch and --max-row-norm are not passed on");
-    }
+    let (exchange, model_extra) = exchange(s);
     let mut rows: Vec<(String, Vec<Vectors>)> =
         ROWS.iter().map(|n| (n.to_string(), Vec::new())).collect();
     let mut push = |name: &str, v: Vectors| {
@@ -164,7 +167,7 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
             params: params.clone(),
             nodes: s.nodes,
             threads: (machine_threads() / s.nodes).max(1),
-            model_extra: model_extra.clone().unwrap_or_default(),
+            model_extra: model_extra.clone(),
         };
         let files =
             setup::write_network(&dir, &shard_paths, (&vocab_path, &hash, words), &template)?;
@@ -206,7 +209,7 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
         tokens: whole.ids.len(),
         shard_tokens,
         vocab: whole.vocab.len() - 1,
-        exchange_configured: model_extra.is_some(),
+        exchange,
         table,
     })
 }
@@ -231,15 +234,11 @@ impl fmt::Display for ExperimentTable {
             p.seed,
             p.seed + s.seeds - 1
         )?;
-        if self.exchange_configured {
-            writeln!(
-                f,
-                "networked: what each node process serves; {} exchanges per epoch, row bound {}",
-                s.syncs_per_epoch, s.max_row_norm
-            )?;
-        } else {
-            writeln!(f, "networked: what each node process serves")?;
-        }
+        writeln!(
+            f,
+            "networked: what each node process serves; {} exchanges per epoch, row bound {}",
+            self.exchange.0, self.exchange.1
+        )?;
         writeln!(
             f,
             "Spearman with paired bootstrap 95% intervals over the pairs; a node's unseen words are out of vocabulary"
