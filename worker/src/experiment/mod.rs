@@ -94,6 +94,9 @@ pub struct ExperimentTable {
     pub vocab: usize,
     /// The exchange settings the nodes ran with: exchanges per epoch, row bound.
     pub exchange: (usize, f32),
+    /// What the nodes' exchange did (summed over nodes and seeds): rounds, peer updates
+    /// applied, refused.
+    pub exchanged: [u64; 3],
     /// The scores.
     pub table: ScoreTable,
 }
@@ -152,6 +155,7 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
             r.1.push(v);
         }
     };
+    let mut exchanged = [0u64; 3];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -175,7 +179,12 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
         let mut net =
             nodes::Network::start(&s.worker, &files, &shard_tokens, CHUNK_WORDS, params.epochs)?;
         net.wait_ready()?;
-        rt.block_on(net.wait_done(&format!("seed {seed}")))?;
+        let done = rt.block_on(net.wait_done(&format!("seed {seed}")))?;
+        for p in &done {
+            for (sum, n) in exchanged.iter_mut().zip(p.exchange) {
+                *sum += n;
+            }
+        }
         let served = rt.block_on(net.export_served())?;
         net.stop();
         for v in served {
@@ -210,6 +219,7 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
         shard_tokens,
         vocab: whole.vocab.len() - 1,
         exchange,
+        exchanged,
         table,
     })
 }
@@ -236,8 +246,8 @@ impl fmt::Display for ExperimentTable {
         )?;
         writeln!(
             f,
-            "networked: what each node process serves; {} exchanges per epoch, row bound {}",
-            self.exchange.0, self.exchange.1
+            "networked: what each node process serves; {} exchanges per epoch, row bound {}; {} rounds, {} peer updates applied, {} refused (all nodes)",
+            self.exchange.0, self.exchange.1, self.exchanged[0], self.exchanged[1], self.exchanged[2]
         )?;
         writeln!(
             f,

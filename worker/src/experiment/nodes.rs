@@ -59,6 +59,8 @@ pub struct Progress {
     pub loss: Option<f64>,
     /// Whether its training schedule is over.
     pub done: bool,
+    /// Its exchange with its peers: rounds, peer updates applied, refused.
+    pub exchange: [u64; 3],
 }
 
 /// Reads a node's progress from its status. A node that reports whether its schedule is
@@ -76,11 +78,14 @@ pub fn progress(
     let done = status["training_done"]
         .as_bool()
         .unwrap_or(epoch >= epochs as f64);
+    let x = &status["exchange"];
+    let count = |k: &str| x[k].as_u64().unwrap_or(0);
     Progress {
         step,
         epoch,
         loss: status["loss"].as_f64(),
         done,
+        exchange: [count("rounds"), count("applied"), count("refused")],
     }
 }
 
@@ -186,6 +191,7 @@ impl Network {
                             epoch: 0.0,
                             loss: None,
                             done: false,
+                            exchange: [0; 3],
                         }
                     }
                 };
@@ -282,9 +288,11 @@ mod tests {
         assert_eq!(p.loss, Some(2.5));
         let s = serde_json::json!({"step": 29});
         assert!(!progress(&s, 1000, 100, 3).done);
-        let s = serde_json::json!({"step": 5, "epoch": 0.5, "training_done": true});
+        let s = serde_json::json!({"step": 5, "epoch": 0.5, "training_done": true,
+            "exchange": {"rounds": 7, "applied": 12, "refused": 1}});
         let p = progress(&s, 1000, 100, 3);
         assert!(p.done);
+        assert_eq!(p.exchange, [7, 12, 1]);
         assert_eq!(p.epoch, 0.5);
         let s = serde_json::json!({"step": 500, "training_done": false});
         assert!(!progress(&s, 1000, 100, 3).done);
