@@ -4,6 +4,11 @@
 //! writes only its own files (`subscribed/<account>` while it is subscribed,
 //! `emits/<account>.jsonl`, one line per emit) and reads the others'.
 //!
+//! The nodes start together: a node's `subscribe` returns once every account of the roster
+//! has subscribed (or after [`START_BARRIER`]), so each node's first metagraph read, right
+//! after it, finds all its peers and its first exchange round has them. Without it, a fast
+//! node could train much of its schedule before a slower one has even started.
+//!
 //! It carries no stake and mints nothing: it exists so N worker processes can find each
 //! other, check each other's keys and pin one vocabulary without booting a chain. A node
 //! uses it only when its configuration names it (`chain.local_experiment`), and it refuses
@@ -26,6 +31,9 @@ use super::api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
 
 /// The roster's file name inside the experiment directory.
 pub const ROSTER_FILE: &str = "roster.json";
+
+/// Longest a subscribing node waits for the rest of the roster.
+pub const START_BARRIER: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// One account of the roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,7 +218,19 @@ impl ChainApi for LocalFileChain {
             // Written whole then renamed, so a reader never sees half a row.
             let tmp = path.with_extension("tmp");
             std::fs::write(&tmp, text).map_err(self.io(&tmp))?;
-            std::fs::rename(&tmp, &path).map_err(self.io(&path))
+            std::fs::rename(&tmp, &path).map_err(self.io(&path))?;
+            let end = std::time::Instant::now() + START_BARRIER;
+            while self.subscribed().len() < self.roster.accounts.len() {
+                if std::time::Instant::now() > end {
+                    tracing::warn!(
+                        waited = ?START_BARRIER,
+                        "not every node of the local experiment chain subscribed; starting anyway"
+                    );
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Ok(())
         })
     }
 
@@ -363,7 +383,13 @@ mod tests {
         let a = LocalFileChain::open(dir.path(), "alice").unwrap();
         let b = LocalFileChain::open(dir.path(), "bob").unwrap();
         assert_eq!(a.chain_id().await.unwrap(), b.chain_id().await.unwrap());
-        a.subscribe("127.0.0.1".into(), 7000, 5).await.unwrap();
+        // A subscribe returns once the whole roster has subscribed.
+        let early = tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            a.subscribe("127.0.0.1".into(), 7000, 5),
+        )
+        .await;
+        assert!(early.is_err(), "alice waits for bob");
         assert_eq!(b.metagraph().await.unwrap().len(), 1);
         // An edge to an account not subscribed is refused, as the contract refuses it.
         let err = a
@@ -372,6 +398,7 @@ mod tests {
             .unwrap_err();
         assert!(err.message.contains("not subscribed"), "{err}");
         b.subscribe("127.0.0.1".into(), 7001, 5).await.unwrap();
+        a.subscribe("127.0.0.1".into(), 7000, 5).await.unwrap();
         a.emit(edges(&[("alice", 400_000), ("bob", 600_000)]))
             .await
             .unwrap();

@@ -95,8 +95,8 @@ pub struct ExperimentTable {
     /// The exchange settings the nodes ran with: exchanges per epoch, row bound.
     pub exchange: (usize, f32),
     /// What the nodes' exchange did (summed over nodes and seeds): rounds, peer updates
-    /// applied, refused.
-    pub exchanged: [u64; 3],
+    /// applied, refused, copies, missed.
+    pub exchanged: [u64; 5],
     /// The scores.
     pub table: ScoreTable,
 }
@@ -155,7 +155,7 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
             r.1.push(v);
         }
     };
-    let mut exchanged = [0u64; 3];
+    let mut exchanged = [0u64; 5];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -246,8 +246,14 @@ impl fmt::Display for ExperimentTable {
         )?;
         writeln!(
             f,
-            "networked: what each node process serves; {} exchanges per epoch, row bound {}; {} rounds, {} peer updates applied, {} refused (all nodes)",
-            self.exchange.0, self.exchange.1, self.exchanged[0], self.exchanged[1], self.exchanged[2]
+            "networked: what each node process serves; {} exchanges per epoch, row bound {}; all nodes: {} rounds, peer updates {} applied, {} refused, {} copies, {} missed",
+            self.exchange.0,
+            self.exchange.1,
+            self.exchanged[0],
+            self.exchanged[1],
+            self.exchanged[2],
+            self.exchanged[3],
+            self.exchanged[4]
         )?;
         writeln!(
             f,

@@ -59,8 +59,9 @@ pub struct Progress {
     pub loss: Option<f64>,
     /// Whether its training schedule is over.
     pub done: bool,
-    /// Its exchange with its peers: rounds, peer updates applied, refused.
-    pub exchange: [u64; 3],
+    /// Its exchange with its peers: rounds, peer updates applied, refused, copies, missed
+    /// (a peer's history had moved past what it had fetched).
+    pub exchange: [u64; 5],
 }
 
 /// Reads a node's progress from its status. A node that reports whether its schedule is
@@ -85,7 +86,13 @@ pub fn progress(
         epoch,
         loss: status["loss"].as_f64(),
         done,
-        exchange: [count("rounds"), count("applied"), count("refused")],
+        exchange: [
+            count("rounds"),
+            count("applied"),
+            count("refused"),
+            count("copied"),
+            count("missed"),
+        ],
     }
 }
 
@@ -191,7 +198,7 @@ impl Network {
                             epoch: 0.0,
                             loss: None,
                             done: false,
-                            exchange: [0; 3],
+                            exchange: [0; 5],
                         }
                     }
                 };
@@ -289,10 +296,10 @@ mod tests {
         let s = serde_json::json!({"step": 29});
         assert!(!progress(&s, 1000, 100, 3).done);
         let s = serde_json::json!({"step": 5, "epoch": 0.5, "training_done": true,
-            "exchange": {"rounds": 7, "applied": 12, "refused": 1}});
+            "exchange": {"rounds": 7, "applied": 12, "refused": 1, "copied": 2, "missed": 3}});
         let p = progress(&s, 1000, 100, 3);
         assert!(p.done);
-        assert_eq!(p.exchange, [7, 12, 1]);
+        assert_eq!(p.exchange, [7, 12, 1, 2, 3]);
         assert_eq!(p.epoch, 0.5);
         let s = serde_json::json!({"step": 500, "training_done": false});
         assert!(!progress(&s, 1000, 100, 3).done);

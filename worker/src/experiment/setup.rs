@@ -139,7 +139,7 @@ export_dir = {export}
 [chain]
 local_experiment = {chain}
 emit_interval_secs = 2.0
-refresh_interval_secs = 1.0
+refresh_interval_secs = 0.5
 
 [model]
 corpus = {shard}
