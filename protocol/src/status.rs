@@ -51,10 +51,8 @@ pub struct WorkerStatus {
     pub vocab: String,
     /// How long a step currently waits for its peers, in milliseconds.
     pub peer_deadline_ms: f64,
-    /// Forward calls to upstream peers that failed.
+    /// Update fetches from upstream peers that failed.
     pub peer_failures: u64,
-    /// Backward calls to upstream peers that failed.
-    pub backward_failures: u64,
     /// Emits the chain accepted.
     pub emits_pushed: u64,
     /// Emit attempts that failed.
@@ -114,16 +112,14 @@ pub struct PeerSlot {
     pub address: Option<String>,
     /// Whether the peer is currently asked (not backing off).
     pub healthy: bool,
-    /// Successful forward calls.
+    /// Successful update fetches.
     pub successes: u64,
-    /// Failed forward calls.
+    /// Failed update fetches.
     pub failures: u64,
-    /// Failed forward calls since the last success.
+    /// Failed update fetches since the last success.
     pub consecutive_failures: u64,
-    /// Steps it was skipped while backing off.
+    /// Rounds it was skipped while backing off.
     pub skipped: u64,
-    /// Backward calls that failed.
-    pub backward_failures: u64,
     /// Answers refused for values outside the served range.
     pub out_of_range: u64,
     /// Last failure message.
@@ -304,7 +300,6 @@ mod tests {
                     failures: 0,
                     consecutive_failures: 0,
                     skipped: 0,
-                    backward_failures: 0,
                     out_of_range: 0,
                     last_error: None,
                     attribution: 0.5,
@@ -318,7 +313,6 @@ mod tests {
                     failures: 0,
                     consecutive_failures: 0,
                     skipped: 0,
-                    backward_failures: 0,
                     out_of_range: 0,
                     last_error: None,
                     attribution: 0.0,
@@ -336,7 +330,6 @@ mod tests {
             vocab: "00112233445566778899aabbccddeeff".into(),
             peer_deadline_ms: 25.0,
             peer_failures: 0,
-            backward_failures: 0,
             emits_pushed: 2,
             emits_failed: 0,
             emits_confirmed: 1,

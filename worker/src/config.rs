@@ -250,10 +250,6 @@ pub struct PeerConfig {
     pub backoff_initial_ms: u64,
     /// Longest wait before retrying an unhealthy peer, in milliseconds.
     pub backoff_max_ms: u64,
-    /// Backward requests per second allowed per calling account.
-    pub backward_rate: f64,
-    /// Burst size of the backward token bucket.
-    pub backward_burst: f64,
     /// Updates requests per second allowed per calling account (a downstream polls while it
     /// waits for a round).
     pub updates_rate: f64,
@@ -294,8 +290,6 @@ impl Default for PeerConfig {
             timeout_ms: 1_000,
             backoff_initial_ms: 500,
             backoff_max_ms: 10_000,
-            backward_rate: 200.0,
-            backward_burst: 400.0,
             updates_rate: 100.0,
             updates_burst: 200.0,
             forward_rate: 400.0,
@@ -394,9 +388,6 @@ impl Config {
         }
         if !positive(self.node.checkpoint_secs) {
             return bad("node.checkpoint_secs must be positive".into());
-        }
-        if !positive(self.peer.backward_rate) || !positive(self.peer.backward_burst - 0.5) {
-            return bad("peer.backward_rate must be > 0 and backward_burst >= 1".into());
         }
         if !positive(self.peer.updates_rate) || !positive(self.peer.updates_burst - 0.5) {
             return bad("peer.updates_rate must be > 0 and updates_burst >= 1".into());

@@ -5,7 +5,7 @@
 //! - [`corpus`]: real text, text8 zips and the generated corpus, with the shared vocabulary.
 //! - [`model`]: the word2vec core (plain and peer-aware, with per-input importance), vector
 //!   export and evaluation, the gensim and fastText baselines.
-//! - [`peer`]: the peer channel (sessions, forward/backward kinds, compact frames).
+//! - [`peer`]: the peer channel (sessions, the updates and forward kinds, compact frames).
 //! - [`chain`]: subscribe/emit/unsubscribe and metagraph reads through `chain-client`.
 //! - [`attribution`]: EMA of per-input importance turned into `emit` edge sets.
 //! - [`config`]: the TOML configuration and its defaults.

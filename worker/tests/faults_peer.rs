@@ -16,6 +16,7 @@ use bittensor_tests::{conservation, deployed, funded};
 use bittensor_worker::chain::eos::EosChain;
 use bittensor_worker::chain::ChainApi;
 use bittensor_worker::corpus::Corpus;
+use bittensor_worker::model::w2v::SparseUpdate;
 use bittensor_worker::node::runner::vocab_fingerprint;
 use bittensor_worker::peer::codec::{Limits, WireTensor};
 use bittensor_worker::peer::identity::Identity;
@@ -24,8 +25,8 @@ use bittensor_worker::peer::kinds::KindLimits;
 use bittensor_worker::peer::server::{serve, ServerContext, ServerCounters, ServerSettings};
 use bittensor_worker::peer::session::admission::AdmissionLimits;
 use bittensor_worker::peer::session::handlers::{Handler, Handlers};
-use bittensor_worker::peer::session::message::{BACKWARD, FORWARD, UPDATES};
-use bittensor_worker::peer::wire;
+use bittensor_worker::peer::session::message::{FORWARD, UPDATES};
+use bittensor_worker::peer::{wire, wire_updates};
 use bittensor_worker::peer::{Endpoint, EndpointError};
 use chain_client::{contract as actions, Asset, Name, PrivateKey, Symbol};
 use serde_json::Value;
@@ -135,9 +136,6 @@ impl Endpoint for Nobody {
     fn forward(&self, _: &[i64]) -> Result<WireTensor, EndpointError> {
         Err(EndpointError::Unavailable("hostile".into()))
     }
-    fn backward(&self, _: &[i64], _: &WireTensor) -> Result<(), EndpointError> {
-        Ok(())
-    }
     fn is_subscribed(&self, _: &str) -> bool {
         true
     }
@@ -167,7 +165,6 @@ async fn session_server(
     handlers.register(FORWARD, 1e9, 1e9, answer_forward.clone());
     // The node's loop fetches updates: the same hostile answers come back to those.
     handlers.register(UPDATES, 1e9, 1e9, answer_forward);
-    handlers.register(BACKWARD, 1e9, 1e9, Arc::new(|_call, _body| Ok(Vec::new())));
     let ctx = Arc::new(ServerContext::with_handlers(
         Arc::new(Nobody),
         me,
@@ -177,8 +174,6 @@ async fn session_server(
             rates: KindLimits {
                 forward_rate: 1e9,
                 forward_burst: 1e9,
-                backward_rate: 1e9,
-                backward_burst: 1e9,
                 updates_rate: 1e9,
                 updates_burst: 1e9,
             },
@@ -332,10 +327,26 @@ fn a_worker_survives_hostile_peers_and_counts_them() {
     rt.shutdown_background();
 }
 
-/// A session server as `account` that answers every forward in the right shape, but with
-/// every value 1e30; returns its port and a request counter.
+/// A session server as `account` that answers every forward and update fetch in the right
+/// shape, but with every value 1e30; returns its port and a request counter.
 async fn inflating_server(account: &'static str, disguise: &Disguise) -> (u16, Arc<AtomicU64>) {
-    session_server(account, disguise, |body, _| {
+    session_server(account, disguise, |body, seq| {
+        if let Ok(req) = wire_updates::decode_request(body) {
+            let answer = wire_updates::UpdatesAnswer {
+                latest: req.after + 1,
+                gap: false,
+                updates: vec![SparseUpdate {
+                    round: req.after + 1,
+                    dim: OUT_DIM,
+                    rows: vec![1, 2],
+                    input: vec![1e30; 2 * OUT_DIM],
+                    context: vec![1e30; 2 * OUT_DIM],
+                }],
+            };
+            let _ = seq;
+            return wire_updates::encode_answer(&answer, wire::Dtype::F32, &Limits::default())
+                .unwrap_or_default();
+        }
         let n = request_len(body);
         let t = WireTensor {
             shape: vec![n, OUT_DIM],

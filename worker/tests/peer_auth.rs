@@ -18,16 +18,17 @@ use bittensor_worker::model::w2v::{W2vParams, Word2Vec};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::Shared;
 use bittensor_worker::peer::client::{PeerClient, PeerError, Signer};
-use bittensor_worker::peer::codec::{Limits, WireTensor};
+use bittensor_worker::peer::codec::Limits;
 use bittensor_worker::peer::identity::Identity;
 use bittensor_worker::peer::keys::{ChainKeys, KeyCache};
 use bittensor_worker::peer::kinds::KindLimits;
 use bittensor_worker::peer::server::{serve, ServerContext, ServerSettings};
 use bittensor_worker::peer::session::admission::AdmissionLimits;
 use bittensor_worker::peer::session::client::Sessions;
-use bittensor_worker::peer::session::message::{BACKWARD, FORWARD};
+use bittensor_worker::peer::session::message::{FORWARD, UPDATES};
 use bittensor_worker::peer::session::{SessionError, Status, Verdict};
 use bittensor_worker::peer::wire::{self, Dtype};
+use bittensor_worker::peer::wire_updates;
 use chain_client::{contract as actions, Asset, Name, PrivateKey, Symbol};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -39,8 +40,6 @@ const FP: &str = "0123456789abcdef0123456789abcdef";
 const LIMITS: KindLimits = KindLimits {
     forward_rate: 1000.0,
     forward_burst: 1000.0,
-    backward_rate: 1000.0,
-    backward_burst: 1000.0,
     updates_rate: 1000.0,
     updates_burst: 1000.0,
 };
@@ -172,10 +171,6 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
     let base = format!("http://{addr}");
     let lim = Limits::default();
     let ids = vec![1, 2, 3];
-    let grad = |v: f32| WireTensor {
-        shape: vec![ids.len(), OUT],
-        data: vec![v; ids.len() * OUT],
-    };
 
     rt.block_on(async {
         // bob, proving his own on-chain key, gets a session and is served.
@@ -183,7 +178,7 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         let sessions = Sessions::new(bob.clone(), keys.clone(), 1 << 20);
         let at = addr.to_string();
         let fwd = wire::encode_forward(&ids, Dtype::F16, &lim).expect("encode");
-        let (a, first) = sessions
+        let (a, _) = sessions
             .call(&at, "alice", FORWARD, fwd.clone(), None)
             .await
             .expect("bob's session");
@@ -214,59 +209,24 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         assert_eq!(verdict, Verdict::Chain);
         assert!(why.contains("another chain"), "{why}");
 
-        // A gradient is accepted for a forward of the same session, once; mallory's session
-        // cannot name bob's forward.
-        let bwd = |forward: u32, v: f32| {
-            wire::encode_backward(forward, &grad(v), Dtype::Bf16, &lim).expect("encode")
-        };
+        // An update fetch on bob's session is answered with what alice published; one
+        // that does not decode is a bad request, on the same session.
+        let req = wire_updates::encode_request(wire_updates::UpdatesRequest {
+            dtype: Dtype::F32,
+            after: 0,
+        });
         let (a, _) = sessions
-            .call(
-                &at,
-                "alice",
-                BACKWARD,
-                bwd(first.id, 0.1),
-                Some(first.epoch),
-            )
+            .call(&at, "alice", UPDATES, req, None)
             .await
-            .expect("backward");
+            .expect("update fetch");
         assert_eq!(a.status, Status::Ok, "{a:?}");
+        let answer = wire_updates::decode_answer(&a.body, &lim).expect("an updates answer");
+        assert_eq!(answer.latest, 0, "alice has published nothing yet");
         let (a, _) = sessions
-            .call(
-                &at,
-                "alice",
-                BACKWARD,
-                bwd(first.id, 0.1),
-                Some(first.epoch),
-            )
+            .call(&at, "alice", UPDATES, vec![9], None)
             .await
-            .expect("backward");
-        assert_eq!(a.status, Status::NotServed, "{a:?}");
-        let mallory = Sessions::new(
-            Arc::new(on_chain("mallory", &mallory_key)),
-            keys.clone(),
-            1 << 20,
-        );
-        let (a, _) = mallory
-            .call(&at, "alice", BACKWARD, bwd(first.id, 0.1), None)
-            .await
-            .expect("mallory's session");
-        assert_eq!(a.status, Status::NotServed, "served to bob, not to mallory");
-
-        // 1e30 gradients are rejected even for a forward awaiting its gradient.
-        let (_, second) = sessions
-            .call(&at, "alice", FORWARD, fwd.clone(), None)
-            .await
-            .expect("forward");
-        let huge = wire::encode_backward(second.id, &grad(1e30), Dtype::F32, &lim).expect("encode");
-        let (a, _) = sessions
-            .call(&at, "alice", BACKWARD, huge, Some(second.epoch))
-            .await
-            .expect("backward");
-        assert_eq!(a.status, Status::OutOfRange);
-        assert!(
-            String::from_utf8_lossy(&a.body).contains("outside"),
-            "{a:?}"
-        );
+            .expect("update fetch");
+        assert_eq!(a.status, Status::BadRequest, "{a:?}");
 
         // The downstream side: bob's client accepts alice's server for alice ...
         let signer = Signer {
@@ -279,10 +239,6 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
             .await
             .expect("alice's server proves alice's key");
         assert_eq!(t.tensor.shape, vec![ids.len(), OUT]);
-        client
-            .backward(&base, "alice", t.reference, &grad(0.01))
-            .await
-            .expect("gradient for that forward");
         // ... but if mallory advertised alice's server as hers, the session is refused: the
         // server is alice's, not the account the downstream would attribute and pay.
         match client
@@ -325,9 +281,8 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
     counters.extend(sessions);
     assert_eq!(counters["handshakes_bad_signature"], 2, "{counters:?}");
     assert_eq!(counters["handshakes_refused"], 5, "{counters:?}");
-    assert_eq!(counters["not_served"], 2, "{counters:?}");
-    assert_eq!(counters["out_of_range"], 1, "{counters:?}");
-    assert_eq!(counters["backward_applied"], 2, "{counters:?}");
+    assert_eq!(counters["updates_served"], 1, "{counters:?}");
+    assert_eq!(counters["bad_requests"], 1, "{counters:?}");
     assert_eq!(doc.identity, "alice");
     assert!(
         keys.len() >= 3,

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use bittensor_protocol::policy::AddressPolicy;
 use bittensor_worker::chain::{Backoff, PeerRow};
 use bittensor_worker::model::vectors::load_word2vec_text;
-use bittensor_worker::model::w2v::{W2vParams, Word2Vec};
+use bittensor_worker::model::w2v::{SparseUpdate, W2vParams, Word2Vec};
 use bittensor_worker::node::state::{DeadlinePolicy, NodeEndpoint, NodeParams};
 use bittensor_worker::node::Shared;
 use bittensor_worker::peer::client::{PeerClient, PeerError, Signer, WireTypes};
@@ -34,7 +34,7 @@ use bittensor_worker::peer::server::{serve, ServerContext, ServerSettings};
 use bittensor_worker::peer::session::admission::AdmissionLimits;
 use bittensor_worker::peer::session::client::Sessions;
 use bittensor_worker::peer::session::handshake::initiate;
-use bittensor_worker::peer::session::message::{BACKWARD, EXPORT, FORWARD, UPDATES};
+use bittensor_worker::peer::session::message::{EXPORT, FORWARD, UPDATES};
 use bittensor_worker::peer::session::record::{Channel, WireBytes};
 use bittensor_worker::peer::session::{Answer, Request as SessionRequest, Status, Verdict};
 use bittensor_worker::peer::wire::{self, Dtype};
@@ -48,7 +48,6 @@ const FP: &str = "vocab-of-the-test";
 const WAIT: Duration = Duration::from_secs(5);
 const F32: WireTypes = WireTypes {
     features: Dtype::F32,
-    gradients: Dtype::F32,
     updates: Dtype::F32,
 };
 
@@ -149,8 +148,8 @@ struct Server {
 struct Setup {
     name: &'static str,
     seed: u8,
-    backward_rate: f64,
-    backward_burst: f64,
+    updates_rate: f64,
+    updates_burst: f64,
     max_body: usize,
     export_dir: Option<PathBuf>,
 }
@@ -158,16 +157,16 @@ struct Setup {
 const ALICE: Setup = Setup {
     name: "alice",
     seed: 1,
-    backward_rate: 100.0,
-    backward_burst: 100.0,
+    updates_rate: 100.0,
+    updates_burst: 100.0,
     max_body: 1 << 20,
     export_dir: None,
 };
 
 async fn start(rate: f64, burst: f64, max_body: usize) -> Server {
     start_as(Setup {
-        backward_rate: rate,
-        backward_burst: burst,
+        updates_rate: rate,
+        updates_burst: burst,
         max_body,
         ..ALICE
     })
@@ -198,10 +197,8 @@ async fn start_as(setup: Setup) -> Server {
             rates: KindLimits {
                 forward_rate: 1000.0,
                 forward_burst: 1000.0,
-                backward_rate: setup.backward_rate,
-                backward_burst: setup.backward_burst,
-                updates_rate: 1e6,
-                updates_burst: 1e6,
+                updates_rate: setup.updates_rate,
+                updates_burst: setup.updates_burst,
             },
             admission: AdmissionLimits::default(),
         },
@@ -381,14 +378,16 @@ async fn bad_requests_get_clear_answers() {
         "{a:?}"
     );
 
-    // A backward naming no forward of its session.
-    let grad = WireTensor {
-        shape: vec![1, OUT],
-        data: vec![0.1; OUT],
-    };
-    let body = wire::encode_backward(0, &grad, Dtype::F32, &Limits::default()).unwrap();
-    let a = ask(&s, BACKWARD, body).await;
-    assert_eq!(a.status, Status::NotServed, "{a:?}");
+    // An update fetch that does not decode.
+    let a = ask(&s, UPDATES, vec![9, 1]).await;
+    assert_eq!(a.status, Status::BadRequest, "{a:?}");
+    assert!(
+        String::from_utf8_lossy(&a.body).contains("updates"),
+        "{a:?}"
+    );
+    // Kind 2 (the retired gradient of a forward) is no kind any more.
+    let a = ask(&s, 2, vec![0; 8]).await;
+    assert_eq!(a.status, Status::UnknownKind, "{a:?}");
 
     let a = ask(&s, 77, vec![]).await;
     assert_eq!(a.status, Status::UnknownKind);
@@ -418,8 +417,7 @@ async fn bad_requests_get_clear_answers() {
         .unwrap();
     assert_eq!(got.tensor.shape, vec![2, OUT]);
     let doc = client().status(&s.base).await.unwrap();
-    assert_eq!(doc["server"]["bad_requests"], 2);
-    assert_eq!(doc["server"]["not_served"], 1);
+    assert_eq!(doc["server"]["bad_requests"], 3);
 }
 
 #[tokio::test]
@@ -549,6 +547,30 @@ fn updates_body() -> Vec<u8> {
 
 async fn status(s: &Server) -> serde_json::Value {
     client().status(&s.base).await.unwrap()
+}
+
+#[tokio::test]
+async fn update_fetches_are_rate_limited_per_account_and_answer_what_was_published() {
+    let s = start(0.001, 2.0, 1 << 20).await;
+    let published = SparseUpdate {
+        round: 1,
+        dim: OUT,
+        rows: vec![3, 7],
+        input: vec![0.01; 2 * OUT],
+        context: vec![-0.02; 2 * OUT],
+    };
+    s.shared.published.lock().unwrap().push(published.clone());
+    let c = client().with_wire(F32);
+    let a = c.updates(&s.base, "alice", 0, WAIT).await.unwrap();
+    assert_eq!(a.updates, vec![published]);
+    assert_eq!(a.latest, 1);
+    let none = c.updates(&s.base, "alice", 1, WAIT).await.unwrap();
+    assert!(none.updates.is_empty() && !none.gap);
+    match c.updates(&s.base, "alice", 0, WAIT).await {
+        Err(PeerError::Status { status, .. }) => assert_eq!(status, StatusCode::TOO_MANY_REQUESTS),
+        other => panic!("third fetch within the burst of 2: {other:?}"),
+    }
+    assert_eq!(status(&s).await["server"]["updates_served"], 2);
 }
 
 #[tokio::test]
@@ -810,8 +832,6 @@ async fn a_late_answer_keeps_the_session() {
             rates: KindLimits {
                 forward_rate: 1e6,
                 forward_burst: 1e6,
-                backward_rate: 1e6,
-                backward_burst: 1e6,
                 updates_rate: 1e6,
                 updates_burst: 1e6,
             },

@@ -35,7 +35,6 @@ pub(crate) fn status_for_tests(
         vocab: String::new(),
         peer_deadline_ms: 25.0,
         peer_failures: 0,
-        backward_failures: 0,
         emits_pushed: 0,
         emits_failed: 0,
         emits_confirmed: 0,

@@ -55,6 +55,8 @@ pub struct LiveReport {
     pub downstream_rounds: u64,
     /// Peer updates the node applied.
     pub updates_applied: u64,
+    /// The last error of each upstream that failed (none in a clean run).
+    pub peer_errors: Vec<String>,
 }
 
 impl LiveReport {
@@ -105,8 +107,6 @@ impl Drop for Background {
 const UNLIMITED: KindLimits = KindLimits {
     forward_rate: 1e9,
     forward_burst: 1e9,
-    backward_rate: 1e9,
-    backward_burst: 1e9,
     updates_rate: 1e9,
     updates_burst: 1e9,
 };
@@ -257,11 +257,13 @@ pub async fn live_node(
     // apart from the node's.
     let upstream_threads = ThreadSet::default();
     let registry = upstream_threads.clone();
+    let leaving = upstream_threads.clone();
     let upstream_rt = Background(Some(
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .on_thread_start(move || registry.register_current())
+            .on_thread_stop(move || leaving.record_exit_current())
             .build()?,
     ));
     for (i, up) in ups.iter().enumerate() {
@@ -382,6 +384,11 @@ pub async fn live_node(
     };
     let _ = stop_tx.send(true);
     let stats = lock(&me.stats).clone();
+    let peer_errors = lock(&me.peers)
+        .health
+        .iter()
+        .filter_map(|h| h.last_error.clone())
+        .collect();
     let len = super::trainer::split_held_out(&corpus.ids, chunk_words)
         .0
         .len() as u64;
@@ -396,6 +403,7 @@ pub async fn live_node(
         peer_failures: stats.peer_failures,
         downstream_rounds: rounds.load(std::sync::atomic::Ordering::Relaxed),
         updates_applied: stats.updates_applied,
+        peer_errors,
     })
 }
 
@@ -714,7 +722,7 @@ mod tests {
             downstreams: 2,
         };
         let r = live_node(&corpus, &params, around, 200, 40).await.unwrap();
-        assert_eq!(r.peer_failures, 0);
+        assert_eq!(r.peer_failures, 0, "{r:?}");
         assert!(
             r.downstream_rounds > 0,
             "the downstreams got the node's updates"

@@ -101,8 +101,6 @@ pub fn kind_limits(p: &PeerConfig) -> KindLimits {
     KindLimits {
         forward_rate: p.forward_rate,
         forward_burst: p.forward_burst,
-        backward_rate: p.backward_rate,
-        backward_burst: p.backward_burst,
         updates_rate: p.updates_rate,
         updates_burst: p.updates_burst,
     }

@@ -15,10 +15,11 @@ use crate::attribution::Attribution;
 use crate::chain::{Backoff, PeerRow, PeerSlots};
 use crate::model::w2v::{SparseUpdate, Word2Vec};
 use crate::model::ModelError;
+use crate::peer::codec::{CodecError, Limits};
 use crate::peer::identity::Identity;
 use crate::peer::upstream::{PeerHealth, Slot};
 use crate::peer::wire::Dtype;
-use crate::peer::wire_updates::{self, UpdatesAnswer};
+use crate::peer::wire_updates;
 use crate::peer::{Endpoint, EndpointError, WireTensor};
 
 /// Consecutive failed calls after which a peer's slot goes to an unused candidate, if any.
@@ -69,10 +70,8 @@ pub struct Stats {
     pub last_edges: Vec<(String, u32)>,
     /// Metagraph as last read from the chain.
     pub metagraph: Vec<PeerRow>,
-    /// Forward calls to upstream peers that failed (timeouts, errors, garbage).
+    /// Update fetches from upstream peers that failed (timeouts, errors, garbage).
     pub peer_failures: u64,
-    /// Backward calls to upstream peers that failed.
-    pub backward_failures: u64,
     /// Metagraph rows not used as peers at the last refresh, and why (address policy, our own
     /// address, banned).
     pub refused: Vec<(String, String)>,
@@ -92,9 +91,11 @@ pub struct Stats {
     pub training_done: bool,
 }
 
-/// What the node published for its downstreams, newest last, at most [`PUBLISHED_ROUNDS`].
+/// What the node published for its downstreams, newest last, at most [`PUBLISHED_ROUNDS`];
+/// each update's encoding is kept once made, so every downstream gets the same bytes
+/// without the node encoding them again.
 #[derive(Debug, Default)]
-pub struct Published(VecDeque<SparseUpdate>);
+pub struct Published(VecDeque<(SparseUpdate, [std::sync::OnceLock<Vec<u8>>; 3])>);
 
 impl Published {
     /// Keeps `u` (its `round` is its sequence number, increasing), dropping the oldest.
@@ -102,39 +103,53 @@ impl Published {
         if self.0.len() >= PUBLISHED_ROUNDS {
             self.0.pop_front();
         }
-        self.0.push_back(u);
+        self.0.push_back((u, Default::default()));
     }
 
     /// The newest sequence number published (0 = none yet).
     pub fn latest(&self) -> u64 {
-        self.0.back().map_or(0, |u| u.round)
+        self.0.back().map_or(0, |(u, _)| u.round)
     }
 
-    /// The updates after `after`, oldest first, as many as fit in `max_bytes` in `dtype`
-    /// (at least one); when some after `after` were dropped, the latest only, flagged.
-    pub fn after(&self, after: u64, dtype: Dtype, max_bytes: usize) -> UpdatesAnswer {
+    /// Which updates answer `after`: those after it (or, when some after it were dropped,
+    /// the latest only, flagged).
+    fn pick(&self, after: u64) -> (bool, Vec<usize>) {
         let latest = self.latest();
-        let oldest = self.0.front().map_or(0, |u| u.round);
+        let oldest = self.0.front().map_or(0, |(u, _)| u.round);
         let gap = after < latest && oldest > after + 1;
-        let mut updates = Vec::new();
-        let mut bytes = 11;
-        let pick: Box<dyn Iterator<Item = &SparseUpdate>> = if gap {
-            Box::new(self.0.back().into_iter())
+        let picked = if gap {
+            vec![self.0.len() - 1]
         } else {
-            Box::new(self.0.iter().filter(|u| u.round > after))
+            (0..self.0.len())
+                .filter(|&i| self.0[i].0.round > after)
+                .collect()
         };
-        for u in pick {
-            bytes += wire_updates::encoded_len(u, dtype);
-            if bytes > max_bytes && !updates.is_empty() {
+        (gap, picked)
+    }
+
+    /// The answer to a fetch of the updates after `after`, encoded in `dtype`: oldest first,
+    /// as many as fit in `limits.max_bytes` (at least one).
+    pub fn answer(&self, after: u64, dtype: Dtype, limits: &Limits) -> Result<Vec<u8>, CodecError> {
+        let (gap, picked) = self.pick(after);
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(picked.len());
+        let mut bytes = 11;
+        for i in picked {
+            let (u, cache) = &self.0[i];
+            let slot = &cache[dtype as usize];
+            let encoded = match slot.get() {
+                Some(e) => e,
+                None => {
+                    let e = wire_updates::encode_one(u, dtype, limits)?;
+                    slot.get_or_init(|| e)
+                }
+            };
+            bytes += encoded.len();
+            if bytes > limits.max_bytes && !parts.is_empty() {
                 break;
             }
-            updates.push(u.clone());
+            parts.push(encoded);
         }
-        UpdatesAnswer {
-            latest,
-            gap,
-            updates,
-        }
+        wire_updates::assemble(self.latest(), gap, &parts, limits)
     }
 }
 
@@ -495,19 +510,10 @@ impl Endpoint for NodeEndpoint {
         })
     }
 
-    fn backward(&self, _ids: &[i64], _grad: &WireTensor) -> Result<(), EndpointError> {
-        Err(EndpointError::Unavailable(
-            "this node learns from its peers' sparse updates, not from gradients".into(),
-        ))
-    }
-
-    fn updates(
-        &self,
-        after: u64,
-        dtype: Dtype,
-        max_bytes: usize,
-    ) -> Result<UpdatesAnswer, EndpointError> {
-        Ok(lock(&self.0.published).after(after, dtype, max_bytes))
+    fn updates(&self, after: u64, dtype: Dtype, limits: &Limits) -> Result<Vec<u8>, EndpointError> {
+        lock(&self.0.published)
+            .answer(after, dtype, limits)
+            .map_err(|e| EndpointError::Internal(format!("encoding updates: {e}")))
     }
 
     fn export(&self) -> Result<Vec<PathBuf>, EndpointError> {
@@ -614,34 +620,35 @@ pub(crate) mod tests {
             input: vec![0.1, 0.2],
             context: vec![0.3, 0.4],
         };
-        assert_eq!(p.after(0, Dtype::F32, 1 << 20).updates.len(), 0);
+        let big = Limits::default();
+        let ask = |p: &Published, after, limits: &Limits| {
+            let bytes = p.answer(after, Dtype::F32, limits).unwrap();
+            wire_updates::decode_answer(&bytes, &big).unwrap()
+        };
+        let rounds =
+            |a: &wire_updates::UpdatesAnswer| a.updates.iter().map(|u| u.round).collect::<Vec<_>>();
+        assert!(ask(&p, 0, &big).updates.is_empty());
         for r in 1..=3 {
             p.push(u(r));
         }
-        let a = p.after(1, Dtype::F32, 1 << 20);
-        assert_eq!(
-            a.updates.iter().map(|u| u.round).collect::<Vec<_>>(),
-            [2, 3]
-        );
+        let a = ask(&p, 1, &big);
+        assert_eq!(rounds(&a), [2, 3]);
         assert!(!a.gap && a.latest == 3);
-        assert!(p.after(3, Dtype::F32, 1 << 20).updates.is_empty());
+        assert_eq!(a.updates[0], u(2));
+        assert!(ask(&p, 3, &big).updates.is_empty());
         // One update fits the byte budget: the oldest first, the rest next time.
-        let one = p.after(0, Dtype::F32, 40);
-        assert_eq!(one.updates.len(), 1);
+        let small = Limits {
+            max_bytes: 70,
+            ..big
+        };
+        assert_eq!(rounds(&ask(&p, 0, &small)), [1]);
         for r in 4..=9 {
             p.push(u(r));
         }
-        let late = p.after(2, Dtype::F32, 1 << 20);
+        let late = ask(&p, 2, &big);
         assert!(late.gap, "rounds 3..5 are gone");
-        assert_eq!(
-            late.updates.iter().map(|u| u.round).collect::<Vec<_>>(),
-            [9]
-        );
-        assert_eq!(
-            p.after(5, Dtype::F32, 1 << 20).updates.len(),
-            4,
-            "6..9 kept"
-        );
+        assert_eq!(rounds(&late), [9]);
+        assert_eq!(rounds(&ask(&p, 5, &big)), [6, 7, 8, 9], "6..9 kept");
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 /// Clock ticks per second of `/proc` times (`USER_HZ`, 100 on every Linux ABI).
 const TICKS_PER_SEC: f64 = 100.0;
 
-/// The threads registered so far (their kernel thread ids).
+/// The threads registered so far (their kernel thread ids), and the ticks of those that
+/// have exited.
 #[derive(Debug, Clone, Default)]
-pub struct ThreadSet(Arc<Mutex<Vec<String>>>);
+pub struct ThreadSet(Arc<Mutex<(Vec<String>, u64)>>);
 
 impl ThreadSet {
     /// Registers the calling thread (call it from the thread, e.g. a runtime's start hook).
@@ -21,21 +22,44 @@ impl ThreadSet {
                 self.0
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
+                    .0
                     .push(tid.to_string());
             }
         }
     }
 
+    /// Keeps the calling thread's CPU as it exits (call it from the thread, e.g. a runtime's
+    /// stop hook): an exited thread's `/proc` entry is gone, its time is not.
+    pub fn record_exit_current(&self) {
+        let Ok(link) = std::fs::read_link("/proc/thread-self") else {
+            return;
+        };
+        let Some(tid) = link
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let ticks = std::fs::read_to_string("/proc/thread-self/stat")
+            .ok()
+            .and_then(|stat| parse_ticks(&stat));
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = ticks {
+            set.1 += t;
+        }
+        set.0.retain(|t| *t != tid);
+    }
+
     /// CPU seconds (user and system) the registered threads have used; `None` where `/proc`
     /// cannot tell (another OS), so callers report the process figure alone.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let tids = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if tids.is_empty() {
+        let (tids, mut ticks) = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if tids.is_empty() && ticks == 0 {
             return None;
         }
-        let mut ticks = 0u64;
         for tid in tids {
-            // A thread that exited has no entry any more: it counts from then on as 0.
+            // A thread that exited without the stop hook has no entry any more.
             let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
                 continue;
             };

@@ -29,6 +29,7 @@ use crate::model::w2v::{
     W2vParams,
 };
 use crate::peer::client::{PeerClient, PeerError};
+use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
 use crate::peer::upstream::Target;
 
 /// Every this many chunks of its shard, a node holds one out of training (its estimator's
@@ -110,7 +111,6 @@ fn targets(shared: &Shared, now: Instant) -> Vec<Option<Target>> {
                 base,
                 account: slot.peer.user,
                 usable,
-                forward: None,
             })
         })
         .collect()
@@ -127,12 +127,24 @@ enum Got {
     Failed(PeerError),
 }
 
-/// Asks one upstream for its updates after `after` until it has some or `wait` is over.
-async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration) -> Got {
+/// Asks one upstream for its updates after `after` until it has some or `wait` is over
+/// (the first ask may take `first`, the others `wait`); a peer that answered once and is
+/// then slow has nothing new this round, a peer that never answers fails.
+async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration, first: Duration) -> Got {
     let end = Instant::now() + wait;
+    let mut answered = None;
     loop {
-        let left = end.saturating_duration_since(Instant::now()).max(MIN_WAIT);
-        match client.updates(&t.base, &t.account, after, left).await {
+        // The first ask may open the session (a handshake): it gets the longer deadline.
+        let deadline = if answered.is_none() { first } else { wait };
+        match client.updates(&t.base, &t.account, after, deadline).await {
+            Err(PeerError::Timeout(_)) if answered.is_some() => {
+                let (latest, gap) = answered.unwrap_or_default();
+                return Got::Updates {
+                    updates: Vec::new(),
+                    latest,
+                    gap,
+                };
+            }
             Err(e) => return Got::Failed(e),
             Ok(a) if !a.updates.is_empty() || Instant::now() + POLL_EVERY >= end => {
                 return Got::Updates {
@@ -141,7 +153,10 @@ async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration) -> Got 
                     gap: a.gap,
                 }
             }
-            Ok(_) => tokio::time::sleep(POLL_EVERY).await,
+            Ok(a) => {
+                answered = Some((a.latest, a.gap));
+                tokio::time::sleep(POLL_EVERY).await
+            }
         }
     }
 }
@@ -156,11 +171,18 @@ async fn fetch_round(
     wait: Duration,
 ) -> Vec<(usize, SparseUpdate)> {
     let targets = targets(shared, Instant::now());
+    let first = shared.deadline.max.max(wait);
     let tasks: Vec<_> = targets
         .iter()
         .zip(cursors.iter())
         .map(|(t, &after)| match t {
-            Some(t) if t.usable => Some(tokio::spawn(poll(client.clone(), t.clone(), after, wait))),
+            Some(t) if t.usable => Some(tokio::spawn(poll(
+                client.clone(),
+                t.clone(),
+                after,
+                wait,
+                first,
+            ))),
             _ => None,
         })
         .collect();
@@ -199,6 +221,11 @@ async fn fetch_round(
                     }
                     if e.disqualifies() {
                         evict.push((i, e.to_string()));
+                    } else if h.out_of_range >= EVICT_AFTER_OUT_OF_RANGE {
+                        evict.push((
+                            i,
+                            format!("{} out-of-range answers, last: {e}", h.out_of_range),
+                        ));
                     }
                 }
                 Got::Updates {

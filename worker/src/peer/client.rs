@@ -18,7 +18,7 @@ use super::identity::Identity;
 use super::keys::KeyCache;
 use super::range::{out_of_range, MAX_ABS_VALUE};
 use super::session::client::{Sent, Sessions};
-use super::session::message::{Kind, BACKWARD, EXPORT, FORWARD, UPDATES};
+use super::session::message::{Kind, EXPORT, FORWARD, UPDATES};
 use super::session::{SessionError, Status, Verdict};
 use super::wire::{self, Dtype};
 use super::wire_updates::{self, UpdatesAnswer, UpdatesRequest};
@@ -76,14 +76,11 @@ pub struct Signer {
     pub keys: Arc<KeyCache>,
 }
 
-/// Element types on the wire: what the node asks its upstreams to serve in, and what it
-/// sends gradients in.
+/// Element types on the wire: what the node asks its peers to serve vectors and updates in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WireTypes {
     /// Served vectors.
     pub features: Dtype,
-    /// Gradients.
-    pub gradients: Dtype,
     /// Values of the sparse updates peers exchange (f32 by default: see docs/embeddings.md).
     pub updates: Dtype,
 }
@@ -92,18 +89,17 @@ impl Default for WireTypes {
     fn default() -> Self {
         WireTypes {
             features: Dtype::F16,
-            gradients: Dtype::Bf16,
             updates: Dtype::F32,
         }
     }
 }
 
-/// A forward's answer and the reference its backward names.
+/// A forward's answer and the request it answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Served {
     /// The vectors, `[ids, dim]`.
     pub tensor: WireTensor,
-    /// The forward, as its backward must name it.
+    /// The forward request, as the session numbered it.
     pub reference: Sent,
 }
 
@@ -186,7 +182,7 @@ impl PeerClient {
         }
     }
 
-    /// A client that opens sessions as `signer` (forward, backward, export).
+    /// A client that opens sessions as `signer` (updates, forward, export).
     pub fn signed(timeout: Duration, limits: Limits, signer: Signer) -> Self {
         let sessions = Sessions::new(signer.identity, signer.keys, limits.max_bytes);
         Self::on_sessions(timeout, limits, sessions)
@@ -319,30 +315,8 @@ impl PeerClient {
         })
     }
 
-    /// Sends the gradient for what the forward `reference` returned back to the peer
-    /// `account` at `base`, on the session of that forward.
-    pub async fn backward(
-        &self,
-        base: &str,
-        account: &str,
-        reference: Sent,
-        grad: &WireTensor,
-    ) -> Result<(), PeerError> {
-        let body = wire::encode_backward(reference.id, grad, self.wire.gradients, &self.limits)?;
-        self.call(
-            base,
-            account,
-            BACKWARD,
-            body,
-            Some(reference.epoch),
-            self.timeout,
-        )
-        .await
-        .map(|_| ())
-    }
-
     /// Asks the peer `account` at `base` for the sparse updates it published after sequence
-    /// `after`; each update is checked for shape, order and finite values on decoding.
+    /// `after`; each update is checked for shape, order, finite values and range.
     pub async fn updates(
         &self,
         base: &str,
@@ -357,7 +331,13 @@ impl PeerClient {
         let (bytes, _) = self
             .call(base, account, UPDATES, body, None, deadline)
             .await?;
-        Ok(wire_updates::decode_answer(&bytes, &self.limits)?)
+        let answer = wire_updates::decode_answer(&bytes, &self.limits)?;
+        for u in &answer.updates {
+            if let Some((index, value)) = out_of_range(&u.input).or(out_of_range(&u.context)) {
+                return Err(PeerError::OutOfRange { index, value });
+            }
+        }
+        Ok(answer)
     }
 
     /// Fetches `GET /status` from `base` as JSON (public, unsigned).

@@ -1,7 +1,7 @@
 //! What the peer channel costs, measured in one run by `bittensor-worker bench`: a session's
 //! handshake (both sides: two ephemeral DHs, one K1 signature and one verification each
-//! way), paid once per connection, and the sealing of one training step's messages (forward
-//! request and answer, backward), paid every step, both sides together.
+//! way), paid once per connection, and the sealing of one exchange round's messages (the
+//! update fetch and its answer), paid every round, both sides together.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,36 +9,38 @@ use std::time::Instant;
 
 use chain_client::PrivateKey;
 
-use super::codec::{Limits, WireTensor};
+use super::codec::Limits;
 use super::identity::Identity;
 use super::keys::{KeyCache, StaticKeys};
 use super::session::handshake::{initiate, respond, Hello, Verdict};
 use super::session::record::WireBytes;
 use super::session::SessionError;
-use super::wire::{self, Dtype};
+use super::wire::Dtype;
+use super::wire_updates::{self, UpdatesAnswer, UpdatesRequest};
+use crate::model::w2v::SparseUpdate;
 
 /// Microseconds, as measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthCost {
     /// One session handshake, both sides (once per connection).
     pub handshake_us: f64,
-    /// Sealing and opening one step's forward request, its answer and the backward, both
-    /// sides (f16 features, bf16 gradients).
+    /// Sealing and opening one round's update fetch and its answer (one update of `batch`
+    /// rows of both tables, f32), both sides.
     pub seal_step_us: f64,
-    /// Bytes one step puts on the wire for one peer (both directions, framing included).
+    /// Bytes one round puts on the wire for one peer (both directions, framing included).
     pub step_bytes: u64,
 }
 
 impl AuthCost {
-    /// Channel time one upstream peer adds to one training step (the handshake is paid once
+    /// Channel time one upstream peer adds to one exchange round (the handshake is paid once
     /// per connection, so it is left out).
     pub fn per_peer_step_us(&self) -> f64 {
         self.seal_step_us
     }
 }
 
-/// Measures [`AuthCost`] over `iterations` handshakes and steps, for requests of `batch` ids
-/// and answers of `[batch, dim]` values.
+/// Measures [`AuthCost`] over `iterations` handshakes and rounds, for updates of `batch`
+/// rows of width `dim`.
 pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost, SessionError> {
     let iterations = iterations.max(1);
     let caller = Arc::new(Identity::new(
@@ -57,14 +59,31 @@ pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost
         .collect();
     let keys = Arc::new(KeyCache::new(Arc::new(StaticKeys(table))));
     let limits = Limits::default();
-    let ids: Vec<i64> = (0..batch as i64).collect();
-    let tensor = WireTensor {
-        shape: vec![batch, dim],
-        data: (0..batch * dim).map(|i| (i as f32 * 1e-3).sin()).collect(),
+    let values: Vec<f32> = (0..batch * dim).map(|i| (i as f32 * 1e-3).sin()).collect();
+    let update = SparseUpdate {
+        round: 1,
+        dim,
+        rows: (0..batch as u32).collect(),
+        input: values.clone(),
+        context: values,
     };
-    let forward = wire::encode_forward(&ids, Dtype::F16, &limits)?;
-    let answer = wire::encode_matrix(&tensor, Dtype::F16, &limits)?;
-    let backward = wire::encode_backward(0, &tensor, Dtype::Bf16, &limits)?;
+    let request = wire_updates::encode_request(UpdatesRequest {
+        dtype: Dtype::F32,
+        after: 0,
+    });
+    let answer = wire_updates::encode_answer(
+        &UpdatesAnswer {
+            latest: 1,
+            gap: false,
+            updates: vec![update],
+        },
+        Dtype::F32,
+        &Limits {
+            max_bytes: usize::MAX,
+            max_elements: usize::MAX,
+            ..limits
+        },
+    )?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -87,13 +106,9 @@ pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost
                 .received
                 .store(0, std::sync::atomic::Ordering::Relaxed);
             let started = Instant::now();
-            client.send(&forward).await?;
+            client.send(&request).await?;
             served.recv().await?;
             served.send(&answer).await?;
-            client.recv().await?;
-            client.send(&backward).await?;
-            served.recv().await?;
-            served.send(&[]).await?;
             client.recv().await?;
             seal_s += started.elapsed().as_secs_f64();
         }
@@ -123,8 +138,8 @@ mod tests {
         let c = auth_cost(2, 8, 4).unwrap();
         assert!(c.handshake_us > 0.0 && c.handshake_us.is_finite(), "{c:?}");
         assert!(c.seal_step_us > 0.0 && c.seal_step_us.is_finite(), "{c:?}");
-        // 8 two-byte ids, two 8x4 half-precision matrices, envelopes and record framing.
-        assert!(c.step_bytes > 2 * 8 + 2 * 2 * 32, "{c:?}");
+        // 8 two-byte row ids, two 8x4 f32 matrices, envelopes and record framing.
+        assert!(c.step_bytes > 2 * 8 + 2 * 4 * 32, "{c:?}");
         assert_eq!(c.per_peer_step_us(), c.seal_step_us);
     }
 }

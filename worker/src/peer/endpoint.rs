@@ -2,7 +2,6 @@
 //! with a tiny in-process endpoint and run with the real model.
 
 use super::codec::WireTensor;
-use super::wire_updates::UpdatesAnswer;
 
 /// Why an endpoint call failed: the caller's fault (400) or ours (500).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,22 +21,21 @@ pub enum EndpointError {
 pub trait Endpoint: Send + Sync + 'static {
     /// Embeddings this node serves for `ids`, shape `[ids.len(), d]`.
     fn forward(&self, ids: &[i64]) -> Result<WireTensor, EndpointError>;
-    /// Applies a downstream gradient for the embeddings of `ids`.
-    fn backward(&self, ids: &[i64], grad: &WireTensor) -> Result<(), EndpointError>;
     /// Whether `account` is in the metagraph as last read (only subscribers are served).
     fn is_subscribed(&self, account: &str) -> bool;
     /// What `GET /status` returns (the server adds its counters).
     fn status(&self) -> bittensor_protocol::status::WorkerStatus;
-    /// The sparse updates this node published after sequence `after` that it still keeps,
-    /// oldest first, at most `max_bytes` of them when encoded in `dtype` (the latest only,
-    /// flagged, when `after` is older than its history).
+    /// The encoded answer to a fetch of the sparse updates this node published after
+    /// sequence `after` ([`super::wire_updates`]): those it still keeps, oldest first, in
+    /// `dtype`, within `limits` (the latest only, flagged, when `after` is older than its
+    /// history).
     fn updates(
         &self,
         after: u64,
         dtype: super::wire::Dtype,
-        max_bytes: usize,
-    ) -> Result<UpdatesAnswer, EndpointError> {
-        let _ = (after, dtype, max_bytes);
+        limits: &super::codec::Limits,
+    ) -> Result<Vec<u8>, EndpointError> {
+        let _ = (after, dtype, limits);
         Err(EndpointError::Unavailable(
             "this node publishes no updates".into(),
         ))

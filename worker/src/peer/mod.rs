@@ -2,12 +2,12 @@
 //! accounts' on-chain keys, the chain, the audience and fresh ephemeral keys) and send typed
 //! requests on it: updates (the sparse updates of both tables this node published after a
 //! sequence number: how nodes learn across shards), forward (word ids for this node's
-//! embeddings) and backward (the gradient for one forward); the node's own account may ask for an export. `GET /status` stays public
+//! embeddings, what a consumer reads); the node's own account may ask for an export. `GET /status` stays public
 //! over h2c on the same port. See `docs/peers.md`.
 //!
 //! - [`session`]: the handshake, the encrypted records, the admission checks, the typed
 //!   envelope and its handlers, the server loop and the client's sessions.
-//! - [`kinds`]: the node's kinds (forward, backward, export).
+//! - [`kinds`]: the node's kinds (updates, forward, export).
 //! - [`wire`]: their compact bodies (narrow ids, half-precision vectors).
 //! - [`wire_updates`]: the body of the updates kind (a peer's published sparse updates).
 //! - [`codec`]: the f32 tensor type, limits and typed decoding errors.

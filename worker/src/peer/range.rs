@@ -4,7 +4,7 @@
 //! peer push every value to the bound. Rejections are counted; a peer that keeps sending
 //! them is evicted.
 
-/// Largest magnitude accepted in a served embedding or a gradient.
+/// Largest magnitude accepted in a served embedding or a sparse update.
 pub const MAX_ABS_VALUE: f32 = 64.0;
 
 /// Out-of-range answers after which an upstream peer is evicted.

@@ -1,6 +1,6 @@
 //! The node's listener: one port, two protocols told apart by the first bytes. A
 //! connection that opens with `BTS1` is a peer session ([`session`](super::session):
-//! forward, backward, export and whatever kinds are registered); one that opens with the
+//! updates, forward, export and whatever kinds are registered); one that opens with the
 //! HTTP/2 preface is h2c for the public `GET /status` the viewer reads. Model work runs on
 //! the blocking pool, never under an await.
 
@@ -40,12 +40,6 @@ pub struct ServerCounters {
     pub forward_served: AtomicU64,
     /// Updates requests answered with the node's published sparse updates.
     pub updates_served: AtomicU64,
-    /// Backward requests whose gradient was applied.
-    pub backward_applied: AtomicU64,
-    /// Backward requests naming no forward of their session awaiting a gradient.
-    pub not_served: AtomicU64,
-    /// Backward requests with values beyond the accepted range.
-    pub out_of_range: AtomicU64,
     /// Requests that did not decode or were unusable.
     pub bad_requests: AtomicU64,
     /// Requests that failed inside the node.

@@ -1,12 +1,10 @@
 //! Upstream peers as the training loop sees them: one entry per slot with its health.
-//! A slow, dead or garbage-answering peer gives zeros of the right shape for that step,
-//! is counted, and is not asked again until its backoff has passed.
+//! A slow, dead or garbage-answering peer is skipped for that round, counted, and not
+//! asked again until its backoff has passed.
 
 use std::time::{Duration, Instant};
 
-use super::client::{PeerClient, PeerError, Served};
-use super::codec::WireTensor;
-use super::session::client::Sent;
+use super::client::PeerError;
 use bittensor_protocol::policy::{AddressPolicy, Refusal};
 
 use crate::chain::{Backoff, PeerRow};
@@ -22,8 +20,6 @@ pub struct PeerHealth {
     pub failures: u64,
     /// Steps this peer was skipped because it was marked unhealthy.
     pub skipped: u64,
-    /// Backward calls that failed.
-    pub backward_failures: u64,
     /// Failed forward calls since the last success.
     pub consecutive_failures: u64,
     /// Answers rejected for values beyond the accepted range.
@@ -41,7 +37,6 @@ impl PeerHealth {
             successes: 0,
             failures: 0,
             skipped: 0,
-            backward_failures: 0,
             consecutive_failures: 0,
             out_of_range: 0,
             last_error: None,
@@ -104,84 +99,8 @@ pub struct Target {
     pub base: String,
     /// The account the answer must be signed by.
     pub account: String,
-    /// False while the peer backs off (skipped this step).
+    /// False while the peer backs off (skipped this round).
     pub usable: bool,
-    /// The forward this slot answered this step (what its backward names).
-    pub forward: Option<Sent>,
-}
-
-/// Zeros of shape `[rows, dim]`: what an absent or failing peer contributes.
-pub fn zeros(rows: usize, dim: usize) -> WireTensor {
-    WireTensor {
-        shape: vec![rows, dim],
-        data: vec![0.0; rows * dim],
-    }
-}
-
-/// Outcome of asking one slot for features.
-pub enum Fetched {
-    /// The slot is empty or its peer is backing off.
-    Skipped,
-    /// The peer answered.
-    Ok(Served),
-    /// The peer failed this time.
-    Failed(PeerError),
-}
-
-/// Asks every usable slot for the embeddings of `ids` concurrently, each within `deadline`.
-pub async fn fetch_all(
-    client: &PeerClient,
-    slots: &[Option<Target>],
-    ids: &[i64],
-    dim: usize,
-    deadline: Duration,
-) -> Vec<Fetched> {
-    let mut tasks = Vec::with_capacity(slots.len());
-    for slot in slots {
-        tasks.push(match slot {
-            Some(t) if t.usable => {
-                let client = client.clone();
-                let t = t.clone();
-                let ids = ids.to_vec();
-                Some(tokio::spawn(async move {
-                    client
-                        .forward(&t.base, &t.account, &ids, dim, deadline)
-                        .await
-                }))
-            }
-            _ => None,
-        });
-    }
-    let mut out = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        out.push(match task {
-            None => Fetched::Skipped,
-            Some(handle) => match handle.await {
-                Ok(Ok(t)) => Fetched::Ok(t),
-                Ok(Err(e)) => Fetched::Failed(e),
-                Err(e) => Fetched::Failed(PeerError::Transport(e.to_string())),
-            },
-        });
-    }
-    out
-}
-
-/// Sends a gradient for the forward `target` answered to that peer in the background;
-/// failures are only logged and counted through the returned handle.
-pub fn send_backward(
-    client: &PeerClient,
-    target: Target,
-    grad: WireTensor,
-) -> tokio::task::JoinHandle<Result<(), PeerError>> {
-    let client = client.clone();
-    tokio::spawn(async move {
-        let reference = target
-            .forward
-            .ok_or_else(|| PeerError::Transport("no forward to answer".into()))?;
-        client
-            .backward(&target.base, &target.account, reference, &grad)
-            .await
-    })
 }
 
 #[cfg(test)]
@@ -205,12 +124,5 @@ mod tests {
         assert_eq!(h.consecutive_failures, 0);
         assert!(h.healthy());
         assert_eq!(h.record_failure(t0, &err), ms(100));
-    }
-
-    #[test]
-    fn zeros_have_the_right_shape() {
-        let z = zeros(3, 4);
-        assert_eq!(z.shape, vec![3, 4]);
-        assert!(z.data.iter().all(|x| *x == 0.0));
     }
 }

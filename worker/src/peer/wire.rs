@@ -1,11 +1,10 @@
-//! The compact bodies of the forward and backward kinds: word ids as wide as the vocabulary
-//! needs (two bytes below 65 536 words), vectors in half precision (f16 or bf16, or f32
-//! when asked), and a backward that names the forward it answers (its request id in the
-//! same session) instead of resending the ids.
+//! The compact bodies of the forward kind, and the matrices every kind uses: word ids as wide
+//! as the vocabulary needs (two bytes below 65 536 words), vectors in half precision (f16 or
+//! bf16, or f32 when asked).
 //!
 //! Forward request: dtype `u8` the caller wants back, id width `u8` (2 or 4), count `u32`,
-//! ids. Forward answer and backward gradient: a matrix, dtype `u8`, rows `u32`, cols `u16`,
-//! little-endian elements. Backward request: forward id `u32`, then the matrix.
+//! ids. Forward answer: a matrix, dtype `u8`, rows `u32`, cols `u16`, little-endian
+//! elements.
 
 use half::{bf16, f16};
 
@@ -70,15 +69,6 @@ pub struct ForwardBody {
     pub dtype: Dtype,
     /// Word ids.
     pub ids: Vec<i64>,
-}
-
-/// A decoded backward request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BackwardBody {
-    /// The request id of the forward this gradient answers.
-    pub forward: u32,
-    /// The gradient, one row per id of that forward.
-    pub grad: WireTensor,
 }
 
 /// A cursor over an untrusted body.
@@ -279,27 +269,6 @@ pub fn decode_matrix(bytes: &[u8], limits: &Limits) -> Result<WireTensor, CodecE
     Ok(t)
 }
 
-/// Encodes a backward request answering the forward `forward`.
-pub fn encode_backward(
-    forward: u32,
-    grad: &WireTensor,
-    dtype: Dtype,
-    limits: &Limits,
-) -> Result<Vec<u8>, CodecError> {
-    let mut out = forward.to_le_bytes().to_vec();
-    put_matrix(&mut out, grad, dtype, limits)?;
-    Ok(out)
-}
-
-/// Decodes a backward request.
-pub fn decode_backward(bytes: &[u8], limits: &Limits) -> Result<BackwardBody, CodecError> {
-    let mut r = Reader(bytes);
-    let forward = r.u32()?;
-    let grad = get_matrix(&mut r, limits)?;
-    r.finish()?;
-    Ok(BackwardBody { forward, grad })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,11 +293,10 @@ mod tests {
             data: vec![0.1, -0.25, 3.0, 1e-3, -7.5, 0.0],
         };
         for (dtype, tol) in [(Dtype::F32, 0.0), (Dtype::F16, 1e-3), (Dtype::Bf16, 8e-3)] {
-            let b = encode_backward(9, &t, dtype, &l).unwrap();
-            assert_eq!(b.len(), 4 + 7 + 6 * dtype.width());
-            let back = decode_backward(&b, &l).unwrap();
-            assert_eq!(back.forward, 9);
-            for (a, b) in t.data.iter().zip(&back.grad.data) {
+            let b = encode_matrix(&t, dtype, &l).unwrap();
+            assert_eq!(b.len(), 7 + 6 * dtype.width());
+            let back = decode_matrix(&b, &l).unwrap();
+            for (a, b) in t.data.iter().zip(&back.data) {
                 assert!(
                     (a - b).abs() <= tol * a.abs().max(1.0),
                     "{dtype:?}: {a} vs {b}"

@@ -67,50 +67,69 @@ fn id_width(u: &SparseUpdate) -> usize {
     }
 }
 
+/// Encodes one update of an answer (its part after the answer's header), so a node encodes
+/// what it published once for all its downstreams.
+pub fn encode_one(u: &SparseUpdate, dtype: Dtype, limits: &Limits) -> Result<Vec<u8>, CodecError> {
+    let n = u.rows.len();
+    let width = id_width(u);
+    let mut out = Vec::with_capacity(encoded_len(u, dtype));
+    out.extend_from_slice(&u.round.to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    out.push(width as u8);
+    for &r in &u.rows {
+        if width == 2 {
+            out.extend_from_slice(&(r as u16).to_le_bytes());
+        } else {
+            out.extend_from_slice(&r.to_le_bytes());
+        }
+    }
+    for table in [&u.input, &u.context] {
+        let t = WireTensor {
+            shape: vec![n, u.dim],
+            data: table.clone(),
+        };
+        put_matrix(&mut out, &t, dtype, limits)?;
+    }
+    Ok(out)
+}
+
+/// An answer from its header fields and its updates encoded by [`encode_one`].
+pub fn assemble(
+    latest: u64,
+    gap: bool,
+    parts: &[&[u8]],
+    limits: &Limits,
+) -> Result<Vec<u8>, CodecError> {
+    if parts.len() > u16::MAX as usize {
+        return Err(oversize("updates", parts.len(), u16::MAX as usize));
+    }
+    let len = 11 + parts.iter().map(|p| p.len()).sum::<usize>();
+    if len > limits.max_bytes {
+        return Err(oversize("answer bytes", len, limits.max_bytes));
+    }
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&latest.to_le_bytes());
+    out.push(gap as u8);
+    out.extend_from_slice(&(parts.len() as u16).to_le_bytes());
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    Ok(out)
+}
+
 /// Encodes an updates answer.
 pub fn encode_answer(
     a: &UpdatesAnswer,
     dtype: Dtype,
     limits: &Limits,
 ) -> Result<Vec<u8>, CodecError> {
-    if a.updates.len() > u16::MAX as usize {
-        return Err(oversize("updates", a.updates.len(), u16::MAX as usize));
-    }
-    let mut out = Vec::with_capacity(
-        11 + a
-            .updates
-            .iter()
-            .map(|u| encoded_len(u, dtype))
-            .sum::<usize>(),
-    );
-    out.extend_from_slice(&a.latest.to_le_bytes());
-    out.push(a.gap as u8);
-    out.extend_from_slice(&(a.updates.len() as u16).to_le_bytes());
-    for u in &a.updates {
-        let n = u.rows.len();
-        let width = id_width(u);
-        out.extend_from_slice(&u.round.to_le_bytes());
-        out.extend_from_slice(&(n as u32).to_le_bytes());
-        out.push(width as u8);
-        for &r in &u.rows {
-            if width == 2 {
-                out.extend_from_slice(&(r as u16).to_le_bytes());
-            } else {
-                out.extend_from_slice(&r.to_le_bytes());
-            }
-        }
-        for table in [&u.input, &u.context] {
-            let t = WireTensor {
-                shape: vec![n, u.dim],
-                data: table.clone(),
-            };
-            put_matrix(&mut out, &t, dtype, limits)?;
-        }
-    }
-    if out.len() > limits.max_bytes {
-        return Err(oversize("answer bytes", out.len(), limits.max_bytes));
-    }
-    Ok(out)
+    let parts = a
+        .updates
+        .iter()
+        .map(|u| encode_one(u, dtype, limits))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    assemble(a.latest, a.gap, &refs, limits)
 }
 
 /// Decodes an updates answer (bounded by `limits`); every update is checked for shape,

@@ -1,7 +1,7 @@
 //! Sessions to upstream peers, one per (address, account), opened on first use and kept:
 //! the handshake's signatures are paid once per connection, not per request. A call that
 //! fails or is cancelled drops its session (its state is unknown); the next call opens a
-//! new one. Each session has an epoch, so a backward can insist on the session of its
+//! new one. Each session has an epoch, so a request can insist on the session of an earlier
 //! forward.
 
 use std::collections::HashMap;
@@ -140,7 +140,7 @@ impl Sessions {
     }
 
     /// Sends a `kind` request with `body` to `account` at `addr` and waits for its answer;
-    /// with `epoch`, only on that session (a backward on the session of its forward).
+    /// with `epoch`, only on that session (a request that refers to an earlier one).
     pub async fn call(
         &self,
         addr: &str,

@@ -10,8 +10,7 @@ pub type Kind = u8;
 
 /// Ask for the embeddings of word ids.
 pub const FORWARD: Kind = 1;
-/// Send the gradient for the embeddings an earlier forward of the same session returned.
-pub const BACKWARD: Kind = 2;
+// Kind 2 was the gradient of a forward (the retired gated peer model); it is not reused.
 /// Ask the node to write its embeddings to its export directory (its own account only).
 pub const EXPORT: Kind = 3;
 /// Ask for the sparse updates the node published after a sequence number.
@@ -28,7 +27,7 @@ pub enum Status {
     Forbidden = 2,
     /// Over the account's rate for this kind (like HTTP 429).
     RateLimited = 3,
-    /// A backward that answers no forward of this session.
+    /// A request naming something this session does not have.
     NotServed = 4,
     /// The node does not offer this now (like HTTP 503).
     Unavailable = 5,
