@@ -37,7 +37,7 @@ fn experiment(tokens: usize, epochs: usize, out: Stdio, err: Stdio) -> Child {
         .arg(data("simlex999.txt"))
         .args(["--max-tokens", &tokens.to_string()])
         .args(["--epochs", &epochs.to_string()])
-        .args(["--sample", "1e-4", "--alpha", "0.05"])
+        .args(["--sample", "1e-4", "--alpha", "0.075"])
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)

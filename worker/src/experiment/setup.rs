@@ -32,6 +32,16 @@ pub struct NodeTemplate {
     pub threads: usize,
     /// Extra `[model]` lines (the exchange settings the node's loop reads).
     pub model_extra: String,
+    /// The largest peer message a node sends or accepts (`peer.max_body_bytes`).
+    pub max_body_bytes: usize,
+}
+
+/// A peer message that can hold one update of every row of both tables (f32 values, a
+/// row id each) twice over: an update of a whole round on a small shard touches most of the
+/// vocabulary, more than the node's default limit (8 MiB) holds at 25 000 words.
+pub fn max_body_bytes(vocab_words: usize, dim: usize) -> usize {
+    let rows = 2 * (vocab_words + 1);
+    (2 * rows * (4 * dim + 8)).max(8 << 20)
 }
 
 /// One node as written: its configuration, files and account.
@@ -157,6 +167,7 @@ threads = {threads}
 {model_extra}
 [peer]
 allow_loopback = true
+max_body_bytes = {max_body}
 "#,
             nodes = t.nodes,
             account = a.user,
@@ -178,6 +189,7 @@ allow_loopback = true
             peers = t.nodes - 1,
             threads = t.threads,
             model_extra = t.model_extra,
+            max_body = t.max_body_bytes,
         );
         std::fs::write(&node.config, toml)
             .with_context(|| format!("writing {}", node.config.display()))?;
@@ -205,6 +217,7 @@ mod tests {
             nodes: 3,
             threads: 1,
             model_extra: String::new(),
+            max_body_bytes: max_body_bytes(25_000, 100),
         };
         let nodes = write_network(dir.path(), &shards, (&vocab, &"0".repeat(64), 2), &t).unwrap();
         assert_eq!(nodes.len(), 3);
@@ -217,6 +230,7 @@ mod tests {
             assert_eq!(cfg.model.alpha, t.params.alpha);
             assert!(cfg.chain.local_experiment.is_some());
             assert!(cfg.peer.allow_loopback);
+            assert!(cfg.peer.max_body_bytes > 2 * 25_000 * 100 * 4);
             assert_eq!(cfg.node.account, account(i));
             cfg.signing_key().unwrap();
         }
