@@ -285,8 +285,9 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
     assert_eq!(counters["bad_requests"], 1, "{counters:?}");
     assert_eq!(doc.identity, "alice");
     assert!(
-        keys.len() >= 3,
-        "bob, alice, carol, mallory keys were read from the chain"
+        keys.len() >= 2,
+        "bob's and alice's keys were read from the chain ({} cached)",
+        keys.len()
     );
     drop(rt);
 }

@@ -382,6 +382,12 @@ pub async fn live_node(
         _ if ups.is_empty() => Some(cpu_seconds),
         _ => None,
     };
+    tracing::info!(
+        process_cpu = cpu_seconds,
+        peers_cpu = ?upstream_threads.cpu_seconds().zip(upstream_before).map(|(a, b)| a - b),
+        seconds,
+        "live node run"
+    );
     let _ = stop_tx.send(true);
     let stats = lock(&me.stats).clone();
     let peer_errors = lock(&me.peers)
@@ -659,7 +665,7 @@ pub fn vs_gensim(
             cpu,
         ));
         rows.push(row(
-            "live_node_with_peers_cpu",
+            "live_node_test_process",
             &format!("ours: the same run, CPU of the whole test process ({peers} upstream nodes training in it)"),
             r.words_per_sec(),
             r.words_per_cpu_sec(),

@@ -42,3 +42,6 @@ pub use shared_space::{
 };
 pub use sparse_update::SparseUpdate;
 pub use threads::{fit_with, machine_threads, train_round, FitOptions, RoundReport};
+pub use value::{
+    overlap_cosine, taylor, CopyOf, HeldOut, Valuation, Valuer, COPY_COSINE, COPY_OVERLAP, SKETCH,
+};

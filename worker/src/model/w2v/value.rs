@@ -1,80 +1,737 @@
-//! PLACEHOLDER, replaced by the valuation estimator when it lands: the interface the node's
-//! loop calls to value each round's inputs on held-out text. This stand-in values every
-//! input at zero and finds no copies, so the node applies every admitted update and its
-//! attribution stays on itself.
+//! What a peer's update is worth to a node: its marginal effect on the node's
+//! negative-sampling loss on held-out text (a slice of the node's own text it never trains
+//! on), with copies, replays and the node's own update sent back worth nothing.
+//!
+//! - [`HeldOut`]: fixed evaluation triples (input word, output word, negatives), drawn once
+//!   with a seed from the held-out sentences (subsampled as training is), at most
+//!   `max_pairs`, with an index from each row to the triples that touch it.
+//! - [`Valuer::value`]: per round, from the point all nodes started the round from
+//!   (`base = model - own`), `own = L(base) - L(model)` and, per peer `j`,
+//!   `gain_j = L(base) - L(base + clip(u_j))` (clipped exactly as [`super::apply_update`]
+//!   clips), each clamped at 0 and divided by the number of triples. Every update is valued
+//!   from the same point, so an honest peer is not charged for the overshoot of summing
+//!   updates that overlap with the node's own; overlap that is a copy is caught below.
+//!   Only the triples that touch an update's rows are evaluated (the others do not change),
+//!   so one update costs O(pairs touched x (1 + negatives) x dim).
+//! - Copies: an update whose rows are mostly (at least [`COPY_OVERLAP`] of them) rows of a
+//!   reference update and whose deltas on those common rows have a cosine of at least
+//!   [`COPY_COSINE`] with the reference's is worth 0 and marked ([`CopyOf`]). References are
+//!   the node's own update, the peers' updates of this round that arrived earlier (earlier in
+//!   the slice) and every update (own or peer) of the last `history_rounds` rounds. The
+//!   cosine is taken on sketches ([`SKETCH`] random ±1 projections per row, made once per
+//!   update in O(rows x dim x SKETCH)); a comparison costs O(rows_u + rows_v + common x
+//!   SKETCH), and a round compares each update with at most
+//!   `(1 + peers) x (1 + history_rounds)` references. The history keeps only sketches.
+//! - [`taylor`]: the squared first-order (Fisher/Taylor) score of the peer-aware model
+//!   (the retired gated model's attribution), on the same triples, kept only to compare with
+//!   (docs/attribution.md).
 
+use std::collections::VecDeque;
+
+use super::math::dot;
+use super::sampling::{Lcg, NegativeTable, Subsampler};
 use super::shared_space::UpdateBound;
 use super::sparse_update::SparseUpdate;
 use super::{W2vParams, Word2Vec};
 
-/// Held-out text of the node (never trained on), prepared for the estimator.
+/// Cosine on common rows at or above which an update is a copy of a reference. Honest
+/// updates of two nodes on different shards measure far below it (docs/attribution.md).
+pub const COPY_COSINE: f64 = 0.9;
+
+/// Fraction of an update's rows that must be rows of a reference for it to count as a copy.
+pub const COPY_OVERLAP: f64 = 0.5;
+
+/// Fixed evaluation triples on the node's held-out text, indexed by the rows they touch.
+#[derive(Debug, Clone)]
 pub struct HeldOut {
-    /// Held-out sentences (word ids).
-    pub sentences: usize,
+    vocab: usize,
+    negatives: usize,
+    /// Per triple, `2 + negatives` ids: input row, output row, then the negatives.
+    triples: Vec<u32>,
+    /// Row `r`'s triples are `touching[offsets[r]..offsets[r + 1]]`.
+    offsets: Vec<u32>,
+    touching: Vec<u32>,
 }
 
 impl HeldOut {
-    /// Prepares at most `max_pairs` evaluation pairs of `sentences`.
+    /// Draws at most `max_pairs` (input, output) pairs uniformly (a reservoir) from the
+    /// held-out sentences, subsampled and windowed as training does (`params.sample`,
+    /// `params.window` shrunk at random), and `params.negatives` negatives for each from the
+    /// unigram^`ns_exponent` table of `counts`; deterministic per `seed`.
     pub fn new(
         sentences: &[Vec<u32>],
-        _counts: &[u64],
-        _params: &W2vParams,
-        _max_pairs: usize,
-        _seed: u64,
+        counts: &[u64],
+        params: &W2vParams,
+        max_pairs: usize,
+        seed: u64,
     ) -> HeldOut {
-        HeldOut {
-            sentences: sentences.len(),
+        let vocab = counts.len();
+        let negatives = params.negatives;
+        let window = params.window.max(1);
+        let mut rng = Lcg::new(seed);
+        let sub = Subsampler::new(counts, params.sample);
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(max_pairs.min(1 << 20));
+        let mut seen = 0u64;
+        let mut kept = Vec::new();
+        for sentence in sentences {
+            kept.clear();
+            kept.extend(sentence.iter().copied().filter(|&id| {
+                id != 0 && (id as usize) < vocab && rng.unit() < sub.keep_probability(id)
+            }));
+            for pos in 0..kept.len() {
+                let reach = window - rng.below(window);
+                let lo = pos.saturating_sub(reach);
+                let hi = (pos + reach).min(kept.len() - 1);
+                for c in (lo..=hi).filter(|&c| c != pos) {
+                    seen += 1;
+                    let pair = (kept[c], kept[pos]);
+                    if pairs.len() < max_pairs {
+                        pairs.push(pair);
+                    } else if max_pairs > 0 {
+                        let j = (rng.next_u64() % seen) as usize;
+                        if j < max_pairs {
+                            pairs[j] = pair;
+                        }
+                    }
+                }
+            }
         }
+        let table = NegativeTable::new(counts, params.ns_exponent);
+        let mut triples = Vec::with_capacity(pairs.len() * (2 + negatives));
+        for &(input, output) in &pairs {
+            triples.push(input);
+            triples.push(output);
+            for _ in 0..negatives {
+                let mut n = table.draw(&mut rng);
+                for _ in 0..8 {
+                    if n != output {
+                        break;
+                    }
+                    n = table.draw(&mut rng);
+                }
+                triples.push(n);
+            }
+        }
+        let stride = 2 + negatives;
+        let mut per_row: Vec<u32> = vec![0; vocab + 1];
+        let mut rows = Vec::with_capacity(stride);
+        let distinct = |t: &[u32], rows: &mut Vec<u32>| {
+            rows.clear();
+            rows.extend_from_slice(t);
+            rows.sort_unstable();
+            rows.dedup();
+        };
+        for t in triples.chunks_exact(stride) {
+            distinct(t, &mut rows);
+            for &r in &rows {
+                per_row[r as usize + 1] += 1;
+            }
+        }
+        for r in 0..vocab {
+            per_row[r + 1] += per_row[r];
+        }
+        let offsets = per_row.clone();
+        let mut fill = per_row;
+        let mut touching = vec![0u32; *offsets.last().unwrap_or(&0) as usize];
+        for (i, t) in triples.chunks_exact(stride).enumerate() {
+            distinct(t, &mut rows);
+            for &r in &rows {
+                touching[fill[r as usize] as usize] = i as u32;
+                fill[r as usize] += 1;
+            }
+        }
+        HeldOut {
+            vocab,
+            negatives,
+            triples,
+            offsets,
+            touching,
+        }
+    }
+
+    /// Number of evaluation triples.
+    pub fn len(&self) -> usize {
+        self.triples.len() / (2 + self.negatives)
+    }
+
+    /// True when there is nothing to evaluate on.
+    pub fn is_empty(&self) -> bool {
+        self.triples.is_empty()
+    }
+
+    fn triple(&self, i: u32) -> &[u32] {
+        let s = 2 + self.negatives;
+        &self.triples[i as usize * s..(i as usize + 1) * s]
+    }
+
+    fn touching(&self, row: u32) -> &[u32] {
+        let r = row as usize;
+        if r >= self.vocab {
+            return &[];
+        }
+        &self.touching[self.offsets[r] as usize..self.offsets[r + 1] as usize]
+    }
+
+    /// Mean loss of the model over all triples (for reports and tests).
+    pub fn mean_loss(&self, model: &Word2Vec) -> f64 {
+        let n = self.len();
+        if n == 0 {
+            return 0.0;
+        }
+        let none = Shift {
+            parts: [None, None],
+        };
+        let mut x = vec![0f32; model.dim];
+        let mut y = vec![0f32; model.dim];
+        (0..n as u32)
+            .map(|i| triple_loss(model, self.triple(i), &none, &mut x, &mut y))
+            .sum::<f64>()
+            / n as f64
     }
 }
 
-/// What one round's inputs were worth.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Valuation {
-    /// The node's own update.
-    pub own: f64,
-    /// Each peer update, in the order given.
-    pub peers: Vec<f64>,
-    /// Which peer updates are copies (not applied, valued 0).
-    pub copy_of: Vec<Option<CopyOf>>,
-}
-
-/// What a peer's update copies.
+/// Which earlier update a peer's update copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CopyOf {
-    /// The node's own update.
+    /// The node's own update (this round's or a recent one): sent back.
     Own,
-    /// Another peer's update of this round (its index).
+    /// The update of the peer at this index of this round, which arrived earlier.
     Peer(usize),
-    /// An update of an earlier round.
+    /// A peer's update of one of the last `history_rounds` rounds: a replay.
     Earlier,
 }
 
-/// Values each round's inputs on the held-out text.
+/// One round's values: the node's own, then one per peer in the order given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Valuation {
+    /// Held-out loss the node's own update removed (per triple, at least 0).
+    pub own: f64,
+    /// Held-out loss each peer's clipped update removes (per triple, at least 0).
+    pub peers: Vec<f64>,
+    /// Per peer, the update it copies (its value is then 0).
+    pub copy_of: Vec<Option<CopyOf>>,
+}
+
+impl Valuation {
+    /// `[own, peers...]`, the order attribution folds.
+    pub fn importances(&self) -> Vec<f64> {
+        std::iter::once(self.own)
+            .chain(self.peers.iter().copied())
+            .collect()
+    }
+}
+
+/// An update kept to detect copies of it.
+struct Reference {
+    sketch: Sketch,
+    own: bool,
+}
+
+/// Directions of an update's sketch: the cosine of two sketches on their common rows
+/// estimates the cosine of the updates with a standard error of about
+/// `1 / sqrt(SKETCH x common rows)` (under 0.01 for the hundreds of rows of a round).
+pub const SKETCH: usize = 16;
+
+/// An update's rows and their projections, all the copy rule needs.
+struct Sketch {
+    rows: Vec<u32>,
+    /// `rows.len() * SKETCH` values.
+    values: Vec<f32>,
+}
+
+impl Sketch {
+    /// The copy rule of the module docs on the sketches.
+    fn copies(&self, reference: &Sketch) -> bool {
+        let (cosine, fraction) = self.cosine(reference);
+        fraction >= COPY_OVERLAP && cosine >= COPY_COSINE
+    }
+
+    /// As [`overlap_cosine`], estimated from the sketches.
+    fn cosine(&self, reference: &Sketch) -> (f64, f64) {
+        let (u, v) = (self, reference);
+        let (mut i, mut j, mut common) = (0, 0, 0usize);
+        let (mut uv, mut uu, mut vv) = (0f64, 0f64, 0f64);
+        while i < u.rows.len() && j < v.rows.len() {
+            match u.rows[i].cmp(&v.rows[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let a = &u.values[i * SKETCH..(i + 1) * SKETCH];
+                    let b = &v.values[j * SKETCH..(j + 1) * SKETCH];
+                    uv += dot(a, b) as f64;
+                    uu += dot(a, a) as f64;
+                    vv += dot(b, b) as f64;
+                    common += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let fraction = common as f64 / u.rows.len().max(1) as f64;
+        if uu <= 0.0 || vv <= 0.0 {
+            return (0.0, fraction);
+        }
+        (uv / (uu.sqrt() * vv.sqrt()), fraction)
+    }
+}
+
+/// Values each round's updates on a node's held-out triples (see the module docs).
 pub struct Valuer {
-    _held_out: HeldOut,
+    held_out: HeldOut,
+    history_rounds: usize,
+    history: VecDeque<Vec<Reference>>,
+    /// Per triple, the pass that last evaluated it (dedupes triples touched by several rows).
+    stamp: Vec<u32>,
+    pass: u32,
+    /// Per row, its index in the update under evaluation (`u32::MAX`: not in it).
+    slot: Vec<u32>,
+    /// The same for the node's own update.
+    own_slot: Vec<u32>,
+    /// The sketches' ±1 directions, `SKETCH x 2 dim` (made at the first update seen).
+    projection: Vec<f32>,
 }
 
 impl Valuer {
-    /// A valuer over `held_out`, remembering `history_rounds` rounds for copy detection.
-    pub fn new(held_out: HeldOut, _history_rounds: usize) -> Valuer {
+    /// A valuer on these triples that remembers `history_rounds` past rounds for replays.
+    pub fn new(held_out: HeldOut, history_rounds: usize) -> Valuer {
         Valuer {
-            _held_out: held_out,
+            stamp: vec![0; held_out.len()],
+            slot: vec![u32::MAX; held_out.vocab],
+            own_slot: vec![u32::MAX; held_out.vocab],
+            projection: Vec::new(),
+            held_out,
+            history_rounds,
+            history: VecDeque::new(),
+            pass: 0,
         }
     }
 
-    /// Importance >= 0 per input; a copy gets 0 (placeholder: all zero, no copies).
+    /// The triples values are measured on.
+    pub fn held_out(&self) -> &HeldOut {
+        &self.held_out
+    }
+
+    /// Values one round: `model` holds the node's own update (`own`) but none of the
+    /// peers'; `peers` in arrival order. Updates `bound` refuses are worth 0 (not copies);
+    /// this round's updates then join the history.
     pub fn value(
         &mut self,
-        _model: &Word2Vec,
-        _own: &SparseUpdate,
+        model: &Word2Vec,
+        own: &SparseUpdate,
         peers: &[SparseUpdate],
-        _bound: &UpdateBound,
+        bound: &UpdateBound,
     ) -> Valuation {
+        let n = self.held_out.len().max(1) as f64;
+        let own_ok = admissible(model, own, usize::MAX);
+        let own_value = if own_ok {
+            let (base, without) = self.losses(model, None, own, -1.0);
+            ((without - base) / n).max(0.0)
+        } else {
+            0.0
+        };
+        let mut values = Vec::with_capacity(peers.len());
+        let mut copy_of = Vec::with_capacity(peers.len());
+        let ok: Vec<bool> = peers
+            .iter()
+            .map(|u| admissible(model, u, bound.max_rows))
+            .collect();
+        let own_sketch = own_ok.then(|| self.sketch(own));
+        let sketches: Vec<Option<Sketch>> = peers
+            .iter()
+            .zip(&ok)
+            .map(|(u, ok)| ok.then(|| self.sketch(u)))
+            .collect();
+        for (j, u) in peers.iter().enumerate() {
+            let Some(sketch) = &sketches[j] else {
+                values.push(0.0);
+                copy_of.push(None);
+                continue;
+            };
+            let copy = self.copy_of(sketch, own_sketch.as_ref(), &sketches[..j]);
+            copy_of.push(copy);
+            if copy.is_some() || u.rows.is_empty() {
+                values.push(0.0);
+                continue;
+            }
+            let clipped = clip(u, bound.max_row_norm);
+            let (base, with) = self.losses(model, own_ok.then_some(own), &clipped, 1.0);
+            values.push(((base - with) / n).max(0.0));
+        }
+        self.remember(own_sketch, sketches);
         Valuation {
-            own: 0.0,
-            peers: vec![0.0; peers.len()],
-            copy_of: vec![None; peers.len()],
+            own: own_value,
+            peers: values,
+            copy_of,
+        }
+    }
+
+    /// The first reference `u` copies: own, earlier peers of this round, then the history.
+    fn copy_of(
+        &self,
+        u: &Sketch,
+        own: Option<&Sketch>,
+        earlier: &[Option<Sketch>],
+    ) -> Option<CopyOf> {
+        if u.rows.is_empty() {
+            return None;
+        }
+        if own.is_some_and(|o| u.copies(o)) {
+            return Some(CopyOf::Own);
+        }
+        if let Some(k) = earlier
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| u.copies(e)))
+        {
+            return Some(CopyOf::Peer(k));
+        }
+        self.history
+            .iter()
+            .flatten()
+            .find(|r| u.copies(&r.sketch))
+            .map(|r| if r.own { CopyOf::Own } else { CopyOf::Earlier })
+    }
+
+    fn remember(&mut self, own: Option<Sketch>, peers: Vec<Option<Sketch>>) {
+        if self.history_rounds == 0 {
+            return;
+        }
+        let round: Vec<Reference> = own
+            .map(|sketch| Reference { sketch, own: true })
+            .into_iter()
+            .chain(
+                peers
+                    .into_iter()
+                    .flatten()
+                    .map(|sketch| Reference { sketch, own: false }),
+            )
+            .filter(|r| !r.sketch.rows.is_empty())
+            .collect();
+        self.history.push_back(round);
+        while self.history.len() > self.history_rounds {
+            self.history.pop_front();
+        }
+    }
+
+    /// `u`'s rows, each (input and context deltas together) projected on [`SKETCH`] fixed
+    /// random ±1 directions.
+    fn sketch(&mut self, u: &SparseUpdate) -> Sketch {
+        let width = 2 * u.dim;
+        if self.projection.len() != SKETCH * width {
+            let mut rng = Lcg::new(0x5eed_c0de);
+            self.projection = (0..SKETCH * width)
+                .map(|_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 })
+                .collect();
+        }
+        let d = u.dim;
+        let mut values = Vec::with_capacity(u.rows.len() * SKETCH);
+        for k in 0..u.rows.len() {
+            let (a, b) = (&u.input[k * d..(k + 1) * d], &u.context[k * d..(k + 1) * d]);
+            for p in self.projection.chunks_exact(width) {
+                values.push(dot(&p[..d], a) + dot(&p[d..], b));
+            }
+        }
+        Sketch {
+            rows: u.rows.clone(),
+            values,
+        }
+    }
+
+    /// Summed loss of the terms of the triples `u` touches that `u` changes, at the
+    /// reference point `model - own` (or `model` when `own` is None) and with `sign * u`
+    /// added to it. A term whose rows `u` leaves alone is equal on both sides, so it is not
+    /// computed: a triple touched through one negative costs two dot products.
+    fn losses(
+        &mut self,
+        model: &Word2Vec,
+        own: Option<&SparseUpdate>,
+        u: &SparseUpdate,
+        sign: f32,
+    ) -> (f64, f64) {
+        let (mut base, mut moved) = (0f64, 0f64);
+        let d = model.dim;
+        let mut x_at = vec![0f32; d];
+        let mut x_sh = vec![0f32; d];
+        let mut y = vec![0f32; d];
+        self.visit(own, u, sign, |held, t, at, shifted| {
+            let t = held.triple(t);
+            at.row_into(model, t[0], false, &mut x_at);
+            let dx = shifted.changing(t[0], false);
+            x_sh.copy_from_slice(&x_at);
+            if let Some(dx) = dx {
+                for (o, v) in x_sh.iter_mut().zip(dx) {
+                    *o += sign * v;
+                }
+            }
+            for (i, &row) in t[1..].iter().enumerate() {
+                let dy = shifted.changing(row, true);
+                if dx.is_none() && dy.is_none() {
+                    continue;
+                }
+                at.row_into(model, row, true, &mut y);
+                let s_at = dot(&x_at, &y) as f64;
+                if let Some(dy) = dy {
+                    for (o, v) in y.iter_mut().zip(dy) {
+                        *o += sign * v;
+                    }
+                }
+                let s_sh = dot(&x_sh, &y) as f64;
+                // The positive term's loss is softplus(-s), a negative's softplus(s).
+                let flip = if i == 0 { 1.0 } else { -1.0 };
+                base += softplus_neg(flip * s_at);
+                moved += softplus_neg(flip * s_sh);
+            }
+        });
+        (base, moved)
+    }
+
+    /// Calls `f` once for each triple that touches a row of `u`, with the reference point
+    /// (`model - own`) and the reference point plus `sign * u`.
+    fn visit(
+        &mut self,
+        own: Option<&SparseUpdate>,
+        u: &SparseUpdate,
+        sign: f32,
+        mut f: impl FnMut(&HeldOut, u32, &Shift<'_>, &Shift<'_>),
+    ) {
+        self.pass = self.pass.wrapping_add(1);
+        if self.pass == 0 {
+            self.stamp.fill(0);
+            self.pass = 1;
+        }
+        for (k, &r) in u.rows.iter().enumerate() {
+            self.slot[r as usize] = k as u32;
+        }
+        if let Some(o) = own {
+            for (k, &r) in o.rows.iter().enumerate() {
+                self.own_slot[r as usize] = k as u32;
+            }
+        }
+        let own = own.map(|o| (o, &self.own_slot[..], -1.0));
+        let at = Shift { parts: [own, None] };
+        let shifted = Shift {
+            parts: [own, Some((u, &self.slot[..], sign))],
+        };
+        for &r in &u.rows {
+            for &t in self.held_out.touching(r) {
+                if self.stamp[t as usize] != self.pass {
+                    self.stamp[t as usize] = self.pass;
+                    f(&self.held_out, t, &at, &shifted);
+                }
+            }
+        }
+        for &r in &u.rows {
+            self.slot[r as usize] = u32::MAX;
+        }
+        if let Some((o, _, _)) = own {
+            for &r in &o.rows {
+                self.own_slot[r as usize] = u32::MAX;
+            }
         }
     }
 }
+
+/// Updates added to the model (each with its row index and sign), seen row by row.
+struct Shift<'a> {
+    parts: [Option<(&'a SparseUpdate, &'a [u32], f32)>; 2],
+}
+
+impl Shift<'_> {
+    /// The delta (unsigned) the changing update (the second part) has for `row`, if any.
+    fn changing(&self, row: u32, context: bool) -> Option<&[f32]> {
+        let (u, slot, _) = self.parts[1]?;
+        let k = slot[row as usize];
+        if k == u32::MAX {
+            return None;
+        }
+        let (k, d) = (k as usize, u.dim);
+        let deltas = if context { &u.context } else { &u.input };
+        Some(&deltas[k * d..(k + 1) * d])
+    }
+
+    /// Row `row` of the input (`context == false`) or context table, shifted, into `out`.
+    fn row_into(&self, model: &Word2Vec, row: u32, context: bool, out: &mut [f32]) {
+        let d = model.dim;
+        let table = if context { &model.syn1neg } else { &model.syn0 };
+        let r = row as usize * d;
+        out.copy_from_slice(&table[r..r + d]);
+        for (u, slot, sign) in self.parts.iter().flatten() {
+            let k = slot[row as usize];
+            if k == u32::MAX {
+                continue;
+            }
+            let deltas = if context { &u.context } else { &u.input };
+            let k = k as usize;
+            for (o, x) in out.iter_mut().zip(&deltas[k * d..(k + 1) * d]) {
+                *o += sign * x;
+            }
+        }
+    }
+}
+
+/// `-log σ(x)`, exactly (the tabulated sigmoid is too coarse for loss differences).
+fn softplus_neg(x: f64) -> f64 {
+    if x > 0.0 {
+        (-x).exp().ln_1p()
+    } else {
+        -x + x.exp().ln_1p()
+    }
+}
+
+fn dot64(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum()
+}
+
+/// Negative-sampling loss of one triple on the shifted model (`x`, `y`: `dim` scratch).
+fn triple_loss(
+    model: &Word2Vec,
+    t: &[u32],
+    shift: &Shift<'_>,
+    x: &mut [f32],
+    y: &mut [f32],
+) -> f64 {
+    shift.row_into(model, t[0], false, x);
+    shift.row_into(model, t[1], true, y);
+    let mut loss = softplus_neg(dot(x, y) as f64);
+    for &n in &t[2..] {
+        shift.row_into(model, n, true, y);
+        loss += softplus_neg(-dot(x, y) as f64);
+    }
+    loss
+}
+
+/// Whether [`super::apply_update`] would take `u` (shape, finite values, rows in the
+/// vocabulary, at most `max_rows`), without an error to report: the loop reports those.
+fn admissible(model: &Word2Vec, u: &SparseUpdate, max_rows: usize) -> bool {
+    u.validate().is_ok()
+        && u.dim == model.dim
+        && u.rows.len() <= max_rows
+        && u.rows.last().is_none_or(|&r| (r as usize) < model.vocab)
+}
+
+/// `u` with each row's delta, per table, scaled down to L2 norm `max` (as applied).
+fn clip(u: &SparseUpdate, max: f32) -> SparseUpdate {
+    let mut out = u.clone();
+    for table in [&mut out.input, &mut out.context] {
+        for row in table.chunks_exact_mut(u.dim) {
+            let norm = row.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt() as f32;
+            if norm > max {
+                let s = max / norm;
+                row.iter_mut().for_each(|x| *x *= s);
+            }
+        }
+    }
+    out
+}
+
+/// The cosine of `u` and `v` on their common rows (both tables) and the fraction of `u`'s
+/// rows that are common; (0, 0) when nothing is common.
+pub fn overlap_cosine(u: &SparseUpdate, v: &SparseUpdate) -> (f64, f64) {
+    if u.dim != v.dim || u.rows.is_empty() {
+        return (0.0, 0.0);
+    }
+    let d = u.dim;
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    let (mut uv, mut uu, mut vv) = (0f64, 0f64, 0f64);
+    while i < u.rows.len() && j < v.rows.len() {
+        match u.rows[i].cmp(&v.rows[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                for (a, b) in [(&u.input, &v.input), (&u.context, &v.context)] {
+                    let (ra, rb) = (&a[i * d..(i + 1) * d], &b[j * d..(j + 1) * d]);
+                    uv += dot(ra, rb) as f64;
+                    uu += dot(ra, ra) as f64;
+                    vv += dot(rb, rb) as f64;
+                }
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let fraction = common as f64 / u.rows.len() as f64;
+    if uu <= 0.0 || vv <= 0.0 {
+        return (0.0, fraction);
+    }
+    (uv / (uu.sqrt() * vv.sqrt()), fraction)
+}
+
+/// The Fisher/Taylor score of the retired gated model transposed to updates, for comparison:
+/// `(u · dL/dθ)^2` at the same reference point as [`Valuer::value`] (`model - own`), on the
+/// held-out triples `u` touches (the squared first-order loss change of the clipped update;
+/// own unclipped), `[own, peers...]`. It has no sign, so an update that raises the loss
+/// scores like one that lowers it.
+pub fn taylor(
+    model: &Word2Vec,
+    held_out: &HeldOut,
+    own: &SparseUpdate,
+    peers: &[SparseUpdate],
+    bound: &UpdateBound,
+) -> Vec<f64> {
+    let mut valuer = Valuer::new(held_out.clone(), 0);
+    let n = held_out.len().max(1) as f64;
+    let own_ok = admissible(model, own, usize::MAX);
+    let reference = own_ok.then_some(own);
+    let mut score = |u: &SparseUpdate| {
+        let mut first = 0f64;
+        valuer.visit(reference, u, 1.0, |held, t, at, _| {
+            first += directional(model, held.triple(t), at, u, &RowSlot(&u.rows));
+        });
+        (first / n).powi(2)
+    };
+    let mut out = vec![if own_ok { score(own) } else { 0.0 }];
+    for u in peers {
+        out.push(if admissible(model, u, bound.max_rows) {
+            score(&clip(u, bound.max_row_norm))
+        } else {
+            0.0
+        });
+    }
+    out
+}
+
+/// `dℓ/dθ · u` of one triple at the point `at`.
+fn directional(
+    model: &Word2Vec,
+    t: &[u32],
+    at: &Shift<'_>,
+    u: &SparseUpdate,
+    slot: &RowSlot,
+) -> f64 {
+    let d = model.dim;
+    let mut x = vec![0f32; d];
+    let mut y = vec![0f32; d];
+    at.row_into(model, t[0], false, &mut x);
+    let dx = slot.get(t[0]).map(|k| &u.input[k * d..(k + 1) * d]);
+    let mut total = 0f64;
+    for (i, &o) in t[1..].iter().enumerate() {
+        at.row_into(model, o, true, &mut y);
+        let s = dot64(&x, &y);
+        // ℓ = softplus(-s) for the positive, softplus(s) for a negative; dℓ/ds:
+        let g = if i == 0 {
+            -1.0 / (1.0 + s.exp())
+        } else {
+            1.0 / (1.0 + (-s).exp())
+        };
+        if let Some(dx) = dx {
+            total += g * dot64(&y, dx);
+        }
+        if let Some(k) = slot.get(o) {
+            total += g * dot64(&x, &u.context[k * d..(k + 1) * d]);
+        }
+    }
+    total
+}
+
+/// Row -> index in one update (a sorted search; the comparison path only).
+struct RowSlot<'a>(&'a [u32]);
+
+impl RowSlot<'_> {
+    fn get(&self, row: u32) -> Option<usize> {
+        self.0.binary_search(&row).ok()
+    }
+}
+
+#[cfg(test)]
+#[path = "value_tests.rs"]
+mod tests;
