@@ -15,7 +15,6 @@
 
 mod hogwild;
 mod math;
-mod network;
 mod params;
 mod plain;
 mod sampling;
@@ -32,7 +31,6 @@ mod tests;
 
 pub use hogwild::HogwildRows;
 pub use math::dot;
-pub use network::{network_experiment, NetworkSettings, NetworkTable, DIFFS};
 pub use params::W2vParams;
 pub use plain::{Update, Word2Vec};
 pub use sampling::{Lcg, NegativeTable, Subsampler};
