@@ -52,6 +52,10 @@ pub fn held_out_pairs(round_tokens: usize) -> usize {
 pub const VALUER_HISTORY_ROUNDS: usize = 4;
 /// Pause between two asks to an upstream that has nothing new yet.
 const POLL_EVERY: Duration = Duration::from_millis(10);
+/// Rounds an upstream may be behind this node before the round waits for it (up to the
+/// peer deadline): under CPU contention nodes drift apart, and a node that runs ahead of its
+/// peers trains most of its schedule on its own shard alone (bounded staleness).
+pub const STALE_ROUNDS: u64 = 2;
 /// Shortest wait for upstreams' updates in a round.
 const MIN_WAIT: Duration = Duration::from_millis(30);
 /// How long a round of a node that does not train lasts.
@@ -140,9 +144,19 @@ enum Got {
 
 /// Asks one upstream for its updates after `after` until it has some or `wait` is over
 /// (the first ask may take `first`, the others `wait`); a peer that answered once and is
-/// then slow has nothing new this round, a peer that never answers fails.
-async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration, first: Duration) -> Got {
-    let end = Instant::now() + wait;
+/// then slow has nothing new this round, a peer that never answers fails. An upstream
+/// whose latest round is below `need` ([`STALE_ROUNDS`] behind) is waited for up to
+/// `first` in all.
+async fn poll(
+    client: PeerClient,
+    t: Target,
+    after: u64,
+    need: u64,
+    wait: Duration,
+    first: Duration,
+) -> Got {
+    let start = Instant::now();
+    let mut end = start + wait;
     let mut answered = None;
     loop {
         // The first ask may open the session (a handshake): it gets the longer deadline.
@@ -157,7 +171,16 @@ async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration, first: 
                 };
             }
             Err(e) => return Got::Failed(e),
-            Ok(a) if !a.updates.is_empty() || Instant::now() + POLL_EVERY >= end => {
+            Ok(a) if a.latest < need && a.latest > 0 && end < start + first => {
+                // Lagging behind: give it up to the peer deadline to catch up.
+                end = start + first;
+                answered = Some((a.latest, a.gap));
+                tokio::time::sleep(POLL_EVERY).await
+            }
+            Ok(a)
+                if (!a.updates.is_empty() && a.latest >= need)
+                    || Instant::now() + POLL_EVERY >= end =>
+            {
                 return Got::Updates {
                     updates: a.updates,
                     latest: a.latest,
@@ -180,8 +203,10 @@ async fn fetch_round(
     shared: &Shared,
     client: &PeerClient,
     cursors: &mut [u64],
+    round: u64,
     wait: Duration,
 ) -> Vec<(usize, SparseUpdate)> {
+    let need = round.saturating_sub(STALE_ROUNDS);
     let targets = targets(shared, Instant::now());
     let first = shared.deadline.max.max(wait);
     let tasks: Vec<_> = targets
@@ -189,7 +214,7 @@ async fn fetch_round(
         .zip(cursors.iter())
         .map(|(t, &after)| match t {
             Some(t) if t.usable => {
-                let polled = poll(client.clone(), t.clone(), after, wait, first);
+                let polled = poll(client.clone(), t.clone(), after, need, wait, first);
                 Some(tokio::spawn(async move { (polled.await, Instant::now()) }))
             }
             _ => None,
@@ -425,7 +450,13 @@ fn run_rounds(
             }
         }
         let wait = trained.clamp(MIN_WAIT, shared.deadline.max.max(MIN_WAIT));
-        let fetched = handle.block_on(fetch_round(shared, client, &mut round.cursors, wait));
+        let fetched = handle.block_on(fetch_round(
+            shared,
+            client,
+            &mut round.cursors,
+            round.number,
+            wait,
+        ));
         // 3. Admit, value, apply.
         // A peer's updates of this fetch are valued and applied as one (its value does not
         // depend on how it cut its training into rounds), in the order its answer arrived.
