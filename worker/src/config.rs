@@ -97,6 +97,10 @@ pub struct ChainConfig {
     pub refresh_interval_secs: f64,
     /// Subscribe attempts before giving up at start.
     pub subscribe_attempts: u32,
+    /// Instead of a nodeos: the directory of a local experiment chain
+    /// (`bittensor-worker experiment` writes it; loopback addresses only, no stake, no
+    /// emission). Unset, the node uses the real chain at `url`.
+    pub local_experiment: Option<PathBuf>,
 }
 
 impl Default for ChainConfig {
@@ -108,6 +112,7 @@ impl Default for ChainConfig {
             emit_interval_secs: 5.0,
             refresh_interval_secs: 5.0,
             subscribe_attempts: 20,
+            local_experiment: None,
         }
     }
 }

@@ -11,11 +11,14 @@
 //! - [`config`]: the TOML configuration and its defaults.
 //! - [`sync`]: the lock helper every module shares.
 //! - [`node`]: a running node: training loop, chain loop and peer server together.
+//! - [`experiment`]: N node processes on private shards of real text, scored against one
+//!   model on all the text and the reference trainers.
 
 pub mod attribution;
 pub mod chain;
 pub mod config;
 pub mod corpus;
+pub mod experiment;
 pub mod model;
 pub mod node;
 pub mod peer;

@@ -4,12 +4,11 @@
 //! (`experiment`), or write a generated corpus (`gen-corpus`).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use bittensor_worker::chain::eos::EosChain;
+use bittensor_worker::chain::connect;
 use bittensor_worker::config::Config;
 use bittensor_worker::corpus::{Corpus, VocabFile, SHIPPED_SEED, SHIPPED_TOKENS};
 use bittensor_worker::model::baseline;
@@ -18,8 +17,7 @@ use bittensor_worker::model::w2v::{self, W2vParams};
 use bittensor_worker::node::bench::{distinct_per_chunk, live_node, vs_gensim, Around};
 use bittensor_worker::node::bench_format;
 use bittensor_worker::node::export::write_embeddings;
-use bittensor_worker::peer::client::PeerClient;
-use bittensor_worker::peer::Limits;
+use bittensor_worker::node::export_request::{node_base, request_export};
 
 /// Command line of the worker.
 #[derive(Parser)]
@@ -48,7 +46,11 @@ enum Command {
     Export(ExportArgs),
     /// Score a vector file: WordSim-353, SimLex-999 (Spearman), Google analogies (3CosAdd).
     Evaluate(EvaluateArgs),
-    /// The network experiment on real text: nodes alone, with peers, peers only, centralised.
+    /// The plain core against gensim and fastText (ours and their own settings) on one
+    /// text or one part of it, scored together: how the defaults are chosen and checked.
+    Compare(CompareArgs),
+    /// The network experiment on real text: N worker processes on private shards (what each
+    /// serves), each shard alone, one model on all of it, gensim and fastText.
     Experiment(ExperimentArgs),
 }
 
@@ -157,6 +159,30 @@ struct EvaluateArgs {
     json: bool,
 }
 
+/// `compare` flags.
+#[derive(Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    w2v: W2vArgs,
+    #[command(flatten)]
+    sets: EvalSets,
+    /// Train on part I of N contiguous parts of the corpus (by tokens), e.g. 1/2.
+    #[arg(long, default_value = "1/1")]
+    part: String,
+    /// Train on this many tokens of the part (its prefix).
+    #[arg(long)]
+    max_tokens: Option<usize>,
+    /// Print one JSON line (rows and differences with their intervals) after the table.
+    #[arg(long)]
+    json: bool,
+    /// Skip the gensim and fastText rows.
+    #[arg(long)]
+    no_baselines: bool,
+    /// Python with gensim (default: .venv/bin/python).
+    #[arg(long)]
+    python: Option<PathBuf>,
+}
+
 /// `experiment` flags.
 #[derive(Args)]
 struct ExperimentArgs {
@@ -164,7 +190,7 @@ struct ExperimentArgs {
     w2v: W2vArgs,
     #[command(flatten)]
     sets: EvalSets,
-    /// Nodes, each on its own contiguous shard of the corpus.
+    /// Nodes: worker processes, each on its own contiguous shard of the corpus.
     #[arg(long, default_value_t = 4)]
     nodes: usize,
     /// Seeds to run (each seed's models are members of their row).
@@ -176,22 +202,14 @@ struct ExperimentArgs {
     /// Print one JSON line (rows and differences with their intervals) after the table.
     #[arg(long)]
     json: bool,
-    /// Sparse-update exchanges per epoch of a node's shard (0: one init, no exchange).
-    #[arg(long, default_value_t = 16)]
-    syncs_per_epoch: usize,
-    /// How a node combines a round's updates.
-    #[arg(long, value_enum, default_value_t = w2v::Aggregate::Sum)]
-    aggregate: w2v::Aggregate,
-    /// Largest L2 change one peer's update may make to one row of one table.
-    #[arg(long, default_value_t = w2v::DEFAULT_MAX_ROW_NORM)]
-    max_row_norm: f32,
-    /// Fraction of the rows of its residual a node sends per round, largest first (the rest
-    /// goes out later: error feedback).
-    #[arg(long, default_value_t = w2v::DEFAULT_TOP_FRACTION)]
-    top_fraction: f32,
-    /// Element type of the update values a node sends.
-    #[arg(long, value_enum, default_value_t = w2v::DEFAULT_PRECISION)]
-    precision: w2v::Precision,
+    /// Sparse-update exchanges per epoch of a node's shard (default: the node's,
+    /// `model.syncs_per_epoch`).
+    #[arg(long)]
+    syncs_per_epoch: Option<usize>,
+    /// Largest L2 change one peer's update may make to one row of one table (default: the
+    /// node's, `model.max_row_norm`).
+    #[arg(long)]
+    max_row_norm: Option<f32>,
     /// Skip the gensim and fastText rows.
     #[arg(long)]
     no_baselines: bool,
@@ -402,14 +420,8 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
     apply_flags(&mut cfg, a)?;
     cfg.validate()?;
     let key = cfg.signing_key()?;
-    let chain = EosChain::new(
-        &cfg.chain.url,
-        &cfg.chain.contract,
-        &cfg.node.account,
-        key.clone(),
-    )
-    .map_err(anyhow::Error::msg)?;
-    bittensor_worker::node::run(cfg, key, Arc::new(chain)).await
+    let chain = connect(&cfg, key.clone())?;
+    bittensor_worker::node::run(cfg, key, chain).await
 }
 
 fn bench_vs_gensim(a: &BenchArgs) -> anyhow::Result<()> {
@@ -499,54 +511,15 @@ fn export_checkpoint(
     Ok(())
 }
 
-/// Asks a running node to export: a session as the node's own account (its key, from its
-/// configuration), so nobody else can make it write files.
+/// Asks a running node to export (a session as its own account) and lists what it wrote.
 fn export_from_node(node: &str, config: &std::path::Path) -> anyhow::Result<()> {
-    use bittensor_worker::chain::ChainApi;
-    use bittensor_worker::peer::client::Signer;
-    use bittensor_worker::peer::identity::Identity;
-    use bittensor_worker::peer::keys::{KeyCache, StaticKeys};
-
-    let base = if node.starts_with("http://") {
-        node.to_string()
-    } else {
-        format!("http://{node}")
-    };
     let cfg = Config::load(config)?;
-    let key = cfg.signing_key()?;
-    let account = cfg.node.account.clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting tokio")?;
-    let files = rt.block_on(async {
-        let timeout = std::time::Duration::from_secs(120);
-        let status = PeerClient::new(timeout, Limits::default())
-            .status(&base)
-            .await
-            .with_context(|| format!("reading {base}/status"))?;
-        let vocab = status["vocab"].as_str().unwrap_or_default().to_string();
-        let chain = EosChain::new(&cfg.chain.url, &cfg.chain.contract, &account, key.clone())
-            .map_err(anyhow::Error::msg)?;
-        let chain_id = chain
-            .chain_id()
-            .await
-            .map_err(|e| anyhow::anyhow!("reading the chain id: {e}"))?;
-        let me = Arc::new(Identity::new(&account, key, &vocab).on_chain(chain_id));
-        // The node must prove the very key this configuration holds.
-        let keys = [(account.clone(), vec![me.public_key()])]
-            .into_iter()
-            .collect();
-        let signer = Signer {
-            identity: me,
-            keys: Arc::new(KeyCache::new(Arc::new(StaticKeys(keys)))),
-        };
-        PeerClient::signed(timeout, Limits::default(), signer)
-            .export(&base)
-            .await
-            .with_context(|| format!("asking {base} to export"))
-    })?;
-    println!("{base} wrote:");
+    let files = rt.block_on(request_export(node, &cfg))?;
+    println!("{} wrote:", node_base(node));
     for f in files {
         println!("  {f}");
     }
@@ -572,33 +545,58 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<()> {
 }
 
 fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
-    let settings = w2v::NetworkSettings {
+    let settings = bittensor_worker::experiment::ExperimentSettings {
         corpus: a.w2v.corpus.clone(),
         max_tokens: a.max_tokens,
         params: a.w2v.params(),
         nodes: a.nodes,
         seeds: a.seeds,
-        exchange: w2v::ExchangeSettings {
-            syncs_per_epoch: a.syncs_per_epoch,
-            aggregate: a.aggregate,
-            bound: w2v::UpdateBound {
-                max_row_norm: a.max_row_norm,
-                max_rows: usize::MAX,
-            },
-            compression: w2v::Compression {
-                top_fraction: a.top_fraction,
-                precision: a.precision,
-            },
-        },
+        syncs_per_epoch: a.syncs_per_epoch,
+        max_row_norm: a.max_row_norm,
+        wordsim: a.sets.wordsim.clone(),
+        simlex: a.sets.simlex.clone(),
+        python: (!a.no_baselines)
+            .then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
+        worker: std::env::current_exe().context("locating this binary (the nodes run it)")?,
+    };
+    let table = bittensor_worker::experiment::run(&settings)?;
+    println!("{table}");
+    if a.json {
+        println!("{}", table.table.json());
+    }
+    Ok(())
+}
+
+fn compare(a: CompareArgs) -> anyhow::Result<()> {
+    use bittensor_worker::experiment::compare::{compare, parse_part, CompareSettings};
+    let s = CompareSettings {
+        corpus: a.w2v.corpus.clone(),
+        part: parse_part(&a.part)?,
+        max_tokens: a.max_tokens,
+        params: a.w2v.params(),
         wordsim: a.sets.wordsim.clone(),
         simlex: a.sets.simlex.clone(),
         python: (!a.no_baselines)
             .then(|| a.python.clone().unwrap_or_else(baseline::default_python)),
     };
-    let table = w2v::network_experiment(&settings)?;
-    println!("{table}");
+    let (tokens, table) = compare(&s)?;
+    let p = &s.params;
+    println!(
+        "{} part {} ({} tokens): dim {}, window {}, negatives {}, sample {}, alpha {}, {} epochs, seed {}",
+        s.corpus.display(),
+        a.part,
+        tokens,
+        p.dim,
+        p.window,
+        p.negatives,
+        p.sample,
+        p.alpha,
+        p.epochs,
+        p.seed
+    );
+    print!("{table}");
     if a.json {
-        println!("{}", table.table.json());
+        println!("{}", table.json());
     }
     Ok(())
 }
@@ -720,6 +718,7 @@ fn main() -> std::process::ExitCode {
         Command::Vocab(a) => vocab(a),
         Command::Export(a) => export(a),
         Command::Evaluate(a) => evaluate(a),
+        Command::Compare(a) => compare(a),
         Command::Experiment(a) => experiment(a),
     };
     match result {

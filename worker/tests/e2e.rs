@@ -55,6 +55,7 @@ peers = 2
 negatives = 4
 window = 2
 chunk_words = 64
+epochs = 200                         # longer than the test: the nodes train until stopped
 alpha = 0.1
 
 [peer]

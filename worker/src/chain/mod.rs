@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod backoff;
+pub mod connect;
 pub mod eos;
 pub mod hints;
 pub mod lifecycle;
+pub mod local_file;
 pub mod pacing;
 pub mod params;
 pub mod peers;
@@ -16,4 +18,5 @@ pub mod fake;
 
 pub use api::{ChainApi, ChainFailure, ChainFuture, PeerRow};
 pub use backoff::Backoff;
+pub use connect::connect;
 pub use peers::PeerSlots;

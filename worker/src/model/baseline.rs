@@ -79,6 +79,23 @@ pub fn run_script(python: &Path, args: &[String]) -> Result<serde_json::Value, M
     serde_json::from_str(line).map_err(|e| failed("gensim helper output", format!("{e}: {line:?}")))
 }
 
+/// gensim's own `Word2Vec` defaults with `sg=1` (its documented values, written out here so
+/// that a change of this project's defaults leaves the `gensim_own` row gensim's).
+pub fn gensim_defaults(seed: u64) -> W2vParams {
+    W2vParams {
+        dim: 100,
+        window: 5,
+        negatives: 5,
+        min_count: 5,
+        sample: 1e-3,
+        alpha: 0.025,
+        min_alpha: 0.0001,
+        epochs: 5,
+        ns_exponent: 0.75,
+        seed,
+    }
+}
+
 /// Trains gensim's skip-gram on `corpus` (one sentence a line) with `p`, vectors to `out`,
 /// with one worker thread.
 pub fn gensim(

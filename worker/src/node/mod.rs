@@ -7,6 +7,7 @@
 //!   sparse-update exchange with its peers, each input valued on held-out text).
 //! - [`hooks`]: where a strategy other than the honest one plugs in (library only).
 //! - [`export`]: the node's served and input embeddings written on request.
+//! - [`export_request`]: asking a running node, as its own account, to export.
 //! - [`chain_loop`]: peer discovery and periodic emits.
 //! - [`bench`]: throughput of the training loop with live loopback peers.
 //! - [`bench_flood`]: honest peers' success and the node's CPU under a flood of forged
@@ -21,6 +22,7 @@ pub mod bench_format;
 pub mod chain_loop;
 pub mod checkpoint;
 pub mod export;
+pub mod export_request;
 pub mod hooks;
 pub mod runner;
 pub mod state;

@@ -36,12 +36,27 @@ use crate::peer::wire_updates;
 /// Every this many chunks of its shard, a node holds one out of training (its estimator's
 /// held-out text).
 pub const HELD_OUT_EVERY: usize = 20;
-/// Evaluation pairs the estimator draws from the held-out text.
+/// Most evaluation pairs the estimator draws from the held-out text.
 pub const HELD_OUT_PAIRS: usize = 20_000;
+/// Fewest evaluation pairs (below this one round's values are mostly noise).
+pub const HELD_OUT_PAIRS_MIN: usize = 1_000;
+/// Training tokens of a round per evaluation pair: valuing k updates costs about
+/// k / (5 x this) of the round's training (a token trains ~5 context pairs, a pair is
+/// evaluated like one), so the estimator's cost per round stays a bounded share of it.
+pub const TOKENS_PER_HELD_OUT_PAIR: usize = 4;
+
+/// Evaluation pairs for rounds of `round_tokens` training tokens.
+pub fn held_out_pairs(round_tokens: usize) -> usize {
+    (round_tokens / TOKENS_PER_HELD_OUT_PAIR).clamp(HELD_OUT_PAIRS_MIN, HELD_OUT_PAIRS)
+}
 /// Rounds the estimator remembers to recognise a replayed update.
 pub const VALUER_HISTORY_ROUNDS: usize = 4;
 /// Pause between two asks to an upstream that has nothing new yet.
 const POLL_EVERY: Duration = Duration::from_millis(10);
+/// Rounds an upstream may be behind this node before the round waits for it (up to the
+/// peer deadline): under CPU contention nodes drift apart, and a node that runs ahead of its
+/// peers trains most of its schedule on its own shard alone (bounded staleness).
+pub const STALE_ROUNDS: u64 = 2;
 /// Shortest wait for upstreams' updates in a round.
 const MIN_WAIT: Duration = Duration::from_millis(30);
 /// How long a round of a node that does not train lasts.
@@ -133,9 +148,19 @@ enum Got {
 
 /// Asks one upstream for its updates after `after` until it has some or `wait` is over
 /// (the first ask may take `first`, the others `wait`); a peer that answered once and is
-/// then slow has nothing new this round, a peer that never answers fails.
-async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration, first: Duration) -> Got {
-    let end = Instant::now() + wait;
+/// then slow has nothing new this round, a peer that never answers fails. An upstream
+/// whose latest round is below `need` ([`STALE_ROUNDS`] behind) is waited for up to
+/// `first` in all.
+async fn poll(
+    client: PeerClient,
+    t: Target,
+    after: u64,
+    need: u64,
+    wait: Duration,
+    first: Duration,
+) -> Got {
+    let start = Instant::now();
+    let mut end = start + wait;
     let mut answered = None;
     loop {
         // The first ask may open the session (a handshake): it gets the longer deadline.
@@ -150,7 +175,16 @@ async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration, first: 
                 };
             }
             Err(e) => return Got::Failed(e),
-            Ok(a) if !a.updates.is_empty() || Instant::now() + POLL_EVERY >= end => {
+            Ok(a) if a.latest < need && a.latest > 0 && end < start + first => {
+                // Lagging behind: give it up to the peer deadline to catch up.
+                end = start + first;
+                answered = Some((a.latest, a.gap));
+                tokio::time::sleep(POLL_EVERY).await
+            }
+            Ok(a)
+                if (!a.updates.is_empty() && a.latest >= need)
+                    || Instant::now() + POLL_EVERY >= end =>
+            {
                 return Got::Updates {
                     updates: a.updates,
                     latest: a.latest,
@@ -166,38 +200,42 @@ async fn poll(client: PeerClient, t: Target, after: u64, wait: Duration, first: 
 }
 
 /// Fetches every usable upstream's updates after its cursor (concurrently, within `wait`);
-/// records health, evicts impostors; returns `(slot, update)` in slot order and moves the
+/// records health, evicts impostors; returns `(slot, update)` in the order the answers
+/// arrived (an earlier answer is the original when two are copies of each other) and moves the
 /// cursors.
 async fn fetch_round(
     shared: &Shared,
     client: &PeerClient,
     cursors: &mut [u64],
+    round: u64,
     wait: Duration,
 ) -> Vec<(usize, SparseUpdate)> {
+    let need = round.saturating_sub(STALE_ROUNDS);
     let targets = targets(shared, Instant::now());
     let first = shared.deadline.max.max(wait);
     let tasks: Vec<_> = targets
         .iter()
         .zip(cursors.iter())
         .map(|(t, &after)| match t {
-            Some(t) if t.usable => Some(tokio::spawn(poll(
-                client.clone(),
-                t.clone(),
-                after,
-                wait,
-                first,
-            ))),
+            Some(t) if t.usable => {
+                let polled = poll(client.clone(), t.clone(), after, need, wait, first);
+                Some(tokio::spawn(async move { (polled.await, Instant::now()) }))
+            }
             _ => None,
         })
         .collect();
     let mut got = Vec::with_capacity(tasks.len());
+    let mut arrived = Vec::with_capacity(tasks.len());
     for task in tasks {
-        got.push(match task {
-            None => Got::Skipped,
-            Some(h) => h
-                .await
-                .unwrap_or_else(|e| Got::Failed(PeerError::Transport(e.to_string()))),
-        });
+        let (g, at) = match task {
+            None => (Got::Skipped, None),
+            Some(h) => match h.await {
+                Ok((g, at)) => (g, Some(at)),
+                Err(e) => (Got::Failed(PeerError::Transport(e.to_string())), None),
+            },
+        };
+        got.push(g);
+        arrived.push(at);
     }
     let mut out = Vec::new();
     let mut evict = Vec::new();
@@ -263,6 +301,7 @@ async fn fetch_round(
     let mut s = lock(&shared.stats);
     s.peer_failures += failures;
     s.updates_missed += missed;
+    out.sort_by_key(|(i, _)| arrived[*i]);
     out
 }
 
@@ -342,7 +381,13 @@ fn run_rounds(
         .div_ceil(settings.syncs_per_epoch.max(1) as u64)
         .max(1);
     let mut valuer = Valuer::new(
-        HeldOut::new(&held, &counts, params, HELD_OUT_PAIRS, params.seed),
+        HeldOut::new(
+            &held,
+            &counts,
+            params,
+            held_out_pairs(per_round as usize * settings.chunk_words),
+            params.seed,
+        ),
         VALUER_HISTORY_ROUNDS,
     );
     let first = lock(&shared.stats).step;
@@ -419,19 +464,30 @@ fn run_rounds(
             }
         }
         let wait = trained.clamp(MIN_WAIT, shared.deadline.max.max(MIN_WAIT));
-        let fetched = handle.block_on(fetch_round(shared, client, &mut round.cursors, wait));
+        let fetched = handle.block_on(fetch_round(
+            shared,
+            client,
+            &mut round.cursors,
+            round.number,
+            wait,
+        ));
         // 3. Admit, value, apply.
-        let mut slots = Vec::with_capacity(fetched.len());
-        let mut peers = Vec::with_capacity(fetched.len());
+        // A peer's updates of this fetch are valued and applied as one (its value does not
+        // depend on how it cut its training into rounds), in the order its answer arrived.
+        let mut slots: Vec<usize> = Vec::with_capacity(fetched.len());
+        let mut parts: Vec<Vec<SparseUpdate>> = Vec::with_capacity(fetched.len());
         let mut refused = 0;
         {
             let model = lock(&shared.model);
             for (slot, u) in fetched {
                 match admit(&model, &u, &settings.bound) {
-                    Ok(()) => {
-                        slots.push(slot);
-                        peers.push(u);
-                    }
+                    Ok(()) => match slots.iter().position(|&s| s == slot) {
+                        Some(at) => parts[at].push(u),
+                        None => {
+                            slots.push(slot);
+                            parts.push(vec![u]);
+                        }
+                    },
                     Err(e) => {
                         refused += 1;
                         tracing::error!(slot, round = u.round, error = %e, "peer update refused; training goes on without it");
@@ -439,6 +495,10 @@ fn run_rounds(
                 }
             }
         }
+        let peers: Vec<SparseUpdate> = parts
+            .iter()
+            .filter_map(|p| SparseUpdate::merged(p))
+            .collect();
         if let Some(publish) = &hooks.publish {
             let mut out = publish(&own, &peers);
             out.round = round.number;
@@ -455,7 +515,7 @@ fn run_rounds(
             let mut model = lock(&shared.model);
             for (j, u) in peers.iter().enumerate() {
                 if let Some(v) = valuation.peers.get(j) {
-                    importance[slots[j] + 1] += v.max(0.0);
+                    importance[slots[j] + 1] = v.max(0.0);
                 }
                 if valuation.copy_of.get(j).is_some_and(|c| c.is_some()) {
                     copied += 1;
@@ -521,6 +581,13 @@ fn run_rounds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_estimators_pairs_follow_the_round_within_bounds() {
+        assert_eq!(held_out_pairs(0), HELD_OUT_PAIRS_MIN);
+        assert_eq!(held_out_pairs(40_000), 10_000);
+        assert_eq!(held_out_pairs(10_000_000), HELD_OUT_PAIRS);
+    }
 
     #[test]
     fn every_twentieth_chunk_is_held_out_and_never_trained() {

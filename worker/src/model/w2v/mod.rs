@@ -17,7 +17,6 @@
 mod compress;
 mod hogwild;
 mod math;
-mod network;
 mod params;
 mod plain;
 mod sampling;
@@ -35,7 +34,6 @@ mod tests;
 pub use compress::{Compression, Compressor, Precision, DEFAULT_PRECISION, DEFAULT_TOP_FRACTION};
 pub use hogwild::HogwildRows;
 pub use math::dot;
-pub use network::{network_experiment, NetworkSettings, NetworkTable, DIFFS};
 pub use params::W2vParams;
 pub use plain::{Update, Word2Vec};
 pub use sampling::{Lcg, NegativeTable, Subsampler};

@@ -1,5 +1,7 @@
 //! Word2vec hyper-parameters. Their defaults are gensim's `Word2Vec` defaults with `sg=1`
-//! (skip-gram), so that a run with no flags is directly comparable with gensim's.
+//! (skip-gram), except the subsampling threshold and the starting rate, chosen on data:
+//! `sample` 1e-4 and `alpha` 0.075 scored best on `wiki.txt` and the first half of GCIDE
+//! and beat gensim's 1e-3 and 0.025 on its second half (docs/embeddings.md, "Defaults").
 
 use crate::model::ModelError;
 
@@ -35,8 +37,8 @@ impl Default for W2vParams {
             window: 5,
             negatives: 5,
             min_count: 5,
-            sample: 1e-3,
-            alpha: 0.025,
+            sample: 1e-4,
+            alpha: 0.075,
             min_alpha: 0.0001,
             epochs: 5,
             ns_exponent: 0.75,

@@ -33,6 +33,42 @@ fn bad(why: impl Into<String>) -> ModelError {
 }
 
 impl SparseUpdate {
+    /// One peer's updates of one fetch as a single update (rows united, deltas added), so a
+    /// peer's value does not depend on how it cut its training into rounds. Keeps the last
+    /// round number; all must share `dim` (validated updates of one node do).
+    pub fn merged(updates: &[SparseUpdate]) -> Option<SparseUpdate> {
+        let first = updates.first()?;
+        let dim = first.dim;
+        let mut sums: std::collections::BTreeMap<u32, (Vec<f32>, Vec<f32>)> = Default::default();
+        for u in updates.iter().filter(|u| u.dim == dim) {
+            for (i, &row) in u.rows.iter().enumerate() {
+                let (inp, ctx) = sums
+                    .entry(row)
+                    .or_insert_with(|| (vec![0.0; dim], vec![0.0; dim]));
+                let span = i * dim..(i + 1) * dim;
+                inp.iter_mut()
+                    .zip(&u.input[span.clone()])
+                    .for_each(|(a, b)| *a += b);
+                ctx.iter_mut()
+                    .zip(&u.context[span])
+                    .for_each(|(a, b)| *a += b);
+            }
+        }
+        let mut out = SparseUpdate {
+            round: updates.iter().map(|u| u.round).max().unwrap_or(0),
+            dim,
+            rows: Vec::with_capacity(sums.len()),
+            input: Vec::with_capacity(sums.len() * dim),
+            context: Vec::with_capacity(sums.len() * dim),
+        };
+        for (row, (inp, ctx)) in sums {
+            out.rows.push(row);
+            out.input.extend(inp);
+            out.context.extend(ctx);
+        }
+        Some(out)
+    }
+
     /// Checks the shape, the row order and that every value is finite.
     pub fn validate(&self) -> Result<(), ModelError> {
         let n = self.rows.len();
@@ -153,5 +189,25 @@ mod tests {
         let mut huge = bytes.clone();
         huge[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(SparseUpdate::decode(&huge).is_err());
+    }
+
+    #[test]
+    fn merging_adds_deltas_row_by_row_and_keeps_rows_ordered() {
+        let a = sample();
+        let b = SparseUpdate {
+            round: 9,
+            dim: 2,
+            rows: vec![0, 5],
+            input: vec![1.0, 1.0, 1.0, 1.0],
+            context: vec![0.0, 0.0, 1.0, -3.0],
+        };
+        let m = SparseUpdate::merged(&[a.clone(), b]).unwrap();
+        m.validate().unwrap();
+        assert_eq!(m.round, 9);
+        assert_eq!(m.rows, vec![0, 1, 5]);
+        assert_eq!(m.input, vec![1.0, 1.0, 0.5, -1.0, 3.0, 1.0]);
+        assert_eq!(m.context, vec![0.0, 0.0, 1.0, 1.0, 0.75, 0.0]);
+        assert_eq!(SparseUpdate::merged(std::slice::from_ref(&a)).unwrap(), a);
+        assert!(SparseUpdate::merged(&[]).is_none());
     }
 }
