@@ -220,7 +220,7 @@ mod tests {
     /// A random delta over a random subset of `vocab` rows.
     fn random_delta(rng: &mut Lcg, vocab: usize, dim: usize, round: u64) -> SparseUpdate {
         let rows: Vec<u32> = (0..vocab as u32)
-            .filter(|_| rng.next_u64() % 3 != 0)
+            .filter(|_| !rng.next_u64().is_multiple_of(3))
             .collect();
         let mut value = || ((rng.next_u64() % 2001) as f32 / 1000.0 - 1.0) * 0.01;
         let n = rows.len() * dim;
