@@ -74,7 +74,7 @@ pub struct Compression {
 }
 
 /// Default of [`Compression::top_fraction`] (see docs/embeddings.md for how it was chosen).
-pub const DEFAULT_TOP_FRACTION: f32 = 0.25;
+pub const DEFAULT_TOP_FRACTION: f32 = 1.0;
 /// Default of [`Compression::precision`] (see docs/embeddings.md for how it was chosen).
 pub const DEFAULT_PRECISION: Precision = Precision::F16;
 
