@@ -203,6 +203,16 @@ fn four_producers_survive_the_loss_of_one() {
         "{limits:?}"
     );
     assert!(limits.cpu_max > 0 && limits.net_max > 0, "{limits:?}");
+    // The pushes below go to other producers' endpoints first: wait until every node has
+    // the blocks that created alice (else a node a block behind says she does not exist).
+    let created = head_and_lib(&cluster, 0).0;
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            (0..names.len())
+                .all(|n| cluster.info(n).is_ok() && head_and_lib(&cluster, n).0 >= created + 3)
+        }),
+        "every node reaches the block after alice's creation"
+    );
     let token = localnet::reference_contract("eosio.token");
     let err = cluster
         .genesis
