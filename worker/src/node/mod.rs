@@ -5,6 +5,8 @@
 //! - [`status`]: the `/status` document built from that state.
 //! - [`trainer`]: the node's one training loop (word2vec on its private shard, rounds of
 //!   sparse-update exchange with its peers, each input valued on held-out text).
+//! - [`precedence`]: which of two matching upstream updates is the copy (proven from when
+//!   this node saw each).
 //! - [`hooks`]: where a strategy other than the honest one plugs in (library only).
 //! - [`export`]: the node's served and input embeddings written on request.
 //! - [`export_request`]: asking a running node, as its own account, to export.
@@ -24,6 +26,7 @@ pub mod checkpoint;
 pub mod export;
 pub mod export_request;
 pub mod hooks;
+pub mod precedence;
 pub mod runner;
 pub mod state;
 pub mod status;

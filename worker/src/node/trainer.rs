@@ -6,8 +6,9 @@
 //! 2. it fetches its upstreams' new updates over their sessions (polling within a bounded
 //!    wait; a slow or absent peer is skipped this round, its updates are picked up in a
 //!    later one while its history still has them);
-//! 3. it values its own update and each peer's on held-out text of its own ([`Valuer`]);
-//!    copies are not applied, the others are added under the bound ([`apply_update`]);
+//! 3. it values its own update and each peer's on held-out text of its own ([`Valuer`]),
+//!    upstreams proven to copy others last ([`Precedence`]); copies are not applied, the
+//!    others are added under the bound ([`apply_update`]);
 //! 4. it folds the round's importances into the attribution the chain loop posts, and
 //!    republishes what it serves (`syn0`).
 //!
@@ -21,9 +22,10 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 
+use super::precedence::{Precedence, Seen};
 use super::state::{lock, Shared};
 use crate::corpus::Corpus;
-use crate::model::w2v::value::{HeldOut, Valuer};
+use crate::model::w2v::value::{CopyOf, HeldOut, Valuer};
 use crate::model::w2v::{
     admit, apply_update, delta_since, train_round, Compression, Compressor, Lcg, Planner,
     SparseUpdate, Update, UpdateBound, W2vParams,
@@ -142,6 +144,8 @@ enum Got {
         updates: Vec<SparseUpdate>,
         latest: u64,
         gap: bool,
+        /// When the last ask answered with nothing new was sent.
+        lacked: Option<Instant>,
     },
     Failed(PeerError),
 }
@@ -162,9 +166,11 @@ async fn poll(
     let start = Instant::now();
     let mut end = start + wait;
     let mut answered = None;
+    let mut lacked = None;
     loop {
         // The first ask may open the session (a handshake): it gets the longer deadline.
         let deadline = if answered.is_none() { first } else { wait };
+        let sent = Instant::now();
         match client.updates(&t.base, &t.account, after, deadline).await {
             Err(PeerError::Timeout(_)) if answered.is_some() => {
                 let (latest, gap) = answered.unwrap_or_default();
@@ -172,6 +178,7 @@ async fn poll(
                     updates: Vec::new(),
                     latest,
                     gap,
+                    lacked,
                 };
             }
             Err(e) => return Got::Failed(e),
@@ -189,9 +196,13 @@ async fn poll(
                     updates: a.updates,
                     latest: a.latest,
                     gap: a.gap,
+                    lacked,
                 }
             }
             Ok(a) => {
+                if a.updates.is_empty() {
+                    lacked = Some(sent);
+                }
                 answered = Some((a.latest, a.gap));
                 tokio::time::sleep(POLL_EVERY).await
             }
@@ -201,15 +212,14 @@ async fn poll(
 
 /// Fetches every usable upstream's updates after its cursor (concurrently, within `wait`);
 /// records health, evicts impostors; returns `(slot, update)` in the order the answers
-/// arrived (an earlier answer is the original when two are copies of each other) and moves the
-/// cursors.
+/// arrived and, per slot, when this node saw them ([`Seen`]); moves the cursors.
 async fn fetch_round(
     shared: &Shared,
     client: &PeerClient,
     cursors: &mut [u64],
     round: u64,
     wait: Duration,
-) -> Vec<(usize, SparseUpdate)> {
+) -> (Vec<(usize, SparseUpdate)>, Vec<Seen>) {
     let need = round.saturating_sub(STALE_ROUNDS);
     let targets = targets(shared, Instant::now());
     let first = shared.deadline.max.max(wait);
@@ -238,6 +248,7 @@ async fn fetch_round(
         arrived.push(at);
     }
     let mut out = Vec::new();
+    let mut seen = vec![Seen::default(); arrived.len()];
     let mut evict = Vec::new();
     let mut failures = 0;
     let mut missed = 0;
@@ -274,7 +285,12 @@ async fn fetch_round(
                     updates,
                     latest,
                     gap,
+                    lacked,
                 } => {
+                    seen[i] = Seen {
+                        arrived: arrived[i],
+                        lacked,
+                    };
                     h.record_success();
                     if gap {
                         missed += 1;
@@ -302,7 +318,7 @@ async fn fetch_round(
     s.peer_failures += failures;
     s.updates_missed += missed;
     out.sort_by_key(|(i, _)| arrived[*i]);
-    out
+    (out, seen)
 }
 
 /// The loop's state between rounds (owned by the blocking thread that trains).
@@ -412,6 +428,7 @@ fn run_rounds(
         ..WireTypes::default()
     });
     let hooks = shared.hooks.clone();
+    let mut precedence = Precedence::new(k);
     tracing::info!(
         chunks = until,
         done = first,
@@ -462,9 +479,10 @@ fn run_rounds(
             if let Some(c) = round.cursors.get_mut(i) {
                 *c = 0;
             }
+            precedence.reset(i);
         }
         let wait = trained.clamp(MIN_WAIT, shared.deadline.max.max(MIN_WAIT));
-        let fetched = handle.block_on(fetch_round(
+        let (fetched, seen) = handle.block_on(fetch_round(
             shared,
             client,
             &mut round.cursors,
@@ -495,10 +513,12 @@ fn run_rounds(
                 }
             }
         }
-        let peers: Vec<SparseUpdate> = parts
-            .iter()
-            .filter_map(|p| SparseUpdate::merged(p))
-            .collect();
+        // Proven copiers go last, so a source keeps the credit when both answered at once.
+        let (slots, peers): (Vec<usize>, Vec<SparseUpdate>) = precedence
+            .order(&slots)
+            .into_iter()
+            .filter_map(|at| Some((slots[at], SparseUpdate::merged(&parts[at])?)))
+            .unzip();
         if let Some(publish) = &hooks.publish {
             let mut out = publish(&own, &peers);
             out.round = round.number;
@@ -517,7 +537,12 @@ fn run_rounds(
                 if let Some(v) = valuation.peers.get(j) {
                     importance[slots[j] + 1] = v.max(0.0);
                 }
-                if valuation.copy_of.get(j).is_some_and(|c| c.is_some()) {
+                if let Some(Some(c)) = valuation.copy_of.get(j) {
+                    if let CopyOf::Peer(i) = c {
+                        if let Some(copier) = precedence.record(slots[j], slots[*i], &seen) {
+                            tracing::debug!(slot = copier, "upstream proven to copy another");
+                        }
+                    }
                     copied += 1;
                     continue;
                 }
