@@ -58,7 +58,8 @@ impl Precedence {
     /// valuer credited): returns the slot proven a copier, if any.
     pub fn record(&mut self, copy: usize, original: usize, seen: &[Seen]) -> Option<usize> {
         let at = |s: usize| seen.get(s).copied().unwrap_or_default();
-        let proven = |c: Seen, o: Seen| matches!((o.arrived, c.lacked), (Some(a), Some(l)) if a <= l);
+        let proven =
+            |c: Seen, o: Seen| matches!((o.arrived, c.lacked), (Some(a), Some(l)) if a <= l);
         let copier = if proven(at(copy), at(original)) {
             copy
         } else if proven(at(original), at(copy)) {
