@@ -56,6 +56,10 @@ pub struct NodeConfig {
     pub data_dir: Option<PathBuf>,
     /// Seconds between periodic checkpoints (one is also written at shutdown).
     pub checkpoint_secs: f64,
+    /// Upstream peers the node waits for before its first round (capped at `model.peers`;
+    /// 0 = train at once): nodes of a network started together then train together, instead
+    /// of the first one running its schedule ahead alone.
+    pub start_with_peers: usize,
     /// Where an export request (the node's own key) and SIGUSR1 write the node's
     /// embeddings; none = `<data_dir>/export`, or no export when there is no data directory.
     pub export_dir: Option<PathBuf>,
@@ -75,6 +79,7 @@ impl Default for NodeConfig {
             ready_file: None,
             data_dir: None,
             checkpoint_secs: 30.0,
+            start_with_peers: 0,
             export_dir: None,
         }
     }

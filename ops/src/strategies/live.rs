@@ -416,6 +416,7 @@ key_file = "{key}"
 listen = "127.0.0.1:0"
 seed = {seed}
 ready_file = "{ready}"
+start_with_peers = {peers}
 
 [chain]
 url = "{url}"

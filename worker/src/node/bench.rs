@@ -226,6 +226,7 @@ pub(crate) fn bench_settings(
         },
         compression: Compression::default(),
         exit_when_done: true,
+        start_with_peers: 0,
     }
 }
 

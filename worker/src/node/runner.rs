@@ -360,6 +360,7 @@ pub async fn run_with_hooks(
             precision: m.update_precision,
         },
         exit_when_done: cfg.node.steps > 0,
+        start_with_peers: cfg.node.start_with_peers,
     };
     let mut trainer = tokio::spawn(train(
         shared.clone(),

@@ -574,7 +574,7 @@ pub(crate) mod tests {
         })
     }
 
-    fn row(user: &str, port: u16) -> PeerRow {
+    pub(crate) fn row(user: &str, port: u16) -> PeerRow {
         PeerRow {
             user: user.into(),
             address: "127.0.0.1".into(),

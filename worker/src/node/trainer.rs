@@ -59,6 +59,29 @@ const POLL_EVERY: Duration = Duration::from_millis(10);
 /// peer deadline): under CPU contention nodes drift apart, and a node that runs ahead of its
 /// peers trains most of its schedule on its own shard alone (bounded staleness).
 pub const STALE_ROUNDS: u64 = 2;
+/// Most time the node spends waiting for lagging upstreams, as a share of its training time:
+/// an upstream that says it is behind (honestly or not) can slow a node by at most this.
+pub const LAGGARD_WAIT_SHARE: f64 = 0.5;
+
+/// The node's time spent training and waiting for laggards, which bounds the waiting.
+#[derive(Debug, Default, Clone, Copy)]
+struct LagBudget {
+    trained: Duration,
+    waited: Duration,
+}
+
+impl LagBudget {
+    /// Whether this round may wait for lagging upstreams (after `trained` more training).
+    fn allows(&mut self, trained: Duration) -> bool {
+        self.trained += trained;
+        self.waited.as_secs_f64() < LAGGARD_WAIT_SHARE * self.trained.as_secs_f64()
+    }
+
+    /// A round that was allowed to wait took `fetch`, of which `wait` was the normal wait.
+    fn spent(&mut self, fetch: Duration, wait: Duration) {
+        self.waited += fetch.saturating_sub(wait);
+    }
+}
 /// Shortest wait for upstreams' updates in a round.
 const MIN_WAIT: Duration = Duration::from_millis(30);
 /// How long a round of a node that does not train lasts.
@@ -87,6 +110,8 @@ pub struct TrainSettings {
     pub compression: Compression,
     /// Whether the node stops when its schedule is done (tests) or keeps serving.
     pub exit_when_done: bool,
+    /// Upstream slots that must be filled before the first round.
+    pub start_with_peers: usize,
 }
 
 /// The node's shard as the loop uses it: the tokens it trains on, and every
@@ -212,15 +237,21 @@ async fn poll(
 
 /// Fetches every usable upstream's updates after its cursor (concurrently, within `wait`);
 /// records health, evicts impostors; returns `(slot, update)` in the order the answers
-/// arrived and, per slot, when this node saw them ([`Seen`]); moves the cursors.
+/// arrived and, per slot, when this node saw them ([`Seen`]); moves the cursors. Unless
+/// `wait_for_laggards`, an upstream more than [`STALE_ROUNDS`] behind is not waited for.
 async fn fetch_round(
     shared: &Shared,
     client: &PeerClient,
     cursors: &mut [u64],
     round: u64,
     wait: Duration,
+    wait_for_laggards: bool,
 ) -> (Vec<(usize, SparseUpdate)>, Vec<Seen>) {
-    let need = round.saturating_sub(STALE_ROUNDS);
+    let need = if wait_for_laggards {
+        round.saturating_sub(STALE_ROUNDS)
+    } else {
+        0
+    };
     let targets = targets(shared, Instant::now());
     let first = shared.deadline.max.max(wait);
     let tasks: Vec<_> = targets
@@ -349,6 +380,9 @@ pub async fn train(
     client: PeerClient,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    if !wait_for_peers(&shared, settings.start_with_peers, &mut shutdown).await {
+        return;
+    }
     let handle = Handle::current();
     let (s2, stop) = (shared.clone(), shutdown.clone());
     let exit = settings.exit_when_done;
@@ -369,6 +403,42 @@ pub async fn train(
             return;
         }
     }
+}
+
+/// Waits until `want` upstream slots (at most all of them) hold a peer; false if the node
+/// is stopped first.
+async fn wait_for_peers(
+    shared: &Shared,
+    want: usize,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    let filled = || {
+        let table = lock(&shared.peers);
+        let names = table.slots.names();
+        (names.iter().filter(|n| n.is_some()).count(), names.len())
+    };
+    let (mut have, slots) = filled();
+    let want = want.min(slots);
+    let mut said: Option<Instant> = None;
+    while have < want {
+        if said.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
+            tracing::info!(
+                have,
+                want,
+                "waiting for upstream peers before the first round"
+            );
+            said = Some(Instant::now());
+        }
+        if *shutdown.borrow() {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = shutdown.changed() => {}
+        }
+        have = filled().0;
+    }
+    true
 }
 
 /// The rounds themselves, on a blocking thread (the fetches run on the runtime).
@@ -429,6 +499,7 @@ fn run_rounds(
     });
     let hooks = shared.hooks.clone();
     let mut precedence = Precedence::new(k);
+    let mut lag_budget = LagBudget::default();
     tracing::info!(
         chunks = until,
         done = first,
@@ -482,13 +553,19 @@ fn run_rounds(
             precedence.reset(i);
         }
         let wait = trained.clamp(MIN_WAIT, shared.deadline.max.max(MIN_WAIT));
+        let laggards = lag_budget.allows(trained);
+        let fetching = Instant::now();
         let (fetched, seen) = handle.block_on(fetch_round(
             shared,
             client,
             &mut round.cursors,
             round.number,
             wait,
+            laggards,
         ));
+        if laggards {
+            lag_budget.spent(fetching.elapsed(), wait);
+        }
         // 3. Admit, value, apply.
         // A peer's updates of this fetch are valued and applied as one (its value does not
         // depend on how it cut its training into rounds), in the order its answer arrived.
@@ -606,6 +683,63 @@ fn run_rounds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiting_for_laggards_is_bounded_by_a_share_of_training_time() {
+        let ms = Duration::from_millis;
+        let mut b = LagBudget::default();
+        // A peer that always says it is behind makes every allowed round wait 1 s for 100 ms
+        // of training: over 100 rounds the node waits at most about half its training time
+        // (plus one round's wait).
+        let mut waited = Duration::ZERO;
+        for _ in 0..100 {
+            if b.allows(ms(100)) {
+                b.spent(ms(1030), ms(30));
+                waited += ms(1000);
+            }
+        }
+        assert!(waited <= ms(5_000 + 1_000), "{waited:?}");
+        assert!(
+            waited >= ms(4_000),
+            "it still waits when within budget: {waited:?}"
+        );
+        // A node whose peers keep up never spends its budget.
+        let mut quiet = LagBudget::default();
+        assert!((0..100).all(|_| {
+            let ok = quiet.allows(ms(100));
+            quiet.spent(ms(30), ms(30));
+            ok
+        }));
+    }
+
+    #[tokio::test]
+    async fn the_first_round_waits_for_the_upstreams_asked_for() {
+        use crate::node::state::tests::{node, row};
+        let s = node(2);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let waiter = {
+            let (s, mut rx) = (s.clone(), stop_rx.clone());
+            tokio::spawn(async move { wait_for_peers(&s, 5, &mut rx).await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiter.is_finished(), "no peer yet");
+        s.refresh_peers(&[row("me", 7000), row("a", 7001)]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiter.is_finished(), "one of two slots filled");
+        // Five asked for, two slots: both filled is enough.
+        s.refresh_peers(&[row("me", 7000), row("a", 7001), row("b", 7002)]);
+        let done = tokio::time::timeout(Duration::from_secs(2), waiter).await;
+        assert!(matches!(done, Ok(Ok(true))), "{done:?}");
+        // A node stopped while it waits does not train.
+        let lonely = node(2);
+        let mut rx = stop_rx;
+        let w = tokio::spawn(async move { wait_for_peers(&lonely, 1, &mut rx).await });
+        stop_tx.send(true).unwrap();
+        let done = tokio::time::timeout(Duration::from_secs(2), w).await;
+        assert!(matches!(done, Ok(Ok(false))), "{done:?}");
+        // Nothing asked for: no wait.
+        assert!(wait_for_peers(&node(2), 0, &mut watch::channel(false).1).await);
+    }
 
     #[test]
     fn the_estimators_pairs_follow_the_round_within_bounds() {
