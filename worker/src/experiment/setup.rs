@@ -144,6 +144,7 @@ seed = {seed}
 steps = 0
 log_every = 100
 ready_file = {ready}
+start_with_peers = {peers}
 export_dir = {export}
 
 [chain]
