@@ -36,12 +36,10 @@ pub struct NodeTemplate {
     pub max_body_bytes: usize,
 }
 
-/// A peer message that can hold one update of every row of both tables (f32 values, a
-/// row id each) twice over: an update of a whole round on a small shard touches most of the
-/// vocabulary, more than the node's default limit (8 MiB) holds at 25 000 words.
+/// The nodes' `peer.max_body_bytes`: the default, or more where a whole update needs it
+/// ([`crate::peer::wire_updates::largest_update_bytes`]).
 pub fn max_body_bytes(vocab_words: usize, dim: usize) -> usize {
-    let rows = 2 * (vocab_words + 1);
-    (2 * rows * (4 * dim + 8)).max(8 << 20)
+    crate::peer::wire_updates::largest_update_bytes(vocab_words, dim).max(8 << 20)
 }
 
 /// One node as written: its configuration, files and account.

@@ -283,8 +283,17 @@ pub async fn run_with_hooks(
         hooks,
     );
     lock(&shared.stats).step = resumed_step.unwrap_or(0);
+    // A whole update (every row of both tables) always fits, whatever the configured limit.
+    let whole = crate::peer::wire_updates::largest_update_bytes(corpus.vocab.len(), m.dim);
+    if whole > cfg.peer.max_body_bytes {
+        tracing::info!(
+            configured = cfg.peer.max_body_bytes,
+            used = whole,
+            "peer message limit raised to hold a whole update of this vocabulary"
+        );
+    }
     let limits = Limits {
-        max_bytes: cfg.peer.max_body_bytes,
+        max_bytes: cfg.peer.max_body_bytes.max(whole),
         ..Limits::default()
     };
     let keys = Arc::new(KeyCache::new(Arc::new(ChainKeys(chain.clone()))));

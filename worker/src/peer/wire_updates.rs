@@ -52,6 +52,15 @@ pub fn decode_request(bytes: &[u8]) -> Result<UpdatesRequest, CodecError> {
     Ok(UpdatesRequest { dtype, after })
 }
 
+/// A message size that holds an update of every row of both tables (f32 values, a row id
+/// each) twice over: an update of a whole round on a small shard touches most of the
+/// vocabulary, more than the default body limit (8 MiB) holds at 25 000 words, so a node
+/// never accepts or sends less than this.
+pub fn largest_update_bytes(vocab_words: usize, dim: usize) -> usize {
+    let rows = 2 * (vocab_words + 1);
+    2 * rows * (4 * dim + 8)
+}
+
 /// Bytes one update takes in `dtype` (to keep an answer under the body limit).
 pub fn encoded_len(u: &SparseUpdate, dtype: Dtype) -> usize {
     let n = u.rows.len();
