@@ -433,7 +433,11 @@ fn compressed_exchange_ships_less_learns_across_shards_and_is_deterministic() {
             / models.len() as f64
     };
     let none = crate::model::w2v::Compression::NONE;
-    let packed = crate::model::w2v::Compression::default();
+    // The top-fraction rule: the largest quarter of the residual's rows, in f16.
+    let packed = crate::model::w2v::Compression {
+        top_fraction: 0.25,
+        precision: crate::model::w2v::Precision::F16,
+    };
     assert!(!packed.is_none());
     let (full, full_stats) = train_exchanging(&shards, &p, &settings(none), None).unwrap();
     let (a, a_stats) = train_exchanging(&shards, &p, &settings(packed), None).unwrap();
@@ -451,10 +455,12 @@ fn compressed_exchange_ships_less_learns_across_shards_and_is_deterministic() {
     // f16 on every row learns as f32 does; the top-fraction rule learns across shards
     // (above alone) but, on this small hot vocabulary with a tight bound, less than every
     // row (docs/embeddings.md, "Compressing the exchange").
-    let half = crate::model::w2v::Compression {
-        top_fraction: 1.0,
-        precision: crate::model::w2v::Precision::F16,
-    };
+    let half = crate::model::w2v::Compression::default();
+    assert_eq!(
+        (half.top_fraction, half.precision),
+        (1.0, crate::model::w2v::Precision::F16),
+        "the default sends every changed row in f16"
+    );
     let (h, _) = train_exchanging(&shards, &p, &settings(half), None).unwrap();
     let alone_settings = ExchangeSettings {
         syncs_per_epoch: 0,
