@@ -172,7 +172,6 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
             nodes: s.nodes,
             threads: (machine_threads() / s.nodes).max(1),
             model_extra: model_extra.clone(),
-            max_body_bytes: setup::max_body_bytes(words as usize, params.dim),
         };
         let files =
             setup::write_network(&dir, &shard_paths, (&vocab_path, &hash, words), &template)?;

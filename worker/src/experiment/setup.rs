@@ -32,14 +32,6 @@ pub struct NodeTemplate {
     pub threads: usize,
     /// Extra `[model]` lines (the exchange settings the node's loop reads).
     pub model_extra: String,
-    /// The largest peer message a node sends or accepts (`peer.max_body_bytes`).
-    pub max_body_bytes: usize,
-}
-
-/// The nodes' `peer.max_body_bytes`: the default, or more where a whole update needs it
-/// ([`crate::peer::wire_updates::largest_update_bytes`]).
-pub fn max_body_bytes(vocab_words: usize, dim: usize) -> usize {
-    crate::peer::wire_updates::largest_update_bytes(vocab_words, dim).max(8 << 20)
 }
 
 /// One node as written: its configuration, files and account.
@@ -166,7 +158,6 @@ threads = {threads}
 {model_extra}
 [peer]
 allow_loopback = true
-max_body_bytes = {max_body}
 "#,
             nodes = t.nodes,
             account = a.user,
@@ -188,7 +179,6 @@ max_body_bytes = {max_body}
             peers = t.nodes - 1,
             threads = t.threads,
             model_extra = t.model_extra,
-            max_body = t.max_body_bytes,
         );
         std::fs::write(&node.config, toml)
             .with_context(|| format!("writing {}", node.config.display()))?;
@@ -216,7 +206,6 @@ mod tests {
             nodes: 3,
             threads: 1,
             model_extra: String::new(),
-            max_body_bytes: max_body_bytes(25_000, 100),
         };
         let nodes = write_network(dir.path(), &shards, (&vocab, &"0".repeat(64), 2), &t).unwrap();
         assert_eq!(nodes.len(), 3);
@@ -229,7 +218,6 @@ mod tests {
             assert_eq!(cfg.model.alpha, t.params.alpha);
             assert!(cfg.chain.local_experiment.is_some());
             assert!(cfg.peer.allow_loopback);
-            assert!(cfg.peer.max_body_bytes > 2 * 25_000 * 100 * 4);
             assert_eq!(cfg.node.account, account(i));
             cfg.signing_key().unwrap();
         }

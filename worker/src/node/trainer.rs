@@ -434,7 +434,11 @@ async fn wait_for_peers(
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-            _ = shutdown.changed() => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    return false; // the node is gone
+                }
+            }
         }
         have = filled().0;
     }

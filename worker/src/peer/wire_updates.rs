@@ -219,6 +219,32 @@ mod tests {
     }
 
     #[test]
+    fn the_node_limit_holds_a_whole_update_of_its_vocabulary() {
+        // Every row of a 1 000-word vocabulary, f32: an answer holding it fits the limit.
+        let whole = SparseUpdate {
+            round: 1,
+            dim: 3,
+            rows: (0..1_000).collect(),
+            input: vec![0.5; 3_000],
+            context: vec![0.5; 3_000],
+        };
+        let limit = largest_update_bytes(1_000, 3);
+        let l = Limits {
+            max_bytes: limit,
+            ..Limits::default()
+        };
+        let a = UpdatesAnswer {
+            latest: 1,
+            gap: false,
+            updates: vec![whole],
+        };
+        assert!(encode_answer(&a, Dtype::F32, &l).unwrap().len() <= limit);
+        // GCIDE-sized vocabularies need more than the configured default (8 MiB).
+        assert!(largest_update_bytes(25_000, 100) > 2 * 25_000 * 100 * 4);
+        assert!(largest_update_bytes(26_867, 100) > 8 << 20);
+    }
+
+    #[test]
     fn answers_round_trip_and_garbage_is_refused_without_panicking() {
         let l = Limits::default();
         let a = UpdatesAnswer {
