@@ -32,6 +32,9 @@ pub struct WorkerStatus {
     pub failed_steps: u64,
     /// Loss of the first step.
     pub first_loss: Option<f64>,
+    /// Mean loss on the node's held-out text when it started training (fresh or restored):
+    /// the same pairs every start, so a resumed node shows what its checkpoint kept.
+    pub start_held_out_loss: Option<f64>,
     /// Loss of the latest step.
     pub loss: Option<f64>,
     /// Losses of the latest steps, oldest first; the last one is step `step`'s.
@@ -206,6 +209,7 @@ impl WorkerStatus {
         .into_iter()
         .chain(self.loss)
         .chain(self.first_loss)
+        .chain(self.start_held_out_loss)
         .chain(self.loss_tail.iter().copied())
         .all(f64::is_finite);
         if !finite {
@@ -286,6 +290,7 @@ mod tests {
             examples_per_sec: 96.0,
             failed_steps: 0,
             first_loss: Some(5.5),
+            start_held_out_loss: Some(5.6),
             loss: Some(4.0),
             loss_tail: vec![5.0, 4.5, 4.0],
             self_attribution: 0.5,

@@ -25,6 +25,7 @@ pub(crate) fn status_for_tests(
         examples_per_sec: 10.0,
         failed_steps: 0,
         first_loss: tail.first().copied(),
+        start_held_out_loss: None,
         loss: tail.last().copied(),
         loss_tail: tail.to_vec(),
         self_attribution: 1.0,

@@ -50,6 +50,8 @@ pub struct Stats {
     pub loss_tail: VecDeque<f64>,
     /// Loss of the first step.
     pub first_loss: Option<f64>,
+    /// Mean held-out loss of the model the training loop started from.
+    pub start_held_out_loss: Option<f64>,
     /// Pairs per second over the last progress interval.
     pub examples_per_sec: f64,
     /// Steps that failed inside the model (skipped).

@@ -480,7 +480,12 @@ fn run_rounds(
         ),
         VALUER_HISTORY_ROUNDS,
     );
-    let first = lock(&shared.stats).step;
+    let start_loss = valuer.held_out().mean_loss(&lock(&shared.model));
+    let first = {
+        let mut stats = lock(&shared.stats);
+        stats.start_held_out_loss = Some(start_loss).filter(|l| l.is_finite());
+        stats.step
+    };
     planner.skip_to(first);
     let mut rngs: Vec<Lcg> = (0..settings.threads.max(1) as u64)
         .map(|t| Lcg::new(params.seed.wrapping_add(2 + t).wrapping_add(first)))
@@ -509,6 +514,7 @@ fn run_rounds(
         done = first,
         per_round,
         held_out_sentences = held.len(),
+        held_out_loss = format!("{start_loss:.4}"),
         threads = rngs.len(),
         "training: one round per {} of an epoch",
         format!("1/{}", settings.syncs_per_epoch)
