@@ -180,7 +180,20 @@ impl Attribution {
         me: &Id,
         slots: &[Option<Id>],
         max_self: u32,
+        is_subscribed: impl FnMut(&Id) -> bool,
+    ) -> Result<Vec<Edge<Id>>, EdgeError> {
+        self.edges_discounted(me, slots, max_self, is_subscribed, |_| 1.0)
+    }
+
+    /// [`Attribution::edges`] with each peer's attribution first scaled by `discount` (in
+    /// `[0, 1]`; what a discount takes is shared by the rest, self included, before the cap).
+    pub fn edges_discounted<Id: Clone + PartialEq>(
+        &self,
+        me: &Id,
+        slots: &[Option<Id>],
+        max_self: u32,
         mut is_subscribed: impl FnMut(&Id) -> bool,
+        mut discount: impl FnMut(&Id) -> f64,
     ) -> Result<Vec<Edge<Id>>, EdgeError> {
         let mut pairs: Vec<(Id, f64)> = vec![(me.clone(), self.ema[0].max(0.0))];
         for (slot, peer) in slots.iter().enumerate() {
@@ -189,7 +202,13 @@ impl Attribution {
             if peer == me || pairs.iter().any(|(p, _)| p == peer) || !is_subscribed(peer) {
                 continue;
             }
-            pairs.push((peer.clone(), w.max(0.0)));
+            let f = discount(peer);
+            let f = if f.is_finite() {
+                f.clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            pairs.push((peer.clone(), w.max(0.0) * f));
         }
         let sum: f64 = pairs.iter().map(|(_, w)| w).sum();
         let max_self = max_self.clamp(MIN_SELF_WEIGHT, WEIGHT_ONE);
@@ -396,6 +415,28 @@ mod tests {
         assert_eq!(e[1].to, "a");
         assert_eq!(total(&e), WEIGHT_ONE as u64);
         assert_eq!(e[0].weight, 500_000);
+    }
+
+    #[test]
+    fn a_discounted_peer_loses_its_credit_to_the_others_and_self_stays_capped() {
+        let mut a = Attribution::new(3, 0.0);
+        a.update(&[0.1, 0.3, 0.3, 0.3]);
+        let me = "me".to_string();
+        let names = slots(&["a", "ring", "b"]);
+        let half = |id: &String| if id == "ring" { 0.0 } else { 1.0 };
+        let e = a
+            .edges_discounted(&me, &names, 100_000, |_| true, half)
+            .unwrap();
+        assert!(e.iter().all(|x| x.to != "ring"), "{e:?}");
+        assert_eq!(total(&e), WEIGHT_ONE as u64);
+        assert!(e[0].weight <= 100_000, "{e:?}");
+        let weight = |to: &str| e.iter().find(|x| x.to == to).map_or(0, |x| x.weight);
+        assert!(weight("a") > 400_000 && weight("a") == weight("b"), "{e:?}");
+        // A discount that is not a number counts as none.
+        let nan = a
+            .edges_discounted(&me, &names, 100_000, |_| true, |_| f64::NAN)
+            .unwrap();
+        assert_eq!(nan, a.edges(&me, &names, 100_000, |_| true).unwrap());
     }
 
     #[test]

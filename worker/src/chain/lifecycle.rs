@@ -9,6 +9,7 @@ use emission::{Edge, EdgeError};
 
 use super::api::{ChainApi, ChainFailure, PeerRow};
 use super::backoff::Backoff;
+use super::return_flow;
 use crate::attribution::Attribution;
 
 /// Reads the contract's parameters, logs them (and any announced change) and refuses an
@@ -94,10 +95,19 @@ pub async fn emit_latest(
     }
     let me_owned = me.to_string();
     let max_self = chain.max_self_weight().await?;
+    // Credit to a peer whose forwards never come back out (a ring) is shared by the others.
+    let discounts = return_flow::discounts(&rows, me, max_self);
+    for (peer, f) in discounts.iter().filter(|(_, f)| **f < 1.0) {
+        tracing::debug!(peer = %peer, factor = format!("{f:.3}"), "peer's credit discounted: little of what it is forwarded comes back out");
+    }
     let edges = attribution
-        .edges(&me_owned, slot_names, max_self, |id| {
-            subscribed.contains(id.as_str())
-        })
+        .edges_discounted(
+            &me_owned,
+            slot_names,
+            max_self,
+            |id| subscribed.contains(id.as_str()),
+            |id| discounts.get(id).copied().unwrap_or(1.0),
+        )
         .map_err(|e| match e {
             // Peers may subscribe later: try again at the next emit.
             EdgeError::SelfWeightTooLarge { .. } => ChainFailure::new(

@@ -12,6 +12,7 @@ pub mod local_file;
 pub mod pacing;
 pub mod params;
 pub mod peers;
+pub mod return_flow;
 
 #[cfg(test)]
 pub mod fake;
