@@ -1,25 +1,27 @@
-//! Why a node credits a peer less when the emission it forwards there never comes back out:
-//! the chain pushes every forward on along the receiver's posted edge set, so credit given
-//! to a ring (nodes that attribute only to each other) stays in the ring for good, however
-//! well its members train. The valuer measures what a peer's update is worth; this measures
-//! whether credit given to the peer keeps flowing through the network.
+//! Why a node credits a peer less when the emission it forwards there does not flow on by
+//! merit: the chain pushes every forward on along the receiver's posted edge set, so credit
+//! given to a ring (nodes that attribute only to each other) stays in the ring for good,
+//! however well its members train; and what a node keeps above `max_self_weight` the
+//! contract spreads over all holders by holdings, rings included. The valuer measures what a
+//! peer's update is worth; this measures whether credit given to the peer keeps following
+//! merit through the network.
 //!
-//! From the metagraph (every node's posted set and stake, public on chain) and the network's
+//! From the metagraph (every node's posted set, public on chain) and the network's
 //! `max_self_weight`, [`returns`] computes, for each subscribed node `j`, the fraction of a
-//! token pushed from `j` that ends in this node's stake, following the contract's rules in
-//! the steady state: a node keeps `min(self weight, cap)` of what it pushes and forwards each
-//! edge's weight to its target; the self weight above the cap and forwards to accounts that
-//! are not subscribed go to the other holders in proportion to their stake (the contract's
-//! redirect, by value; stake stands for value here). That is the fixed point of
-//! `x = keep_me * e_me + P x`, found by iteration, O(edges) per pass.
+//! token pushed from `j` that ends in this node's stake along posted edges: a node keeps
+//! `min(self weight, cap)` of what it pushes and forwards each edge's weight to its target.
+//! What the contract redirects (the self weight above the cap, forwards to accounts that
+//! are not subscribed) goes to every holder by holdings, not by anyone's attribution, and is
+//! not counted as returned. That is the fixed point of `x = keep_me * e_me + P x`, found by
+//! iteration, O(edges) per pass.
 //!
 //! [`discounts`] turns returns into a factor per peer: 1 for a peer that returns at least
-//! [`RETURN_FLOOR`] of what a token dropped on an average other holder returns (stake
-//! weighted), proportionally less below. A ring that credits nobody else returns nothing and
-//! gets 0; a node with a self-only set returns what the redirect spreads (about
-//! `1 - cap` of the average) and is not discounted; honest nodes that credit each other return
-//! about the average. A ring escapes the discount only by forwarding real emission to the
-//! nodes that credit it, at which point it is no longer a sink.
+//! [`RETURN_FLOOR`] of the stake-weighted mean return of the other holders, proportionally
+//! less below. A ring that credits nobody else returns nothing and gets 0; so does a node
+//! whose stored set is self-only (one that never emits, or has not emitted yet: it is
+//! credited from its first emit on); honest nodes that credit each other return about the
+//! mean. A ring escapes the discount only by forwarding real emission to the nodes that
+//! credit it, at which point it is no longer a sink.
 
 use std::collections::HashMap;
 
@@ -37,7 +39,7 @@ const MAX_PASSES: usize = 4000;
 const TOLERANCE: f64 = 1e-12;
 
 /// For each subscribed node (by account), the fraction of a token pushed from it that ends in
-/// `me`'s stake; empty when `me` is not subscribed.
+/// `me`'s stake along posted edges; empty when `me` is not subscribed.
 pub fn returns(rows: &[PeerRow], me: &str, max_self_weight: u32) -> HashMap<String, f64> {
     let index: HashMap<&str, usize> = rows
         .iter()
@@ -48,46 +50,31 @@ pub fn returns(rows: &[PeerRow], me: &str, max_self_weight: u32) -> HashMap<Stri
         return HashMap::new();
     };
     let cap = max_self_weight.min(WEIGHT_ONE) as f64 / WEIGHT_ONE as f64;
-    let stake: Vec<f64> = rows.iter().map(|r| r.stake as f64).collect();
-    let total: f64 = stake.iter().sum();
-    // Per node: what it keeps, its forwards to subscribed targets, what the contract redirects.
+    // Per node: what it keeps and its forwards to subscribed targets.
     let mut keep = vec![0.0; rows.len()];
     let mut forwards: Vec<Vec<(usize, f64)>> = vec![Vec::new(); rows.len()];
-    let mut redirect = vec![0.0; rows.len()];
     for (j, row) in rows.iter().enumerate() {
         let mut self_weight = 0.0;
-        let mut out = 0.0;
         for (to, w) in &row.edges {
             let w = *w as f64 / WEIGHT_ONE as f64;
             if to == &row.user {
                 self_weight += w;
             } else if let Some(&t) = index.get(to.as_str()) {
                 forwards[j].push((t, w));
-                out += w;
             }
         }
         if row.edges.is_empty() {
             self_weight = 1.0;
         }
         keep[j] = self_weight.min(cap);
-        redirect[j] = (1.0 - keep[j] - out).max(0.0);
     }
     let mut x = vec![0.0; rows.len()];
     for _ in 0..MAX_PASSES {
-        let weighted: f64 = x.iter().zip(&stake).map(|(x, s)| x * s).sum();
         let mut change: f64 = 0.0;
         let next: Vec<f64> = (0..rows.len())
             .map(|j| {
-                let others = total - stake[j];
-                let spread = if others > 0.0 {
-                    (weighted - stake[j] * x[j]) / others
-                } else {
-                    0.0
-                };
                 let own = if j == mine { keep[j] } else { 0.0 };
-                let v = own
-                    + forwards[j].iter().map(|&(t, w)| w * x[t]).sum::<f64>()
-                    + redirect[j] * spread;
+                let v = own + forwards[j].iter().map(|&(t, w)| w * x[t]).sum::<f64>();
                 change = change.max((v - x[j]).abs());
                 v
             })
@@ -202,15 +189,16 @@ mod tests {
     }
 
     #[test]
-    fn a_self_only_node_is_not_discounted_the_redirect_spreads_its_excess() {
-        let rows = network(0);
-        let back = returns(&rows, "a", CAP);
-        assert!(back["s"] > 0.0);
+    fn a_self_only_node_is_not_credited_its_excess_follows_holdings_not_merit() {
+        for cap in [CAP, WEIGHT_ONE] {
+            let rows = network(0);
+            assert!(returns(&rows, "a", cap)["s"] < 1e-12);
+            assert!(discounts(&rows, "a", cap)["s"] < 1e-6);
+        }
+        // Once it posts a set that credits others, it is credited in full.
+        let mut rows = network(0);
+        rows[3] = row("s", &[("s", 100_000), ("a", 450_000), ("b", 450_000)]);
         assert_eq!(discounts(&rows, "a", CAP)["s"], 1.0);
-        // Without a cap nothing is redirected: a self-only node returns nothing.
-        let uncapped = returns(&rows, "a", WEIGHT_ONE);
-        assert!(uncapped["s"] < 1e-12, "{uncapped:?}");
-        assert!(discounts(&rows, "a", WEIGHT_ONE)["s"] < 1e-6);
     }
 
     #[test]
@@ -228,17 +216,26 @@ mod tests {
 
     #[test]
     fn returns_are_fractions_of_one_token_and_the_loop_ends_without_a_cap() {
-        let rows = network(50_000);
-        let back = returns(&rows, "a", CAP);
-        assert!(back
-            .values()
-            .all(|x| x.is_finite() && (0.0..=1.0).contains(x)));
-        // Every token ends in someone's stake: the returns to each node, summed, make 1.
+        // Nobody above the cap, every target subscribed: every token ends in someone's stake
+        // along posted edges, so the returns to each node, summed, make 1.
+        let mut rows = network(50_000);
+        rows[3] = row("s", &[("s", 100_000), ("a", 450_000), ("b", 450_000)]);
         let users = ["a", "b", "c", "s", "r1", "r2"];
         for from in users {
-            let total: f64 = users.iter().map(|me| returns(&rows, me, CAP)[from]).sum();
+            let back: Vec<f64> = users
+                .iter()
+                .map(|me| returns(&rows, me, CAP)[from])
+                .collect();
+            assert!(back
+                .iter()
+                .all(|x| x.is_finite() && (0.0..=1.0).contains(x)));
+            let total: f64 = back.iter().sum();
             assert!((total - 1.0).abs() < 1e-6, "{from}: {total}");
         }
+        // A self-only node keeps the cap; the rest is redirected by holdings, not returned.
+        let rows = network(50_000);
+        let total: f64 = users.iter().map(|me| returns(&rows, me, CAP)["s"]).sum();
+        assert!((total - 0.1).abs() < 1e-12, "{total}");
         assert!(returns(&rows, "nobody", CAP).is_empty());
         assert!(returns(&rows, "a", WEIGHT_ONE)
             .values()
