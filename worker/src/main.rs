@@ -724,6 +724,9 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            // A failure caused by the signal guard stopping the experiment's nodes is the
+            // signal's: the guard exits with 128 + the signal.
+            localnet::yield_to_signal_guard();
             tracing::error!("{e:#}");
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
