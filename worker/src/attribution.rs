@@ -186,7 +186,8 @@ impl Attribution {
     }
 
     /// [`Attribution::edges`] with each peer's attribution first scaled by `discount` (in
-    /// `[0, 1]`; what a discount takes is shared by the rest, self included, before the cap).
+    /// `[0, 1]`; what a discount takes is shared by the rest, self included, before the cap;
+    /// a node that values no peer gives what the cap sends out in proportion to discounts).
     pub fn edges_discounted<Id: Clone + PartialEq>(
         &self,
         me: &Id,
@@ -196,6 +197,8 @@ impl Attribution {
         mut discount: impl FnMut(&Id) -> f64,
     ) -> Result<Vec<Edge<Id>>, EdgeError> {
         let mut pairs: Vec<(Id, f64)> = vec![(me.clone(), self.ema[0].max(0.0))];
+        // Each peer's discount, also for the share given without any attribution.
+        let mut factors: Vec<f64> = Vec::new();
         for (slot, peer) in slots.iter().enumerate() {
             let Some(peer) = peer else { continue };
             let w = self.ema.get(slot + 1).copied().unwrap_or(0.0);
@@ -209,6 +212,7 @@ impl Attribution {
                 1.0
             };
             pairs.push((peer.clone(), w.max(0.0) * f));
+            factors.push(f);
         }
         let sum: f64 = pairs.iter().map(|(_, w)| w).sum();
         let max_self = max_self.clamp(MIN_SELF_WEIGHT, WEIGHT_ONE);
@@ -232,10 +236,14 @@ impl Attribution {
                     });
                 }
                 let others: f64 = pairs.iter().skip(1).map(|(_, w)| w).sum();
+                // No peer valued: the rest by discount (equally if every peer is discounted).
+                let total_factor: f64 = factors.iter().sum();
                 let n = (pairs.len() - 1) as f64;
-                for (_, w) in pairs.iter_mut().skip(1) {
+                for ((_, w), f) in pairs.iter_mut().skip(1).zip(&factors) {
                     *w = if others > 0.0 {
                         *w * (1.0 - max) / others
+                    } else if total_factor > 0.0 {
+                        (1.0 - max) * f / total_factor
                     } else {
                         (1.0 - max) / n
                     };
@@ -432,6 +440,14 @@ mod tests {
         assert!(e[0].weight <= 100_000, "{e:?}");
         let weight = |to: &str| e.iter().find(|x| x.to == to).map_or(0, |x| x.weight);
         assert!(weight("a") > 400_000 && weight("a") == weight("b"), "{e:?}");
+        // A node that values no peer (a fresh one, or one that never trains) gives the rest
+        // by discount, so a discounted peer gets nothing of it either.
+        let fresh = Attribution::new(3, 0.0);
+        let e = fresh
+            .edges_discounted(&me, &names, 100_000, |_| true, half)
+            .unwrap();
+        assert!(e.iter().all(|x| x.to != "ring"), "{e:?}");
+        assert_eq!(total(&e), WEIGHT_ONE as u64);
         // A discount that is not a number counts as none.
         let nan = a
             .edges_discounted(&me, &names, 100_000, |_| true, |_| f64::NAN)
