@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use emission::fixed::WEIGHT_ONE;
+use emission::fixed::{weight_to_f64, WEIGHT_ONE};
 
 use super::api::PeerRow;
 
@@ -49,14 +49,14 @@ pub fn returns(rows: &[PeerRow], me: &str, max_self_weight: u32) -> HashMap<Stri
     let Some(&mine) = index.get(me) else {
         return HashMap::new();
     };
-    let cap = max_self_weight.min(WEIGHT_ONE) as f64 / WEIGHT_ONE as f64;
+    let cap = weight_to_f64(max_self_weight.min(WEIGHT_ONE));
     // Per node: what it keeps and its forwards to subscribed targets.
     let mut keep = vec![0.0; rows.len()];
     let mut forwards: Vec<Vec<(usize, f64)>> = vec![Vec::new(); rows.len()];
     for (j, row) in rows.iter().enumerate() {
         let mut self_weight = 0.0;
         for (to, w) in &row.edges {
-            let w = *w as f64 / WEIGHT_ONE as f64;
+            let w = weight_to_f64(*w);
             if to == &row.user {
                 self_weight += w;
             } else if let Some(&t) = index.get(to.as_str()) {
