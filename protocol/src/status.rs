@@ -101,6 +101,9 @@ pub struct ExchangeStatus {
     pub copied: u64,
     /// Times a peer's history had moved past what this worker had fetched.
     pub missed: u64,
+    /// Row deltas of applied peer updates (either table) scaled down to the row bound.
+    #[serde(default)]
+    pub clipped: u64,
 }
 
 /// One upstream peer slot: who is in it, how it answers, and what it is worth.

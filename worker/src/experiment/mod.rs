@@ -95,8 +95,8 @@ pub struct ExperimentTable {
     /// The exchange settings the nodes ran with: exchanges per epoch, row bound.
     pub exchange: (usize, f32),
     /// What the nodes' exchange did (summed over nodes and seeds): rounds, peer updates
-    /// applied, refused, copies, missed.
-    pub exchanged: [u64; 5],
+    /// applied, refused, copies, missed, row deltas clipped.
+    pub exchanged: [u64; 6],
     /// The scores.
     pub table: ScoreTable,
 }
@@ -155,7 +155,7 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
             r.1.push(v);
         }
     };
-    let mut exchanged = [0u64; 5];
+    let mut exchanged = [0u64; 6];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -246,14 +246,15 @@ impl fmt::Display for ExperimentTable {
         )?;
         writeln!(
             f,
-            "networked: what each node process serves; {} exchanges per epoch, row bound {}; all nodes: {} rounds, peer updates {} applied, {} refused, {} copies, {} missed",
+            "networked: what each node process serves; {} exchanges per epoch, row bound {}; all nodes: {} rounds, peer updates {} applied, {} refused, {} copies, {} missed; {} row deltas clipped to the bound",
             self.exchange.0,
             self.exchange.1,
             self.exchanged[0],
             self.exchanged[1],
             self.exchanged[2],
             self.exchanged[3],
-            self.exchanged[4]
+            self.exchanged[4],
+            self.exchanged[5]
         )?;
         writeln!(
             f,

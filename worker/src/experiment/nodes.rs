@@ -60,8 +60,8 @@ pub struct Progress {
     /// Whether its training schedule is over.
     pub done: bool,
     /// Its exchange with its peers: rounds, peer updates applied, refused, copies, missed
-    /// (a peer's history had moved past what it had fetched).
-    pub exchange: [u64; 5],
+    /// (a peer's history had moved past what it had fetched), row deltas clipped.
+    pub exchange: [u64; 6],
 }
 
 /// Reads a node's progress from its status. A node that reports whether its schedule is
@@ -92,6 +92,7 @@ pub fn progress(
             count("refused"),
             count("copied"),
             count("missed"),
+            count("clipped"),
         ],
     }
 }
@@ -198,7 +199,7 @@ impl Network {
                             epoch: 0.0,
                             loss: None,
                             done: false,
-                            exchange: [0; 5],
+                            exchange: [0; 6],
                         }
                     }
                 };
@@ -296,10 +297,11 @@ mod tests {
         let s = serde_json::json!({"step": 29});
         assert!(!progress(&s, 1000, 100, 3).done);
         let s = serde_json::json!({"step": 5, "epoch": 0.5, "training_done": true,
-            "exchange": {"rounds": 7, "applied": 12, "refused": 1, "copied": 2, "missed": 3}});
+            "exchange": {"rounds": 7, "applied": 12, "refused": 1, "copied": 2, "missed": 3,
+                "clipped": 4}});
         let p = progress(&s, 1000, 100, 3);
         assert!(p.done);
-        assert_eq!(p.exchange, [7, 12, 1, 2, 3]);
+        assert_eq!(p.exchange, [7, 12, 1, 2, 3, 4]);
         assert_eq!(p.epoch, 0.5);
         let s = serde_json::json!({"step": 500, "training_done": false});
         assert!(!progress(&s, 1000, 100, 3).done);

@@ -89,6 +89,8 @@ pub struct Stats {
     pub updates_copied: u64,
     /// Rounds in which a peer's updates were missed (its history had moved on).
     pub updates_missed: u64,
+    /// Row deltas of applied peer updates scaled down to the row bound.
+    pub rows_clipped: u64,
     /// Rows of the node's own updates published (after compression).
     pub published_rows: u64,
     /// Bytes of the node's own updates published, as one downstream's answer carries them.

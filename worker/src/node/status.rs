@@ -105,6 +105,7 @@ impl Shared {
                 refused: stats.updates_refused,
                 copied: stats.updates_copied,
                 missed: stats.updates_missed,
+                clipped: stats.rows_clipped,
             },
             server: Default::default(),
         }

@@ -498,7 +498,8 @@ fn run_rounds(
             cursors: vec![0; k],
             base_input: model.syn0.clone(),
             base_context: model.syn1neg.clone(),
-            compressor: Compressor::new(model.vocab, model.dim, settings.compression),
+            compressor: Compressor::new(model.vocab, model.dim, settings.compression)
+                .with_row_cap(settings.bound.max_row_norm),
         }
     };
     // Ask upstreams for updates in the precision this node sends its own in.
@@ -601,11 +602,18 @@ fn run_rounds(
             }
         }
         // Proven copiers go last, so a source keeps the credit when both answered at once.
-        let (slots, peers): (Vec<usize>, Vec<SparseUpdate>) = precedence
-            .order(&slots)
-            .into_iter()
-            .filter_map(|at| Some((slots[at], SparseUpdate::merged(&parts[at])?)))
+        // Each peer's updates of the fetch are valued as one, and applied one round at a time
+        // (each under the bound, as its sender capped it).
+        let order = precedence.order(&slots);
+        let (slots, peers): (Vec<usize>, Vec<SparseUpdate>) = order
+            .iter()
+            .filter_map(|&at| Some((slots[at], SparseUpdate::merged(&parts[at])?)))
             .unzip();
+        let parts: Vec<Vec<SparseUpdate>> = order
+            .iter()
+            .map(|&at| std::mem::take(&mut parts[at]))
+            .filter(|p| !p.is_empty())
+            .collect();
         if let Some(publish) = &hooks.publish {
             let mut out = publish(&own, &peers);
             out.round = round.number;
@@ -615,12 +623,12 @@ fn run_rounds(
             let model = lock(&shared.model);
             valuer.value(&model, &own, &peers, &settings.bound)
         };
-        let (mut applied, mut copied) = (0u64, 0u64);
+        let (mut applied, mut copied, mut clipped) = (0u64, 0u64, 0u64);
         let mut importance = vec![0.0; k + 1];
         importance[0] = valuation.own.max(0.0);
         {
             let mut model = lock(&shared.model);
-            for (j, u) in peers.iter().enumerate() {
+            for (j, rounds) in parts.iter().enumerate() {
                 if let Some(v) = valuation.peers.get(j) {
                     importance[slots[j] + 1] = v.max(0.0);
                 }
@@ -636,13 +644,20 @@ fn run_rounds(
                 if !hooks.train {
                     continue;
                 }
-                match apply_update(&mut model, u, &settings.bound) {
-                    Ok(_) => applied += 1,
-                    Err(e) => {
-                        refused += 1;
-                        tracing::error!(slot = slots[j], error = %e, "peer update refused; training goes on without it");
+                let mut any = false;
+                for u in rounds {
+                    match apply_update(&mut model, u, &settings.bound) {
+                        Ok(a) => {
+                            any = true;
+                            clipped += a.clipped as u64;
+                        }
+                        Err(e) => {
+                            refused += 1;
+                            tracing::error!(slot = slots[j], error = %e, "peer update refused; training goes on without it");
+                        }
                     }
                 }
+                applied += u64::from(any);
             }
             round.base_input.clone_from(&model.syn0);
             round.base_context.clone_from(&model.syn1neg);
@@ -658,6 +673,7 @@ fn run_rounds(
             s.updates_applied += applied;
             s.updates_refused += refused;
             s.updates_copied += copied;
+            s.rows_clipped += clipped;
             s.published_rows += own.rows.len() as u64;
             s.published_bytes +=
                 wire_updates::encoded_len(&own, settings.compression.precision.into()) as u64;
@@ -682,9 +698,11 @@ fn run_rounds(
             );
         }
     }
+    let clipped = lock(&shared.stats).rows_clipped;
     tracing::info!(
         rounds = round.number,
         chunks = planner.position(),
+        clipped,
         "training done; serving until stopped"
     );
     Ok(())

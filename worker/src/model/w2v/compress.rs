@@ -9,6 +9,10 @@
 //! sent, and the rounding error of a row sent, stay in the residual and go out in a later
 //! round: nothing is lost, only delayed (sum of sent = sum of deltas - final residual).
 //! With `top_fraction = 1` and f32 the update is the delta itself, untouched.
+//!
+//! A row cap ([`Compressor::with_row_cap`], the network's row bound) keeps every row a
+//! node sends, per table, within the bound its peers clip to: the excess stays in the
+//! residual and goes out in later rounds, so an honest node's change is delayed, never cut.
 
 use half::{bf16, f16};
 
@@ -110,10 +114,12 @@ impl Compression {
 #[derive(Debug, Clone)]
 pub struct Compressor {
     settings: Compression,
+    vocab: usize,
     dim: usize,
     input: Vec<f32>,
     context: Vec<f32>,
     held: Vec<bool>,
+    row_cap: f32,
 }
 
 impl Compressor {
@@ -122,11 +128,32 @@ impl Compressor {
         let dense = if settings.is_none() { 0 } else { vocab * dim };
         Compressor {
             settings,
+            vocab,
             dim,
             input: vec![0.0; dense],
             context: vec![0.0; dense],
             held: vec![false; if settings.is_none() { 0 } else { vocab }],
+            row_cap: f32::INFINITY,
         }
+    }
+
+    /// The same rule, sending no row of either table with an L2 norm above `cap` (the rest
+    /// is kept for later rounds), so that peers clipping at `cap` lose none of it.
+    pub fn with_row_cap(mut self, cap: f32) -> Compressor {
+        if cap.is_finite() && cap > 0.0 {
+            self.row_cap = cap;
+            if self.held.is_empty() {
+                self.input = vec![0.0; self.vocab * self.dim];
+                self.context = vec![0.0; self.vocab * self.dim];
+                self.held = vec![false; self.vocab];
+            }
+        }
+        self
+    }
+
+    /// Whether the update is the delta itself (no residual is ever kept).
+    fn passes_through(&self) -> bool {
+        self.settings.is_none() && self.row_cap.is_infinite()
     }
 
     /// The rule's settings.
@@ -143,7 +170,7 @@ impl Compressor {
     /// Adds the round's `delta` (rows strictly increasing, as [`super::delta_since`] makes
     /// them) to the residual and returns what to send this round.
     pub fn compress(&mut self, delta: SparseUpdate) -> SparseUpdate {
-        if self.settings.is_none() {
+        if self.passes_through() {
             return delta;
         }
         let dim = self.dim;
@@ -190,8 +217,10 @@ impl Compressor {
                 (&mut self.input, &mut input),
                 (&mut self.context, &mut context),
             ] {
-                for x in &mut table[s.clone()] {
-                    let sent = precision.round(*x);
+                let row = &mut table[s.clone()];
+                let scale = cap_scale(row, self.row_cap);
+                for x in row {
+                    let sent = precision.round(*x * scale);
                     out.push(sent);
                     *x -= sent;
                 }
@@ -209,6 +238,20 @@ impl Compressor {
             input,
             context,
         }
+    }
+}
+
+/// The factor that brings `row` within L2 norm `cap` (1 when it is within), a little under
+/// so that rounding to the wire's precision cannot push it over.
+fn cap_scale(row: &[f32], cap: f32) -> f32 {
+    if cap.is_infinite() {
+        return 1.0;
+    }
+    let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > cap {
+        cap / norm * 0.995
+    } else {
+        1.0
     }
 }
 
@@ -332,6 +375,49 @@ mod tests {
         let s = c.compress(empty.clone());
         assert_eq!((s.rows, s.input), (vec![0], vec![0.1]));
         assert!(c.compress(empty).rows.is_empty());
+    }
+
+    #[test]
+    fn a_row_cap_delays_what_is_over_it_and_loses_nothing() {
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        for settings in [Compression::NONE, Compression::default()] {
+            let mut c = Compressor::new(3, 2, settings).with_row_cap(1.0);
+            // Row 1's input change has norm 3: it goes out in pieces of at most 1.
+            let d = SparseUpdate {
+                round: 1,
+                dim: 2,
+                rows: vec![0, 1],
+                input: vec![0.3, 0.4, 1.8, -2.4],
+                context: vec![0.0, 0.1, 0.6, 0.8],
+            };
+            let mut sent = [0.0f32; 4];
+            let mut pieces = 0;
+            let mut u = c.compress(d.clone());
+            for round in 2..10 {
+                for (k, &r) in u.rows.iter().enumerate() {
+                    let (i, x) = (&u.input[2 * k..2 * k + 2], &u.context[2 * k..2 * k + 2]);
+                    assert!(norm(i) <= 1.0 && norm(x) <= 1.0, "{settings:?} {u:?}");
+                    if r == 1 {
+                        pieces += usize::from(norm(i) > 0.1);
+                        sent[0] += i[0];
+                        sent[1] += i[1];
+                        sent[2] += x[0];
+                        sent[3] += x[1];
+                    }
+                }
+                u = c.compress(SparseUpdate {
+                    round,
+                    rows: vec![],
+                    input: vec![],
+                    context: vec![],
+                    ..d.clone()
+                });
+            }
+            assert!(pieces >= 3, "{settings:?}: norm 3 in pieces of at most 1");
+            for (got, want) in sent.iter().zip([1.8, -2.4, 0.6, 0.8]) {
+                assert!((got - want).abs() < 2e-3, "{settings:?}: {sent:?}");
+            }
+        }
     }
 
     #[test]

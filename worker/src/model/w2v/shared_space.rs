@@ -286,7 +286,8 @@ pub fn train_exchanging(
             };
             let model = Word2Vec::new(shard.vocab.counts(), params)?;
             Ok(Node {
-                compressor: Compressor::new(model.vocab, model.dim, settings.compression),
+                compressor: Compressor::new(model.vocab, model.dim, settings.compression)
+                    .with_row_cap(settings.bound.max_row_norm),
                 base_input: model.syn0.clone(),
                 base_context: model.syn1neg.clone(),
                 model,
