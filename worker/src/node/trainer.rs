@@ -603,17 +603,23 @@ fn run_rounds(
         }
         // Proven copiers go last, so a source keeps the credit when both answered at once.
         // Each peer's updates of the fetch are valued as one, and applied one round at a time
-        // (each under the bound, as its sender capped it).
-        let order = precedence.order(&slots);
-        let (slots, peers): (Vec<usize>, Vec<SparseUpdate>) = order
-            .iter()
-            .filter_map(|&at| Some((slots[at], SparseUpdate::merged(&parts[at])?)))
-            .unzip();
-        let parts: Vec<Vec<SparseUpdate>> = order
-            .iter()
-            .map(|&at| std::mem::take(&mut parts[at]))
-            .filter(|p| !p.is_empty())
-            .collect();
+        // (each under the bound, as its sender capped it): `rounds[j]` holds them when there
+        // are several, `peers[j]` is the one otherwise.
+        let (mut peers, mut rounds, mut ordered) = (Vec::new(), Vec::new(), Vec::new());
+        for at in precedence.order(&slots) {
+            let mut mine = std::mem::take(&mut parts[at]);
+            let one = match mine.len() {
+                0 => continue,
+                1 => mine.pop(),
+                _ => SparseUpdate::merged(&mine),
+            };
+            if let Some(u) = one {
+                peers.push(u);
+                rounds.push(mine);
+                ordered.push(slots[at]);
+            }
+        }
+        let slots = ordered;
         if let Some(publish) = &hooks.publish {
             let mut out = publish(&own, &peers);
             out.round = round.number;
@@ -628,7 +634,7 @@ fn run_rounds(
         importance[0] = valuation.own.max(0.0);
         {
             let mut model = lock(&shared.model);
-            for (j, rounds) in parts.iter().enumerate() {
+            for (j, u) in peers.iter().enumerate() {
                 if let Some(v) = valuation.peers.get(j) {
                     importance[slots[j] + 1] = v.max(0.0);
                 }
@@ -645,7 +651,12 @@ fn run_rounds(
                     continue;
                 }
                 let mut any = false;
-                for u in rounds {
+                let each = if rounds[j].is_empty() {
+                    std::slice::from_ref(u)
+                } else {
+                    &rounds[j][..]
+                };
+                for u in each {
                     match apply_update(&mut model, u, &settings.bound) {
                         Ok(a) => {
                             any = true;

@@ -14,6 +14,7 @@
 //! node sends, per table, within the bound its peers clip to: the excess stays in the
 //! residual and goes out in later rounds, so an honest node's change is delayed, never cut.
 
+use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
 use super::sparse_update::SparseUpdate;
@@ -47,6 +48,26 @@ impl Precision {
         match self {
             Precision::F32 => 4,
             Precision::F16 | Precision::Bf16 => 2,
+        }
+    }
+
+    /// Each of `xs` as [`Precision::round`] gives it, f16 in blocks (the processor's
+    /// conversion instructions where it has them).
+    pub fn round_slice(self, xs: &mut [f32]) {
+        match self {
+            Precision::F32 => {}
+            Precision::F16 => {
+                let mut half = [f16::ZERO; 64];
+                for block in xs.chunks_mut(64) {
+                    block
+                        .iter_mut()
+                        .for_each(|x| *x = x.clamp(-65_504.0, 65_504.0));
+                    let h = &mut half[..block.len()];
+                    h.convert_from_f32_slice(block);
+                    h.convert_to_f32_slice(block);
+                }
+            }
+            Precision::Bf16 => xs.iter_mut().for_each(|x| *x = self.round(*x)),
         }
     }
 
@@ -182,35 +203,11 @@ impl Compressor {
             }
             self.held[r as usize] = true;
         }
-        let mut candidates: Vec<(f32, u32)> = self
-            .held
-            .iter()
-            .enumerate()
-            .filter(|(_, &h)| h)
-            .map(|(r, _)| {
-                let s = r * dim..(r + 1) * dim;
-                let norm: f32 = self.input[s.clone()]
-                    .iter()
-                    .chain(&self.context[s])
-                    .map(|x| x * x)
-                    .sum();
-                (norm, r as u32)
-            })
-            .collect();
-        let keep = ((candidates.len() as f64 * self.settings.top_fraction.clamp(0.0, 1.0) as f64)
-            .ceil() as usize)
-            .min(candidates.len());
-        if keep < candidates.len() && keep > 0 {
-            // Largest norm first; ties by row id, so the choice is deterministic.
-            candidates
-                .select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        }
-        candidates.truncate(keep);
-        let mut rows: Vec<u32> = candidates.into_iter().map(|(_, r)| r).collect();
-        rows.sort_unstable();
+        let rows = self.rows_to_send();
         let precision = self.settings.precision;
         let mut input = Vec::with_capacity(rows.len() * dim);
         let mut context = Vec::with_capacity(rows.len() * dim);
+        let mut sent = vec![0f32; dim];
         for &r in &rows {
             let s = r as usize * dim..(r as usize + 1) * dim;
             for (table, out) in [
@@ -219,11 +216,10 @@ impl Compressor {
             ] {
                 let row = &mut table[s.clone()];
                 let scale = cap_scale(row, self.row_cap);
-                for x in row {
-                    let sent = precision.round(*x * scale);
-                    out.push(sent);
-                    *x -= sent;
-                }
+                sent.iter_mut().zip(&*row).for_each(|(o, x)| *o = x * scale);
+                precision.round_slice(&mut sent);
+                out.extend_from_slice(&sent);
+                row.iter_mut().zip(&sent).for_each(|(x, o)| *x -= o);
             }
             let left = self.input[s.clone()]
                 .iter()
@@ -238,6 +234,44 @@ impl Compressor {
             input,
             context,
         }
+    }
+
+    /// The held rows to send this round, ascending: all of them, or the `top_fraction` with
+    /// the largest L2 norm (both tables together).
+    fn rows_to_send(&self) -> Vec<u32> {
+        let dim = self.dim;
+        let held = self
+            .held
+            .iter()
+            .enumerate()
+            .filter(|(_, &h)| h)
+            .map(|(r, _)| r as u32);
+        if self.settings.top_fraction >= 1.0 {
+            return held.collect();
+        }
+        let mut candidates: Vec<(f32, u32)> = held
+            .map(|r| {
+                let s = r as usize * dim..(r as usize + 1) * dim;
+                let norm: f32 = self.input[s.clone()]
+                    .iter()
+                    .chain(&self.context[s])
+                    .map(|x| x * x)
+                    .sum();
+                (norm, r)
+            })
+            .collect();
+        let keep = ((candidates.len() as f64 * self.settings.top_fraction.clamp(0.0, 1.0) as f64)
+            .ceil() as usize)
+            .min(candidates.len());
+        if keep < candidates.len() && keep > 0 {
+            // Largest norm first; ties by row id, so the choice is deterministic.
+            candidates
+                .select_nth_unstable_by(keep - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
+        candidates.truncate(keep);
+        let mut rows: Vec<u32> = candidates.into_iter().map(|(_, r)| r).collect();
+        rows.sort_unstable();
+        rows
     }
 }
 
@@ -427,6 +461,32 @@ mod tests {
         let mut c = Compressor::new(30, 5, Compression::NONE);
         assert_eq!(c.compress(d.clone()), d);
         assert!(c.residual().0.is_empty());
+    }
+
+    #[test]
+    fn rounding_a_slice_is_rounding_each_value() {
+        let mut rng = Lcg::new(5);
+        let mut xs: Vec<f32> = (0..1000)
+            .map(|_| ((rng.next_u64() % 2_000_001) as f32 / 1_000_000.0 - 1.0) * 3.0)
+            .collect();
+        xs.extend([
+            0.0,
+            -0.0,
+            1e-9,
+            -3e-8,
+            65_504.0,
+            70_000.0,
+            -1e9,
+            f32::MAX,
+            5.96e-8,
+        ]);
+        for p in [Precision::F32, Precision::F16, Precision::Bf16] {
+            let mut got = xs.clone();
+            p.round_slice(&mut got);
+            for (x, g) in xs.iter().zip(&got) {
+                assert_eq!(g.to_bits(), p.round(*x).to_bits(), "{p:?} {x}");
+            }
+        }
     }
 
     #[test]

@@ -65,12 +65,12 @@ pub fn delta_since(
         [(&model.syn0, base_input), (&model.syn1neg, base_context)],
     );
     let pick = |now: &[f32], base: &[f32]| -> Vec<f32> {
-        rows.iter()
-            .flat_map(|&r| {
-                let r = r as usize * dim;
-                (r..r + dim).map(move |i| now[i] - base[i])
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len() * dim);
+        for &r in &rows {
+            let s = r as usize * dim..(r as usize + 1) * dim;
+            out.extend(now[s.clone()].iter().zip(&base[s]).map(|(a, b)| a - b));
+        }
+        out
     };
     SparseUpdate {
         round,

@@ -38,6 +38,9 @@ impl SparseUpdate {
     /// round number; all must share `dim` (validated updates of one node do).
     pub fn merged(updates: &[SparseUpdate]) -> Option<SparseUpdate> {
         let first = updates.first()?;
+        if let [only] = updates {
+            return Some(only.clone());
+        }
         let dim = first.dim;
         let mut sums: std::collections::BTreeMap<u32, (Vec<f32>, Vec<f32>)> = Default::default();
         for u in updates.iter().filter(|u| u.dim == dim) {
@@ -87,12 +90,9 @@ impl SparseUpdate {
         if self.rows.windows(2).any(|w| w[0] >= w[1]) {
             return Err(bad("rows not strictly increasing"));
         }
-        if self
-            .input
-            .iter()
-            .chain(&self.context)
-            .any(|x| !x.is_finite())
-        {
+        // A fold without early exit, so the check vectorises.
+        let finite = |t: &[f32]| t.iter().fold(true, |ok, x| ok & x.is_finite());
+        if !(finite(&self.input) && finite(&self.context)) {
             return Err(bad("non-finite value"));
         }
         Ok(())

@@ -25,7 +25,7 @@ use crate::peer::keys::KeyCache;
 
 /// First bytes of a session connection (an h2c connection starts with `PRI `).
 pub const MAGIC: &[u8; 4] = b"BTS1";
-const PATTERN: &str = "Noise_NN_25519_ChaChaPoly_BLAKE2s";
+const PATTERN: &str = "Noise_NN_25519_AESGCM_BLAKE2s";
 const PROLOGUE: &[u8] = b"bittensor-peer-session-v1";
 const HELLO_VERSION: u8 = 1;
 /// Longest account name (EOSIO names have at most 13 characters).
