@@ -31,7 +31,6 @@ use std::collections::VecDeque;
 use super::math::dot;
 use super::sampling::{Lcg, NegativeTable, Subsampler};
 use super::shared_space::UpdateBound;
-use super::simd::{dispatch, Isa, Job, Kernel};
 use super::sparse_update::SparseUpdate;
 use super::{W2vParams, Word2Vec};
 
@@ -423,15 +422,17 @@ impl Valuer {
                 .map(|_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 })
                 .collect();
         }
+        let d = u.dim;
+        let mut values = Vec::with_capacity(u.rows.len() * SKETCH);
+        for k in 0..u.rows.len() {
+            let (a, b) = (&u.input[k * d..(k + 1) * d], &u.context[k * d..(k + 1) * d]);
+            for p in self.projection.chunks_exact(width) {
+                values.push(dot(&p[..d], a) + dot(&p[d..], b));
+            }
+        }
         Sketch {
             rows: u.rows.clone(),
-            values: dispatch(
-                Isa::best(),
-                SketchJob {
-                    projection: &self.projection,
-                    u,
-                },
-            ),
+            values,
         }
     }
 
@@ -441,28 +442,6 @@ impl Valuer {
     /// computed: a triple touched through one negative costs two dot products.
     fn losses(
         &mut self,
-        model: &Word2Vec,
-        own: Option<&SparseUpdate>,
-        u: &SparseUpdate,
-        sign: f32,
-    ) -> (f64, f64) {
-        dispatch(
-            Isa::best(),
-            LossesJob {
-                valuer: self,
-                model,
-                own,
-                u,
-                sign,
-            },
-        )
-    }
-
-    /// [`Valuer::losses`] on kernels `k`.
-    #[inline(always)]
-    fn losses_with<K: Kernel>(
-        &mut self,
-        k: K,
         model: &Word2Vec,
         own: Option<&SparseUpdate>,
         u: &SparseUpdate,
@@ -489,13 +468,13 @@ impl Valuer {
                     continue;
                 }
                 at.row_into(model, row, true, &mut y);
-                let s_at = k.dot(&x_at, &y) as f64;
+                let s_at = dot(&x_at, &y) as f64;
                 if let Some(dy) = dy {
                     for (o, v) in y.iter_mut().zip(dy) {
                         *o += sign * v;
                     }
                 }
-                let s_sh = k.dot(&x_sh, &y) as f64;
+                let s_sh = dot(&x_sh, &y) as f64;
                 // The positive term's loss is softplus(-s), a negative's softplus(s).
                 let flip = if i == 0 { 1.0 } else { -1.0 };
                 base += softplus_neg(flip * s_at);
@@ -586,48 +565,6 @@ impl Shift<'_> {
                 *o += sign * x;
             }
         }
-    }
-}
-
-/// The sketch's projections of every row of `u`, compiled for the processor's kernels.
-struct SketchJob<'a> {
-    projection: &'a [f32],
-    u: &'a SparseUpdate,
-}
-
-impl Job for SketchJob<'_> {
-    type Out = Vec<f32>;
-
-    #[inline(always)]
-    fn run<K: Kernel>(self, k: K) -> Vec<f32> {
-        let (u, d) = (self.u, self.u.dim);
-        let mut values = Vec::with_capacity(u.rows.len() * SKETCH);
-        for r in 0..u.rows.len() {
-            let (a, b) = (&u.input[r * d..(r + 1) * d], &u.context[r * d..(r + 1) * d]);
-            for p in self.projection.chunks_exact(2 * d) {
-                values.push(k.dot(&p[..d], a) + k.dot(&p[d..], b));
-            }
-        }
-        values
-    }
-}
-
-/// [`Valuer::losses`] as a job, compiled for the processor's kernels.
-struct LossesJob<'a> {
-    valuer: &'a mut Valuer,
-    model: &'a Word2Vec,
-    own: Option<&'a SparseUpdate>,
-    u: &'a SparseUpdate,
-    sign: f32,
-}
-
-impl Job for LossesJob<'_> {
-    type Out = (f64, f64);
-
-    #[inline(always)]
-    fn run<K: Kernel>(self, k: K) -> (f64, f64) {
-        self.valuer
-            .losses_with(k, self.model, self.own, self.u, self.sign)
     }
 }
 
