@@ -81,14 +81,24 @@ pub fn delta_since(
     }
 }
 
-/// Adds `delta` to `row`, scaled down to L2 norm `max` if longer; true when clipped.
-fn add_clipped(row: &mut [f32], delta: &[f32], max: f32) -> bool {
+/// The factor a peer's row delta is scaled by when applied: down to L2 norm `max` if longer
+/// (the estimator values an update with the same factor).
+pub(crate) fn clip_scale(delta: &[f32], max: f32) -> f32 {
     let norm = delta
         .iter()
         .map(|x| (*x as f64).powi(2))
         .sum::<f64>()
         .sqrt() as f32;
-    let scale = if norm > max { max / norm } else { 1.0 };
+    if norm > max {
+        max / norm
+    } else {
+        1.0
+    }
+}
+
+/// Adds `delta` to `row`, scaled down to L2 norm `max` if longer; true when clipped.
+fn add_clipped(row: &mut [f32], delta: &[f32], max: f32) -> bool {
+    let scale = clip_scale(delta, max);
     for (x, d) in row.iter_mut().zip(delta) {
         *x += d * scale;
     }

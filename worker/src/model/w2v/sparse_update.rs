@@ -38,9 +38,6 @@ impl SparseUpdate {
     /// round number; all must share `dim` (validated updates of one node do).
     pub fn merged(updates: &[SparseUpdate]) -> Option<SparseUpdate> {
         let first = updates.first()?;
-        if let [only] = updates {
-            return Some(only.clone());
-        }
         let dim = first.dim;
         let mut sums: std::collections::BTreeMap<u32, (Vec<f32>, Vec<f32>)> = Default::default();
         for u in updates.iter().filter(|u| u.dim == dim) {

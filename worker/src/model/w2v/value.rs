@@ -30,7 +30,7 @@ use std::collections::VecDeque;
 
 use super::math::dot;
 use super::sampling::{Lcg, NegativeTable, Subsampler};
-use super::shared_space::UpdateBound;
+use super::shared_space::{clip_scale, UpdateBound};
 use super::sparse_update::SparseUpdate;
 use super::{W2vParams, Word2Vec};
 
@@ -611,17 +611,18 @@ fn admissible(model: &Word2Vec, u: &SparseUpdate, max_rows: usize) -> bool {
 /// `u` with each row's delta, per table, scaled down to L2 norm `max` (as applied); `u`
 /// itself when no row is over (an honest sender's never is).
 fn clip(u: &SparseUpdate, max: f32) -> std::borrow::Cow<'_, SparseUpdate> {
-    let norm = |row: &[f32]| row.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt() as f32;
-    let over = |t: &[f32]| t.chunks_exact(u.dim.max(1)).any(|row| norm(row) > max);
+    let over = |t: &[f32]| {
+        t.chunks_exact(u.dim.max(1))
+            .any(|row| clip_scale(row, max) < 1.0)
+    };
     if !(over(&u.input) || over(&u.context)) {
         return std::borrow::Cow::Borrowed(u);
     }
     let mut out = u.clone();
     for table in [&mut out.input, &mut out.context] {
         for row in table.chunks_exact_mut(u.dim) {
-            let n = norm(row);
-            if n > max {
-                let s = max / n;
+            let s = clip_scale(row, max);
+            if s < 1.0 {
                 row.iter_mut().for_each(|x| *x *= s);
             }
         }
