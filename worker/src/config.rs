@@ -250,7 +250,7 @@ impl ModelSection {
 }
 
 /// Default of `model.syncs_per_epoch`.
-pub const DEFAULT_SYNCS_PER_EPOCH: usize = 32;
+pub const DEFAULT_SYNCS_PER_EPOCH: usize = 8;
 
 /// Peer protocol limits.
 #[derive(Debug, Clone, Deserialize)]

@@ -210,6 +210,10 @@ struct ExperimentArgs {
     /// node's, `model.max_row_norm`).
     #[arg(long)]
     max_row_norm: Option<f32>,
+    /// Fraction of its residual's rows a node sends per round (default: the node's,
+    /// `model.update_top_fraction`).
+    #[arg(long)]
+    top_fraction: Option<f32>,
     /// Skip the gensim and fastText rows.
     #[arg(long)]
     no_baselines: bool,
@@ -553,6 +557,7 @@ fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
         seeds: a.seeds,
         syncs_per_epoch: a.syncs_per_epoch,
         max_row_norm: a.max_row_norm,
+        top_fraction: a.top_fraction,
         wordsim: a.sets.wordsim.clone(),
         simlex: a.sets.simlex.clone(),
         python: (!a.no_baselines)

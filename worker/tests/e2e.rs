@@ -55,7 +55,7 @@ peers = 2
 negatives = 4
 window = 2
 chunk_words = 64
-epochs = 200                         # longer than the test: the nodes train until stopped
+epochs = 100000                      # longer than the test (200 epochs of this shard take under a second): the nodes train until stopped
 alpha = 0.1
 
 [peer]

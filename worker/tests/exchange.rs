@@ -10,7 +10,7 @@ use std::path::Path;
 
 use bittensor_tests::{deployed, funded};
 use bittensor_worker::model::w2v::{SavedW2v, W2vParams};
-use support::{num, spawn, stop, wait_for, StatusReader, WorkerOpts};
+use support::{num, spawn, wait_for, StatusReader, WorkerOpts};
 
 fn opts(
     name: &str,
@@ -23,8 +23,19 @@ fn opts(
     let mut o = WorkerOpts::new(name, url, contract);
     o.peers = peers;
     o.seed = 7;
-    o.node_extra = format!("data_dir = \"{}\"", dir.join(name).display());
-    o.model_extra = format!("shard = {shard}\nshards = 2\nthreads = 1");
+    // Training starts once the peer slot is filled, in rounds of a whole epoch of the small
+    // shard at dimension 24: a round then takes longer than an exchange (tens of
+    // milliseconds, as on real shards), so the two nodes train side by side, within their
+    // peers' rate limits.
+    o.node_extra = format!(
+        "data_dir = \"{}\"\nstart_with_peers = {peers}",
+        dir.join(name).display()
+    );
+    o.model_extra = format!("shard = {shard}\nshards = 2\nthreads = 1\nsyncs_per_epoch = 1");
+    o.dim = DIM;
+    // The small shard's rounds are far more frequent than a real node's: fetches per
+    // second above the default limit would be refused and those rounds trained alone.
+    o.peer_extra = "updates_rate = 5000.0\nupdates_burst = 5000.0".into();
     o
 }
 
@@ -42,11 +53,14 @@ fn served(dir: &Path, name: &str) -> (Vec<f32>, u64) {
     )
 }
 
-/// Mean L2 distance between the rows of two tables of width 8.
+/// Vector dimension of the test's nodes.
+const DIM: usize = 24;
+
+/// Mean L2 distance between the rows of two tables of width [`DIM`].
 fn distance(a: &[f32], b: &[f32]) -> f64 {
-    let rows = a.len() / 8;
-    a.chunks(8)
-        .zip(b.chunks(8))
+    let rows = a.len() / DIM;
+    a.chunks(DIM)
+        .zip(b.chunks(DIM))
         .map(|(x, y)| {
             x.iter()
                 .zip(y)
@@ -84,8 +98,12 @@ fn two_workers_exchanging_updates_learn_in_one_space() {
     let doc = reader.status(&alice).expect("alice's status");
     assert_eq!(num(&doc["exchange"], "refused"), 0, "{doc}");
     assert_eq!(doc["training_done"], false, "{doc}");
+    // Both stop together, so neither trains on alone while the other shuts down.
+    for w in [&alice, &bob] {
+        support::terminate(w);
+    }
     for w in [&mut alice, &mut bob] {
-        let exit = stop(w);
+        let exit = w.child.wait().expect("wait worker");
         assert!(
             exit.success(),
             "{} exit {exit}\n{}",

@@ -43,6 +43,10 @@ fn a_killed_worker_resumes_from_its_checkpoint_and_keeps_its_stake() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let mut opts = WorkerOpts::new(USER, &net.url, &contract);
+    // A shard large enough that the second or two before the kill is a few passes over it
+    // (on the small one a fast machine trains hundreds of passes and overfits).
+    opts.corpus_tokens = 400_000;
+    opts.epochs = 200;
     opts.node_extra = format!("data_dir = \"{}\"\ncheckpoint_secs = 0.5", data.display());
     let reader = StatusReader::new();
 

@@ -71,6 +71,8 @@ pub struct ExperimentSettings {
     pub syncs_per_epoch: Option<usize>,
     /// Largest L2 change one peer's update may make to one row (None: the node's default).
     pub max_row_norm: Option<f32>,
+    /// Fraction of its residual's rows a node sends per round (None: the node's default).
+    pub top_fraction: Option<f32>,
     /// WordSim-353 file.
     pub wordsim: PathBuf,
     /// SimLex-999 file.
@@ -92,8 +94,9 @@ pub struct ExperimentTable {
     pub shard_tokens: Vec<usize>,
     /// Vocabulary size (without `<unk>`).
     pub vocab: usize,
-    /// The exchange settings the nodes ran with: exchanges per epoch, row bound.
-    pub exchange: (usize, f32),
+    /// The exchange settings the nodes ran with: exchanges per epoch, row bound, top
+    /// fraction.
+    pub exchange: (usize, f32, f32),
     /// What the nodes' exchange did (summed over nodes and seeds): rounds, peer updates
     /// applied, refused, copies, missed, row deltas clipped.
     pub exchanged: [u64; 6],
@@ -103,13 +106,16 @@ pub struct ExperimentTable {
 
 /// The exchange settings of the nodes (the node's defaults where none is given) and the
 /// `[model]` lines that set them.
-fn exchange(s: &ExperimentSettings) -> ((usize, f32), String) {
+fn exchange(s: &ExperimentSettings) -> ((usize, f32, f32), String) {
     let d = ModelSection::default();
     let syncs = s.syncs_per_epoch.unwrap_or(d.syncs_per_epoch);
     let bound = s.max_row_norm.unwrap_or(d.max_row_norm);
+    let top = s.top_fraction.unwrap_or(d.update_top_fraction);
     (
-        (syncs, bound),
-        format!("syncs_per_epoch = {syncs}\nmax_row_norm = {bound:?}\n"),
+        (syncs, bound, top),
+        format!(
+            "syncs_per_epoch = {syncs}\nmax_row_norm = {bound:?}\nupdate_top_fraction = {top:?}\n"
+        ),
     )
 }
 
@@ -121,6 +127,9 @@ pub fn run(s: &ExperimentSettings) -> anyhow::Result<ExperimentTable> {
     }
     if s.syncs_per_epoch == Some(0) {
         anyhow::bail!("--syncs-per-epoch must be at least 1");
+    }
+    if s.top_fraction.is_some_and(|f| !(f > 0.0 && f <= 1.0)) {
+        anyhow::bail!("--top-fraction must be in (0, 1]");
     }
     if s.max_row_norm.is_some_and(|b| !(b.is_finite() && b > 0.0)) {
         anyhow::bail!("--max-row-norm must be positive");
@@ -246,9 +255,10 @@ impl fmt::Display for ExperimentTable {
         )?;
         writeln!(
             f,
-            "networked: what each node process serves; {} exchanges per epoch, row bound {}; all nodes: {} rounds, peer updates {} applied, {} refused, {} copies, {} missed; {} row deltas clipped to the bound",
+            "networked: what each node process serves; {} exchanges per epoch, row bound {}, top {} of the rows; all nodes: {} rounds, peer updates {} applied, {} refused, {} copies, {} missed; {} row deltas clipped to the bound",
             self.exchange.0,
             self.exchange.1,
+            self.exchange.2,
             self.exchanged[0],
             self.exchanged[1],
             self.exchanged[2],

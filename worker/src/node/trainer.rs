@@ -1,8 +1,8 @@
 //! The node's one training loop, the network's product: a plain word2vec model trained on
 //! the node's private shard (on `threads` threads, lock-free), every node of a network from
 //! one initialisation. Every `1/syncs_per_epoch` of an epoch the node ends a round:
-//! 1. it publishes its own change since the last round (the sparse update of both tables,
-//!    [`delta_since`]) for its downstreams to fetch;
+//! 1. it publishes its own change not sent yet (the sparse update of both tables,
+//!    [`Compressor`]) for its downstreams to fetch;
 //! 2. it fetches its upstreams' new updates over their sessions (polling within a bounded
 //!    wait; a slow or absent peer is skipped this round, its updates are picked up in a
 //!    later one while its history still has them);
@@ -27,8 +27,8 @@ use super::state::{lock, Shared};
 use crate::corpus::Corpus;
 use crate::model::w2v::value::{CopyOf, HeldOut, Valuer};
 use crate::model::w2v::{
-    admit, apply_update, delta_since, train_round, Compression, Compressor, Lcg, Planner,
-    SparseUpdate, Update, UpdateBound, W2vParams,
+    admit, apply_update, train_round, Compression, Compressor, Lcg, Planner, SparseUpdate, Update,
+    UpdateBound, W2vParams,
 };
 use crate::peer::client::{PeerClient, PeerError, WireTypes};
 use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
@@ -45,7 +45,7 @@ pub const HELD_OUT_PAIRS_MIN: usize = 1_000;
 /// Training tokens of a round per evaluation pair: valuing k updates costs about
 /// k / (5 x this) of the round's training (a token trains ~5 context pairs, a pair is
 /// evaluated like one), so the estimator's cost per round stays a bounded share of it.
-pub const TOKENS_PER_HELD_OUT_PAIR: usize = 4;
+pub const TOKENS_PER_HELD_OUT_PAIR: usize = 64;
 
 /// Evaluation pairs for rounds of `round_tokens` training tokens.
 pub fn held_out_pairs(round_tokens: usize) -> usize {
@@ -356,8 +356,7 @@ async fn fetch_round(
 struct Round {
     number: u64,
     cursors: Vec<u64>,
-    base_input: Vec<f32>,
-    base_context: Vec<f32>,
+    /// What the network knows of the model: the node's own change not sent yet is the rest.
     compressor: Compressor,
 }
 
@@ -496,10 +495,13 @@ fn run_rounds(
         Round {
             number: lock(&shared.published).latest(),
             cursors: vec![0; k],
-            base_input: model.syn0.clone(),
-            base_context: model.syn1neg.clone(),
-            compressor: Compressor::new(model.vocab, model.dim, settings.compression)
-                .with_row_cap(settings.bound.max_row_norm),
+            compressor: Compressor::new(
+                &model.syn0,
+                &model.syn1neg,
+                model.dim,
+                settings.compression,
+            )
+            .with_row_cap(settings.bound.max_row_norm),
         }
     };
     // Ask upstreams for updates in the precision this node sends its own in.
@@ -521,6 +523,14 @@ fn run_rounds(
         format!("1/{}", settings.syncs_per_epoch)
     );
     let mut window = (Instant::now(), 0u64);
+    // CPU seconds of this thread by phase: train, own update, value, apply (the fetches'
+    // decoding runs on the runtime's threads).
+    let mut phases = [0f64; 4];
+    let mut clock = cpu_time::ThreadTime::now();
+    let mut lap = |phase: usize| {
+        phases[phase] += clock.elapsed().as_secs_f64();
+        clock = cpu_time::ThreadTime::now();
+    };
     while planner.position() < until {
         if *shutdown.borrow() {
             return Ok(());
@@ -544,12 +554,12 @@ fn run_rounds(
             Default::default()
         };
         let trained = started.elapsed();
+        lap(0);
         let own = if hooks.train {
-            let delta = {
-                let model = lock(&shared.model);
-                delta_since(&model, &round.base_input, &round.base_context, round.number)
-            };
-            round.compressor.compress(delta)
+            let model = lock(&shared.model);
+            round
+                .compressor
+                .compress(&model.syn0, &model.syn1neg, round.number)
         } else {
             empty_update(round.number, shared.dim)
         };
@@ -625,10 +635,12 @@ fn run_rounds(
             out.round = round.number;
             lock(&shared.published).push(out);
         }
+        lap(1);
         let valuation = {
             let model = lock(&shared.model);
             valuer.value(&model, &own, &peers, &settings.bound)
         };
+        lap(2);
         let (mut applied, mut copied, mut clipped) = (0u64, 0u64, 0u64);
         let mut importance = vec![0.0; k + 1];
         importance[0] = valuation.own.max(0.0);
@@ -659,6 +671,7 @@ fn run_rounds(
                 for u in each {
                     match apply_update(&mut model, u, &settings.bound) {
                         Ok(a) => {
+                            round.compressor.absorb(u, settings.bound.max_row_norm);
                             any = true;
                             clipped += a.clipped as u64;
                         }
@@ -670,10 +683,9 @@ fn run_rounds(
                 }
                 applied += u64::from(any);
             }
-            round.base_input.clone_from(&model.syn0);
-            round.base_context.clone_from(&model.syn1neg);
             shared.publish(&model);
         }
+        lap(3);
         // 4. Attribution and counters.
         lock(&shared.attribution).update(&importance);
         shared.record_step_time(started.elapsed());
@@ -714,6 +726,10 @@ fn run_rounds(
         rounds = round.number,
         chunks = planner.position(),
         clipped,
+        cpu_train = format!("{:.3}", phases[0]),
+        cpu_own_update = format!("{:.3}", phases[1]),
+        cpu_value = format!("{:.3}", phases[2]),
+        cpu_apply = format!("{:.3}", phases[3]),
         "training done; serving until stopped"
     );
     Ok(())
@@ -783,7 +799,7 @@ mod tests {
     #[test]
     fn the_estimators_pairs_follow_the_round_within_bounds() {
         assert_eq!(held_out_pairs(0), HELD_OUT_PAIRS_MIN);
-        assert_eq!(held_out_pairs(40_000), 10_000);
+        assert_eq!(held_out_pairs(10_000 * TOKENS_PER_HELD_OUT_PAIR), 10_000);
         assert_eq!(held_out_pairs(10_000_000), HELD_OUT_PAIRS);
     }
 

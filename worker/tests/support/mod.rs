@@ -39,6 +39,15 @@ pub struct WorkerOpts {
     pub allow_loopback: bool,
     /// Extra `[model]` lines (e.g. the node's shard).
     pub model_extra: String,
+    /// Passes over the shard: by default a schedule longer than any test waits (200
+    /// epochs of the test shard take well under a second), so the nodes keep training.
+    pub epochs: usize,
+    /// Vector dimension.
+    pub dim: usize,
+    /// Extra `[peer]` lines.
+    pub peer_extra: String,
+    /// Tokens of the generated corpus.
+    pub corpus_tokens: usize,
 }
 
 impl WorkerOpts {
@@ -55,6 +64,10 @@ impl WorkerOpts {
             node_extra: String::new(),
             allow_loopback: true,
             model_extra: String::new(),
+            epochs: 100_000,
+            dim: 8,
+            peer_extra: String::new(),
+            corpus_tokens: 12_000,
         }
     }
 
@@ -81,13 +94,13 @@ subscribe_attempts = 40
 
 [model]
 corpus_seed = 11
-corpus_tokens = 12000
-dim = 8
+corpus_tokens = {corpus_tokens}
+dim = {dim}
 peers = {peers}
 negatives = 2
 window = 2
 chunk_words = 32
-epochs = 200                         # a schedule longer than any test waits: the nodes keep training
+epochs = {epochs}
 alpha = 0.25                         # a tiny corpus and dimension: learn visibly within a few hundred steps
 {model_extra}
 
@@ -96,6 +109,7 @@ timeout_ms = {timeout}
 backoff_initial_ms = 100
 backoff_max_ms = 500
 allow_loopback = {loopback}
+{peer_extra}
 "#,
             account = self.account,
             key_file = write_key_file(ready).display(),
@@ -104,6 +118,10 @@ allow_loopback = {loopback}
             ready = ready.display(),
             node_extra = self.node_extra,
             model_extra = self.model_extra,
+            epochs = self.epochs,
+            dim = self.dim,
+            peer_extra = self.peer_extra,
+            corpus_tokens = self.corpus_tokens,
             url = self.url,
             contract = self.contract,
             emit = self.emit_interval,
@@ -300,12 +318,17 @@ pub fn num(doc: &Value, key: &str) -> u64 {
 
 /// Sends SIGTERM and waits for a clean exit.
 pub fn stop(w: &mut WorkerProc) -> std::process::ExitStatus {
+    terminate(w);
+    w.child.wait().expect("wait worker")
+}
+
+/// Sends the worker SIGTERM (its graceful stop) without waiting for it.
+pub fn terminate(w: &WorkerProc) {
     let status = Command::new("kill")
         .args(["-TERM", &w.child.id().to_string()])
         .status()
         .expect("kill -TERM");
     assert!(status.success());
-    w.child.wait().expect("wait worker")
 }
 
 /// Panics with the log if the worker process has exited.

@@ -2,13 +2,15 @@
 //! the in-process [`super::train_exchanging`] use, so the experiment measures what the node
 //! ships.
 //!
-//! Error feedback: the round's delta is added to a residual the node keeps; the rows of the
-//! residual with the largest L2 norm (both tables together), a fraction
-//! [`Compression::top_fraction`] of the rows it holds, are sent, their values rounded to
-//! [`Compression::precision`], and what was sent is taken out of the residual. A row not
-//! sent, and the rounding error of a row sent, stay in the residual and go out in a later
-//! round: nothing is lost, only delayed (sum of sent = sum of deltas - final residual).
-//! With `top_fraction = 1` and f32 the update is the delta itself, untouched.
+//! Error feedback: the node keeps its tables as the network knows them (where all nodes
+//! started, plus every update it sent and every peer update it applied); its residual is
+//! its model minus that, its own change not sent yet, with no pass over the tables to find
+//! the round's delta. The rows of the residual with the largest L2 norm (both tables
+//! together), a fraction [`Compression::top_fraction`] of the rows that have one, are sent,
+//! their values rounded to [`Compression::precision`], and what was sent becomes known. A
+//! row not sent, and the rounding error of a row sent, stay in the residual and go out in
+//! a later round: nothing is lost, only delayed (sum of sent = sum of own changes - final
+//! residual). With `top_fraction = 1` and f32 the update is the round's change itself.
 //!
 //! A row cap ([`Compressor::with_row_cap`], the network's row bound) keeps every row a
 //! node sends, per table, within the bound its peers clip to: the excess stays in the
@@ -17,6 +19,7 @@
 use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
+use super::math::dot;
 use super::sparse_update::SparseUpdate;
 
 /// Element type of the values a node publishes (and asks its upstreams for).
@@ -99,7 +102,7 @@ pub struct Compression {
 }
 
 /// Default of [`Compression::top_fraction`] (see docs/embeddings.md for how it was chosen).
-pub const DEFAULT_TOP_FRACTION: f32 = 1.0;
+pub const DEFAULT_TOP_FRACTION: f32 = 0.25;
 /// Default of [`Compression::precision`] (see docs/embeddings.md for how it was chosen).
 pub const DEFAULT_PRECISION: Precision = Precision::F16;
 
@@ -131,29 +134,34 @@ impl Compression {
     }
 }
 
-/// A node's residual between rounds (see the module docs).
+/// What the network knows of a node's model (see the module docs): the residual is the
+/// model minus it.
 #[derive(Debug, Clone)]
 pub struct Compressor {
     settings: Compression,
-    vocab: usize,
     dim: usize,
-    input: Vec<f32>,
-    context: Vec<f32>,
-    held: Vec<bool>,
+    /// The model's tables as the node's peers have them: where it started, plus every
+    /// update it sent and every peer update it applied (`[vocab * dim]` each).
+    known_input: Vec<f32>,
+    known_context: Vec<f32>,
     row_cap: f32,
 }
 
+/// One row's residual in both tables, `[input | context]`, and its squared norms.
+struct RowResidual {
+    values: Vec<f32>,
+    norms: [f32; 2],
+}
+
 impl Compressor {
-    /// An empty residual for a model of `vocab` rows of `dim`.
-    pub fn new(vocab: usize, dim: usize, settings: Compression) -> Compressor {
-        let dense = if settings.is_none() { 0 } else { vocab * dim };
+    /// Nothing unsent yet: the network knows `input` and `context` (`[vocab * dim]`, the
+    /// tables every node starts from).
+    pub fn new(input: &[f32], context: &[f32], dim: usize, settings: Compression) -> Compressor {
         Compressor {
             settings,
-            vocab,
             dim,
-            input: vec![0.0; dense],
-            context: vec![0.0; dense],
-            held: vec![false; if settings.is_none() { 0 } else { vocab }],
+            known_input: input.to_vec(),
+            known_context: context.to_vec(),
             row_cap: f32::INFINITY,
         }
     }
@@ -163,18 +171,8 @@ impl Compressor {
     pub fn with_row_cap(mut self, cap: f32) -> Compressor {
         if cap.is_finite() && cap > 0.0 {
             self.row_cap = cap;
-            if self.held.is_empty() {
-                self.input = vec![0.0; self.vocab * self.dim];
-                self.context = vec![0.0; self.vocab * self.dim];
-                self.held = vec![false; self.vocab];
-            }
         }
         self
-    }
-
-    /// Whether the update is the delta itself (no residual is ever kept).
-    fn passes_through(&self) -> bool {
-        self.settings.is_none() && self.row_cap.is_infinite()
     }
 
     /// The rule's settings.
@@ -182,84 +180,125 @@ impl Compressor {
         self.settings
     }
 
-    /// The residual not sent yet, `(input, context)`, each `[vocab * dim]` (empty when the
-    /// rule sends everything).
-    pub fn residual(&self) -> (&[f32], &[f32]) {
-        (&self.input, &self.context)
+    /// The tables as the network knows them, `(input, context)`.
+    pub fn known(&self) -> (&[f32], &[f32]) {
+        (&self.known_input, &self.known_context)
     }
 
-    /// Adds the round's `delta` (rows strictly increasing, as [`super::delta_since`] makes
-    /// them) to the residual and returns what to send this round.
-    pub fn compress(&mut self, delta: SparseUpdate) -> SparseUpdate {
-        if self.passes_through() {
-            return delta;
-        }
+    /// Takes a peer's update, already added to the model with [`SparseUpdate::add_clipped_to`]
+    /// (so validated), into what the network knows: it is not this node's to send.
+    pub fn absorb(&mut self, u: &SparseUpdate, max_row_norm: f32) {
+        u.add_clipped_to(&mut self.known_input, &mut self.known_context, max_row_norm);
+    }
+
+    /// What to send of the model's tables `input` and `context` (`[vocab * dim]`) this
+    /// round: its rows that differ from what the network knows, all of them or the
+    /// `top_fraction` with the largest residual (both tables together), each capped and
+    /// rounded; what is sent becomes known.
+    pub fn compress(&mut self, input: &[f32], context: &[f32], round: u64) -> SparseUpdate {
         let dim = self.dim;
-        for (k, &r) in delta.rows.iter().enumerate() {
-            let (row, d) = (r as usize * dim, k * dim);
-            for i in 0..dim {
-                self.input[row + i] += delta.input[d + i];
-                self.context[row + i] += delta.context[d + i];
-            }
-            self.held[r as usize] = true;
-        }
-        let rows = self.rows_to_send();
-        let precision = self.settings.precision;
-        let mut input = Vec::with_capacity(rows.len() * dim);
-        let mut context = Vec::with_capacity(rows.len() * dim);
-        let mut sent = vec![0f32; dim];
-        for &r in &rows {
-            let s = r as usize * dim..(r as usize + 1) * dim;
-            for (table, out) in [
-                (&mut self.input, &mut input),
-                (&mut self.context, &mut context),
-            ] {
-                let row = &mut table[s.clone()];
-                let scale = cap_scale(row, self.row_cap);
-                sent.iter_mut().zip(&*row).for_each(|(o, x)| *o = x * scale);
-                precision.round_slice(&mut sent);
-                out.extend_from_slice(&sent);
-                row.iter_mut().zip(&sent).for_each(|(x, o)| *x -= o);
-            }
-            let left = self.input[s.clone()]
-                .iter()
-                .chain(&self.context[s])
-                .any(|&x| x != 0.0);
-            self.held[r as usize] = left;
-        }
-        SparseUpdate {
-            round: delta.round,
+        let vocab = self.known_input.len() / dim.max(1);
+        let mut scratch = RowResidual {
+            values: vec![0f32; 2 * dim],
+            norms: [0.0; 2],
+        };
+        let rows: Vec<u32> = if self.settings.top_fraction >= 1.0 {
+            (0..vocab as u32).collect()
+        } else {
+            self.largest_rows(input, context, &mut scratch)
+        };
+        let mut out = SparseUpdate {
+            round,
             dim,
-            rows,
-            input,
-            context,
+            rows: Vec::with_capacity(rows.len()),
+            input: Vec::with_capacity(rows.len() * dim),
+            context: Vec::with_capacity(rows.len() * dim),
+        };
+        for r in rows {
+            if self.residual_of(r, input, context, &mut scratch) {
+                self.send_row(r, input, context, &mut scratch, &mut out);
+            }
         }
+        out
     }
 
-    /// The held rows to send this round, ascending: all of them, or the `top_fraction` with
-    /// the largest L2 norm (both tables together).
-    fn rows_to_send(&self) -> Vec<u32> {
+    /// Row `r`'s residual into `scratch`; false when it is zero (nothing to send).
+    fn residual_of(
+        &self,
+        r: u32,
+        input: &[f32],
+        context: &[f32],
+        scratch: &mut RowResidual,
+    ) -> bool {
         let dim = self.dim;
-        let held = self
-            .held
-            .iter()
-            .enumerate()
-            .filter(|(_, &h)| h)
-            .map(|(r, _)| r as u32);
-        if self.settings.top_fraction >= 1.0 {
-            return held.collect();
+        let s = r as usize * dim..(r as usize + 1) * dim;
+        let (a, b) = scratch.values.split_at_mut(dim);
+        for (t, (out, (now, known))) in [
+            (a, (&input[s.clone()], &self.known_input[s.clone()])),
+            (b, (&context[s.clone()], &self.known_context[s.clone()])),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for ((o, x), k) in out.iter_mut().zip(now).zip(known) {
+                *o = x - k;
+            }
+            scratch.norms[t] = dot(out, out);
         }
-        let mut candidates: Vec<(f32, u32)> = held
-            .map(|r| {
-                let s = r as usize * dim..(r as usize + 1) * dim;
-                let norm: f32 = self.input[s.clone()]
-                    .iter()
-                    .chain(&self.context[s])
-                    .map(|x| x * x)
-                    .sum();
-                (norm, r)
-            })
-            .collect();
+        scratch.norms[0] > 0.0 || scratch.norms[1] > 0.0
+    }
+
+    /// Sends row `r` (its residual in `scratch`): capped, rounded, appended to `out` and
+    /// added to what the network knows (set to the model's row when sent whole).
+    fn send_row(
+        &mut self,
+        r: u32,
+        input: &[f32],
+        context: &[f32],
+        scratch: &mut RowResidual,
+        out: &mut SparseUpdate,
+    ) {
+        let dim = self.dim;
+        let s = r as usize * dim..(r as usize + 1) * dim;
+        let precision = self.settings.precision;
+        let (a, b) = scratch.values.split_at_mut(dim);
+        for ((sent, norm), (known, now, dest)) in [a, b].into_iter().zip(scratch.norms).zip([
+            (
+                &mut self.known_input[s.clone()],
+                &input[s.clone()],
+                &mut out.input,
+            ),
+            (
+                &mut self.known_context[s.clone()],
+                &context[s.clone()],
+                &mut out.context,
+            ),
+        ]) {
+            let scale = cap_scale(norm, self.row_cap);
+            if scale < 1.0 {
+                sent.iter_mut().for_each(|x| *x *= scale);
+            }
+            precision.round_slice(sent);
+            dest.extend_from_slice(sent);
+            if scale == 1.0 && precision == Precision::F32 {
+                known.copy_from_slice(now);
+            } else {
+                known.iter_mut().zip(&*sent).for_each(|(k, x)| *k += x);
+            }
+        }
+        out.rows.push(r);
+    }
+
+    /// The `top_fraction` of the rows with a residual, largest L2 norm (both tables
+    /// together) first, ascending.
+    fn largest_rows(&self, input: &[f32], context: &[f32], scratch: &mut RowResidual) -> Vec<u32> {
+        let vocab = self.known_input.len() / self.dim.max(1);
+        let mut candidates: Vec<(f32, u32)> = Vec::new();
+        for r in 0..vocab as u32 {
+            if self.residual_of(r, input, context, scratch) {
+                candidates.push((scratch.norms[0] + scratch.norms[1], r));
+            }
+        }
         let keep = ((candidates.len() as f64 * self.settings.top_fraction.clamp(0.0, 1.0) as f64)
             .ceil() as usize)
             .min(candidates.len());
@@ -275,13 +314,13 @@ impl Compressor {
     }
 }
 
-/// The factor that brings `row` within L2 norm `cap` (1 when it is within), a little under
-/// so that rounding to the wire's precision cannot push it over.
-fn cap_scale(row: &[f32], cap: f32) -> f32 {
+/// The factor that brings a row of squared L2 norm `norm2` within `cap` (1 when it is
+/// within), a little under so that rounding to the wire's precision cannot push it over.
+fn cap_scale(norm2: f32, cap: f32) -> f32 {
     if cap.is_infinite() {
         return 1.0;
     }
-    let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let norm = norm2.sqrt();
     if norm > cap {
         cap / norm * 0.995
     } else {
@@ -338,16 +377,16 @@ mod tests {
             },
         ] {
             let mut rng = Lcg::new(7);
-            let mut c = Compressor::new(vocab, dim, settings);
-            let (mut deltas_in, mut deltas_ctx) =
-                (vec![0f32; vocab * dim], vec![0f32; vocab * dim]);
-            let (mut sent_in, mut sent_ctx) = (vec![0f32; vocab * dim], vec![0f32; vocab * dim]);
+            let zeros = vec![0f32; vocab * dim];
+            let mut c = Compressor::new(&zeros, &zeros, dim, settings);
+            let (mut deltas_in, mut deltas_ctx) = (zeros.clone(), zeros.clone());
+            let (mut sent_in, mut sent_ctx) = (zeros.clone(), zeros.clone());
             let mut sent_rows = 0;
             for round in 0..20 {
                 let d = random_delta(&mut rng, vocab, dim, round);
                 scatter(&mut deltas_in, &d, &d.input);
                 scatter(&mut deltas_ctx, &d, &d.context);
-                let s = c.compress(d);
+                let s = c.compress(&deltas_in, &deltas_ctx, round);
                 s.validate().unwrap();
                 assert_eq!(s.round, round);
                 if settings.top_fraction < 1.0 {
@@ -359,75 +398,63 @@ mod tests {
                 scatter(&mut sent_ctx, &s, &s.context);
             }
             assert!(sent_rows > 0);
-            let (res_in, res_ctx) = c.residual();
-            for (sum, sent, res) in [
-                (&deltas_in, &sent_in, res_in),
-                (&deltas_ctx, &sent_ctx, res_ctx),
+            let (known_in, known_ctx) = c.known();
+            for (sum, sent, known) in [
+                (&deltas_in, &sent_in, known_in),
+                (&deltas_ctx, &sent_ctx, known_ctx),
             ] {
                 for i in 0..vocab * dim {
-                    let gap = (sum[i] - sent[i] - res[i]).abs();
+                    let gap = (sent[i] - known[i]).abs();
                     assert!(gap < 1e-6, "{settings:?} lost {gap} at {i}");
+                    assert!((sum[i] - known[i]).abs() < 0.1, "{settings:?} at {i}");
                 }
             }
             // The residual is what was not sent yet: smaller than what was.
             let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            assert!(norm(res_in) < norm(&sent_in), "{settings:?}");
+            let residual: Vec<f32> = deltas_in.iter().zip(known_in).map(|(a, b)| a - b).collect();
+            assert!(norm(&residual) < norm(&sent_in), "{settings:?}");
         }
     }
 
     #[test]
     fn the_rows_sent_are_the_largest() {
+        let zeros = [0f32; 4];
         let mut c = Compressor::new(
-            4,
+            &zeros,
+            &zeros,
             1,
             Compression {
                 top_fraction: 0.5,
                 precision: Precision::F32,
             },
         );
-        let d = SparseUpdate {
-            round: 1,
-            dim: 1,
-            rows: vec![0, 1, 2, 3],
-            input: vec![0.1, -3.0, 0.2, 0.0],
-            context: vec![0.0, 0.0, 0.0, 2.0],
-        };
-        let s = c.compress(d);
+        let (now_in, now_ctx) = ([0.1, -3.0, 0.2, 0.0], [0.0, 0.0, 0.0, 2.0]);
+        let s = c.compress(&now_in, &now_ctx, 1);
         assert_eq!(s.rows, vec![1, 3]);
         assert_eq!(s.input, vec![-3.0, 0.0]);
         assert_eq!(s.context, vec![0.0, 2.0]);
         // Nothing new: the two held back go out, half of what is held each round.
-        let empty = SparseUpdate {
-            round: 2,
-            dim: 1,
-            rows: vec![],
-            input: vec![],
-            context: vec![],
-        };
-        let s = c.compress(empty.clone());
+        let s = c.compress(&now_in, &now_ctx, 2);
         assert_eq!((s.rows, s.input), (vec![2], vec![0.2]));
-        let s = c.compress(empty.clone());
+        let s = c.compress(&now_in, &now_ctx, 3);
         assert_eq!((s.rows, s.input), (vec![0], vec![0.1]));
-        assert!(c.compress(empty).rows.is_empty());
+        assert!(c.compress(&now_in, &now_ctx, 4).rows.is_empty());
     }
 
     #[test]
     fn a_row_cap_delays_what_is_over_it_and_loses_nothing() {
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
         for settings in [Compression::NONE, Compression::default()] {
-            let mut c = Compressor::new(3, 2, settings).with_row_cap(1.0);
+            let zeros = [0f32; 6];
+            let mut c = Compressor::new(&zeros, &zeros, 2, settings).with_row_cap(1.0);
             // Row 1's input change has norm 3: it goes out in pieces of at most 1.
-            let d = SparseUpdate {
-                round: 1,
-                dim: 2,
-                rows: vec![0, 1],
-                input: vec![0.3, 0.4, 1.8, -2.4],
-                context: vec![0.0, 0.1, 0.6, 0.8],
-            };
+            let now_in = [0.3, 0.4, 1.8, -2.4, 0.0, 0.0];
+            let now_ctx = [0.0, 0.1, 0.6, 0.8, 0.0, 0.0];
             let mut sent = [0.0f32; 4];
             let mut pieces = 0;
-            let mut u = c.compress(d.clone());
-            for round in 2..10 {
+            for round in 1..10 {
+                let u = c.compress(&now_in, &now_ctx, round);
+                assert!(!u.rows.contains(&2), "an unchanged row is not sent");
                 for (k, &r) in u.rows.iter().enumerate() {
                     let (i, x) = (&u.input[2 * k..2 * k + 2], &u.context[2 * k..2 * k + 2]);
                     assert!(norm(i) <= 1.0 && norm(x) <= 1.0, "{settings:?} {u:?}");
@@ -439,13 +466,6 @@ mod tests {
                         sent[3] += x[1];
                     }
                 }
-                u = c.compress(SparseUpdate {
-                    round,
-                    rows: vec![],
-                    input: vec![],
-                    context: vec![],
-                    ..d.clone()
-                });
             }
             assert!(pieces >= 3, "{settings:?}: norm 3 in pieces of at most 1");
             for (got, want) in sent.iter().zip([1.8, -2.4, 0.6, 0.8]) {
@@ -455,12 +475,30 @@ mod tests {
     }
 
     #[test]
-    fn all_rows_in_f32_is_the_delta_itself() {
+    fn all_rows_in_f32_is_the_change_itself_and_peers_are_not_resent() {
         let mut rng = Lcg::new(3);
-        let d = random_delta(&mut rng, 30, 5, 4);
-        let mut c = Compressor::new(30, 5, Compression::NONE);
-        assert_eq!(c.compress(d.clone()), d);
-        assert!(c.residual().0.is_empty());
+        let (vocab, dim) = (30, 5);
+        let start: Vec<f32> = (0..vocab * dim).map(|i| i as f32 * 0.01).collect();
+        let mut c = Compressor::new(&start, &start, dim, Compression::NONE);
+        let d = random_delta(&mut rng, vocab, dim, 4);
+        let (mut now_in, mut now_ctx) = (start.clone(), start.clone());
+        scatter(&mut now_in, &d, &d.input);
+        scatter(&mut now_ctx, &d, &d.context);
+        let sent = c.compress(&now_in, &now_ctx, 4);
+        assert_eq!(sent.rows, d.rows);
+        for (got, want) in sent.input.iter().zip(&d.input) {
+            assert!((got - want).abs() < 1e-6);
+        }
+        assert_eq!(
+            c.known(),
+            (&now_in[..], &now_ctx[..]),
+            "sent whole: known exactly"
+        );
+        // A peer's update applied to the model is known too: nothing to send.
+        let peer = random_delta(&mut rng, vocab, dim, 5);
+        peer.add_clipped_to(&mut now_in, &mut now_ctx, 0.5);
+        c.absorb(&peer, 0.5);
+        assert!(c.compress(&now_in, &now_ctx, 5).rows.is_empty());
     }
 
     #[test]

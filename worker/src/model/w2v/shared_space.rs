@@ -81,30 +81,6 @@ pub fn delta_since(
     }
 }
 
-/// The factor a peer's row delta is scaled by when applied: down to L2 norm `max` if longer
-/// (the estimator values an update with the same factor).
-pub(crate) fn clip_scale(delta: &[f32], max: f32) -> f32 {
-    let norm = delta
-        .iter()
-        .map(|x| (*x as f64).powi(2))
-        .sum::<f64>()
-        .sqrt() as f32;
-    if norm > max {
-        max / norm
-    } else {
-        1.0
-    }
-}
-
-/// Adds `delta` to `row`, scaled down to L2 norm `max` if longer; true when clipped.
-fn add_clipped(row: &mut [f32], delta: &[f32], max: f32) -> bool {
-    let scale = clip_scale(delta, max);
-    for (x, d) in row.iter_mut().zip(delta) {
-        *x += d * scale;
-    }
-    scale < 1.0
-}
-
 /// The handler of a peer's update (see the module docs): validates it against the model
 /// and the bound, then adds each row's clipped deltas to both tables.
 pub fn apply_update(
@@ -113,23 +89,10 @@ pub fn apply_update(
     bound: &UpdateBound,
 ) -> Result<Applied, ModelError> {
     admit(model, update, bound)?;
-    let dim = model.dim;
-    let mut applied = Applied::default();
-    for (k, &r) in update.rows.iter().enumerate() {
-        let (row, d) = (r as usize * dim, k * dim);
-        applied.clipped += add_clipped(
-            &mut model.syn0[row..row + dim],
-            &update.input[d..d + dim],
-            bound.max_row_norm,
-        ) as usize;
-        applied.clipped += add_clipped(
-            &mut model.syn1neg[row..row + dim],
-            &update.context[d..d + dim],
-            bound.max_row_norm,
-        ) as usize;
-        applied.rows += 1;
-    }
-    Ok(applied)
+    Ok(Applied {
+        rows: update.rows.len(),
+        clipped: update.add_clipped_to(&mut model.syn0, &mut model.syn1neg, bound.max_row_norm),
+    })
 }
 
 /// Checks a peer's update against the model and the bound (see [`apply_update`]).
@@ -164,83 +127,11 @@ pub fn admit(
     Ok(())
 }
 
-/// The handler of one exchange round under [`Aggregate::RowMean`]: each row becomes the
-/// state at the last exchange plus the mean of the deltas of the nodes that changed it (the
-/// node's own, which is already in `model`, and each admitted peer's, clipped). A peer's
-/// update that is refused (see [`apply_update`]) is left out; its error is returned beside.
-pub fn merge_round(
-    model: &mut Word2Vec,
-    own: &SparseUpdate,
-    peers: &[&SparseUpdate],
-    bound: &UpdateBound,
-) -> (Applied, Vec<ModelError>) {
-    let dim = model.dim;
-    let mut sum_in = vec![0f32; model.vocab * dim];
-    let mut sum_ctx = vec![0f32; model.vocab * dim];
-    let mut own_in = vec![0f32; model.vocab * dim];
-    let mut own_ctx = vec![0f32; model.vocab * dim];
-    let mut count = vec![0u32; model.vocab];
-    let mut applied = Applied::default();
-    let mut refused = Vec::new();
-    for (k, &r) in own.rows.iter().enumerate() {
-        let (row, d) = (r as usize * dim, k * dim);
-        own_in[row..row + dim].copy_from_slice(&own.input[d..d + dim]);
-        own_ctx[row..row + dim].copy_from_slice(&own.context[d..d + dim]);
-        count[r as usize] = 1;
-    }
-    sum_in.copy_from_slice(&own_in);
-    sum_ctx.copy_from_slice(&own_ctx);
-    for u in peers {
-        if let Err(e) = admit(model, u, bound) {
-            refused.push(e);
-            continue;
-        }
-        for (k, &r) in u.rows.iter().enumerate() {
-            let (row, d) = (r as usize * dim, k * dim);
-            applied.clipped += add_clipped(
-                &mut sum_in[row..row + dim],
-                &u.input[d..d + dim],
-                bound.max_row_norm,
-            ) as usize;
-            applied.clipped += add_clipped(
-                &mut sum_ctx[row..row + dim],
-                &u.context[d..d + dim],
-                bound.max_row_norm,
-            ) as usize;
-            count[r as usize] += 1;
-            applied.rows += 1;
-        }
-    }
-    // The own delta is in the model already: take it out, put the mean in.
-    for (r, &c) in count.iter().enumerate() {
-        if c == 0 {
-            continue;
-        }
-        let inv = 1.0 / c as f32;
-        for i in r * dim..(r + 1) * dim {
-            model.syn0[i] += sum_in[i] * inv - own_in[i];
-            model.syn1neg[i] += sum_ctx[i] * inv - own_ctx[i];
-        }
-    }
-    (applied, refused)
-}
-
-/// How a node combines the round's updates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Aggregate {
-    /// Add every peer's (clipped) delta: local SGD on the union at full rate.
-    Sum,
-    /// Per row, the mean of the deltas of the nodes that changed it.
-    RowMean,
-}
-
 /// How the in-process network of [`train_exchanging`] exchanges.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExchangeSettings {
     /// Exchanges per epoch of a node's shard (0 = never: each node alone, one init).
     pub syncs_per_epoch: usize,
-    /// How the round's updates are combined.
-    pub aggregate: Aggregate,
     /// The bound on each peer's update.
     pub bound: UpdateBound,
     /// What of its own change each node sends per round.
@@ -266,13 +157,11 @@ pub struct ExchangeStats {
 /// Rewrites the update node 0 sends (a hostile peer, in tests and experiments).
 pub type Rewrite<'a> = dyn FnMut(&Word2Vec, SparseUpdate) -> SparseUpdate + 'a;
 
-/// One node: its model, its own planner over its shard, and its state at the last exchange.
+/// One node: its model, its own planner over its shard, and what the network knows of it.
 struct Node<'a> {
     model: Word2Vec,
     planner: Planner<'a>,
     rng: Lcg,
-    base_input: Vec<f32>,
-    base_context: Vec<f32>,
     compressor: Compressor,
 }
 
@@ -296,10 +185,13 @@ pub fn train_exchanging(
             };
             let model = Word2Vec::new(shard.vocab.counts(), params)?;
             Ok(Node {
-                compressor: Compressor::new(model.vocab, model.dim, settings.compression)
-                    .with_row_cap(settings.bound.max_row_norm),
-                base_input: model.syn0.clone(),
-                base_context: model.syn1neg.clone(),
+                compressor: Compressor::new(
+                    &model.syn0,
+                    &model.syn1neg,
+                    model.dim,
+                    settings.compression,
+                )
+                .with_row_cap(settings.bound.max_row_norm),
                 model,
                 planner: Planner::new(&shard.ids, shard.vocab.counts(), &own, CHUNK_WORDS)?,
                 rng: Lcg::new(own.seed.wrapping_add(2)),
@@ -333,16 +225,13 @@ pub fn train_exchanging(
         if settings.syncs_per_epoch == 0 {
             continue;
         }
-        let mut own = Vec::with_capacity(nodes.len());
-        let mut updates = Vec::with_capacity(nodes.len());
-        for n in nodes.iter_mut() {
-            let delta = delta_since(&n.model, &n.base_input, &n.base_context, round);
-            // Row-mean takes the node's own whole delta out of its model: keep it whole.
-            if settings.aggregate == Aggregate::RowMean {
-                own.push(delta.clone());
-            }
-            updates.push(n.compressor.compress(delta));
-        }
+        let mut updates: Vec<SparseUpdate> = nodes
+            .iter_mut()
+            .map(|n| {
+                n.compressor
+                    .compress(&n.model.syn0, &n.model.syn1neg, round)
+            })
+            .collect();
         if let Some(h) = hostile.as_mut() {
             let honest = std::mem::replace(
                 &mut updates[0],
@@ -364,32 +253,16 @@ pub fn train_exchanging(
             let c = &settings.compression;
             stats.bytes += peers.iter().map(|u| c.wire_bytes(u) as u64).sum::<u64>();
             stats.rows_sent += peers.iter().map(|u| u.rows.len() as u64).sum::<u64>();
-            let (applied, refused) = match settings.aggregate {
-                Aggregate::Sum => {
-                    let mut total = Applied::default();
-                    let mut refused = Vec::new();
-                    for u in &peers {
-                        match apply_update(&mut node.model, u, &settings.bound) {
-                            Ok(a) => {
-                                total.rows += a.rows;
-                                total.clipped += a.clipped;
-                            }
-                            Err(e) => refused.push(e),
-                        }
+            for u in &peers {
+                match apply_update(&mut node.model, u, &settings.bound) {
+                    Ok(a) => {
+                        node.compressor.absorb(u, settings.bound.max_row_norm);
+                        stats.rows += a.rows as u64;
+                        stats.clipped += a.clipped as u64;
                     }
-                    (total, refused)
+                    Err(e) => tracing::warn!(to = j, error = %e, "update refused"),
                 }
-                Aggregate::RowMean => {
-                    merge_round(&mut node.model, &own[j], &peers, &settings.bound)
-                }
-            };
-            stats.rows += applied.rows as u64;
-            stats.clipped += applied.clipped as u64;
-            for e in refused {
-                tracing::warn!(to = j, error = %e, "update refused");
             }
-            node.base_input.copy_from_slice(&node.model.syn0);
-            node.base_context.copy_from_slice(&node.model.syn1neg);
         }
         stats.rounds += 1;
         if round % 16 == 0 {

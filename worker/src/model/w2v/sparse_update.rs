@@ -32,7 +32,62 @@ fn bad(why: impl Into<String>) -> ModelError {
     ModelError::Config(format!("malformed sparse update: {}", why.into()))
 }
 
+/// The factor a peer's row delta is scaled by when applied: down to L2 norm `max` if longer
+/// (the estimator values an update with the same factor).
+pub(crate) fn clip_scale(delta: &[f32], max: f32) -> f32 {
+    // In f32 lanes (fast); in f64 when that overflows (a hostile row of huge values).
+    let fast = super::math::dot(delta, delta);
+    let norm = if fast.is_finite() {
+        fast.sqrt()
+    } else {
+        delta
+            .iter()
+            .map(|x| (*x as f64).powi(2))
+            .sum::<f64>()
+            .sqrt() as f32
+    };
+    if norm > max {
+        max / norm
+    } else {
+        1.0
+    }
+}
+
+/// Adds `delta` to `row`, scaled down to L2 norm `max` if longer; true when clipped.
+fn add_clipped(row: &mut [f32], delta: &[f32], max: f32) -> bool {
+    let scale = clip_scale(delta, max);
+    for (x, d) in row.iter_mut().zip(delta) {
+        *x += d * scale;
+    }
+    scale < 1.0
+}
+
 impl SparseUpdate {
+    /// Adds each row's deltas, per table clipped to L2 norm `max_row_norm`, to the tables
+    /// `input` and `context` (`[vocab * dim]`, rows checked by the caller): the one way a
+    /// peer's update is applied, to the model and to what the network knows of it.
+    /// Returns the row deltas clipped.
+    pub(crate) fn add_clipped_to(
+        &self,
+        input: &mut [f32],
+        context: &mut [f32],
+        max_row_norm: f32,
+    ) -> usize {
+        let dim = self.dim;
+        let mut clipped = 0;
+        for (k, &r) in self.rows.iter().enumerate() {
+            let (row, d) = (r as usize * dim, k * dim);
+            for (table, deltas) in [(&mut *input, &self.input), (&mut *context, &self.context)] {
+                clipped += add_clipped(
+                    &mut table[row..row + dim],
+                    &deltas[d..d + dim],
+                    max_row_norm,
+                ) as usize;
+            }
+        }
+        clipped
+    }
+
     /// One peer's updates of one fetch as a single update (rows united, deltas added), so a
     /// peer's value does not depend on how it cut its training into rounds. Keeps the last
     /// round number; all must share `dim` (validated updates of one node do).

@@ -18,10 +18,13 @@
 //!   [`COPY_COSINE`] with the reference's is worth 0 and marked ([`CopyOf`]). References are
 //!   the node's own update, the peers' updates of this round that arrived earlier (earlier in
 //!   the slice) and every update (own or peer) of the last `history_rounds` rounds. The
-//!   cosine is taken on sketches ([`SKETCH`] random ±1 projections per row, made once per
-//!   update in O(rows x dim x SKETCH)); a comparison costs O(rows_u + rows_v + common x
-//!   SKETCH), and a round compares each update with at most
-//!   `(1 + peers) x (1 + history_rounds)` references. The history keeps only sketches.
+//!   cosine is taken on sketches ([`SKETCH`] random ±1 projections per row of at most
+//!   [`SKETCH_ROWS`] rows of the update, made once per update in O(SKETCH_ROWS x dim x
+//!   SKETCH)); a comparison costs O(rows_u + rows_v + SKETCH_ROWS x SKETCH), and a round
+//!   compares each update with at most `(1 + peers) x (1 + history_rounds)` references.
+//!   The history keeps only sketches. The sketched rows are the update's rows with the
+//!   smallest hashes under a salt of the node's own seed, and the directions come from it
+//!   too: a copier cannot tell which rows or directions to disguise.
 //! - [`taylor`]: the squared first-order (Fisher/Taylor) score of the peer-aware model
 //!   (the retired gated model's attribution), on the same triples, kept only to compare with
 //!   (docs/attribution.md).
@@ -30,8 +33,8 @@ use std::collections::VecDeque;
 
 use super::math::dot;
 use super::sampling::{Lcg, NegativeTable, Subsampler};
-use super::shared_space::{clip_scale, UpdateBound};
-use super::sparse_update::SparseUpdate;
+use super::shared_space::UpdateBound;
+use super::sparse_update::{clip_scale, SparseUpdate};
 use super::{W2vParams, Word2Vec};
 
 /// Cosine on common rows at or above which an update is a copy of a reference. Honest
@@ -46,6 +49,8 @@ pub const COPY_OVERLAP: f64 = 0.5;
 pub struct HeldOut {
     vocab: usize,
     negatives: usize,
+    /// Secret of the node's copy sketches (its rows and directions), from the seed.
+    salt: u64,
     /// Per triple, `2 + negatives` ids: input row, output row, then the negatives.
     triples: Vec<u32>,
     /// Row `r`'s triples are `touching[offsets[r]..offsets[r + 1]]`.
@@ -143,6 +148,7 @@ impl HeldOut {
         HeldOut {
             vocab,
             negatives,
+            salt: rng.next_u64(),
             triples,
             offsets,
             touching,
@@ -232,10 +238,18 @@ struct Reference {
 /// `1 / sqrt(SKETCH x common rows)` (under 0.01 for the hundreds of rows of a round).
 pub const SKETCH: usize = 16;
 
-/// An update's rows and their projections, all the copy rule needs.
+/// Most rows of an update a sketch projects: the cosine on their common rows then has a
+/// standard error of about `1 / sqrt(SKETCH x SKETCH_ROWS)` (about 0.01), whatever the
+/// update's size, and sketching costs a bounded share of a round.
+pub const SKETCH_ROWS: usize = 512;
+
+/// An update's rows and the projections of a sample of them, all the copy rule needs.
 struct Sketch {
+    /// All the update's rows (the overlap fraction is exact).
     rows: Vec<u32>,
-    /// `rows.len() * SKETCH` values.
+    /// The sampled rows, ascending.
+    sampled: Vec<u32>,
+    /// `sampled.len() * SKETCH` values.
     values: Vec<f32>,
 }
 
@@ -246,33 +260,52 @@ impl Sketch {
         fraction >= COPY_OVERLAP && cosine >= COPY_COSINE
     }
 
-    /// As [`overlap_cosine`], estimated from the sketches.
+    /// As [`overlap_cosine`]: the fraction exact, the cosine estimated from the sketches
+    /// on their common sampled rows.
     fn cosine(&self, reference: &Sketch) -> (f64, f64) {
         let (u, v) = (self, reference);
-        let (mut i, mut j, mut common) = (0, 0, 0usize);
-        let (mut uv, mut uu, mut vv) = (0f64, 0f64, 0f64);
-        while i < u.rows.len() && j < v.rows.len() {
-            match u.rows[i].cmp(&v.rows[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    let a = &u.values[i * SKETCH..(i + 1) * SKETCH];
-                    let b = &v.values[j * SKETCH..(j + 1) * SKETCH];
-                    uv += dot(a, b) as f64;
-                    uu += dot(a, a) as f64;
-                    vv += dot(b, b) as f64;
-                    common += 1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
+        let common = common_rows(&u.rows, &v.rows, |_, _| {});
         let fraction = common as f64 / u.rows.len().max(1) as f64;
+        let (mut uv, mut uu, mut vv) = (0f64, 0f64, 0f64);
+        common_rows(&u.sampled, &v.sampled, |i, j| {
+            let a = &u.values[i * SKETCH..(i + 1) * SKETCH];
+            let b = &v.values[j * SKETCH..(j + 1) * SKETCH];
+            uv += dot(a, b) as f64;
+            uu += dot(a, a) as f64;
+            vv += dot(b, b) as f64;
+        });
         if uu <= 0.0 || vv <= 0.0 {
             return (0.0, fraction);
         }
         (uv / (uu.sqrt() * vv.sqrt()), fraction)
     }
+}
+
+/// Calls `f(i, j)` for each row common to the ascending `a` and `b` (`a[i] == b[j]`);
+/// returns how many there are.
+fn common_rows(a: &[u32], b: &[u32], mut f: impl FnMut(usize, usize)) -> usize {
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                f(i, j);
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common
+}
+
+/// A row's rank key in the sketch sample under `salt` (SplitMix64's finaliser).
+fn row_hash(salt: u64, row: u32) -> u64 {
+    let mut z = salt ^ (row as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Values each round's updates on a node's held-out triples (see the module docs).
@@ -412,19 +445,32 @@ impl Valuer {
         }
     }
 
-    /// `u`'s rows, each (input and context deltas together) projected on [`SKETCH`] fixed
-    /// random ±1 directions.
+    /// At most [`SKETCH_ROWS`] of `u`'s rows (those with the smallest salted hashes), each
+    /// (input and context deltas together) projected on [`SKETCH`] random ±1 directions of
+    /// the node's own.
     fn sketch(&mut self, u: &SparseUpdate) -> Sketch {
         let width = 2 * u.dim;
+        let salt = self.held_out.salt;
         if self.projection.len() != SKETCH * width {
-            let mut rng = Lcg::new(0x5eed_c0de);
+            let mut rng = Lcg::new(salt);
             self.projection = (0..SKETCH * width)
                 .map(|_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 })
                 .collect();
         }
+        let mut picked: Vec<(u64, usize)> = u
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(k, &r)| (row_hash(salt, r), k))
+            .collect();
+        if picked.len() > SKETCH_ROWS {
+            picked.select_nth_unstable(SKETCH_ROWS - 1);
+            picked.truncate(SKETCH_ROWS);
+        }
+        picked.sort_unstable_by_key(|&(_, k)| k);
         let d = u.dim;
-        let mut values = Vec::with_capacity(u.rows.len() * SKETCH);
-        for k in 0..u.rows.len() {
+        let mut values = Vec::with_capacity(picked.len() * SKETCH);
+        for &(_, k) in &picked {
             let (a, b) = (&u.input[k * d..(k + 1) * d], &u.context[k * d..(k + 1) * d]);
             for p in self.projection.chunks_exact(width) {
                 values.push(dot(&p[..d], a) + dot(&p[d..], b));
@@ -432,6 +478,7 @@ impl Valuer {
         }
         Sketch {
             rows: u.rows.clone(),
+            sampled: picked.iter().map(|&(_, k)| u.rows[k]).collect(),
             values,
         }
     }
@@ -568,13 +615,12 @@ impl Shift<'_> {
     }
 }
 
-/// `-log σ(x)`, exactly (the tabulated sigmoid is too coarse for loss differences).
+/// `-log σ(x)`, to f32's precision (the tabulated sigmoid is too coarse for loss
+/// differences; f64 gains nothing over the f32 dot product it is taken of).
 fn softplus_neg(x: f64) -> f64 {
-    if x > 0.0 {
-        (-x).exp().ln_1p()
-    } else {
-        -x + x.exp().ln_1p()
-    }
+    let x = x as f32;
+    let tail = (-x.abs()).exp().ln_1p();
+    (if x > 0.0 { tail } else { tail - x }) as f64
 }
 
 fn dot64(a: &[f32], b: &[f32]) -> f64 {
@@ -637,25 +683,15 @@ pub fn overlap_cosine(u: &SparseUpdate, v: &SparseUpdate) -> (f64, f64) {
         return (0.0, 0.0);
     }
     let d = u.dim;
-    let (mut i, mut j, mut common) = (0, 0, 0usize);
     let (mut uv, mut uu, mut vv) = (0f64, 0f64, 0f64);
-    while i < u.rows.len() && j < v.rows.len() {
-        match u.rows[i].cmp(&v.rows[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                for (a, b) in [(&u.input, &v.input), (&u.context, &v.context)] {
-                    let (ra, rb) = (&a[i * d..(i + 1) * d], &b[j * d..(j + 1) * d]);
-                    uv += dot(ra, rb) as f64;
-                    uu += dot(ra, ra) as f64;
-                    vv += dot(rb, rb) as f64;
-                }
-                common += 1;
-                i += 1;
-                j += 1;
-            }
+    let common = common_rows(&u.rows, &v.rows, |i, j| {
+        for (a, b) in [(&u.input, &v.input), (&u.context, &v.context)] {
+            let (ra, rb) = (&a[i * d..(i + 1) * d], &b[j * d..(j + 1) * d]);
+            uv += dot(ra, rb) as f64;
+            uu += dot(ra, ra) as f64;
+            vv += dot(rb, rb) as f64;
         }
-    }
+    });
     let fraction = common as f64 / u.rows.len() as f64;
     if uu <= 0.0 || vv <= 0.0 {
         return (0.0, fraction);
