@@ -416,12 +416,15 @@ pub fn join<Id, S: Store<Id>>(
     stake: u64,
     block: u64,
 ) -> Result<Position, S::Error> {
-    advance(store, pool, block)?;
-    if stake > 0 && shares_at(stake, pool.total_shares, value_of_pool(pool))? == 0 {
+    // On a copy of the pool, kept only if the join succeeds: a refused join changes nothing.
+    let mut next = *pool;
+    advance(store, &mut next, block)?;
+    if stake > 0 && shares_at(stake, next.total_shares, value_of_pool(&next))? == 0 {
         return Err(SettleError::NoShares.into());
     }
     let mut position = Position::default();
-    reprice(pool, &mut position, stake)?;
+    reprice(&mut next, &mut position, stake)?;
+    *pool = next;
     Ok(position)
 }
 

@@ -42,9 +42,9 @@ pub const HELD_OUT_EVERY: usize = 20;
 pub const HELD_OUT_PAIRS: usize = 20_000;
 /// Fewest evaluation pairs (below this one round's values are mostly noise).
 pub const HELD_OUT_PAIRS_MIN: usize = 1_000;
-/// Training tokens of a round per evaluation pair: valuing k updates costs about
-/// k / (5 x this) of the round's training (a token trains ~5 context pairs, a pair is
-/// evaluated like one), so the estimator's cost per round stays a bounded share of it.
+/// Training tokens of a round per evaluation pair: valuing a round's updates then costs
+/// about a tenth of its training (0.21 CPU s beside 2.16 in `bench --vs-gensim`, own and 3
+/// peers' updates; docs/embeddings.md), whatever the round's length.
 pub const TOKENS_PER_HELD_OUT_PAIR: usize = 64;
 
 /// Evaluation pairs for rounds of `round_tokens` training tokens.
@@ -495,13 +495,11 @@ fn run_rounds(
         Round {
             number: lock(&shared.published).latest(),
             cursors: vec![0; k],
-            compressor: Compressor::new(
-                &model.syn0,
-                &model.syn1neg,
-                model.dim,
+            compressor: Compressor::for_model(
+                &model,
                 settings.compression,
-            )
-            .with_row_cap(settings.bound.max_row_norm),
+                settings.bound.max_row_norm,
+            ),
         }
     };
     // Ask upstreams for updates in the precision this node sends its own in.

@@ -21,6 +21,7 @@ use half::{bf16, f16};
 
 use super::math::dot;
 use super::sparse_update::SparseUpdate;
+use super::Word2Vec;
 
 /// Element type of the values a node publishes (and asks its upstreams for).
 #[derive(
@@ -164,6 +165,12 @@ impl Compressor {
             known_context: context.to_vec(),
             row_cap: f32::INFINITY,
         }
+    }
+
+    /// The rule for a node that starts from `model`, each row it sends within `row_cap` (the
+    /// network's row bound), as the node's loop and the in-process exchange use it.
+    pub fn for_model(model: &Word2Vec, settings: Compression, row_cap: f32) -> Compressor {
+        Compressor::new(&model.syn0, &model.syn1neg, model.dim, settings).with_row_cap(row_cap)
     }
 
     /// The same rule, sending no row of either table with an L2 norm above `cap` (the rest

@@ -185,13 +185,11 @@ pub fn train_exchanging(
             };
             let model = Word2Vec::new(shard.vocab.counts(), params)?;
             Ok(Node {
-                compressor: Compressor::new(
-                    &model.syn0,
-                    &model.syn1neg,
-                    model.dim,
+                compressor: Compressor::for_model(
+                    &model,
                     settings.compression,
-                )
-                .with_row_cap(settings.bound.max_row_norm),
+                    settings.bound.max_row_norm,
+                ),
                 model,
                 planner: Planner::new(&shard.ids, shard.vocab.counts(), &own, CHUNK_WORDS)?,
                 rng: Lcg::new(own.seed.wrapping_add(2)),

@@ -415,3 +415,50 @@ fn sketch_cosines_track_the_exact_cosines() {
         );
     }
 }
+
+/// A valuer whose sketches are salted by `seed` (no held-out text needed for sketches).
+fn sketcher(seed: u64) -> Valuer {
+    Valuer::new(HeldOut::new(&[], &[1, 1, 1], &params(), 10, seed), 0)
+}
+
+/// An update of `rows` rows (0, 2, 4, ...) of width `dim` with values from `seed`.
+fn wide(rows: usize, dim: usize, seed: u64) -> SparseUpdate {
+    let mut rng = Lcg::new(seed);
+    let mut value = || (rng.next_u64() % 2001) as f32 / 1000.0 - 1.0;
+    let n = rows * dim;
+    SparseUpdate {
+        round: 1,
+        dim,
+        rows: (0..rows as u32).map(|r| 2 * r).collect(),
+        input: (0..n).map(|_| value()).collect(),
+        context: (0..n).map(|_| value()).collect(),
+    }
+}
+
+/// Above `SKETCH_ROWS` rows the cosine is taken on a salted sample of rows: it still tracks
+/// the exact one, a copy is still a copy, and another node samples other rows.
+#[test]
+fn sketches_of_large_updates_sample_rows_and_still_find_copies() {
+    let (dim, rows) = (6, 5 * SKETCH_ROWS);
+    let u = wide(rows, dim, 1);
+    let other = wide(rows, dim, 2);
+    let mut noisy = u.clone();
+    for (x, y) in noisy.input.iter_mut().zip(&other.input) {
+        *x += 0.3 * y;
+    }
+    let mut valuer = sketcher(5);
+    let su = valuer.sketch(&u);
+    assert_eq!(su.sampled.len(), SKETCH_ROWS);
+    assert_eq!(su.rows.len(), rows, "the overlap is counted on every row");
+    for v in [&u, &other, &noisy] {
+        let exact = overlap_cosine(v, &u);
+        let est = valuer.sketch(v).cosine(&su);
+        assert_eq!(est.1, exact.1);
+        assert!((est.0 - exact.0).abs() < 0.05, "{} vs {}", est.0, exact.0);
+    }
+    assert!(valuer.sketch(&u.clone()).copies(&su), "an exact copy");
+    assert!(!valuer.sketch(&other).copies(&su), "an independent update");
+    // Another node's salt picks other rows (and directions): a copier cannot aim at them.
+    let theirs = sketcher(6).sketch(&u);
+    assert_ne!(theirs.sampled, su.sampled);
+}
