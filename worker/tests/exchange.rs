@@ -24,9 +24,8 @@ fn opts(
     o.peers = peers;
     o.seed = 7;
     // Training starts once the peer slot is filled, in rounds of a whole epoch of the small
-    // shard at dimension 24: a round then takes longer than an exchange (tens of
-    // milliseconds, as on real shards), so the two nodes train side by side, within their
-    // peers' rate limits.
+    // shard at dimension 24 (a few milliseconds each, longer than an exchange over
+    // loopback), so the two nodes train side by side.
     o.node_extra = format!(
         "data_dir = \"{}\"\nstart_with_peers = {peers}",
         dir.join(name).display()

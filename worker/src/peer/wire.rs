@@ -9,10 +9,10 @@
 use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
+use super::codec::{CodecError, Limits, WireTensor};
+
 /// Values converted to or from f16 at a time.
 const BLOCK: usize = 64;
-
-use super::codec::{CodecError, Limits, WireTensor};
 
 /// Element type of a matrix on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

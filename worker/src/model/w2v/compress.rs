@@ -123,11 +123,6 @@ impl Compression {
         precision: Precision::F32,
     };
 
-    /// Whether the update is the delta itself (no residual is ever kept).
-    pub fn is_none(&self) -> bool {
-        self.top_fraction >= 1.0 && self.precision == Precision::F32
-    }
-
     /// Bytes of `u` on the wire at this precision (ids as `u32`, the header of the
     /// sparse-update encoding): the in-process experiment's count of what a node ships.
     pub fn wire_bytes(&self, u: &SparseUpdate) -> usize {
