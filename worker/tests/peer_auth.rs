@@ -214,6 +214,7 @@ fn peer_requests_and_answers_are_checked_against_on_chain_keys() {
         let req = wire_updates::encode_request(wire_updates::UpdatesRequest {
             dtype: Dtype::F32,
             after: 0,
+            wait_ms: 0,
         });
         let (a, _) = sessions
             .call(&at, "alice", UPDATES, req, None)

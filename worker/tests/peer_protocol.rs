@@ -29,7 +29,7 @@ use bittensor_worker::peer::client::{PeerClient, PeerError, Signer, WireTypes};
 use bittensor_worker::peer::codec::{Limits, WireTensor};
 use bittensor_worker::peer::identity::Identity;
 use bittensor_worker::peer::keys::{KeyCache, StaticKeys};
-use bittensor_worker::peer::kinds::KindLimits;
+use bittensor_worker::peer::kinds::{KindLimits, MAX_UPDATES_HOLD};
 use bittensor_worker::peer::server::{serve, ServerContext, ServerSettings};
 use bittensor_worker::peer::session::admission::AdmissionLimits;
 use bittensor_worker::peer::session::client::Sessions;
@@ -542,6 +542,7 @@ fn updates_body() -> Vec<u8> {
     wire_updates::encode_request(wire_updates::UpdatesRequest {
         dtype: Dtype::F32,
         after: 0,
+        wait_ms: 0,
     })
 }
 
@@ -561,16 +562,68 @@ async fn update_fetches_are_rate_limited_per_account_and_answer_what_was_publish
     };
     s.shared.published.lock().unwrap().push(published.clone());
     let c = client().with_wire(F32);
-    let a = c.updates(&s.base, "alice", 0, WAIT).await.unwrap();
+    let a = c
+        .updates(&s.base, "alice", 0, Duration::ZERO, WAIT)
+        .await
+        .unwrap();
     assert_eq!(a.updates, vec![published]);
     assert_eq!(a.latest, 1);
-    let none = c.updates(&s.base, "alice", 1, WAIT).await.unwrap();
+    let none = c
+        .updates(&s.base, "alice", 1, Duration::ZERO, WAIT)
+        .await
+        .unwrap();
     assert!(none.updates.is_empty() && !none.gap);
-    match c.updates(&s.base, "alice", 0, WAIT).await {
+    match c.updates(&s.base, "alice", 0, Duration::ZERO, WAIT).await {
         Err(PeerError::Status { status, .. }) => assert_eq!(status, StatusCode::TOO_MANY_REQUESTS),
         other => panic!("third fetch within the burst of 2: {other:?}"),
     }
     assert_eq!(status(&s).await["server"]["updates_served"], 2);
+}
+
+#[tokio::test]
+async fn a_held_update_fetch_is_answered_when_the_next_round_is_published() {
+    let s = start(1000.0, 1000.0, 1 << 20).await;
+    let update = |round| SparseUpdate {
+        round,
+        dim: OUT,
+        rows: vec![3],
+        input: vec![0.01; OUT],
+        context: vec![-0.02; OUT],
+    };
+    s.shared.published.lock().unwrap().push(update(1));
+    let c = client().with_wire(F32);
+    // Up to date, held up to 1.5 s: round 2 does not exist when the ask is sent; the
+    // answer carries it, so the node held the ask until it was published.
+    let shared = s.shared.clone();
+    let later = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        shared.published.lock().unwrap().push(update(2));
+    });
+    let held = c
+        .updates(&s.base, "alice", 1, Duration::from_millis(1500), WAIT)
+        .await
+        .unwrap();
+    later.await.unwrap();
+    assert_eq!(held.updates, vec![update(2)]);
+    assert_eq!(held.latest, 2);
+    // Nothing newer comes: the hold ends and the answer says nothing new.
+    let none = c
+        .updates(&s.base, "alice", 2, Duration::from_millis(100), WAIT)
+        .await
+        .unwrap();
+    assert!(none.updates.is_empty() && none.latest == 2 && !none.gap);
+    // A caller ahead of the node (it restarted) is not held: it learns the node's latest.
+    let ahead = c
+        .updates(&s.base, "alice", 7, MAX_UPDATES_HOLD * 10, WAIT)
+        .await
+        .unwrap();
+    assert!(ahead.updates.is_empty() && ahead.latest == 2);
+    // A hold longer than the client waits is capped by the node below it (2 s < 5 s).
+    let capped = c
+        .updates(&s.base, "alice", 2, Duration::from_secs(60), WAIT)
+        .await
+        .unwrap();
+    assert!(capped.updates.is_empty() && capped.latest == 2);
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::runner::vocab_fingerprint;
 use super::state::{lock, DeadlinePolicy, NodeEndpoint, NodeParams, Shared};
 use super::thread_cpu::ThreadSet;
-use super::trainer::{train, TrainSettings};
+use super::trainer::{train, TrainSettings, HOLD_SLICE};
 use crate::chain::{Backoff, PeerRow};
 use crate::corpus::Corpus;
 use crate::model::vectors::{load_word2vec_text, ScoredIntervals, Vectors};
@@ -53,6 +53,8 @@ pub struct LiveReport {
     pub peer_failures: u64,
     /// Update fetches the downstream callers got answered with new updates.
     pub downstream_rounds: u64,
+    /// Update fetches the node answered in all (with updates or with nothing new).
+    pub fetches_served: u64,
     /// Peer updates the node applied.
     pub updates_applied: u64,
     /// The last error of each upstream that failed (none in a clean run).
@@ -263,6 +265,7 @@ pub async fn live_node(
     let upstream_rt = Background(Some(
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
+            .thread_name("bench-peers")
             .enable_all()
             .on_thread_start(move || registry.register_current())
             .on_thread_stop(move || leaving.record_exit_current())
@@ -335,6 +338,7 @@ pub async fn live_node(
     let me = node(me_id.clone(), my_addr, corpus, params, peers)?;
     me.refresh_peers(&rows);
     let my_ctx = bench_server(&me, &keys);
+    let served = my_ctx.counters.clone();
     tokio::spawn(serve(my_listener, my_ctx, stop.clone()));
     let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for (i, d) in downs.iter().enumerate() {
@@ -390,10 +394,14 @@ pub async fn live_node(
         seconds,
         "live node run"
     );
+    let fetches_served = served
+        .updates_served
+        .load(std::sync::atomic::Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let stats = lock(&me.stats).clone();
     tracing::info!(
         rounds = stats.rounds,
+        fetches_served_per_round = fetches_served as f64 / stats.rounds.max(1) as f64,
         published_rows_per_round = stats.published_rows / stats.rounds.max(1),
         published_bytes_per_round = stats.published_bytes / stats.rounds.max(1),
         "the node's own updates, per round, as each downstream receives them"
@@ -416,6 +424,7 @@ pub async fn live_node(
         node_cpu_seconds,
         peer_failures: stats.peer_failures,
         downstream_rounds: rounds.load(std::sync::atomic::Ordering::Relaxed),
+        fetches_served,
         updates_applied: stats.updates_applied,
         peer_errors,
     })
@@ -430,28 +439,36 @@ struct Downstream {
 }
 
 impl Downstream {
-    /// Fetches the node's new updates as a downstream node does (polling while there are
-    /// none), until `stop`.
+    /// Fetches the node's new updates as a downstream node waiting for them does (each ask
+    /// held by the node up to [`HOLD_SLICE`]), always waiting, until `stop`.
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut after = 0;
         while !*stop.borrow() {
-            match self
-                .client
-                .updates(&self.base, &self.account, after, Duration::from_secs(10))
-                .await
-            {
+            let ask = self.client.updates(
+                &self.base,
+                &self.account,
+                after,
+                HOLD_SLICE,
+                Duration::from_secs(10),
+            );
+            let answer = tokio::select! {
+                a = ask => a,
+                _ = stop.changed() => return,
+            };
+            match answer {
                 Ok(a) if !a.updates.is_empty() => {
                     after = a.updates.iter().map(|u| u.round).max().unwrap_or(after);
                     self.rounds
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    continue;
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "bench downstream: update fetch failed"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
-                _ = stop.changed() => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "bench downstream: update fetch failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(HOLD_SLICE) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
             }
         }
     }
@@ -644,6 +661,7 @@ pub fn vs_gensim(
         tracing::info!(peers, "training the node loop with live session peers");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
+            .thread_name("bench-node")
             .enable_all()
             .build()?;
         let around = Around {
@@ -745,6 +763,16 @@ mod tests {
         assert!(
             r.updates_applied > 0,
             "the node applied its upstreams' updates"
+        );
+        // The node holds each ask until its next round: beside the answers with updates,
+        // a downstream gets at most one "nothing new" per HOLD_SLICE (polling every 10 ms
+        // would be five times that).
+        let empty_at_most = (r.seconds / HOLD_SLICE.as_secs_f64()).ceil() as u64 + 2;
+        assert!(
+            r.fetches_served <= r.downstream_rounds + 2 * empty_at_most,
+            "{} fetches in {:.2} s: {r:?}",
+            r.fetches_served,
+            r.seconds
         );
     }
 }

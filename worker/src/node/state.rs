@@ -101,9 +101,19 @@ pub struct Stats {
 
 /// What the node published for its downstreams, newest last, at most [`PUBLISHED_ROUNDS`];
 /// each update's encoding is kept once made, so every downstream gets the same bytes
-/// without the node encoding them again.
-#[derive(Debug, Default)]
-pub struct Published(VecDeque<(SparseUpdate, [std::sync::OnceLock<Vec<u8>>; 3])>);
+/// without the node encoding them again. The newest sequence number is also watched, so
+/// held fetches answer as soon as a round is out.
+#[derive(Debug)]
+pub struct Published(
+    VecDeque<(SparseUpdate, [std::sync::OnceLock<Vec<u8>>; 3])>,
+    tokio::sync::watch::Sender<u64>,
+);
+
+impl Default for Published {
+    fn default() -> Self {
+        Published(VecDeque::new(), tokio::sync::watch::channel(0).0)
+    }
+}
 
 impl Published {
     /// Keeps `u` (its `round` is its sequence number, increasing), dropping the oldest.
@@ -111,7 +121,14 @@ impl Published {
         if self.0.len() >= PUBLISHED_ROUNDS {
             self.0.pop_front();
         }
+        let round = u.round;
         self.0.push_back((u, Default::default()));
+        self.1.send_replace(round);
+    }
+
+    /// The newest sequence number, as it changes.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.1.subscribe()
     }
 
     /// The newest sequence number published (0 = none yet).
@@ -522,6 +539,10 @@ impl Endpoint for NodeEndpoint {
         lock(&self.0.published)
             .answer(after, dtype, limits)
             .map_err(|e| EndpointError::Internal(format!("encoding updates: {e}")))
+    }
+
+    fn published_round(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(lock(&self.0.published).watch())
     }
 
     fn export(&self) -> Result<Vec<PathBuf>, EndpointError> {

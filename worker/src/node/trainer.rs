@@ -27,8 +27,8 @@ use super::state::{lock, Shared};
 use crate::corpus::Corpus;
 use crate::model::w2v::value::{CopyOf, HeldOut, Valuer};
 use crate::model::w2v::{
-    admit, apply_update, train_round, Compression, Compressor, Lcg, Planner, SparseUpdate, Update,
-    UpdateBound, W2vParams,
+    admit, apply_update_known, train_round, Compression, Compressor, Lcg, Planner, SparseUpdate,
+    Update, UpdateBound, W2vParams,
 };
 use crate::peer::client::{PeerClient, PeerError, WireTypes};
 use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
@@ -53,8 +53,12 @@ pub fn held_out_pairs(round_tokens: usize) -> usize {
 }
 /// Rounds the estimator remembers to recognise a replayed update.
 pub const VALUER_HISTORY_ROUNDS: usize = 4;
-/// Pause between two asks to an upstream that has nothing new yet.
+/// Pause between two asks to an upstream that lags behind (its answers are not new enough).
 const POLL_EVERY: Duration = Duration::from_millis(10);
+/// Longest an upstream holds one ask of this node for its next round: the round comes as
+/// soon as it is out, and each "nothing new" answer, at most this apart, is a moment the
+/// upstream is known to have lacked it ([`Precedence`] proves copiers by them).
+pub const HOLD_SLICE: Duration = Duration::from_millis(50);
 /// Rounds an upstream may be behind this node before the round waits for it (up to the
 /// peer deadline): under CPU contention nodes drift apart, and a node that runs ahead of its
 /// peers trains most of its schedule on its own shard alone (bounded staleness).
@@ -177,9 +181,10 @@ enum Got {
 
 /// Asks one upstream for its updates after `after` until it has some or `wait` is over
 /// (the first ask may take `first`, the others `wait`); a peer that answered once and is
-/// then slow has nothing new this round, a peer that never answers fails. An upstream
-/// whose latest round is below `need` ([`STALE_ROUNDS`] behind) is waited for up to
-/// `first` in all.
+/// then slow has nothing new this round, a peer that never answers fails. The first ask is
+/// answered at once, the next ones are held by the upstream up to [`HOLD_SLICE`] for its
+/// next round. An upstream whose latest round is below `need` ([`STALE_ROUNDS`] behind) is
+/// waited for up to `first` in all.
 async fn poll(
     client: PeerClient,
     t: Target,
@@ -196,7 +201,15 @@ async fn poll(
         // The first ask may open the session (a handshake): it gets the longer deadline.
         let deadline = if answered.is_none() { first } else { wait };
         let sent = Instant::now();
-        match client.updates(&t.base, &t.account, after, deadline).await {
+        // Held for at most half of what is left, so the answer is in before the wait ends.
+        let hold = match answered {
+            Some(_) => (end.saturating_duration_since(sent) / 2).min(HOLD_SLICE),
+            None => Duration::ZERO,
+        };
+        match client
+            .updates(&t.base, &t.account, after, hold, deadline)
+            .await
+        {
             Err(PeerError::Timeout(_)) if answered.is_some() => {
                 let (latest, gap) = answered.unwrap_or_default();
                 return Got::Updates {
@@ -229,7 +242,10 @@ async fn poll(
                     lacked = Some(sent);
                 }
                 answered = Some((a.latest, a.gap));
-                tokio::time::sleep(POLL_EVERY).await
+                // An upstream holds an ask until it has something new; one that answers
+                // sooner with nothing new enough (lagging, restarted, or not holding) is
+                // asked again later, not at once.
+                tokio::time::sleep_until((sent + hold.max(POLL_EVERY)).into()).await
             }
         }
     }
@@ -667,9 +683,9 @@ fn run_rounds(
                     &rounds[j][..]
                 };
                 for u in each {
-                    match apply_update(&mut model, u, &settings.bound) {
+                    match apply_update_known(&mut model, u, &settings.bound, &mut round.compressor)
+                    {
                         Ok(a) => {
-                            round.compressor.absorb(u, settings.bound.max_row_norm);
                             any = true;
                             clipped += a.clipped as u64;
                         }

@@ -316,17 +316,20 @@ impl PeerClient {
     }
 
     /// Asks the peer `account` at `base` for the sparse updates it published after sequence
-    /// `after`; each update is checked for shape, order, finite values and range.
+    /// `after`, letting it hold the ask up to `hold` for a newer round (zero: answer at
+    /// once); each update is checked for shape, order, finite values and range.
     pub async fn updates(
         &self,
         base: &str,
         account: &str,
         after: u64,
+        hold: Duration,
         deadline: Duration,
     ) -> Result<UpdatesAnswer, PeerError> {
         let body = wire_updates::encode_request(UpdatesRequest {
             dtype: self.wire.updates,
             after,
+            wait_ms: hold.as_millis().min(u32::MAX as u128) as u32,
         });
         let (bytes, _) = self
             .call(base, account, UPDATES, body, None, deadline)

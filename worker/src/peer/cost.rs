@@ -70,6 +70,7 @@ pub fn auth_cost(iterations: usize, batch: usize, dim: usize) -> Result<AuthCost
     let request = wire_updates::encode_request(UpdatesRequest {
         dtype: Dtype::F32,
         after: 0,
+        wait_ms: 0,
     });
     let answer = wire_updates::encode_answer(
         &UpdatesAnswer {

@@ -40,6 +40,11 @@ pub trait Endpoint: Send + Sync + 'static {
             "this node publishes no updates".into(),
         ))
     }
+    /// The newest sequence number published, as it changes (a held update fetch waits on
+    /// it); `None` where nothing is published.
+    fn published_round(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
     /// Writes the node's embeddings to its export directory (`POST /export`, loopback
     /// callers only); returns the files written.
     fn export(&self) -> Result<Vec<std::path::PathBuf>, EndpointError> {

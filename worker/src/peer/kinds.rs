@@ -5,14 +5,18 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::codec::Limits;
 use super::endpoint::{Endpoint, EndpointError};
 use super::server::ServerCounters;
-use super::session::handlers::{Handlers, Refusal};
+use super::session::handlers::{Handlers, Hold, Refusal};
 use super::session::message::{EXPORT, FORWARD, UPDATES};
 use super::session::Status;
 use super::{wire, wire_updates};
+
+/// Longest this node holds an update fetch for a newer round, whatever the caller asks.
+pub const MAX_UPDATES_HOLD: Duration = Duration::from_secs(2);
 
 /// Per-account rates of the kinds.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +47,26 @@ fn endpoint_refusal(e: EndpointError, counters: &ServerCounters) -> Refusal {
     }
 }
 
+/// An update fetch from a caller that has the latest round waits (up to what it asked, at
+/// most [`MAX_UPDATES_HOLD`]) until a newer one is published; any other is answered at once
+/// (a caller whose cursor is ahead of this node, which restarted, learns it at once).
+fn updates_hold(endpoint: Arc<dyn Endpoint>) -> Hold {
+    Arc::new(move |body| {
+        let req = wire_updates::decode_request(body).ok()?;
+        if req.wait_ms == 0 {
+            return None;
+        }
+        let mut latest = endpoint.published_round()?;
+        if *latest.borrow() != req.after {
+            return None;
+        }
+        let most = Duration::from_millis(req.wait_ms.into()).min(MAX_UPDATES_HOLD);
+        Some(Box::pin(async move {
+            let _ = tokio::time::timeout(most, latest.wait_for(|&l| l != req.after)).await;
+        }))
+    })
+}
+
 /// The handlers of a node serving `endpoint` as `me`.
 pub fn node_handlers(
     endpoint: Arc<dyn Endpoint>,
@@ -71,7 +95,7 @@ pub fn node_handlers(
         }),
     );
     let (ep, c) = (endpoint.clone(), counters.clone());
-    h.register(
+    h.register_held(
         UPDATES,
         rates.updates_rate,
         rates.updates_burst,
@@ -86,6 +110,7 @@ pub fn node_handlers(
             c.updates_served.fetch_add(1, Ordering::Relaxed);
             Ok(out)
         }),
+        updates_hold(endpoint.clone()),
     );
     let (ep, c) = (endpoint, counters);
     h.register(

@@ -3,7 +3,10 @@
 //! still keeps (or, when `after` is older than its history, with its latest only and the
 //! gap flagged).
 //!
-//! Request: dtype `u8` the caller wants the values in, `after: u64`.
+//! Request: dtype `u8` the caller wants the values in, `after: u64`, then optionally
+//! `wait_ms: u32`: how long the upstream may hold the request for a round newer than
+//! `after` before it answers (0 or absent: answer at once). A held fetch answers as soon as
+//! the round is published, so a waiting downstream asks once instead of polling.
 //! Answer: `latest: u64` (the newest sequence the upstream has published, 0 = none yet),
 //! `gap: u8` (1 = updates after `after` were dropped from the history), count `u16`, then
 //! per update: `seq: u64`, rows `u32`, id width `u8` (2 or 4), the row ids, the input deltas
@@ -21,6 +24,9 @@ pub struct UpdatesRequest {
     pub dtype: Dtype,
     /// The newest sequence number the caller already has (0 = none).
     pub after: u64,
+    /// Longest the upstream may hold the request for a newer round, in milliseconds (it
+    /// caps this at its own limit).
+    pub wait_ms: u32,
 }
 
 /// A decoded updates answer.
@@ -39,6 +45,9 @@ pub struct UpdatesAnswer {
 pub fn encode_request(req: UpdatesRequest) -> Vec<u8> {
     let mut out = vec![req.dtype as u8];
     out.extend_from_slice(&req.after.to_le_bytes());
+    if req.wait_ms > 0 {
+        out.extend_from_slice(&req.wait_ms.to_le_bytes());
+    }
     out
 }
 
@@ -48,8 +57,13 @@ pub fn decode_request(bytes: &[u8]) -> Result<UpdatesRequest, CodecError> {
     let dtype = Dtype::from_u8(r.u8()?)?;
     let b = r.take(8)?;
     let after = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    let wait_ms = if r.0.is_empty() { 0 } else { r.u32()? };
     r.finish()?;
-    Ok(UpdatesRequest { dtype, after })
+    Ok(UpdatesRequest {
+        dtype,
+        after,
+        wait_ms,
+    })
 }
 
 /// A message size that holds an update of every row of both tables (f32 values, a row id
@@ -290,8 +304,23 @@ mod tests {
         let req = UpdatesRequest {
             dtype: Dtype::Bf16,
             after: 41,
+            wait_ms: 0,
         };
+        assert_eq!(encode_request(req).len(), 9, "no wait: the short form");
         assert_eq!(decode_request(&encode_request(req)).unwrap(), req);
+        let held = UpdatesRequest {
+            wait_ms: 250,
+            ..req
+        };
+        assert_eq!(decode_request(&encode_request(held)).unwrap(), held);
         assert!(decode_request(&[9, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        let mut cut = encode_request(held);
+        cut.pop();
+        assert!(decode_request(&cut).is_err(), "a wait of three bytes");
+        cut.extend_from_slice(&[0, 0]);
+        assert!(
+            decode_request(&cut).is_err(),
+            "trailing bytes after the wait"
+        );
     }
 }

@@ -187,10 +187,10 @@ impl Compressor {
         (&self.known_input, &self.known_context)
     }
 
-    /// Takes a peer's update, already added to the model with [`SparseUpdate::add_clipped_to`]
-    /// (so validated), into what the network knows: it is not this node's to send.
-    pub fn absorb(&mut self, u: &SparseUpdate, max_row_norm: f32) {
-        u.add_clipped_to(&mut self.known_input, &mut self.known_context, max_row_norm);
+    /// What the network knows of the model, for a peer's update to be added to as it is
+    /// to the model ([`super::apply_update_known`]): it is not this node's to send.
+    pub(crate) fn known_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.known_input, &mut self.known_context)
     }
 
     /// What to send of the model's tables `input` and `context` (`[vocab * dim]`) this
@@ -498,8 +498,7 @@ mod tests {
         );
         // A peer's update applied to the model is known too: nothing to send.
         let peer = random_delta(&mut rng, vocab, dim, 5);
-        peer.add_clipped_to(&mut now_in, &mut now_ctx, 0.5);
-        c.absorb(&peer, 0.5);
+        peer.add_clipped_to(&mut [(&mut now_in, &mut now_ctx), c.known_mut()], 0.5);
         assert!(c.compress(&now_in, &now_ctx, 5).rows.is_empty());
     }
 

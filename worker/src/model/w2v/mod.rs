@@ -40,8 +40,8 @@ pub use sampling::{Lcg, NegativeTable, Subsampler};
 pub use saved::SavedW2v;
 pub use schedule::{chunks, fit, FitReport, Planned, Planner, CHUNK_WORDS};
 pub use shared_space::{
-    admit, apply_update, delta_since, train_exchanging, Applied, ExchangeSettings, ExchangeStats,
-    UpdateBound, DEFAULT_MAX_ROW_NORM,
+    admit, apply_update, apply_update_known, delta_since, train_exchanging, Applied,
+    ExchangeSettings, ExchangeStats, UpdateBound, DEFAULT_MAX_ROW_NORM,
 };
 pub use sparse_update::SparseUpdate;
 pub use threads::{fit_with, machine_threads, train_round, FitOptions, RoundReport};

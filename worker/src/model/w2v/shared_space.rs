@@ -91,7 +91,28 @@ pub fn apply_update(
     admit(model, update, bound)?;
     Ok(Applied {
         rows: update.rows.len(),
-        clipped: update.add_clipped_to(&mut model.syn0, &mut model.syn1neg, bound.max_row_norm),
+        clipped: update.add_clipped_to(
+            &mut [(&mut model.syn0, &mut model.syn1neg)],
+            bound.max_row_norm,
+        ),
+    })
+}
+
+/// [`apply_update`], adding the same clipped deltas to what the network knows of the model
+/// (`known`), so the peer's update is not this node's to send.
+pub fn apply_update_known(
+    model: &mut Word2Vec,
+    update: &SparseUpdate,
+    bound: &UpdateBound,
+    known: &mut Compressor,
+) -> Result<Applied, ModelError> {
+    admit(model, update, bound)?;
+    Ok(Applied {
+        rows: update.rows.len(),
+        clipped: update.add_clipped_to(
+            &mut [(&mut model.syn0, &mut model.syn1neg), known.known_mut()],
+            bound.max_row_norm,
+        ),
     })
 }
 
@@ -252,9 +273,9 @@ pub fn train_exchanging(
             stats.bytes += peers.iter().map(|u| c.wire_bytes(u) as u64).sum::<u64>();
             stats.rows_sent += peers.iter().map(|u| u.rows.len() as u64).sum::<u64>();
             for u in &peers {
-                match apply_update(&mut node.model, u, &settings.bound) {
+                match apply_update_known(&mut node.model, u, &settings.bound, &mut node.compressor)
+                {
                     Ok(a) => {
-                        node.compressor.absorb(u, settings.bound.max_row_norm);
                         stats.rows += a.rows as u64;
                         stats.clipped += a.clipped as u64;
                     }

@@ -53,36 +53,31 @@ pub(crate) fn clip_scale(delta: &[f32], max: f32) -> f32 {
     }
 }
 
-/// Adds `delta` to `row`, scaled down to L2 norm `max` if longer; true when clipped.
-fn add_clipped(row: &mut [f32], delta: &[f32], max: f32) -> bool {
-    let scale = clip_scale(delta, max);
-    for (x, d) in row.iter_mut().zip(delta) {
-        *x += d * scale;
-    }
-    scale < 1.0
-}
-
 impl SparseUpdate {
-    /// Adds each row's deltas, per table clipped to L2 norm `max_row_norm`, to the tables
-    /// `input` and `context` (`[vocab * dim]`, rows checked by the caller): the one way a
-    /// peer's update is applied, to the model and to what the network knows of it.
+    /// Adds each row's deltas, per table clipped to L2 norm `max_row_norm`, to every pair
+    /// of tables `(input, context)` in `targets` (`[vocab * dim]`, rows checked by the
+    /// caller): the one way a peer's update is applied, to the model and to what the network
+    /// knows of it, each row's clip factor computed once for all of them.
     /// Returns the row deltas clipped.
     pub(crate) fn add_clipped_to(
         &self,
-        input: &mut [f32],
-        context: &mut [f32],
+        targets: &mut [(&mut [f32], &mut [f32])],
         max_row_norm: f32,
     ) -> usize {
         let dim = self.dim;
         let mut clipped = 0;
         for (k, &r) in self.rows.iter().enumerate() {
             let (row, d) = (r as usize * dim, k * dim);
-            for (table, deltas) in [(&mut *input, &self.input), (&mut *context, &self.context)] {
-                clipped += add_clipped(
-                    &mut table[row..row + dim],
-                    &deltas[d..d + dim],
-                    max_row_norm,
-                ) as usize;
+            for (context, deltas) in [(false, &self.input), (true, &self.context)] {
+                let delta = &deltas[d..d + dim];
+                let scale = clip_scale(delta, max_row_norm);
+                clipped += usize::from(scale < 1.0);
+                for pair in targets.iter_mut() {
+                    let table = if context { &mut *pair.1 } else { &mut *pair.0 };
+                    for (x, v) in table[row..row + dim].iter_mut().zip(delta) {
+                        *x += v * scale;
+                    }
+                }
             }
         }
         clipped

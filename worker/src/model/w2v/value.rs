@@ -255,17 +255,28 @@ struct Sketch {
 
 impl Sketch {
     /// The copy rule of the module docs on the sketches.
+    /// The cosine on the samples comes first: it rules an honest update out after
+    /// `O(SKETCH_ROWS)` work, where the exact overlap walks every row of both.
     fn copies(&self, reference: &Sketch) -> bool {
-        let (cosine, fraction) = self.cosine(reference);
-        fraction >= COPY_OVERLAP && cosine >= COPY_COSINE
+        self.sampled_cosine(reference) >= COPY_COSINE && self.overlap(reference) >= COPY_OVERLAP
     }
 
     /// As [`overlap_cosine`]: the fraction exact, the cosine estimated from the sketches
     /// on their common sampled rows.
+    #[cfg(test)]
     fn cosine(&self, reference: &Sketch) -> (f64, f64) {
+        (self.sampled_cosine(reference), self.overlap(reference))
+    }
+
+    /// The fraction of this update's rows that are rows of `reference`.
+    fn overlap(&self, reference: &Sketch) -> f64 {
+        let common = common_rows(&self.rows, &reference.rows, |_, _| {});
+        common as f64 / self.rows.len().max(1) as f64
+    }
+
+    /// The cosine of the two updates estimated on their common sampled rows (0 when none).
+    fn sampled_cosine(&self, reference: &Sketch) -> f64 {
         let (u, v) = (self, reference);
-        let common = common_rows(&u.rows, &v.rows, |_, _| {});
-        let fraction = common as f64 / u.rows.len().max(1) as f64;
         let (mut uv, mut uu, mut vv) = (0f64, 0f64, 0f64);
         common_rows(&u.sampled, &v.sampled, |i, j| {
             let a = &u.values[i * SKETCH..(i + 1) * SKETCH];
@@ -275,9 +286,9 @@ impl Sketch {
             vv += dot(b, b) as f64;
         });
         if uu <= 0.0 || vv <= 0.0 {
-            return (0.0, fraction);
+            return 0.0;
         }
-        (uv / (uu.sqrt() * vv.sqrt()), fraction)
+        uv / (uu.sqrt() * vv.sqrt())
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -44,9 +46,16 @@ pub type Refusal = (Status, String);
 /// A kind's handler (runs on the blocking pool: it may do model work).
 pub type Handler = Arc<dyn Fn(&mut Call<'_>, &[u8]) -> Result<Vec<u8>, Refusal> + Send + Sync>;
 
+/// A wait before a kind's handler runs (a fetch held until there is something new to
+/// answer), on the runtime so a held request takes no thread; `None`: answer at once. Each
+/// kind bounds its own waits.
+pub type Hold =
+    Arc<dyn Fn(&[u8]) -> Option<Pin<Box<dyn Future<Output = ()> + Send>>> + Send + Sync>;
+
 struct Entry {
     handler: Handler,
     limit: RateLimiter,
+    hold: Option<Hold>,
 }
 
 /// The kinds a server answers.
@@ -68,8 +77,29 @@ impl Handlers {
             Entry {
                 handler,
                 limit: RateLimiter::new(rate, burst),
+                hold: None,
             },
         );
+    }
+
+    /// The same, each request first waiting as `hold` says.
+    pub fn register_held(
+        &mut self,
+        kind: Kind,
+        rate: f64,
+        burst: f64,
+        handler: Handler,
+        hold: Hold,
+    ) {
+        self.register(kind, rate, burst, handler);
+        if let Some(e) = self.entries.get_mut(&kind) {
+            e.hold = Some(hold);
+        }
+    }
+
+    /// What `req` waits for before its handler runs, if anything.
+    pub fn hold(&self, req: &Request) -> Option<Pin<Box<dyn Future<Output = ()> + Send>>> {
+        (self.entries.get(&req.kind)?.hold.as_ref()?)(&req.body)
     }
 
     /// The cheap refusals (unknown kind, over the rate), before any work on the body.

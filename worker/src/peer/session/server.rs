@@ -1,6 +1,7 @@
 //! A session's life on the server: admission before reading a byte, the handshake within a
 //! deadline, then one request after the other (each kind's rate checked before its body is
-//! looked at, the handler on the blocking pool), until the caller leaves, idles out, or
+//! looked at, a held request waiting on the runtime, the handler on the blocking pool),
+//! until the caller leaves, idles out, or
 //! sends a record that does not authenticate.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -168,6 +169,9 @@ impl SessionServer {
                 }
                 refused
             } else {
+                if let Some(wait) = self.handlers.hold(&req) {
+                    wait.await;
+                }
                 let handlers = self.handlers.clone();
                 let who = account.clone();
                 let mut mem = memory.take().unwrap_or_default();
