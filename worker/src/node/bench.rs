@@ -559,6 +559,42 @@ pub fn load_average() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Mean (words/s, words per CPU second) of `1 + beside` plain models trained on one thread
+/// each at the same time on `corpus` (seeds apart): the plain core in the company the live
+/// bench's node has (its upstreams train beside it and share the machine's cache and memory).
+fn plain_beside(corpus: &Corpus, params: &W2vParams, beside: usize) -> anyhow::Result<(f64, f64)> {
+    let counts = corpus.vocab.counts();
+    let reports = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..=beside as u64)
+            .map(|i| {
+                s.spawn(move || {
+                    let p = W2vParams {
+                        seed: params.seed + i,
+                        ..params.clone()
+                    };
+                    let mut m = Word2Vec::new(counts, &p)?;
+                    let one = FitOptions {
+                        threads: 1,
+                        update: Update::SharedNegatives,
+                    };
+                    fit_with(&mut m, &corpus.ids, counts, &p, one)
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r.map_err(anyhow::Error::from),
+                Err(_) => Err(anyhow::anyhow!("a plain run beside the others panicked")),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    let n = reports.len().max(1) as f64;
+    Ok((
+        reports.iter().map(|r| r.words_per_sec()).sum::<f64>() / n,
+        reports.iter().map(|r| r.words_per_cpu_sec()).sum::<f64>() / n,
+    ))
+}
+
 /// Words per second of gensim (1 and 2 workers), fastText (if installed) and this project's
 /// trainers (the plain core on 1 and 2 threads, its word2vec.c-order update, the peer-aware
 /// core, the node loop with live peers) on one corpus with the same settings, one after the
@@ -658,6 +694,19 @@ pub fn vs_gensim(
     }
 
     if peers > 0 {
+        tracing::info!(
+            beside = peers,
+            "training the plain core on 1 thread beside as many more as the live node has upstreams"
+        );
+        let r = plain_beside(&corpus, params, peers)?;
+        rows.push(row(
+            "plain_1t_beside_peers",
+            &format!(
+                "ours: plain core, 1 thread, beside {peers} more training at once (mean of all)"
+            ),
+            r.0,
+            r.1,
+        ));
         tracing::info!(peers, "training the node loop with live session peers");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

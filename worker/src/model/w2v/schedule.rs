@@ -23,8 +23,8 @@ pub struct FitReport {
     pub pairs: u64,
     /// Wall-clock seconds of training.
     pub seconds: f64,
-    /// CPU seconds of this process during training (all its threads): the fair figure on a
-    /// loaded machine.
+    /// CPU seconds of the training threads (all of them): the fair figure on a loaded
+    /// machine, whatever else the process runs.
     pub cpu_seconds: f64,
     /// Mean loss per pair in the last epoch.
     pub last_epoch_loss: f64,

@@ -73,11 +73,15 @@ pub fn fit_with(
     };
     tracing::debug!(threads, isa = isa.name(), "training the plain core");
     let start = Instant::now();
-    let cpu = cpu_time::ProcessTime::now();
+    // The CPU of the training threads themselves (not of the process: a bench may train
+    // other models beside this one).
+    let cpu_nanos = AtomicU64::new(0);
     std::thread::scope(|s| {
         for t in 0..threads {
             let (shared, next, sums, words) = (&shared, &next, &sums, &words);
+            let cpu_nanos = &cpu_nanos;
             s.spawn(move || {
+                let cpu = cpu_time::ThreadTime::now();
                 // Thread 0's generator is the sequential run's.
                 let mut rng = Lcg::new(params.seed.wrapping_add(2 + t as u64));
                 let mut scratch = Scratch::new(window, dim);
@@ -110,6 +114,8 @@ pub fn fit_with(
                         );
                     }
                 }
+                let spent = cpu.elapsed().as_nanos().min(u64::MAX as u128) as u64;
+                cpu_nanos.fetch_add(spent, Ordering::Relaxed);
             });
         }
     });
@@ -119,7 +125,7 @@ pub fn fit_with(
         words: words.load(Ordering::Relaxed),
         pairs: sums.iter().map(|e| e.pairs).sum(),
         seconds: start.elapsed().as_secs_f64(),
-        cpu_seconds: cpu.elapsed().as_secs_f64(),
+        cpu_seconds: cpu_nanos.load(Ordering::Relaxed) as f64 * 1e-9,
         last_epoch_loss: last.loss / last.pairs.max(1) as f64,
     })
 }

@@ -89,16 +89,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Channel<S> {
         let mut chunks = message.chunks(CHUNK).peekable();
         let mut out = Vec::with_capacity(message.len() + (message.len() / CHUNK + 1) * 19);
         let mut plain = Vec::with_capacity(CHUNK + 1);
-        let mut cipher = vec![0u8; MAX_RECORD];
         loop {
             let chunk = chunks.next().unwrap_or(&[]);
             let last = chunks.peek().is_none();
             plain.clear();
             plain.push(if last { LAST } else { MORE });
             plain.extend_from_slice(chunk);
-            let n = self.noise.write_message(&plain, &mut cipher)?;
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-            out.extend_from_slice(&cipher[..n]);
+            // Encrypted straight after its length prefix, in the buffer that is written.
+            let at = out.len();
+            out.resize(at + 2 + plain.len() + TAG, 0);
+            let n = self.noise.write_message(&plain, &mut out[at + 2..])?;
+            out.truncate(at + 2 + n);
+            out[at..at + 2].copy_from_slice(&(n as u16).to_be_bytes());
             if last {
                 break;
             }
@@ -114,14 +116,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Channel<S> {
     pub async fn recv(&mut self) -> Result<Vec<u8>, SessionError> {
         let mut message = Vec::new();
         let mut plain = vec![0u8; MAX_RECORD];
+        // One buffer for every record of the message (read over, never cleared).
+        let mut record = vec![0u8; MAX_RECORD];
         loop {
-            let record = read_raw(&mut self.stream).await?;
+            let mut len = [0u8; 2];
+            self.stream.read_exact(&mut len).await?;
+            let len = u16::from_be_bytes(len) as usize;
+            let record = &mut record[..len];
+            self.stream.read_exact(record).await?;
             self.bytes
                 .received
-                .fetch_add(record.len() as u64 + 2, Ordering::Relaxed);
+                .fetch_add(len as u64 + 2, Ordering::Relaxed);
             let n = self
                 .noise
-                .read_message(&record, &mut plain)
+                .read_message(record, &mut plain)
                 .map_err(|_| SessionError::Forged)?;
             let (&flag, data) = plain[..n]
                 .split_first()
@@ -144,5 +152,64 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Channel<S> {
     /// The socket under the session (tests use it to replay captured bytes).
     pub fn stream_mut(&mut self) -> &mut S {
         &mut self.stream
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two transport states that completed a Noise NN handshake with each other.
+    fn pair() -> (TransportState, TransportState) {
+        let params: snow::params::NoiseParams =
+            "Noise_NN_25519_AESGCM_BLAKE2s".parse().expect("pattern");
+        let mut a = snow::Builder::new(params.clone())
+            .build_initiator()
+            .expect("initiator");
+        let mut b = snow::Builder::new(params)
+            .build_responder()
+            .expect("responder");
+        let (mut m, mut p) = (vec![0u8; 1024], vec![0u8; 1024]);
+        let n = a.write_message(&[], &mut m).expect("e");
+        b.read_message(&m[..n], &mut p).expect("read e");
+        let n = b.write_message(&[], &mut m).expect("e, ee");
+        a.read_message(&m[..n], &mut p).expect("read e, ee");
+        (
+            a.into_transport_mode().expect("a"),
+            b.into_transport_mode().expect("b"),
+        )
+    }
+
+    #[tokio::test]
+    async fn messages_of_many_records_round_trip_and_an_altered_record_ends_the_session() {
+        let (a, b) = pair();
+        let (x, y) = tokio::io::duplex(1 << 20);
+        let mut tx = Channel::new(x, a, 1 << 20, Arc::default());
+        let mut rx = Channel::new(y, b, 1 << 20, Arc::default());
+        // Empty, one record, exactly one record's worth, and several records.
+        for len in [0, 10, CHUNK, CHUNK + 1, 3 * CHUNK + 17, 300_000] {
+            let msg: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            tx.send(&msg).await.unwrap();
+            assert_eq!(rx.recv().await.unwrap(), msg, "{len} bytes");
+        }
+        assert!(matches!(
+            tx.send(&vec![0u8; (1 << 20) + 1]).await,
+            Err(SessionError::TooLarge { .. })
+        ));
+        // One byte of the second record flipped on the way: the receiver refuses it.
+        let (a, b) = pair();
+        let (x, mut y) = tokio::io::duplex(1 << 20);
+        let mut tx = Channel::new(x, a, 1 << 20, Arc::default());
+        tx.send(&vec![5u8; 2 * CHUNK]).await.unwrap();
+        drop(tx);
+        let mut sent = Vec::new();
+        y.read_to_end(&mut sent).await.unwrap();
+        assert_eq!(sent.len(), 2 * (2 + MAX_RECORD), "two full records");
+        let second = 2 + MAX_RECORD + 2;
+        sent[second + 9] ^= 1;
+        let (mut p, q) = tokio::io::duplex(1 << 20);
+        p.write_all(&sent).await.unwrap();
+        let mut rx = Channel::new(q, b, 1 << 20, Arc::default());
+        assert!(matches!(rx.recv().await, Err(SessionError::Forged)));
     }
 }
