@@ -627,6 +627,58 @@ async fn a_held_update_fetch_is_answered_when_the_next_round_is_published() {
 }
 
 #[tokio::test]
+async fn held_fetches_do_not_hold_up_others_and_one_account_holds_at_most_its_sessions() {
+    let s = start(1000.0, 1000.0, 1 << 20).await;
+    let published = SparseUpdate {
+        round: 1,
+        dim: OUT,
+        rows: vec![3],
+        input: vec![0.01; OUT],
+        context: vec![-0.02; OUT],
+    };
+    s.shared.published.lock().unwrap().push(published);
+    // bob fills every session an account may hold with a fetch held as long as the node
+    // allows (a client per session: one client keeps one session to a peer).
+    let held: Vec<_> = (0..AdmissionLimits::default().sessions_per_account)
+        .map(|_| {
+            let (c, base) = (client().with_wire(F32), s.base.clone());
+            tokio::spawn(async move { c.updates(&base, "alice", 1, MAX_UPDATES_HOLD, WAIT).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // One more session of bob's is refused at the handshake.
+    let extra = client()
+        .updates(&s.base, "alice", 1, Duration::ZERO, WAIT)
+        .await;
+    let why = format!("{:?}", extra.expect_err("a fifth session"));
+    assert!(why.contains("sessions"), "{why}");
+    // carol is answered while all of bob's fetches are still held.
+    let carol = PeerClient::signed(
+        WAIT,
+        Limits::default(),
+        Signer {
+            identity: identity("carol", 3),
+            keys: keys(),
+        },
+    )
+    .with_wire(F32);
+    let ids = vec![1, 5];
+    let got = carol
+        .forward(&s.base, "alice", &ids, OUT, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(got.tensor, served(&s.shared, &ids));
+    assert!(
+        held.iter().all(|h| !h.is_finished()),
+        "the held fetches are still waiting"
+    );
+    for h in held {
+        let a = h.await.unwrap().unwrap();
+        assert!(a.updates.is_empty() && a.latest == 1);
+    }
+}
+
+#[tokio::test]
 async fn an_update_fetch_replayed_to_another_server_is_refused() {
     let alice = start_as(ALICE).await;
     let carol = start_as(Setup {
