@@ -580,31 +580,35 @@ async fn update_fetches_are_rate_limited_per_account_and_answer_what_was_publish
     assert_eq!(status(&s).await["server"]["updates_served"], 2);
 }
 
-#[tokio::test]
-async fn a_held_update_fetch_is_answered_when_the_next_round_is_published() {
-    let s = start(1000.0, 1000.0, 1 << 20).await;
-    let update = |round| SparseUpdate {
+/// A published update of round `round` changing row 3.
+fn one_row_update(round: u64) -> SparseUpdate {
+    SparseUpdate {
         round,
         dim: OUT,
         rows: vec![3],
         input: vec![0.01; OUT],
         context: vec![-0.02; OUT],
-    };
-    s.shared.published.lock().unwrap().push(update(1));
+    }
+}
+
+#[tokio::test]
+async fn a_held_update_fetch_is_answered_when_the_next_round_is_published() {
+    let s = start(1000.0, 1000.0, 1 << 20).await;
+    s.shared.published.lock().unwrap().push(one_row_update(1));
     let c = client().with_wire(F32);
     // Up to date, held up to 1.5 s: round 2 does not exist when the ask is sent; the
     // answer carries it, so the node held the ask until it was published.
     let shared = s.shared.clone();
     let later = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        shared.published.lock().unwrap().push(update(2));
+        shared.published.lock().unwrap().push(one_row_update(2));
     });
     let held = c
         .updates(&s.base, "alice", 1, Duration::from_millis(1500), WAIT)
         .await
         .unwrap();
     later.await.unwrap();
-    assert_eq!(held.updates, vec![update(2)]);
+    assert_eq!(held.updates, vec![one_row_update(2)]);
     assert_eq!(held.latest, 2);
     // Nothing newer comes: the hold ends and the answer says nothing new.
     let none = c
@@ -629,14 +633,7 @@ async fn a_held_update_fetch_is_answered_when_the_next_round_is_published() {
 #[tokio::test]
 async fn held_fetches_do_not_hold_up_others_and_one_account_holds_at_most_its_sessions() {
     let s = start(1000.0, 1000.0, 1 << 20).await;
-    let published = SparseUpdate {
-        round: 1,
-        dim: OUT,
-        rows: vec![3],
-        input: vec![0.01; OUT],
-        context: vec![-0.02; OUT],
-    };
-    s.shared.published.lock().unwrap().push(published);
+    s.shared.published.lock().unwrap().push(one_row_update(1));
     // bob fills every session an account may hold with a fetch held as long as the node
     // allows (a client per session: one client keeps one session to a peer).
     let held: Vec<_> = (0..AdmissionLimits::default().sessions_per_account)

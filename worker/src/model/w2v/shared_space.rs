@@ -88,14 +88,7 @@ pub fn apply_update(
     update: &SparseUpdate,
     bound: &UpdateBound,
 ) -> Result<Applied, ModelError> {
-    admit(model, update, bound)?;
-    Ok(Applied {
-        rows: update.rows.len(),
-        clipped: update.add_clipped_to(
-            &mut [(&mut model.syn0, &mut model.syn1neg)],
-            bound.max_row_norm,
-        ),
-    })
+    apply_to(model, update, bound, None)
 }
 
 /// [`apply_update`], adding the same clipped deltas to what the network knows of the model
@@ -106,13 +99,23 @@ pub fn apply_update_known(
     bound: &UpdateBound,
     known: &mut Compressor,
 ) -> Result<Applied, ModelError> {
+    apply_to(model, update, bound, Some(known))
+}
+
+/// The one body of both: admission, then the clipped deltas added to the model's tables
+/// (and to `known`'s).
+fn apply_to(
+    model: &mut Word2Vec,
+    update: &SparseUpdate,
+    bound: &UpdateBound,
+    known: Option<&mut Compressor>,
+) -> Result<Applied, ModelError> {
     admit(model, update, bound)?;
+    let mut targets = vec![(&mut model.syn0[..], &mut model.syn1neg[..])];
+    targets.extend(known.map(Compressor::known_mut));
     Ok(Applied {
         rows: update.rows.len(),
-        clipped: update.add_clipped_to(
-            &mut [(&mut model.syn0, &mut model.syn1neg), known.known_mut()],
-            bound.max_row_norm,
-        ),
+        clipped: update.add_clipped_to(&mut targets, bound.max_row_norm),
     })
 }
 

@@ -46,11 +46,27 @@ pub async fn write_raw<S: AsyncWrite + Unpin>(
 
 /// Reads one length-prefixed raw record.
 pub async fn read_raw<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, SessionError> {
-    let mut len = [0u8; 2];
-    stream.read_exact(&mut len).await?;
-    let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
+    let mut buf = vec![0u8; read_len(stream).await?];
     stream.read_exact(&mut buf).await?;
     Ok(buf)
+}
+
+/// Reads one length-prefixed raw record into `buf` (at least [`MAX_RECORD`] long, reused
+/// across records); returns the record.
+async fn read_raw_into<'b, S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], SessionError> {
+    let record = &mut buf[..read_len(stream).await?];
+    stream.read_exact(record).await?;
+    Ok(record)
+}
+
+/// A record's two-byte length prefix.
+async fn read_len<S: AsyncRead + Unpin>(stream: &mut S) -> Result<usize, SessionError> {
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await?;
+    Ok(u16::from_be_bytes(len) as usize)
 }
 
 /// An established session over `S`: encrypts and authenticates every message.
@@ -117,16 +133,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Channel<S> {
         let mut message = Vec::new();
         let mut plain = vec![0u8; MAX_RECORD];
         // One buffer for every record of the message (read over, never cleared).
-        let mut record = vec![0u8; MAX_RECORD];
+        let mut buf = vec![0u8; MAX_RECORD];
         loop {
-            let mut len = [0u8; 2];
-            self.stream.read_exact(&mut len).await?;
-            let len = u16::from_be_bytes(len) as usize;
-            let record = &mut record[..len];
-            self.stream.read_exact(record).await?;
+            let record = read_raw_into(&mut self.stream, &mut buf).await?;
             self.bytes
                 .received
-                .fetch_add(len as u64 + 2, Ordering::Relaxed);
+                .fetch_add(record.len() as u64 + 2, Ordering::Relaxed);
             let n = self
                 .noise
                 .read_message(record, &mut plain)
