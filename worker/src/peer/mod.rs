@@ -33,6 +33,7 @@ pub mod ratelimit;
 pub mod server;
 pub mod session;
 pub mod upstream;
+mod widen;
 pub mod wire;
 pub mod wire_updates;
 

@@ -252,29 +252,33 @@ pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTens
         });
     }
     let raw = r.take(n as usize * dtype.width())?;
-    let data: Vec<f32> = match dtype {
-        Dtype::F32 => raw
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
+    let all_finite = |d: &[f32]| d.iter().all(|x| x.is_finite());
+    let (data, finite) = match dtype {
+        Dtype::F32 => {
+            let data: Vec<f32> = raw
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            let finite = all_finite(&data);
+            (data, finite)
+        }
         Dtype::F16 => {
             let mut data = vec![0f32; n as usize];
-            let mut half = [f16::ZERO; BLOCK];
-            for (block, bytes) in data.chunks_mut(BLOCK).zip(raw.chunks(2 * BLOCK)) {
-                let h = &mut half[..block.len()];
-                for (x, c) in h.iter_mut().zip(bytes.chunks_exact(2)) {
-                    *x = f16::from_le_bytes([c[0], c[1]]);
-                }
-                h.convert_to_f32_slice(block);
-            }
-            data
+            // The widening itself tells whether any value was infinite or NaN.
+            let finite = super::widen::widen_f16(raw, &mut data);
+            (data, finite)
         }
-        Dtype::Bf16 => raw
-            .chunks_exact(2)
-            .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32())
-            .collect(),
+        Dtype::Bf16 => {
+            let data: Vec<f32> = raw
+                .chunks_exact(2)
+                .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect();
+            let finite = all_finite(&data);
+            (data, finite)
+        }
     };
-    if let Some(index) = data.iter().position(|x| !x.is_finite()) {
+    if !finite {
+        let index = data.iter().position(|x| !x.is_finite()).unwrap_or(0);
         return Err(CodecError::NotFinite { index });
     }
     Ok(WireTensor {
@@ -364,7 +368,13 @@ mod tests {
         inf[8] = 0x7c; // f16 +inf
         assert!(matches!(
             decode_matrix(&inf, &l),
-            Err(CodecError::NotFinite { .. })
+            Err(CodecError::NotFinite { index: 0 })
+        ));
+        let mut nan = encode_matrix(&t, Dtype::F16, &l).unwrap();
+        nan[7 + 2 * 4..7 + 2 * 5].copy_from_slice(&[0x01, 0xfe]); // f16 NaN, negative
+        assert!(matches!(
+            decode_matrix(&nan, &l),
+            Err(CodecError::NotFinite { index: 4 })
         ));
     }
 }
