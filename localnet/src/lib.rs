@@ -26,7 +26,7 @@ pub use cluster::{Cluster, Resources};
 pub use error::LocalnetError;
 pub use node::Localnet;
 pub use paths::{contract_abi, contract_wasm, reference_contract, repo_root};
-pub use process::{group_alive, yield_to_signal_guard, ProcessGroup};
+pub use process::{group_alive, output_in_own_group, yield_to_signal_guard, ProcessGroup};
 pub use testnet::{Testnet, TestnetSpec, WorkerAccount};
 pub use view::{NodeView, TableReader};
 

@@ -165,6 +165,28 @@ impl Drop for ProcessGroup {
     }
 }
 
+/// Runs `cmd` to its end with its output captured (as `Command::output` does), in a
+/// process group of its own that the signal guard stops with the others: a reference
+/// run (gensim, fastText) does not outlive a signalled owner.
+pub fn output_in_own_group(
+    name: &str,
+    mut cmd: Command,
+) -> Result<std::process::Output, LocalnetError> {
+    install_signal_guard();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| LocalnetError::io(format!("spawning {name}"), e))?;
+    let pgid = child.id();
+    register(pgid);
+    let out = child.wait_with_output();
+    unregister(pgid);
+    out.map_err(|e| LocalnetError::io(format!("waiting for {name}"), e))
+}
+
 /// Sends a signal to a process group through `kill(1)` (no libc FFI needed).
 fn signal_group(pgid: u32, signal: &str) {
     let _ = Command::new("kill")
@@ -194,4 +216,62 @@ pub fn group_alive(pgid: u32) -> bool {
         let pgrp = fields.nth(1).and_then(|p| p.parse::<u32>().ok());
         pgrp == Some(pgid) && state != Some("Z") && state != Some("X")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registered(pgid: u32) -> bool {
+        LIVE_GROUPS.lock().unwrap().contains(&pgid)
+    }
+
+    /// The captured run leads its own group, registered with the signal guard while it
+    /// runs and not after; its output and status come back as `Command::output` gives them.
+    #[test]
+    fn a_captured_run_leads_a_group_the_guard_knows_while_it_runs() {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "echo $$ $(ps -o pgid= -p $$); echo oops >&2; sleep 1; exit 3",
+        ]);
+        let run = std::thread::spawn(move || output_in_own_group("sh", cmd).unwrap());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let pgid = loop {
+            let live = LIVE_GROUPS.lock().unwrap().clone();
+            // The group whose leader runs this test's script (other tests may run groups).
+            let ours = |g: u32| {
+                std::fs::read(format!("/proc/{g}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("oops"))
+            };
+            if let Some(&g) = live.iter().find(|&&g| ours(g)) {
+                break g;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no group registered while it runs"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let out = run.join().unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "oops\n");
+        let line = String::from_utf8_lossy(&out.stdout);
+        let ids: Vec<u32> = line
+            .split_whitespace()
+            .map(|w| w.parse().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![pgid, pgid],
+            "the shell leads the group registered"
+        );
+        assert!(!registered(pgid), "unregistered once it ended");
+    }
+
+    #[test]
+    fn a_program_that_cannot_start_is_an_error() {
+        let err = output_in_own_group("nothing", Command::new("/nonexistent/program"));
+        assert!(err.unwrap_err().to_string().contains("spawning nothing"));
+    }
 }

@@ -193,3 +193,72 @@ fn export_writes_a_nodes_embeddings_from_its_checkpoint() {
         "{stderr}"
     );
 }
+
+/// Live processes whose parent is `pid` and whose command line contains `what`.
+fn children_of(pid: u32, what: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let child: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+            let state = fields.next()?;
+            let ppid: u32 = fields.next()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let named = String::from_utf8_lossy(&cmdline).contains(what);
+            (ppid == pid && named && state != "Z").then_some(child)
+        })
+        .collect()
+}
+
+/// SIGTERM to `bench --vs-gensim` while gensim trains (in a process group of its own) stops
+/// gensim too, and the bench exits as SIGTERM would. Needs `scripts/setup` (.venv, wiki.txt).
+#[test]
+fn sigterm_during_the_gensim_reference_run_stops_it_too() {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join(".venv/bin/python");
+    let corpus = root.join(".data/wiki.txt");
+    assert!(python.exists() && corpus.exists(), "run scripts/setup");
+    let mut bench = bin()
+        .args(["bench", "--vs-gensim", "--corpus"])
+        .arg(&corpus)
+        .arg("--python")
+        .arg(&python)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let gensim = loop {
+        if let Some(&p) = children_of(bench.id(), "python").first() {
+            break p;
+        }
+        assert!(bench.try_wait().unwrap().is_none(), "the bench ended first");
+        assert!(Instant::now() < deadline, "gensim never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(Command::new("kill")
+        .args(["-TERM", &bench.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let status = bench.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15), "{status}");
+    let gone = Instant::now() + Duration::from_secs(15);
+    while std::path::Path::new(&format!("/proc/{gensim}/stat")).exists()
+        && std::fs::read_to_string(format!("/proc/{gensim}/stat")).is_ok_and(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+    {
+        assert!(Instant::now() < gone, "gensim ({gensim}) still running");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

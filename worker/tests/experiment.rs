@@ -2,8 +2,8 @@
 //! (`.data/wiki.txt`, prepared by `scripts/setup`), 2 `bittensor-worker run` processes are
 //! seen from outside while it runs, it ends with the JSON line, what the nodes serve beats
 //! each shard alone (WordSim-353 with a 95 % interval above 0), and no process is left
-//! afterwards. SIGTERM
-//! to the experiment, or its output pipes closed under it, leave nothing running either.
+//! afterwards. SIGTERM or SIGKILL to the experiment, or its output pipes closed under it,
+//! leave nothing running either.
 
 mod support;
 
@@ -70,6 +70,22 @@ fn nodes_of(experiment_pid: u32) -> BTreeSet<(u32, u32)> {
             (state != "Z" && state != "X").then_some((pid, pgrp))
         })
         .collect()
+}
+
+/// Waits until `count` node processes of the running experiment are seen.
+fn nodes_seen(child: &mut Child, count: usize) -> BTreeSet<(u32, u32)> {
+    let start = Instant::now();
+    let mut seen = BTreeSet::new();
+    while seen.len() < count {
+        seen.extend(nodes_of(child.id()));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the experiment ended before its nodes were seen"
+        );
+        assert!(start.elapsed() < DEADLINE, "no nodes seen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    seen
 }
 
 /// Waits for the experiment, recording every node process seen meanwhile.
@@ -187,20 +203,10 @@ fn the_experiment_runs_two_worker_processes_and_what_they_serve_beats_each_shard
 }
 
 #[test]
-fn sigterm_to_the_experiment_or_closed_pipes_leave_no_process_running() {
+fn sigterm_or_sigkill_to_the_experiment_or_closed_pipes_leave_no_process_running() {
     // SIGTERM to the experiment's own pid (not its group) while its nodes train.
     let mut child = experiment(300_000, 50, Stdio::null(), Stdio::null());
-    let start = Instant::now();
-    let mut seen = BTreeSet::new();
-    while seen.len() < 2 {
-        seen.extend(nodes_of(child.id()));
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the experiment ended before its nodes were seen"
-        );
-        assert!(start.elapsed() < DEADLINE, "no nodes seen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut seen = nodes_seen(&mut child, 2);
     // Let the nodes get going (listening, training) before the signal.
     std::thread::sleep(Duration::from_secs(2));
     let status = Command::new("kill")
@@ -214,6 +220,24 @@ fn sigterm_to_the_experiment_or_closed_pipes_leave_no_process_running() {
         status.code(),
         Some(128 + 15),
         "exits as SIGTERM would: {status}"
+    );
+    let groups: BTreeSet<u32> = seen.iter().map(|&(_, g)| g).collect();
+    assert_nothing_left(child.id(), &groups);
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("bittensor-experiment-{}", child.id())),
+    );
+
+    // SIGKILL to the experiment (no process can catch it, so its guard never runs): the
+    // nodes see that the program that started them is gone and stop by themselves.
+    let mut child = experiment(300_000, 50, Stdio::null(), Stdio::null());
+    let seen = nodes_seen(&mut child, 2);
+    std::thread::sleep(Duration::from_secs(2));
+    child.kill().expect("SIGKILL the experiment");
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "{status}"
     );
     let groups: BTreeSet<u32> = seen.iter().map(|&(_, g)| g).collect();
     assert_nothing_left(child.id(), &groups);

@@ -474,6 +474,7 @@ allow_loopback = true
         .arg(&cfg)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1");
+    bittensor_worker::node::parent::stop_with_this_process(&mut cmd);
     let log = dir.join(format!("{}.log", node.account));
     ProcessGroup::spawn(&node.account, cmd, &log)
         .with_context(|| format!("starting {} ({})", node.account, node.role.label()))

@@ -120,6 +120,8 @@ impl Network {
             cmd.args(["run", "--config"])
                 .arg(&files.config)
                 .env_remove(KEY_ENV);
+            // Even a SIGKILL to the experiment (which its signal guard cannot see) stops them.
+            crate::node::parent::stop_with_this_process(&mut cmd);
             let group = ProcessGroup::spawn(&files.account, cmd, &files.log)
                 .with_context(|| format!("starting node {}", files.account))?;
             running.push(Running {

@@ -56,15 +56,21 @@ pub fn default_python() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
+/// Runs a reference trainer to its end, its output captured, in a process group that is
+/// stopped with the experiment's nodes when the owner is signalled.
+fn reference_run(name: &str, cmd: Command) -> std::io::Result<std::process::Output> {
+    localnet::output_in_own_group(name, cmd).map_err(std::io::Error::other)
+}
+
 /// Runs the helper script with `args`; returns its last stdout line parsed as JSON.
 pub fn run_script(python: &Path, args: &[String]) -> Result<serde_json::Value, ModelError> {
-    let out = Command::new(python)
-        .arg("-c")
+    let mut cmd = Command::new(python);
+    cmd.arg("-c")
         .arg(SCRIPT)
         .args(args)
         .env_remove("OPENBLAS_CORETYPE")
-        .env_remove("OPENBLAS_L2_SIZE")
-        .output()
+        .env_remove("OPENBLAS_L2_SIZE");
+    let out = reference_run("python", cmd)
         .map_err(|e| failed("starting python", format!("{}: {e}", python.display())))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
@@ -195,18 +201,17 @@ pub fn fasttext(
     .to_vec();
     let start = Instant::now();
     // bash's `times` prints the children's CPU time on its second line.
-    let out = Command::new("bash")
-        .arg("-c")
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c")
         .arg(r#"fasttext "$@" >&2 && times"#)
         .arg("fasttext")
-        .args(&args)
-        .output()
-        .map_err(|e| {
-            failed(
-                "starting fasttext (apt-get install fasttext)",
-                e.to_string(),
-            )
-        })?;
+        .args(&args);
+    let out = reference_run("fasttext", cmd).map_err(|e| {
+        failed(
+            "starting fasttext (apt-get install fasttext)",
+            e.to_string(),
+        )
+    })?;
     let seconds = start.elapsed().as_secs_f64();
     if !out.status.success() {
         return Err(failed(
@@ -235,21 +240,20 @@ pub fn fasttext(
 /// 0.05, sampling 1e-4, dim 100, window 5, 5 negatives, 5 epochs, min count 5) on one thread;
 /// vectors to `out_prefix.vec`.
 pub fn fasttext_own(corpus: &Path, seed: u64, out_prefix: &Path) -> Result<PathBuf, ModelError> {
-    let out = Command::new("fasttext")
-        .arg("skipgram")
+    let mut cmd = Command::new("fasttext");
+    cmd.arg("skipgram")
         .arg("-input")
         .arg(corpus)
         .arg("-output")
         .arg(out_prefix)
         .args(["-thread", "1", "-verbose", "0", "-seed"])
-        .arg(seed.to_string())
-        .output()
-        .map_err(|e| {
-            failed(
-                "starting fasttext (apt-get install fasttext)",
-                e.to_string(),
-            )
-        })?;
+        .arg(seed.to_string());
+    let out = reference_run("fasttext", cmd).map_err(|e| {
+        failed(
+            "starting fasttext (apt-get install fasttext)",
+            e.to_string(),
+        )
+    })?;
     if !out.status.success() {
         return Err(failed(
             "fasttext failed",

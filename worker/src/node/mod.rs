@@ -16,6 +16,7 @@
 //!   handshakes and greedy requests.
 //! - [`thread_cpu`]: CPU time of the bench's upstream peers' threads, to leave it out.
 //! - [`checkpoint`]: periodic and shutdown saves of the model, restored at start.
+//! - [`parent`]: a node started by another program stops when that program is gone.
 //! - [`runner`]: start-up (corpus, model, listener, subscribe) and clean shutdown.
 
 pub mod bench;
@@ -26,6 +27,7 @@ pub mod checkpoint;
 pub mod export;
 pub mod export_request;
 pub mod hooks;
+pub mod parent;
 pub mod precedence;
 pub mod runner;
 pub mod state;

@@ -1,8 +1,9 @@
 //! Start-up and shutdown of a node: corpus and word2vec model (resumed from its checkpoint
 //! if there is one), peer server, subscribe (with retries), then the training and chain
-//! loops until the step budget is spent or SIGINT/SIGTERM arrives (SIGUSR1 exports the
-//! embeddings meanwhile, as an export request does); then a last emit with the latest
-//! attribution, a last checkpoint and `unsubscribe`.
+//! loops until the step budget is spent, SIGINT/SIGTERM arrives or the program that started
+//! the node is gone (`parent`; SIGUSR1 exports the embeddings meanwhile, as an export
+//! request does); then a last emit with the latest attribution, a last checkpoint and
+//! `unsubscribe`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -396,6 +397,7 @@ pub async fn run_with_hooks(
     let exports = tokio::spawn(export_on_signal(shared.clone(), stop_rx.clone()));
     let finished = tokio::select! {
         _ = stop_signal() => { tracing::info!("stop signal received"); false }
+        _ = super::parent::gone() => false,
         _ = &mut trainer => { tracing::info!("training finished"); true }
     };
     lock(&shared.stats).stopping = true;

@@ -177,11 +177,6 @@ impl Compressor {
         self
     }
 
-    /// The rule's settings.
-    pub fn settings(&self) -> Compression {
-        self.settings
-    }
-
     /// The tables as the network knows them, `(input, context)`.
     pub fn known(&self) -> (&[f32], &[f32]) {
         (&self.known_input, &self.known_context)
