@@ -180,7 +180,8 @@ pub struct ModelSection {
     /// Fraction of the rows of its residual the node sends per round, largest first (the
     /// rest later: error feedback; see docs/peers.md).
     pub update_top_fraction: f32,
-    /// Element type of the update values the node sends and asks its upstreams for.
+    /// Element type of the update values the node sends and asks its upstreams for
+    /// (`f16`; `i8` ships about half the bytes, see docs/peers.md).
     pub update_precision: crate::model::w2v::Precision,
     /// Half-life, in seconds, of the attribution's importance EMA (0 = the latest step only);
     /// time-based so that the posted edge sets mean the same on fast and slow machines.
@@ -608,6 +609,24 @@ mod tests {
         cfg.model.threads = 0;
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("model.threads"), "{err}");
+    }
+
+    /// Every element type a node may send its updates in is named in lower case; any
+    /// other name is refused.
+    #[test]
+    fn update_precisions_are_read_by_name() {
+        use crate::model::w2v::Precision;
+        for p in [
+            Precision::F32,
+            Precision::F16,
+            Precision::Bf16,
+            Precision::I8,
+        ] {
+            let text = format!("[model]\nupdate_precision = \"{}\"", p.name());
+            let cfg: Config = toml::from_str(&text).unwrap();
+            assert_eq!(cfg.model.update_precision, p);
+        }
+        assert!(toml::from_str::<Config>("[model]\nupdate_precision = \"i4\"").is_err());
     }
 
     #[test]

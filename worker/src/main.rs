@@ -214,6 +214,10 @@ struct ExperimentArgs {
     /// `model.update_top_fraction`).
     #[arg(long)]
     top_fraction: Option<f32>,
+    /// Element type of the values a node sends (default: the node's,
+    /// `model.update_precision`).
+    #[arg(long, value_enum)]
+    precision: Option<w2v::Precision>,
     /// Skip the gensim and fastText rows.
     #[arg(long)]
     no_baselines: bool,
@@ -558,6 +562,7 @@ fn experiment(a: ExperimentArgs) -> anyhow::Result<()> {
         syncs_per_epoch: a.syncs_per_epoch,
         max_row_norm: a.max_row_norm,
         top_fraction: a.top_fraction,
+        precision: a.precision,
         wordsim: a.sets.wordsim.clone(),
         simlex: a.sets.simlex.clone(),
         python: (!a.no_baselines)

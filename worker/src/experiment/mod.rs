@@ -34,7 +34,7 @@ use anyhow::Context;
 use crate::config::ModelSection;
 use crate::corpus::{write_shards, Corpus};
 use crate::model::vectors::{ScoreTable, Vectors};
-use crate::model::w2v::{machine_threads, W2vParams, CHUNK_WORDS};
+use crate::model::w2v::{machine_threads, Precision, W2vParams, CHUNK_WORDS};
 
 /// The differences every experiment reports.
 pub const DIFFS: [(&str, &str); 3] = [
@@ -73,6 +73,8 @@ pub struct ExperimentSettings {
     pub max_row_norm: Option<f32>,
     /// Fraction of its residual's rows a node sends per round (None: the node's default).
     pub top_fraction: Option<f32>,
+    /// Element type of the values a node sends (None: the node's default).
+    pub precision: Option<Precision>,
     /// WordSim-353 file.
     pub wordsim: PathBuf,
     /// SimLex-999 file.
@@ -95,8 +97,8 @@ pub struct ExperimentTable {
     /// Vocabulary size (without `<unk>`).
     pub vocab: usize,
     /// The exchange settings the nodes ran with: exchanges per epoch, row bound, top
-    /// fraction.
-    pub exchange: (usize, f32, f32),
+    /// fraction, element type.
+    pub exchange: (usize, f32, f32, Precision),
     /// What the nodes' exchange did (summed over nodes and seeds): rounds, peer updates
     /// applied, refused, copies, missed, row deltas clipped.
     pub exchanged: [u64; 6],
@@ -106,15 +108,17 @@ pub struct ExperimentTable {
 
 /// The exchange settings of the nodes (the node's defaults where none is given) and the
 /// `[model]` lines that set them.
-fn exchange(s: &ExperimentSettings) -> ((usize, f32, f32), String) {
+fn exchange(s: &ExperimentSettings) -> ((usize, f32, f32, Precision), String) {
     let d = ModelSection::default();
     let syncs = s.syncs_per_epoch.unwrap_or(d.syncs_per_epoch);
     let bound = s.max_row_norm.unwrap_or(d.max_row_norm);
     let top = s.top_fraction.unwrap_or(d.update_top_fraction);
+    let precision = s.precision.unwrap_or(d.update_precision);
     (
-        (syncs, bound, top),
+        (syncs, bound, top, precision),
         format!(
-            "syncs_per_epoch = {syncs}\nmax_row_norm = {bound:?}\nupdate_top_fraction = {top:?}\n"
+            "syncs_per_epoch = {syncs}\nmax_row_norm = {bound:?}\nupdate_top_fraction = {top:?}\nupdate_precision = \"{}\"\n",
+            precision.name()
         ),
     )
 }
@@ -255,10 +259,11 @@ impl fmt::Display for ExperimentTable {
         )?;
         writeln!(
             f,
-            "networked: what each node process serves; {} exchanges per epoch, row bound {}, top {} of the rows; all nodes: {} rounds, peer updates {} applied, {} refused, {} copies, {} missed; {} row deltas clipped to the bound",
+            "networked: what each node process serves; {} exchanges per epoch, row bound {}, top {} of the rows in {}; all nodes: {} rounds, peer updates {} applied, {} refused, {} copies, {} missed; {} row deltas clipped to the bound",
             self.exchange.0,
             self.exchange.1,
             self.exchange.2,
+            self.exchange.3.name(),
             self.exchanged[0],
             self.exchanged[1],
             self.exchanged[2],

@@ -26,7 +26,7 @@ use crate::model::w2v::{
     fit_with, Compression, FitOptions, Update, UpdateBound, W2vParams, Word2Vec, CHUNK_WORDS,
     DEFAULT_MAX_ROW_NORM,
 };
-use crate::peer::client::{PeerClient, Signer};
+use crate::peer::client::{PeerClient, Signer, WireTypes};
 use crate::peer::identity::Identity;
 use crate::peer::keys::{KeyCache, StaticKeys};
 use crate::peer::kinds::KindLimits;
@@ -341,7 +341,9 @@ pub async fn live_node(
     let served = my_ctx.counters.clone();
     tokio::spawn(serve(my_listener, my_ctx, stop.clone()));
     let rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let settings = bench_settings(params, chunk_words, steps, corpus.vocab.len());
     for (i, d) in downs.iter().enumerate() {
+        // A downstream node asks in the precision it sends its own updates in.
         let caller = PeerClient::signed(
             Duration::from_secs(10),
             Limits {
@@ -352,7 +354,11 @@ pub async fn live_node(
                 identity: d.clone(),
                 keys: keys.clone(),
             },
-        );
+        )
+        .with_wire(WireTypes {
+            updates: settings.compression.precision.into(),
+            ..WireTypes::default()
+        });
         let caller = Downstream {
             client: caller,
             base: format!("http://{my_addr}"),
@@ -376,7 +382,6 @@ pub async fn live_node(
             keys,
         },
     );
-    let settings = bench_settings(params, chunk_words, steps, corpus.vocab.len());
     let start = Instant::now();
     let cpu = cpu_time::ProcessTime::now();
     let upstream_before = upstream_threads.cpu_seconds();

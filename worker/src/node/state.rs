@@ -105,7 +105,7 @@ pub struct Stats {
 /// held fetches answer as soon as a round is out.
 #[derive(Debug)]
 pub struct Published(
-    VecDeque<(SparseUpdate, [std::sync::OnceLock<Vec<u8>>; 3])>,
+    VecDeque<(SparseUpdate, [std::sync::OnceLock<Vec<u8>>; Dtype::COUNT])>,
     tokio::sync::watch::Sender<u64>,
 );
 
@@ -637,6 +637,39 @@ pub(crate) mod tests {
             lock(&s.peers).slots.names()[0].as_deref(),
             Some(second.as_str())
         );
+    }
+
+    /// A published update is answered in every element type a caller may ask for, each
+    /// within its precision (the eight-bit one rounded by the same rule as the sender's).
+    #[test]
+    fn published_updates_are_answered_in_every_element_type() {
+        let mut p = Published::default();
+        let u = SparseUpdate {
+            round: 1,
+            dim: 3,
+            rows: vec![2, 5],
+            input: vec![0.1, -0.2, 0.3, 0.0, 0.5, -0.25],
+            context: vec![1e-3, 0.0, -1e-3, 0.7, 0.7, 0.7],
+        };
+        p.push(u.clone());
+        let big = Limits::default();
+        let all = [Dtype::F32, Dtype::F16, Dtype::Bf16, Dtype::I8];
+        assert_eq!(all.len(), Dtype::COUNT);
+        for dtype in all {
+            let bytes = p.answer(0, dtype, &big).unwrap();
+            let got = wire_updates::decode_answer(&bytes, &big).unwrap();
+            assert_eq!(got.updates.len(), 1, "{dtype:?}");
+            let back = &got.updates[0];
+            assert_eq!(back.rows, u.rows);
+            for (a, b) in u
+                .input
+                .iter()
+                .chain(&u.context)
+                .zip(back.input.iter().chain(&back.context))
+            {
+                assert!((a - b).abs() <= 2.5e-3, "{dtype:?}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! The compact bodies of the forward kind, and the matrices every kind uses: word ids as wide
 //! as the vocabulary needs (two bytes below 65 536 words), vectors in half precision (f16 or
-//! bf16, or f32 when asked).
+//! bf16), in eight bits with a scale per row, or in f32, as the caller asks.
 //!
 //! Forward request: dtype `u8` the caller wants back, id width `u8` (2 or 4), count `u32`,
 //! ids. Forward answer: a matrix, dtype `u8`, rows `u32`, cols `u16`, little-endian
-//! elements.
+//! elements (in eight bits: per row an f32 scale, then `cols` signed bytes).
 
 use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
 use super::codec::{CodecError, Limits, WireTensor};
+use crate::model::w2v::int8;
 
 /// Values converted to or from f16 at a time.
 const BLOCK: usize = 64;
@@ -24,32 +25,30 @@ pub enum Dtype {
     F16 = 1,
     /// bfloat16 (2 bytes; 8-bit significand, the range of f32).
     Bf16 = 2,
+    /// Per row: an f32 scale, then one signed byte a value (value = byte x scale).
+    I8 = 3,
 }
 
 impl Dtype {
+    /// How many there are (their codes are 0 to `COUNT - 1`).
+    pub const COUNT: usize = 4;
+
     pub(super) fn from_u8(b: u8) -> Result<Dtype, CodecError> {
         match b {
             0 => Ok(Dtype::F32),
             1 => Ok(Dtype::F16),
             2 => Ok(Dtype::Bf16),
+            3 => Ok(Dtype::I8),
             b => Err(CodecError::UnsupportedDtype(b)),
         }
     }
 
-    /// Bytes per element.
-    pub fn width(self) -> usize {
+    /// Bytes of a matrix of `rows` rows of `cols` values in this type (without its header).
+    pub fn matrix_bytes(self, rows: usize, cols: usize) -> usize {
         match self {
-            Dtype::F32 => 4,
-            Dtype::F16 | Dtype::Bf16 => 2,
-        }
-    }
-
-    /// `x` as it arrives after a trip through this type.
-    pub fn round_trip(self, x: f32) -> f32 {
-        match self {
-            Dtype::F32 => x,
-            Dtype::F16 => f16::from_f32(x).to_f32(),
-            Dtype::Bf16 => bf16::from_f32(x).to_f32(),
+            Dtype::F32 => 4 * rows * cols,
+            Dtype::F16 | Dtype::Bf16 => 2 * rows * cols,
+            Dtype::I8 => rows * (4 + cols),
         }
     }
 }
@@ -61,6 +60,7 @@ impl From<crate::model::w2v::Precision> for Dtype {
             Precision::F32 => Dtype::F32,
             Precision::F16 => Dtype::F16,
             Precision::Bf16 => Dtype::Bf16,
+            Precision::I8 => Dtype::I8,
         }
     }
 }
@@ -72,7 +72,8 @@ impl std::str::FromStr for Dtype {
             "f32" => Ok(Dtype::F32),
             "f16" => Ok(Dtype::F16),
             "bf16" => Ok(Dtype::Bf16),
-            _ => Err(format!("unknown dtype {s:?} (f32, f16 or bf16)")),
+            "i8" => Ok(Dtype::I8),
+            _ => Err(format!("unknown dtype {s:?} (f32, f16, bf16 or i8)")),
         }
     }
 }
@@ -212,7 +213,7 @@ pub fn put_matrix(
     if let Some(index) = t.data.iter().position(|x| !x.is_finite()) {
         return Err(CodecError::NotFinite { index });
     }
-    out.reserve(7 + dtype.width() * t.data.len());
+    out.reserve(7 + dtype.matrix_bytes(rows, cols));
     out.push(dtype as u8);
     out.extend_from_slice(&(rows as u32).to_le_bytes());
     out.extend_from_slice(&(cols as u16).to_le_bytes());
@@ -235,6 +236,13 @@ pub fn put_matrix(
             .data
             .iter()
             .for_each(|x| out.extend_from_slice(&bf16::from_f32(*x).to_le_bytes())),
+        Dtype::I8 => {
+            for row in t.data.chunks(cols.max(1)) {
+                let scale = int8::scale(row);
+                out.extend_from_slice(&scale.to_le_bytes());
+                out.extend(row.iter().map(|&x| int8::quantize(x, scale) as u8));
+            }
+        }
     }
     Ok(())
 }
@@ -251,7 +259,7 @@ pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTens
             limit: limits.max_elements as u64,
         });
     }
-    let raw = r.take(n as usize * dtype.width())?;
+    let raw = r.take(dtype.matrix_bytes(rows, cols))?;
     let all_finite = |d: &[f32]| d.iter().all(|x| x.is_finite());
     let (data, finite) = match dtype {
         Dtype::F32 => {
@@ -273,6 +281,22 @@ pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTens
                 .chunks_exact(2)
                 .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect();
+            let finite = all_finite(&data);
+            (data, finite)
+        }
+        Dtype::I8 => {
+            let mut data = Vec::with_capacity(n as usize);
+            for row in raw.chunks_exact(4 + cols) {
+                let (scale, q) = row.split_at(4);
+                let scale = f32::from_le_bytes([scale[0], scale[1], scale[2], scale[3]]);
+                if !(scale.is_finite() && scale >= 0.0) {
+                    return Err(CodecError::Malformed(format!(
+                        "row {} has scale {scale}",
+                        data.len() / cols.max(1)
+                    )));
+                }
+                data.extend(q.iter().map(|&b| f32::from(b as i8) * scale));
+            }
             let finite = all_finite(&data);
             (data, finite)
         }
@@ -348,9 +372,14 @@ mod tests {
             shape: vec![2, 3],
             data: vec![0.1, -0.25, 3.0, 1e-3, -7.5, 0.0],
         };
-        for (dtype, tol) in [(Dtype::F32, 0.0), (Dtype::F16, 1e-3), (Dtype::Bf16, 8e-3)] {
+        for (dtype, tol) in [
+            (Dtype::F32, 0.0),
+            (Dtype::F16, 1e-3),
+            (Dtype::Bf16, 8e-3),
+            (Dtype::I8, 0.015), // half a step of the larger row: 7.5 / 254
+        ] {
             let b = encode_matrix(&t, dtype, &l).unwrap();
-            assert_eq!(b.len(), 7 + 6 * dtype.width());
+            assert_eq!(b.len(), 7 + dtype.matrix_bytes(2, 3));
             let back = decode_matrix(&b, &l).unwrap();
             for (a, b) in t.data.iter().zip(&back.data) {
                 assert!(
@@ -376,5 +405,60 @@ mod tests {
             decode_matrix(&nan, &l),
             Err(CodecError::NotFinite { index: 4 })
         ));
+    }
+
+    /// Rows the sender rounded to eight bits arrive bit for bit; a scale that is not a
+    /// finite non-negative number, or a short body, is refused.
+    #[test]
+    fn eight_bit_rows_arrive_exactly_as_the_sender_rounded_them() {
+        use crate::model::w2v::Precision;
+        let l = Limits::default();
+        let (rows, cols) = (50, 33);
+        let mut data: Vec<f32> = (0..rows * cols)
+            .map(|i| {
+                ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 10f32.powi((i / cols) as i32 % 9 - 6)
+            })
+            .collect();
+        data[cols..2 * cols].iter_mut().for_each(|x| *x = 0.0);
+        for row in data.chunks_mut(cols) {
+            Precision::I8.round_slice(row);
+        }
+        let t = WireTensor {
+            shape: vec![rows, cols],
+            data,
+        };
+        let b = encode_matrix(&t, Dtype::I8, &l).unwrap();
+        assert_eq!(
+            b.len(),
+            7 + rows * (4 + cols),
+            "one byte a value, four a row"
+        );
+        let back = decode_matrix(&b, &l).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back.data), bits(&t.data));
+        for bad_scale in [f32::NAN, f32::INFINITY, -1.0] {
+            let mut bad = b.clone();
+            bad[7..11].copy_from_slice(&bad_scale.to_le_bytes());
+            assert!(
+                matches!(decode_matrix(&bad, &l), Err(CodecError::Malformed(_))),
+                "{bad_scale}"
+            );
+        }
+        let mut huge = b.clone();
+        huge[7..11].copy_from_slice(&f32::MAX.to_le_bytes());
+        assert!(matches!(
+            decode_matrix(&huge, &l),
+            Err(CodecError::NotFinite { .. })
+        ));
+        assert!(decode_matrix(&b[..b.len() - 1], &l).is_err());
+    }
+
+    /// The codes 0 to `COUNT - 1` are the types (caches are indexed by them), no other.
+    #[test]
+    fn every_dtype_code_below_the_count_is_known() {
+        for b in 0..Dtype::COUNT as u8 {
+            assert_eq!(Dtype::from_u8(b).unwrap() as u8, b);
+        }
+        assert!(Dtype::from_u8(Dtype::COUNT as u8).is_err());
     }
 }

@@ -78,7 +78,7 @@ pub fn largest_update_bytes(vocab_words: usize, dim: usize) -> usize {
 /// Bytes one update takes in `dtype` (to keep an answer under the body limit).
 pub fn encoded_len(u: &SparseUpdate, dtype: Dtype) -> usize {
     let n = u.rows.len();
-    8 + 4 + 1 + id_width(u) * n + 2 * (7 + dtype.width() * n * u.dim)
+    8 + 4 + 1 + id_width(u) * n + 2 * (7 + dtype.matrix_bytes(n, u.dim))
 }
 
 /// Bytes per row id: two while every row fits in 16 bits.

@@ -20,7 +20,7 @@ use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
 use super::math::dot;
-use super::sparse_update::SparseUpdate;
+use super::sparse_update::{clip_scale, SparseUpdate};
 use super::Word2Vec;
 
 /// Element type of the values a node publishes (and asks its upstreams for).
@@ -44,22 +44,38 @@ pub enum Precision {
     F16,
     /// bfloat16 (2 bytes; 8-bit significand, the range of f32).
     Bf16,
+    /// Signed bytes in steps of one f32 scale per row (1 byte a value and 4 a row; see
+    /// [`super::int8`]).
+    I8,
 }
 
 impl Precision {
-    /// Bytes per value on the wire.
-    pub fn width(self) -> usize {
+    /// Its name in configurations and on the command line.
+    pub fn name(self) -> &'static str {
         match self {
-            Precision::F32 => 4,
-            Precision::F16 | Precision::Bf16 => 2,
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+            Precision::Bf16 => "bf16",
+            Precision::I8 => "i8",
         }
     }
 
-    /// Each of `xs` as [`Precision::round`] gives it, f16 in blocks (the processor's
-    /// conversion instructions where it has them).
+    /// Bytes of one table's `rows` rows of `dim` values on the wire.
+    pub fn row_bytes(self, rows: usize, dim: usize) -> usize {
+        match self {
+            Precision::F32 => 4 * rows * dim,
+            Precision::F16 | Precision::Bf16 => 2 * rows * dim,
+            Precision::I8 => rows * (4 + dim),
+        }
+    }
+
+    /// One row `xs` as it arrives after a trip through this type: each value as
+    /// [`Precision::round`] gives it (f16 in blocks, on the processor's conversion
+    /// instructions where it has them), or, in eight bits, the row by its own scale.
     pub fn round_slice(self, xs: &mut [f32]) {
         match self {
             Precision::F32 => {}
+            Precision::I8 => super::int8::round_row(xs),
             Precision::F16 => {
                 let mut half = [f16::ZERO; 64];
                 for block in xs.chunks_mut(64) {
@@ -76,10 +92,16 @@ impl Precision {
     }
 
     /// `x` as it arrives after a trip through this type (finite `x` stays finite: f16
-    /// saturates at its largest finite value instead of becoming infinite).
+    /// saturates at its largest finite value instead of becoming infinite); in eight bits,
+    /// `x` as a row of its own (itself: its scale is |x| / 127).
     pub fn round(self, x: f32) -> f32 {
         match self {
             Precision::F32 => x,
+            Precision::I8 => {
+                let mut row = [x];
+                super::int8::round_row(&mut row);
+                row[0]
+            }
             Precision::F16 => f16::from_f32(x.clamp(-65_504.0, 65_504.0)).to_f32(),
             Precision::Bf16 => {
                 let y = bf16::from_f32(x).to_f32();
@@ -126,7 +148,7 @@ impl Compression {
     /// Bytes of `u` on the wire at this precision (ids as `u32`, the header of the
     /// sparse-update encoding): the in-process experiment's count of what a node ships.
     pub fn wire_bytes(&self, u: &SparseUpdate) -> usize {
-        20 + 4 * u.rows.len() + 2 * u.rows.len() * u.dim * self.precision.width()
+        20 + 4 * u.rows.len() + 2 * self.precision.row_bytes(u.rows.len(), u.dim)
     }
 }
 
@@ -276,6 +298,16 @@ impl Compressor {
                 sent.iter_mut().for_each(|x| *x *= scale);
             }
             precision.round_slice(sent);
+            // Rounding can lengthen a row a little past the cap (eight bits most): shrink
+            // it until the receivers' own rule finds nothing to clip; the rest stays here.
+            for _ in 0..4 {
+                let over = clip_scale(sent, self.row_cap);
+                if over >= 1.0 {
+                    break;
+                }
+                sent.iter_mut().for_each(|x| *x *= over * 0.995);
+                precision.round_slice(sent);
+            }
             dest.extend_from_slice(sent);
             if scale == 1.0 && precision == Precision::F32 {
                 known.copy_from_slice(now);
@@ -372,6 +404,10 @@ mod tests {
                 top_fraction: 1.0,
                 precision: Precision::Bf16,
             },
+            Compression {
+                top_fraction: 0.3,
+                precision: Precision::I8,
+            },
         ] {
             let mut rng = Lcg::new(7);
             let zeros = vec![0f32; vocab * dim];
@@ -389,7 +425,11 @@ mod tests {
                 if settings.top_fraction < 1.0 {
                     assert!(s.rows.len() < vocab, "{settings:?} sent every row");
                 }
-                assert!(s.input.iter().all(|&x| settings.precision.round(x) == x));
+                for row in s.input.chunks(dim).chain(s.context.chunks(dim)) {
+                    let mut again = row.to_vec();
+                    settings.precision.round_slice(&mut again);
+                    assert_eq!(again, row, "{settings:?}: sent rows are already rounded");
+                }
                 sent_rows += s.rows.len();
                 scatter(&mut sent_in, &s, &s.input);
                 scatter(&mut sent_ctx, &s, &s.context);
@@ -467,6 +507,57 @@ mod tests {
             assert!(pieces >= 3, "{settings:?}: norm 3 in pieces of at most 1");
             for (got, want) in sent.iter().zip([1.8, -2.4, 0.6, 0.8]) {
                 assert!((got - want).abs() < 2e-3, "{settings:?}: {sent:?}");
+            }
+        }
+    }
+
+    /// However a row rounds, what is sent passes the receivers' own clip untouched: rows
+    /// over the cap, and rows just under it that rounding would lengthen.
+    #[test]
+    fn no_sent_row_is_clipped_by_its_receivers_in_any_precision() {
+        let (vocab, dim, cap) = (200, 100, 0.5f32);
+        for precision in [
+            Precision::F32,
+            Precision::F16,
+            Precision::Bf16,
+            Precision::I8,
+        ] {
+            let mut rng = Lcg::new(17);
+            let settings = Compression {
+                top_fraction: 1.0,
+                precision,
+            };
+            let zeros = vec![0f32; vocab * dim];
+            let mut c = Compressor::new(&zeros, &zeros, dim, settings).with_row_cap(cap);
+            let (mut now_in, mut now_ctx) = (zeros.clone(), zeros.clone());
+            for round in 1..8 {
+                // Each round's change of a row: a random direction, its norm from just
+                // under the cap (where rounding may lengthen it past) to twice the cap.
+                for (i, row) in now_in
+                    .chunks_mut(dim)
+                    .chain(now_ctx.chunks_mut(dim))
+                    .enumerate()
+                {
+                    let d: Vec<f32> = (0..dim)
+                        .map(|_| (rng.next_u64() % 2_001) as f32 / 1000.0 - 1.0)
+                        .collect();
+                    let n = d.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    let want = cap
+                        * if i % 4 == 0 {
+                            2.0
+                        } else {
+                            0.99 + 0.01 * (i % 97) as f32 / 97.0
+                        };
+                    row.iter_mut().zip(&d).for_each(|(x, v)| *x += v * want / n);
+                }
+                let u = c.compress(&now_in, &now_ctx, round);
+                for row in u.input.chunks(dim).chain(u.context.chunks(dim)) {
+                    assert!(
+                        clip_scale(row, cap) >= 1.0,
+                        "{precision:?} round {round}: a row of norm {} over the cap",
+                        row.iter().map(|x| x * x).sum::<f32>().sqrt()
+                    );
+                }
             }
         }
     }

@@ -16,6 +16,7 @@
 
 mod compress;
 mod hogwild;
+pub mod int8;
 mod math;
 mod params;
 mod plain;
