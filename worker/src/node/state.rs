@@ -653,9 +653,7 @@ pub(crate) mod tests {
         };
         p.push(u.clone());
         let big = Limits::default();
-        let all = [Dtype::F32, Dtype::F16, Dtype::Bf16, Dtype::I8];
-        assert_eq!(all.len(), Dtype::COUNT);
-        for dtype in all {
+        for dtype in Dtype::ALL {
             let bytes = p.answer(0, dtype, &big).unwrap();
             let got = wire_updates::decode_answer(&bytes, &big).unwrap();
             assert_eq!(got.updates.len(), 1, "{dtype:?}");

@@ -30,8 +30,10 @@ pub enum Dtype {
 }
 
 impl Dtype {
+    /// Every type, by code.
+    pub const ALL: [Dtype; 4] = [Dtype::F32, Dtype::F16, Dtype::Bf16, Dtype::I8];
     /// How many there are (their codes are 0 to `COUNT - 1`).
-    pub const COUNT: usize = 4;
+    pub const COUNT: usize = Dtype::ALL.len();
 
     pub(super) fn from_u8(b: u8) -> Result<Dtype, CodecError> {
         match b {
@@ -45,10 +47,18 @@ impl Dtype {
 
     /// Bytes of a matrix of `rows` rows of `cols` values in this type (without its header).
     pub fn matrix_bytes(self, rows: usize, cols: usize) -> usize {
-        match self {
-            Dtype::F32 => 4 * rows * cols,
-            Dtype::F16 | Dtype::Bf16 => 2 * rows * cols,
-            Dtype::I8 => rows * (4 + cols),
+        crate::model::w2v::Precision::from(self).row_bytes(rows, cols)
+    }
+}
+
+impl From<Dtype> for crate::model::w2v::Precision {
+    fn from(d: Dtype) -> Self {
+        use crate::model::w2v::Precision;
+        match d {
+            Dtype::F32 => Precision::F32,
+            Dtype::F16 => Precision::F16,
+            Dtype::Bf16 => Precision::Bf16,
+            Dtype::I8 => Precision::I8,
         }
     }
 }
@@ -68,13 +78,11 @@ impl From<crate::model::w2v::Precision> for Dtype {
 impl std::str::FromStr for Dtype {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "f32" => Ok(Dtype::F32),
-            "f16" => Ok(Dtype::F16),
-            "bf16" => Ok(Dtype::Bf16),
-            "i8" => Ok(Dtype::I8),
-            _ => Err(format!("unknown dtype {s:?} (f32, f16, bf16 or i8)")),
-        }
+        // The names are the precisions' (one spelling for configurations and the wire).
+        Dtype::ALL
+            .into_iter()
+            .find(|&d| crate::model::w2v::Precision::from(d).name() == s)
+            .ok_or_else(|| format!("unknown dtype {s:?} (f32, f16, bf16 or i8)"))
     }
 }
 
@@ -453,12 +461,17 @@ mod tests {
         assert!(decode_matrix(&b[..b.len() - 1], &l).is_err());
     }
 
-    /// The codes 0 to `COUNT - 1` are the types (caches are indexed by them), no other.
+    /// The codes 0 to `COUNT - 1` are the types in order (caches are indexed by them), no
+    /// other; each is read back from its name.
     #[test]
     fn every_dtype_code_below_the_count_is_known() {
-        for b in 0..Dtype::COUNT as u8 {
-            assert_eq!(Dtype::from_u8(b).unwrap() as u8, b);
+        for (b, d) in Dtype::ALL.into_iter().enumerate() {
+            assert_eq!(Dtype::from_u8(b as u8).unwrap(), d);
+            assert_eq!(d as usize, b);
+            let name = crate::model::w2v::Precision::from(d).name();
+            assert_eq!(name.parse::<Dtype>().unwrap(), d);
         }
         assert!(Dtype::from_u8(Dtype::COUNT as u8).is_err());
+        assert!("f8".parse::<Dtype>().is_err());
     }
 }

@@ -60,7 +60,7 @@ impl Precision {
         }
     }
 
-    /// Bytes of one table's `rows` rows of `dim` values on the wire.
+    /// Bytes of one table's `rows` rows of `dim` values on the wire (the codec's count too).
     pub fn row_bytes(self, rows: usize, dim: usize) -> usize {
         match self {
             Precision::F32 => 4 * rows * dim,
@@ -93,7 +93,7 @@ impl Precision {
 
     /// `x` as it arrives after a trip through this type (finite `x` stays finite: f16
     /// saturates at its largest finite value instead of becoming infinite); in eight bits,
-    /// `x` as a row of its own (itself: its scale is |x| / 127).
+    /// `x` as a row of its own (`x` to within a unit in the last place).
     pub fn round(self, x: f32) -> f32 {
         match self {
             Precision::F32 => x,
