@@ -193,10 +193,15 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
             nodes::Network::start(&s.worker, &files, &shard_tokens, CHUNK_WORDS, params.epochs)?;
         net.wait_ready()?;
         let done = rt.block_on(net.wait_done(&format!("seed {seed}")))?;
+        let mut this_seed = [0u64; 6];
         for p in &done {
-            for (sum, n) in exchanged.iter_mut().zip(p.exchange) {
+            for (sum, n) in this_seed.iter_mut().zip(p.exchange) {
                 *sum += n;
             }
+        }
+        check_exchanged(seed, s.nodes, &this_seed)?;
+        for (sum, n) in exchanged.iter_mut().zip(this_seed) {
+            *sum += n;
         }
         let served = rt.block_on(net.export_served())?;
         net.stop();
@@ -235,6 +240,19 @@ fn run_in(s: &ExperimentSettings, tmp: &Path) -> anyhow::Result<ExperimentTable>
         exchanged,
         table,
     })
+}
+
+/// Fails when the nodes of a seed had rounds to exchange in (more than one each) and none
+/// applied a single peer update: the `networked` row would then be N shards trained alone.
+fn check_exchanged(seed: u64, nodes: usize, exchanged: &[u64; 6]) -> anyhow::Result<()> {
+    let [rounds, applied, refused, copied, missed, _] = *exchanged;
+    if applied == 0 && rounds > nodes as u64 {
+        anyhow::bail!(
+            "seed {seed}: no node applied a peer update in {rounds} rounds ({refused} refused, \
+             {copied} copies, {missed} missed): the exchange did not work (see the nodes' logs)"
+        );
+    }
+    Ok(())
 }
 
 impl fmt::Display for ExperimentTable {
@@ -276,5 +294,23 @@ impl fmt::Display for ExperimentTable {
             "Spearman with paired bootstrap 95% intervals over the pairs; a node's unseen words are out of vocabulary"
         )?;
         write!(f, "{}", self.table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_exchanged;
+
+    #[test]
+    fn a_run_whose_nodes_exchanged_nothing_is_an_error() {
+        let err = check_exchanged(3, 4, &[120, 0, 7, 0, 0, 0]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("seed 3: no node applied a peer update in 120 rounds (7 refused"),
+            "{err}"
+        );
+        assert!(check_exchanged(3, 4, &[120, 1, 0, 0, 0, 0]).is_ok());
+        // One round a node (too short to exchange anything) is not an error.
+        assert!(check_exchanged(3, 4, &[4, 0, 0, 0, 0, 0]).is_ok());
     }
 }
