@@ -104,21 +104,13 @@ pub struct ProcessGroup {
 
 impl ProcessGroup {
     /// Spawns `cmd` in a new process group with stdout and stderr appended to `log`.
-    pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> Result<ProcessGroup, LocalnetError> {
+    pub fn spawn(name: &str, cmd: Command, log: &Path) -> Result<ProcessGroup, LocalnetError> {
         let out = File::create(log)
             .map_err(|e| LocalnetError::io(format!("creating {}", log.display()), e))?;
         let err = out
             .try_clone()
             .map_err(|e| LocalnetError::io("duplicating log handle", e))?;
-        install_signal_guard();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .map_err(|e| LocalnetError::io(format!("spawning {name}"), e))?;
-        register(child.id());
+        let child = spawn_group(name, cmd, out.into(), err.into())?;
         Ok(ProcessGroup {
             child,
             name: name.to_string(),
@@ -170,21 +162,33 @@ impl Drop for ProcessGroup {
 /// run (gensim, fastText) does not outlive a signalled owner.
 pub fn output_in_own_group(
     name: &str,
-    mut cmd: Command,
+    cmd: Command,
 ) -> Result<std::process::Output, LocalnetError> {
-    install_signal_guard();
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| LocalnetError::io(format!("spawning {name}"), e))?;
+    let child = spawn_group(name, cmd, Stdio::piped(), Stdio::piped())?;
     let pgid = child.id();
-    register(pgid);
     let out = child.wait_with_output();
     unregister(pgid);
     out.map_err(|e| LocalnetError::io(format!("waiting for {name}"), e))
+}
+
+/// Spawns `cmd` leading a new process group, registered with the signal guard (installed
+/// on first use), stdin closed and its output to `stdout` and `stderr`.
+fn spawn_group(
+    name: &str,
+    mut cmd: Command,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Result<Child, LocalnetError> {
+    install_signal_guard();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| LocalnetError::io(format!("spawning {name}"), e))?;
+    register(child.id());
+    Ok(child)
 }
 
 /// Sends a signal to a process group through `kill(1)` (no libc FFI needed).

@@ -616,12 +616,7 @@ mod tests {
     #[test]
     fn update_precisions_are_read_by_name() {
         use crate::model::w2v::Precision;
-        for p in [
-            Precision::F32,
-            Precision::F16,
-            Precision::Bf16,
-            Precision::I8,
-        ] {
+        for &p in <Precision as clap::ValueEnum>::value_variants() {
             let text = format!("[model]\nupdate_precision = \"{}\"", p.name());
             let cfg: Config = toml::from_str(&text).unwrap();
             assert_eq!(cfg.model.update_precision, p);

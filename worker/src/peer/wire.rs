@@ -36,13 +36,10 @@ impl Dtype {
     pub const COUNT: usize = Dtype::ALL.len();
 
     pub(super) fn from_u8(b: u8) -> Result<Dtype, CodecError> {
-        match b {
-            0 => Ok(Dtype::F32),
-            1 => Ok(Dtype::F16),
-            2 => Ok(Dtype::Bf16),
-            3 => Ok(Dtype::I8),
-            b => Err(CodecError::UnsupportedDtype(b)),
-        }
+        Dtype::ALL
+            .get(usize::from(b))
+            .copied()
+            .ok_or(CodecError::UnsupportedDtype(b))
     }
 
     /// Bytes of a matrix of `rows` rows of `cols` values in this type (without its header).

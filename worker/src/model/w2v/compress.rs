@@ -516,12 +516,7 @@ mod tests {
     #[test]
     fn no_sent_row_is_clipped_by_its_receivers_in_any_precision() {
         let (vocab, dim, cap) = (200, 100, 0.5f32);
-        for precision in [
-            Precision::F32,
-            Precision::F16,
-            Precision::Bf16,
-            Precision::I8,
-        ] {
+        for &precision in <Precision as clap::ValueEnum>::value_variants() {
             let mut rng = Lcg::new(17);
             let settings = Compression {
                 top_fraction: 1.0,
