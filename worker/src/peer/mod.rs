@@ -33,7 +33,6 @@ pub mod ratelimit;
 pub mod server;
 pub mod session;
 pub mod upstream;
-mod widen;
 pub mod wire;
 pub mod wire_updates;
 

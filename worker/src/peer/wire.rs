@@ -6,14 +6,11 @@
 //! ids. Forward answer: a matrix, dtype `u8`, rows `u32`, cols `u16`, little-endian
 //! elements (in eight bits: per row an f32 scale, then `cols` signed bytes).
 
-use half::slice::HalfFloatSliceExt;
-use half::{bf16, f16};
+use half::bf16;
 
 use super::codec::{CodecError, Limits, WireTensor};
+use crate::model::w2v::f16 as f16_kernels;
 use crate::model::w2v::int8;
-
-/// Values converted to or from f16 at a time.
-const BLOCK: usize = 64;
 
 /// Element type of a matrix on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -200,22 +197,40 @@ pub fn put_matrix(
     dtype: Dtype,
     limits: &Limits,
 ) -> Result<(), CodecError> {
-    let (rows, cols) = match t.shape[..] {
-        [r, c] if r * c == t.data.len() => (r, c),
-        _ => {
-            return Err(CodecError::ShapeMismatch {
-                expected: vec![t.data.len()],
-                got: t.shape.clone(),
-            })
-        }
-    };
-    if t.data.len() > limits.max_elements {
-        return Err(oversize("elements", t.data.len(), limits.max_elements));
+    match t.shape[..] {
+        [r, c] if r * c == t.data.len() => put_rows(out, &t.data, r, c, dtype, limits),
+        _ => Err(CodecError::ShapeMismatch {
+            expected: vec![t.data.len()],
+            got: t.shape.clone(),
+        }),
+    }
+}
+
+/// [`put_matrix`] of the `rows x cols` values `data` (`rows * cols == data.len()`), where
+/// they are not a [`WireTensor`] of their own (an update's tables are encoded in place).
+pub fn put_rows(
+    out: &mut Vec<u8>,
+    data: &[f32],
+    rows: usize,
+    cols: usize,
+    dtype: Dtype,
+    limits: &Limits,
+) -> Result<(), CodecError> {
+    if rows * cols != data.len() {
+        return Err(CodecError::ShapeMismatch {
+            expected: vec![data.len()],
+            got: vec![rows, cols],
+        });
+    }
+    if data.len() > limits.max_elements {
+        return Err(oversize("elements", data.len(), limits.max_elements));
     }
     if cols > u16::MAX as usize || rows > u32::MAX as usize {
         return Err(oversize("dimension", cols.max(rows), u16::MAX as usize));
     }
-    if let Some(index) = t.data.iter().position(|x| !x.is_finite()) {
+    // A fold without early exit, so the check vectorises; the index only on failure.
+    if !data.iter().fold(true, |ok, x| ok & x.is_finite()) {
+        let index = data.iter().position(|x| !x.is_finite()).unwrap_or(0);
         return Err(CodecError::NotFinite { index });
     }
     out.reserve(7 + dtype.matrix_bytes(rows, cols));
@@ -223,26 +238,19 @@ pub fn put_matrix(
     out.extend_from_slice(&(rows as u32).to_le_bytes());
     out.extend_from_slice(&(cols as u16).to_le_bytes());
     match dtype {
-        Dtype::F32 => t
-            .data
+        Dtype::F32 => data
             .iter()
             .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Dtype::F16 => {
-            // In blocks, so the conversion runs on the processor's F16C lanes where it has them.
-            let mut half = [f16::ZERO; BLOCK];
-            for block in t.data.chunks(BLOCK) {
-                let h = &mut half[..block.len()];
-                h.convert_from_f32_slice(block);
-                h.iter()
-                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-            }
+            let start = out.len();
+            out.resize(start + 2 * data.len(), 0);
+            f16_kernels::narrow_f16(data, &mut out[start..]);
         }
-        Dtype::Bf16 => t
-            .data
+        Dtype::Bf16 => data
             .iter()
             .for_each(|x| out.extend_from_slice(&bf16::from_f32(*x).to_le_bytes())),
         Dtype::I8 => {
-            for row in t.data.chunks(cols.max(1)) {
+            for row in data.chunks(cols.max(1)) {
                 let scale = int8::scale(row);
                 out.extend_from_slice(&scale.to_le_bytes());
                 out.extend(row.iter().map(|&x| int8::quantize(x, scale) as u8));
@@ -278,7 +286,7 @@ pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTens
         Dtype::F16 => {
             let mut data = vec![0f32; n as usize];
             // The widening itself tells whether any value was infinite or NaN.
-            let finite = super::widen::widen_f16(raw, &mut data);
+            let finite = f16_kernels::widen_f16(raw, &mut data);
             (data, finite)
         }
         Dtype::Bf16 => {
@@ -334,6 +342,7 @@ pub fn decode_matrix(bytes: &[u8], limits: &Limits) -> Result<WireTensor, CodecE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use half::f16;
 
     #[test]
     fn ids_take_two_bytes_below_65536_words_and_four_above() {

@@ -13,8 +13,8 @@
 //! and the context deltas as two `[rows, dim]` matrices (see [`super::wire`]).
 //! Little-endian throughout.
 
-use super::codec::{CodecError, Limits, WireTensor};
-use super::wire::{get_matrix, oversize, put_matrix, Dtype, Reader};
+use super::codec::{CodecError, Limits};
+use super::wire::{get_matrix, oversize, put_rows, Dtype, Reader};
 use crate::model::w2v::SparseUpdate;
 
 /// A decoded updates request.
@@ -107,11 +107,7 @@ pub fn encode_one(u: &SparseUpdate, dtype: Dtype, limits: &Limits) -> Result<Vec
         }
     }
     for table in [&u.input, &u.context] {
-        let t = WireTensor {
-            shape: vec![n, u.dim],
-            data: table.clone(),
-        };
-        put_matrix(&mut out, &t, dtype, limits)?;
+        put_rows(&mut out, table, n, u.dim, dtype, limits)?;
     }
     Ok(out)
 }

@@ -16,7 +16,6 @@
 //! node sends, per table, within the bound its peers clip to: the excess stays in the
 //! residual and goes out in later rounds, so an honest node's change is delayed, never cut.
 
-use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 
 use super::math::dot;
@@ -70,23 +69,13 @@ impl Precision {
     }
 
     /// One row `xs` as it arrives after a trip through this type: each value as
-    /// [`Precision::round`] gives it (f16 in blocks, on the processor's conversion
-    /// instructions where it has them), or, in eight bits, the row by its own scale.
+    /// [`Precision::round`] gives it (f16 in one vectorised pass), or, in eight bits, the row
+    /// by its own scale.
     pub fn round_slice(self, xs: &mut [f32]) {
         match self {
             Precision::F32 => {}
             Precision::I8 => super::int8::round_row(xs),
-            Precision::F16 => {
-                let mut half = [f16::ZERO; 64];
-                for block in xs.chunks_mut(64) {
-                    block
-                        .iter_mut()
-                        .for_each(|x| *x = x.clamp(-65_504.0, 65_504.0));
-                    let h = &mut half[..block.len()];
-                    h.convert_from_f32_slice(block);
-                    h.convert_to_f32_slice(block);
-                }
-            }
+            Precision::F16 => super::f16::round_f16(xs),
             Precision::Bf16 => xs.iter_mut().for_each(|x| *x = self.round(*x)),
         }
     }

@@ -11,10 +11,12 @@
 //!   [`Compressor`]: what of its own change a node sends each round (error feedback).
 //! - [`value`]: what each round's inputs are worth on held-out text.
 //! - [`SavedW2v`]: a model and its vocabulary on disk (checkpoints, export).
+//! - [`f16`]: half precision both ways in one pass (what nodes send and receive).
 //! - [`simd`]: the vector kernels, picked at run time; [`HogwildRows`]: rows shared by the
 //!   training threads without locks.
 
 mod compress;
+pub mod f16;
 mod hogwild;
 pub mod int8;
 mod math;
