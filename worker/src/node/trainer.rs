@@ -7,8 +7,9 @@
 //!    wait; a slow or absent peer is skipped this round, its updates are picked up in a
 //!    later one while its history still has them);
 //! 3. it values its own update and each peer's on held-out text of its own ([`Valuer`]),
-//!    upstreams proven to copy others last ([`Precedence`]); copies are not applied, the
-//!    others are added under the bound ([`apply_update`]);
+//!    upstreams proven to copy others last ([`Precedence`]) and their updates taken for
+//!    copies; copies are not applied, the others are added under the bound
+//!    ([`apply_update`]);
 //! 4. it folds the round's importances into the attribution the chain loop posts, and
 //!    republishes what it serves (`syn0`).
 //!
@@ -651,11 +652,14 @@ fn run_rounds(
         }
         lap(1);
         let valuation = {
+            let proven: Vec<bool> = slots.iter().map(|&s| precedence.marks(s) > 0).collect();
             let model = lock(&shared.model);
-            valuer.value(&model, &own, &peers, &settings.bound)
+            valuer.value_with(&model, &own, &peers, &proven, &settings.bound)
         };
         lap(2);
         let (mut applied, mut copied, mut clipped) = (0u64, 0u64, 0u64);
+        // (copier, the upstream it copied) proven this round, told after the model's lock.
+        let mut proofs: Vec<(usize, usize)> = Vec::new();
         let mut importance = vec![0.0; k + 1];
         importance[0] = valuation.own.max(0.0);
         {
@@ -667,7 +671,12 @@ fn run_rounds(
                 if let Some(Some(c)) = valuation.copy_of.get(j) {
                     if let CopyOf::Peer(i) = c {
                         if let Some(copier) = precedence.record(slots[j], slots[*i], &seen) {
-                            tracing::debug!(slot = copier, "upstream proven to copy another");
+                            let other = if copier == slots[j] {
+                                slots[*i]
+                            } else {
+                                slots[j]
+                            };
+                            proofs.push((copier, other));
                         }
                     }
                     copied += 1;
@@ -700,6 +709,19 @@ fn run_rounds(
             shared.publish(&model);
         }
         lap(3);
+        if !proofs.is_empty() {
+            let names = lock(&shared.peers).slots.names();
+            let name = |s: usize| names.get(s).cloned().flatten().unwrap_or_default();
+            for (copier, other) in proofs {
+                tracing::info!(
+                    round = round.number,
+                    slot = copier,
+                    copier = %name(copier),
+                    copied = %name(other),
+                    "upstream proven to copy another (its updates now lose ties)"
+                );
+            }
+        }
         // 4. Attribution and counters.
         lock(&shared.attribution).update(&importance);
         shared.record_step_time(started.elapsed());

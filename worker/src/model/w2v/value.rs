@@ -22,7 +22,10 @@
 //!   [`SKETCH_ROWS`] rows of the update, made once per update in O(SKETCH_ROWS x dim x
 //!   SKETCH)); a comparison costs O(rows_u + rows_v + SKETCH_ROWS x SKETCH), and a round
 //!   compares each update with at most `(1 + peers) x (1 + history_rounds)` references.
-//!   The history keeps only sketches. The sketched rows are the update's rows with the
+//!   The history keeps only sketches. An update from an upstream the node has proven to
+//!   copy others ([`Valuer::value_with`]) is taken for a copy and is no reference: a copier
+//!   that delivers a source's update first leaves the source's own, arriving later, its
+//!   value. The sketched rows are the update's rows with the
 //!   smallest hashes under a salt of the node's own seed, and the directions come from it
 //!   too: a copier cannot tell which rows or directions to disguise.
 //! - [`taylor`]: the squared first-order (Fisher/Taylor) score of the peer-aware model
@@ -205,6 +208,10 @@ pub enum CopyOf {
     Peer(usize),
     /// A peer's update of one of the last `history_rounds` rounds: a replay.
     Earlier,
+    /// Sent by an upstream proven to copy others: taken for a copy, worth 0; and its updates
+    /// are no reference, so the source it copied is not taken for a replay of it when the
+    /// copy came first.
+    ProvenCopier,
 }
 
 /// One round's values: the node's own, then one per peer in the order given.
@@ -227,7 +234,7 @@ impl Valuation {
     }
 }
 
-/// An update kept to detect copies of it.
+/// An update kept to detect copies of it (never one of a proven copier).
 struct Reference {
     sketch: Sketch,
     own: bool,
@@ -365,6 +372,23 @@ impl Valuer {
         peers: &[SparseUpdate],
         bound: &UpdateBound,
     ) -> Valuation {
+        self.value_with(model, own, peers, &[], bound)
+    }
+
+    /// [`Valuer::value`] where `proven[j]` says peer `j`'s upstream was proven to copy others
+    /// (missing: not proven): its update is [`CopyOf::ProvenCopier`], and neither it nor its
+    /// earlier updates are references for the others. A copier that delivers a source's
+    /// update before the source does would otherwise be credited and leave the source's own
+    /// update, arriving later, a replay of it.
+    pub fn value_with(
+        &mut self,
+        model: &Word2Vec,
+        own: &SparseUpdate,
+        peers: &[SparseUpdate],
+        proven: &[bool],
+        bound: &UpdateBound,
+    ) -> Valuation {
+        let proven = |j: usize| proven.get(j).copied().unwrap_or(false);
         let n = self.held_out.len().max(1) as f64;
         let own_ok = admissible(model, own, usize::MAX);
         let own_value = if own_ok {
@@ -383,9 +407,15 @@ impl Valuer {
         let sketches: Vec<Option<Sketch>> = peers
             .iter()
             .zip(&ok)
-            .map(|(u, ok)| ok.then(|| self.sketch(u)))
+            .enumerate()
+            .map(|(j, (u, ok))| (*ok && !proven(j)).then(|| self.sketch(u)))
             .collect();
         for (j, u) in peers.iter().enumerate() {
+            if ok[j] && proven(j) {
+                values.push(0.0);
+                copy_of.push(Some(CopyOf::ProvenCopier));
+                continue;
+            }
             let Some(sketch) = &sketches[j] else {
                 values.push(0.0);
                 copy_of.push(None);

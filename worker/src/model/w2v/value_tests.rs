@@ -265,6 +265,49 @@ fn a_replay_of_an_earlier_round_earns_nothing() {
     assert!(v.peers[2] < 0.1 * floor, "{v:?}");
 }
 
+/// A copier that delivers a source's update before the source does: unproven, it takes the
+/// credit and the source's own update, arriving a round later, is a replay of it; once the
+/// copier is proven, its update is worth nothing and the source's counts.
+#[test]
+fn a_proven_copier_earns_nothing_and_the_source_it_beat_is_not_a_replay_of_it() {
+    let mut net = Net::new();
+    let first = net.round(0);
+    let second = net.round(1);
+    // Round one: peer 0 honest, the copier (index 1) sends peer 1's update; peer 1 lags.
+    let early = vec![first.peers[0].clone(), first.peers[1].clone()];
+    // Round two: peer 0 honest, peer 1's round-one update arrives.
+    let late = vec![second.peers[0].clone(), first.peers[1].clone()];
+    let run = |proven: &[bool]| {
+        let mut valuer = Valuer::new(net.held.clone(), 4);
+        let a = valuer.value_with(&first.model, &first.own, &early, proven, &bound());
+        let b = valuer.value(&second.model, &second.own, &late, &bound());
+        (a, b)
+    };
+    let (a, b) = run(&[]);
+    assert_eq!(a.copy_of[1], None, "unproven, the copy is credited");
+    assert!(a.peers[1] > 0.0);
+    assert_eq!(
+        b.copy_of[1],
+        Some(CopyOf::Earlier),
+        "and the source is a replay"
+    );
+    assert_eq!(b.peers[1], 0.0);
+    let (a, b) = run(&[false, true]);
+    assert_eq!(a.copy_of[1], Some(CopyOf::ProvenCopier));
+    assert_eq!(a.peers[1], 0.0, "a proven copier earns nothing");
+    assert!(a.peers[0] > 0.0, "the honest peer keeps its value");
+    assert_eq!(
+        b.copy_of[1], None,
+        "the source is no replay of a proven copier"
+    );
+    // The source's late update is valued as if the copier had never sent anything.
+    let mut without = Valuer::new(net.held.clone(), 4);
+    let honest_only = std::slice::from_ref(&first.peers[0]);
+    without.value(&first.model, &first.own, honest_only, &bound());
+    let c = without.value(&second.model, &second.own, &late, &bound());
+    assert_eq!(b, c);
+}
+
 #[test]
 fn the_nodes_own_update_sent_back_earns_nothing() {
     let mut net = Net::new();
