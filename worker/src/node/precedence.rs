@@ -6,7 +6,9 @@
 //! update had already arrived here did not have it yet, so it copied (a source publishes
 //! before anyone can fetch from it). Each such proof is a mark against the upstream's slot;
 //! a round's updates are valued in the order (marks, arrival), so a proven copier loses every
-//! later tie to the sources it copies, and an honest source, which can never be proven a
+//! later tie to the sources it copies, and from then on the valuer takes its updates for
+//! copies (worth nothing, no reference for others: a copy that arrived a round before its
+//! source does not make the source a replay). An honest source, which can never be proven a
 //! copy of what it published first, keeps its credit.
 
 use std::time::Instant;

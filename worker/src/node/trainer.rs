@@ -718,7 +718,7 @@ fn run_rounds(
                     slot = copier,
                     copier = %name(copier),
                     copied = %name(other),
-                    "upstream proven to copy another (its updates now lose ties)"
+                    "upstream proven to copy another (its updates are now worth nothing)"
                 );
             }
         }

@@ -376,10 +376,10 @@ impl Valuer {
     }
 
     /// [`Valuer::value`] where `proven[j]` says peer `j`'s upstream was proven to copy others
-    /// (missing: not proven): its update is [`CopyOf::ProvenCopier`], and neither it nor its
-    /// earlier updates are references for the others. A copier that delivers a source's
-    /// update before the source does would otherwise be credited and leave the source's own
-    /// update, arriving later, a replay of it.
+    /// (missing: not proven): its update is [`CopyOf::ProvenCopier`] and no reference for the
+    /// others, this round or later. A copier that delivers a source's update before the
+    /// source does would otherwise be credited and leave the source's own update, arriving
+    /// later, a replay of it.
     pub fn value_with(
         &mut self,
         model: &Word2Vec,
