@@ -228,11 +228,12 @@ pub fn put_rows(
     if cols > u16::MAX as usize || rows > u32::MAX as usize {
         return Err(oversize("dimension", cols.max(rows), u16::MAX as usize));
     }
-    // A fold without early exit, so the check vectorises; the index only on failure.
-    if !data.iter().fold(true, |ok, x| ok & x.is_finite()) {
-        let index = data.iter().position(|x| !x.is_finite()).unwrap_or(0);
-        return Err(CodecError::NotFinite { index });
+    // The f16 narrowing checks as it goes; the others first, in a fold without early exit
+    // so that it vectorises.
+    if dtype != Dtype::F16 && !data.iter().fold(true, |ok, x| ok & x.is_finite()) {
+        return Err(not_finite(data));
     }
+    let start = out.len();
     out.reserve(7 + dtype.matrix_bytes(rows, cols));
     out.push(dtype as u8);
     out.extend_from_slice(&(rows as u32).to_le_bytes());
@@ -242,9 +243,12 @@ pub fn put_rows(
             .iter()
             .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Dtype::F16 => {
-            let start = out.len();
-            out.resize(start + 2 * data.len(), 0);
-            f16_kernels::narrow_f16(data, &mut out[start..]);
+            let at = out.len();
+            out.resize(at + 2 * data.len(), 0);
+            if !f16_kernels::narrow_f16(data, &mut out[at..]) {
+                out.truncate(start);
+                return Err(not_finite(data));
+            }
         }
         Dtype::Bf16 => data
             .iter()
@@ -258,6 +262,12 @@ pub fn put_rows(
         }
     }
     Ok(())
+}
+
+/// The error for `data`, which holds an infinite or NaN value: the index of the first.
+fn not_finite(data: &[f32]) -> CodecError {
+    let index = data.iter().position(|x| !x.is_finite()).unwrap_or(0);
+    CodecError::NotFinite { index }
 }
 
 pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTensor, CodecError> {
@@ -315,8 +325,7 @@ pub(super) fn get_matrix(r: &mut Reader<'_>, limits: &Limits) -> Result<WireTens
         }
     };
     if !finite {
-        let index = data.iter().position(|x| !x.is_finite()).unwrap_or(0);
-        return Err(CodecError::NotFinite { index });
+        return Err(not_finite(&data));
     }
     Ok(WireTensor {
         shape: vec![rows, cols],
@@ -465,6 +474,33 @@ mod tests {
             Err(CodecError::NotFinite { .. })
         ));
         assert!(decode_matrix(&b[..b.len() - 1], &l).is_err());
+    }
+
+    /// A matrix holding an infinite or NaN value is refused in every type with the index of
+    /// the first, and what the buffer held before is left as it was.
+    #[test]
+    fn a_non_finite_value_is_refused_in_every_type_and_nothing_is_written() {
+        let l = Limits::default();
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut data = vec![0.25f32; 4 * 8];
+            data[3] = bad;
+            data[20] = bad;
+            let t = WireTensor {
+                shape: vec![4, 8],
+                data,
+            };
+            for dtype in Dtype::ALL {
+                let mut out = vec![1u8, 2, 3];
+                assert!(
+                    matches!(
+                        put_matrix(&mut out, &t, dtype, &l),
+                        Err(CodecError::NotFinite { index: 3 })
+                    ),
+                    "{dtype:?} {bad}"
+                );
+                assert_eq!(out, [1, 2, 3], "{dtype:?} {bad}");
+            }
+        }
     }
 
     /// The codes 0 to `COUNT - 1` are the types in order (caches are indexed by them), no

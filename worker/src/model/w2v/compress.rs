@@ -16,7 +16,7 @@
 //! node sends, per table, within the bound its peers clip to: the excess stays in the
 //! residual and goes out in later rounds, so an honest node's change is delayed, never cut.
 
-use half::{bf16, f16};
+use half::bf16;
 
 use super::math::dot;
 use super::sparse_update::{clip_scale, SparseUpdate};
@@ -86,12 +86,11 @@ impl Precision {
     pub fn round(self, x: f32) -> f32 {
         match self {
             Precision::F32 => x,
-            Precision::I8 => {
-                let mut row = [x];
-                super::int8::round_row(&mut row);
-                row[0]
+            Precision::I8 | Precision::F16 => {
+                let mut one = [x];
+                self.round_slice(&mut one);
+                one[0]
             }
-            Precision::F16 => f16::from_f32(x.clamp(-65_504.0, 65_504.0)).to_f32(),
             Precision::Bf16 => {
                 let y = bf16::from_f32(x).to_f32();
                 if y.is_finite() {
