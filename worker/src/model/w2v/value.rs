@@ -8,9 +8,12 @@
 //! - [`Valuer::value`]: per round, from the point all nodes started the round from
 //!   (`base = model - own`), `own = L(base) - L(model)` and, per peer `j`,
 //!   `gain_j = L(base) - L(base + clip(u_j))` (clipped exactly as [`super::apply_update`]
-//!   clips), each clamped at 0 and divided by the number of triples. Every update is valued
-//!   from the same point, so an honest peer is not charged for the overshoot of summing
-//!   updates that overlap with the node's own; overlap that is a copy is caught below.
+//!   clips), divided by the number of triples and signed: an update that adds held-out loss
+//!   (noise does) has a negative value, which attribution counts as 0 (a node still applies
+//!   it under the bound: one round's value is too noisy to refuse honest updates by, see
+//!   docs/attribution.md). Every update is valued from the same point, so an
+//!   honest peer is not charged for the overshoot of summing updates that overlap with the
+//!   node's own; overlap that is a copy is caught below.
 //!   Only the triples that touch an update's rows are evaluated (the others do not change),
 //!   so one update costs O(pairs touched x (1 + negatives) x dim).
 //! - Copies: an update whose rows are mostly (at least [`COPY_OVERLAP`] of them) rows of a
@@ -217,9 +220,10 @@ pub enum CopyOf {
 /// One round's values: the node's own, then one per peer in the order given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Valuation {
-    /// Held-out loss the node's own update removed (per triple, at least 0).
+    /// Held-out loss the node's own update removed (per triple; negative if it added loss).
     pub own: f64,
-    /// Held-out loss each peer's clipped update removes (per triple, at least 0).
+    /// Held-out loss each peer's clipped update removes (per triple; negative if it adds
+    /// loss, as noise does).
     pub peers: Vec<f64>,
     /// Per peer, the update it copies (its value is then 0).
     pub copy_of: Vec<Option<CopyOf>>,
@@ -393,7 +397,7 @@ impl Valuer {
         let own_ok = admissible(model, own, usize::MAX);
         let own_value = if own_ok {
             let (base, without) = self.losses(model, None, own, -1.0);
-            ((without - base) / n).max(0.0)
+            (without - base) / n
         } else {
             0.0
         };
@@ -429,7 +433,7 @@ impl Valuer {
             }
             let clipped = clip(u, bound.max_row_norm);
             let (base, with) = self.losses(model, own_ok.then_some(own), &clipped, 1.0);
-            values.push(((base - with) / n).max(0.0));
+            values.push((base - with) / n);
         }
         self.remember(own_sketch, sketches);
         Valuation {

@@ -211,6 +211,12 @@ fn noise_earns_far_less_than_honest_training() {
         "noise {} vs honest {floor}",
         v.peers[2]
     );
+    // Not merely little: noise adds held-out loss (its value is below 0).
+    assert!(
+        v.peers[2] < 0.0,
+        "noise valued {} (not below 0)",
+        v.peers[2]
+    );
     assert_eq!(v.copy_of[2], None);
     assert!(v.own > 0.0);
 }
@@ -402,8 +408,11 @@ fn taylor_cannot_tell_copies_or_harm_from_value() {
 fn values_equal_the_held_out_loss_differences_of_the_whole_models() {
     let mut net = Net::new();
     let round = net.round(0);
-    let v =
-        Valuer::new(net.held.clone(), 4).value(&round.model, &round.own, &round.peers, &bound());
+    // Noise too: a negative value must equal the loss it adds.
+    let mut peers = round.peers.clone();
+    peers.push(noise(&round.peers[0], round.model.vocab, 5));
+    let v = Valuer::new(net.held.clone(), 4).value(&round.model, &round.own, &peers, &bound());
+    assert!(v.peers[2] < 0.0, "{v:?}");
     let mut start = round.model.clone();
     let d = start.dim;
     for (k, &r) in round.own.rows.iter().enumerate() {
@@ -415,16 +424,16 @@ fn values_equal_the_held_out_loss_differences_of_the_whole_models() {
     let at_start = net.held.mean_loss(&start);
     let own = at_start - net.held.mean_loss(&round.model);
     assert!(
-        (v.own - own.max(0.0)).abs() < 1e-6 * own.abs().max(1e-3),
+        (v.own - own).abs() < 1e-6 * own.abs().max(1e-3),
         "{} vs {own}",
         v.own
     );
-    for (j, u) in round.peers.iter().enumerate() {
+    for (j, u) in peers.iter().enumerate() {
         let mut with = start.clone();
         crate::model::w2v::apply_update(&mut with, u, &bound()).unwrap();
         let gain = at_start - net.held.mean_loss(&with);
         assert!(
-            (v.peers[j] - gain.max(0.0)).abs() < 1e-6 * gain.abs().max(1e-3),
+            (v.peers[j] - gain).abs() < 1e-6 * gain.abs().max(1e-3),
             "peer {j}: {} vs {gain}",
             v.peers[j]
         );
