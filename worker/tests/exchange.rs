@@ -146,3 +146,50 @@ fn two_workers_exchanging_updates_learn_in_one_space() {
         "the exchange did not bring alice toward bob: {with_peer} vs alone {alone}"
     );
 }
+
+/// A worker that joins a network sees its upstreams on chain at once, but they see it only
+/// at their next metagraph refresh and refuse its session until then: its first round waits
+/// for them (`START_WAIT`), instead of running its whole schedule alone in the meantime.
+#[test]
+fn a_worker_that_joins_last_trains_with_the_network_not_alone() {
+    let (net, contract) = deployed().expect("local chain with the contract");
+    funded(&net, &contract, &["alice", "bob"], 1_000_000).expect("funded accounts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let reader = StatusReader::new();
+
+    let mut alice = spawn(
+        dir.path(),
+        &opts("alice", &net.url, &contract, 0, 1, dir.path()),
+        0,
+    );
+    wait_for("alice up and waiting for her peer", &[&alice], || {
+        reader.status(&alice)
+    });
+    // bob's whole schedule (20 rounds of a few milliseconds) is far shorter than the
+    // second until alice's refresh lists him.
+    let mut bob_opts = opts("bob", &net.url, &contract, 1, 1, dir.path());
+    bob_opts.epochs = 20;
+    let mut bob = spawn(dir.path(), &bob_opts, 0);
+    let doc = wait_for("bob's schedule done", &[&alice, &bob], || {
+        let doc = reader.status(&bob)?;
+        (doc["training_done"] == true).then_some(doc)
+    });
+    let (rounds, applied) = (
+        num(&doc["exchange"], "rounds"),
+        num(&doc["exchange"], "applied"),
+    );
+    println!("bob: {applied} of {rounds} rounds applied alice's updates");
+    assert!(rounds >= 20, "{doc}");
+    assert!(
+        2 * applied >= rounds,
+        "bob trained alone: alice's updates applied in {applied} of {rounds} rounds\n{}",
+        support::log_tail(&bob)
+    );
+    for w in [&alice, &bob] {
+        support::terminate(w);
+    }
+    for w in [&mut alice, &mut bob] {
+        let exit = w.child.wait().expect("wait worker");
+        assert!(exit.success(), "{} exit {exit}", w.name);
+    }
+}

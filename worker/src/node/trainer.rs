@@ -36,9 +36,19 @@ use crate::peer::range::EVICT_AFTER_OUT_OF_RANGE;
 use crate::peer::upstream::Target;
 use crate::peer::wire_updates;
 
-/// Every this many chunks of its shard, a node holds one out of training (its estimator's
+/// Every this many pieces of its shard, a node holds one out of training (its estimator's
 /// held-out text).
 pub const HELD_OUT_EVERY: usize = 20;
+/// Fewest tokens in a held-out piece (a shorter one has few pairs within a window).
+pub const HELD_OUT_PIECE_MIN: usize = 50;
+
+/// Tokens of one piece for a shard trained in chunks of `chunk_words`: a twentieth of a
+/// chunk (at least [`HELD_OUT_PIECE_MIN`]), so a shard of a single chunk already holds text
+/// out. Held out by whole chunks, a shard under 20 chunks (200 000 tokens at the defaults,
+/// each of three testnet nodes on `wiki.txt`) had no held-out text and valued no peer.
+pub fn held_out_piece(chunk_words: usize) -> usize {
+    (chunk_words / HELD_OUT_EVERY).max(HELD_OUT_PIECE_MIN)
+}
 /// Most evaluation pairs the estimator draws from the held-out text.
 pub const HELD_OUT_PAIRS: usize = 20_000;
 /// Fewest evaluation pairs (below this one round's values are mostly noise).
@@ -87,6 +97,13 @@ impl LagBudget {
         self.waited += fetch.saturating_sub(wait);
     }
 }
+/// Longest the node's first round waits for an upstream that has published nothing yet:
+/// nodes see each other on chain at different moments (a metagraph refresh apart), and one
+/// that started first would otherwise run its schedule alone.
+pub const START_WAIT: Duration = Duration::from_secs(10);
+/// Pause before asking again, in the first round, an upstream that does not list this node
+/// yet (below the per-address handshake rate of a peer, `Limits::handshake_rate`).
+const NOT_LISTED_RETRY: Duration = Duration::from_millis(300);
 /// Shortest wait for upstreams' updates in a round.
 const MIN_WAIT: Duration = Duration::from_millis(30);
 /// How long a round of a node that does not train lasts.
@@ -120,12 +137,12 @@ pub struct TrainSettings {
 }
 
 /// The node's shard as the loop uses it: the tokens it trains on, and every
-/// [`HELD_OUT_EVERY`]th chunk of `chunk_words` tokens held out (as sentences of word ids,
-/// `<unk>` left out).
+/// [`HELD_OUT_EVERY`]th piece of [`held_out_piece`] tokens held out (as sentences of word
+/// ids, `<unk>` left out).
 pub fn split_held_out(ids: &[i64], chunk_words: usize) -> (Vec<i64>, Vec<Vec<u32>>) {
     let mut train = Vec::with_capacity(ids.len());
     let mut held = Vec::new();
-    for (i, chunk) in ids.chunks(chunk_words.max(1)).enumerate() {
+    for (i, chunk) in ids.chunks(held_out_piece(chunk_words)).enumerate() {
         if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 {
             held.push(
                 chunk
@@ -185,12 +202,13 @@ enum Got {
 /// then slow has nothing new this round, a peer that never answers fails. The first ask is
 /// answered at once, the next ones are held by the upstream up to [`HOLD_SLICE`] for its
 /// next round. An upstream whose latest round is below `need` ([`STALE_ROUNDS`] behind) is
-/// waited for up to `first` in all.
+/// waited for up to `first` in all; one that has published nothing yet only if `unstarted`.
 async fn poll(
     client: PeerClient,
     t: Target,
     after: u64,
     need: u64,
+    unstarted: bool,
     wait: Duration,
     first: Duration,
 ) -> Got {
@@ -220,8 +238,14 @@ async fn poll(
                     lacked,
                 };
             }
+            // A node that just joined: the upstream's view of the chain is a refresh behind.
+            Err(PeerError::NotListed(_))
+                if unstarted && Instant::now() + POLL_EVERY < start + first =>
+            {
+                tokio::time::sleep(NOT_LISTED_RETRY).await
+            }
             Err(e) => return Got::Failed(e),
-            Ok(a) if a.latest < need && a.latest > 0 && end < start + first => {
+            Ok(a) if a.latest < need && (a.latest > 0 || unstarted) && end < start + first => {
                 // Lagging behind: give it up to the peer deadline to catch up.
                 end = start + first;
                 answered = Some((a.latest, a.gap));
@@ -255,7 +279,9 @@ async fn poll(
 /// Fetches every usable upstream's updates after its cursor (concurrently, within `wait`);
 /// records health, evicts impostors; returns `(slot, update)` in the order the answers
 /// arrived and, per slot, when this node saw them ([`Seen`]); moves the cursors. Unless
-/// `wait_for_laggards`, an upstream more than [`STALE_ROUNDS`] behind is not waited for.
+/// `wait_for_laggards`, an upstream more than [`STALE_ROUNDS`] behind is not waited for;
+/// in the node's `starting` round, one that has published nothing is waited for up to
+/// [`START_WAIT`].
 async fn fetch_round(
     shared: &Shared,
     client: &PeerClient,
@@ -263,20 +289,35 @@ async fn fetch_round(
     round: u64,
     wait: Duration,
     wait_for_laggards: bool,
+    starting: bool,
 ) -> (Vec<(usize, SparseUpdate)>, Vec<Seen>) {
-    let need = if wait_for_laggards {
+    let need = if starting {
+        1
+    } else if wait_for_laggards {
         round.saturating_sub(STALE_ROUNDS)
     } else {
         0
     };
     let targets = targets(shared, Instant::now());
-    let first = shared.deadline.max.max(wait);
+    let first = if starting {
+        START_WAIT
+    } else {
+        shared.deadline.max.max(wait)
+    };
     let tasks: Vec<_> = targets
         .iter()
         .zip(cursors.iter())
         .map(|(t, &after)| match t {
             Some(t) if t.usable => {
-                let polled = poll(client.clone(), t.clone(), after, need, wait, first);
+                let polled = poll(
+                    client.clone(),
+                    t.clone(),
+                    after,
+                    need,
+                    starting,
+                    wait,
+                    first,
+                );
                 Some(tokio::spawn(async move { (polled.await, Instant::now()) }))
             }
             _ => None,
@@ -538,6 +579,8 @@ fn run_rounds(
         format!("1/{}", settings.syncs_per_epoch)
     );
     let mut window = (Instant::now(), 0u64);
+    // This run's first round waits for upstreams that have not started (START_WAIT).
+    let starting_round = round.number + 1;
     // CPU seconds of this thread by phase: train, own update, value, apply (the fetches'
     // decoding runs on the runtime's threads).
     let mut phases = [0f64; 4];
@@ -589,7 +632,8 @@ fn run_rounds(
             precedence.reset(i);
         }
         let wait = trained.clamp(MIN_WAIT, shared.deadline.max.max(MIN_WAIT));
-        let laggards = lag_budget.allows(trained);
+        let starting = round.number == starting_round;
+        let laggards = lag_budget.allows(trained) && !starting;
         let fetching = Instant::now();
         let (fetched, seen) = handle.block_on(fetch_round(
             shared,
@@ -598,6 +642,7 @@ fn run_rounds(
             round.number,
             wait,
             laggards,
+            starting,
         ));
         if laggards {
             lag_budget.spent(fetching.elapsed(), wait);
@@ -758,8 +803,11 @@ fn run_rounds(
         }
     }
     let clipped = lock(&shared.stats).rows_clipped;
+    let end_loss = valuer.held_out().mean_loss(&lock(&shared.model));
     tracing::info!(
         rounds = round.number,
+        held_out_loss = format!("{end_loss:.4}"),
+        start_held_out_loss = format!("{start_loss:.4}"),
         chunks = planner.position(),
         clipped,
         cpu_train = format!("{:.3}", phases[0]),
@@ -840,14 +888,32 @@ mod tests {
     }
 
     #[test]
-    fn every_twentieth_chunk_is_held_out_and_never_trained() {
-        let ids: Vec<i64> = (0..1000).map(|i| (i % 7) as i64).collect();
-        let (train, held) = split_held_out(&ids, 10);
-        assert_eq!(held.len(), 100 / HELD_OUT_EVERY);
-        assert_eq!(train.len(), 1000 - 10 * held.len());
+    fn every_twentieth_piece_is_held_out_and_never_trained() {
+        let ids: Vec<i64> = (0..10_000).map(|i| (i % 7) as i64).collect();
+        let (train, held) = split_held_out(&ids, 1000);
+        assert_eq!(held_out_piece(1000), 50);
+        assert_eq!(held.len(), 200 / HELD_OUT_EVERY);
+        assert_eq!(train.len(), 10_000 - 50 * held.len());
         assert!(held.iter().flatten().all(|&w| w > 0), "<unk> left out");
-        // The 20th chunk (tokens 190..200) is not in the training tokens' order.
-        assert_eq!(&train[180..190], &ids[180..190]);
-        assert_eq!(&train[190..200], &ids[200..210]);
+        // The 20th piece (tokens 950..1000) is not in the training tokens' order.
+        assert_eq!(&train[900..950], &ids[900..950]);
+        assert_eq!(&train[950..1000], &ids[1000..1050]);
+        // Short chunks still make pieces long enough to hold pairs.
+        assert_eq!(held_out_piece(10), HELD_OUT_PIECE_MIN);
+    }
+
+    #[test]
+    fn a_shard_of_one_chunk_already_holds_out_a_twentieth() {
+        use crate::model::w2v::CHUNK_WORDS;
+        // Three testnet nodes on wiki.txt: about 151 000 tokens each, 15 chunks of 10 000.
+        for tokens in [CHUNK_WORDS, 151_000, 2_000_000] {
+            let ids: Vec<i64> = (0..tokens).map(|i| 1 + (i % 97) as i64).collect();
+            let (train, held) = split_held_out(&ids, CHUNK_WORDS);
+            let out: usize = held.iter().map(Vec::len).sum();
+            assert!(!held.is_empty(), "{tokens} tokens: nothing held out");
+            assert_eq!(out + train.len(), tokens);
+            let share = out as f64 / tokens as f64;
+            assert!((share - 0.05).abs() < 0.001, "{tokens} tokens: {share}");
+        }
     }
 }

@@ -41,6 +41,10 @@ pub enum PeerError {
     /// The session could not be authenticated (refused handshake, no key on chain).
     #[error("unauthenticated: {0}")]
     Unauthenticated(String),
+    /// The peer does not list this node as subscribed (yet: its view of the chain may be a
+    /// refresh behind a node that just joined).
+    #[error("the peer does not list this node as subscribed (yet): {0}")]
+    NotListed(String),
     /// The server is another account than the one in the slot (or cannot prove a key the
     /// chain lists for it): somebody advertised a server that is not theirs.
     #[error("the server is {signer}, not {expected}: the address is not {expected}'s server")]
@@ -140,6 +144,10 @@ fn peer_error(e: SessionError, me: &str, expected: &str) -> PeerError {
         SessionError::UnknownAccount(a, why) => {
             PeerError::Unauthenticated(format!("no on-chain key for {a}: {why}"))
         }
+        SessionError::Refused {
+            verdict: Verdict::NotSubscribed,
+            reason,
+        } => PeerError::NotListed(reason),
         e @ SessionError::Refused { .. } => PeerError::Unauthenticated(e.to_string()),
         e => PeerError::Transport(e.to_string()),
     }
