@@ -156,6 +156,14 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
     // With the recommended RAM bought, the code and ABI first, then the token.
     net.buy_ram("eosio", CONTRACT, CONTRACT_RAM - SMALL_RAM)
         .expect("buyram");
+    // The endpoint deploy reads may be a block behind the genesis node: wait until it holds
+    // the bought RAM (the contract's resource row), so the deploy is judged on it.
+    let public = NodeView { url: url.clone() };
+    wait_within(Duration::from_secs(15), "the bought RAM", &[], || {
+        let rows = public.table("eosio", CONTRACT, "userres").ok()?;
+        let bytes = rows.first()?["ram_bytes"].as_u64()?;
+        (bytes > 2 * SMALL_RAM).then_some(())
+    });
     let out = with_key(&key, &["--no-token"]);
     assert!(out.status.success(), "{}", text(&out));
     let local_hash = {
@@ -200,7 +208,6 @@ fn deploy_to_a_metered_chain_by_url_and_account_then_a_worker_runs_on_it() {
         .expect("worker account");
     // The endpoint the worker uses may be a block behind the genesis node: wait until it
     // knows the account (its resource row), so the refusal below is about funds.
-    let public = NodeView { url: url.clone() };
     wait_within(Duration::from_secs(15), "the worker's account", &[], || {
         (!public.table("eosio", worker, "userres").ok()?.is_empty()).then_some(())
     });
