@@ -2,7 +2,8 @@
 //! generated corpus, exchange their sparse updates over real TCP sessions and learn in one
 //! space: the served vectors of a node that received its peer's updates are closer to its
 //! peer's than those of the same node trained alone (the same shard, seed and chunks, one
-//! thread each, so the only difference is the exchange).
+//! thread each, so the only difference is the exchange). A worker that joins last, before
+//! the others' metagraph refresh lists it, still trains with them, not alone.
 
 mod support;
 
