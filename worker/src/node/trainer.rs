@@ -635,15 +635,30 @@ fn run_rounds(
         let starting = round.number == starting_round;
         let laggards = lag_budget.allows(trained) && !starting;
         let fetching = Instant::now();
-        let (fetched, seen) = handle.block_on(fetch_round(
-            shared,
-            client,
-            &mut round.cursors,
-            round.number,
-            wait,
-            laggards,
-            starting,
-        ));
+        // A stop does not wait for the fetch (the first round's may take START_WAIT).
+        let mut stop = shutdown.clone();
+        let fetched = handle.block_on(async {
+            tokio::select! {
+                got = fetch_round(
+                    shared,
+                    client,
+                    &mut round.cursors,
+                    round.number,
+                    wait,
+                    laggards,
+                    starting,
+                ) => Some(got),
+                // (A node whose stop signal is gone can no longer be stopped: fetch on.)
+                _ = async {
+                    if stop.wait_for(|stopping| *stopping).await.is_err() {
+                        std::future::pending::<()>().await
+                    }
+                } => None,
+            }
+        });
+        let Some((fetched, seen)) = fetched else {
+            return Ok(());
+        };
         if laggards {
             lag_budget.spent(fetching.elapsed(), wait);
         }
