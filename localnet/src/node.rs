@@ -36,7 +36,7 @@ pub struct Localnet {
     pub(crate) spec: NodeSpec,
     // Field order matters: processes stop before the directory is removed.
     pub(crate) nodeos: ProcessGroup,
-    keosd: ProcessGroup,
+    pub(crate) keosd: ProcessGroup,
     dir: tempfile::TempDir,
 }
 

@@ -133,9 +133,17 @@ impl ProcessGroup {
         signal_group(self.pgid(), "TERM");
     }
 
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) every process of the group: a frozen server
+    /// keeps its sockets, so clients connect and then wait for an answer that never comes.
+    pub fn freeze(&self, frozen: bool) {
+        signal_group(self.pgid(), if frozen { "STOP" } else { "CONT" });
+    }
+
     /// Stops every process of the group: SIGTERM, up to 10 s grace, then SIGKILL.
     pub fn stop(&mut self) {
         let pgid = self.pgid();
+        // A frozen group would not act on SIGTERM until the grace ran out.
+        signal_group(pgid, "CONT");
         signal_group(pgid, "TERM");
         let deadline = Instant::now() + STOP_GRACE;
         while group_alive(pgid) && Instant::now() < deadline {

@@ -38,6 +38,12 @@ impl Localnet {
         }
     }
 
+    /// Freezes nodeos (SIGSTOP; `false` thaws it): its port still accepts connections,
+    /// but no request is answered, as with a chain too loaded to serve.
+    pub fn freeze_node(&self, frozen: bool) {
+        self.nodeos.freeze(frozen);
+    }
+
     /// Starts nodeos again on the same data directory and HTTP port (chain state, keys and
     /// URL unchanged); returns once the head block advances.
     pub fn restart_node(&mut self) -> Result<(), LocalnetError> {

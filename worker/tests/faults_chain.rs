@@ -3,12 +3,17 @@
 //! backoff); none crashes. Once it is back the next emit goes through carrying the
 //! worker's current edge set, and it accrues the whole interval since the last successful
 //! emit, outage included: no attribution and no emission is lost. Conservation holds.
+//! A worker stopped while the chain hangs (frozen: it takes connections and never answers)
+//! leaves within its budget instead of waiting out every request's timeout.
 
 mod support;
 
 use bittensor_tests::{conservation, deployed, funded, Localnet};
 use serde_json::Value;
-use support::{assert_alive, num, spawn, stop, wait_for, StatusReader, WorkerOpts};
+use std::time::{Duration, Instant};
+use support::{
+    assert_alive, log_tail, num, spawn, stop, terminate, wait_for, StatusReader, WorkerOpts,
+};
 
 const USERS: [&str; 2] = ["alice", "bob"];
 
@@ -154,4 +159,57 @@ fn workers_ride_out_a_chain_restart_without_losing_attribution() {
     }
     let end = conservation::check(&net, &contract, "workers stopped").expect("conserved");
     assert_eq!(end.nodes, 0, "both unsubscribed");
+}
+
+/// What a stopping worker gives a chain that does not answer (the runner's `LEAVE_BUDGET`,
+/// 8 s), plus the trainer's last round and the process exit.
+const STOP_WHILE_HUNG: Duration = Duration::from_secs(14);
+
+#[test]
+fn a_worker_stopped_while_the_chain_hangs_leaves_within_its_budget() {
+    let (net, contract) = deployed().expect("chain with the contract");
+    funded(&net, &contract, &["carol"], 1_000_000).expect("funded");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let reader = StatusReader::new();
+    let mut w = spawn(
+        dir.path(),
+        &WorkerOpts::new("carol", &net.url, &contract),
+        0,
+    );
+    wait_for("an emit", &[&w], || {
+        let doc = reader.status(&w)?;
+        (num(&doc, "emits_pushed") >= 1).then_some(())
+    });
+    // Each of the worker's chain requests now waits its whole timeout (10 s): the last emit
+    // (4 tries) and the unsubscribe (5) would keep it running for minutes.
+    net.freeze_node(true);
+    let sent = Instant::now();
+    terminate(&w);
+    let exited = loop {
+        if let Ok(Some(status)) = w.child.try_wait() {
+            break Some(status);
+        }
+        if sent.elapsed() > STOP_WHILE_HUNG + Duration::from_secs(30) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = sent.elapsed();
+    net.freeze_node(false);
+    let log = log_tail(&w);
+    if exited.is_none() {
+        let _ = w.child.kill();
+        let _ = w.child.wait();
+    }
+    println!("carol stopped {took:?} after SIGTERM with the chain frozen: {exited:?}");
+    let status = exited.unwrap_or_else(|| panic!("still running {took:?} after SIGTERM\n{log}"));
+    assert!(status.success(), "exit {status}\n{log}");
+    assert!(
+        took < STOP_WHILE_HUNG,
+        "stopped only {took:?} after SIGTERM (budget {STOP_WHILE_HUNG:?})\n{log}"
+    );
+    assert!(
+        log.contains("stopping without them"),
+        "the log says what was left undone:\n{log}"
+    );
 }

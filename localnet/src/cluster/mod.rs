@@ -163,13 +163,14 @@ impl Cluster {
 }
 
 impl Drop for Cluster {
-    /// Every node is asked to stop at once; the fields' own drops then wait for each, so
-    /// stopping P producers takes about as long as stopping one.
+    /// Every node and the wallet are asked to stop at once; the fields' own drops then wait
+    /// for each, so stopping P producers takes about as long as stopping one.
     fn drop(&mut self) {
         for node in &self.others {
             node.terminate();
         }
         self.genesis.nodeos.terminate();
+        self.genesis.keosd.terminate();
     }
 }
 

@@ -186,21 +186,28 @@ pub async fn run_chain_loop(
         if *shutdown.borrow() {
             return;
         }
-        let now = Instant::now();
-        if now >= next_refresh {
-            match chain.metagraph().await {
-                Ok(rows) => shared.refresh_peers(&rows),
-                Err(e) => tracing::warn!(error = %e, "metagraph read failed"),
+        // A stop does not wait for a slow chain: the node's last emit follows in the runner.
+        let work = async {
+            let now = Instant::now();
+            if now >= next_refresh {
+                match chain.metagraph().await {
+                    Ok(rows) => shared.refresh_peers(&rows),
+                    Err(e) => tracing::warn!(error = %e, "metagraph read failed"),
+                }
+                if followed.check(&shared, chain.as_ref()).await && next_emit.is_some() {
+                    next_emit = Some(now);
+                }
+                next_refresh = Instant::now() + settings.refresh_interval;
             }
-            if followed.check(&shared, chain.as_ref()).await && next_emit.is_some() {
-                next_emit = Some(now);
+            if next_emit.is_some_and(|e| now >= e) {
+                next_emit = emit_step(&shared, chain.as_ref(), &mut pacer, &mut followed)
+                    .await
+                    .map(|delay| Instant::now() + delay);
             }
-            next_refresh = Instant::now() + settings.refresh_interval;
-        }
-        if next_emit.is_some_and(|e| now >= e) {
-            next_emit = emit_step(&shared, chain.as_ref(), &mut pacer, &mut followed)
-                .await
-                .map(|delay| Instant::now() + delay);
+        };
+        tokio::select! {
+            () = work => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
         }
     }
 }

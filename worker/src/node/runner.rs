@@ -36,6 +36,9 @@ const FINAL_EMIT_ATTEMPTS: u32 = 4;
 /// Wait before the second try of the last emit, doubled after each failure: a metagraph
 /// read shows the head block, which lags departures still pending by up to a block (0.5 s).
 const FINAL_EMIT_RETRY: Duration = Duration::from_millis(300);
+/// The most a stopping node gives the chain for its last emit and its unsubscribe: a slow
+/// or unreachable chain does not keep a stopped node running (scripts wait 15 s, then kill).
+const LEAVE_BUDGET: Duration = Duration::from_secs(8);
 
 /// Loads the configured corpus (or generates the shared synthetic one) and takes this
 /// node's shard. With a vocabulary file, the corpus is the node's own text and nothing else
@@ -413,21 +416,31 @@ pub async fn run_with_hooks(
     if let Some(c) = &checkpoint {
         c.save(&shared).await;
     }
-    // The last emit may race with peers leaving at the same moment ("edge target not
-    // subscribed"): each retry re-reads the metagraph and drops the departed targets.
-    if lock(&shared.stats).step > 0 {
-        let mut wait = FINAL_EMIT_RETRY;
-        for attempt in 1..=FINAL_EMIT_ATTEMPTS {
-            if emit_now(&shared, chain.as_ref()).await.is_some() || attempt == FINAL_EMIT_ATTEMPTS {
-                break;
+    let leave = async {
+        // The last emit may race with peers leaving at the same moment ("edge target not
+        // subscribed"): each retry re-reads the metagraph and drops the departed targets.
+        if lock(&shared.stats).step > 0 {
+            let mut wait = FINAL_EMIT_RETRY;
+            for attempt in 1..=FINAL_EMIT_ATTEMPTS {
+                if emit_now(&shared, chain.as_ref()).await.is_some()
+                    || attempt == FINAL_EMIT_ATTEMPTS
+                {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+                wait *= 2;
             }
-            tokio::time::sleep(wait).await;
-            wait *= 2;
         }
-    }
-    match unsubscribe_with_retry(chain.as_ref(), 5, chain_backoff).await {
-        Ok(()) => tracing::info!("unsubscribed"),
-        Err(e) => tracing::warn!(error = %e, "unsubscribe failed"),
+        match unsubscribe_with_retry(chain.as_ref(), 5, chain_backoff).await {
+            Ok(()) => tracing::info!("unsubscribed"),
+            Err(e) => tracing::warn!(error = %e, "unsubscribe failed"),
+        }
+    };
+    if tokio::time::timeout(LEAVE_BUDGET, leave).await.is_err() {
+        tracing::warn!(
+            budget_secs = LEAVE_BUDGET.as_secs(),
+            "the chain did not take the last emit and the unsubscribe in time; stopping without them"
+        );
     }
     let _ = server.await;
     let s = lock(&shared.stats).clone();

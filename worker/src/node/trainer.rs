@@ -240,7 +240,7 @@ async fn poll(
             }
             // A node that just joined: the upstream's view of the chain is a refresh behind.
             Err(PeerError::NotListed(_))
-                if unstarted && Instant::now() + POLL_EVERY < start + first =>
+                if unstarted && Instant::now() + NOT_LISTED_RETRY < start + first =>
             {
                 tokio::time::sleep(NOT_LISTED_RETRY).await
             }
@@ -720,13 +720,14 @@ fn run_rounds(
         let (mut applied, mut copied, mut clipped) = (0u64, 0u64, 0u64);
         // (copier, the upstream it copied) proven this round, told after the model's lock.
         let mut proofs: Vec<(usize, usize)> = Vec::new();
+        // Signed: attribution counts a harmful (negative) value as zero.
         let mut importance = vec![0.0; k + 1];
-        importance[0] = valuation.own.max(0.0);
+        importance[0] = valuation.own;
         {
             let mut model = lock(&shared.model);
             for (j, u) in peers.iter().enumerate() {
                 if let Some(v) = valuation.peers.get(j) {
-                    importance[slots[j] + 1] = v.max(0.0);
+                    importance[slots[j] + 1] = *v;
                 }
                 if let Some(Some(c)) = valuation.copy_of.get(j) {
                     if let CopyOf::Peer(i) = c {
