@@ -9,7 +9,7 @@ use bittensor_contract::codec::to_bytes;
 use bittensor_contract::metagraph::{Emit, SetParams, Settle, Subscribe, Unsubscribe};
 use bittensor_contract::name::Name;
 use bittensor_contract::symbol::Symbol;
-use contract_support::{as_u64, asset, Chain, UNIT};
+use contract_support::{as_u64, asset, block_slot, Chain, UNIT};
 use serde_json::{json, Value};
 
 const CONTRACT: &str = bittensor_tests::CONTRACT_ACCOUNT;
@@ -211,7 +211,7 @@ fn metagraph_actions_succeed_and_fail_as_specified() {
     assert_eq!(alice["edges"], edges(&[("alice", 1_000_000)]));
     assert_eq!(as_u64(&alice["stake"]), 100 * UNIT as u64);
     // Re-subscribe: new endpoint, more stake.
-    chain.ok(
+    let resubscribed = chain.ok(
         "subscribe",
         json!(["alice", "127.0.0.1", 9100, asset(5 * UNIT)]),
         "alice",
@@ -274,8 +274,10 @@ fn metagraph_actions_succeed_and_fail_as_specified() {
     assert!(emit_many(&chain, "alice", 10_000).contains("too many edges: at most 64"));
     chain.assert_conserved(&everyone);
 
-    // emit: success, the residual moves to the neighbours
-    chain.ok(
+    // emit: success, the residual moves to the neighbours (a slot after alice's stake last
+    // changed, so something has accrued to mint)
+    chain.wait_head_slot(block_slot(&resubscribed));
+    let alice_emit = chain.ok(
         "emit",
         emit(
             "alice",
@@ -317,7 +319,8 @@ fn metagraph_actions_succeed_and_fail_as_specified() {
         "user not subscribed",
     );
     // alice's stored edges point at carol, who left: that share goes to the other holder
-    // (bob), never back to alice.
+    // (bob), never back to alice. (A later slot than her emit, or she has accrued nothing.)
+    chain.wait_head_slot(block_slot(&alice_emit));
     chain.ok("unsubscribe", json!(["alice"]), "alice");
     chain.assert_conserved(&everyone);
 

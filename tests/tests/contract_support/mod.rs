@@ -58,6 +58,24 @@ impl Chain {
             .unwrap_or_else(|e| panic!("{action} by {actor} rejected: {e}"))
     }
 
+    /// Waits until the head block is in `slot` or later, so the next transaction lands in a
+    /// later slot than one that was pending in `slot` (accrual is counted in slots).
+    pub fn wait_head_slot(&self, slot: u64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let info = self.net.get_info().expect("get_info");
+            let head = info["head_block_time"].as_str().expect("head_block_time");
+            if timestamp_ms(head) / 500 >= slot {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "head block still before slot {slot}: {head}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// Pushes an action that must fail with a message containing `expected`.
     pub fn fails(&self, action: &str, args: Value, actor: &str, expected: &str) {
         match self.push(action, args.clone(), actor) {
