@@ -690,13 +690,14 @@ fn triple_loss(
     loss
 }
 
-/// Whether [`super::apply_update`] would take `u` (shape, finite values, rows in the
-/// vocabulary, at most `max_rows`), without an error to report: the loop reports those.
+/// Whether [`super::apply_update`] would take `u` (its one gate, [`super::shared_space::admit`],
+/// with at most `max_rows`); the loop reports the errors.
 fn admissible(model: &Word2Vec, u: &SparseUpdate, max_rows: usize) -> bool {
-    u.validate().is_ok()
-        && u.dim == model.dim
-        && u.rows.len() <= max_rows
-        && u.rows.last().is_none_or(|&r| (r as usize) < model.vocab)
+    let bound = UpdateBound {
+        max_row_norm: f32::INFINITY,
+        max_rows,
+    };
+    super::shared_space::admit(model, u, &bound).is_ok()
 }
 
 /// `u` with each row's delta, per table, scaled down to L2 norm `max` (as applied); `u`
