@@ -11,14 +11,26 @@
 //! runs from `C_0 = s * ln(rho)` (nothing compounds) to `C_1 = C` (everything does). The
 //! settlement credits `C_0 + w * (C - C_0)`, i.e. withholds `(1 - w) (C - C_0)`: it agrees with `C_w` to second order in the
 //! growth (both are `s * (x - (1 - w) x^2 / 2 + O(x^3))` with `x = rho - 1`), so delaying a
-//! settlement no longer pays. Being linear in `w` it needs one logarithm and no fractional
-//! power, and since `C_w` is convex in `w` it never credits less than `C_w`.
+//! settlement no longer pays (up to the cycle term below). Being linear in `w` it needs one
+//! logarithm and no fractional power, and since `C_w` is convex in `w` it never credits less
+//! than `C_w`.
 //!
 //! The node still claims all of `C` from the pool (so `minted + unsettled == rate * blocks`
 //! and stake arriving later takes nothing of it); it pushes `C_w` along its edges as usual and
 //! forwards the difference `C - C_w`, the compounding of what it owed its targets, to those
 //! targets alone, in proportion to their weights ([`forwarded_compounding`]): they receive what
 //! their share would have earned had it been theirs from the start.
+//!
+//! What the rule does not see: a forward that comes back. It withholds as if what a node
+//! forwards never returned to it; on a cycle of the graph part of it does, and had the node
+//! settled every block that part would have compounded as its stake meanwhile. So on cycles
+//! settling often or rarely still differs at second order: by about `c ln(1 + g)` of the
+//! node's earnings over a window in which the total stake grows by `g`, with
+//! `c = ((P^2)_kk - (1 + w) P_kk + w) / (2 P_kk)` in the continuous limit (`P = N (I - M)^-1`),
+//! `|c| < 1/2`, and `c = 0` when nothing the node forwards comes back (`P_kk = w`). Removing it
+//! would take `P_kk` and `(P^2)_kk`, which depend on every edge set around every cycle through
+//! the node, beyond the bounded work of one settlement (`docs/emission.md`, "Timing on
+//! cycles").
 //!
 //! Arithmetic is integer only (the contract has no floats): `log2` by repeated squaring of a
 //! 64-bit mantissa, then `ln = log2 * ln 2`, both in Q64.64; the withheld part rounds down, so

@@ -15,7 +15,8 @@
 //! share, `V / total_shares`, is the accumulator): emission accrues to each node in proportion
 //! to its stake INCLUDING what it has accrued and not yet settled, exactly as if every node
 //! compounded every block, as the matrix model does. Hence settling often or rarely, in one
-//! account or many, earns the same, up to rounding.
+//! account or many, earns the same, up to rounding (and, for a node whose forwards come back
+//! to it around a cycle, a second-order term: [`crate::compounding`]).
 //!
 //! When a node joins or tops up, its shares are priced at the other holders' price,
 //! `shares' = new_stake * others_shares / others_value` ([`reprice`]), which leaves every other

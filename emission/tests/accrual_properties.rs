@@ -4,7 +4,8 @@
 //!    into `minted` and the visible `unsettled`, of which every node's claim is a part;
 //! 2. every block's issue is split in proportion to each position's value (its stake, its
 //!    pending residual and its unsettled emission), whenever and however often it settles: emitting every block earns
-//!    what emitting once earns, up to rounding;
+//!    what emitting once earns, up to rounding, except for a second-order term when what the
+//!    node forwards can come back to it along a cycle of the graph (bounded below);
 //! 3. k accounts holding s/k earn what one account holding s earns, unsubscribe/resubscribe
 //!    churn inside a block included, up to rounding;
 //! 4. stake that arrives at block t earns nothing before t and takes nothing from anyone
@@ -43,6 +44,83 @@ fn steps(n: usize) -> impl Strategy<Value = Vec<Step>> {
         }),
         1..60,
     )
+}
+
+/// Whether something node `k` forwards can come back to it: `k` is on a cycle of the graph
+/// (self edges aside).
+fn returns_to(graph: &Graph, k: usize) -> bool {
+    let mut seen = vec![false; graph.len()];
+    let mut stack: Vec<usize> = graph.edges(k).iter().skip(1).map(|e| e.to).collect();
+    while let Some(i) = stack.pop() {
+        if i == k {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[i], true) {
+            stack.extend(graph.edges(i).iter().skip(1).map(|e| e.to));
+        }
+    }
+    false
+}
+
+/// Largest `|c|` of the timing term on a cycle: emitting every block or once over a window in
+/// which the total stake grows by `g` moves a node's earnings by `c * ln(1 + g)` of them. In
+/// the continuous limit `c = ((P^2)_kk - (1 + w) P_kk + w) / (2 P_kk)` (docs/emission.md,
+/// "Timing on cycles"), which lies in `[-(1 - sqrt w)^2 / 2, (1 - w) / 2]`: above -0.405 at the
+/// 1 % minimum self weight. Measured on the ledger over 60 000 random graphs of 2 to 6 nodes
+/// and a grid of tight two-cycles: -0.30 to +0.08.
+const CYCLE_TERM_BOUND: f64 = 0.5;
+
+/// Node `node`'s earnings over `blocks` blocks when it emits on the blocks divisible by
+/// `every` (`every > blocks`: only at the end) and every other node `i` when
+/// `b % cadence == i % cadence`, then all emit once more, the node last; what is still in
+/// transit counts where the push series takes it.
+fn earnings_by_timing(
+    graph: &Graph,
+    stakes: &[u64],
+    rate: u64,
+    (blocks, cadence): (u64, u64),
+    node: usize,
+    every: u64,
+) -> f64 {
+    let n = graph.len();
+    let mut ledger = common::subscribed(rate, graph, stakes);
+    for b in 1..=blocks {
+        for i in 0..n {
+            let due = if i == node {
+                b % every == 0
+            } else {
+                b % cadence == i as u64 % cadence
+            };
+            if due {
+                ledger.emit(&i, graph.edges(i), b).unwrap();
+            }
+        }
+    }
+    for i in (0..n).filter(|i| *i != node).chain([node]) {
+        ledger.emit(&i, graph.edges(i), blocks + 1).unwrap();
+    }
+    // What is still in transit ends where the push series takes it: count the node's
+    // eventual part of every pending residual.
+    let pending = common::residuals_f64(&ledger, n);
+    let eventual = propagate(graph, &pending, Method::Solve).unwrap();
+    (ledger.stake(&node).unwrap() - stakes[node]) as f64 + eventual[node]
+}
+
+/// `ln(1 + g)`, `g` the issue over the window (`blocks + 1` blocks) over the starting stake.
+fn window_growth(rate: u64, blocks: u64, stakes: &[u64]) -> f64 {
+    let total: u64 = stakes.iter().sum();
+    ((rate * (blocks + 1)) as f64 / total as f64).ln_1p()
+}
+
+/// How far emitting every block and emitting once may differ: the third-order term (0.2 % of
+/// the earnings at 5 % growth) and rounding, plus the cycle term when forwards come back.
+fn timing_slack(graph: &Graph, node: usize, growth: f64, blocks: u64, earnings: f64) -> f64 {
+    let cycle = if returns_to(graph, node) {
+        CYCLE_TERM_BOUND * growth
+    } else {
+        0.0
+    };
+    (0.002 + cycle) * earnings + 4.0 * (blocks * graph.len() as u64) as f64
 }
 
 /// Emits node `i`'s graph edges when every target is subscribed, else its self edge.
@@ -204,7 +282,13 @@ proptest! {
 
     /// Property 2 with real edge sets: a node that forwards part of its emission (and receives
     /// from others) earns the same emitting every block as emitting once at the end, up to the
-    /// third-order term of the growth (at most 5 % over the window here) and rounding.
+    /// third-order term of the growth (at most 5 % over the window here) and rounding, when
+    /// nothing it forwards can come back to it. On a cycle the two differ by a second-order
+    /// term, `c * ln(1 + g)` of its earnings (`g` the growth of the total stake over the
+    /// window, `|c| <` [`CYCLE_TERM_BOUND`]): the compounding rule withholds as if forwards never
+    /// returned, so what comes back does not compound for the node while it waits. Measured in
+    /// two runs of `PROPTEST_CASES=5000`: beyond rounding, `c` from -0.052 to +0.046 on cycles,
+    /// 0 elsewhere, the largest difference 0.20 of its slack; CI once saw +0.049 (pinned below).
     #[test]
     fn emitting_every_block_or_once_along_edges_earns_the_same(
         (graph, stakes) in common::graph_and_stakes(6, 3),
@@ -212,35 +296,13 @@ proptest! {
         cadence in 2u64..10,
         pick in any::<usize>(),
     ) {
-        let n = graph.len();
-        let node = pick % n;
+        let node = pick % graph.len();
         let total: u64 = stakes.iter().sum();
         let rate = (total / 20 / blocks).max(1);
-        let run = |every: u64| -> f64 {
-            let mut ledger = common::subscribed(rate, &graph, &stakes);
-            for b in 1..=blocks {
-                for i in 0..n {
-                    let due = if i == node {
-                        b % every == 0
-                    } else {
-                        b % cadence == i as u64 % cadence
-                    };
-                    if due {
-                        ledger.emit(&i, graph.edges(i), b).unwrap();
-                    }
-                }
-            }
-            for i in (0..n).filter(|i| *i != node).chain([node]) {
-                ledger.emit(&i, graph.edges(i), blocks + 1).unwrap();
-            }
-            // What is still in transit ends where the push series takes it: count the node's
-            // eventual part of every pending residual.
-            let pending = common::residuals_f64(&ledger, n);
-            let eventual = propagate(&graph, &pending, Method::Solve).unwrap();
-            (ledger.stake(&node).unwrap() - stakes[node]) as f64 + eventual[node]
-        };
+        let run = |every| earnings_by_timing(&graph, &stakes, rate, (blocks, cadence), node, every);
         let (often, once) = (run(1), run(blocks + 1));
-        let slack = 0.002 * often.max(once) + 4.0 * (blocks * n as u64) as f64;
+        let growth = window_growth(rate, blocks, &stakes);
+        let slack = timing_slack(&graph, node, growth, blocks, often.max(once));
         prop_assert!(
             (often - once).abs() <= slack,
             "every block {:.0} vs once {:.0} (slack {:.0})", often, once, slack
@@ -349,4 +411,61 @@ proptest! {
             );
         }
     }
+}
+
+/// The input that failed in CI under the old bound (`0.002` of the earnings plus rounding:
+/// every block 450 202 vs once 449 049, slack 1 152). Nodes 0 and 2 forward about 80 % to
+/// each other, so node 2 gets back half of what it forwards (`P_22 = 0.504` against its self
+/// weight 0.178) and, emitting every block, that half compounds as its stake for the rest of
+/// the window: a second-order gain, `c * ln(1 + g)` of its earnings.
+#[test]
+fn on_a_two_cycle_emitting_every_block_gains_a_second_order_term() {
+    let e = |to: usize, weight: u32| Edge { to, weight };
+    let graph = Graph::from_fixed(vec![
+        vec![e(0, 212_840), e(2, 787_160)],
+        vec![e(1, 271_972), e(0, 29_894), e(2, 698_134)],
+        vec![e(2, 177_806), e(0, 822_194)],
+    ])
+    .unwrap();
+    let (node, stakes) = (2, [2_870_203u64, 8_132_351, 8_892_111]);
+    assert!(returns_to(&graph, node) && !returns_to(&graph, 1));
+    let gain = |stakes: &[u64], (blocks, cadence): (u64, u64), divisor: u64| {
+        let rate = stakes.iter().sum::<u64>() / 20 / blocks / divisor;
+        let run = |every| earnings_by_timing(&graph, stakes, rate, (blocks, cadence), node, every);
+        let (often, once) = (run(1), run(blocks + 1));
+        (often, once, window_growth(rate, blocks, stakes))
+    };
+    // The CI case itself (21 blocks, the others every 8, g = 5.2 %) is within the bound.
+    let (often, once, growth) = gain(&stakes, (21, 8), 1);
+    let slack = timing_slack(&graph, node, growth, 21, often.max(once));
+    assert!(
+        (often - once).abs() <= slack,
+        "every block {often:.0} vs once {once:.0} (slack {slack:.0})"
+    );
+    // Without rounding (stakes x 1000), at g = 5.2 %, 2.6 %, 1.3 % and 0.65 %: the relative
+    // gain halves with g (second order, measured c = 0.050 to 0.0503), well inside the bound.
+    let large: Vec<u64> = stakes.iter().map(|s| s * 1_000).collect();
+    for divisor in [1, 2, 4, 8] {
+        let (often, once, growth) = gain(&large, (21, 8), divisor);
+        let c = (often - once) / often / growth;
+        assert!(
+            (0.045..=0.055).contains(&c) && c < CYCLE_TERM_BOUND,
+            "rate / {divisor}: c = {c:.4}"
+        );
+    }
+    // With every node emitting every block over many blocks the ledger reaches the continuous
+    // limit, `c = ((P^2)_22 - (1 + w) P_22 + w) / (2 P_22)` with `P = N (I - M)^-1`: 0.0347.
+    let mut unit = vec![0.0; 3];
+    unit[node] = 1.0;
+    let column = propagate(&graph, &unit, Method::Solve).unwrap();
+    let p2 = propagate(&graph, &column, Method::Solve).unwrap()[node];
+    let (p, w) = (column[node], graph.self_weight(node));
+    let limit = (p2 - (1.0 + w) * p + w) / (2.0 * p);
+    assert!((limit - 0.0347).abs() < 5e-4, "limit {limit:.4}");
+    let (often, once, growth) = gain(&large, (400, 1), 4);
+    let c = (often - once) / often / growth;
+    assert!(
+        (c - limit).abs() < 0.002,
+        "400 blocks: c = {c:.4} vs {limit:.4}"
+    );
 }

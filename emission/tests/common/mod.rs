@@ -9,10 +9,14 @@ use emission::Edge;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 
-/// A proptest config whose failing cases are kept in `emission/proptest-regressions/<file>`.
+/// A proptest config whose failing cases are kept in `emission/proptest-regressions/<file>`;
+/// `PROPTEST_CASES` in the environment overrides `cases` (for long runs).
 pub fn config(file: &'static str, cases: u32) -> Config {
     Config {
-        cases,
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(cases),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))),
         ..Config::default()
     }
