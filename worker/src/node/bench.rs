@@ -49,6 +49,9 @@ pub struct LiveReport {
     /// run on a runtime of their own; other machines in a real network). `None` where the
     /// threads' CPU cannot be read.
     pub node_cpu_seconds: Option<f64>,
+    /// CPU seconds the node's training loop spent training (the rest of the node's CPU is
+    /// the exchange: its own update, valuing, applying, serving and fetching).
+    pub training_cpu_seconds: f64,
     /// Update fetches from peers that failed during the run (should be 0).
     pub peer_failures: u64,
     /// Update fetches the downstream callers got answered with new updates.
@@ -427,6 +430,7 @@ pub async fn live_node(
         seconds,
         cpu_seconds,
         node_cpu_seconds,
+        training_cpu_seconds: stats.cpu_phases[0],
         peer_failures: stats.peer_failures,
         downstream_rounds: rounds.load(std::sync::atomic::Ordering::Relaxed),
         fetches_served,
@@ -745,6 +749,12 @@ pub fn vs_gensim(
             cpu,
         ));
         rows.push(row(
+            "live_node_training",
+            "ours: the same run, the node's training alone (its loop's CPU outside the exchange)",
+            r.words_per_sec(),
+            r.words as f64 / r.training_cpu_seconds.max(1e-9),
+        ));
+        rows.push(row(
             "live_node_test_process",
             &format!("ours: the same run, CPU of the whole test process ({peers} upstream nodes training in it)"),
             r.words_per_sec(),
@@ -814,6 +824,11 @@ mod tests {
             "the downstreams got the node's updates"
         );
         assert!(r.pairs > 0);
+        // The training is part of the node's CPU, the exchange the rest.
+        assert!(r.training_cpu_seconds > 0.0, "{r:?}");
+        if let Some(node) = r.node_cpu_seconds {
+            assert!(r.training_cpu_seconds <= node, "{r:?}");
+        }
         assert!(
             r.updates_applied > 0,
             "the node applied its upstreams' updates"

@@ -108,6 +108,23 @@ pub fn vs_gensim_json(r: &VsGensim) -> Value {
         "live_vs_plain_beside_peers".into(),
         ratio(live_cpu, beside_cpu),
     );
+    // The live node's training alone against the plain core: what `live_vs_plain` would be
+    // with an exchange that cost nothing (the machine is shared with the node's peers).
+    let (_, training_cpu) = figures(r, "live_node_training");
+    m.insert(
+        "live_training_vs_plain".into(),
+        ratio(training_cpu, plain_1t_cpu),
+    );
+    // The share of the node's CPU that is the exchange (own update, valuing, applying,
+    // serving, fetching).
+    m.insert(
+        "live_exchange_share".into(),
+        if training_cpu > 0.0 && live_cpu > 0.0 {
+            json!(((1.0 - live_cpu / training_cpu) * 1000.0).round() / 1000.0)
+        } else {
+            Value::Null
+        },
+    );
     m.insert("threads_2_vs_1".into(), ratio(plain_2t, plain_1t));
     // Words per CPU second on two threads against one: what two free cores would give
     // (twice this), whatever the machine's load during the run.
@@ -206,6 +223,7 @@ mod tests {
                 row("plain_2t", 340.0, 180.0),
                 row("plain_1t_beside_peers", 190.0, 175.0),
                 row("live_node_whole_process", 150.0, 105.0),
+                row("live_node_training", 150.0, 140.0),
             ],
             quality: vec![],
             isa: "portable",
@@ -230,6 +248,8 @@ mod tests {
         }
         assert_eq!(j["live_vs_plain"], json!(0.5));
         assert_eq!(j["live_vs_plain_beside_peers"], json!(0.6));
+        assert_eq!(j["live_training_vs_plain"], json!(0.667));
+        assert_eq!(j["live_exchange_share"], json!(0.25));
         assert_eq!(j["threads_2_vs_1"], json!(1.7));
         assert_eq!(j["threads_2_cpu_efficiency"], json!(0.857));
         assert_eq!(j["plain_1t_vs_gensim_1w"], json!(2.0));

@@ -97,6 +97,9 @@ pub struct Stats {
     pub published_bytes: u64,
     /// Whether the training schedule is done (the node keeps serving until stopped).
     pub training_done: bool,
+    /// CPU seconds of the training loop's thread by phase (train, own update, value,
+    /// apply), so a bench can tell the training from the exchange around it.
+    pub cpu_phases: [f64; 4],
 }
 
 /// What the node published for its downstreams, newest last, at most [`PUBLISHED_ROUNDS`];

@@ -78,6 +78,27 @@ pub const STALE_ROUNDS: u64 = 2;
 /// an upstream that says it is behind (honestly or not) can slow a node by at most this.
 pub const LAGGARD_WAIT_SHARE: f64 = 0.5;
 
+/// CPU seconds of the training loop's thread by phase: train, own update, value, apply.
+struct PhaseClock {
+    seconds: [f64; 4],
+    clock: cpu_time::ThreadTime,
+}
+
+impl PhaseClock {
+    fn start() -> PhaseClock {
+        PhaseClock {
+            seconds: [0.0; 4],
+            clock: cpu_time::ThreadTime::now(),
+        }
+    }
+
+    /// Counts the CPU time since the last lap to `phase`.
+    fn lap(&mut self, phase: usize) {
+        self.seconds[phase] += self.clock.elapsed().as_secs_f64();
+        self.clock = cpu_time::ThreadTime::now();
+    }
+}
+
 /// The node's time spent training and waiting for laggards, which bounds the waiting.
 #[derive(Debug, Default, Clone, Copy)]
 struct LagBudget {
@@ -583,12 +604,7 @@ fn run_rounds(
     let starting_round = round.number + 1;
     // CPU seconds of this thread by phase: train, own update, value, apply (the fetches'
     // decoding runs on the runtime's threads).
-    let mut phases = [0f64; 4];
-    let mut clock = cpu_time::ThreadTime::now();
-    let mut lap = |phase: usize| {
-        phases[phase] += clock.elapsed().as_secs_f64();
-        clock = cpu_time::ThreadTime::now();
-    };
+    let mut phases = PhaseClock::start();
     while planner.position() < until {
         if *shutdown.borrow() {
             return Ok(());
@@ -612,7 +628,7 @@ fn run_rounds(
             Default::default()
         };
         let trained = started.elapsed();
-        lap(0);
+        phases.lap(0);
         let own = if hooks.train {
             let model = lock(&shared.model);
             round
@@ -710,13 +726,13 @@ fn run_rounds(
             out.round = round.number;
             lock(&shared.published).push(out);
         }
-        lap(1);
+        phases.lap(1);
         let valuation = {
             let proven: Vec<bool> = slots.iter().map(|&s| precedence.marks(s) > 0).collect();
             let model = lock(&shared.model);
             valuer.value_with(&model, &own, &peers, &proven, &settings.bound)
         };
-        lap(2);
+        phases.lap(2);
         let (mut applied, mut copied, mut clipped) = (0u64, 0u64, 0u64);
         // (copier, the upstream it copied) proven this round, told after the model's lock.
         let mut proofs: Vec<(usize, usize)> = Vec::new();
@@ -769,7 +785,7 @@ fn run_rounds(
             }
             shared.publish(&model);
         }
-        lap(3);
+        phases.lap(3);
         if !proofs.is_empty() {
             let names = lock(&shared.peers).slots.names();
             let name = |s: usize| names.get(s).cloned().flatten().unwrap_or_default();
@@ -797,6 +813,7 @@ fn run_rounds(
             s.published_rows += own.rows.len() as u64;
             s.published_bytes +=
                 wire_updates::encoded_len(&own, settings.compression.precision.into()) as u64;
+            s.cpu_phases = phases.seconds;
         }
         window.1 += report.pairs;
         if settings.log_every > 0 && round.number.is_multiple_of(settings.log_every) {
@@ -826,10 +843,10 @@ fn run_rounds(
         start_held_out_loss = format!("{start_loss:.4}"),
         chunks = planner.position(),
         clipped,
-        cpu_train = format!("{:.3}", phases[0]),
-        cpu_own_update = format!("{:.3}", phases[1]),
-        cpu_value = format!("{:.3}", phases[2]),
-        cpu_apply = format!("{:.3}", phases[3]),
+        cpu_train = format!("{:.3}", phases.seconds[0]),
+        cpu_own_update = format!("{:.3}", phases.seconds[1]),
+        cpu_value = format!("{:.3}", phases.seconds[2]),
+        cpu_apply = format!("{:.3}", phases.seconds[3]),
         "training done; serving until stopped"
     );
     Ok(())
