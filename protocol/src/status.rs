@@ -35,6 +35,11 @@ pub struct WorkerStatus {
     /// Mean loss on the node's held-out text when it started training (fresh or restored):
     /// the same pairs every start, so a resumed node shows what its checkpoint kept.
     pub start_held_out_loss: Option<f64>,
+    /// Mean loss on the same held-out text at the latest progress log (every
+    /// `node.log_every` rounds) or at the end of training: below `start_held_out_loss` while
+    /// the node learns what carries to text it did not train on, above it once it overfits.
+    #[serde(default)]
+    pub held_out_loss: Option<f64>,
     /// Loss of the latest step.
     pub loss: Option<f64>,
     /// Losses of the latest steps, oldest first; the last one is step `step`'s.
@@ -213,6 +218,7 @@ impl WorkerStatus {
         .chain(self.loss)
         .chain(self.first_loss)
         .chain(self.start_held_out_loss)
+        .chain(self.held_out_loss)
         .chain(self.loss_tail.iter().copied())
         .all(f64::is_finite);
         if !finite {
@@ -294,6 +300,7 @@ mod tests {
             failed_steps: 0,
             first_loss: Some(5.5),
             start_held_out_loss: Some(5.6),
+            held_out_loss: Some(4.2),
             loss: Some(4.0),
             loss_tail: vec![5.0, 4.5, 4.0],
             self_attribution: 0.5,

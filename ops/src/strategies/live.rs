@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use bittensor_tests::{deployed, funded, Localnet};
 use bittensor_worker::corpus::{write_shards, Corpus, VocabFile};
+use bittensor_worker::peer::client::PeerClient;
+use bittensor_worker::peer::Limits;
 use chain_client::contract as actions;
 use chain_client::{Action, Name};
 use localnet::ProcessGroup;
@@ -145,6 +147,10 @@ pub struct CapResult {
     pub minted: u128,
     /// Seconds measured.
     pub seconds: f64,
+    /// Per account, its mean held-out loss when it started training and at the end of the
+    /// run (from its `/status`; `None` where it did not answer): whether the nodes still
+    /// learned what carries to text they did not train on while the incentives were measured.
+    pub held_out: BTreeMap<String, (Option<f64>, Option<f64>)>,
 }
 
 /// Runs the catalogue once per cap, each on a fresh chain; `done` gets each cap's result as
@@ -264,6 +270,7 @@ fn one_cap(
     settle_all(&net, code, &names)?;
     let after = positions(&net, &contract)?;
     let seconds = start.elapsed().as_secs_f64();
+    let held_out = held_out_losses(nodes, dir);
     for g in &groups {
         g.terminate();
     }
@@ -287,8 +294,8 @@ fn one_cap(
         .iter()
         .map(|(k, g)| (k.clone(), *g as f64 / minted as f64 * n))
         .collect();
-    let line = summary(cap, nodes, &ratio);
-    let table = edge_table(nodes, &samples, cap, &ratio);
+    let line = summary(cap, nodes, &ratio, &held_out);
+    let table = edge_table(nodes, &samples, cap, &ratio, &held_out);
     Ok(CapResult {
         max_self_weight: cap,
         ratio,
@@ -296,6 +303,7 @@ fn one_cap(
         table,
         minted,
         seconds,
+        held_out,
     })
 }
 
@@ -305,7 +313,12 @@ fn name(text: &str) -> Result<Name> {
 }
 
 /// The line: honest = mean over honest nodes but the copied one, copied = node 0.
-fn summary(cap: u32, nodes: &[Node], ratio: &BTreeMap<String, f64>) -> String {
+fn summary(
+    cap: u32,
+    nodes: &[Node],
+    ratio: &BTreeMap<String, f64>,
+    held_out: &BTreeMap<String, (Option<f64>, Option<f64>)>,
+) -> String {
     let mean = |pick: &dyn Fn(usize, &Node) -> bool| {
         let v: Vec<f64> = nodes
             .iter()
@@ -331,8 +344,65 @@ fn summary(cap: u32, nodes: &[Node], ratio: &BTreeMap<String, f64>) -> String {
     for (k, v) in fields {
         let _ = write!(line, ", \"{k}\": {}", r4(v));
     }
+    // The honest nodes' mean held-out loss, at their start and at the end of the run.
+    let honest: Vec<(f64, f64)> = nodes
+        .iter()
+        .filter(|n| n.role == Role::Honest)
+        .filter_map(|n| match held_out.get(&n.account) {
+            Some((Some(a), Some(b))) => Some((*a, *b)),
+            _ => None,
+        })
+        .collect();
+    if !honest.is_empty() {
+        let k = honest.len() as f64;
+        let start = honest.iter().map(|h| h.0).sum::<f64>() / k;
+        let end = honest.iter().map(|h| h.1).sum::<f64>() / k;
+        let _ = write!(
+            line,
+            ", \"honest_held_out_loss\": [{}, {}]",
+            r4(start),
+            r4(end)
+        );
+    }
     line.push('}');
     line
+}
+
+/// Each node's held-out loss at its start and now, from its `/status` (at the address its
+/// ready file names); a node that does not answer within 5 s gets `None`.
+fn held_out_losses(nodes: &[Node], dir: &Path) -> BTreeMap<String, (Option<f64>, Option<f64>)> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "no runtime to read the nodes' status");
+            return BTreeMap::new();
+        }
+    };
+    let client = PeerClient::new(Duration::from_secs(5), Limits::default());
+    nodes
+        .iter()
+        .map(|n| {
+            let ready = dir.join(format!("{}.ready", n.account));
+            let listen = fs::read_to_string(&ready)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| v["listen"].as_str().map(str::to_owned));
+            let status = listen.and_then(|l| {
+                runtime
+                    .block_on(client.status(&format!("http://{l}")))
+                    .map_err(|e| tracing::warn!(account = %n.account, error = %e, "no status"))
+                    .ok()
+            });
+            let loss = |key: &str| status.as_ref().and_then(|s| s[key].as_f64());
+            (
+                n.account.clone(),
+                (loss("start_held_out_loss"), loss("held_out_loss")),
+            )
+        })
+        .collect()
 }
 
 /// Markdown: one row per crediting node, one column per credited node, the mean posted
@@ -342,6 +412,7 @@ fn edge_table(
     samples: &[BTreeMap<String, Vec<(String, u32)>>],
     cap: u32,
     ratio: &BTreeMap<String, f64>,
+    held_out: &BTreeMap<String, (Option<f64>, Option<f64>)>,
 ) -> String {
     let label = |n: &Node, i: usize| format!("{} ({})", n.account, short(n, i));
     let mut t = String::new();
@@ -355,8 +426,8 @@ fn edge_table(
     for (i, n) in nodes.iter().enumerate() {
         let _ = write!(t, " {} |", short(n, i));
     }
-    let _ = writeln!(t, " s |");
-    let _ = writeln!(t, "|---|{}---|", "---|".repeat(nodes.len()));
+    let _ = writeln!(t, " s | held-out loss, start -> end |");
+    let _ = writeln!(t, "|---|{}---|---|", "---|".repeat(nodes.len()));
     for (i, from) in nodes.iter().enumerate() {
         let _ = write!(t, "| {} |", label(from, i));
         for to in nodes {
@@ -372,7 +443,15 @@ fn edge_table(
                 .sum();
             let _ = write!(t, " {:.1} |", sum / samples.len().max(1) as f64);
         }
-        let _ = writeln!(t, " {:.3} |", ratio[&from.account]);
+        let loss = |l: Option<f64>| l.map_or("-".to_string(), |l| format!("{l:.3}"));
+        let (a, b) = held_out.get(&from.account).copied().unwrap_or_default();
+        let _ = writeln!(
+            t,
+            " {:.3} | {} -> {} |",
+            ratio[&from.account],
+            loss(a),
+            loss(b)
+        );
     }
     t
 }
@@ -615,7 +694,16 @@ mod tests {
             .enumerate()
             .map(|(i, n)| (n.account.clone(), i as f64))
             .collect();
-        let text = summary(200_000, &nodes, &ratio);
+        // Honest nodes 0..3 held-out 4.0 -> 3.0 + i; node 1 did not answer.
+        let held_out: BTreeMap<String, (Option<f64>, Option<f64>)> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let end = (i != 1).then_some(3.0 + i as f64);
+                (n.account.clone(), (Some(4.0), end))
+            })
+            .collect();
+        let text = summary(200_000, &nodes, &ratio, &held_out);
         assert!(
             text.starts_with("{\"max_self_weight\": 0.2, \"honest\": "),
             "{text}"
@@ -625,5 +713,11 @@ mod tests {
         assert_eq!(line["honest"], 1.5);
         assert_eq!(line["ring"], 7.5);
         assert_eq!(line["max_self_weight"], 0.2);
+        // The mean over the honest nodes that answered (0 and 2).
+        let losses = &line["honest_held_out_loss"];
+        assert_eq!(
+            (losses[0].as_f64(), losses[1].as_f64()),
+            (Some(4.0), Some(4.0))
+        );
     }
 }

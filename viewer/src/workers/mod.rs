@@ -26,6 +26,7 @@ pub(crate) fn status_for_tests(
         failed_steps: 0,
         first_loss: tail.first().copied(),
         start_held_out_loss: None,
+        held_out_loss: None,
         loss: tail.last().copied(),
         loss_tail: tail.to_vec(),
         self_attribution: 1.0,

@@ -52,6 +52,8 @@ pub struct Stats {
     pub first_loss: Option<f64>,
     /// Mean held-out loss of the model the training loop started from.
     pub start_held_out_loss: Option<f64>,
+    /// Mean held-out loss at the latest progress log or at the end of training.
+    pub held_out_loss: Option<f64>,
     /// Pairs per second over the last progress interval.
     pub examples_per_sec: f64,
     /// Steps that failed inside the model (skipped).

@@ -72,6 +72,7 @@ impl Shared {
             failed_steps: stats.failed_steps,
             first_loss: stats.first_loss,
             start_held_out_loss: stats.start_held_out_loss,
+            held_out_loss: stats.held_out_loss,
             loss: stats.loss_tail.back().copied(),
             // A resumed node's tail starts at its restored step, never before step 0.
             loss_tail: stats

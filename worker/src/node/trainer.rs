@@ -819,13 +819,19 @@ fn run_rounds(
         if settings.log_every > 0 && round.number.is_multiple_of(settings.log_every) {
             let rate = window.1 as f64 / window.0.elapsed().as_secs_f64().max(1e-9);
             window = (Instant::now(), 0);
-            lock(&shared.stats).examples_per_sec = rate;
+            let held_out = valuer.held_out().mean_loss(&lock(&shared.model));
+            {
+                let mut s = lock(&shared.stats);
+                s.examples_per_sec = rate;
+                s.held_out_loss = Some(held_out).filter(|l| l.is_finite());
+            }
             let attr = lock(&shared.attribution).values().to_vec();
             tracing::info!(
                 round = round.number,
                 chunks = planner.position(),
                 of = until,
                 loss = format!("{:.4}", loss.unwrap_or(f64::NAN)),
+                held_out_loss = format!("{held_out:.4}"),
                 pairs_per_sec = format!("{rate:.0}"),
                 own_rows = own.rows.len(),
                 peer_updates = peers.len(),
@@ -837,6 +843,7 @@ fn run_rounds(
     }
     let clipped = lock(&shared.stats).rows_clipped;
     let end_loss = valuer.held_out().mean_loss(&lock(&shared.model));
+    lock(&shared.stats).held_out_loss = Some(end_loss).filter(|l| l.is_finite());
     tracing::info!(
         rounds = round.number,
         held_out_loss = format!("{end_loss:.4}"),
