@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use bittensor_tests::{deployed, funded, Localnet};
 use bittensor_worker::corpus::{write_shards, Corpus, VocabFile};
-use bittensor_worker::peer::client::PeerClient;
-use bittensor_worker::peer::Limits;
 use chain_client::contract as actions;
 use chain_client::{Action, Name};
 use localnet::ProcessGroup;
 use serde_json::Value;
+
+use crate::load::status::statuses;
 
 /// 100.0000 BIT per account; each stakes 10.0000 BIT.
 const FUNDS: u64 = 1_000_000;
@@ -369,33 +369,24 @@ fn summary(
 }
 
 /// Each node's held-out loss at its start and now, from its `/status` (at the address its
-/// ready file names); a node that does not answer within 5 s gets `None`.
+/// ready file names); a node that does not answer gets `None`.
 fn held_out_losses(nodes: &[Node], dir: &Path) -> BTreeMap<String, (Option<f64>, Option<f64>)> {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "no runtime to read the nodes' status");
-            return BTreeMap::new();
-        }
-    };
-    let client = PeerClient::new(Duration::from_secs(5), Limits::default());
-    nodes
+    let bases: Vec<String> = nodes
         .iter()
         .map(|n| {
             let ready = dir.join(format!("{}.ready", n.account));
             let listen = fs::read_to_string(&ready)
                 .ok()
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .and_then(|v| v["listen"].as_str().map(str::to_owned));
-            let status = listen.and_then(|l| {
-                runtime
-                    .block_on(client.status(&format!("http://{l}")))
-                    .map_err(|e| tracing::warn!(account = %n.account, error = %e, "no status"))
-                    .ok()
-            });
+                .and_then(|v| v["listen"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("http://{listen}")
+        })
+        .collect();
+    nodes
+        .iter()
+        .zip(statuses(&bases))
+        .map(|(n, status)| {
             let loss = |key: &str| status.as_ref().and_then(|s| s[key].as_f64());
             (
                 n.account.clone(),
