@@ -18,8 +18,8 @@
 
 use half::bf16;
 
-use super::math::dot;
-use super::sparse_update::{clip_scale, SparseUpdate};
+use super::simd::{dispatch, Isa, Job, Kernel};
+use super::sparse_update::{clip_scale_with, SparseUpdate};
 use super::Word2Vec;
 
 /// Element type of the values a node publishes (and asks its upstreams for).
@@ -203,6 +203,38 @@ impl Compressor {
     /// `top_fraction` with the largest residual (both tables together), each capped and
     /// rounded; what is sent becomes known.
     pub fn compress(&mut self, input: &[f32], context: &[f32], round: u64) -> SparseUpdate {
+        struct Compress<'a> {
+            compressor: &'a mut Compressor,
+            tables: (&'a [f32], &'a [f32]),
+            round: u64,
+        }
+        impl Job for Compress<'_> {
+            type Out = SparseUpdate;
+            #[inline(always)]
+            fn run<K: Kernel>(self, k: K) -> SparseUpdate {
+                let (input, context) = self.tables;
+                self.compressor.compress_with(k, input, context, self.round)
+            }
+        }
+        dispatch(
+            Isa::best(),
+            Compress {
+                compressor: self,
+                tables: (input, context),
+                round,
+            },
+        )
+    }
+
+    /// [`Compressor::compress`] on kernels `k`.
+    #[inline(always)]
+    fn compress_with<K: Kernel>(
+        &mut self,
+        k: K,
+        input: &[f32],
+        context: &[f32],
+        round: u64,
+    ) -> SparseUpdate {
         let dim = self.dim;
         let vocab = self.known_input.len() / dim.max(1);
         let mut scratch = RowResidual {
@@ -212,7 +244,7 @@ impl Compressor {
         let rows: Vec<u32> = if self.settings.top_fraction >= 1.0 {
             (0..vocab as u32).collect()
         } else {
-            self.largest_rows(input, context, &mut scratch)
+            self.largest_rows(k, input, context, &mut scratch)
         };
         let mut out = SparseUpdate {
             round,
@@ -222,16 +254,18 @@ impl Compressor {
             context: Vec::with_capacity(rows.len() * dim),
         };
         for r in rows {
-            if self.residual_of(r, input, context, &mut scratch) {
-                self.send_row(r, input, context, &mut scratch, &mut out);
+            if self.residual_of(k, r, input, context, &mut scratch) {
+                self.send_row(k, r, input, context, &mut scratch, &mut out);
             }
         }
         out
     }
 
     /// Row `r`'s residual into `scratch`; false when it is zero (nothing to send).
-    fn residual_of(
+    #[inline(always)]
+    fn residual_of<K: Kernel>(
         &self,
+        k: K,
         r: u32,
         input: &[f32],
         context: &[f32],
@@ -250,15 +284,17 @@ impl Compressor {
             for ((o, x), k) in out.iter_mut().zip(now).zip(known) {
                 *o = x - k;
             }
-            scratch.norms[t] = dot(out, out);
+            scratch.norms[t] = k.dot(out, out);
         }
         scratch.norms[0] > 0.0 || scratch.norms[1] > 0.0
     }
 
     /// Sends row `r` (its residual in `scratch`): capped, rounded, appended to `out` and
     /// added to what the network knows (set to the model's row when sent whole).
-    fn send_row(
+    #[inline(always)]
+    fn send_row<K: Kernel>(
         &mut self,
+        k: K,
         r: u32,
         input: &[f32],
         context: &[f32],
@@ -289,7 +325,7 @@ impl Compressor {
             // Rounding can lengthen a row a little past the cap (eight bits most): shrink
             // it until the receivers' own rule finds nothing to clip; the rest stays here.
             for _ in 0..4 {
-                let over = clip_scale(sent, self.row_cap);
+                let over = clip_scale_with(k, sent, self.row_cap);
                 if over >= 1.0 {
                     break;
                 }
@@ -308,11 +344,18 @@ impl Compressor {
 
     /// The `top_fraction` of the rows with a residual, largest L2 norm (both tables
     /// together) first, ascending.
-    fn largest_rows(&self, input: &[f32], context: &[f32], scratch: &mut RowResidual) -> Vec<u32> {
+    #[inline(always)]
+    fn largest_rows<K: Kernel>(
+        &self,
+        k: K,
+        input: &[f32],
+        context: &[f32],
+        scratch: &mut RowResidual,
+    ) -> Vec<u32> {
         let vocab = self.known_input.len() / self.dim.max(1);
         let mut candidates: Vec<(f32, u32)> = Vec::new();
         for r in 0..vocab as u32 {
-            if self.residual_of(r, input, context, scratch) {
+            if self.residual_of(k, r, input, context, scratch) {
                 candidates.push((scratch.norms[0] + scratch.norms[1], r));
             }
         }
@@ -349,6 +392,7 @@ fn cap_scale(norm2: f32, cap: f32) -> f32 {
 mod tests {
     use super::*;
     use crate::model::w2v::sampling::Lcg;
+    use crate::model::w2v::sparse_update::clip_scale;
 
     /// A random delta over a random subset of `vocab` rows.
     fn random_delta(rng: &mut Lcg, vocab: usize, dim: usize, round: u64) -> SparseUpdate {

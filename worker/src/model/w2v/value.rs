@@ -40,6 +40,7 @@ use std::collections::VecDeque;
 use super::math::dot;
 use super::sampling::{Lcg, NegativeTable, Subsampler};
 use super::shared_space::UpdateBound;
+use super::simd::{dispatch, Isa, Job, Kernel, Portable};
 use super::sparse_update::{clip_scale, SparseUpdate};
 use super::{W2vParams, Word2Vec};
 
@@ -190,15 +191,23 @@ impl HeldOut {
         if n == 0 {
             return 0.0;
         }
-        let none = Shift {
-            parts: [None, None],
-        };
-        let mut x = vec![0f32; model.dim];
-        let mut y = vec![0f32; model.dim];
-        (0..n as u32)
-            .map(|i| triple_loss(model, self.triple(i), &none, &mut x, &mut y))
-            .sum::<f64>()
-            / n as f64
+        struct Mean<'a>(&'a HeldOut, &'a Word2Vec);
+        impl Job for Mean<'_> {
+            type Out = f64;
+            #[inline(always)]
+            fn run<K: Kernel>(self, k: K) -> f64 {
+                let (held, model) = (self.0, self.1);
+                let none = Shift {
+                    parts: [None, None],
+                };
+                let mut x = vec![0f32; model.dim];
+                let mut y = vec![0f32; model.dim];
+                (0..held.len() as u32)
+                    .map(|i| triple_loss(k, model, held.triple(i), &none, &mut x, &mut y))
+                    .sum::<f64>()
+            }
+        }
+        dispatch(Isa::best(), Mean(self, model)) / n as f64
     }
 }
 
@@ -513,14 +522,34 @@ impl Valuer {
             picked.truncate(SKETCH_ROWS);
         }
         picked.sort_unstable_by_key(|&(_, k)| k);
-        let d = u.dim;
-        let mut values = Vec::with_capacity(picked.len() * SKETCH);
-        for &(_, k) in &picked {
-            let (a, b) = (&u.input[k * d..(k + 1) * d], &u.context[k * d..(k + 1) * d]);
-            for p in self.projection.chunks_exact(width) {
-                values.push(dot(&p[..d], a) + dot(&p[d..], b));
+        struct Project<'a> {
+            projection: &'a [f32],
+            u: &'a SparseUpdate,
+            picked: &'a [(u64, usize)],
+        }
+        impl Job for Project<'_> {
+            type Out = Vec<f32>;
+            #[inline(always)]
+            fn run<K: Kernel>(self, k: K) -> Vec<f32> {
+                let (u, d) = (self.u, self.u.dim);
+                let mut values = Vec::with_capacity(self.picked.len() * SKETCH);
+                for &(_, i) in self.picked {
+                    let (a, b) = (&u.input[i * d..(i + 1) * d], &u.context[i * d..(i + 1) * d]);
+                    for p in self.projection.chunks_exact(2 * d) {
+                        values.push(k.dot(&p[..d], a) + k.dot(&p[d..], b));
+                    }
+                }
+                values
             }
         }
+        let values = dispatch(
+            Isa::best(),
+            Project {
+                projection: &self.projection,
+                u,
+                picked: &picked,
+            },
+        );
         Sketch {
             rows: u.rows.clone(),
             sampled: picked.iter().map(|&(_, k)| u.rows[k]).collect(),
@@ -539,6 +568,43 @@ impl Valuer {
         u: &SparseUpdate,
         sign: f32,
     ) -> (f64, f64) {
+        struct Losses<'a> {
+            valuer: &'a mut Valuer,
+            model: &'a Word2Vec,
+            own: Option<&'a SparseUpdate>,
+            u: &'a SparseUpdate,
+            sign: f32,
+        }
+        impl Job for Losses<'_> {
+            type Out = (f64, f64);
+            #[inline(always)]
+            fn run<K: Kernel>(self, k: K) -> (f64, f64) {
+                self.valuer
+                    .losses_with(k, self.model, self.own, self.u, self.sign)
+            }
+        }
+        dispatch(
+            Isa::best(),
+            Losses {
+                valuer: self,
+                model,
+                own,
+                u,
+                sign,
+            },
+        )
+    }
+
+    /// [`Valuer::losses`] on kernels `k`.
+    #[inline(always)]
+    fn losses_with<K: Kernel>(
+        &mut self,
+        k: K,
+        model: &Word2Vec,
+        own: Option<&SparseUpdate>,
+        u: &SparseUpdate,
+        sign: f32,
+    ) -> (f64, f64) {
         let (mut base, mut moved) = (0f64, 0f64);
         let d = model.dim;
         let mut x_at = vec![0f32; d];
@@ -546,27 +612,23 @@ impl Valuer {
         let mut y = vec![0f32; d];
         self.visit(own, u, sign, |held, t, at, shifted| {
             let t = held.triple(t);
-            at.row_into(model, t[0], false, &mut x_at);
+            at.row_into(k, model, t[0], false, &mut x_at);
             let dx = shifted.changing(t[0], false);
             x_sh.copy_from_slice(&x_at);
             if let Some(dx) = dx {
-                for (o, v) in x_sh.iter_mut().zip(dx) {
-                    *o += sign * v;
-                }
+                k.axpy(sign, dx, &mut x_sh);
             }
             for (i, &row) in t[1..].iter().enumerate() {
                 let dy = shifted.changing(row, true);
                 if dx.is_none() && dy.is_none() {
                     continue;
                 }
-                at.row_into(model, row, true, &mut y);
-                let s_at = dot(&x_at, &y) as f64;
+                at.row_into(k, model, row, true, &mut y);
+                let s_at = k.dot(&x_at, &y) as f64;
                 if let Some(dy) = dy {
-                    for (o, v) in y.iter_mut().zip(dy) {
-                        *o += sign * v;
-                    }
+                    k.axpy(sign, dy, &mut y);
                 }
-                let s_sh = dot(&x_sh, &y) as f64;
+                let s_sh = k.dot(&x_sh, &y) as f64;
                 // The positive term's loss is softplus(-s), a negative's softplus(s).
                 let flip = if i == 0 { 1.0 } else { -1.0 };
                 base += softplus_neg(flip * s_at);
@@ -641,21 +703,27 @@ impl Shift<'_> {
     }
 
     /// Row `row` of the input (`context == false`) or context table, shifted, into `out`.
-    fn row_into(&self, model: &Word2Vec, row: u32, context: bool, out: &mut [f32]) {
+    #[inline(always)]
+    fn row_into<K: Kernel>(
+        &self,
+        k: K,
+        model: &Word2Vec,
+        row: u32,
+        context: bool,
+        out: &mut [f32],
+    ) {
         let d = model.dim;
         let table = if context { &model.syn1neg } else { &model.syn0 };
         let r = row as usize * d;
         out.copy_from_slice(&table[r..r + d]);
         for (u, slot, sign) in self.parts.iter().flatten() {
-            let k = slot[row as usize];
-            if k == u32::MAX {
+            let i = slot[row as usize];
+            if i == u32::MAX {
                 continue;
             }
             let deltas = if context { &u.context } else { &u.input };
-            let k = k as usize;
-            for (o, x) in out.iter_mut().zip(&deltas[k * d..(k + 1) * d]) {
-                *o += sign * x;
-            }
+            let i = i as usize;
+            k.axpy(*sign, &deltas[i * d..(i + 1) * d], out);
         }
     }
 }
@@ -673,19 +741,21 @@ fn dot64(a: &[f32], b: &[f32]) -> f64 {
 }
 
 /// Negative-sampling loss of one triple on the shifted model (`x`, `y`: `dim` scratch).
-fn triple_loss(
+#[inline(always)]
+fn triple_loss<K: Kernel>(
+    k: K,
     model: &Word2Vec,
     t: &[u32],
     shift: &Shift<'_>,
     x: &mut [f32],
     y: &mut [f32],
 ) -> f64 {
-    shift.row_into(model, t[0], false, x);
-    shift.row_into(model, t[1], true, y);
-    let mut loss = softplus_neg(dot(x, y) as f64);
+    shift.row_into(k, model, t[0], false, x);
+    shift.row_into(k, model, t[1], true, y);
+    let mut loss = softplus_neg(k.dot(x, y) as f64);
     for &n in &t[2..] {
-        shift.row_into(model, n, true, y);
-        loss += softplus_neg(-dot(x, y) as f64);
+        shift.row_into(k, model, n, true, y);
+        loss += softplus_neg(-k.dot(x, y) as f64);
     }
     loss
 }
@@ -790,11 +860,11 @@ fn directional(
     let d = model.dim;
     let mut x = vec![0f32; d];
     let mut y = vec![0f32; d];
-    at.row_into(model, t[0], false, &mut x);
+    at.row_into(Portable, model, t[0], false, &mut x);
     let dx = slot.get(t[0]).map(|k| &u.input[k * d..(k + 1) * d]);
     let mut total = 0f64;
     for (i, &o) in t[1..].iter().enumerate() {
-        at.row_into(model, o, true, &mut y);
+        at.row_into(Portable, model, o, true, &mut y);
         let s = dot64(&x, &y);
         // ℓ = softplus(-s) for the positive, softplus(s) for a negative; dℓ/ds:
         let g = if i == 0 {
