@@ -89,13 +89,8 @@ pub fn vs_gensim_json(r: &VsGensim) -> Value {
             json!(row.words_per_cpu_sec.round()),
         );
     }
-    let ratio = |a: f64, b: f64| {
-        if b > 0.0 {
-            json!((a / b * 1000.0).round() / 1000.0)
-        } else {
-            Value::Null
-        }
-    };
+    let round3 = |x: f64| json!((x * 1000.0).round() / 1000.0);
+    let ratio = |a: f64, b: f64| if b > 0.0 { round3(a / b) } else { Value::Null };
     let (plain_1t, plain_1t_cpu) = figures(r, "plain_1t");
     let (plain_2t, _) = figures(r, "plain_2t");
     let (gensim_1w, _) = figures(r, "gensim_1w");
@@ -120,7 +115,7 @@ pub fn vs_gensim_json(r: &VsGensim) -> Value {
     m.insert(
         "live_exchange_share".into(),
         if training_cpu > 0.0 && live_cpu > 0.0 {
-            json!(((1.0 - live_cpu / training_cpu) * 1000.0).round() / 1000.0)
+            round3(1.0 - live_cpu / training_cpu)
         } else {
             Value::Null
         },

@@ -820,6 +820,9 @@ fn run_rounds(
             let rate = window.1 as f64 / window.0.elapsed().as_secs_f64().max(1e-9);
             window = (Instant::now(), 0);
             let held_out = valuer.held_out().mean_loss(&lock(&shared.model));
+            // A pass over the held-out triples, as valuing is: counted there, not as the
+            // next round's training.
+            phases.lap(2);
             {
                 let mut s = lock(&shared.stats);
                 s.examples_per_sec = rate;
