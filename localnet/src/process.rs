@@ -26,7 +26,7 @@ static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// The signal the guard is handling (0: none); the guard exits once its groups are stopped.
 static SIGNALLED: AtomicI32 = AtomicI32::new(0);
 /// How long stopping takes at most before SIGKILL.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Installs (once) the thread that stops every live group when this process is signalled.
 fn install_signal_guard() {
@@ -100,6 +100,8 @@ fn unregister(pgid: u32) {
 pub struct ProcessGroup {
     child: Child,
     name: String,
+    /// Stopped and reaped: its group id may belong to another process now.
+    stopped: bool,
 }
 
 impl ProcessGroup {
@@ -114,6 +116,7 @@ impl ProcessGroup {
         Ok(ProcessGroup {
             child,
             name: name.to_string(),
+            stopped: false,
         })
     }
 
@@ -130,22 +133,35 @@ impl ProcessGroup {
     /// Sends SIGTERM to every process of the group without waiting, so that several
     /// groups stopped together shut down in parallel (each [`ProcessGroup::stop`] then waits).
     pub fn terminate(&self) {
-        signal_group(self.pgid(), "TERM");
+        if !self.stopped {
+            signal_group(self.pgid(), "TERM");
+        }
     }
 
     /// Freezes (SIGSTOP) or thaws (SIGCONT) every process of the group: a frozen server
     /// keeps its sockets, so clients connect and then wait for an answer that never comes.
     pub fn freeze(&self, frozen: bool) {
-        signal_group(self.pgid(), if frozen { "STOP" } else { "CONT" });
+        if !self.stopped {
+            signal_group(self.pgid(), if frozen { "STOP" } else { "CONT" });
+        }
     }
 
     /// Stops every process of the group: SIGTERM, up to 10 s grace, then SIGKILL.
     pub fn stop(&mut self) {
+        self.stop_by(Instant::now() + STOP_GRACE);
+    }
+
+    /// [`ProcessGroup::stop`] with the SIGKILL at `deadline`: groups stopped together share
+    /// one grace, so several slow ones take one grace, not one each. A second stop does
+    /// nothing.
+    pub fn stop_by(&mut self, deadline: Instant) {
+        if self.stopped {
+            return;
+        }
         let pgid = self.pgid();
         // A frozen group would not act on SIGTERM until the grace ran out.
         signal_group(pgid, "CONT");
         signal_group(pgid, "TERM");
-        let deadline = Instant::now() + STOP_GRACE;
         while group_alive(pgid) && Instant::now() < deadline {
             let _ = self.child.try_wait();
             std::thread::sleep(Duration::from_millis(50));
@@ -156,6 +172,7 @@ impl ProcessGroup {
         }
         let _ = self.child.wait();
         unregister(pgid);
+        self.stopped = true;
     }
 }
 
@@ -279,6 +296,45 @@ mod tests {
             "the shell leads the group registered"
         );
         assert!(!registered(pgid), "unregistered once it ended");
+    }
+
+    /// Two groups that ignore SIGTERM, stopped in turn by one deadline, are both killed at
+    /// that deadline (a grace of their own each took two); a second stop does nothing.
+    #[test]
+    fn groups_stopped_together_share_one_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        let spawn = |i: usize| {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", "trap '' TERM; while :; do sleep 0.1; done"]);
+            ProcessGroup::spawn("stubborn", cmd, &dir.path().join(format!("{i}.log"))).unwrap()
+        };
+        let mut groups = [spawn(0), spawn(1)];
+        let pgids = groups.each_ref().map(|g| g.pgid());
+        std::thread::sleep(Duration::from_millis(200));
+        let grace = Duration::from_secs(1);
+        let started = Instant::now();
+        let deadline = started + grace;
+        for g in &groups {
+            g.terminate();
+        }
+        for g in &mut groups {
+            g.stop_by(deadline);
+        }
+        let took = started.elapsed();
+        assert!(pgids.iter().all(|&p| !group_alive(p)), "both killed");
+        assert!(
+            took >= grace,
+            "each ignored SIGTERM until the deadline: {took:?}"
+        );
+        assert!(
+            took < 2 * grace,
+            "one grace for both, not one each: {took:?}"
+        );
+        let again = Instant::now();
+        for g in &mut groups {
+            g.stop();
+        }
+        assert!(again.elapsed() < grace, "a stopped group stops at once");
     }
 
     #[test]

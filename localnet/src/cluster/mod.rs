@@ -163,14 +163,21 @@ impl Cluster {
 }
 
 impl Drop for Cluster {
-    /// Every node and the wallet are asked to stop at once; the fields' own drops then wait
-    /// for each, so stopping P producers takes about as long as stopping one.
+    /// Every node and the wallet are asked to stop at once and given one grace together,
+    /// so stopping P producers takes as long as stopping the slowest, at most one grace
+    /// (each waiting in turn with a grace of its own took up to P + 1 of them).
     fn drop(&mut self) {
+        let deadline = std::time::Instant::now() + crate::process::STOP_GRACE;
         for node in &self.others {
             node.terminate();
         }
         self.genesis.nodeos.terminate();
         self.genesis.keosd.terminate();
+        for node in &mut self.others {
+            node.stop_by(deadline);
+        }
+        self.genesis.nodeos.stop_by(deadline);
+        self.genesis.keosd.stop_by(deadline);
     }
 }
 

@@ -36,6 +36,13 @@ impl ProducerNode {
         }
     }
 
+    /// Stops the node, with the SIGKILL at `deadline` (a grace shared with other nodes).
+    pub(crate) fn stop_by(&mut self, deadline: std::time::Instant) {
+        if let Some(mut p) = self.process.take() {
+            p.stop_by(deadline);
+        }
+    }
+
     /// Asks the node to stop (SIGTERM to its group) without waiting for it.
     pub(crate) fn terminate(&self) {
         if let Some(p) = &self.process {
