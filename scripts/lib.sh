@@ -9,7 +9,14 @@ BT_WALLET_URL="unix://$BT_WALLET_SOCK"
 BT_DEV_PUB="EOS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV"
 BT_DEV_PRIV="5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3"
 
-bt_log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+# bt_log MESSAGE: to stderr, and appended to $BT_LOG_FILE when set (a record that outlives
+# a closed terminal or pipe).
+bt_log() {
+  local line
+  printf -v line '[%s] %s' "${0##*/}" "$*"
+  printf '%s\n' "$line" >&2
+  [ -z "${BT_LOG_FILE:-}" ] || printf '%s\n' "$line" >>"$BT_LOG_FILE"
+}
 bt_die() { printf '[%s] error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 
 # bt_need PROGRAM HINT: fail clearly when a required program is missing.

@@ -348,10 +348,13 @@ fn run_and_stop(env: &Env, producers: usize, stop: Stop, run: usize) -> Duration
         }
     }
     let text = fs::read_to_string(&log).unwrap_or_default();
+    // The script's own record of its stop (its output may have gone into a dead pipe).
+    let said = fs::read_to_string(env.testnet_dir().join("run-testnet.log")).unwrap_or_default();
     assert!(
         left.is_empty(),
-        "run {run} ({stop:?}): left {took:?} after the signal: {left:#?}\n{}",
-        tail(&text)
+        "run {run} ({stop:?}): left {took:?} after the signal: {left:#?}\n{}\nthe script's log:\n{}",
+        tail(&text),
+        tail(&said)
     );
     let status = child.wait().expect("wait");
     eprintln!("run {run}: everything stopped {took:?} after the signal (exit {status})");
